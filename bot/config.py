@@ -1,0 +1,214 @@
+"""Configuration: a TOML file read into pydantic models, overridable from the environment.
+
+Precedence, highest first: ``GRIDBOT_SECTION__KEY`` environment variables, the TOML file given
+by ``--config`` or ``GRIDBOT_CONFIG``, the defaults below. ``config.example.toml`` documents
+every key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+__all__ = ["Config", "ConfigError", "load_config"]
+
+ENV_CONFIG = "GRIDBOT_CONFIG"
+LANGUAGES = ("zh_CN", "en")
+
+
+class ConfigError(Exception):
+    """A configuration problem, told to the operator in one line."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BotSection(_Section):
+    token: SecretStr | None = None
+    username: str = "GridbotDemoBot"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+
+
+class StorageSection(_Section):
+    database: Path = Path("gridbot.db")
+
+
+class LocaleSection(_Section):
+    timezone: str = "Asia/Shanghai"
+    default_language: Literal["zh_CN", "en"] = "zh_CN"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class AdminGrant(_Section):
+    telegram_id: int
+    unit: str
+
+
+class RequestsSection(_Section):
+    number_prefix: str = Field("DZ", pattern=r"^[A-Z]{1,6}$")
+    conversation_timeout_minutes: int = Field(30, ge=1, le=24 * 60)
+
+
+class TierDeadlines(_Section):
+    accept_minutes: int = Field(ge=1)
+    resolve_minutes: int = Field(ge=1)
+
+
+class DeadlinesSection(_Section):
+    urgent: TierDeadlines = TierDeadlines(accept_minutes=30, resolve_minutes=24 * 60)
+    important: TierDeadlines = TierDeadlines(accept_minutes=24 * 60, resolve_minutes=7 * 24 * 60)
+    difficult: TierDeadlines = TierDeadlines(
+        accept_minutes=3 * 24 * 60, resolve_minutes=30 * 24 * 60
+    )
+    auto_close_days: int = Field(3, ge=1)
+
+
+class QuietHoursSection(_Section):
+    start: time = time(22, 0)
+    end: time = time(7, 0)
+
+
+class OutboxSection(_Section):
+    rate_per_second: float = Field(25.0, gt=0, le=30)
+    per_chat_interval_seconds: float = Field(1.0, ge=0)
+    max_attempts: int = Field(8, ge=1)
+    max_in_flight: int = Field(16, ge=1, le=256)
+
+
+class SchedulerSection(_Section):
+    sweep_seconds: float = Field(30.0, gt=0)
+
+
+class DispatchSection(_Section):
+    min_pool: int = Field(3, ge=1)
+
+
+class Config(BaseSettings):
+    """All settings of one Gridbot deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDBOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    bot: BotSection = BotSection()
+    storage: StorageSection = StorageSection()
+    locale: LocaleSection = LocaleSection()
+    admins: list[AdminGrant] = []
+    requests: RequestsSection = RequestsSection()
+    deadlines: DeadlinesSection = DeadlinesSection()
+    quiet_hours: QuietHoursSection = QuietHoursSection()
+    outbox: OutboxSection = OutboxSection()
+    scheduler: SchedulerSection = SchedulerSection()
+    dispatch: DispatchSection = DispatchSection()
+
+    _source: str = PrivateAttr("defaults")
+    _from_file: bool = PrivateAttr(False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file, which arrives as init arguments.
+        return (env_settings, init_settings)
+
+    @property
+    def source(self) -> str:
+        """Where the settings came from, for messages."""
+        return self._source
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.locale.timezone)
+
+    def require_token(self) -> str:
+        """Return the bot token or raise a one-line :class:`ConfigError`."""
+        if self.bot.token is None or not self.bot.token.get_secret_value().strip():
+            if self._from_file:
+                raise ConfigError(
+                    f"config error: bot.token is not set in {self._source} "
+                    "(set it there or in GRIDBOT_BOT__TOKEN)"
+                )
+            raise ConfigError(
+                "config error: bot.token is not set (no config file given: pass --config "
+                "PATH or set GRIDBOT_CONFIG, or set GRIDBOT_BOT__TOKEN)"
+            )
+        return self.bot.token.get_secret_value().strip()
+
+
+def _describe(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
+    """Read the configuration from ``path`` (or ``$GRIDBOT_CONFIG``) and the environment.
+
+    Raises :class:`ConfigError` with a single line that names the key and the file.
+    """
+    raw_path = path if path is not None else os.environ.get(ENV_CONFIG)
+    data: dict[str, Any] = {}
+    source = "defaults and environment"
+    if raw_path:
+        file = Path(raw_path)
+        source = str(file)
+        try:
+            with file.open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"config error: file {file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config error: {file} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"config error: cannot read {file}: {exc.strerror}") from None
+    data.update(overrides)
+    try:
+        config = Config(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _describe(tuple(err["loc"]))
+        where = source if raw_path else "the environment"
+        raise ConfigError(f"config error: {key}: {err['msg']} (in {where})") from None
+    config._source = source
+    config._from_file = bool(raw_path)
+    return config

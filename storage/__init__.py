@@ -1,0 +1,5 @@
+"""Storage: the only place with SQL. One aiosqlite connection, migrations, repositories."""
+
+from storage.db import Database, Tx, from_ts, ts
+
+__all__ = ["Database", "Tx", "from_ts", "ts"]

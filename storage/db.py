@@ -1,0 +1,209 @@
+"""The aiosqlite connection manager and the transaction facade.
+
+One connection serves the whole process. Every unit of work runs inside
+``async with db.transaction() as tx`` (``BEGIN IMMEDIATE`` ... ``COMMIT``) or
+``async with db.read() as tx``; an asyncio lock keeps concurrent coroutines from interleaving
+statements of different transactions on the shared connection. ``tx`` gives access to the
+repositories (``tx.people``, ``tx.org`` ...), all bound to that transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+if TYPE_CHECKING:
+    from storage.repos.audit import AuditRepo
+    from storage.repos.org import OrgRepo
+    from storage.repos.outbox import OutboxRepo
+    from storage.repos.people import PeopleRepo
+
+__all__ = ["Database", "Tx", "from_ts", "ts"]
+
+LOG = logging.getLogger(__name__)
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def ts(when: datetime) -> str:
+    """Format an aware datetime as the fixed-width UTC text stored in the database."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime given to storage")
+    return when.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def from_ts(text: str) -> datetime:
+    """Parse a stored timestamp back into an aware UTC datetime."""
+    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+class Tx:
+    """A transaction (or a read) on the shared connection, with the repositories bound to it."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the transaction has committed (not if it rolls back)."""
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        cursor = await self.conn.execute(sql, params)
+        try:
+            return cursor.rowcount
+        finally:
+            await cursor.close()
+
+    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run an INSERT and return the new row id."""
+        cursor = await self.conn.execute(sql, params)
+        try:
+            rowid = cursor.lastrowid
+        finally:
+            await cursor.close()
+        if rowid is None:
+            raise RuntimeError("INSERT gave no row id")
+        return rowid
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    async def fetchall(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[sqlite3.Row]:
+        cursor = await self.conn.execute(sql, params)
+        try:
+            return list(await cursor.fetchall())
+        finally:
+            await cursor.close()
+
+    async def fetchone(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> sqlite3.Row | None:
+        cursor = await self.conn.execute(sql, params)
+        try:
+            return await cursor.fetchone()
+        finally:
+            await cursor.close()
+
+    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # Repositories, created on first use and bound to this transaction.
+    @cached_property
+    def org(self) -> OrgRepo:
+        from storage.repos.org import OrgRepo
+
+        return OrgRepo(self)
+
+    @cached_property
+    def people(self) -> PeopleRepo:
+        from storage.repos.people import PeopleRepo
+
+        return PeopleRepo(self)
+
+    @cached_property
+    def audit(self) -> AuditRepo:
+        from storage.repos.audit import AuditRepo
+
+        return AuditRepo(self)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        from storage.repos.outbox import OutboxRepo
+
+        return OutboxRepo(self)
+
+
+class Database:
+    """The process's one SQLite connection (WAL, foreign keys, busy timeout)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not connected")
+        return self._conn
+
+    async def connect(self) -> None:
+        if self._conn is not None:
+            return
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn = conn
+        LOG.debug("connected to %s", self.path)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            async with self._lock:
+                await self._conn.close()
+                self._conn = None
+
+    async def __aenter__(self) -> Database:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Run the block as one write transaction; roll back if it raises."""
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            tx = Tx(conn)
+            try:
+                yield tx
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+        for callback in tx._after_commit:
+            callback()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """Run the block's queries against one consistent snapshot."""
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN")
+            try:
+                yield Tx(conn)
+            finally:
+                await conn.execute("COMMIT")
+
+    async def executescript(self, script: str) -> None:
+        """Run a multi-statement script; a script that opened a transaction is rolled back
+        if it fails half-way."""
+        async with self._lock:
+            try:
+                await self.conn.executescript(script)
+            except sqlite3.Error:
+                if self.conn.in_transaction:
+                    await self.conn.execute("ROLLBACK")
+                raise
