@@ -1,0 +1,657 @@
+"""Import the org tree (units, service stations, service teams) from a TOML or CSV file.
+
+The whole file is checked and written in one transaction: a file with any error imports
+nothing. Re-importing a file updates the rows it names (matched by ``code``) and never
+duplicates them. Rows the file does not mention are left alone, so a second file may add
+compounds below units that an earlier import created.
+
+TOML holds any of three arrays of tables (``examples/duanzhou.toml`` documents every key)::
+
+    [[units]]       code, name, level, parent (not for a district),
+                    name_en, has_property_company (default true), sort (default 0)
+    [[stations]]    code, name, unit, address, latitude, longitude,
+                    function_areas (list of strings), opening_hours
+    [[teams]]       code, name, project, name_en, project_en, sort
+
+CSV (UTF-8, an Excel byte-order mark is fine) holds units only, one per line, under the
+header ``code,name,name_en,level,parent,has_property_company,sort``. The columns ``code``,
+``name``, ``level`` and ``parent`` are required, the others may be left out; an empty cell
+means "not given" (``parent`` is empty for the district). ``has_property_company`` takes
+``true/false``, ``yes/no`` or ``1/0``.
+
+Codes are 1-32 upper-case letters, digits, ``-`` or ``_``: they end up in unit paths
+(``/DZ/CX/BY/XHHY/``) and in the compound deep links (``?start=c_XHHY``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.models import Level, OrgUnit, ServiceTeam, Station
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from storage.db import Database, Tx
+
+__all__ = [
+    "CSV_COLUMNS",
+    "ImportReport",
+    "OrgFile",
+    "OrgImportError",
+    "OrgImporter",
+    "StationSpec",
+    "TeamSpec",
+    "UnitSpec",
+    "load_org_file",
+    "render_tree",
+]
+
+LOG = logging.getLogger(__name__)
+
+CSV_COLUMNS = ("code", "name", "name_en", "level", "parent", "has_property_company", "sort")
+_CSV_REQUIRED = frozenset({"code", "name", "level", "parent"})
+
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+_LEVELS = ", ".join(level.value for level in Level)
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+_UNIT_KEYS = frozenset(
+    {"code", "name", "name_en", "level", "parent", "has_property_company", "sort"}
+)
+_STATION_KEYS = frozenset(
+    {"code", "name", "unit", "address", "latitude", "longitude", "function_areas", "opening_hours"}
+)
+_TEAM_KEYS = frozenset({"code", "name", "name_en", "project", "project_en", "sort"})
+_TABLES = ("units", "stations", "teams")
+
+
+class OrgImportError(Exception):
+    """The file cannot be imported; the message names the file, the place in it and why."""
+
+
+# -- what a file holds ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """One org unit as the file gives it; ``where`` locates it for error messages."""
+
+    where: str
+    code: str
+    name: str
+    name_en: str | None
+    level: Level
+    parent: str | None
+    has_property_company: bool
+    sort: int
+
+
+@dataclass(frozen=True)
+class StationSpec:
+    """One service station as the file gives it."""
+
+    where: str
+    code: str
+    name: str
+    unit: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    function_areas: list[str]
+    opening_hours: str
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    """One service team as the file gives it."""
+
+    where: str
+    code: str
+    name: str
+    name_en: str | None
+    project: str
+    project_en: str | None
+    sort: int
+
+
+@dataclass(frozen=True)
+class OrgFile:
+    """A parsed org file whose rows are each well formed and whose codes are unique.
+
+    References to units that are not in the file (a parent, a station's unit) are checked
+    against the database at import time.
+    """
+
+    source: str
+    units: list[UnitSpec]
+    stations: list[StationSpec]
+    teams: list[TeamSpec]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """How many rows an import created and updated (an unchanged row counts as updated)."""
+
+    units_created: int = 0
+    units_updated: int = 0
+    stations_created: int = 0
+    stations_updated: int = 0
+    teams_created: int = 0
+    teams_updated: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One line for the command line."""
+        return (
+            f"units: {self.units_created} created, {self.units_updated} updated; "
+            f"stations: {self.stations_created} created, {self.stations_updated} updated; "
+            f"teams: {self.teams_created} created, {self.teams_updated} updated"
+        )
+
+
+# -- reading fields ------------------------------------------------------------------------
+
+
+class _Fields:
+    """Typed access to one record's keys; every complaint names the record."""
+
+    def __init__(self, data: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
+        self.data = data
+        self.where = where
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.error(f'unknown key "{unknown[0]}" (allowed: {", ".join(sorted(allowed))})')
+
+    def error(self, message: str) -> OrgImportError:
+        return OrgImportError(f"{self.where}: {message}")
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise self.error(f'missing required key "{key}"')
+            return None
+        if not isinstance(value, str):
+            raise self.error(f'"{key}" must be a string, not {_type_name(value)}')
+        value = value.strip()
+        if not value:
+            if required:
+                raise self.error(f'"{key}" must not be empty')
+            return None
+        return value
+
+    def required_text(self, key: str) -> str:
+        value = self.text(key, required=True)
+        assert value is not None
+        return value
+
+    def code(self, key: str = "code", *, required: bool = True) -> str | None:
+        value = self.text(key, required=required)
+        if value is not None and not _CODE.match(value):
+            raise self.error(
+                f'{key} "{value}" must be 1-32 upper-case letters, digits, "-" or "_"'
+            )
+        return value
+
+    def integer(self, key: str, default: int) -> int:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(f'"{key}" must be an integer, not {_type_name(value)}')
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(f'"{key}" must be true or false, not {_type_name(value)}')
+        return value
+
+    def number(self, key: str, low: float, high: float) -> float | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(f'"{key}" must be a number, not {_type_name(value)}')
+        number = float(value)
+        if not math.isfinite(number) or not low <= number <= high:
+            raise self.error(f"{key} {value} is out of range ({low:g} to {high:g})")
+        return number
+
+    def text_list(self, key: str) -> list[str]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(f'"{key}" must be a list of strings')
+        return [v.strip() for v in value if v.strip()]
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
+    f = _Fields(data, where, _UNIT_KEYS)
+    code = f.code()
+    assert code is not None
+    name = f.required_text("name")
+    level_text = f.required_text("level")
+    try:
+        level = Level(level_text)
+    except ValueError:
+        raise f.error(f'unknown level "{level_text}" (use {_LEVELS})') from None
+    parent = f.code("parent", required=False)
+    if level is Level.DISTRICT and parent is not None:
+        raise f.error(f'a district has no parent, but parent "{parent}" is given')
+    if level is not Level.DISTRICT and parent is None:
+        raise f.error(f"a {level.value} needs a parent (the code of its {_above(level)})")
+    return UnitSpec(
+        where=where,
+        code=code,
+        name=name,
+        name_en=f.text("name_en"),
+        level=level,
+        parent=parent,
+        has_property_company=f.boolean("has_property_company", True),
+        sort=f.integer("sort", 0),
+    )
+
+
+def _station_spec(data: Mapping[str, Any], where: str) -> StationSpec:
+    f = _Fields(data, where, _STATION_KEYS)
+    code = f.code()
+    unit = f.code("unit")
+    assert code is not None and unit is not None
+    latitude = f.number("latitude", -90.0, 90.0)
+    longitude = f.number("longitude", -180.0, 180.0)
+    if (latitude is None) != (longitude is None):
+        raise f.error("give both latitude and longitude, or neither")
+    return StationSpec(
+        where=where,
+        code=code,
+        name=f.required_text("name"),
+        unit=unit,
+        address=f.text("address") or "",
+        latitude=latitude,
+        longitude=longitude,
+        function_areas=f.text_list("function_areas"),
+        opening_hours=f.text("opening_hours") or "",
+    )
+
+
+def _team_spec(data: Mapping[str, Any], where: str) -> TeamSpec:
+    f = _Fields(data, where, _TEAM_KEYS)
+    code = f.code()
+    assert code is not None
+    return TeamSpec(
+        where=where,
+        code=code,
+        name=f.required_text("name"),
+        name_en=f.text("name_en"),
+        project=f.required_text("project"),
+        project_en=f.text("project_en"),
+        sort=f.integer("sort", 0),
+    )
+
+
+def _above(level: Level) -> str:
+    return list(Level)[level.depth - 1].value
+
+
+# -- file formats --------------------------------------------------------------------------
+
+
+def load_org_file(path: str | Path) -> OrgFile:
+    """Read and check a ``.toml`` or ``.csv`` org file (no database needed)."""
+    path = Path(path)
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".csv"):
+        raise OrgImportError(
+            f'{source}: unsupported file type "{path.suffix}" (use .toml or .csv)'
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise OrgImportError(f"{source}: cannot read the file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise OrgImportError(
+            f"{source}: the file is not UTF-8 (byte {exc.start}); save it as UTF-8"
+        ) from None
+    org = _parse_toml(source, text) if suffix == ".toml" else _parse_csv(source, text)
+    _check_file(org)
+    return org
+
+
+def _parse_toml(source: str, text: str) -> OrgFile:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise OrgImportError(f"{source}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(_TABLES))
+    if unknown:
+        raise OrgImportError(
+            f'{source}: unknown table "{unknown[0]}" (use [[units]], [[stations]], [[teams]])'
+        )
+    builders: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
+        "units": _unit_spec,
+        "stations": _station_spec,
+        "teams": _team_spec,
+    }
+    parsed: dict[str, list[Any]] = {}
+    for table, build in builders.items():
+        records = data.get(table, [])
+        if not isinstance(records, list):
+            raise OrgImportError(f'{source}: "{table}" must be an array of tables [[{table}]]')
+        lines = _header_lines(text, table, len(records))
+        specs = []
+        for i, record in enumerate(records):
+            where = f"{source} line {lines[i]}" if lines else source
+            where += f": {table}[{i}]"
+            if not isinstance(record, dict):
+                raise OrgImportError(f"{where}: must be a table")
+            code = record.get("code")
+            if isinstance(code, str) and code.strip():
+                where += f' (code "{code.strip()}")'
+            specs.append(build(record, where))
+        parsed[table] = specs
+    return OrgFile(source, parsed["units"], parsed["stations"], parsed["teams"])
+
+
+def _header_lines(text: str, table: str, count: int) -> list[int] | None:
+    """The line numbers of the ``[[table]]`` headers, when they match the records one to one."""
+    header = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if header.match(line)]
+    return lines if len(lines) == count and count else None
+
+
+def _parse_csv(source: str, text: str) -> OrgFile:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise OrgImportError(f"{source}: the file is empty") from None
+    except csv.Error as exc:
+        raise OrgImportError(f"{source} line 1: {exc}") from None
+    columns = [c.strip().lower() for c in header]
+    unknown = [c for c in columns if c not in CSV_COLUMNS]
+    missing = sorted(_CSV_REQUIRED - set(columns))
+    if unknown or missing or len(set(columns)) != len(columns):
+        raise OrgImportError(
+            f"{source} line 1: the header must be {','.join(CSV_COLUMNS)}"
+            " (name_en, has_property_company and sort may be left out)"
+        )
+    units: list[UnitSpec] = []
+    try:
+        for row in reader:
+            where = f"{source} line {reader.line_num}"
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                raise OrgImportError(f"{where}: expected {len(columns)} columns, found {len(row)}")
+            units.append(
+                _unit_spec(_csv_record(dict(zip(columns, row, strict=True)), where), where)
+            )
+    except csv.Error as exc:
+        raise OrgImportError(f"{source} line {reader.line_num}: {exc}") from None
+    return OrgFile(source, units, [], [])
+
+
+def _csv_record(row: dict[str, str], where: str) -> dict[str, Any]:
+    """Turn a CSV row's cells into the typed values a TOML table would hold."""
+    record: dict[str, Any] = {}
+    for key, cell in row.items():
+        cell = cell.strip()
+        if not cell:
+            continue
+        if key == "sort":
+            try:
+                record[key] = int(cell)
+            except ValueError:
+                raise OrgImportError(f'{where}: sort "{cell}" is not an integer') from None
+        elif key == "has_property_company":
+            if cell.lower() in _TRUE:
+                record[key] = True
+            elif cell.lower() in _FALSE:
+                record[key] = False
+            else:
+                raise OrgImportError(
+                    f'{where}: has_property_company "{cell}" must be true or false'
+                )
+        else:
+            record[key] = cell
+    return record
+
+
+def _check_file(org: OrgFile) -> None:
+    """Checks that need only the file: something to import, unique codes, parent levels."""
+    if not (org.units or org.stations or org.teams):
+        raise OrgImportError(f"{org.source}: nothing to import (no units, stations or teams)")
+    for kind, specs in (
+        ("code", org.units),
+        ("station code", org.stations),
+        ("team code", org.teams),
+    ):
+        seen: dict[str, str] = {}
+        for spec in specs:
+            if spec.code in seen:
+                raise OrgImportError(
+                    f'{spec.where}: duplicate {kind} "{spec.code}" (first at {seen[spec.code]})'
+                )
+            seen[spec.code] = _short_where(spec.where, org.source)
+    by_code = {u.code: u for u in org.units}
+    for unit in org.units:
+        parent = by_code.get(unit.parent) if unit.parent else None
+        if parent is not None:
+            _check_parent_level(unit, parent.code, parent.level)
+
+
+def _short_where(where: str, source: str) -> str:
+    """``units[2], line 12`` or ``line 7`` out of a full location."""
+    rest = where.removeprefix(source)
+    parts = re.findall(r"\b[a-z]+\[\d+\]", rest)[:1] + re.findall(r"\bline \d+", rest)[:1]
+    return ", ".join(parts) or where
+
+
+def _check_parent_level(unit: UnitSpec, parent_code: str, parent_level: Level) -> None:
+    if parent_level.child() is not unit.level:
+        raise OrgImportError(
+            f"{unit.where}: a {unit.level.value} must sit under a {_above(unit.level)},"
+            f' but parent "{parent_code}" is a {parent_level.value}'
+        )
+
+
+# -- importing -----------------------------------------------------------------------------
+
+
+class OrgImporter:
+    """Writes an org file into the database, all or nothing."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def import_file(
+        self, path: str | Path, *, actor_id: int | None = None, actor_label: str = "cli"
+    ) -> ImportReport:
+        """Import ``path`` (``.toml`` or ``.csv``) in one transaction; raise OrgImportError."""
+        org = load_org_file(path)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await self._check_references(tx, org)
+            units_created, units_updated = await self._write_units(tx, org, now)
+            stations_created = stations_updated = 0
+            for station in org.stations:
+                unit = await tx.org.get_by_code(station.unit)
+                assert unit is not None  # checked above
+                created = await tx.org.upsert_station(
+                    code=station.code,
+                    name=station.name,
+                    unit_id=unit.id,
+                    address=station.address,
+                    latitude=station.latitude,
+                    longitude=station.longitude,
+                    function_areas=station.function_areas,
+                    opening_hours=station.opening_hours,
+                    now=now,
+                )
+                stations_created += created
+                stations_updated += not created
+            teams_created = teams_updated = 0
+            for team in org.teams:
+                created = await tx.org.upsert_team(
+                    code=team.code,
+                    name=team.name,
+                    name_en=team.name_en,
+                    project=team.project,
+                    project_en=team.project_en,
+                    sort=team.sort,
+                    now=now,
+                )
+                teams_created += created
+                teams_updated += not created
+            report = ImportReport(
+                units_created=units_created,
+                units_updated=units_updated,
+                stations_created=stations_created,
+                stations_updated=stations_updated,
+                teams_created=teams_created,
+                teams_updated=teams_updated,
+            )
+            await tx.audit.record(
+                actor_id=actor_id,
+                actor_label=actor_label,
+                action="org.import",
+                subject=Path(path).name,
+                now=now,
+                after=report.as_dict(),
+            )
+        LOG.info("imported %s: %s", org.source, report.summary())
+        return report
+
+    async def _check_references(self, tx: Tx, org: OrgFile) -> None:
+        """Parents and station units not defined in the file must already exist."""
+        in_file = {u.code for u in org.units}
+        for unit in org.units:
+            if unit.parent is None or unit.parent in in_file:
+                continue
+            parent = await tx.org.get_by_code(unit.parent)
+            if parent is None:
+                raise OrgImportError(f'{unit.where}: unknown parent code "{unit.parent}"')
+            _check_parent_level(unit, parent.code, parent.level)
+        for station in org.stations:
+            if station.unit not in in_file and await tx.org.get_by_code(station.unit) is None:
+                raise OrgImportError(f'{station.where}: unknown unit code "{station.unit}"')
+
+    async def _write_units(self, tx: Tx, org: OrgFile, now: datetime) -> tuple[int, int]:
+        """Upsert the units parents first; return (created, updated)."""
+        created_count = updated_count = 0
+        # A parent is exactly one level up, so sorting by level puts every parent first.
+        ordered = sorted(org.units, key=lambda u: u.level.depth)
+        ids: dict[str, int] = {}
+        for unit in ordered:
+            if unit.parent is None:
+                parent_id, path = None, f"/{unit.code}/"
+            else:
+                # Read the parent now: an earlier upsert may have moved it (and its path).
+                parent = await tx.org.get_by_code(unit.parent)
+                assert parent is not None  # checked above
+                parent_id, path = parent.id, f"{parent.path}{unit.code}/"
+            unit_id, created = await tx.org.upsert_unit(
+                code=unit.code,
+                name=unit.name,
+                name_en=unit.name_en,
+                level=unit.level,
+                parent_id=parent_id,
+                path=path,
+                has_property_company=unit.has_property_company,
+                sort=unit.sort,
+                now=now,
+            )
+            ids[unit.code] = unit_id
+            created_count += created
+            updated_count += not created
+        # A changed level must still fit the units already below it in the database.
+        for unit in org.units:
+            expected = unit.level.child()
+            for child in await tx.org.children(ids[unit.code]):
+                if child.level is not expected:
+                    raise OrgImportError(
+                        f"{unit.where}: a {unit.level.value} cannot hold the existing"
+                        f' {child.level.value} "{child.code}" below it'
+                    )
+        return created_count, updated_count
+
+
+# -- showing -------------------------------------------------------------------------------
+
+
+def render_tree(units: list[OrgUnit], stations: list[Station], teams: list[ServiceTeam]) -> str:
+    """The org tree as indented plain text, for ``gridbot org show`` (operator-facing).
+
+    Two spaces per level; a unit's stations are listed just below it, the service teams
+    and their projects at the end.
+    """
+    known = {u.id for u in units}
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in known else None
+        children.setdefault(parent, []).append(unit)
+    for group in children.values():
+        group.sort(key=lambda u: (u.sort, u.code))
+    stations_of: dict[int, list[Station]] = {}
+    for station in sorted(stations, key=lambda s: s.code):
+        stations_of.setdefault(station.unit_id, []).append(station)
+
+    lines: list[str] = []
+
+    def walk(unit: OrgUnit, depth: int) -> None:
+        indent = "  " * depth
+        extra = "" if unit.has_property_company else ", no property company"
+        lines.append(f"{indent}{unit.name} ({unit.code}, {unit.level.value}{extra})")
+        for station in stations_of.get(unit.id, []):
+            hours = f" — {station.opening_hours}" if station.opening_hours else ""
+            lines.append(f"{indent}  [station] {station.name} ({station.code}){hours}")
+        for child in children.get(unit.id, []):
+            walk(child, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    if not units:
+        lines.append("(no org units)")
+    orphans = [s for s in sorted(stations, key=lambda s: s.code) if s.unit_id not in known]
+    if orphans:
+        lines.append("")
+        lines.append("Stations outside the units shown:")
+        lines.extend(f"  [station] {s.name} ({s.code}, unit id {s.unit_id})" for s in orphans)
+    if teams:
+        lines.append("")
+        lines.append("Service teams:")
+        for team in sorted(teams, key=lambda t: (t.sort, t.code)):
+            lines.append(f"  {team.name} ({team.code}) — {team.project}")
+    return "\n".join(lines)
