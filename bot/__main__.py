@@ -1,0 +1,241 @@
+"""The ``gridbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot.clock import SystemClock
+from bot.config import Config, ConfigError, load_config
+from bot.errors import DomainError
+from storage.db import Database
+from storage.migrate import migrate
+
+__all__ = ["main"]
+
+LOG = logging.getLogger("gridbot")
+
+
+class CliError(Exception):
+    """A problem to report in one line, with exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gridbot", description="Gridbot: neighbourhood grid service on Telegram."
+    )
+    parser.add_argument(
+        "--config", metavar="PATH", help="TOML config file (default: $GRIDBOT_CONFIG)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (long polling, or a webhook)")
+    run.add_argument("--webhook-url", metavar="URL", help="public URL Telegram posts to")
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8443",
+        help="where the webhook server listens (default 127.0.0.1:8443)",
+    )
+    run.add_argument(
+        "--secret-token",
+        metavar="S",
+        help="secret Telegram must send in X-Telegram-Bot-Api-Secret-Token",
+    )
+
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_sub.add_parser("migrate", help="apply pending migrations")
+
+    org = sub.add_parser("org", help="org tree commands")
+    org_sub = org.add_subparsers(dest="org_command", required=True, metavar="ORG_COMMAND")
+    org_import = org_sub.add_parser("import", help="import an org tree (TOML or CSV)")
+    org_import.add_argument("file", type=Path)
+    org_sub.add_parser("show", help="print the org tree")
+    org_qr = org_sub.add_parser("qr", help="write a QR poster for a compound")
+    org_qr.add_argument("code", help="compound code")
+    org_qr.add_argument("--out", type=Path, required=True, help="PNG file to write")
+
+    sub.add_parser("outbox", help="show outbox counts")
+
+    admin = sub.add_parser("admin", help="grant or revoke administrators")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ADMIN_COMMAND")
+    for name in ("grant", "revoke"):
+        cmd = admin_sub.add_parser(name, help=f"{name} the admin role at a unit")
+        cmd.add_argument("telegram_id", type=int)
+        cmd.add_argument("--unit", required=True, help="org unit code")
+    return parser
+
+
+async def _with_db(
+    config: Config, work: Callable[[Database], Awaitable[int]], *, migrate_first: bool = True
+) -> int:
+    db = Database(config.storage.database)
+    async with db:
+        if migrate_first:
+            await migrate(db)
+        return await work(db)
+
+
+def _cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    app = build_application(config)
+    if args.webhook_url:
+        host, _, port = args.listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise CliError(f"--listen must be HOST:PORT, got {args.listen!r}")
+        url_path = urlparse(args.webhook_url).path.lstrip("/")
+        app.run_webhook(
+            listen=host,
+            port=int(port),
+            url_path=url_path,
+            webhook_url=args.webhook_url,
+            secret_token=args.secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def _cmd_db_migrate(db: Database) -> int:
+    applied = await migrate(db)
+    print(f"{len(applied)} migrations applied" if applied else "database is up to date")
+    return 0
+
+
+def _cmd_org(config: Config, args: argparse.Namespace) -> int:
+    from bot.services.orgimport import OrgImporter, OrgImportError, render_tree
+
+    async def do_import(db: Database) -> int:
+        try:
+            report = await OrgImporter(db, SystemClock()).import_file(args.file)
+        except OrgImportError as exc:
+            raise CliError(f"import failed: {exc}") from None
+        print(report.summary())
+        return 0
+
+    async def show(db: Database) -> int:
+        async with db.read() as tx:
+            units = await tx.org.all_units()
+            stations = await tx.org.stations()
+            teams = await tx.org.teams()
+        if not units:
+            print("the org tree is empty: run `gridbot org import FILE`")
+            return 0
+        print(render_tree(units, stations, teams))
+        return 0
+
+    async def qr(db: Database) -> int:
+        from bot.i18n import I18n
+        from bot.models import Level
+        from bot.poster import PosterError, make_poster
+
+        async with db.read() as tx:
+            unit = await tx.org.get_by_code(args.code)
+            if unit is None or unit.level is not Level.COMPOUND:
+                raise CliError(f"no compound with code {args.code!r}")
+            parent = await tx.org.get(unit.parent_id) if unit.parent_id else None
+        t = I18n(config.locale.default_language).get(config.locale.default_language)
+        try:
+            out = make_poster(
+                compound=unit,
+                community=parent,
+                bot_username=config.bot.username,
+                out=args.out,
+                t=t,
+            )
+        except PosterError as exc:
+            raise CliError(str(exc)) from None
+        print(f"poster written to {out}")
+        return 0
+
+    work = {"import": do_import, "show": show, "qr": qr}[args.org_command]
+    return asyncio.run(_with_db(config, work))
+
+
+async def _cmd_outbox(db: Database) -> int:
+    async with db.read() as tx:
+        counts = await tx.outbox.counts()
+    print(f"pending:       {counts.pending}")
+    print(f"in flight:     {counts.inflight}")
+    print(f"sent:          {counts.sent}")
+    print(f"failed:        {counts.failed}")
+    print(f"undeliverable: {counts.undeliverable}")
+    print(f"cancelled:     {counts.cancelled}")
+    if counts.oldest_pending is not None:
+        age = SystemClock().now() - counts.oldest_pending
+        print(f"oldest pending: {int(age.total_seconds())} s ago")
+    return 0
+
+
+def _cmd_admin(config: Config, args: argparse.Namespace) -> int:
+    from bot.i18n import I18n
+    from bot.outbox import Notifier
+    from bot.services.people import PeopleService
+
+    async def work(db: Database) -> int:
+        clock = SystemClock()
+        people = PeopleService(db, clock, Notifier(clock), I18n(config.locale.default_language))
+        try:
+            if args.admin_command == "grant":
+                changed = await people.grant_admin(args.telegram_id, args.unit)
+                print("granted" if changed else "already an admin there")
+            else:
+                changed = await people.revoke_admin(args.telegram_id, args.unit)
+                print("revoked" if changed else "was not an admin there")
+        except DomainError as exc:
+            raise CliError(exc.message.format(**exc.params)) from None
+        return 0
+
+    return asyncio.run(_with_db(config, work))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Opt in to python-telegram-bot's timedelta durations (no deprecation warnings).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    try:
+        config = load_config(args.config)
+        match args.command:
+            case "run":
+                config.require_token()
+                return _cmd_run(config, args)
+            case "db":
+                return asyncio.run(_with_db(config, _cmd_db_migrate, migrate_first=False))
+            case "org":
+                return _cmd_org(config, args)
+            case "outbox":
+                return asyncio.run(_with_db(config, _cmd_outbox))
+            case "admin":
+                return _cmd_admin(config, args)
+    except (ConfigError, CliError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Builds the Application: the one place that wires services, handlers, jobs and the error
+handler together."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, Pacer, RealPacer, SystemClock
+from bot.config import Config
+from bot.context import BotData, GridContext
+from bot.i18n import LANGUAGES, I18n
+from bot.outbox import Notifier, OutboxSender
+from bot.services import Services
+from bot.services.menus import commands_for
+from bot.services.org import OrgService
+from bot.services.people import PeopleService
+from handlers import fallback, onboarding, org, profile
+from handlers.errors import on_error
+from storage.db import Database
+from storage.migrate import migrate
+
+__all__ = ["GridApplication", "build_application", "services_of"]
+
+LOG = logging.getLogger(__name__)
+
+GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
+
+# Placeholder token for the emulator (tests, sandbox); the real one comes from the config.
+OFFLINE_TOKEN = "123456:OFFLINE-EMULATOR-TOKEN"
+
+
+def services_of(app: Application) -> Services:  # type: ignore[type-arg]
+    services = app.bot_data.services
+    if services is None:
+        raise RuntimeError("application has no services")
+    return services  # type: ignore[no-any-return]
+
+
+def build_application(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    pacer: Pacer | None = None,
+    request: BaseRequest | None = None,
+    token: str | None = None,
+) -> GridApplication:
+    """Build the Application for ``config``.
+
+    ``request`` replaces the network (the emulator in tests and the sandbox); ``token``
+    defaults to the configured one.
+    """
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in request URLs
+    clock = clock or SystemClock()
+    pacer = pacer or RealPacer()
+    builder = (
+        ApplicationBuilder()
+        .token(token or config.require_token())
+        .base_url(config.bot.base_url)
+        .base_file_url(config.bot.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
+        .context_types(ContextTypes(context=GridContext, bot_data=BotData))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app: GridApplication = builder.build()
+
+    db = Database(config.storage.database)
+    i18n = I18n(config.locale.default_language)
+    notifier = Notifier(clock)
+    services = Services(
+        config=config,
+        db=db,
+        clock=clock,
+        pacer=pacer,
+        i18n=i18n,
+        notifier=notifier,
+        people=PeopleService(db, clock, notifier, i18n),
+        org=OrgService(db),
+    )
+    app.bot_data.services = services
+
+    for module_handlers in (
+        onboarding.handlers(),
+        profile.handlers(),
+        org.handlers(),
+        fallback.handlers(i18n),  # last: only what nobody else took
+    ):
+        for handler in module_handlers:
+            app.add_handler(handler)
+    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    return app
+
+
+async def start_services(app: Application) -> None:  # type: ignore[type-arg]
+    """Open the database, migrate, apply config admins, start the outbox sender."""
+    services = services_of(app)
+    await services.db.connect()
+    applied = await migrate(services.db)
+    if applied:
+        LOG.info("applied %d migrations", len(applied))
+    await services.people.bootstrap_admins(services.config.admins)
+    sender = OutboxSender(
+        services.db, app.bot, services.clock, services.pacer, services.config.outbox
+    )
+    services.notifier.bind(sender.wake)
+    services.sender = sender
+    await sender.start()
+
+
+async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
+    """Stop the outbox sender and close the database."""
+    services = services_of(app)
+    if services.sender is not None:
+        await services.sender.stop()
+        services.sender = None
+    await services.db.close()
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    await start_services(app)
+    await _set_default_commands(app)
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    await stop_services(app)
+
+
+async def _set_default_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """The menu for people the bot does not know yet (per language)."""
+    services = services_of(app)
+    for language in LANGUAGES:
+        commands = [BotCommand(c, d) for c, d in commands_for(set(), services.i18n.get(language))]
+        code = None if language == services.i18n.default else language.split("_")[0]
+        try:
+            await app.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=code
+            )
+        except TelegramError as exc:
+            LOG.warning("could not set the default command menu: %s", exc)

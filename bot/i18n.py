@@ -1,0 +1,97 @@
+"""Translations: gettext catalogs (``bot/locales/<lang>/LC_MESSAGES/messages.po``) via Babel.
+
+Message ids are English. ``zh_CN`` is the default language; ``en`` falls back to the msgid
+where its msgstr is empty. The ``.po`` files are read directly at start-up, so there is no
+compile step. Mark text for extraction with ``_()`` (translated now) or ``N_()`` (translated
+later, for module-level constants).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+__all__ = ["LANGUAGES", "N_", "I18n", "Translator"]
+
+LOG = logging.getLogger(__name__)
+
+LANGUAGES = ("zh_CN", "en")
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it yet."""
+    return message
+
+
+class Translator:
+    """The translations of one language."""
+
+    def __init__(
+        self,
+        language: str,
+        singular: dict[str, str],
+        plural: dict[str, tuple[str, ...]],
+        num_plurals: int,
+    ) -> None:
+        self.language = language
+        self._singular = singular
+        self._plural = plural
+        self._num_plurals = num_plurals
+
+    def gettext(self, message: str) -> str:
+        return self._singular.get(message) or message
+
+    __call__ = gettext
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        forms = self._plural.get(singular)
+        if forms:
+            # Both languages follow the simple rules: Chinese has one form, English two.
+            index = 0 if self._num_plurals == 1 else int(n != 1)
+            if 0 <= index < len(forms) and forms[index]:
+                return forms[index]
+        return singular if n == 1 else plural
+
+
+def load_catalog(language: str) -> Catalog:
+    """Read the ``.po`` catalog of ``language`` shipped with the package."""
+    path = resources.files("bot") / "locales" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as fh:
+        return read_po(fh, locale=language, domain=DOMAIN)
+
+
+class I18n:
+    """All languages, loaded once."""
+
+    def __init__(self, default: str = "zh_CN") -> None:
+        if default not in LANGUAGES:
+            raise ValueError(f"unsupported language {default!r}")
+        self.default = default
+        self._translators: dict[str, Translator] = {}
+        for language in LANGUAGES:
+            catalog = load_catalog(language)
+            singular: dict[str, str] = {}
+            plural: dict[str, tuple[str, ...]] = {}
+            for message in catalog:
+                if not message.id or message.fuzzy:
+                    continue
+                if isinstance(message.id, tuple):
+                    strings = message.string if isinstance(message.string, tuple) else ()
+                    plural[message.id[0]] = tuple(strings)
+                elif message.string:
+                    singular[str(message.id)] = str(message.string)
+            self._translators[language] = Translator(
+                language, singular, plural, catalog.num_plurals
+            )
+
+    def get(self, language: str | None) -> Translator:
+        """The translator for ``language``, or the default one."""
+        return self._translators.get(language or self.default) or self._translators[self.default]
+
+    def all_translations(self, message: str) -> set[str]:
+        """``message`` in every language (to recognise a tapped reply-keyboard button)."""
+        return {t.gettext(message) for t in self._translators.values()}

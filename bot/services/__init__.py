@@ -1,0 +1,32 @@
+"""Services: the application's logic, as plain async classes with injected dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.clock import Clock, Pacer
+    from bot.config import Config
+    from bot.i18n import I18n
+    from bot.outbox import Notifier, OutboxSender
+    from bot.services.org import OrgService
+    from bot.services.people import PeopleService
+    from storage.db import Database
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    """Everything a handler may call, built once per Application."""
+
+    config: Config
+    db: Database
+    clock: Clock
+    pacer: Pacer
+    i18n: I18n
+    notifier: Notifier
+    people: PeopleService
+    org: OrgService
+    sender: OutboxSender | None = field(default=None)

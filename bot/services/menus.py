@@ -1,0 +1,32 @@
+"""Command menus: which commands each person sees, by their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import N_, Translator
+from bot.models import Role
+
+__all__ = ["COMMANDS", "MenuCommand", "commands_for"]
+
+
+@dataclass(frozen=True)
+class MenuCommand:
+    command: str
+    description: str  # msgid
+    roles: frozenset[Role] | None = None  # None: everyone
+
+
+COMMANDS: tuple[MenuCommand, ...] = (
+    MenuCommand("start", N_("Start, or change your compound")),
+    MenuCommand("help", N_("What I can do for you")),
+    MenuCommand("org", N_("Your area: units and service stations"), frozenset({Role.ADMIN})),
+    MenuCommand("me", N_("What the bot keeps about you")),
+    MenuCommand("lang", N_("Language")),
+    MenuCommand("forget", N_("Delete my data")),
+)
+
+
+def commands_for(roles: set[Role], t: Translator) -> list[tuple[str, str]]:
+    """The (command, description) pairs for someone holding ``roles``, in their language."""
+    return [(c.command, t(c.description)) for c in COMMANDS if c.roles is None or roles & c.roles]

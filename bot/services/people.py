@@ -1,0 +1,293 @@
+"""People: who is talking to the bot, their language, home compound, roles and menus."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.errors import InvalidInput, NotFound
+from bot.i18n import LANGUAGES, N_, I18n
+from bot.models import Level, OrgUnit, Person, Role, RoleGrant
+from bot.services.menus import commands_for
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import AdminGrant
+    from bot.outbox import Notifier
+    from storage.db import Database, Tx
+
+__all__ = ["Actor", "PeopleService", "Profile", "TelegramIdentity"]
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TelegramIdentity:
+    """What Telegram tells us about a user (no Telegram types past the handlers)."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p).strip()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person with their live role grants, as seen by the services."""
+
+    person: Person
+    grants: tuple[RoleGrant, ...]
+
+    @property
+    def id(self) -> int:
+        return self.person.id
+
+    @property
+    def roles(self) -> set[Role]:
+        return {g.role for g in self.grants}
+
+    @property
+    def label(self) -> str:
+        return f"tg:{self.person.telegram_id}"
+
+    def units_with(self, role: Role) -> list[int]:
+        return [g.unit_id for g in self.grants if g.role == role]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything the bot keeps about one person, for ``/me``."""
+
+    person: Person
+    home: list[OrgUnit]  # the path from the district down to the compound
+    grants: list[tuple[RoleGrant, OrgUnit]]
+
+
+def guess_language(language_code: str | None) -> str | None:
+    """Map a Telegram language code to one of ours (only a suggestion: the person chooses)."""
+    if not language_code:
+        return None
+    code = language_code.lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    if code.startswith("en"):
+        return "en"
+    return None
+
+
+class PeopleService:
+    def __init__(self, db: Database, clock: Clock, notifier: Notifier, i18n: I18n) -> None:
+        self.db = db
+        self.clock = clock
+        self.notifier = notifier
+        self.i18n = i18n
+
+    async def identify(self, who: TelegramIdentity) -> Actor:
+        """Find or create the person behind a Telegram user; refresh their name."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            person = await tx.people.by_telegram(who.telegram_id)
+            if person is None:
+                person = await tx.people.create(
+                    telegram_id=who.telegram_id,
+                    display_name=who.display_name,
+                    username=who.username,
+                    language=None,
+                    now=now,
+                )
+                LOG.info("new person %d", person.id)
+            else:
+                changes: dict[str, object] = {}
+                if who.display_name and person.display_name != who.display_name:
+                    changes["display_name"] = who.display_name
+                if person.username != who.username:
+                    changes["username"] = who.username
+                if person.unreachable:
+                    changes["unreachable"] = 0  # they are talking to us again
+                if changes:
+                    person = await tx.people.update(person.id, now, **changes)
+            grants = await tx.people.grants(person.id)
+        return Actor(person, tuple(grants))
+
+    async def actor(self, person_id: int) -> Actor:
+        async with self.db.read() as tx:
+            person = await tx.people.get(person_id)
+            if person is None:
+                raise NotFound(N_("You are not registered yet. Send /start."))
+            grants = await tx.people.grants(person_id)
+        return Actor(person, tuple(grants))
+
+    async def set_language(self, actor: Actor, language: str) -> Actor:
+        if language not in LANGUAGES:
+            raise InvalidInput(N_("This language is not available."))
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            before = actor.person.language
+            person = await tx.people.update(actor.id, now, language=language)
+            if before != language:
+                await tx.audit.record(
+                    actor_id=actor.id,
+                    actor_label=actor.label,
+                    action="person.language",
+                    subject=f"person:{actor.id}",
+                    before={"language": before},
+                    after={"language": language},
+                    now=now,
+                )
+            await self._queue_menu(tx, person)
+        return Actor(person, actor.grants)
+
+    async def set_home(self, actor: Actor, compound_id: int) -> tuple[Actor, OrgUnit]:
+        """Make ``compound_id`` the person's home and register them as a resident there."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            unit = await tx.org.get(compound_id)
+            if unit is None or unit.level is not Level.COMPOUND:
+                raise NotFound(N_("That compound does not exist (any more)."))
+            before = actor.person.home_unit_id
+            person = await tx.people.update(actor.id, now, home_unit_id=unit.id)
+            if before != unit.id:
+                await tx.people.revoke(actor.id, Role.RESIDENT, None, by=actor.id, now=now)
+            await tx.people.grant(actor.id, Role.RESIDENT, unit.id, by=actor.id, now=now)
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action="person.home",
+                subject=f"person:{actor.id}",
+                unit_id=unit.id,
+                before={"home_unit_id": before},
+                after={"home_unit_id": unit.id},
+                now=now,
+            )
+            grants = await tx.people.grants(actor.id)
+            await self._queue_menu(tx, person, grants)
+        return Actor(person, tuple(grants)), unit
+
+    async def profile(self, actor: Actor) -> Profile:
+        async with self.db.read() as tx:
+            person = await tx.people.get(actor.id)
+            if person is None:
+                raise NotFound(N_("You are not registered yet. Send /start."))
+            home: list[OrgUnit] = []
+            if person.home_unit_id is not None:
+                unit = await tx.org.get(person.home_unit_id)
+                if unit is not None:
+                    home = [*await tx.org.ancestors(unit), unit]
+            grants = []
+            for grant in await tx.people.grants(person.id):
+                unit = await tx.org.get(grant.unit_id)
+                if unit is not None:
+                    grants.append((grant, unit))
+        return Profile(person, home, grants)
+
+    async def forget(self, actor: Actor) -> None:
+        """Delete the person and their grants; what they filed stays, without their name."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await tx.people.delete(actor.id)
+            await tx.audit.record(
+                actor_id=None,
+                actor_label="system",
+                action="person.forget",
+                subject=f"person:{actor.id}",
+                before=None,
+                after=None,
+                now=now,
+            )
+            # The menu goes back to the default one for this chat.
+            await self.notifier.set_commands(
+                tx,
+                actor.person.telegram_id,
+                commands_for(set(), self.i18n.get(actor.person.language)),
+            )
+
+    async def refresh_menu(self, actor: Actor) -> None:
+        async with self.db.transaction() as tx:
+            await self._queue_menu(tx, actor.person, list(actor.grants))
+
+    async def _queue_menu(
+        self, tx: Tx, person: Person, grants: list[RoleGrant] | None = None
+    ) -> None:
+        if grants is None:
+            grants = await tx.people.grants(person.id)
+        roles = {g.role for g in grants}
+        await self.notifier.set_commands(
+            tx, person.telegram_id, commands_for(roles, self.i18n.get(person.language))
+        )
+
+    # -- administration from the command line and config --------------------------------
+    async def grant_admin(
+        self, telegram_id: int, unit_code: str, *, actor_label: str = "cli"
+    ) -> bool:
+        """Make the Telegram user an admin of ``unit_code``; return False if already one."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            unit = await tx.org.get_by_code(unit_code)
+            if unit is None:
+                raise NotFound(N_("Unknown unit code {code}."), code=unit_code)
+            person = await tx.people.by_telegram(telegram_id)
+            if person is None:
+                person = await tx.people.create(
+                    telegram_id=telegram_id,
+                    display_name="",
+                    username=None,
+                    language=None,
+                    now=now,
+                )
+            granted = await tx.people.grant(person.id, Role.ADMIN, unit.id, by=None, now=now)
+            if granted:
+                await tx.audit.record(
+                    actor_id=None,
+                    actor_label=actor_label,
+                    action="role.grant",
+                    subject=f"person:{person.id}",
+                    unit_id=unit.id,
+                    before=None,
+                    after={"role": "admin", "unit": unit.code},
+                    now=now,
+                )
+                if person.language is not None:
+                    await self._queue_menu(tx, person)
+        return granted
+
+    async def revoke_admin(
+        self, telegram_id: int, unit_code: str, *, actor_label: str = "cli"
+    ) -> bool:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            unit = await tx.org.get_by_code(unit_code)
+            if unit is None:
+                raise NotFound(N_("Unknown unit code {code}."), code=unit_code)
+            person = await tx.people.by_telegram(telegram_id)
+            if person is None:
+                return False
+            ended = await tx.people.revoke(person.id, Role.ADMIN, unit.id, by=None, now=now)
+            if ended:
+                await tx.audit.record(
+                    actor_id=None,
+                    actor_label=actor_label,
+                    action="role.revoke",
+                    subject=f"person:{person.id}",
+                    unit_id=unit.id,
+                    before={"role": "admin", "unit": unit.code},
+                    after=None,
+                    now=now,
+                )
+                await self._queue_menu(tx, person)
+        return bool(ended)
+
+    async def bootstrap_admins(self, grants: list[AdminGrant]) -> None:
+        """Apply the ``[[admins]]`` of the config (idempotent)."""
+        for grant in grants:
+            try:
+                await self.grant_admin(grant.telegram_id, grant.unit, actor_label="config")
+            except NotFound:
+                LOG.warning(
+                    "config admins: unit %s does not exist (import the org first)", grant.unit
+                )

@@ -1,0 +1,1 @@
+"""Views: pure functions that turn domain objects into messages in one person's language."""

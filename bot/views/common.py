@@ -1,0 +1,39 @@
+"""Pieces shared by several views."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from html import escape
+
+from bot.i18n import N_, Translator
+from bot.messages import ReplyButton
+from bot.models import OrgUnit, Role
+
+__all__ = ["MAIN_MENU", "esc", "fmt_time", "main_keyboard", "unit_path"]
+
+# Reply-keyboard buttons of the main menu, by the roles that see them. Handlers recognise a
+# tapped button by comparing its text with these labels in every language.
+MAIN_MENU: tuple[tuple[str, frozenset[Role] | None], ...] = (
+    (N_("Help"), None),
+    (N_("My data"), None),
+)
+
+
+def esc(text: str | None) -> str:
+    """Escape user-provided text for Telegram HTML."""
+    return escape(text or "", quote=False)
+
+
+def unit_path(units: list[OrgUnit], language: str, sep: str = " › ") -> str:
+    return sep.join(esc(u.label(language)) for u in units)
+
+
+def fmt_time(when: datetime, tz: tzinfo) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def main_keyboard(roles: set[Role], t: Translator) -> tuple[tuple[ReplyButton, ...], ...]:
+    labels = [t(label) for label, need in MAIN_MENU if need is None or roles & need]
+    return tuple(
+        tuple(ReplyButton(label) for label in labels[i : i + 2]) for i in range(0, len(labels), 2)
+    )

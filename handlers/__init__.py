@@ -1,0 +1,2 @@
+"""The Telegram edge: one module per feature, each exposing ``handlers()``; ``bot.app`` wires
+them."""

@@ -1,0 +1,72 @@
+"""Sending a view as the direct reply to an update, and answering stale buttons."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest
+
+from bot.context import GridContext
+from bot.errors import DomainError
+from bot.i18n import Translator
+from bot.messages import OutMessage
+from bot.outbox import ptb_markup
+from bot.views.common import esc
+
+__all__ = ["answer_expired", "edit", "reply", "say_error"]
+
+LOG = logging.getLogger(__name__)
+
+
+async def reply(update: Update, context: GridContext, message: OutMessage) -> Message:
+    """Send ``message`` to the chat of ``update``."""
+    chat = update.effective_chat
+    assert chat is not None
+    markup = ptb_markup(message.reply_markup(), context.bot)
+    if len(message.photos) == 1 and len(message.text) <= 1024:
+        return await context.bot.send_photo(
+            chat.id, message.photos[0], caption=message.text, reply_markup=markup
+        )
+    if message.photos:
+        from telegram import InputMediaPhoto
+
+        if len(message.photos) > 1:
+            await context.bot.send_media_group(
+                chat.id, [InputMediaPhoto(p) for p in message.photos[:10]]
+            )
+        else:
+            await context.bot.send_photo(chat.id, message.photos[0])
+    return await context.bot.send_message(chat.id, message.text, reply_markup=markup)
+
+
+async def edit(query: CallbackQuery, message: OutMessage) -> None:
+    """Replace the text and buttons of the message the button was on."""
+    markup = ptb_markup(message.inline_markup()) if message.buttons else None
+    try:
+        if query.message is not None and getattr(query.message, "photo", None):
+            await query.edit_message_caption(message.text, reply_markup=markup)
+        else:
+            await query.edit_message_text(message.text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def answer_expired(query: CallbackQuery, t: Translator) -> None:
+    await query.answer(
+        t("This menu has expired. Please use the latest message."), show_alert=False
+    )
+
+
+async def say_error(
+    update: Update, context: GridContext, t: Translator, error: DomainError
+) -> None:
+    """Tell the person why a domain rule stopped them, as a toast or a message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(
+            t(error.message).format(**error.params), show_alert=True
+        )
+    else:
+        params = {k: esc(str(v)) for k, v in error.params.items()}
+        await reply(update, context, OutMessage(t(error.message).format(**params)))

@@ -1,0 +1,186 @@
+"""Onboarding: /start (with an optional compound deep link), language, compound drill-down.
+
+The steps are derived from what is stored (language chosen? home compound set?), so there is
+no conversation state to lose: any message from someone not yet set up re-asks the current step.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import cbdata
+from bot.context import GridContext
+from bot.errors import DomainError
+from bot.i18n import LANGUAGES
+from bot.models import Role
+from bot.services.people import Actor
+from bot.views import people as views
+from handlers.common import answer_expired, edit, reply, say_error
+
+__all__ = ["handlers", "is_onboarded", "prompt_current_step"]
+
+LOG = logging.getLogger(__name__)
+
+DEEP_LINK_PREFIX = "c_"
+
+
+def is_onboarded(actor: Actor) -> bool:
+    """Language chosen, and a home compound (admins may skip the compound)."""
+    person = actor.person
+    return person.language is not None and (
+        person.home_unit_id is not None or Role.ADMIN in actor.roles
+    )
+
+
+async def prompt_current_step(update: Update, context: GridContext, actor: Actor) -> None:
+    """Ask again for whatever onboarding still needs."""
+    if actor.person.language is None:
+        translators = [context.services.i18n.get(lang) for lang in LANGUAGES]
+        await reply(update, context, views.language_prompt(translators, first_time=True))
+        return
+    await _show_places(update, context, actor, None, as_edit=False)
+
+
+async def start(update: Update, context: GridContext) -> None:
+    """Start onboarding, take a compound from a deep link, or greet someone set up."""
+    actor = await context.actor(update)
+    svc = context.services
+    t = context.t(actor)
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(DEEP_LINK_PREFIX):
+        code = payload.removeprefix(DEEP_LINK_PREFIX)
+        unit = await svc.org.compound_by_code(code)
+        if unit is None:
+            await reply(update, context, views.unknown_code(t, code))
+        else:
+            actor, unit = await svc.people.set_home(actor, unit.id)
+            if actor.person.language is not None:
+                path = await svc.org.path(unit)
+                await reply(
+                    update,
+                    context,
+                    views.done_message(t, actor.person.language, actor.roles, path),
+                )
+                return
+    if actor.person.language is None or (
+        actor.person.home_unit_id is None and Role.ADMIN not in actor.roles
+    ):
+        # New, or in the middle of onboarding: begin again from the language.
+        translators = [svc.i18n.get(lang) for lang in LANGUAGES]
+        await reply(update, context, views.language_prompt(translators, first_time=True))
+        return
+    home = await svc.org.unit(actor.person.home_unit_id) if actor.person.home_unit_id else None
+    home_path = await svc.org.path(home) if home else None
+    await reply(
+        update, context, views.welcome_back(t, actor.person.language, actor.roles, home_path)
+    )
+    await reply(update, context, views.change_place_button(t))
+
+
+async def language_command(update: Update, context: GridContext) -> None:
+    """Offer the languages (/lang)."""
+    translators = [context.services.i18n.get(lang) for lang in LANGUAGES]
+    await reply(update, context, views.language_prompt(translators, first_time=False))
+
+
+async def choose_language(update: Update, context: GridContext) -> None:
+    """Store the chosen language, then go on to the compound if it is still missing."""
+    query = update.callback_query
+    assert query is not None
+    actor = await context.actor(update)
+    cb = cbdata.decode(query.data, views.ONBOARDING)
+    language = cb.arg() if cb else None
+    if language not in LANGUAGES:
+        await answer_expired(query, context.t(actor))
+        return
+    assert language is not None
+    actor = await context.services.people.set_language(actor, language)
+    t = context.t(actor)
+    await query.answer()
+    if actor.person.home_unit_id is None:
+        # Admins see the same choice, with a button to skip it.
+        await _show_places(update, context, actor, None, as_edit=True)
+        return
+    await edit(query, views.language_set(t, language))
+    home = (
+        await context.services.org.unit(actor.person.home_unit_id)
+        if (actor.person.home_unit_id)
+        else None
+    )
+    path = await context.services.org.path(home) if home else None
+    await reply(update, context, views.done_message(t, language, actor.roles, path))
+
+
+async def _show_places(
+    update: Update, context: GridContext, actor: Actor, unit_id: int | None, *, as_edit: bool
+) -> None:
+    svc = context.services
+    t = context.t(actor)
+    language = actor.person.language or svc.i18n.default
+    choice = await svc.org.browse(unit_id)
+    if choice.unit is None and not choice.options:
+        await reply(update, context, views.empty_org(t, is_admin=Role.ADMIN in actor.roles))
+        return
+    path = await svc.org.path(choice.unit) if choice.unit else []
+    message = views.drill_down(choice, t, language, can_skip=Role.ADMIN in actor.roles, path=path)
+    if as_edit and update.callback_query is not None:
+        await edit(update.callback_query, message)
+    else:
+        await reply(update, context, message)
+
+
+async def choose_place(update: Update, context: GridContext) -> None:
+    """Go down one level, or store the compound when one is picked."""
+    query = update.callback_query
+    assert query is not None
+    actor = await context.actor(update)
+    svc = context.services
+    t = context.t(actor)
+    cb = cbdata.decode(query.data, views.ONBOARDING)
+    if cb is None:
+        await answer_expired(query, t)
+        return
+    try:
+        if cb.action == "top":
+            await query.answer()
+            await _show_places(update, context, actor, None, as_edit=True)
+            return
+        if cb.action == "skip":
+            if Role.ADMIN not in actor.roles:
+                await answer_expired(query, t)
+                return
+            await query.answer()
+            await edit(
+                query, views.done_message(t, actor.person.language or "zh_CN", actor.roles, None)
+            )
+            return
+        unit_id = cb.int_arg()
+        unit = await svc.org.unit(unit_id) if unit_id is not None else None
+        if unit is None:
+            await answer_expired(query, t)
+            return
+        if unit.level.value != "compound":
+            await query.answer()
+            await _show_places(update, context, actor, unit.id, as_edit=True)
+            return
+        actor, unit = await svc.people.set_home(actor, unit.id)
+    except DomainError as err:
+        await say_error(update, context, t, err)
+        return
+    await query.answer()
+    language = actor.person.language or svc.i18n.default
+    path = await svc.org.path(unit)
+    await edit(query, views.place_set(path, language))
+    await reply(update, context, views.done_message(t, language, actor.roles, path))
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("start", start),
+        CommandHandler("lang", language_command),
+        CallbackQueryHandler(choose_language, pattern=rf"^{views.ONBOARDING}1:lang:"),
+        CallbackQueryHandler(choose_place, pattern=rf"^{views.ONBOARDING}1:(u|top|skip)(:|$)"),
+    ]

@@ -1,0 +1,101 @@
+"""The gridbot command line: migrate, import, show, admin, outbox."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import run
+
+ROOT = Path(__file__).resolve().parents[2]
+ORG = ROOT / "examples" / "duanzhou.toml"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\ndatabase = "{tmp_path / "cli.db"}"\n')
+    return path
+
+
+def counts(db: Path) -> tuple[int, int, int]:
+    with sqlite3.connect(db) as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("org_units", "stations", "service_teams")
+        )
+
+
+def test_migrate_import_twice_and_show(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = ["--config", str(config)]
+    assert run([*c, "db", "migrate"]) == 0
+    assert "migrations applied" in capsys.readouterr().out
+    assert run([*c, "db", "migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+    assert run([*c, "org", "import", str(ORG)]) == 0
+    first = counts(tmp_path / "cli.db")
+    assert run([*c, "org", "import", str(ORG)]) == 0
+    assert counts(tmp_path / "cli.db") == first
+    assert first[0] >= 1 + 2 + 4 + 6 and first[1] >= 3 and first[2] == 8
+    capsys.readouterr()
+
+    assert run([*c, "org", "show"]) == 0
+    out = capsys.readouterr().out
+    for name in ("端州区", "城东街道", "城西街道", "伴月社区", "星荷豪苑", "西南小区", "以和为贵"):
+        assert name in out
+    # The tree is indented by level: a compound is deeper than its community.
+    community = next(line for line in out.splitlines() if "伴月社区" in line)
+    compound = next(line for line in out.splitlines() if "星荷豪苑" in line)
+    indent = len(compound) - len(compound.lstrip())
+    assert indent > len(community) - len(community.lstrip())
+
+
+def test_import_error_is_one_line_and_imports_nothing(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[units]]\ncode = "DZ"\nname = "d"\nlevel = "district"\n\n'
+        '[[units]]\ncode = "S1"\nname = "s"\nlevel = "street"\nparent = "NOPE"\n'
+    )
+    assert run(["--config", str(config), "org", "import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NOPE" in err and "bad.toml" in err
+    assert counts(tmp_path / "cli.db") == (0, 0, 0)
+
+
+def test_admin_grant_revoke_and_outbox(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = ["--config", str(config)]
+    assert run([*c, "org", "import", str(ORG)]) == 0
+    assert run([*c, "admin", "grant", "777", "--unit", "BY"]) == 0
+    assert run([*c, "admin", "grant", "777", "--unit", "BY"]) == 0
+    assert run([*c, "admin", "grant", "777", "--unit", "NOPE"]) == 2
+    assert run([*c, "admin", "revoke", "777", "--unit", "BY"]) == 0
+    out, err = capsys.readouterr()
+    assert "granted" in out and "already an admin there" in out and "revoked" in out
+    assert "NOPE" in err
+    assert run([*c, "outbox"]) == 0
+    assert "pending:" in capsys.readouterr().out
+
+
+def test_qr_poster_for_a_compound(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.poster import find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    c = ["--config", str(config)]
+    assert run([*c, "org", "import", str(ORG)]) == 0
+    out = tmp_path / "poster.png"
+    assert run([*c, "org", "qr", "XHHY", "--out", str(out)]) == 0
+    assert out.exists() and out.stat().st_size > 10_000
+    assert run([*c, "org", "qr", "BY", "--out", str(out)]) == 2  # a community, not a compound
+    assert "BY" in capsys.readouterr().err
