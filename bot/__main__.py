@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from urllib.parse import urlparse
 
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
@@ -87,22 +86,15 @@ async def _with_db(
 def _cmd_run(config: Config, args: argparse.Namespace) -> int:
     from telegram import Update
 
-    from bot.app import build_application
+    from bot.app import build_application, webhook_options
 
     app = build_application(config)
     if args.webhook_url:
-        host, _, port = args.listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise CliError(f"--listen must be HOST:PORT, got {args.listen!r}")
-        url_path = urlparse(args.webhook_url).path.lstrip("/")
-        app.run_webhook(
-            listen=host,
-            port=int(port),
-            url_path=url_path,
-            webhook_url=args.webhook_url,
-            secret_token=args.secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        try:
+            options = webhook_options(args.webhook_url, args.listen, args.secret_token)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        app.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.constants import ParseMode
@@ -26,7 +27,7 @@ from handlers.errors import on_error
 from storage.db import Database
 from storage.migrate import migrate
 
-__all__ = ["GridApplication", "build_application", "services_of"]
+__all__ = ["GridApplication", "build_application", "services_of", "webhook_options"]
 
 LOG = logging.getLogger(__name__)
 
@@ -98,6 +99,23 @@ def build_application(
             app.add_handler(handler)
     app.add_error_handler(on_error)  # type: ignore[arg-type]
     return app
+
+
+def webhook_options(url: str, listen: str, secret_token: str | None) -> dict[str, Any]:
+    """Arguments for ``run_webhook``/``start_webhook`` from the command-line options."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--listen must be HOST:PORT, got {listen!r}")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        raise ValueError(f"--webhook-url must be an http(s) URL, got {url!r}")
+    return {
+        "listen": host,
+        "port": int(port),
+        "url_path": parsed.path.lstrip("/"),
+        "webhook_url": url,
+        "secret_token": secret_token,
+    }
 
 
 async def start_services(app: Application) -> None:  # type: ignore[type-arg]

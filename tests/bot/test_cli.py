@@ -69,9 +69,7 @@ def test_import_error_is_one_line_and_imports_nothing(
     assert counts(tmp_path / "cli.db") == (0, 0, 0)
 
 
-def test_admin_grant_revoke_and_outbox(
-    config: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_admin_grant_revoke_and_outbox(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     c = ["--config", str(config)]
     assert run([*c, "org", "import", str(ORG)]) == 0
     assert run([*c, "admin", "grant", "777", "--unit", "BY"]) == 0

@@ -111,9 +111,7 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
     assert audit[0].after == report.as_dict()
 
 
-async def test_reimport_updates_and_never_duplicates(
-    importer: OrgImporter, db: Database
-) -> None:
+async def test_reimport_updates_and_never_duplicates(importer: OrgImporter, db: Database) -> None:
     await importer.import_file(EXAMPLE)
     async with db.read() as tx:
         before = await tx.org.all_units()
