@@ -18,14 +18,17 @@ from bot.config import Config
 from bot.context import BotData, GridContext
 from bot.i18n import LANGUAGES, I18n
 from bot.outbox import Notifier, OutboxSender
+from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.menus import commands_for
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
-from handlers import fallback, onboarding, org, profile
+from bot.services.requests import RequestService
+from handlers import fallback, my_requests, onboarding, org, profile, requests
 from handlers.errors import on_error
 from storage.db import Database
 from storage.migrate import migrate
+from storage.persistence import SQLitePersistence
 
 __all__ = ["GridApplication", "build_application", "services_of", "webhook_options"]
 
@@ -60,6 +63,7 @@ def build_application(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in request URLs
     clock = clock or SystemClock()
     pacer = pacer or RealPacer()
+    db = Database(config.storage.database)
     builder = (
         ApplicationBuilder()
         .token(token or config.require_token())
@@ -69,12 +73,15 @@ def build_application(
         .context_types(ContextTypes(context=GridContext, bot_data=BotData))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        # Conversations and user data live in SQLite; written within ~1 s of a change.
+        .persistence(
+            SQLitePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock)
+        )
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app: GridApplication = builder.build()
 
-    db = Database(config.storage.database)
     i18n = I18n(config.locale.default_language)
     notifier = Notifier(clock)
     services = Services(
@@ -86,11 +93,24 @@ def build_application(
         notifier=notifier,
         people=PeopleService(db, clock, notifier, i18n),
         org=OrgService(db),
+        requests=RequestService(db, clock, notifier, i18n, config),
     )
     app.bot_data.services = services
+    sweeper = Sweeper(app, services)
+    services.sweeper = sweeper
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        sweeper.run,
+        interval=config.scheduler.sweep_seconds,
+        name=SWEEP_JOB,
+        # A busy loop delays the sweep rather than skipping it; runs never pile up.
+        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
 
     for module_handlers in (
+        requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
         onboarding.handlers(),
+        my_requests.handlers(i18n, app.user_data),
         profile.handlers(),
         org.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took

@@ -8,16 +8,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.lifecycle import Status
+
 __all__ = [
     "AuditEntry",
+    "Category",
     "Level",
     "OrgUnit",
     "OutboxRow",
     "Person",
+    "Rating",
+    "Request",
+    "RequestEvent",
+    "RequestPhoto",
+    "RequestView",
     "Role",
     "RoleGrant",
     "ServiceTeam",
     "Station",
+    "Tier",
 ]
 
 
@@ -143,3 +152,97 @@ class OutboxRow(_Model):
     error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+
+
+class Tier(StrEnum):
+    """急事立刻办 / 要事商议办 / 难事合力办."""
+
+    URGENT = "urgent"
+    IMPORTANT = "important"
+    DIFFICULT = "difficult"
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASIC = "basic"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+    NOT_RATED = "not_rated"  # closed without an answer
+
+
+class Category(_Model):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    default_tier: Tier
+    team_code: str | None = None
+    is_opinion: bool = False
+    sort: int = 0
+    active: bool = True
+
+    def label(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name
+
+
+class Request(_Model):
+    id: int
+    number: str
+    resident_id: int | None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    anonymous: bool = False
+    compound_id: int
+    category_id: int
+    tier: Tier
+    status: Status
+    description: str
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    assignee_id: int | None = None
+    rating: Rating | None = None
+    rating_comment: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    triaged_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    rated_at: datetime | None = None
+
+
+class RequestPhoto(_Model):
+    id: int
+    request_id: int
+    file_id: str
+    kind: str
+    added_by: int | None = None
+    added_at: datetime
+
+
+class RequestEvent(_Model):
+    id: int
+    request_id: int
+    at: datetime
+    actor_id: int | None
+    actor_label: str
+    kind: str
+    from_status: str | None = None
+    to_status: str | None = None
+    note: str | None = None
+
+
+class RequestView(_Model):
+    """A request with what a screen needs around it, as one person may see it."""
+
+    request: Request
+    category: Category
+    compound_path: list[OrgUnit]
+    photos: list[RequestPhoto] = []
+    events: list[RequestEvent] = []
+    supporters: int = 0
+    assignee_name: str | None = None
+    is_owner: bool = False
+    can_cancel: bool = False
+    can_add_info: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InputMediaPhoto, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import GridContext
@@ -20,24 +20,26 @@ LOG = logging.getLogger(__name__)
 
 
 async def reply(update: Update, context: GridContext, message: OutMessage) -> Message:
-    """Send ``message`` to the chat of ``update``."""
+    """Send ``message`` to the chat of ``update``: photos first (one photo carries the text as
+    its caption when it fits), then the text with its buttons."""
     chat = update.effective_chat
     assert chat is not None
     markup = ptb_markup(message.reply_markup(), context.bot)
-    if len(message.photos) == 1 and len(message.text) <= 1024:
+    photos = list(message.photos[:10])
+    if len(photos) == 1 and len(message.text) <= 1024:
         return await context.bot.send_photo(
-            chat.id, message.photos[0], caption=message.text, reply_markup=markup
+            chat.id, photos[0], caption=message.text or None, reply_markup=markup
         )
-    if message.photos:
-        from telegram import InputMediaPhoto
-
-        if len(message.photos) > 1:
-            await context.bot.send_media_group(
-                chat.id, [InputMediaPhoto(p) for p in message.photos[:10]]
-            )
-        else:
-            await context.bot.send_photo(chat.id, message.photos[0])
-    return await context.bot.send_message(chat.id, message.text, reply_markup=markup)
+    sent: Message | None = None
+    if len(photos) == 1:
+        sent = await context.bot.send_photo(chat.id, photos[0])
+    elif photos:
+        sent = (await context.bot.send_media_group(chat.id, [InputMediaPhoto(p) for p in photos]))[
+            -1
+        ]
+    if message.text or sent is None:
+        sent = await context.bot.send_message(chat.id, message.text, reply_markup=markup)
+    return sent
 
 
 async def edit(query: CallbackQuery, message: OutMessage) -> None:
@@ -64,9 +66,9 @@ async def say_error(
 ) -> None:
     """Tell the person why a domain rule stopped them, as a toast or a message."""
     if update.callback_query is not None:
-        await update.callback_query.answer(
-            t(error.message).format(**error.params), show_alert=True
-        )
+        params = {k: t(str(v)) for k, v in error.params.items()}
+        await update.callback_query.answer(t(error.message).format(**params), show_alert=True)
     else:
-        params = {k: esc(str(v)) for k, v in error.params.items()}
+        # Parameters may be msgids themselves (a status name) or user input (escaped).
+        params = {k: esc(t(str(v))) for k, v in error.params.items()}
         await reply(update, context, OutMessage(t(error.message).format(**params)))

@@ -51,6 +51,8 @@ async def forget_answer(update: Update, context: GridContext) -> None:
         await edit(query, views.kept(t))
         return
     await context.services.people.forget(actor)
+    # Drafts and pending answers are personal data too.
+    context.application.drop_user_data(actor.person.telegram_id)
     # Replace the question by the answer, which also takes the menu keyboard away.
     await query.delete_message()
     await reply(update, context, views.forgotten(t))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
     from storage.repos.people import PeopleRepo
+    from storage.repos.requests import RequestsRepo
 
 __all__ = ["Database", "Tx", "from_ts", "ts"]
 
@@ -122,6 +123,12 @@ class Tx:
         return AuditRepo(self)
 
     @cached_property
+    def requests(self) -> RequestsRepo:
+        from storage.repos.requests import RequestsRepo
+
+        return RequestsRepo(self)
+
+    @cached_property
     def outbox(self) -> OutboxRepo:
         from storage.repos.outbox import OutboxRepo
 
@@ -136,6 +143,20 @@ class Database:
         self._busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[object] | None = None
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """Hold the connection; a task asking again while holding it is a bug, not a wait."""
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            raise RuntimeError("nested database transaction in the same task")
+        async with self._lock:
+            self._owner = task
+            try:
+                yield
+            finally:
+                self._owner = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -159,7 +180,7 @@ class Database:
 
     async def close(self) -> None:
         if self._conn is not None:
-            async with self._lock:
+            async with self._exclusive():
                 await self._conn.close()
                 self._conn = None
 
@@ -173,7 +194,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Run the block as one write transaction; roll back if it raises."""
-        async with self._lock:
+        async with self._exclusive():
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
             tx = Tx(conn)
@@ -189,7 +210,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """Run the block's queries against one consistent snapshot."""
-        async with self._lock:
+        async with self._exclusive():
             conn = self.conn
             await conn.execute("BEGIN")
             try:
@@ -200,7 +221,7 @@ class Database:
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script; a script that opened a transaction is rolled back
         if it fails half-way."""
-        async with self._lock:
+        async with self._exclusive():
             try:
                 await self.conn.executescript(script)
             except sqlite3.Error:

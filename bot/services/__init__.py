@@ -10,8 +10,10 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.i18n import I18n
     from bot.outbox import Notifier, OutboxSender
+    from bot.scheduler import Sweeper
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
+    from bot.services.requests import RequestService
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -29,4 +31,6 @@ class Services:
     notifier: Notifier
     people: PeopleService
     org: OrgService
+    requests: RequestService
     sender: OutboxSender | None = field(default=None)
+    sweeper: Sweeper | None = field(default=None)

@@ -18,12 +18,15 @@ class MenuCommand:
 
 
 COMMANDS: tuple[MenuCommand, ...] = (
+    MenuCommand("request", N_("Raise a request")),
+    MenuCommand("my", N_("My requests")),
     MenuCommand("start", N_("Start, or change your compound")),
     MenuCommand("help", N_("What I can do for you")),
     MenuCommand("org", N_("Your area: units and service stations"), frozenset({Role.ADMIN})),
     MenuCommand("me", N_("What the bot keeps about you")),
     MenuCommand("lang", N_("Language")),
     MenuCommand("forget", N_("Delete my data")),
+    MenuCommand("cancel", N_("Stop what you are doing")),
 )
 
 

@@ -190,6 +190,7 @@ class PeopleService:
         """Delete the person and their grants; what they filed stays, without their name."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            await tx.requests.anonymise_resident(actor.id)
             await tx.people.delete(actor.id)
             await tx.audit.record(
                 actor_id=None,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from html import escape
 
 from bot.i18n import N_, Translator
 from bot.messages import ReplyButton
 from bot.models import OrgUnit, Role
 
-__all__ = ["MAIN_MENU", "esc", "fmt_time", "main_keyboard", "unit_path"]
+__all__ = ["MAIN_MENU", "esc", "fmt_age", "fmt_time", "main_keyboard", "unit_path"]
 
 # Reply-keyboard buttons of the main menu, by the roles that see them. Handlers recognise a
 # tapped button by comparing its text with these labels in every language.
 MAIN_MENU: tuple[tuple[str, frozenset[Role] | None], ...] = (
+    (N_("Raise a request"), None),
+    (N_("My requests"), None),
     (N_("Help"), None),
     (N_("My data"), None),
 )
@@ -37,3 +39,17 @@ def main_keyboard(roles: set[Role], t: Translator) -> tuple[tuple[ReplyButton, .
     return tuple(
         tuple(ReplyButton(label) for label in labels[i : i + 2]) for i in range(0, len(labels), 2)
     )
+
+
+def fmt_age(t: Translator, age: timedelta) -> str:
+    """How long ago, roughly: 'just now', '5 minutes ago', '3 hours ago', '2 days ago'."""
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 1:
+        return t("just now")
+    if minutes < 60:
+        return t.ngettext("{n} minute ago", "{n} minutes ago", minutes).format(n=minutes)
+    hours = minutes // 60
+    if hours < 48:
+        return t.ngettext("{n} hour ago", "{n} hours ago", hours).format(n=hours)
+    days = hours // 24
+    return t.ngettext("{n} day ago", "{n} days ago", days).format(n=days)

@@ -64,11 +64,12 @@ class Harness:
         if self.app is None:
             return
         app, self.app = self.app, None
+        # The order of run_polling: stop, shut down (flushes persistence), post_shutdown.
         if app.running:
             await app.stop()
+        await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
-        await app.shutdown()
 
     async def restart(self) -> None:
         """A new Application on the same database and the same emulated Telegram."""

@@ -40,14 +40,14 @@ async def test_new_resident_by_drill_down(org: Harness) -> None:
     texts = alice.texts()
     assert "📍 端州区 › 城西街道 › 伴月社区 › 星荷豪苑" in texts[-2]
     assert "✅ 您已登记在：端州区 › 城西街道 › 伴月社区 › 星荷豪苑。" in alice.last_text()
-    assert alice.keyboard() == ["帮助", "我的信息"]
+    assert alice.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
 
     person, grants, home = await person_of(org, alice)
     assert person.language == "zh_CN"
     assert home is not None and home.code == "XHHY" and home.level is Level.COMPOUND
     assert [(g.role, g.unit_id) for g in grants] == [(Role.RESIDENT, home.id)]
     # Their command menu was set for their chat.
-    assert alice.commands() == ["start", "help", "me", "lang", "forget"]
+    assert alice.commands() == ["request", "my", "start", "help", "me", "lang", "forget", "cancel"]
 
 
 async def test_new_resident_by_deep_link_in_english(org: Harness) -> None:
@@ -59,7 +59,7 @@ async def test_new_resident_by_deep_link_in_english(org: Harness) -> None:
     assert "Duanzhou District › Chengxi Subdistrict › Banyue Community › Xinghe Haoyuan" in (
         bob.last_text()
     )
-    assert bob.keyboard() == ["Help", "My data"]
+    assert bob.keyboard() == ["Raise a request", "My requests", "Help", "My data"]
     person, grants, home = await person_of(org, bob)
     assert person.language == "en" and home is not None and home.code == "XHHY"
     assert [g.role for g in grants] == [Role.RESIDENT]
@@ -195,7 +195,7 @@ async def test_me_shows_the_data_and_forget_deletes_it(org: Harness) -> None:
     assert leftovers == 0
     assert len(audit) == 1 and audit[0].before is None and audit[0].after is None
     # The menu went back to the default one.
-    assert hal.commands() == ["start", "help", "me", "lang", "forget"]
+    assert hal.commands() == ["request", "my", "start", "help", "me", "lang", "forget", "cancel"]
 
 
 async def test_lang_switches_language_and_menu(org: Harness) -> None:
@@ -204,8 +204,8 @@ async def test_lang_switches_language_and_menu(org: Harness) -> None:
     await ivy.press("中文")
     await ivy.command("/lang")
     await ivy.press("English")
-    assert ivy.keyboard() == ["Help", "My data"]
+    assert ivy.keyboard() == ["Raise a request", "My requests", "Help", "My data"]
     await ivy.tap("Help")
     assert "Commands:" in ivy.last_text()
     menu = org.emulator.commands[f"chat:{ivy.id}"]
-    assert menu[0]["description"] == "Start, or change your compound"
+    assert menu[0]["description"] == "Raise a request"

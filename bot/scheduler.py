@@ -1,0 +1,75 @@
+"""The sweep: one periodic job (PTB's JobQueue) that finds what is due and acts on it.
+
+Decisions use the injected clock, never the job's own timing, so tests call
+:meth:`Sweeper.sweep` after moving a fake clock. What the sweep does lives in the services; the
+sweep only asks them in turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.services.intake import AWAITING_KEY, DRAFT_KEY
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.services import Services
+
+__all__ = ["SWEEP_JOB", "Sweeper"]
+
+LOG = logging.getLogger(__name__)
+
+SWEEP_JOB = "SWEEP"
+
+
+class Sweeper:
+    """Runs every ``[scheduler] sweep_seconds``."""
+
+    def __init__(self, app: Application, services: Services) -> None:  # type: ignore[type-arg]
+        self.app = app
+        self.services = services
+
+    async def run(self, _context: Any) -> None:
+        """The JobQueue callback."""
+        await self.sweep()
+
+    async def sweep(self) -> None:
+        await self.expire_idle_drafts()
+
+    async def expire_idle_drafts(self) -> int:
+        """Set aside unfinished intakes (and pending 'add information' or comment waits) that
+        were idle longer than ``[requests] conversation_timeout_minutes``."""
+        now = self.services.clock.now()
+        limit = timedelta(minutes=self.services.config.requests.conversation_timeout_minutes)
+        expired: list[int] = []
+        touched: list[int] = []
+        for user_id, data in list(self.app.user_data.items()):
+            draft = data.get(DRAFT_KEY)
+            if draft and _older(draft.get("touched_at"), now, limit):
+                data.pop(DRAFT_KEY, None)
+                expired.append(user_id)
+                touched.append(user_id)
+            awaiting = data.get(AWAITING_KEY)
+            if awaiting and _older(awaiting.get("since"), now, limit):
+                data.pop(AWAITING_KEY, None)
+                touched.append(user_id)
+        if touched:
+            self.app.mark_data_for_update_persistence(user_ids=touched)
+        for user_id in expired:
+            await self.services.requests.tell_intake_expired(user_id)
+        if expired:
+            LOG.info("set aside %d idle request drafts", len(expired))
+        return len(expired)
+
+
+def _older(stamp: object, now: datetime, limit: timedelta) -> bool:
+    if not isinstance(stamp, str):
+        return True
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return True
+    return now - when > limit

@@ -1,0 +1,475 @@
+"""Resident requests (群众点单): filing, "me too", my requests, cancelling, adding information,
+rating. Every status change goes through :meth:`RequestService.transition`: checked by the state
+machine, written as a conditional update plus an event, and announced through the outbox in the
+same transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_, I18n, Translator
+from bot.lifecycle import CANCELLABLE, OPEN, Status, check
+from bot.messages import OutMessage
+from bot.models import (
+    Category,
+    Level,
+    OrgUnit,
+    Person,
+    Rating,
+    Request,
+    RequestView,
+    Role,
+    Tier,
+)
+from bot.services.intake import Draft
+from bot.views import requests as views
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Config
+    from bot.outbox import Notifier
+    from bot.services.people import Actor
+    from storage.db import Database, Tx
+
+__all__ = ["PAGE_SIZE", "SIMILAR_WINDOW", "RequestService"]
+
+LOG = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+SIMILAR_WINDOW = timedelta(hours=72)
+SIMILAR_LIMIT = 3
+
+Render = Callable[[Translator, str], OutMessage]
+
+
+def _status_message(
+    t: Translator,
+    language: str,
+    *,
+    request: Request,
+    status: Status,
+    note: str | None,
+    own: bool,
+) -> OutMessage:
+    """What the resident (own) or a supporter is told when the status changes."""
+    if status is Status.RESOLVED and own:
+        return views.rating_prompt(t, language, request, note)
+    return views.status_update(t, language, request, status, note, own=own)
+
+
+class RequestService:
+    def __init__(
+        self, db: Database, clock: Clock, notifier: Notifier, i18n: I18n, config: Config
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.notifier = notifier
+        self.i18n = i18n
+        self.config = config
+
+    # -- reading -------------------------------------------------------------------------
+    async def categories(self) -> list[Category]:
+        async with self.db.read() as tx:
+            return await tx.requests.categories()
+
+    async def category(self, category_id: int) -> Category:
+        async with self.db.read() as tx:
+            category = await tx.requests.category(category_id)
+        if category is None or not category.active:
+            raise NotFound(N_("That category is not available any more."))
+        return category
+
+    async def similar(self, actor: Actor, category_id: int) -> list[Request]:
+        """Open requests like this one from the actor's compound in the last 72 hours."""
+        compound_id = self._home(actor)
+        async with self.db.read() as tx:
+            return await tx.requests.open_similar(
+                compound_id=compound_id,
+                category_id=category_id,
+                since=self.clock.now() - SIMILAR_WINDOW,
+                statuses=OPEN,
+                exclude_person=actor.id,
+                limit=SIMILAR_LIMIT,
+            )
+
+    async def page(self, actor: Actor, page: int) -> tuple[list[RequestView], int]:
+        """One page of the requests the actor filed or supports, newest first; and the total."""
+        async with self.db.read() as tx:
+            total = await tx.requests.count_for_person(actor.id)
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(page, 0), pages - 1)
+            rows = await tx.requests.for_person(actor.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+            counts = await tx.requests.supporter_counts([r.id for r in rows])
+            out = []
+            for request in rows:
+                category = await tx.requests.category(request.category_id)
+                assert category is not None
+                out.append(
+                    RequestView(
+                        request=request,
+                        category=category,
+                        compound_path=[],
+                        supporters=counts.get(request.id, 0),
+                        is_owner=request.resident_id == actor.id,
+                    )
+                )
+        return out, total
+
+    async def view(self, actor: Actor, request_id: int) -> RequestView:
+        """The request with photos and timeline, for its resident or a supporter."""
+        async with self.db.read() as tx:
+            request = await tx.requests.get(request_id)
+            if request is None:
+                raise NotFound(N_("That request does not exist."))
+            supporters = await tx.requests.supporter_ids(request.id)
+            is_owner = request.resident_id == actor.id
+            if not is_owner and actor.id not in supporters:
+                raise NotAllowed(N_("You can only see your own requests."))
+            return await self._view(tx, request, is_owner=is_owner, supporters=len(supporters))
+
+    async def _view(
+        self, tx: Tx, request: Request, *, is_owner: bool, supporters: int
+    ) -> RequestView:
+        category = await tx.requests.category(request.category_id)
+        compound = await tx.org.get(request.compound_id)
+        assert category is not None and compound is not None
+        assignee = await tx.people.get(request.assignee_id) if request.assignee_id else None
+        return RequestView(
+            request=request,
+            category=category,
+            compound_path=[*await tx.org.ancestors(compound), compound],
+            photos=await tx.requests.photos(request.id),
+            events=await tx.requests.events(request.id),
+            supporters=supporters,
+            assignee_name=assignee.display_name if assignee else None,
+            is_owner=is_owner,
+            can_cancel=is_owner and request.status in CANCELLABLE,
+            can_add_info=is_owner and request.status in OPEN,
+        )
+
+    # -- filing --------------------------------------------------------------------------
+    async def submit(self, actor: Actor, draft: Draft) -> tuple[Request, bool]:
+        """File the draft; return the request and whether it is new.
+
+        The draft's nonce makes this idempotent: a repeated Confirm returns the same request.
+        """
+        compound_id = self._home(actor)
+        if not draft.complete or draft.category_id is None or draft.description is None:
+            raise InvalidInput(N_("The request is not complete yet."))
+        now = self.clock.now()
+        source_key = f"intake:{actor.id}:{draft.nonce}"
+        async with self.db.transaction() as tx:
+            existing = await tx.requests.by_source(source_key)
+            if existing is not None:
+                return existing, False
+            category = await tx.requests.category(draft.category_id)
+            if category is None or not category.active:
+                raise NotFound(N_("That category is not available any more."))
+            tier = Tier.URGENT if draft.urgent else category.default_tier
+            year = now.astimezone(self.config.tz).year
+            number = await tx.requests.next_number(self.config.requests.number_prefix, year)
+            request = await tx.requests.create(
+                number=number,
+                source_key=source_key,
+                resident_id=actor.id,
+                contact_name=actor.person.display_name or None,
+                contact_phone=draft.phone,
+                anonymous=draft.anonymous,
+                compound_id=compound_id,
+                category_id=category.id,
+                tier=tier,
+                description=draft.description,
+                address=draft.address,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                now=now,
+            )
+            await tx.requests.add_event(
+                request.id,
+                kind="status",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                now=now,
+                from_status=None,
+                to_status=Status.SUBMITTED,
+            )
+            for file_id in draft.photos:
+                await tx.requests.add_photo(request.id, file_id, "intake", actor.id, now)
+            if draft.phone and draft.phone != actor.person.phone:
+                await tx.people.update(actor.id, now, phone=draft.phone)
+            # Triage is automatic: the tier comes from the category and the urgency answer.
+            note = N_("opinion, routed to the community") if category.is_opinion else None
+            request = await self.transition(
+                tx, request, Status.TRIAGED, actor=None, note=note, announce=False
+            )
+            if category.is_opinion:
+                await self._tell_admins(tx, request, views.opinion_card)
+        LOG.info("request %s filed by person %d", request.number, actor.id)
+        return request, True
+
+    async def support(self, actor: Actor, request_id: int) -> Request:
+        """'This is my problem too': follow the request instead of filing a duplicate."""
+        compound_id = self._home(actor)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            request = await tx.requests.get(request_id)
+            if request is None or request.compound_id != compound_id:
+                raise NotFound(N_("That request does not exist."))
+            if request.status not in OPEN:
+                raise InvalidInput(N_("That request is already settled."))
+            if request.resident_id == actor.id:
+                raise InvalidInput(N_("That is your own request."))
+            if await tx.requests.add_supporter(request.id, actor.id, now):
+                await tx.requests.add_event(
+                    request.id,
+                    kind="supporter",
+                    actor_id=actor.id,
+                    actor_label=actor.label,
+                    now=now,
+                )
+        return request
+
+    # -- the resident's actions ----------------------------------------------------------
+    async def cancel(self, actor: Actor, request_id: int) -> Request:
+        async with self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id)
+            if request.status not in CANCELLABLE:
+                raise InvalidInput(
+                    N_("Someone has already accepted this request, so it cannot be cancelled.")
+                )
+            return await self.transition(
+                tx, request, Status.CANCELLED, actor=actor, note=N_("cancelled by the resident")
+            )
+
+    async def add_info(
+        self, actor: Actor, request_id: int, *, text: str | None = None, photo: str | None = None
+    ) -> Request:
+        """Append the resident's text or photo to the timeline."""
+        if text is not None:
+            text = text.strip()
+            if not text:
+                raise InvalidInput(N_("Please send some text or a photo."))
+            if len(text) > 2000:
+                raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id)
+            if request.status not in OPEN:
+                raise InvalidInput(N_("That request is already settled."))
+            if photo is not None:
+                await tx.requests.add_photo(request.id, photo, "info", actor.id, now)
+            await tx.requests.add_event(
+                request.id,
+                kind="info",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                now=now,
+                note=text if text is not None else N_("added a photo"),
+            )
+            if request.assignee_id is not None:
+                assignee = await tx.people.get(request.assignee_id)
+                if assignee is not None:
+                    await self._send(
+                        tx,
+                        assignee,
+                        lambda t, lang: views.info_added(t, lang, request, text, photo),
+                    )
+        return request
+
+    async def rate(self, actor: Actor, request_id: int, rating: Rating) -> Request:
+        """评单: satisfied or basically satisfied closes; unsatisfied reopens (重办)."""
+        if rating is Rating.NOT_RATED:
+            raise InvalidInput(N_("Please choose one of the answers."))
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id)
+            if request.status is not Status.RESOLVED:
+                raise InvalidInput(N_("This request is not waiting for a rating."))
+            if rating is Rating.UNSATISFIED:
+                request = await self.transition(
+                    tx,
+                    request,
+                    Status.REOPENED,
+                    actor=actor,
+                    note=N_("the resident was not satisfied"),
+                    rating=rating.value,
+                    rated_at=now,
+                )
+                await self._tell_admins(tx, request, views.unsatisfied_flag)
+            else:
+                request = await self.transition(
+                    tx,
+                    request,
+                    Status.CLOSED,
+                    actor=actor,
+                    note=None,
+                    rating=rating.value,
+                    rated_at=now,
+                )
+            await tx.requests.add_event(
+                request.id,
+                kind="rating",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                now=now,
+                note=rating.value,
+            )
+        return request
+
+    async def comment(self, actor: Actor, request_id: int, text: str) -> None:
+        """The optional comment that goes with a rating."""
+        text = text.strip()
+        if not text or len(text) > 2000:
+            raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id)
+            if request.rating is None:
+                raise InvalidInput(N_("This request is not waiting for a rating."))
+            await tx.requests.set_comment(request.id, text, now)
+            await tx.requests.add_event(
+                request.id,
+                kind="comment",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                now=now,
+                note=text,
+            )
+
+    async def resolve(self, actor: Actor, request_id: int, note: str) -> Request:
+        """Mark a request resolved (by its assignee or an admin of its area); ask for a rating."""
+        async with self.db.transaction() as tx:
+            request = await tx.requests.get(request_id)
+            if request is None:
+                raise NotFound(N_("That request does not exist."))
+            if request.assignee_id != actor.id and not await self._administers(tx, actor, request):
+                raise NotAllowed(
+                    N_("Only the member who took it, or an administrator, can do this.")
+                )
+            return await self.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
+
+    async def tell_intake_expired(self, telegram_id: int) -> None:
+        """Tell someone their idle, unfinished request was set aside."""
+        minutes = self.config.requests.conversation_timeout_minutes
+        async with self.db.transaction() as tx:
+            person = await tx.people.by_telegram(telegram_id)
+            if person is not None:
+                await self._send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+
+    # -- the one way to change a status --------------------------------------------------
+    async def transition(
+        self,
+        tx: Tx,
+        request: Request,
+        target: Status,
+        *,
+        actor: Actor | None,
+        note: str | None,
+        announce: bool = True,
+        **fields: object,
+    ) -> Request:
+        """Move ``request`` to ``target``: check, conditional update, event, announcement.
+
+        Raises InvalidTransition if the state machine forbids it, or if another update changed
+        the request first (the conditional update found it in another status).
+        """
+        current = request.status
+        check(current, target)
+        now = self.clock.now()
+        if not await tx.requests.change_status(request.id, current, target, now, **fields):
+            fresh = await tx.requests.get(request.id)
+            check(fresh.status if fresh else current, target)  # raises with the real status
+            raise NotFound(N_("That request does not exist."))
+        await tx.requests.add_event(
+            request.id,
+            kind="status",
+            actor_id=actor.id if actor else None,
+            actor_label=actor.label if actor else "system",
+            now=now,
+            from_status=current,
+            to_status=target,
+            note=note,
+        )
+        updated = await tx.requests.get(request.id)
+        assert updated is not None
+        if announce:
+            await self._announce(tx, updated, target, note, actor)
+        return updated
+
+    async def _announce(
+        self, tx: Tx, request: Request, status: Status, note: str | None, actor: Actor | None
+    ) -> None:
+        """Tell the resident and the supporters what happened (not the one who did it)."""
+        recipients: list[tuple[Person, bool]] = []
+        if request.resident_id is not None:
+            resident = await tx.people.get(request.resident_id)
+            if resident is not None:
+                recipients.append((resident, True))
+        for person_id in await tx.requests.supporter_ids(request.id):
+            supporter = await tx.people.get(person_id)
+            if supporter is not None:
+                recipients.append((supporter, False))
+        for person, is_owner in recipients:
+            if actor is not None and person.id == actor.id:
+                continue  # they did it; the direct reply told them
+            render = partial(
+                _status_message, request=request, status=status, note=note, own=is_owner
+            )
+            await self._send(tx, person, render)
+
+    async def _send(self, tx: Tx, person: Person, render: Render) -> None:
+        if person.unreachable:
+            return
+        language = person.language or self.i18n.default
+        await self.notifier.send(tx, person.telegram_id, render(self.i18n.get(language), language))
+
+    async def _tell_admins(
+        self,
+        tx: Tx,
+        request: Request,
+        build: Callable[[Translator, str, Request, Category, list[OrgUnit]], OutMessage],
+    ) -> None:
+        """Route to the community's admins; the street's or district's if it has none."""
+        compound = await tx.org.get(request.compound_id)
+        category = await tx.requests.category(request.category_id)
+        assert compound is not None and category is not None
+        path = [*await tx.org.ancestors(compound), compound]
+        ladder = [u for u in reversed(path) if u.level is not Level.COMPOUND]
+        for unit in ladder:
+            admins = await tx.people.holders(Role.ADMIN, [unit])
+            if admins:
+                for admin in admins:
+                    await self._send(
+                        tx, admin, lambda t, lang: build(t, lang, request, category, path)
+                    )
+                return
+        LOG.warning("request %s: no administrator anywhere above it", request.number)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _home(self, actor: Actor) -> int:
+        if actor.person.home_unit_id is None:
+            raise NotAllowed(N_("Please choose your compound first: send /start."))
+        return actor.person.home_unit_id
+
+    async def _own(self, tx: Tx, actor: Actor, request_id: int) -> Request:
+        request = await tx.requests.get(request_id)
+        if request is None:
+            raise NotFound(N_("That request does not exist."))
+        if request.resident_id != actor.id:
+            raise NotAllowed(N_("Only the resident who filed it can do this."))
+        return request
+
+    async def _administers(self, tx: Tx, actor: Actor, request: Request) -> bool:
+        compound = await tx.org.get(request.compound_id)
+        if compound is None:
+            return False
+        for unit_id in actor.units_with(Role.ADMIN):
+            unit = await tx.org.get(unit_id)
+            if unit is not None and unit.contains(compound):
+                return True
+        return False

@@ -1,0 +1,573 @@
+"""Messages about requests: the intake steps, my requests, cards, status updates, rating."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from bot import cbdata
+from bot.i18n import N_, Translator
+from bot.lifecycle import STATUS_NAMES, Status
+from bot.messages import Button, OutMessage, ReplyButton, rows
+from bot.models import Category, OrgUnit, Rating, Request, RequestView, Role, Tier
+from bot.services.intake import MAX_PHOTOS, Draft, Step
+from bot.views.common import esc, fmt_age, fmt_time, main_keyboard, unit_path
+
+__all__ = [
+    "INTAKE",
+    "MY",
+    "RATE",
+    "category_prompt",
+    "member_card",
+    "my_list",
+    "rating_prompt",
+    "request_detail",
+    "status_update",
+    "summary",
+]
+
+INTAKE = "rq"
+MY = "my"
+RATE = "rt"
+
+TIER_NAMES = {
+    Tier.URGENT: N_("Urgent: act now"),
+    Tier.IMPORTANT: N_("Important: settle by consultation"),
+    Tier.DIFFICULT: N_("Difficult: joint action"),
+}
+TIER_SHORT = {
+    Tier.URGENT: N_("urgent"),
+    Tier.IMPORTANT: N_("important"),
+    Tier.DIFFICULT: N_("difficult"),
+}
+TIER_ICON = {Tier.URGENT: "🔴", Tier.IMPORTANT: "🟠", Tier.DIFFICULT: "🟣"}
+RATING_NAMES = {
+    Rating.SATISFIED: N_("Satisfied"),
+    Rating.BASIC: N_("Basically satisfied"),
+    Rating.UNSATISFIED: N_("Unsatisfied"),
+    Rating.NOT_RATED: N_("Not rated"),
+}
+RATING_CODES = {Rating.SATISFIED: "s", Rating.BASIC: "b", Rating.UNSATISFIED: "u"}
+STEP_NAMES = {
+    Step.CATEGORY: N_("Category"),
+    Step.DESCRIPTION: N_("Description"),
+    Step.PHOTOS: N_("Photos"),
+    Step.PLACE: N_("Place"),
+    Step.URGENCY: N_("Urgency"),
+    Step.CONTACT: N_("Phone"),
+}
+# Reply-keyboard labels the intake recognises (in every language).
+SHARE_LOCATION = N_("📍 Share my location")
+SHARE_PHONE = N_("📞 Share my phone number")
+SKIP = N_("Skip")
+
+
+def status_name(t: Translator, status: Status) -> str:
+    return t(STATUS_NAMES[status])
+
+
+def _cancel_row(t: Translator) -> tuple[Button, ...]:
+    return (Button(t("✖ Cancel"), cbdata.encode(INTAKE, "cancel")),)
+
+
+# -- the intake steps -----------------------------------------------------------------------
+def category_prompt(t: Translator, language: str, categories: list[Category]) -> OutMessage:
+    buttons = [Button(c.label(language), cbdata.encode(INTAKE, "cat", c.id)) for c in categories]
+    return OutMessage(
+        t("<b>Raise a request</b> (step 1 of 6)\nWhat is it about? Choose a category."),
+        buttons=(*rows(*buttons), _cancel_row(t)),
+    )
+
+
+def me_too_prompt(
+    t: Translator, language: str, similar: list[Request], now: datetime
+) -> OutMessage:
+    lines = [t("Neighbours in your compound have reported something similar recently:"), ""]
+    buttons: list[tuple[Button, ...]] = []
+    for request in similar:
+        excerpt = (
+            request.description
+            if len(request.description) <= 80
+            else (request.description[:79] + "…")
+        )
+        lines.append(
+            f"<b>{esc(request.number)}</b> · {fmt_age(t, now - request.created_at)}\n"
+            f"{esc(excerpt)}"
+        )
+        buttons.append(
+            (
+                Button(
+                    t("Me too: {number}").format(number=request.number),
+                    cbdata.encode(INTAKE, "mt", request.id),
+                ),
+            )
+        )
+    lines += ["", t("Is one of them your problem too? Then you will be told of its progress.")]
+    buttons.append((Button(t("No, mine is different"), cbdata.encode(INTAKE, "mtno")),))
+    buttons.append(_cancel_row(t))
+    return OutMessage("\n".join(lines), buttons=tuple(buttons))
+
+
+def supported(t: Translator, request: Request, roles: set[Role]) -> OutMessage:
+    return OutMessage(
+        t("👍 You now follow {number}. You will be told of every change.").format(
+            number=esc(request.number)
+        ),
+        keyboard=main_keyboard(roles, t),
+    )
+
+
+def description_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t(
+            "<b>Step 2 of 6.</b> Please describe the problem in a few words: what, where, "
+            "since when."
+        ),
+        buttons=(_cancel_row(t),),
+    )
+
+
+def description_reprompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t("Please describe the problem in words first; you can add photos in the next step."),
+        buttons=(_cancel_row(t),),
+    )
+
+
+def photos_prompt(t: Translator, count: int) -> OutMessage:
+    text = t("<b>Step 3 of 6.</b> You can send up to {limit} photos now. Then press Next.").format(
+        limit=MAX_PHOTOS
+    )
+    if count:
+        text += "\n" + t("📷 {count} of {limit} received.").format(count=count, limit=MAX_PHOTOS)
+    label = t("Next ➡") if count else t("No photos, next ➡")
+    return OutMessage(
+        text,
+        buttons=((Button(label, cbdata.encode(INTAKE, "photos")),), _cancel_row(t)),
+    )
+
+
+def place_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t(
+            "<b>Step 4 of 6.</b> Where exactly? Share your location with the button below, "
+            "or type the building and unit (e.g. Block 3, Unit 2). Or skip."
+        ),
+        keyboard=(
+            (ReplyButton(t(SHARE_LOCATION), request_location=True),),
+            (ReplyButton(t(SKIP)),),
+        ),
+    )
+
+
+def place_reprompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t("Please share a location with the button, type the building and unit, or press Skip."),
+        keyboard=(
+            (ReplyButton(t(SHARE_LOCATION), request_location=True),),
+            (ReplyButton(t(SKIP)),),
+        ),
+    )
+
+
+def urgency_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t(
+            "<b>Step 5 of 6.</b> Is anyone in danger, or will damage spread if this waits "
+            "until tomorrow?"
+        ),
+        buttons=(
+            (
+                Button(t("Yes, it is urgent"), cbdata.encode(INTAKE, "urg", "y")),
+                Button(t("No"), cbdata.encode(INTAKE, "urg", "n")),
+            ),
+            _cancel_row(t),
+        ),
+    )
+
+
+def contact_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t(
+            "<b>Step 6 of 6.</b> May the helper call you? Share your phone number with the "
+            "button below, or skip."
+        ),
+        keyboard=(
+            (ReplyButton(t(SHARE_PHONE), request_contact=True),),
+            (ReplyButton(t(SKIP)),),
+        ),
+    )
+
+
+def contact_reprompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t("Please use the button to share your own phone number, or press Skip."),
+        keyboard=(
+            (ReplyButton(t(SHARE_PHONE), request_contact=True),),
+            (ReplyButton(t(SKIP)),),
+        ),
+    )
+
+
+def step_done(t: Translator, roles: set[Role]) -> OutMessage:
+    """A short acknowledgement that also puts the main menu keyboard back."""
+    return OutMessage(t("Noted."), keyboard=main_keyboard(roles, t))
+
+
+def summary(
+    t: Translator,
+    language: str,
+    draft: Draft,
+    category: Category,
+    compound_path: list[OrgUnit],
+    name: str,
+) -> OutMessage:
+    tier = Tier.URGENT if draft.urgent else category.default_tier
+    none = t("(none)")
+    if draft.latitude is not None and draft.longitude is not None:
+        place = t("location shared ({lat:.5f}, {lon:.5f})").format(
+            lat=draft.latitude, lon=draft.longitude
+        )
+        if draft.address:
+            place += f"; {esc(draft.address)}"
+    else:
+        place = esc(draft.address) if draft.address else none
+    lines = [
+        t("<b>Please check your request</b>"),
+        t("Category: {category}").format(category=esc(category.label(language))),
+        t("Tier: {tier}").format(tier=t(TIER_NAMES[tier])),
+        t("Description: {text}").format(text=esc(draft.description)),
+        t("Photos: {count}").format(count=len(draft.photos)),
+        t("Place: {place}").format(place=place),
+        t("Compound: {place}").format(place=unit_path(compound_path, language)),
+        t("Phone: {phone}").format(phone=esc(draft.phone) if draft.phone else none),
+        (
+            t("Anonymous: helpers will not see your name or phone.")
+            if draft.anonymous
+            else t("Helpers will see your name ({name}) and phone.").format(name=esc(name))
+        ),
+    ]
+    anon_label = t("🙈 Anonymous: on") if draft.anonymous else t("🙈 Anonymous: off")
+    return OutMessage(
+        "\n".join(lines),
+        buttons=(
+            (Button(t("✅ Confirm"), cbdata.encode(INTAKE, "ok", draft.nonce)),),
+            (
+                Button(t("✏ Edit"), cbdata.encode(INTAKE, "edit")),
+                Button(anon_label, cbdata.encode(INTAKE, "anon", draft.nonce)),
+            ),
+            _cancel_row(t),
+        ),
+    )
+
+
+def edit_menu(t: Translator) -> OutMessage:
+    buttons = [
+        Button(t(name), cbdata.encode(INTAKE, "goto", step.value))
+        for step, name in STEP_NAMES.items()
+    ]
+    return OutMessage(
+        t("Which part do you want to change?"),
+        buttons=(
+            *rows(*buttons, width=3),
+            (Button(t("« Back to the summary"), cbdata.encode(INTAKE, "sum")),),
+        ),
+    )
+
+
+def filed(t: Translator, request: Request, category: Category, roles: set[Role]) -> OutMessage:
+    if category.is_opinion:
+        text = t(
+            "🙏 Thank you! Your opinion <b>{number}</b> has been passed to the community."
+        ).format(number=esc(request.number))
+    else:
+        text = t(
+            "✅ Your request <b>{number}</b> is recorded. We will tell you when someone "
+            "takes it. See it any time under My requests."
+        ).format(number=esc(request.number))
+    return OutMessage(text, keyboard=main_keyboard(roles, t))
+
+
+def intake_cancelled(t: Translator, roles: set[Role]) -> OutMessage:
+    return OutMessage(t("Cancelled. Nothing was filed."), keyboard=main_keyboard(roles, t))
+
+
+def intake_expired(t: Translator, minutes: int) -> OutMessage:
+    return OutMessage(
+        t(
+            "Your unfinished request was set aside after {minutes} minutes without an answer. "
+            "Nothing was filed; press Raise a request to start again."
+        ).format(minutes=minutes)
+    )
+
+
+def intake_continues(t: Translator) -> OutMessage:
+    return OutMessage(t("You are in the middle of a request; let's continue. (/cancel drops it.)"))
+
+
+# -- my requests ---------------------------------------------------------------------------
+def my_list(
+    t: Translator,
+    language: str,
+    items: list[RequestView],
+    page: int,
+    total: int,
+    page_size: int,
+    now: datetime,
+) -> OutMessage:
+    if total == 0:
+        return OutMessage(t("You have no requests yet. Press Raise a request to file one."))
+    pages = -(-total // page_size)
+    lines = [
+        t("<b>My requests</b> ({total}), page {page} of {pages}").format(
+            total=total, page=page + 1, pages=pages
+        ),
+        "",
+    ]
+    buttons: list[tuple[Button, ...]] = []
+    for item in items:
+        r = item.request
+        follow = "" if item.is_owner else " 👍"
+        lines.append(
+            f"{TIER_ICON[r.tier]} <b>{esc(r.number)}</b>{follow} · "
+            f"{esc(item.category.label(language))} · {t(TIER_SHORT[r.tier])}\n"
+            f"    {status_name(t, r.status)} · {fmt_age(t, now - r.created_at)}"
+        )
+        buttons.append(
+            (
+                Button(
+                    t("Open {number}").format(number=r.number), cbdata.encode(MY, "o", r.id, page)
+                ),
+            )
+        )
+    nav: list[Button] = []
+    if page > 0:
+        nav.append(Button(t("« Newer"), cbdata.encode(MY, "p", page - 1)))
+    if page + 1 < pages:
+        nav.append(Button(t("Older »"), cbdata.encode(MY, "p", page + 1)))
+    if nav:
+        buttons.append(tuple(nav))
+    return OutMessage("\n".join(lines), buttons=tuple(buttons))
+
+
+def _event_line(t: Translator, event_kind: str, note: str | None, to_status: str | None) -> str:
+    if event_kind == "status" and to_status:
+        text = status_name(t, Status(to_status))
+        return f"{text} — {esc(t(note))}" if note else text
+    labels = {
+        "info": t("the resident added information"),
+        "supporter": t("a neighbour said: me too"),
+        "rating": t("rated"),
+        "comment": t("comment"),
+        "note": t("progress"),
+    }
+    label = labels.get(event_kind, esc(event_kind))
+    if event_kind == "rating" and note:
+        return t("{what}: {detail}").format(what=label, detail=t(RATING_NAMES[Rating(note)]))
+    if note:
+        return t("{what}: {detail}").format(what=label, detail=esc(t(note)))
+    return label
+
+
+def request_detail(
+    t: Translator, language: str, view: RequestView, tz: tzinfo, page: int
+) -> OutMessage:
+    r = view.request
+    lines = [
+        f"{TIER_ICON[r.tier]} <b>{esc(r.number)}</b>",
+        t("Status: {status}").format(status=status_name(t, r.status)),
+        t("Category: {category}").format(category=esc(view.category.label(language))),
+        t("Tier: {tier}").format(tier=t(TIER_NAMES[r.tier])),
+        t("Compound: {place}").format(place=unit_path(view.compound_path, language)),
+        t("Description: {text}").format(text=esc(r.description)),
+    ]
+    if r.address:
+        lines.append(t("Place: {place}").format(place=esc(r.address)))
+    if view.photos:
+        lines.append(t("Photos: {count}").format(count=len(view.photos)))
+    if view.supporters:
+        lines.append(t("Neighbours with the same problem: {count}").format(count=view.supporters))
+    if view.assignee_name:
+        lines.append(t("Taken by: {name}").format(name=esc(view.assignee_name)))
+    if r.rating:
+        lines.append(t("Your rating: {rating}").format(rating=t(RATING_NAMES[r.rating])))
+    lines += ["", t("<b>Timeline</b>")]
+    for event in view.events:
+        lines.append(
+            f"{fmt_time(event.at, tz)} · {_event_line(t, event.kind, event.note, event.to_status)}"
+        )
+    buttons: list[tuple[Button, ...]] = []
+    actions: list[Button] = []
+    if view.can_add_info:
+        actions.append(Button(t("➕ Add information"), cbdata.encode(MY, "i", r.id)))
+    if view.can_cancel:
+        actions.append(Button(t("✖ Cancel request"), cbdata.encode(MY, "c", r.id, page)))
+    if actions:
+        buttons.append(tuple(actions))
+    buttons.append((Button(t("« Back to my requests"), cbdata.encode(MY, "p", page)),))
+    return OutMessage("\n".join(lines), buttons=tuple(buttons))
+
+
+def cancel_confirm(t: Translator, request: Request, page: int) -> OutMessage:
+    return OutMessage(
+        t("Cancel request <b>{number}</b>? Helpers will stop working on it.").format(
+            number=esc(request.number)
+        ),
+        buttons=(
+            (
+                Button(t("Yes, cancel it"), cbdata.encode(MY, "cy", request.id, page)),
+                Button(t("No, keep it"), cbdata.encode(MY, "o", request.id, page)),
+            ),
+        ),
+    )
+
+
+def add_info_prompt(t: Translator, request: Request) -> OutMessage:
+    return OutMessage(
+        t("Send the text or photo to add to <b>{number}</b>. (/cancel to stop)").format(
+            number=esc(request.number)
+        ),
+    )
+
+
+def info_saved(t: Translator, request: Request) -> OutMessage:
+    return OutMessage(t("Added to the timeline of {number}.").format(number=esc(request.number)))
+
+
+# -- notifications -------------------------------------------------------------------------
+def status_update(
+    t: Translator,
+    language: str,
+    request: Request,
+    status: Status,
+    note: str | None,
+    *,
+    own: bool,
+) -> OutMessage:
+    head = (
+        t("Your request <b>{number}</b>: {status}")
+        if own
+        else t("Request <b>{number}</b> that you follow: {status}")
+    ).format(number=esc(request.number), status=status_name(t, status))
+    if note:
+        head += "\n" + esc(t(note))
+    return OutMessage(
+        head,
+        buttons=((Button(t("Open"), cbdata.encode(MY, "o", request.id, 0)),),),
+    )
+
+
+def rating_prompt(t: Translator, language: str, request: Request, note: str | None) -> OutMessage:
+    text = t("✅ Your request <b>{number}</b> has been resolved.").format(
+        number=esc(request.number)
+    )
+    if note:
+        text += "\n" + t("Note: {note}").format(note=esc(note))
+    text += "\n\n" + t("How satisfied are you with the result?")
+    return OutMessage(
+        text,
+        buttons=(
+            tuple(
+                Button(t(RATING_NAMES[rating]), cbdata.encode(RATE, code, request.id))
+                for rating, code in RATING_CODES.items()
+            ),
+        ),
+    )
+
+
+def rated(t: Translator, request: Request, rating: Rating) -> OutMessage:
+    if rating is Rating.UNSATISFIED:
+        text = t(
+            "We are sorry. <b>{number}</b> is reopened and the community has been told; "
+            "it will be done again."
+        ).format(number=esc(request.number))
+    else:
+        text = t("Thank you for rating <b>{number}</b>: {rating}.").format(
+            number=esc(request.number), rating=t(RATING_NAMES[rating])
+        )
+    text += "\n" + t("You may add a comment: just type it. Or press Skip.")
+    return OutMessage(text, buttons=((Button(t(SKIP), cbdata.encode(RATE, "skip", request.id)),),))
+
+
+def comment_saved(t: Translator) -> OutMessage:
+    return OutMessage(t("Thank you, your comment is saved."))
+
+
+def comment_skipped(t: Translator) -> OutMessage:
+    return OutMessage(t("Thank you."))
+
+
+def _admin_card(
+    t: Translator,
+    language: str,
+    title: str,
+    request: Request,
+    category: Category,
+    path: list[OrgUnit],
+) -> OutMessage:
+    lines = [
+        title,
+        f"{TIER_ICON[request.tier]} <b>{esc(request.number)}</b> · "
+        f"{esc(category.label(language))} · {t(TIER_SHORT[request.tier])}",
+        t("Compound: {place}").format(place=unit_path(path, language)),
+        t("Description: {text}").format(text=esc(request.description)),
+        t("Resident: {name}").format(name=esc(request.contact_name) or t("(none)")),
+        t("Phone: {phone}").format(phone=esc(request.contact_phone) or t("(none)")),
+    ]
+    if request.anonymous:
+        lines.append(t("(anonymous to members)"))
+    return OutMessage("\n".join(lines))
+
+
+def opinion_card(
+    t: Translator, language: str, request: Request, category: Category, path: list[OrgUnit]
+) -> OutMessage:
+    return _admin_card(
+        t, language, t("💬 <b>New opinion from a resident</b>"), request, category, path
+    )
+
+
+def unsatisfied_flag(
+    t: Translator, language: str, request: Request, category: Category, path: list[OrgUnit]
+) -> OutMessage:
+    return _admin_card(
+        t,
+        language,
+        t("⚠ <b>A resident is not satisfied; the request is reopened</b>"),
+        request,
+        category,
+        path,
+    )
+
+
+def info_added(
+    t: Translator, language: str, request: Request, text: str | None, photo: str | None
+) -> OutMessage:
+    body = esc(text) if text else t("(a photo)")
+    return OutMessage(
+        t("The resident added information to <b>{number}</b>:").format(number=esc(request.number))
+        + "\n"
+        + body,
+        photos=(photo,) if photo else (),
+    )
+
+
+def member_card(
+    t: Translator, language: str, view: RequestView, now: datetime, *, admin: bool = False
+) -> OutMessage:
+    """A request as a member sees it; name and phone only if not anonymous (admins: always)."""
+    r = view.request
+    lines = [
+        f"{TIER_ICON[r.tier]} <b>{esc(r.number)}</b> · {esc(view.category.label(language))}"
+        f" · {t(TIER_SHORT[r.tier])}",
+        t("Compound: {place}").format(place=unit_path(view.compound_path[-1:], language)),
+    ]
+    if r.address:
+        lines.append(t("Place: {place}").format(place=esc(r.address)))
+    lines.append(t("Description: {text}").format(text=esc(r.description)))
+    lines.append(t("Filed: {age}").format(age=fmt_age(t, now - r.created_at)))
+    if admin or not r.anonymous:
+        lines.append(t("Resident: {name}").format(name=esc(r.contact_name) or t("(none)")))
+        lines.append(t("Phone: {phone}").format(phone=esc(r.contact_phone) or t("(none)")))
+    else:
+        lines.append(t("Resident: anonymous"))
+    return OutMessage("\n".join(lines), photos=tuple(p.file_id for p in view.photos[:1]))

@@ -1,0 +1,362 @@
+"""python-telegram-bot persistence in SQLite, stored as JSON (never pickle).
+
+What is kept: the states of persistent ``ConversationHandler``\\ s and every user's
+``user_data`` and every chat's ``chat_data``. What is not: ``bot_data`` (the bot keeps live
+service objects there) and callback data; for those the methods return nothing and store
+nothing.
+
+JSON decides what survives a restart. ``user_data`` and ``chat_data`` may hold dicts with
+``str`` keys, lists, tuples, ``str``, ``int``, finite ``float``, ``bool`` and ``None``. A round
+trip keeps these types with three exceptions JSON forces: tuples come back as lists, ``int`` and
+``str`` enum members come back as plain ``int``/``str``, and dict subclasses come back as plain
+dicts. Anything else (a set, a datetime, an ``int`` dict key ...) makes ``update_*`` raise a
+:class:`TypeError` naming the user or chat and the offending key; nothing is dropped silently.
+An empty dict is kept as no row at all, which reads back the same (PTB hands out ``{}`` for
+users it has no data for).
+
+Writes happen at once in ``update_*`` and ``drop_*``, each in its own transaction, and only when
+the JSON differs from what this instance last read or wrote for that row, so an idle bot does
+not rewrite rows on every run of PTB's persistence loop. :meth:`SQLitePersistence.flush` has
+nothing to do.
+
+PTB reads the persistence in ``Application.initialize()``, before ``post_init`` runs, so the
+persistence connects and migrates the database itself on first use (both are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+
+from bot.clock import Clock, SystemClock
+from storage.db import Database, ts
+from storage.migrate import migrate
+
+__all__ = ["SQLitePersistence"]
+
+LOG = logging.getLogger(__name__)
+
+Data = dict[Any, Any]
+_UNKNOWN = object()
+ConversationKey = tuple[int | str, ...]
+# PTB's callback-data snapshot (telegram.ext._utils.types.CDCData); never stored here.
+CallbackData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class _DataTable:
+    """One of the two per-id data tables and the words used for it in messages."""
+
+    what: str  # "user_data"
+    owner: str  # "user"
+    select: str
+    upsert: str
+    delete: str
+
+
+_USER_DATA = _DataTable(
+    what="user_data",
+    owner="user",
+    select="SELECT user_id, data FROM ptb_user_data",
+    upsert=(
+        "INSERT INTO ptb_user_data (user_id, data, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
+        " updated_at = excluded.updated_at"
+    ),
+    delete="DELETE FROM ptb_user_data WHERE user_id = ?",
+)
+
+_CHAT_DATA = _DataTable(
+    what="chat_data",
+    owner="chat",
+    select="SELECT chat_id, data FROM ptb_chat_data",
+    upsert=(
+        "INSERT INTO ptb_chat_data (chat_id, data, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data,"
+        " updated_at = excluded.updated_at"
+    ),
+    delete="DELETE FROM ptb_chat_data WHERE chat_id = ?",
+)
+
+_SELECT_CONVERSATIONS = "SELECT key, state FROM ptb_conversations WHERE name = ?"
+_UPSERT_CONVERSATION = (
+    "INSERT INTO ptb_conversations (name, key, state, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state,"
+    " updated_at = excluded.updated_at"
+)
+_DELETE_CONVERSATION = "DELETE FROM ptb_conversations WHERE name = ? AND key = ?"
+
+
+def _json_problem(value: object, path: str, open_containers: set[int]) -> str | None:
+    """Describe the first part of ``value`` that JSON cannot keep, or return ``None``."""
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot hold"
+    if not isinstance(value, dict | list | tuple):
+        return f"{path} is a {type(value).__qualname__}, which is not JSON-serializable"
+    if id(value) in open_containers:
+        return f"{path} contains itself"
+    open_containers.add(id(value))
+    try:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return (
+                        f"{path} has the key {key!r} of type {type(key).__qualname__};"
+                        " JSON object keys must be str"
+                    )
+                problem = _json_problem(item, f"{path}[{key!r}]", open_containers)
+                if problem is not None:
+                    return problem
+        else:
+            for index, item in enumerate(value):
+                problem = _json_problem(item, f"{path}[{index}]", open_containers)
+                if problem is not None:
+                    return problem
+    finally:
+        open_containers.discard(id(value))
+    return None
+
+
+def _to_json(value: object, path: str, context: str) -> str:
+    """Serialize ``value`` compactly; raise TypeError saying what in it JSON cannot keep."""
+    problem = _json_problem(value, path, set())
+    if problem is not None:
+        raise TypeError(f"cannot store {context} as JSON: {problem}")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _from_json(text: str, context: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise TypeError(f"stored {context} is not valid JSON: {text[:80]!r}") from exc
+
+
+class SQLitePersistence(BasePersistence[Data, Data, Data]):
+    """Conversation states, ``user_data`` and ``chat_data`` in the bot's SQLite database.
+
+    Pass it to ``ApplicationBuilder().persistence(...)``; mark the ``ConversationHandler``\\ s
+    to keep with ``name=...`` and ``persistent=True``. ``clock`` stamps ``updated_at``.
+    """
+
+    __slots__ = (
+        "_chats",
+        "_clock",
+        "_complete",
+        "_conversations",
+        "_db",
+        "_ready",
+        "_ready_lock",
+        "_users",
+    )
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        update_interval: float = 1.0,
+        store_user_data: bool = True,
+        store_chat_data: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False,
+                chat_data=store_chat_data,
+                user_data=store_user_data,
+                callback_data=False,
+            ),
+            update_interval=update_interval,
+        )
+        self._db = db
+        self._clock: Clock = clock or SystemClock()
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+        # The JSON this instance last read or wrote per row; None means "known to have no row".
+        self._users: dict[int, str | None] = {}
+        self._chats: dict[int, str | None] = {}
+        self._conversations: dict[tuple[str, str], str | None] = {}
+        # What was loaded whole: a row missing from a loaded table is known not to exist.
+        self._complete: set[str] = set()
+
+    def _last_written(self, scope: str, written: dict[Any, str | None], key: object) -> object:
+        """The JSON last seen for ``key`` (None: no row), or ``_UNKNOWN``."""
+        if key in written:
+            return written[key]
+        return None if scope in self._complete else _UNKNOWN
+
+    async def _ensure_ready(self) -> None:
+        """Connect and migrate the database once (PTB calls us before ``post_init``)."""
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if self._ready:
+                return
+            await self._db.connect()
+            await migrate(self._db)
+            self._ready = True
+
+    # -- user_data and chat_data ---------------------------------------------------------
+
+    async def _load(self, table: _DataTable, written: dict[int, str | None]) -> dict[int, Data]:
+        await self._ensure_ready()
+        async with self._db.read() as tx:
+            rows = await tx.fetchall(table.select)
+        loaded: dict[int, Data] = {}
+        for row in rows:
+            owner_id, text = int(row[0]), str(row[1])
+            data = _from_json(text, f"{table.what} of {table.owner} {owner_id}")
+            if not isinstance(data, dict):
+                raise TypeError(
+                    f"stored {table.what} of {table.owner} {owner_id} is not a JSON object"
+                )
+            loaded[owner_id] = data
+            written[owner_id] = text
+        self._complete.add(table.what)
+        LOG.debug("restored %s for %d %ss", table.what, len(loaded), table.owner)
+        return loaded
+
+    async def _store(
+        self, table: _DataTable, written: dict[int, str | None], owner_id: int, data: Data
+    ) -> None:
+        if not isinstance(data, dict):
+            raise TypeError(
+                f"{table.what} of {table.owner} {owner_id} is a {type(data).__qualname__},"
+                " not a dict"
+            )
+        text = (
+            _to_json(data, table.what, f"{table.what} of {table.owner} {owner_id}")
+            if data
+            else None
+        )
+        if self._last_written(table.what, written, owner_id) == text:
+            return
+        await self._ensure_ready()
+        async with self._db.transaction() as tx:
+            if text is None:
+                await tx.execute(table.delete, (owner_id,))
+            else:
+                await tx.execute(table.upsert, (owner_id, text, ts(self._clock.now())))
+        written[owner_id] = text
+        LOG.debug("stored %s of %s %d", table.what, table.owner, owner_id)
+
+    async def _drop(
+        self, table: _DataTable, written: dict[int, str | None], owner_id: int
+    ) -> None:
+        await self._ensure_ready()
+        async with self._db.transaction() as tx:
+            await tx.execute(table.delete, (owner_id,))
+        written[owner_id] = None
+        LOG.debug("dropped %s of %s %d", table.what, table.owner, owner_id)
+
+    async def get_user_data(self) -> dict[int, Data]:
+        """Every stored user's ``user_data``, by user id (fresh objects)."""
+        if not self.store_data.user_data:
+            return {}
+        return await self._load(_USER_DATA, self._users)
+
+    async def get_chat_data(self) -> dict[int, Data]:
+        """Every stored chat's ``chat_data``, by chat id (fresh objects)."""
+        if not self.store_data.chat_data:
+            return {}
+        return await self._load(_CHAT_DATA, self._chats)
+
+    async def update_user_data(self, user_id: int, data: Data) -> None:
+        """Write the user's data if it changed; raise TypeError if JSON cannot keep it."""
+        if self.store_data.user_data:
+            await self._store(_USER_DATA, self._users, user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: Data) -> None:
+        """Write the chat's data if it changed; raise TypeError if JSON cannot keep it."""
+        if self.store_data.chat_data:
+            await self._store(_CHAT_DATA, self._chats, chat_id, data)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        """Delete the user's stored data."""
+        if self.store_data.user_data:
+            await self._drop(_USER_DATA, self._users, user_id)
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        """Delete the chat's stored data."""
+        if self.store_data.chat_data:
+            await self._drop(_CHAT_DATA, self._chats, chat_id)
+
+    async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
+        """Do nothing: this process is the only writer, its copy is current."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: Data) -> None:
+        """Do nothing: this process is the only writer, its copy is current."""
+
+    # -- conversations -------------------------------------------------------------------
+
+    async def get_conversations(self, name: str) -> dict[ConversationKey, object]:
+        """The stored states of the conversation handler ``name``, keyed by tuples."""
+        await self._ensure_ready()
+        async with self._db.read() as tx:
+            rows = await tx.fetchall(_SELECT_CONVERSATIONS, (name,))
+        conversations: dict[ConversationKey, object] = {}
+        for row in rows:
+            key_text, state_text = str(row[0]), str(row[1])
+            key = _from_json(key_text, f"key of conversation {name!r}")
+            if not isinstance(key, list):
+                raise TypeError(f"stored key of conversation {name!r} is not a list: {key_text}")
+            conversations[tuple(key)] = _from_json(
+                state_text, f"state of conversation {name!r} {key_text}"
+            )
+            self._conversations[name, key_text] = state_text
+        self._complete.add(f"conversation {name}")
+        LOG.debug("restored %d states of conversation %r", len(conversations), name)
+        return conversations
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        """Write the conversation's new state if it changed; ``None`` deletes it (ended)."""
+        context = f"conversation {name!r} {key!r}"
+        key_text = _to_json(list(key), "key", context)
+        state_text = None if new_state is None else _to_json(new_state, "state", context)
+        cache_key = (name, key_text)
+        if self._last_written(f"conversation {name}", self._conversations, cache_key) == (
+            state_text
+        ):
+            return
+        await self._ensure_ready()
+        async with self._db.transaction() as tx:
+            if state_text is None:
+                await tx.execute(_DELETE_CONVERSATION, (name, key_text))
+            else:
+                await tx.execute(
+                    _UPSERT_CONVERSATION, (name, key_text, state_text, ts(self._clock.now()))
+                )
+        self._conversations[cache_key] = state_text
+        LOG.debug("conversation %r %s is now %s", name, key_text, state_text)
+
+    # -- not stored: bot_data and callback data ------------------------------------------
+
+    async def get_bot_data(self) -> Data:
+        """Return an empty dict: ``bot_data`` holds live objects and is not stored."""
+        return {}
+
+    async def update_bot_data(self, data: Data) -> None:
+        """Do nothing: ``bot_data`` is not stored."""
+
+    async def refresh_bot_data(self, bot_data: Data) -> None:
+        """Do nothing: ``bot_data`` is not stored."""
+
+    async def get_callback_data(self) -> CallbackData | None:
+        """Return ``None``: callback data is not stored."""
+        return None
+
+    async def update_callback_data(self, data: CallbackData) -> None:
+        """Do nothing: callback data is not stored."""
+
+    async def flush(self) -> None:
+        """Do nothing: every update is written at once, nothing is buffered."""

@@ -1,0 +1,337 @@
+"""Requests, their categories, photos, timeline events and supporters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.lifecycle import Status
+from bot.models import Category, Request, RequestEvent, RequestPhoto, Tier
+from storage.db import ts
+
+if TYPE_CHECKING:
+    from storage.db import Tx
+
+__all__ = ["RequestsRepo"]
+
+_REQUEST_COLS = (
+    "id, number, resident_id, contact_name, contact_phone, anonymous, compound_id, category_id,"
+    " tier, status, description, address, latitude, longitude, assignee_id, rating,"
+    " rating_comment, created_at, updated_at, triaged_at, dispatched_at, accepted_at,"
+    " resolved_at, closed_at, rated_at"
+)
+_R_COLS = ", ".join("r." + col.strip() for col in _REQUEST_COLS.split(","))
+_CATEGORY_COLS = "id, code, name, name_en, default_tier, team_code, is_opinion, sort, active"
+# Timestamps a status change may set, by the status it enters.
+_STAMPS = {
+    Status.TRIAGED: "triaged_at",
+    Status.DISPATCHED: "dispatched_at",
+    Status.ACCEPTED: "accepted_at",
+    Status.RESOLVED: "resolved_at",
+    Status.CLOSED: "closed_at",
+}
+_SETTABLE = {"assignee_id", "rating", "rating_comment", "rated_at", "tier"}
+
+
+def _request(row: Any) -> Request:
+    return Request.model_validate(dict(row))
+
+
+class RequestsRepo:
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    # -- categories ----------------------------------------------------------------------
+    async def categories(self, *, active_only: bool = True) -> list[Category]:
+        sql = f"SELECT {_CATEGORY_COLS} FROM categories"
+        if active_only:
+            sql += " WHERE active = 1"
+        rows = await self.tx.fetchall(sql + " ORDER BY sort, id")
+        return [Category.model_validate(dict(r)) for r in rows]
+
+    async def category(self, category_id: int) -> Category | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_CATEGORY_COLS} FROM categories WHERE id = ?", (category_id,)
+        )
+        return None if row is None else Category.model_validate(dict(row))
+
+    async def upsert_category(
+        self,
+        *,
+        code: str,
+        name: str,
+        name_en: str,
+        default_tier: Tier,
+        team_code: str | None,
+        is_opinion: bool,
+        sort: int,
+        active: bool,
+    ) -> None:
+        await self.tx.execute(
+            "INSERT INTO categories (code, name, name_en, default_tier, team_code, is_opinion,"
+            " sort, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
+            " name = excluded.name, name_en = excluded.name_en,"
+            " default_tier = excluded.default_tier, team_code = excluded.team_code,"
+            " is_opinion = excluded.is_opinion, sort = excluded.sort, active = excluded.active",
+            (
+                code,
+                name,
+                name_en,
+                default_tier.value,
+                team_code,
+                int(is_opinion),
+                sort,
+                int(active),
+            ),
+        )
+
+    # -- requests ------------------------------------------------------------------------
+    async def next_number(self, prefix: str, year: int) -> str:
+        """The next number of ``year``; gapless because it commits with the request."""
+        last = await self.tx.fetchval(
+            "INSERT INTO request_counters (year, last) VALUES (?, 1)"
+            " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            (year,),
+        )
+        return f"{prefix}-{year}-{int(last):06d}"
+
+    async def create(
+        self,
+        *,
+        number: str,
+        source_key: str | None,
+        resident_id: int,
+        contact_name: str | None,
+        contact_phone: str | None,
+        anonymous: bool,
+        compound_id: int,
+        category_id: int,
+        tier: Tier,
+        description: str,
+        address: str | None,
+        latitude: float | None,
+        longitude: float | None,
+        now: datetime,
+    ) -> Request:
+        request_id = await self.tx.insert(
+            "INSERT INTO requests (number, source_key, resident_id, contact_name, contact_phone,"
+            " anonymous, compound_id, category_id, tier, status, description, address, latitude,"
+            " longitude, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                number,
+                source_key,
+                resident_id,
+                contact_name,
+                contact_phone,
+                int(anonymous),
+                compound_id,
+                category_id,
+                tier.value,
+                Status.SUBMITTED.value,
+                description,
+                address,
+                latitude,
+                longitude,
+                ts(now),
+                ts(now),
+            ),
+        )
+        created = await self.get(request_id)
+        assert created is not None
+        return created
+
+    async def get(self, request_id: int) -> Request | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_REQUEST_COLS} FROM requests WHERE id = ?", (request_id,)
+        )
+        return None if row is None else _request(row)
+
+    async def by_source(self, source_key: str) -> Request | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_REQUEST_COLS} FROM requests WHERE source_key = ?", (source_key,)
+        )
+        return None if row is None else _request(row)
+
+    async def by_number(self, number: str) -> Request | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_REQUEST_COLS} FROM requests WHERE number = ?", (number,)
+        )
+        return None if row is None else _request(row)
+
+    async def for_person(self, person_id: int, *, offset: int, limit: int) -> list[Request]:
+        """Requests the person filed or supports, newest first."""
+        rows = await self.tx.fetchall(
+            f"SELECT {_R_COLS} FROM requests r WHERE r.resident_id = ?"
+            " OR r.id IN (SELECT request_id FROM request_supporters WHERE person_id = ?)"
+            " ORDER BY r.id DESC LIMIT ? OFFSET ?",
+            (person_id, person_id, limit, offset),
+        )
+        return [_request(r) for r in rows]
+
+    async def count_for_person(self, person_id: int) -> int:
+        return int(
+            await self.tx.fetchval(
+                "SELECT count(*) FROM requests r WHERE r.resident_id = ?"
+                " OR r.id IN (SELECT request_id FROM request_supporters WHERE person_id = ?)",
+                (person_id, person_id),
+            )
+        )
+
+    async def open_similar(
+        self,
+        *,
+        compound_id: int,
+        category_id: int,
+        since: datetime,
+        statuses: frozenset[Status],
+        exclude_person: int,
+        limit: int,
+    ) -> list[Request]:
+        """Open requests of the same compound and category since ``since``, not the person's
+        own nor ones they already support."""
+        marks = ",".join("?" * len(statuses))
+        rows = await self.tx.fetchall(
+            f"SELECT {_R_COLS} FROM requests r WHERE r.compound_id = ? AND r.category_id = ?"
+            f" AND r.created_at >= ? AND r.status IN ({marks})"
+            " AND (r.resident_id IS NULL OR r.resident_id != ?)"
+            " AND NOT EXISTS (SELECT 1 FROM request_supporters s"
+            "                 WHERE s.request_id = r.id AND s.person_id = ?)"
+            " ORDER BY r.id DESC LIMIT ?",
+            (
+                compound_id,
+                category_id,
+                ts(since),
+                *(s.value for s in statuses),
+                exclude_person,
+                exclude_person,
+                limit,
+            ),
+        )
+        return [_request(r) for r in rows]
+
+    async def change_status(
+        self, request_id: int, current: Status, target: Status, now: datetime, **fields: Any
+    ) -> bool:
+        """Move the request from ``current`` to ``target`` if it is still in ``current``.
+
+        One conditional UPDATE: of concurrent attempts, exactly one succeeds.
+        """
+        unknown = set(fields) - _SETTABLE
+        if unknown:
+            raise ValueError(f"cannot set {sorted(unknown)}")
+        sets = ["status = ?", "updated_at = ?"]
+        params: list[Any] = [target.value, ts(now)]
+        stamp = _STAMPS.get(target)
+        if stamp is not None:
+            sets.append(f"{stamp} = ?")
+            params.append(ts(now))
+        for name, value in fields.items():
+            sets.append(f"{name} = ?")
+            params.append(
+                value.value
+                if hasattr(value, "value")
+                else (ts(value) if isinstance(value, datetime) else value)
+            )
+        changed = await self.tx.execute(
+            f"UPDATE requests SET {', '.join(sets)} WHERE id = ? AND status = ?",
+            [*params, request_id, current.value],
+        )
+        return changed == 1
+
+    async def set_comment(self, request_id: int, text: str, now: datetime) -> None:
+        await self.tx.execute(
+            "UPDATE requests SET rating_comment = ?, updated_at = ? WHERE id = ?",
+            (text, ts(now), request_id),
+        )
+
+    async def anonymise_resident(self, person_id: int) -> int:
+        """Clear a forgotten person's name and phone from the requests they filed."""
+        return await self.tx.execute(
+            "UPDATE requests SET contact_name = NULL, contact_phone = NULL, resident_id = NULL"
+            " WHERE resident_id = ?",
+            (person_id,),
+        )
+
+    # -- photos, events, supporters ------------------------------------------------------
+    async def add_photo(
+        self, request_id: int, file_id: str, kind: str, added_by: int | None, now: datetime
+    ) -> None:
+        await self.tx.execute(
+            "INSERT INTO request_photos (request_id, file_id, kind, added_by, added_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (request_id, file_id, kind, added_by, ts(now)),
+        )
+
+    async def photos(self, request_id: int, kind: str | None = None) -> list[RequestPhoto]:
+        sql = (
+            "SELECT id, request_id, file_id, kind, added_by, added_at FROM request_photos"
+            " WHERE request_id = ?"
+        )
+        params: list[Any] = [request_id]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        rows = await self.tx.fetchall(sql + " ORDER BY id", params)
+        return [RequestPhoto.model_validate(dict(r)) for r in rows]
+
+    async def add_event(
+        self,
+        request_id: int,
+        *,
+        kind: str,
+        actor_id: int | None,
+        actor_label: str,
+        now: datetime,
+        from_status: Status | None = None,
+        to_status: Status | None = None,
+        note: str | None = None,
+    ) -> int:
+        return await self.tx.insert(
+            "INSERT INTO request_events (request_id, at, actor_id, actor_label, kind,"
+            " from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id,
+                ts(now),
+                actor_id,
+                actor_label,
+                kind,
+                from_status.value if from_status else None,
+                to_status.value if to_status else None,
+                note,
+            ),
+        )
+
+    async def events(self, request_id: int) -> list[RequestEvent]:
+        rows = await self.tx.fetchall(
+            "SELECT id, request_id, at, actor_id, actor_label, kind, from_status, to_status,"
+            " note FROM request_events WHERE request_id = ? ORDER BY id",
+            (request_id,),
+        )
+        return [RequestEvent.model_validate(dict(r)) for r in rows]
+
+    async def add_supporter(self, request_id: int, person_id: int, now: datetime) -> bool:
+        changed = await self.tx.execute(
+            "INSERT INTO request_supporters (request_id, person_id, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (request_id, person_id, ts(now)),
+        )
+        return changed == 1
+
+    async def supporter_ids(self, request_id: int) -> list[int]:
+        rows = await self.tx.fetchall(
+            "SELECT person_id FROM request_supporters WHERE request_id = ? ORDER BY created_at",
+            (request_id,),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def supporter_counts(self, request_ids: list[int]) -> dict[int, int]:
+        if not request_ids:
+            return {}
+        marks = ",".join("?" * len(request_ids))
+        rows = await self.tx.fetchall(
+            f"SELECT request_id, count(*) FROM request_supporters WHERE request_id IN ({marks})"
+            " GROUP BY request_id",
+            request_ids,
+        )
+        return {int(r[0]): int(r[1]) for r in rows}

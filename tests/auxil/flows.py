@@ -1,0 +1,51 @@
+"""Common flows as a person would do them, for tests that need them as a step."""
+
+from __future__ import annotations
+
+from auxil.harness import Harness, Player
+
+__all__ = ["file_request", "onboard"]
+
+
+async def onboard(player: Player, compound: str = "XHHY", language: str = "中文") -> None:
+    """A resident who scanned the compound's poster and picked a language."""
+    await player.command(f"/start c_{compound}")
+    await player.press(language)
+
+
+async def file_request(
+    h: Harness,
+    player: Player,
+    *,
+    category: str = "物业维修",
+    description: str = "楼道灯坏了，晚上很黑",
+    urgent: bool = False,
+    photos: int = 0,
+    address: str | None = None,
+    phone: bool = False,
+    anonymous: bool = False,
+) -> str:
+    """Go through the whole intake in Chinese; return the request number."""
+    await player.tap("反映诉求")
+    await player.press(category)
+    if "不，我的问题不一样" in player.buttons():
+        await player.press("不，我的问题不一样")
+    await player.send(description)
+    for n in range(photos):
+        await player.send_photo(f"photo {n}".encode())
+    await player.press("下一步 ➡" if photos else "不发照片，下一步 ➡")
+    if address:
+        await player.send(address)
+    else:
+        await player.tap("跳过")
+    await player.press("是，很紧急" if urgent else "否")
+    if phone:
+        await player.share_contact()
+    else:
+        await player.tap("跳过")
+    if anonymous:
+        await player.press("🙈 匿名：关")
+    await player.press("✅ 确认提交")
+    text = player.last_text()
+    marker = "诉求 " if "诉求 " in text else "意见建议 "
+    return text.split(marker, 1)[1].split(" ", 1)[0]

@@ -1,0 +1,415 @@
+"""SQLitePersistence: JSON round trips, deletes, errors, no idle rewrites, and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    PersistenceInput,
+    filters,
+)
+
+from bot.clock import FakeClock
+from bot.emulator.core import Emulator
+from bot.emulator.inprocess import EmulatorRequest
+from storage.db import Database, Tx, ts
+from storage.persistence import SQLitePersistence
+
+ALICE = 42
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def reopened(db: Database) -> AsyncIterator[Database]:
+    """A second, not yet connected, Database on the same file: the process after a restart."""
+    database = Database(db.path)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def count_transactions(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """Count the write transactions on ``db`` from now on (one entry each)."""
+    started: list[None] = []
+    original = db.transaction
+
+    @asynccontextmanager
+    async def counting() -> AsyncIterator[Tx]:
+        started.append(None)
+        async with original() as tx:
+            yield tx
+
+    monkeypatch.setattr(db, "transaction", counting)
+    return started
+
+
+async def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    async with db.read() as tx:
+        return [tuple(row) for row in await tx.fetchall(sql, params)]
+
+
+async def user_row(db: Database, user_id: int) -> tuple[str, str] | None:
+    found = await rows(
+        db, "SELECT data, updated_at FROM ptb_user_data WHERE user_id = ?", (user_id,)
+    )
+    return None if not found else (found[0][0], found[0][1])
+
+
+# -- user_data and chat_data ---------------------------------------------------------------
+
+
+async def test_user_data_survives_a_restart_with_json_types(
+    db: Database, reopened: Database
+) -> None:
+    data = {
+        "name": "张三 <b>",
+        "count": 3,
+        "ratio": 0.5,
+        "ok": True,
+        "nothing": None,
+        "tags": ["a", "b"],
+        "draft": {"photos": [{"file_id": "F1", "size": 10}], "step": "ask_address"},
+        "pair": (1, 2),
+    }
+    await SQLitePersistence(db).update_user_data(ALICE, data)
+
+    restored = await SQLitePersistence(reopened).get_user_data()
+
+    assert restored == {ALICE: {**data, "pair": [1, 2]}}  # JSON has no tuples
+    assert isinstance(next(iter(restored)), int)
+    assert type(restored[ALICE]["ok"]) is bool
+    assert type(restored[ALICE]["count"]) is int
+    stored = await user_row(db, ALICE)
+    assert stored is not None
+    assert '"name":"张三 <b>"' in stored[0]  # compact, readable JSON, not pickle
+
+
+async def test_chat_data_survives_a_restart(db: Database, reopened: Database) -> None:
+    group = -1001234567890
+    await SQLitePersistence(db).update_chat_data(group, {"pinned": 7, "topic": "水电"})
+
+    restored = await SQLitePersistence(reopened).get_chat_data()
+
+    assert restored == {group: {"pinned": 7, "topic": "水电"}}
+
+
+async def test_drop_user_data_and_drop_chat_data_delete_the_rows(
+    db: Database, reopened: Database
+) -> None:
+    persistence = SQLitePersistence(db)
+    await persistence.update_user_data(ALICE, {"name": "Alice"})
+    await persistence.update_user_data(7, {"name": "Bob"})
+    await persistence.update_chat_data(ALICE, {"menu": 1})
+
+    await persistence.drop_user_data(ALICE)
+    await persistence.drop_chat_data(ALICE)
+    await persistence.drop_user_data(999)  # never stored: fine
+
+    assert await rows(db, "SELECT user_id FROM ptb_user_data") == [(7,)]
+    assert await rows(db, "SELECT chat_id FROM ptb_chat_data") == []
+    after = SQLitePersistence(reopened)
+    assert await after.get_user_data() == {7: {"name": "Bob"}}
+    assert await after.get_chat_data() == {}
+
+
+async def test_empty_data_is_kept_as_no_row(db: Database) -> None:
+    persistence = SQLitePersistence(db)
+    await persistence.update_user_data(ALICE, {})
+    assert await user_row(db, ALICE) is None
+
+    await persistence.update_user_data(ALICE, {"name": "Alice"})
+    await persistence.update_user_data(ALICE, {})
+
+    assert await user_row(db, ALICE) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"draft": {"photos": {"F1", "F2"}}}, r"user 42 .*\['draft'\]\['photos'\] is a set"),
+        (
+            {"ok": 1, "when": datetime(2026, 1, 1, tzinfo=UTC)},
+            r"user 42 .*\['when'\] is a datetime",
+        ),
+        ({"by_id": {5: "x"}}, r"user 42 .*\['by_id'\] has the key 5 of type int"),
+        ({"ratio": float("nan")}, r"user 42 .*\['ratio'\] is nan"),
+    ],
+)
+async def test_data_json_cannot_keep_raises_and_keeps_the_old_row(
+    db: Database, clock: FakeClock, data: dict[str, Any], expected: str
+) -> None:
+    persistence = SQLitePersistence(db, clock=clock)
+    await persistence.update_user_data(ALICE, {"name": "Alice"})
+
+    with pytest.raises(TypeError, match=expected):
+        await persistence.update_user_data(ALICE, data)
+
+    assert await user_row(db, ALICE) == ('{"name":"Alice"}', ts(clock.now()))
+
+
+async def test_chat_data_error_names_the_chat(db: Database) -> None:
+    with pytest.raises(TypeError, match=r"chat_data of chat -5 .*\['seen'\] is a frozenset"):
+        await SQLitePersistence(db).update_chat_data(-5, {"seen": frozenset({1})})
+
+
+async def test_a_self_containing_value_is_refused(db: Database) -> None:
+    looped: list[Any] = []
+    looped.append(looped)
+    with pytest.raises(TypeError, match=r"user 42 .*\['loop'\]\[0\] contains itself"):
+        await SQLitePersistence(db).update_user_data(ALICE, {"loop": looped})
+
+
+async def test_unchanged_data_is_not_rewritten(
+    db: Database, reopened: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    persistence = SQLitePersistence(db, clock=clock)
+    await persistence.update_user_data(ALICE, {"name": "Alice", "tags": ["a"]})
+    first = await user_row(db, ALICE)
+
+    clock.advance(minutes=5)
+    await persistence.update_user_data(ALICE, {"name": "Alice", "tags": ["a"]})  # an equal copy
+    assert await user_row(db, ALICE) == first
+
+    clock.advance(minutes=5)
+    await persistence.update_user_data(ALICE, {"name": "Alice", "tags": ["a", "b"]})
+    assert await user_row(db, ALICE) == ('{"name":"Alice","tags":["a","b"]}', ts(clock.now()))
+    changed = await user_row(db, ALICE)
+
+    # After a restart, what was read counts as written: an idle bot writes nothing.
+    clock.advance(minutes=5)
+    after = SQLitePersistence(reopened, clock=clock)
+    restored = await after.get_user_data()
+    writes = count_transactions(reopened, monkeypatch)
+    await after.update_user_data(ALICE, restored[ALICE])
+    await after.update_user_data(7, {})  # a user PTB saw but who has no data
+    assert writes == []
+    assert await user_row(db, ALICE) == changed
+    assert await rows(db, "SELECT count(*) FROM ptb_user_data") == [(1,)]
+
+
+async def test_store_user_data_false_stores_no_user_data(db: Database) -> None:
+    persistence = SQLitePersistence(db, store_user_data=False)
+    await persistence.update_user_data(ALICE, {"name": "Alice"})
+    await persistence.update_chat_data(ALICE, {"menu": 1})
+
+    assert persistence.store_data.user_data is False
+    assert await persistence.get_user_data() == {}
+    assert await rows(db, "SELECT count(*) FROM ptb_user_data") == [(0,)]
+    assert await rows(db, "SELECT count(*) FROM ptb_chat_data") == [(1,)]
+
+
+# -- conversations -------------------------------------------------------------------------
+
+
+class Step(IntEnum):
+    NAME = 0
+    AGE = 1
+
+
+async def test_conversations_survive_a_restart_with_tuple_keys(
+    db: Database, reopened: Database
+) -> None:
+    persistence = SQLitePersistence(db)
+    await persistence.update_conversation("t", (ALICE, ALICE), Step.AGE)
+    await persistence.update_conversation("t", (-100, 7), "ask_address")
+    await persistence.update_conversation("t", (-100, "inline-1"), 3)
+    await persistence.update_conversation("other", (ALICE, ALICE), 5)
+
+    after = SQLitePersistence(reopened)
+    restored = await after.get_conversations("t")
+
+    assert restored == {(ALICE, ALICE): 1, (-100, 7): "ask_address", (-100, "inline-1"): 3}
+    assert all(type(key) is tuple for key in restored)
+    assert await after.get_conversations("other") == {(ALICE, ALICE): 5}
+    assert await after.get_conversations("never") == {}
+    assert ("t", "[42,42]", "1") in await rows(
+        db, "SELECT name, key, state FROM ptb_conversations"
+    )
+
+
+async def test_a_none_state_ends_the_conversation(db: Database, reopened: Database) -> None:
+    persistence = SQLitePersistence(db)
+    await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
+    await persistence.update_conversation("t", (7, 7), Step.AGE)
+
+    await persistence.update_conversation("t", (ALICE, ALICE), None)
+
+    assert await SQLitePersistence(reopened).get_conversations("t") == {(7, 7): 1}
+
+
+async def test_an_unchanged_state_is_not_rewritten(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    persistence = SQLitePersistence(db, clock=clock)
+    await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
+    written = ts(clock.now())
+
+    clock.advance(minutes=1)
+    writes = count_transactions(db, monkeypatch)
+    await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
+
+    assert writes == []
+    assert await rows(db, "SELECT state, updated_at FROM ptb_conversations") == [("0", written)]
+
+
+async def test_a_state_json_cannot_keep_raises(db: Database) -> None:
+    with pytest.raises(TypeError, match=r"conversation 't' \(42, 42\).*state is a object"):
+        await SQLitePersistence(db).update_conversation("t", (ALICE, ALICE), object())
+    assert await rows(db, "SELECT count(*) FROM ptb_conversations") == [(0,)]
+
+
+# -- set-up, and what is not stored --------------------------------------------------------
+
+
+async def test_first_use_connects_and_migrates_the_database_once(tmp_path: Path) -> None:
+    fresh = Database(tmp_path / "fresh.db")
+    persistence = SQLitePersistence(fresh)
+    try:
+        # PTB calls these before post_init has opened the database; at once, even.
+        users, chats, conversations = await asyncio.gather(
+            persistence.get_user_data(),
+            persistence.get_chat_data(),
+            persistence.get_conversations("t"),
+        )
+        assert (users, chats, conversations) == ({}, {}, {})
+        await persistence.update_user_data(ALICE, {"name": "Alice"})
+        assert await user_row(fresh, ALICE) is not None
+    finally:
+        await fresh.close()
+
+
+async def test_bot_data_and_callback_data_are_not_stored(tmp_path: Path) -> None:
+    untouched = Database(tmp_path / "untouched.db")
+    persistence = SQLitePersistence(untouched, update_interval=5)
+
+    assert persistence.store_data == PersistenceInput(
+        bot_data=False, chat_data=True, user_data=True, callback_data=False
+    )
+    assert persistence.update_interval == 5
+    assert SQLitePersistence(untouched).update_interval == 1.0
+    assert await persistence.get_bot_data() == {}
+    assert await persistence.get_callback_data() is None
+    await persistence.update_bot_data({"services": object()})
+    await persistence.refresh_bot_data({})
+    await persistence.update_callback_data(([], {}))
+    await persistence.refresh_user_data(ALICE, {})
+    await persistence.refresh_chat_data(ALICE, {})
+    await persistence.flush()
+    assert not untouched.path.exists()  # none of that touched the database
+
+
+# -- end to end: a persistent conversation across two Applications ---------------------------
+
+
+async def ask_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Ask for the name."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text("What is your name?")
+    return Step.NAME
+
+
+async def got_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Remember the name and ask for the age."""
+    assert update.effective_message is not None and context.user_data is not None
+    context.user_data["name"] = update.effective_message.text
+    await update.effective_message.reply_text("How old are you?")
+    return Step.AGE
+
+
+async def got_age(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Remember the age and sum up."""
+    assert update.effective_message is not None and context.user_data is not None
+    context.user_data["age"] = int(update.effective_message.text or "0")
+    await update.effective_message.reply_text(
+        f"{context.user_data['name']} is {context.user_data['age']}."
+    )
+    return ConversationHandler.END
+
+
+def build_app(emulator: Emulator, persistence: SQLitePersistence) -> Application:
+    request = EmulatorRequest(emulator)
+    app = (
+        ApplicationBuilder()
+        .token("123:TEST")
+        .request(request)
+        .get_updates_request(request)
+        .persistence(persistence)
+        .build()
+    )
+    text = filters.TEXT & ~filters.COMMAND
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("start", ask_name)],
+            states={
+                Step.NAME: [MessageHandler(text, got_name)],
+                Step.AGE: [MessageHandler(text, got_age)],
+            },
+            fallbacks=[],
+            name="t",
+            persistent=True,
+        )
+    )
+    return app
+
+
+def last_reply(emulator: Emulator) -> str | None:
+    replies = [m for m in emulator.messages[ALICE].values() if m.from_bot]
+    return replies[-1].text if replies else None
+
+
+async def test_a_conversation_continues_after_a_restart(tmp_path: Path) -> None:
+    emulator = Emulator()
+    emulator.add_user(ALICE, "Alice")
+    path = tmp_path / "bot.db"
+
+    first_db = Database(path)  # not connected: the persistence opens it in initialize()
+    app = build_app(emulator, SQLitePersistence(first_db))
+    try:
+        await app.initialize()
+        await app.process_update(Update.de_json(emulator.user_message(ALICE, "/start"), app.bot))
+        await app.process_update(Update.de_json(emulator.user_message(ALICE, "Alice"), app.bot))
+        assert last_reply(emulator) == "How old are you?"
+        await app.update_persistence()
+        assert await rows(first_db, "SELECT name, key, state FROM ptb_conversations") == [
+            ("t", "[42,42]", "1")
+        ]
+        assert await user_row(first_db, ALICE) is not None
+    finally:
+        await app.shutdown()
+        await first_db.close()
+
+    second_db = Database(path)
+    app = build_app(emulator, SQLitePersistence(second_db))
+    try:
+        await app.initialize()
+        assert app.user_data[ALICE] == {"name": "Alice"}
+
+        await app.process_update(Update.de_json(emulator.user_message(ALICE, "30"), app.bot))
+
+        assert last_reply(emulator) == "Alice is 30."
+        await app.update_persistence()
+        assert await rows(second_db, "SELECT count(*) FROM ptb_conversations") == [(0,)]
+        stored = await user_row(second_db, ALICE)
+        assert stored is not None and stored[0] == '{"name":"Alice","age":30}'
+    finally:
+        await app.shutdown()
+        await second_db.close()
