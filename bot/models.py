@@ -12,8 +12,12 @@ from bot.lifecycle import Status
 
 __all__ = [
     "AuditEntry",
+    "Availability",
     "Category",
     "Level",
+    "Member",
+    "MemberStatus",
+    "MemberType",
     "OrgUnit",
     "OutboxRow",
     "Person",
@@ -26,6 +30,7 @@ __all__ = [
     "RoleGrant",
     "ServiceTeam",
     "Station",
+    "TaskCard",
     "Tier",
 ]
 
@@ -246,3 +251,59 @@ class RequestView(_Model):
     is_owner: bool = False
     can_cancel: bool = False
     can_add_info: bool = False
+
+
+class MemberType(StrEnum):
+    IN_SERVICE = "in_service"  # 在职党员
+    UNEMPLOYED_OR_RETIRED = "unemployed_or_retired"  # 无职党员
+    VOLUNTEER = "volunteer"  # 热心群众 (non-party)
+
+
+class Availability(StrEnum):
+    WEEKDAY_DAY = "weekday_day"
+    WEEKDAY_EVENING = "weekday_evening"
+    WEEKEND = "weekend"
+
+
+class MemberStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Member(_Model):
+    """A registered party member or volunteer (报到), with the four clarities (四清楚)."""
+
+    person_id: int
+    real_name: str
+    work_unit: str | None = None
+    compound_id: int
+    phone: str
+    member_type: MemberType
+    skills: list[str] = []
+    availability: list[Availability] = []
+    share_phone: bool = False
+    status: MemberStatus = MemberStatus.PENDING
+    reject_reason: str | None = None
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+    paused_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    team_ids: list[int] = []
+
+    def active_at(self, when: datetime) -> bool:
+        """Approved and not on leave at ``when``."""
+        return self.status is MemberStatus.APPROVED and (
+            self.paused_until is None or self.paused_until <= when
+        )
+
+
+class TaskCard(_Model):
+    id: int
+    request_id: int
+    person_id: int
+    kind: str
+    outbox_id: int | None = None
+    state: str
+    created_at: datetime

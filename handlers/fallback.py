@@ -6,11 +6,18 @@ These handlers are registered last, so every feature's own handlers win.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import GridContext
 from bot.i18n import I18n
 from bot.messages import OutMessage
+from bot.services.intake import AWAITING_KEY
 from bot.views.common import MAIN_MENU
 from handlers.common import answer_expired, reply
 from handlers.onboarding import is_onboarded, prompt_current_step
@@ -47,6 +54,16 @@ async def anything_else(update: Update, context: GridContext) -> None:
     )
 
 
+async def cancel_awaiting(update: Update, context: GridContext) -> None:
+    """/cancel outside a conversation: stop waiting for a free-form answer (information, a comment, a reason)."""
+    actor = await context.actor(update)
+    t = context.t(actor)
+    if context.user_data is not None and context.user_data.pop(AWAITING_KEY, None):
+        await reply(update, context, OutMessage(t("Stopped.")))
+    else:
+        await reply(update, context, OutMessage(t("There is nothing to cancel.")))
+
+
 async def stale_button(update: Update, context: GridContext) -> None:
     """Answer a press on a button nobody handles (old menus, forged data)."""
     query = update.callback_query
@@ -58,6 +75,7 @@ async def stale_button(update: Update, context: GridContext) -> None:
 def handlers(i18n: I18n) -> list[BaseHandler]:  # type: ignore[type-arg]
     labels = sorted({s for label in _ACTIONS for s in i18n.all_translations(label)})
     return [
+        CommandHandler("cancel", cancel_awaiting),
         MessageHandler(filters.ChatType.PRIVATE & filters.Text(labels), menu_button),
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, anything_else),
         MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, anything_else),

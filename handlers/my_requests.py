@@ -186,25 +186,14 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
     context.user_data.pop(AWAITING_KEY, None)
 
 
-async def cancel_awaiting(update: Update, context: GridContext) -> None:
-    """/cancel outside a conversation: stop waiting for information or a comment."""
-    actor = await context.actor(update)
-    t = context.t(actor)
-    if context.user_data is not None and context.user_data.pop(AWAITING_KEY, None):
-        await reply(update, context, OutMessage(t("Stopped.")))
-    else:
-        await reply(update, context, OutMessage(t("There is nothing to cancel.")))
-
-
 def handlers(i18n: I18n, user_data: object) -> list[BaseHandler]:  # type: ignore[type-arg]
     my_labels = i18n.all_translations(MAIN_MENU[1][0])
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
-    awaiting = Awaiting(user_data)  # type: ignore[arg-type]
+    awaiting = Awaiting(user_data, frozenset({"info", "comment"}))  # type: ignore[arg-type]
     return [
         CommandHandler("my", my_requests, filters.ChatType.PRIVATE),
         MessageHandler(menu_labels(my_labels) & filters.ChatType.PRIVATE, my_requests),
         CallbackQueryHandler(on_button, pattern=cbdata.pattern(views.MY)),
         CallbackQueryHandler(rate, pattern=cbdata.pattern(views.RATE)),
         MessageHandler(awaiting & ~filters.COMMAND & ~menu_labels(all_menu), awaited_answer),
-        CommandHandler("cancel", cancel_awaiting),
     ]

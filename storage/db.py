@@ -23,6 +23,7 @@ import aiosqlite
 
 if TYPE_CHECKING:
     from storage.repos.audit import AuditRepo
+    from storage.repos.members import MembersRepo
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
     from storage.repos.people import PeopleRepo
@@ -127,6 +128,12 @@ class Tx:
         from storage.repos.requests import RequestsRepo
 
         return RequestsRepo(self)
+
+    @cached_property
+    def members(self) -> MembersRepo:
+        from storage.repos.members import MembersRepo
+
+        return MembersRepo(self)
 
     @cached_property
     def outbox(self) -> OutboxRepo:

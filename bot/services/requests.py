@@ -17,16 +17,15 @@ from bot.lifecycle import CANCELLABLE, OPEN, Status, check
 from bot.messages import OutMessage
 from bot.models import (
     Category,
-    Level,
     OrgUnit,
     Person,
     Rating,
     Request,
     RequestView,
-    Role,
     Tier,
 )
 from bot.services.intake import Draft
+from bot.services.scope import administers, nearest_admins
 from bot.views import requests as views
 
 if TYPE_CHECKING:
@@ -439,16 +438,11 @@ class RequestService:
         category = await tx.requests.category(request.category_id)
         assert compound is not None and category is not None
         path = [*await tx.org.ancestors(compound), compound]
-        ladder = [u for u in reversed(path) if u.level is not Level.COMPOUND]
-        for unit in ladder:
-            admins = await tx.people.holders(Role.ADMIN, [unit])
-            if admins:
-                for admin in admins:
-                    await self._send(
-                        tx, admin, lambda t, lang: build(t, lang, request, category, path)
-                    )
-                return
-        LOG.warning("request %s: no administrator anywhere above it", request.number)
+        _level, admins = await nearest_admins(tx, compound)
+        if not admins:
+            LOG.warning("request %s: no administrator anywhere above it", request.number)
+        for admin in admins:
+            await self._send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
 
     # -- helpers -------------------------------------------------------------------------
     def _home(self, actor: Actor) -> int:
@@ -466,10 +460,4 @@ class RequestService:
 
     async def _administers(self, tx: Tx, actor: Actor, request: Request) -> bool:
         compound = await tx.org.get(request.compound_id)
-        if compound is None:
-            return False
-        for unit_id in actor.units_with(Role.ADMIN):
-            unit = await tx.org.get(unit_id)
-            if unit is not None and unit.contains(compound):
-                return True
-        return False
+        return compound is not None and await administers(tx, actor, compound)

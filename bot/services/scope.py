@@ -1,0 +1,37 @@
+"""Who administers what: scope checks and finding the administrators responsible for a unit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.models import Level, OrgUnit, Person, Role
+
+if TYPE_CHECKING:
+    from bot.services.people import Actor
+    from storage.db import Tx
+
+__all__ = ["admin_units", "administers", "nearest_admins"]
+
+
+async def admin_units(tx: Tx, actor: Actor) -> list[OrgUnit]:
+    """The units the actor administers (each with everything below it)."""
+    units = [await tx.org.get(unit_id) for unit_id in actor.units_with(Role.ADMIN)]
+    return [u for u in units if u is not None]
+
+
+async def administers(tx: Tx, actor: Actor, unit: OrgUnit) -> bool:
+    """True when the actor is an admin of ``unit`` or of a unit above it."""
+    return any(scope.contains(unit) for scope in await admin_units(tx, actor))
+
+
+async def nearest_admins(tx: Tx, unit: OrgUnit) -> tuple[OrgUnit | None, list[Person]]:
+    """The admins of the community above ``unit``; the street's or the district's when it has
+    none (社区主导, 街道指挥, 区级统筹). Returns the level that answered and its admins."""
+    path = [*await tx.org.ancestors(unit), unit]
+    for level_unit in reversed(path):
+        if level_unit.level is Level.COMPOUND:
+            continue
+        admins = await tx.people.holders(Role.ADMIN, [level_unit])
+        if admins:
+            return level_unit, admins
+    return None, []
