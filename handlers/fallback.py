@@ -55,7 +55,7 @@ async def anything_else(update: Update, context: GridContext) -> None:
 
 
 async def cancel_awaiting(update: Update, context: GridContext) -> None:
-    """/cancel outside a conversation: stop waiting for a free-form answer (information, a comment, a reason)."""
+    """/cancel outside a conversation: stop waiting for a free-form answer."""
     actor = await context.actor(update)
     t = context.t(actor)
     if context.user_data is not None and context.user_data.pop(AWAITING_KEY, None):
