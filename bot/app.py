@@ -20,6 +20,7 @@ from bot.i18n import LANGUAGES, I18n
 from bot.outbox import Notifier, OutboxSender
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
+from bot.services.flow import RequestFlow
 from bot.services.menus import commands_for
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
@@ -84,6 +85,7 @@ def build_application(
 
     i18n = I18n(config.locale.default_language)
     notifier = Notifier(clock)
+    flow = RequestFlow(clock, notifier, i18n)
     services = Services(
         config=config,
         db=db,
@@ -93,7 +95,8 @@ def build_application(
         notifier=notifier,
         people=PeopleService(db, clock, notifier, i18n),
         org=OrgService(db),
-        requests=RequestService(db, clock, notifier, i18n, config),
+        flow=flow,
+        requests=RequestService(db, clock, flow, i18n, config),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)

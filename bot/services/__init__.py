@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from bot.i18n import I18n
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
+    from bot.services.flow import RequestFlow
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
     from bot.services.requests import RequestService
@@ -31,6 +32,7 @@ class Services:
     notifier: Notifier
     people: PeopleService
     org: OrgService
+    flow: RequestFlow
     requests: RequestService
     sender: OutboxSender | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

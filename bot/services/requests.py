@@ -1,37 +1,34 @@
 """Resident requests (群众点单): filing, "me too", my requests, cancelling, adding information,
-rating. Every status change goes through :meth:`RequestService.transition`: checked by the state
-machine, written as a conditional update plus an event, and announced through the outbox in the
-same transaction."""
+rating. Every status change goes through :meth:`RequestFlow.transition` (bot/services/flow.py):
+checked by the state machine, written as a conditional update plus an event, and announced
+through the outbox in the same transaction."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n, Translator
-from bot.lifecycle import CANCELLABLE, OPEN, Status, check
+from bot.lifecycle import CANCELLABLE, OPEN, Status
 from bot.messages import OutMessage
 from bot.models import (
     Category,
-    OrgUnit,
-    Person,
     Rating,
     Request,
     RequestView,
     Tier,
 )
 from bot.services.intake import Draft
-from bot.services.scope import administers, nearest_admins
+from bot.services.scope import administers
 from bot.views import requests as views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
-    from bot.outbox import Notifier
+    from bot.services.flow import RequestFlow
     from bot.services.people import Actor
     from storage.db import Database, Tx
 
@@ -46,28 +43,13 @@ SIMILAR_LIMIT = 3
 Render = Callable[[Translator, str], OutMessage]
 
 
-def _status_message(
-    t: Translator,
-    language: str,
-    *,
-    request: Request,
-    status: Status,
-    note: str | None,
-    own: bool,
-) -> OutMessage:
-    """What the resident (own) or a supporter is told when the status changes."""
-    if status is Status.RESOLVED and own:
-        return views.rating_prompt(t, language, request, note)
-    return views.status_update(t, language, request, status, note, own=own)
-
-
 class RequestService:
     def __init__(
-        self, db: Database, clock: Clock, notifier: Notifier, i18n: I18n, config: Config
+        self, db: Database, clock: Clock, flow: RequestFlow, i18n: I18n, config: Config
     ) -> None:
         self.db = db
         self.clock = clock
-        self.notifier = notifier
+        self.flow = flow
         self.i18n = i18n
         self.config = config
 
@@ -129,27 +111,7 @@ class RequestService:
             is_owner = request.resident_id == actor.id
             if not is_owner and actor.id not in supporters:
                 raise NotAllowed(N_("You can only see your own requests."))
-            return await self._view(tx, request, is_owner=is_owner, supporters=len(supporters))
-
-    async def _view(
-        self, tx: Tx, request: Request, *, is_owner: bool, supporters: int
-    ) -> RequestView:
-        category = await tx.requests.category(request.category_id)
-        compound = await tx.org.get(request.compound_id)
-        assert category is not None and compound is not None
-        assignee = await tx.people.get(request.assignee_id) if request.assignee_id else None
-        return RequestView(
-            request=request,
-            category=category,
-            compound_path=[*await tx.org.ancestors(compound), compound],
-            photos=await tx.requests.photos(request.id),
-            events=await tx.requests.events(request.id),
-            supporters=supporters,
-            assignee_name=assignee.display_name if assignee else None,
-            is_owner=is_owner,
-            can_cancel=is_owner and request.status in CANCELLABLE,
-            can_add_info=is_owner and request.status in OPEN,
-        )
+            return await self.flow.view(tx, request, is_owner=is_owner, supporters=len(supporters))
 
     # -- filing --------------------------------------------------------------------------
     async def submit(self, actor: Actor, draft: Draft) -> tuple[Request, bool]:
@@ -203,11 +165,11 @@ class RequestService:
                 await tx.people.update(actor.id, now, phone=draft.phone)
             # Triage is automatic: the tier comes from the category and the urgency answer.
             note = N_("opinion, routed to the community") if category.is_opinion else None
-            request = await self.transition(
+            request = await self.flow.transition(
                 tx, request, Status.TRIAGED, actor=None, note=note, announce=False
             )
             if category.is_opinion:
-                await self._tell_admins(tx, request, views.opinion_card)
+                await self.flow.tell_admins(tx, request, views.opinion_card)
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
 
@@ -241,7 +203,7 @@ class RequestService:
                 raise InvalidInput(
                     N_("Someone has already accepted this request, so it cannot be cancelled.")
                 )
-            return await self.transition(
+            return await self.flow.transition(
                 tx, request, Status.CANCELLED, actor=actor, note=N_("cancelled by the resident")
             )
 
@@ -273,7 +235,7 @@ class RequestService:
             if request.assignee_id is not None:
                 assignee = await tx.people.get(request.assignee_id)
                 if assignee is not None:
-                    await self._send(
+                    await self.flow.send(
                         tx,
                         assignee,
                         lambda t, lang: views.info_added(t, lang, request, text, photo),
@@ -290,7 +252,7 @@ class RequestService:
             if request.status is not Status.RESOLVED:
                 raise InvalidInput(N_("This request is not waiting for a rating."))
             if rating is Rating.UNSATISFIED:
-                request = await self.transition(
+                request = await self.flow.transition(
                     tx,
                     request,
                     Status.REOPENED,
@@ -299,9 +261,9 @@ class RequestService:
                     rating=rating.value,
                     rated_at=now,
                 )
-                await self._tell_admins(tx, request, views.unsatisfied_flag)
+                await self.flow.tell_admins(tx, request, views.unsatisfied_flag)
             else:
-                request = await self.transition(
+                request = await self.flow.transition(
                     tx,
                     request,
                     Status.CLOSED,
@@ -350,7 +312,7 @@ class RequestService:
                 raise NotAllowed(
                     N_("Only the member who took it, or an administrator, can do this.")
                 )
-            return await self.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
+            return await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
 
     async def tell_intake_expired(self, telegram_id: int) -> None:
         """Tell someone their idle, unfinished request was set aside."""
@@ -358,91 +320,7 @@ class RequestService:
         async with self.db.transaction() as tx:
             person = await tx.people.by_telegram(telegram_id)
             if person is not None:
-                await self._send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
-
-    # -- the one way to change a status --------------------------------------------------
-    async def transition(
-        self,
-        tx: Tx,
-        request: Request,
-        target: Status,
-        *,
-        actor: Actor | None,
-        note: str | None,
-        announce: bool = True,
-        **fields: object,
-    ) -> Request:
-        """Move ``request`` to ``target``: check, conditional update, event, announcement.
-
-        Raises InvalidTransition if the state machine forbids it, or if another update changed
-        the request first (the conditional update found it in another status).
-        """
-        current = request.status
-        check(current, target)
-        now = self.clock.now()
-        if not await tx.requests.change_status(request.id, current, target, now, **fields):
-            fresh = await tx.requests.get(request.id)
-            check(fresh.status if fresh else current, target)  # raises with the real status
-            raise NotFound(N_("That request does not exist."))
-        await tx.requests.add_event(
-            request.id,
-            kind="status",
-            actor_id=actor.id if actor else None,
-            actor_label=actor.label if actor else "system",
-            now=now,
-            from_status=current,
-            to_status=target,
-            note=note,
-        )
-        updated = await tx.requests.get(request.id)
-        assert updated is not None
-        if announce:
-            await self._announce(tx, updated, target, note, actor)
-        return updated
-
-    async def _announce(
-        self, tx: Tx, request: Request, status: Status, note: str | None, actor: Actor | None
-    ) -> None:
-        """Tell the resident and the supporters what happened (not the one who did it)."""
-        recipients: list[tuple[Person, bool]] = []
-        if request.resident_id is not None:
-            resident = await tx.people.get(request.resident_id)
-            if resident is not None:
-                recipients.append((resident, True))
-        for person_id in await tx.requests.supporter_ids(request.id):
-            supporter = await tx.people.get(person_id)
-            if supporter is not None:
-                recipients.append((supporter, False))
-        for person, is_owner in recipients:
-            if actor is not None and person.id == actor.id:
-                continue  # they did it; the direct reply told them
-            render = partial(
-                _status_message, request=request, status=status, note=note, own=is_owner
-            )
-            await self._send(tx, person, render)
-
-    async def _send(self, tx: Tx, person: Person, render: Render) -> None:
-        if person.unreachable:
-            return
-        language = person.language or self.i18n.default
-        await self.notifier.send(tx, person.telegram_id, render(self.i18n.get(language), language))
-
-    async def _tell_admins(
-        self,
-        tx: Tx,
-        request: Request,
-        build: Callable[[Translator, str, Request, Category, list[OrgUnit]], OutMessage],
-    ) -> None:
-        """Route to the community's admins; the street's or district's if it has none."""
-        compound = await tx.org.get(request.compound_id)
-        category = await tx.requests.category(request.category_id)
-        assert compound is not None and category is not None
-        path = [*await tx.org.ancestors(compound), compound]
-        _level, admins = await nearest_admins(tx, compound)
-        if not admins:
-            LOG.warning("request %s: no administrator anywhere above it", request.number)
-        for admin in admins:
-            await self._send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
+                await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
 
     # -- helpers -------------------------------------------------------------------------
     def _home(self, actor: Actor) -> int:

@@ -165,7 +165,7 @@ async def test_anonymous_hides_name_and_phone_from_members_not_admins(org: Harne
     filed = await request(org, number)
     assert filed.anonymous and filed.contact_phone == "+8613800138000"
     async with org.services.db.read() as tx:
-        view = await org.services.requests._view(tx, filed, is_owner=False, supporters=0)
+        view = await org.services.flow.view(tx, filed, is_owner=False, supporters=0)
     t = org.services.i18n.get("zh_CN")
     member = views.member_card(t, "zh_CN", view, org.clock.now()).text
     admin = views.member_card(t, "zh_CN", view, org.clock.now(), admin=True).text
@@ -178,7 +178,7 @@ async def test_anonymous_hides_name_and_phone_from_members_not_admins(org: Harne
     open_number = await file_request(org, jon, description="路灯坏了", phone=True)
     open_request = await request(org, open_number)
     async with org.services.db.read() as tx:
-        view = await org.services.requests._view(tx, open_request, is_owner=False, supporters=0)
+        view = await org.services.flow.view(tx, open_request, is_owner=False, supporters=0)
     shown = views.member_card(t, "zh_CN", view, org.clock.now()).text
     assert "居民：Jon" in shown and "+8613800138000" in shown
 
@@ -187,9 +187,7 @@ async def resolve(h: Harness, number: str) -> None:
     """An administrator settles it (members arrive with their own issue)."""
     filed = await request(h, number)
     async with h.services.db.transaction() as tx:
-        await h.services.requests.transition(
-            tx, filed, Status.RESOLVED, actor=None, note="已经修好了"
-        )
+        await h.services.flow.transition(tx, filed, Status.RESOLVED, actor=None, note="已经修好了")
     await h.settle()
 
 

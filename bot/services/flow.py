@@ -1,0 +1,159 @@
+"""The one way a request's status changes, and how people hear about it.
+
+:meth:`RequestFlow.transition` checks the state machine, makes one conditional update (of two
+concurrent attempts exactly one wins), writes the event and queues the announcements through
+the outbox, all in the caller's transaction. Services that move requests share this object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.errors import NotFound
+from bot.i18n import N_, I18n, Translator
+from bot.lifecycle import CANCELLABLE, OPEN, Status, check
+from bot.messages import OutMessage
+from bot.models import Category, OrgUnit, Person, Request, RequestView
+from bot.services.scope import nearest_admins
+from bot.views import requests as views
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.outbox import Notifier
+    from bot.services.people import Actor
+    from storage.db import Tx
+
+__all__ = ["Render", "RequestFlow"]
+
+LOG = logging.getLogger(__name__)
+
+Render = Callable[[Translator, str], OutMessage]
+AdminRender = Callable[[Translator, str, Request, Category, list[OrgUnit]], OutMessage]
+
+
+def _status_message(
+    t: Translator,
+    language: str,
+    *,
+    request: Request,
+    status: Status,
+    note: str | None,
+    own: bool,
+) -> OutMessage:
+    """What the resident (own) or a supporter is told when the status changes."""
+    if status is Status.RESOLVED and own:
+        return views.rating_prompt(t, language, request, note)
+    return views.status_update(t, language, request, status, note, own=own)
+
+
+class RequestFlow:
+    def __init__(self, clock: Clock, notifier: Notifier, i18n: I18n) -> None:
+        self.clock = clock
+        self.notifier = notifier
+        self.i18n = i18n
+
+    async def transition(
+        self,
+        tx: Tx,
+        request: Request,
+        target: Status,
+        *,
+        actor: Actor | None,
+        note: str | None,
+        announce: bool = True,
+        **fields: object,
+    ) -> Request:
+        """Move ``request`` to ``target``: check, conditional update, event, announcement.
+
+        Raises InvalidTransition if the state machine forbids it, or if another update changed
+        the request first (the conditional update found it in another status).
+        """
+        current = request.status
+        check(current, target)
+        now = self.clock.now()
+        if not await tx.requests.change_status(request.id, current, target, now, **fields):
+            fresh = await tx.requests.get(request.id)
+            check(fresh.status if fresh else current, target)  # raises with the real status
+            raise NotFound(N_("That request does not exist."))
+        await tx.requests.add_event(
+            request.id,
+            kind="status",
+            actor_id=actor.id if actor else None,
+            actor_label=actor.label if actor else "system",
+            now=now,
+            from_status=current,
+            to_status=target,
+            note=note,
+        )
+        updated = await tx.requests.get(request.id)
+        assert updated is not None
+        if announce:
+            await self.announce(tx, updated, target, note, actor)
+        return updated
+
+    async def announce(
+        self, tx: Tx, request: Request, status: Status, note: str | None, actor: Actor | None
+    ) -> None:
+        """Tell the resident and the supporters what happened (not the one who did it)."""
+        recipients: list[tuple[Person, bool]] = []
+        if request.resident_id is not None:
+            resident = await tx.people.get(request.resident_id)
+            if resident is not None:
+                recipients.append((resident, True))
+        for person_id in await tx.requests.supporter_ids(request.id):
+            supporter = await tx.people.get(person_id)
+            if supporter is not None:
+                recipients.append((supporter, False))
+        for person, is_owner in recipients:
+            if actor is not None and person.id == actor.id:
+                continue  # they did it; the direct reply told them
+            render = partial(
+                _status_message, request=request, status=status, note=note, own=is_owner
+            )
+            await self.send(tx, person, render)
+
+    async def send(self, tx: Tx, person: Person, render: Render) -> None:
+        if person.unreachable:
+            return
+        language = person.language or self.i18n.default
+        await self.notifier.send(tx, person.telegram_id, render(self.i18n.get(language), language))
+
+    async def tell_admins(
+        self,
+        tx: Tx,
+        request: Request,
+        build: AdminRender,
+    ) -> None:
+        """Route to the community's admins; the street's or district's if it has none."""
+        compound = await tx.org.get(request.compound_id)
+        category = await tx.requests.category(request.category_id)
+        assert compound is not None and category is not None
+        path = [*await tx.org.ancestors(compound), compound]
+        _level, admins = await nearest_admins(tx, compound)
+        if not admins:
+            LOG.warning("request %s: no administrator anywhere above it", request.number)
+        for admin in admins:
+            await self.send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
+
+    async def view(
+        self, tx: Tx, request: Request, *, is_owner: bool, supporters: int
+    ) -> RequestView:
+        category = await tx.requests.category(request.category_id)
+        compound = await tx.org.get(request.compound_id)
+        assert category is not None and compound is not None
+        assignee = await tx.people.get(request.assignee_id) if request.assignee_id else None
+        return RequestView(
+            request=request,
+            category=category,
+            compound_path=[*await tx.org.ancestors(compound), compound],
+            photos=await tx.requests.photos(request.id),
+            events=await tx.requests.events(request.id),
+            supporters=supporters,
+            assignee_name=assignee.display_name if assignee else None,
+            is_owner=is_owner,
+            can_cancel=is_owner and request.status in CANCELLABLE,
+            can_add_info=is_owner and request.status in OPEN,
+        )
