@@ -20,12 +20,14 @@ from bot.i18n import LANGUAGES, I18n
 from bot.outbox import Notifier, OutboxSender
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
+from bot.services.dispatch import DispatchService
 from bot.services.flow import RequestFlow
 from bot.services.menus import commands_for
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.requests import RequestService
-from handlers import fallback, my_requests, onboarding, org, profile, requests
+from bot.services.tasks import TaskService
+from handlers import assign, fallback, my_requests, onboarding, org, profile, requests, tasks
 from handlers.errors import on_error
 from storage.db import Database
 from storage.migrate import migrate
@@ -86,6 +88,7 @@ def build_application(
     i18n = I18n(config.locale.default_language)
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
+    dispatch = DispatchService(db, clock, flow, i18n, config)
     services = Services(
         config=config,
         db=db,
@@ -96,7 +99,9 @@ def build_application(
         people=PeopleService(db, clock, notifier, i18n),
         org=OrgService(db),
         flow=flow,
-        requests=RequestService(db, clock, flow, i18n, config),
+        dispatch=dispatch,
+        requests=RequestService(db, clock, flow, dispatch, i18n, config),
+        tasks=TaskService(db, clock, flow, i18n, config),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
@@ -114,6 +119,8 @@ def build_application(
         requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
         onboarding.handlers(),
         my_requests.handlers(i18n, app.user_data),
+        tasks.handlers(i18n, app.user_data),
+        assign.handlers(i18n, app.user_data),
         profile.handlers(),
         org.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took

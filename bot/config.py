@@ -110,6 +110,9 @@ class SchedulerSection(_Section):
 
 class DispatchSection(_Section):
     min_pool: int = Field(3, ge=1)
+    # Weekday working hours (local time): in-service members get no non-urgent work then.
+    day_start: time = time(8, 0)
+    day_end: time = time(18, 0)
 
 
 class Config(BaseSettings):

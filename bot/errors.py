@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["DomainError", "InvalidInput", "InvalidTransition", "NotAllowed", "NotFound"]
+__all__ = [
+    "AlreadyTaken",
+    "DomainError",
+    "InvalidInput",
+    "InvalidTransition",
+    "NotAllowed",
+    "NotFound",
+]
 
 
 class DomainError(Exception):
@@ -28,3 +35,7 @@ class InvalidInput(DomainError):
 
 class InvalidTransition(DomainError):
     """The object is not in a state that allows this."""
+
+
+class AlreadyTaken(DomainError):
+    """Someone else accepted the task first."""

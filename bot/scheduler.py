@@ -38,6 +38,7 @@ class Sweeper:
 
     async def sweep(self) -> None:
         await self.expire_idle_drafts()
+        await self.services.dispatch.dispatch_waiting()
 
     async def expire_idle_drafts(self) -> int:
         """Set aside unfinished intakes (and pending 'add information' or comment waits) that

@@ -11,10 +11,12 @@ if TYPE_CHECKING:
     from bot.i18n import I18n
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
+    from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
     from bot.services.requests import RequestService
+    from bot.services.tasks import TaskService
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -33,6 +35,8 @@ class Services:
     people: PeopleService
     org: OrgService
     flow: RequestFlow
+    dispatch: DispatchService
     requests: RequestService
+    tasks: TaskService
     sender: OutboxSender | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -99,14 +99,10 @@ class RequestFlow:
     ) -> None:
         """Tell the resident and the supporters what happened (not the one who did it)."""
         recipients: list[tuple[Person, bool]] = []
-        if request.resident_id is not None:
-            resident = await tx.people.get(request.resident_id)
-            if resident is not None:
-                recipients.append((resident, True))
-        for person_id in await tx.requests.supporter_ids(request.id):
-            supporter = await tx.people.get(person_id)
-            if supporter is not None:
-                recipients.append((supporter, False))
+        for person_id, is_owner in await self.audience(tx, request):
+            person = await tx.people.get(person_id)
+            if person is not None:
+                recipients.append((person, is_owner))
         for person, is_owner in recipients:
             if actor is not None and person.id == actor.id:
                 continue  # they did it; the direct reply told them
@@ -114,6 +110,14 @@ class RequestFlow:
                 _status_message, request=request, status=status, note=note, own=is_owner
             )
             await self.send(tx, person, render)
+
+    async def audience(self, tx: Tx, request: Request) -> list[tuple[int, bool]]:
+        """Who hears about a request: (person id, is the resident) for resident and supporters."""
+        out: list[tuple[int, bool]] = []
+        if request.resident_id is not None:
+            out.append((request.resident_id, True))
+        out += [(pid, False) for pid in await tx.requests.supporter_ids(request.id)]
+        return out
 
     async def send(self, tx: Tx, person: Person, render: Render) -> None:
         if person.unreachable:

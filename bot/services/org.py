@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import NotAllowed, NotFound
 from bot.i18n import N_
-from bot.models import Level, OrgUnit, Role, Station
+from bot.models import Level, OrgUnit, Role, ServiceTeam, Station
 
 if TYPE_CHECKING:
     from bot.services.people import Actor
@@ -76,6 +76,10 @@ class OrgService:
     async def path(self, unit: OrgUnit) -> list[OrgUnit]:
         async with self.db.read() as tx:
             return [*await tx.org.ancestors(unit), unit]
+
+    async def teams(self) -> list[ServiceTeam]:
+        async with self.db.read() as tx:
+            return await tx.org.teams()
 
     async def areas(self, actor: Actor) -> list[AreaView]:
         """The areas the actor administers, with their units and stations."""

@@ -24,10 +24,12 @@ from bot.models import (
 from bot.services.intake import Draft
 from bot.services.scope import administers
 from bot.views import requests as views
+from bot.views import tasks as task_views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
     from storage.db import Database, Tx
@@ -45,11 +47,18 @@ Render = Callable[[Translator, str], OutMessage]
 
 class RequestService:
     def __init__(
-        self, db: Database, clock: Clock, flow: RequestFlow, i18n: I18n, config: Config
+        self,
+        db: Database,
+        clock: Clock,
+        flow: RequestFlow,
+        dispatcher: DispatchService,
+        i18n: I18n,
+        config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.flow = flow
+        self.dispatcher = dispatcher
         self.i18n = i18n
         self.config = config
 
@@ -170,6 +179,10 @@ class RequestService:
             )
             if category.is_opinion:
                 await self.flow.tell_admins(tx, request, views.opinion_card)
+            else:
+                # 组织下单: the members nearby who can help get a task card.
+                await self.dispatcher.dispatch(tx, request)
+                request = await tx.requests.get(request.id) or request
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
 
@@ -262,6 +275,7 @@ class RequestService:
                     rated_at=now,
                 )
                 await self.flow.tell_admins(tx, request, views.unsatisfied_flag)
+                await self._back_to_assignee(tx, request)
             else:
                 request = await self.flow.transition(
                     tx,
@@ -321,6 +335,19 @@ class RequestService:
             person = await tx.people.by_telegram(telegram_id)
             if person is not None:
                 await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+
+    async def _back_to_assignee(self, tx: Tx, request: Request) -> None:
+        """重办: the member who did it gets it back, reopened."""
+        if request.assignee_id is None:
+            return
+        assignee = await tx.people.get(request.assignee_id)
+        if assignee is None:
+            return
+        view = await self.flow.view(tx, request, is_owner=False, supporters=0)
+        now = self.clock.now()
+        await self.flow.send(
+            tx, assignee, lambda t, lang: task_views.reopened_card(t, lang, view, now)
+        )
 
     # -- helpers -------------------------------------------------------------------------
     def _home(self, actor: Actor) -> int:

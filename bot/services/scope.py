@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from bot.errors import DomainError
 from bot.models import Level, OrgUnit, Person, Role
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.services.people import Actor
-    from storage.db import Tx
+    from storage.db import Database, Tx
+
+
+class Refused(Exception):
+    """A permission refusal raised inside a transaction; see :func:`audited_refusals`."""
+
+    def __init__(
+        self, error: DomainError, *, action: str, subject: str, unit_id: int | None, reason: str
+    ) -> None:
+        super().__init__(reason)
+        self.error = error
+        self.action = action
+        self.subject = subject
+        self.unit_id = unit_id
+        self.reason = reason
+
+
+@asynccontextmanager
+async def audited_refusals(db: Database, clock: Clock, actor: Actor) -> AsyncIterator[None]:
+    """Turn a :class:`Refused` from the block into an audit row (written after the block's
+    transaction rolled back) and the user-facing error."""
+    try:
+        yield
+    except Refused as refused:
+        async with db.transaction() as tx:
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action=f"{refused.action}.refused",
+                subject=refused.subject,
+                unit_id=refused.unit_id,
+                before=None,
+                after={"reason": refused.reason},
+                now=clock.now(),
+            )
+        raise refused.error from None
+
 
 __all__ = ["admin_units", "administers", "nearest_admins"]
 

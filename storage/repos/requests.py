@@ -245,6 +245,24 @@ class RequestsRepo:
             (text, ts(now), request_id),
         )
 
+    async def assigned_to(self, person_id: int, statuses: frozenset[Status]) -> list[Request]:
+        marks = ",".join("?" * len(statuses))
+        rows = await self.tx.fetchall(
+            f"SELECT {_REQUEST_COLS} FROM requests WHERE assignee_id = ?"
+            f" AND status IN ({marks}) ORDER BY id",
+            (person_id, *(s.value for s in statuses)),
+        )
+        return [_request(r) for r in rows]
+
+    async def waiting_for_pool(self, limit: int = 500) -> list[int]:
+        """Triaged requests (not opinions) that no member has been offered yet."""
+        rows = await self.tx.fetchall(
+            "SELECT r.id FROM requests r JOIN categories c ON c.id = r.category_id"
+            " WHERE r.status = 'triaged' AND c.is_opinion = 0 ORDER BY r.id LIMIT ?",
+            (limit,),
+        )
+        return [int(r[0]) for r in rows]
+
     async def anonymise_resident(self, person_id: int) -> int:
         """Clear a forgotten person's name and phone from the requests they filed."""
         return await self.tx.execute(

@@ -1,0 +1,454 @@
+"""组织下单、党员接单: who gets a task card, exactly-once accept, assignment by hand.
+
+The pool of a request: approved, active members of its compound (narrowed to the category's
+service team when it has one), available now; widened to the whole community when fewer than
+``[dispatch] min_pool``. Accepting is one conditional update; the first press wins and every
+other card is edited to say who took it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.errors import AlreadyTaken, InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_, I18n
+from bot.lifecycle import Status
+from bot.models import (
+    Availability,
+    Member,
+    MemberType,
+    OrgUnit,
+    Request,
+    Role,
+    ServiceTeam,
+    Tier,
+)
+from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
+from bot.views import tasks as views
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Config
+    from bot.services.flow import RequestFlow
+    from bot.services.people import Actor
+    from storage.db import Database, Tx
+
+__all__ = ["DispatchService", "slot_of"]
+
+LOG = logging.getLogger(__name__)
+
+# Statuses from which a request can be (re)sent to members.
+DISPATCHABLE = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
+# Statuses in which someone is working on it (an admin may reassign).
+WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
+
+
+def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
+    """The availability slot of a local time: weekday daytime, weekday evening, weekend."""
+    if local.weekday() >= 5:
+        return Availability.WEEKEND
+    if day_start <= local.time() < day_end:
+        return Availability.WEEKDAY_DAY
+    return Availability.WEEKDAY_EVENING
+
+
+class DispatchService:
+    def __init__(
+        self, db: Database, clock: Clock, flow: RequestFlow, i18n: I18n, config: Config
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.flow = flow
+        self.i18n = i18n
+        self.config = config
+
+    # -- the pool ------------------------------------------------------------------------
+    def available(self, member: Member, tier: Tier, now: datetime) -> bool:
+        """May ``member`` get a card for a request of ``tier`` now?"""
+        if not member.active_at(now):
+            return False
+        if tier is Tier.URGENT:
+            return True
+        settings = self.config.dispatch
+        slot = slot_of(now.astimezone(self.config.tz), settings.day_start, settings.day_end)
+        if member.member_type is MemberType.IN_SERVICE and slot is Availability.WEEKDAY_DAY:
+            return False  # 八小时外: in-service members serve outside working hours
+        return slot in member.availability
+
+    async def pool(self, tx: Tx, request: Request) -> list[Member]:
+        """The members who get a card for ``request`` now."""
+        now = self.clock.now()
+        compound = await tx.org.get(request.compound_id)
+        category = await tx.requests.category(request.category_id)
+        assert compound is not None and category is not None
+        team = await self._team(tx, category.team_code)
+        team_id = team.id if team else None
+
+        # Not the resident themselves, nor anyone who declined this request.
+        excluded = {request.resident_id} | {
+            e.actor_id for e in await tx.requests.events(request.id) if e.kind == "decline"
+        }
+
+        def eligible(members: list[Member]) -> list[Member]:
+            return [
+                m
+                for m in members
+                if m.person_id not in excluded and self.available(m, request.tier, now)
+            ]
+
+        chosen = eligible(await tx.members.in_units([compound], team_id=team_id))
+        if len(chosen) < self.config.dispatch.min_pool and compound.parent_id is not None:
+            community = await tx.org.get(compound.parent_id)
+            assert community is not None
+            wider = eligible(await tx.members.in_units([community], team_id=team_id))
+            if not wider and team_id is not None:
+                wider = eligible(await tx.members.in_units([community]))
+            if len(wider) > len(chosen):
+                chosen = wider
+        return chosen
+
+    async def _team(self, tx: Tx, code: str | None) -> ServiceTeam | None:
+        if code is None:
+            return None
+        return next((t for t in await tx.org.teams() if t.code == code), None)
+
+    # -- sending cards ---------------------------------------------------------------------
+    async def dispatch(self, tx: Tx, request: Request, *, actor: Actor | None = None) -> int:
+        """Send task cards to the pool; return how many went out.
+
+        With nobody available the request waits (the sweep tries again) and the admins are
+        told once a day.
+        """
+        if request.status not in DISPATCHABLE:
+            return 0
+        members = await self.pool(tx, request)
+        now = self.clock.now()
+        if not members:
+            day = now.astimezone(self.config.tz).date().isoformat()
+            await self._tell_admins(tx, request, views.no_pool_flag, dedup=f"nopool:{day}")
+            return 0
+        if request.status is not Status.DISPATCHED:
+            request = await self.flow.transition(
+                tx,
+                request,
+                Status.DISPATCHED,
+                actor=actor,
+                note=None,
+                announce=False,
+                assignee_id=None,
+            )
+        sent = 0
+        for member in members:
+            if await tx.members.open_card(request.id, member.person_id) is not None:
+                continue
+            person = await tx.people.get(member.person_id)
+            if person is None or person.unreachable:
+                continue
+            view = await self.flow.view(tx, request, is_owner=False, supporters=0)
+            language = person.language or self.i18n.default
+            t = self.i18n.get(language)
+            outbox_id = await self.flow.notifier.send(
+                tx, person.telegram_id, views.pool_card(t, language, view, now)
+            )
+            await tx.members.add_card(request.id, member.person_id, "pool", outbox_id, now)
+            sent += 1
+        LOG.info("request %s sent to %d members", request.number, sent)
+        return sent
+
+    async def dispatch_waiting(self) -> int:
+        """The sweep's part: try again for requests that found nobody available."""
+        async with self.db.read() as tx:
+            waiting = await tx.requests.waiting_for_pool()
+        sent = 0
+        for request_id in waiting:
+            async with self.db.transaction() as tx:
+                request = await tx.requests.get(request_id)
+                if request is None or request.status is not Status.TRIAGED:
+                    continue
+                sent += await self.dispatch(tx, request)
+        return sent
+
+    # -- accepting -----------------------------------------------------------------------
+    async def accept(self, actor: Actor, request_id: int) -> Request:
+        """接单: the first member to press Accept gets it; everyone else is told who did."""
+        now = self.clock.now()
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await tx.requests.get(request_id)
+            if request is None:
+                raise NotFound(N_("That request does not exist."))
+            member = await tx.members.get(actor.id)
+            if member is None or not member.active_at(now):
+                raise Refused(
+                    NotAllowed(N_("Only registered, approved members can accept tasks.")),
+                    action="request.accept",
+                    subject=f"request:{request.id}",
+                    unit_id=request.compound_id,
+                    reason="not an active member",
+                )
+            card = await tx.members.open_card(request.id, actor.id)
+            if card is None:
+                if request.assignee_id == actor.id:
+                    return request  # a repeated press
+                if request.assignee_id is not None:
+                    taker = await self._name(tx, request)
+                    raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
+                raise Refused(
+                    NotAllowed(N_("This task was not offered to you.")),
+                    action="request.accept",
+                    subject=f"request:{request.id}",
+                    unit_id=request.compound_id,
+                    reason="not in the pool",
+                )
+            # One conditional update: of simultaneous presses exactly one succeeds.
+            if not await tx.requests.change_status(
+                request.id, Status.DISPATCHED, Status.ACCEPTED, now, assignee_id=actor.id
+            ):
+                fresh = await tx.requests.get(request.id)
+                assert fresh is not None
+                if fresh.assignee_id == actor.id:
+                    return fresh
+                taker = await self._name(tx, fresh)
+                raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
+            await tx.requests.add_event(
+                request.id,
+                kind="status",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                now=now,
+                from_status=Status.DISPATCHED,
+                to_status=Status.ACCEPTED,
+            )
+            accepted = await tx.requests.get(request.id)
+            assert accepted is not None
+            await self._close_cards(tx, accepted, winner=actor.id, taker=member.real_name)
+            await self._tell_resident_accepted(tx, accepted, member)
+        return accepted
+
+    async def _close_cards(
+        self, tx: Tx, request: Request, *, winner: int | None, taker: str | None
+    ) -> None:
+        """Edit every open card: "taken by <name>", or the winner's into a working card."""
+        view = await self.flow.view(tx, request, is_owner=False, supporters=0)
+        now = self.clock.now()
+        for card in await tx.members.open_cards(request.id):
+            person = await tx.people.get(card.person_id)
+            if person is None or card.outbox_id is None:
+                continue
+            language = person.language or self.i18n.default
+            t = self.i18n.get(language)
+            if card.person_id == winner:
+                message = views.accepted_card(t, language, view, now)
+            elif taker is not None:
+                message = views.card_taken(t, request, taker)
+            else:
+                message = views.card_withdrawn(t, request)
+            await self.flow.notifier.edit(tx, card.outbox_id, message)
+        await tx.members.close_cards(request.id)
+
+    async def _tell_resident_accepted(self, tx: Tx, request: Request, member: Member) -> None:
+        teams = [t for t in await tx.org.teams() if t.id in member.team_ids]
+        phone = member.phone if member.share_phone else None
+        for person_id, own in await self.flow.audience(tx, request):
+            person = await tx.people.get(person_id)
+            if person is None:
+                continue
+            render = partial(
+                views.accepted_notice,
+                request=request,
+                name=member.real_name,
+                teams=teams,
+                phone=phone,
+                own=own,
+            )
+            await self.flow.send(tx, person, render)
+
+    async def candidates(
+        self, actor: Actor, request_id: int, *, team_id: int | None = None, name: str | None = None
+    ) -> tuple[Request, list[Member]]:
+        """Members an admin may assign the request to: its community, by team or by name."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            request, compound = await self._admin_request(tx, actor, request_id)
+            community = await tx.org.get(compound.parent_id) if compound.parent_id else compound
+            assert community is not None
+            if name is not None:
+                members = await tx.members.search([community], name.strip())
+            else:
+                members = await tx.members.in_units([community], team_id=team_id)
+        now = self.clock.now()
+        members = [m for m in members if m.active_at(now) and m.person_id != request.resident_id]
+        # The request's own compound first.
+        members.sort(key=lambda m: (m.compound_id != request.compound_id, m.real_name))
+        return request, members[:20]
+
+    async def admin_request_by_number(self, actor: Actor, number: str) -> Request:
+        """The request with ``number``, if the actor administers its area."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            request = await tx.requests.by_number(number) if number else None
+            if request is None:
+                raise NotFound(N_("That request does not exist."))
+            found, _compound = await self._admin_request(tx, actor, request.id)
+        return found
+
+    async def assign(
+        self, actor: Actor, request_id: int, person_id: int
+    ) -> tuple[Request, Member]:
+        """An admin gives the request to one member, who gets Accept / Decline."""
+        now = self.clock.now()
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request, _compound = await self._admin_request(tx, actor, request_id)
+            member = await tx.members.get(person_id)
+            if member is None or not member.active_at(now):
+                raise InvalidInput(N_("That member is not available."))
+            before = {"status": request.status.value, "assignee_id": request.assignee_id}
+            if request.status in WORKING:
+                previous = request.assignee_id
+                request = await self.flow.transition(
+                    tx,
+                    request,
+                    Status.RETURNED,
+                    actor=actor,
+                    note=N_("reassigned by the community"),
+                    announce=False,
+                    assignee_id=None,
+                )
+                if previous is not None:
+                    await self._tell_person(
+                        tx, previous, lambda t, lang: views.task_reassigned(t, request)
+                    )
+            if request.status not in DISPATCHABLE:
+                raise InvalidInput(N_("This request cannot be assigned now."))
+            if request.status is not Status.DISPATCHED:
+                request = await self.flow.transition(
+                    tx, request, Status.DISPATCHED, actor=actor, note=None, announce=False
+                )
+            await self._close_cards(tx, request, winner=None, taker=None)
+            person = await tx.people.get(member.person_id)
+            assert person is not None
+            view = await self.flow.view(tx, request, is_owner=False, supporters=0)
+            language = person.language or self.i18n.default
+            outbox_id = await self.flow.notifier.send(
+                tx,
+                person.telegram_id,
+                views.assign_card(self.i18n.get(language), language, view, now),
+            )
+            await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
+            await tx.requests.add_event(
+                request.id,
+                kind="assign",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                now=now,
+                note=member.real_name,
+            )
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action="request.assign",
+                subject=f"request:{request.id}",
+                unit_id=request.compound_id,
+                before=before,
+                after={"status": request.status.value, "offered_to": member.person_id},
+                now=now,
+            )
+        return request, member
+
+    async def offered(self, actor: Actor, request_id: int) -> Request:
+        """The request, if an admin offered it to the actor and the offer is still open."""
+        async with self.db.read() as tx:
+            request = await tx.requests.get(request_id)
+            card = await tx.members.open_card(request_id, actor.id) if request else None
+        if request is None or card is None or card.kind != "assign":
+            raise NotAllowed(N_("This task was not offered to you."))
+        return request
+
+    async def decline(self, actor: Actor, request_id: int, reason: str) -> Request:
+        """The assigned member says no (with a reason): back to the pool, admins told."""
+        reason = reason.strip()
+        if not reason or len(reason) > 500:
+            raise InvalidInput(
+                N_("Please give a short reason (at most {limit} characters)."), limit=500
+            )
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            request = await tx.requests.get(request_id)
+            if request is None:
+                raise NotFound(N_("That request does not exist."))
+            card = await tx.members.open_card(request.id, actor.id)
+            if card is None or card.kind != "assign":
+                raise NotAllowed(N_("This task was not offered to you."))
+            await tx.members.close_cards(request.id, actor.id)
+            if card.outbox_id is not None:
+                t = self.i18n.get(actor.person.language)
+                await self.flow.notifier.edit(
+                    tx, card.outbox_id, views.card_declined(t, request, reason)
+                )
+            await tx.requests.add_event(
+                request.id,
+                kind="decline",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                now=now,
+                note=reason,
+            )
+            name = actor.person.display_name
+            member = await tx.members.get(actor.id)
+            if member is not None:
+                name = member.real_name
+            await self._tell_admins(
+                tx,
+                request,
+                lambda t, lang, r, c, p: views.declined_flag(t, lang, r, c, p, name, reason),
+            )
+            await self.dispatch(tx, request, actor=actor)
+        return request
+
+    # -- helpers -------------------------------------------------------------------------
+    async def _admin_request(
+        self, tx: Tx, actor: Actor, request_id: int
+    ) -> tuple[Request, OrgUnit]:
+        """The request, if the actor administers its area (else a refusal to audit)."""
+        request = await tx.requests.get(request_id)
+        if request is None:
+            raise NotFound(N_("That request does not exist."))
+        compound = await tx.org.get(request.compound_id)
+        assert compound is not None
+        if Role.ADMIN not in actor.roles or not await administers(tx, actor, compound):
+            raise Refused(
+                NotAllowed(N_("Only an administrator of this area can do this.")),
+                action="request.admin",
+                subject=f"request:{request.id}",
+                unit_id=request.compound_id,
+                reason="outside the admin's scope",
+            )
+        return request, compound
+
+    async def _name(self, tx: Tx, request: Request) -> str:
+        if request.assignee_id is None:
+            return "?"
+        member = await tx.members.get(request.assignee_id)
+        if member is not None:
+            return member.real_name
+        person = await tx.people.get(request.assignee_id)
+        return person.display_name if person else "?"
+
+    async def _tell_person(self, tx: Tx, person_id: int, render: views.Render) -> None:
+        person = await tx.people.get(person_id)
+        if person is not None:
+            await self.flow.send(tx, person, render)
+
+    async def _tell_admins(
+        self, tx: Tx, request: Request, build: views.AdminRender, *, dedup: str | None = None
+    ) -> None:
+        compound = await tx.org.get(request.compound_id)
+        category = await tx.requests.category(request.category_id)
+        assert compound is not None and category is not None
+        path = [*await tx.org.ancestors(compound), compound]
+        _level, admins = await nearest_admins(tx, compound)
+        for admin in admins:
+            language = admin.language or self.i18n.default
+            message = build(self.i18n.get(language), language, request, category, path)
+            key = None if dedup is None else f"{dedup}:{request.id}:{admin.id}"
+            await self.flow.notifier.send(tx, admin.telegram_id, message, dedup_key=key)
