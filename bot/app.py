@@ -20,6 +20,7 @@ from bot.i18n import LANGUAGES, I18n
 from bot.outbox import Notifier, OutboxSender
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
+from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.flow import RequestFlow
 from bot.services.menus import commands_for
@@ -27,7 +28,17 @@ from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.requests import RequestService
 from bot.services.tasks import TaskService
-from handlers import assign, fallback, my_requests, onboarding, org, profile, requests, tasks
+from handlers import (
+    assign,
+    escalation,
+    fallback,
+    my_requests,
+    onboarding,
+    org,
+    profile,
+    requests,
+    tasks,
+)
 from handlers.errors import on_error
 from storage.db import Database
 from storage.migrate import migrate
@@ -89,6 +100,8 @@ def build_application(
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
     dispatch = DispatchService(db, clock, flow, i18n, config)
+    deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
+    flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
     services = Services(
         config=config,
         db=db,
@@ -100,8 +113,9 @@ def build_application(
         org=OrgService(db),
         flow=flow,
         dispatch=dispatch,
-        requests=RequestService(db, clock, flow, dispatch, i18n, config),
-        tasks=TaskService(db, clock, flow, i18n, config),
+        deadlines=deadlines,
+        requests=RequestService(db, clock, flow, dispatch, deadlines, i18n, config),
+        tasks=TaskService(db, clock, flow, deadlines, i18n, config),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
@@ -121,6 +135,7 @@ def build_application(
         my_requests.handlers(i18n, app.user_data),
         tasks.handlers(i18n, app.user_data),
         assign.handlers(i18n, app.user_data),
+        escalation.handlers(i18n, app.user_data),
         profile.handlers(),
         org.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took

@@ -215,6 +215,10 @@ class Request(_Model):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     rated_at: datetime | None = None
+    accept_due_at: datetime | None = None
+    resolve_due_at: datetime | None = None
+    waiting_since: datetime | None = None
+    escalation_level: str | None = None
 
 
 class RequestPhoto(_Model):

@@ -97,18 +97,23 @@ class Notifier:
         *,
         dedup_key: str | None = None,
         batch: str | None = None,
+        silent: bool = False,
     ) -> int | None:
         """Queue ``message`` for ``chat_id``; return the id of the row that carries its text.
+
+        ``silent`` delivers without a notification sound (quiet hours).
 
         Returns None when ``dedup_key`` was queued before.
         """
         markup = message.reply_markup()
         photos = list(message.photos)
+        extra: dict[str, Any] = {"disable_notification": True} if silent else {}
         if len(photos) == 1 and len(message.text) <= CAPTION_LIMIT:
             payload: dict[str, Any] = {
                 "photo": photos[0],
                 "caption": message.text,
                 "parse_mode": HTML,
+                **extra,
             }
             if markup:
                 payload["reply_markup"] = markup
@@ -132,7 +137,7 @@ class Notifier:
                 dedup_key=None if dedup_key is None else f"{dedup_key}#photos",
                 batch=batch,
             )
-        payload = {"text": message.text, "parse_mode": HTML}
+        payload = {"text": message.text, "parse_mode": HTML, **extra}
         if markup:
             payload["reply_markup"] = markup
         return await self._queue(
@@ -438,7 +443,11 @@ class OutboxSender:
         match row.method:
             case "sendMessage":
                 return await bot.send_message(
-                    chat_id, p["text"], parse_mode=p.get("parse_mode"), reply_markup=markup
+                    chat_id,
+                    p["text"],
+                    parse_mode=p.get("parse_mode"),
+                    reply_markup=markup,
+                    disable_notification=p.get("disable_notification"),
                 )
             case "sendPhoto":
                 return await bot.send_photo(
@@ -447,6 +456,7 @@ class OutboxSender:
                     caption=p.get("caption"),
                     parse_mode=p.get("parse_mode"),
                     reply_markup=markup,
+                    disable_notification=p.get("disable_notification"),
                 )
             case "sendMediaGroup":
                 media = [InputMediaPhoto(m["media"]) for m in p["media"]]

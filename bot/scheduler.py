@@ -38,6 +38,7 @@ class Sweeper:
 
     async def sweep(self) -> None:
         await self.expire_idle_drafts()
+        await self.services.deadlines.sweep()
         await self.services.dispatch.dispatch_waiting()
 
     async def expire_idle_drafts(self) -> int:

@@ -103,6 +103,11 @@ async def task_button(update: Update, context: GridContext) -> None:
             view = await svc.tasks.task(actor, request_id)
             await query.answer(t("The resident has been told you are on the way."))
             await edit(query, views.task_detail(t, language, view, svc.clock.now()))
+        elif cb.action in ("wait", "work"):
+            await svc.deadlines.set_waiting(actor, request_id, cb.action == "wait")
+            view = await svc.tasks.task(actor, request_id)
+            await query.answer()
+            await edit(query, views.task_detail(t, language, view, svc.clock.now()))
         elif cb.action in _PROMPTS:
             if cb.action == "dec":
                 request = await svc.dispatch.offered(actor, request_id)

@@ -23,6 +23,7 @@ import aiosqlite
 
 if TYPE_CHECKING:
     from storage.repos.audit import AuditRepo
+    from storage.repos.deadlines import DeadlinesRepo
     from storage.repos.members import MembersRepo
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
@@ -128,6 +129,12 @@ class Tx:
         from storage.repos.requests import RequestsRepo
 
         return RequestsRepo(self)
+
+    @cached_property
+    def deadlines(self) -> DeadlinesRepo:
+        from storage.repos.deadlines import DeadlinesRepo
+
+        return DeadlinesRepo(self)
 
     @cached_property
     def members(self) -> MembersRepo:

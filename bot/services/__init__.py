@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from bot.i18n import I18n
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
+    from bot.services.deadlines import DeadlineService
     from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
     from bot.services.org import OrgService
@@ -36,6 +37,7 @@ class Services:
     org: OrgService
     flow: RequestFlow
     dispatch: DispatchService
+    deadlines: DeadlineService
     requests: RequestService
     tasks: TaskService
     sender: OutboxSender | None = field(default=None)

@@ -203,26 +203,22 @@ class DispatchService:
                     reason="not in the pool",
                 )
             # One conditional update: of simultaneous presses exactly one succeeds.
-            if not await tx.requests.change_status(
-                request.id, Status.DISPATCHED, Status.ACCEPTED, now, assignee_id=actor.id
-            ):
+            accepted = await self.flow.try_transition(
+                tx,
+                request,
+                Status.ACCEPTED,
+                actor=actor,
+                note=None,
+                announce=False,
+                assignee_id=actor.id,
+            )
+            if accepted is None:
                 fresh = await tx.requests.get(request.id)
                 assert fresh is not None
                 if fresh.assignee_id == actor.id:
                     return fresh
                 taker = await self._name(tx, fresh)
                 raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
-            await tx.requests.add_event(
-                request.id,
-                kind="status",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                from_status=Status.DISPATCHED,
-                to_status=Status.ACCEPTED,
-            )
-            accepted = await tx.requests.get(request.id)
-            assert accepted is not None
             await self._close_cards(tx, accepted, winner=actor.id, taker=member.real_name)
             await self._tell_resident_accepted(tx, accepted, member)
         return accepted
@@ -282,6 +278,12 @@ class DispatchService:
         # The request's own compound first.
         members.sort(key=lambda m: (m.compound_id != request.compound_id, m.real_name))
         return request, members[:20]
+
+    async def admin_request(self, actor: Actor, request_id: int) -> Request:
+        """The request, if the actor administers its area (refusals are audited)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            request, _compound = await self._admin_request(tx, actor, request_id)
+        return request
 
     async def admin_request_by_number(self, actor: Actor, number: str) -> Request:
         """The request with ``number``, if the actor administers its area."""

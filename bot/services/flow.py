@@ -8,7 +8,7 @@ the outbox, all in the caller's transaction. Services that move requests share t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -24,13 +24,15 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.outbox import Notifier
     from bot.services.people import Actor
-    from storage.db import Tx
+
+from storage.db import Tx
 
 __all__ = ["Render", "RequestFlow"]
 
 LOG = logging.getLogger(__name__)
 
 Render = Callable[[Translator, str], OutMessage]
+Observer = Callable[[Tx, Request, Status, Status], Awaitable[None]]
 AdminRender = Callable[[Translator, str, Request, Category, list[OrgUnit]], OutMessage]
 
 
@@ -54,6 +56,8 @@ class RequestFlow:
         self.clock = clock
         self.notifier = notifier
         self.i18n = i18n
+        # Called after every status change, in the same transaction (the deadline clocks).
+        self.observers: list[Observer] = []
 
     async def transition(
         self,
@@ -66,18 +70,40 @@ class RequestFlow:
         announce: bool = True,
         **fields: object,
     ) -> Request:
-        """Move ``request`` to ``target``: check, conditional update, event, announcement.
+        """Move ``request`` to ``target``: check, conditional update, event, clocks,
+        announcement.
 
         Raises InvalidTransition if the state machine forbids it, or if another update changed
         the request first (the conditional update found it in another status).
         """
+        updated = await self.try_transition(
+            tx, request, target, actor=actor, note=note, announce=announce, **fields
+        )
+        if updated is None:
+            fresh = await tx.requests.get(request.id)
+            if fresh is None:
+                raise NotFound(N_("That request does not exist."))
+            check(fresh.status, target)  # raises, naming the status it is really in
+            raise NotFound(N_("That request does not exist."))
+        return updated
+
+    async def try_transition(
+        self,
+        tx: Tx,
+        request: Request,
+        target: Status,
+        *,
+        actor: Actor | None,
+        note: str | None,
+        announce: bool = True,
+        **fields: object,
+    ) -> Request | None:
+        """Like :meth:`transition`, but None when someone else changed the request first."""
         current = request.status
         check(current, target)
         now = self.clock.now()
         if not await tx.requests.change_status(request.id, current, target, now, **fields):
-            fresh = await tx.requests.get(request.id)
-            check(fresh.status if fresh else current, target)  # raises with the real status
-            raise NotFound(N_("That request does not exist."))
+            return None
         await tx.requests.add_event(
             request.id,
             kind="status",
@@ -90,6 +116,8 @@ class RequestFlow:
         )
         updated = await tx.requests.get(request.id)
         assert updated is not None
+        for observer in self.observers:
+            await observer(tx, updated, current, target)
         if announce:
             await self.announce(tx, updated, target, note, actor)
         return updated

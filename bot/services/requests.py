@@ -29,6 +29,7 @@ from bot.views import tasks as task_views
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.services.deadlines import DeadlineService
     from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
@@ -52,6 +53,7 @@ class RequestService:
         clock: Clock,
         flow: RequestFlow,
         dispatcher: DispatchService,
+        deadlines: DeadlineService,
         i18n: I18n,
         config: Config,
     ) -> None:
@@ -59,6 +61,7 @@ class RequestService:
         self.clock = clock
         self.flow = flow
         self.dispatcher = dispatcher
+        self.deadlines = deadlines
         self.i18n = i18n
         self.config = config
 
@@ -237,6 +240,7 @@ class RequestService:
                 raise InvalidInput(N_("That request is already settled."))
             if photo is not None:
                 await tx.requests.add_photo(request.id, photo, "info", actor.id, now)
+            await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
             await tx.requests.add_event(
                 request.id,
                 kind="info",

@@ -20,6 +20,7 @@ from bot.views import tasks as views
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.services.deadlines import DeadlineService
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
     from storage.db import Database, Tx
@@ -45,11 +46,18 @@ def _text(text: str) -> str:
 
 class TaskService:
     def __init__(
-        self, db: Database, clock: Clock, flow: RequestFlow, i18n: I18n, config: Config
+        self,
+        db: Database,
+        clock: Clock,
+        flow: RequestFlow,
+        deadlines: DeadlineService,
+        i18n: I18n,
+        config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.flow = flow
+        self.deadlines = deadlines
         self.i18n = i18n
         self.config = config
 
@@ -125,6 +133,8 @@ class TaskService:
                 raise NotFound(N_("That request does not exist."))
             recipient_id = self._check_relay(actor, request)
             to_resident = actor.id == request.assignee_id
+            if not to_resident:
+                await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
             if recipient_id is None:
                 raise InvalidInput(N_("The resident is no longer registered."))
             recipient = await tx.people.get(recipient_id)

@@ -6,7 +6,7 @@ from datetime import datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import N_, Translator
-from bot.lifecycle import STATUS_NAMES, Status
+from bot.lifecycle import OPEN, STATUS_NAMES, Status
 from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import Category, OrgUnit, Rating, Request, RequestView, Role, Tier
 from bot.services.intake import MAX_PHOTOS, Draft, Step
@@ -33,6 +33,11 @@ TIER_NAMES = {
     Tier.URGENT: N_("Urgent: act now"),
     Tier.IMPORTANT: N_("Important: settle by consultation"),
     Tier.DIFFICULT: N_("Difficult: joint action"),
+}
+LEVEL_NAMES = {
+    "community": N_("the community"),
+    "street": N_("the street"),
+    "district": N_("the district"),
 }
 TIER_SHORT = {
     Tier.URGENT: N_("urgent"),
@@ -388,6 +393,10 @@ def request_detail(
         lines.append(t("Neighbours with the same problem: {count}").format(count=view.supporters))
     if view.assignee_name:
         lines.append(t("Taken by: {name}").format(name=esc(view.assignee_name)))
+    if r.escalation_level and r.status in OPEN:
+        lines.append(
+            t("⚠ Being chased by {level}").format(level=t(LEVEL_NAMES[r.escalation_level]))
+        )
     if r.rating:
         lines.append(t("Your rating: {rating}").format(rating=t(RATING_NAMES[r.rating])))
     lines += ["", t("<b>Timeline</b>")]

@@ -68,12 +68,17 @@ def task_buttons(t: Translator, request: Request) -> tuple[tuple[Button, ...], .
     if request.status is not Status.IN_PROGRESS:
         first.append(Button(t("🚶 On my way"), cbdata.encode(TASK, "go", rid)))
     first.append(Button(t("📝 Progress note"), cbdata.encode(TASK, "note", rid)))
+    if request.waiting_since is None:
+        wait = Button(t("⏸ Waiting for the resident"), cbdata.encode(TASK, "wait", rid))
+    else:
+        wait = Button(t("▶ Working again"), cbdata.encode(TASK, "work", rid))
     return (
         tuple(first),
         (
             Button(t("💬 Message the resident"), cbdata.encode(TASK, "msg", rid)),
             Button(t("↩ Hand back"), cbdata.encode(TASK, "ret", rid)),
         ),
+        (wait, Button(t("⏳ More time"), cbdata.encode("xt", "ask", rid))),
         (Button(t("✅ Done"), cbdata.encode(TASK, "done", rid)),),
     )
 

@@ -18,7 +18,8 @@ _REQUEST_COLS = (
     "id, number, resident_id, contact_name, contact_phone, anonymous, compound_id, category_id,"
     " tier, status, description, address, latitude, longitude, assignee_id, rating,"
     " rating_comment, created_at, updated_at, triaged_at, dispatched_at, accepted_at,"
-    " resolved_at, closed_at, rated_at"
+    " resolved_at, closed_at, rated_at, accept_due_at, resolve_due_at, waiting_since,"
+    " escalation_level"
 )
 _R_COLS = ", ".join("r." + col.strip() for col in _REQUEST_COLS.split(","))
 _CATEGORY_COLS = "id, code, name, name_en, default_tier, team_code, is_opinion, sort, active"
@@ -30,7 +31,24 @@ _STAMPS = {
     Status.RESOLVED: "resolved_at",
     Status.CLOSED: "closed_at",
 }
-_SETTABLE = {"assignee_id", "rating", "rating_comment", "rated_at", "tier"}
+_SETTABLE = {
+    "assignee_id",
+    "rating",
+    "rating_comment",
+    "rated_at",
+    "tier",
+    "accept_due_at",
+    "resolve_due_at",
+    "waiting_since",
+    "escalation_level",
+}
+
+
+def _db_value(value: Any) -> Any:
+    """Enums as their value, datetimes as stored timestamps."""
+    if isinstance(value, datetime):
+        return ts(value)
+    return getattr(value, "value", value)
 
 
 def _request(row: Any) -> Request:
@@ -228,16 +246,24 @@ class RequestsRepo:
             params.append(ts(now))
         for name, value in fields.items():
             sets.append(f"{name} = ?")
-            params.append(
-                value.value
-                if hasattr(value, "value")
-                else (ts(value) if isinstance(value, datetime) else value)
-            )
+            params.append(_db_value(value))
         changed = await self.tx.execute(
             f"UPDATE requests SET {', '.join(sets)} WHERE id = ? AND status = ?",
             [*params, request_id, current.value],
         )
         return changed == 1
+
+    async def set_fields(self, request_id: int, now: datetime, **fields: Any) -> None:
+        """Change fields that are not the status (due times, tier, escalation level)."""
+        unknown = set(fields) - _SETTABLE
+        if unknown:
+            raise ValueError(f"cannot set {sorted(unknown)}")
+        sets = [f"{name} = ?" for name in fields]
+        params = [_db_value(v) for v in fields.values()]
+        await self.tx.execute(
+            f"UPDATE requests SET {', '.join(sets)}, updated_at = ? WHERE id = ?",
+            [*params, ts(now), request_id],
+        )
 
     async def set_comment(self, request_id: int, text: str, now: datetime) -> None:
         await self.tx.execute(

@@ -1,0 +1,172 @@
+"""Timer rows for reminders, escalations and auto-close; members' extension requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from storage.db import from_ts, ts
+
+if TYPE_CHECKING:
+    from storage.db import Tx
+
+__all__ = ["SWEEP_SQL", "DeadlineItem", "DeadlinesRepo", "Extension"]
+
+# The sweep's query, kept as a constant so a test can EXPLAIN it.
+SWEEP_SQL = (
+    "SELECT id FROM deadline_items WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?"
+)
+
+
+@dataclass(frozen=True)
+class DeadlineItem:
+    id: int
+    request_id: int
+    kind: str
+    step: int
+    person_id: int | None
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Extension:
+    id: int
+    request_id: int
+    person_id: int
+    days: int
+    reason: str
+    state: str
+
+
+class DeadlinesRepo:
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def add(
+        self,
+        request_id: int,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        *,
+        step: int = 0,
+        person_id: int | None = None,
+    ) -> int:
+        return await self.tx.insert(
+            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (request_id, kind, step, person_id, ts(due_at), ts(now)),
+        )
+
+    async def claim_due(self, now: datetime, limit: int) -> list[DeadlineItem]:
+        """Mark up to ``limit`` due rows done and return them; rows another sweep took first
+        are not returned (the update only takes rows still pending)."""
+        ids = [int(r[0]) for r in await self.tx.fetchall(SWEEP_SQL, (ts(now), limit))]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self.tx.fetchall(
+            f"UPDATE deadline_items SET state = 'done', done_at = ?"
+            f" WHERE id IN ({marks}) AND state = 'pending'"
+            " RETURNING id, request_id, kind, step, person_id, due_at",
+            (ts(now), *ids),
+        )
+        items = [
+            DeadlineItem(
+                int(r[0]),
+                int(r[1]),
+                str(r[2]),
+                int(r[3]),
+                None if r[4] is None else int(r[4]),
+                from_ts(r[5]),
+            )
+            for r in rows
+        ]
+        return sorted(items, key=lambda i: (i.due_at, i.id))
+
+    async def cancel(self, request_id: int, kinds: tuple[str, ...] | None = None) -> int:
+        """Cancel the pending (and held) rows of a request, optionally only some kinds."""
+        sql = (
+            "UPDATE deadline_items SET state = 'cancelled' WHERE request_id = ?"
+            " AND state IN ('pending', 'held')"
+        )
+        params: list[object] = [request_id]
+        if kinds:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            params += list(kinds)
+        return await self.tx.execute(sql, params)
+
+    async def hold(self, request_id: int, kinds: tuple[str, ...]) -> int:
+        """Stop the clock: pending rows of ``kinds`` wait until :meth:`release`."""
+        return await self.tx.execute(
+            f"UPDATE deadline_items SET state = 'held' WHERE request_id = ? AND state = 'pending'"
+            f" AND kind IN ({','.join('?' * len(kinds))})",
+            (request_id, *kinds),
+        )
+
+    async def release(self, request_id: int, shift: timedelta) -> int:
+        """Restart the clock: held rows become pending again, later by ``shift``."""
+        rows = await self.tx.fetchall(
+            "SELECT id, due_at FROM deadline_items WHERE request_id = ? AND state = 'held'",
+            (request_id,),
+        )
+        for row in rows:
+            await self.tx.execute(
+                "UPDATE deadline_items SET state = 'pending', due_at = ? WHERE id = ?",
+                (ts(from_ts(row[1]) + shift), int(row[0])),
+            )
+        return len(rows)
+
+    async def pending(self, request_id: int) -> list[DeadlineItem]:
+        rows = await self.tx.fetchall(
+            "SELECT id, request_id, kind, step, person_id, due_at FROM deadline_items"
+            " WHERE request_id = ? AND state = 'pending' ORDER BY due_at, id",
+            (request_id,),
+        )
+        return [
+            DeadlineItem(
+                int(r[0]),
+                int(r[1]),
+                str(r[2]),
+                int(r[3]),
+                None if r[4] is None else int(r[4]),
+                from_ts(r[5]),
+            )
+            for r in rows
+        ]
+
+    # -- extensions ----------------------------------------------------------------------
+    async def add_extension(
+        self, request_id: int, person_id: int, days: int, reason: str, now: datetime
+    ) -> int:
+        return await self.tx.insert(
+            "INSERT INTO extension_requests (request_id, person_id, days, reason, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (request_id, person_id, days, reason, ts(now)),
+        )
+
+    async def extension(self, extension_id: int) -> Extension | None:
+        row = await self.tx.fetchone(
+            "SELECT id, request_id, person_id, days, reason, state FROM extension_requests"
+            " WHERE id = ?",
+            (extension_id,),
+        )
+        return (
+            None
+            if row is None
+            else Extension(
+                int(row[0]), int(row[1]), int(row[2]), int(row[3]), str(row[4]), str(row[5])
+            )
+        )
+
+    async def decide_extension(
+        self, extension_id: int, state: str, by: int, now: datetime
+    ) -> bool:
+        """Approve or refuse a pending extension; False if it was decided already."""
+        changed = await self.tx.execute(
+            "UPDATE extension_requests SET state = ?, decided_by = ?, decided_at = ?"
+            " WHERE id = ? AND state = 'pending'",
+            (state, by, ts(now), extension_id),
+        )
+        return changed == 1
