@@ -134,7 +134,6 @@ class RequestService:
         compound_id = self._home(actor)
         if not draft.complete or draft.category_id is None or draft.description is None:
             raise InvalidInput(N_("The request is not complete yet."))
-        now = self.clock.now()
         source_key = f"intake:{actor.id}:{draft.nonce}"
         async with self.db.transaction() as tx:
             existing = await tx.requests.by_source(source_key)
@@ -143,51 +142,76 @@ class RequestService:
             category = await tx.requests.category(draft.category_id)
             if category is None or not category.active:
                 raise NotFound(N_("That category is not available any more."))
-            tier = Tier.URGENT if draft.urgent else category.default_tier
-            year = now.astimezone(self.config.tz).year
-            number = await tx.requests.next_number(self.config.requests.number_prefix, year)
-            request = await tx.requests.create(
-                number=number,
-                source_key=source_key,
-                resident_id=actor.id,
-                contact_name=actor.person.display_name or None,
-                contact_phone=draft.phone,
-                anonymous=draft.anonymous,
+            request = await self.file(
+                tx,
+                actor,
                 compound_id=compound_id,
-                category_id=category.id,
-                tier=tier,
-                description=draft.description,
-                address=draft.address,
-                latitude=draft.latitude,
-                longitude=draft.longitude,
-                now=now,
+                category=category,
+                draft=draft,
+                source_key=source_key,
+                contact_name=actor.person.display_name or None,
             )
-            await tx.requests.add_event(
-                request.id,
-                kind="status",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                from_status=None,
-                to_status=Status.SUBMITTED,
-            )
-            for file_id in draft.photos:
-                await tx.requests.add_photo(request.id, file_id, "intake", actor.id, now)
             if draft.phone and draft.phone != actor.person.phone:
-                await tx.people.update(actor.id, now, phone=draft.phone)
-            # Triage is automatic: the tier comes from the category and the urgency answer.
-            note = N_("opinion, routed to the community") if category.is_opinion else None
-            request = await self.flow.transition(
-                tx, request, Status.TRIAGED, actor=None, note=note, announce=False
-            )
-            if category.is_opinion:
-                await self.flow.tell_admins(tx, request, views.opinion_card)
-            else:
-                # 组织下单: the members nearby who can help get a task card.
-                await self.dispatcher.dispatch(tx, request)
-                request = await tx.requests.get(request.id) or request
+                await tx.people.update(actor.id, self.clock.now(), phone=draft.phone)
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
+
+    async def file(
+        self,
+        tx: Tx,
+        actor: Actor,
+        *,
+        compound_id: int,
+        category: Category,
+        draft: Draft,
+        source_key: str | None,
+        contact_name: str | None,
+    ) -> Request:
+        """Create, triage and route a request inside the caller's transaction."""
+        assert draft.description is not None
+        now = self.clock.now()
+        tier = Tier.URGENT if draft.urgent else category.default_tier
+        year = now.astimezone(self.config.tz).year
+        number = await tx.requests.next_number(self.config.requests.number_prefix, year)
+        request = await tx.requests.create(
+            number=number,
+            source_key=source_key,
+            resident_id=actor.id,
+            contact_name=contact_name,
+            contact_phone=draft.phone,
+            anonymous=draft.anonymous,
+            compound_id=compound_id,
+            category_id=category.id,
+            tier=tier,
+            description=draft.description,
+            address=draft.address,
+            latitude=draft.latitude,
+            longitude=draft.longitude,
+            now=now,
+        )
+        await tx.requests.add_event(
+            request.id,
+            kind="status",
+            actor_id=actor.id,
+            actor_label=actor.label,
+            now=now,
+            from_status=None,
+            to_status=Status.SUBMITTED,
+        )
+        for file_id in draft.photos:
+            await tx.requests.add_photo(request.id, file_id, "intake", actor.id, now)
+        # Triage is automatic: the tier comes from the category and the urgency answer.
+        note = N_("opinion, routed to the community") if category.is_opinion else None
+        request = await self.flow.transition(
+            tx, request, Status.TRIAGED, actor=None, note=note, announce=False
+        )
+        if category.is_opinion:
+            await self.flow.tell_admins(tx, request, views.opinion_card)
+        else:
+            # 组织下单: the members nearby who can help get a task card.
+            await self.dispatcher.dispatch(tx, request)
+            request = await tx.requests.get(request.id) or request
+        return request
 
     async def support(self, actor: Actor, request_id: int) -> Request:
         """'This is my problem too': follow the request instead of filing a duplicate."""
