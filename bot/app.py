@@ -20,6 +20,7 @@ from bot.i18n import LANGUAGES, I18n
 from bot.outbox import Notifier, OutboxSender
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
+from bot.services.admin import AdminService
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.flow import RequestFlow
@@ -28,7 +29,9 @@ from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.requests import RequestService
 from bot.services.tasks import TaskService
+from bot.services.visits import VisitService
 from handlers import (
+    admin,
     assign,
     escalation,
     fallback,
@@ -38,6 +41,7 @@ from handlers import (
     profile,
     requests,
     tasks,
+    visit,
 )
 from handlers.errors import on_error
 from storage.db import Database
@@ -99,9 +103,11 @@ def build_application(
     i18n = I18n(config.locale.default_language)
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
+    people = PeopleService(db, clock, notifier, i18n)
     dispatch = DispatchService(db, clock, flow, i18n, config)
     deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
     flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
+    requests_service = RequestService(db, clock, flow, dispatch, deadlines, i18n, config)
     services = Services(
         config=config,
         db=db,
@@ -109,13 +115,15 @@ def build_application(
         pacer=pacer,
         i18n=i18n,
         notifier=notifier,
-        people=PeopleService(db, clock, notifier, i18n),
+        people=people,
         org=OrgService(db),
         flow=flow,
         dispatch=dispatch,
         deadlines=deadlines,
-        requests=RequestService(db, clock, flow, dispatch, deadlines, i18n, config),
+        requests=requests_service,
         tasks=TaskService(db, clock, flow, deadlines, i18n, config),
+        admin=AdminService(db, clock, flow, people),
+        visits=VisitService(db, clock, requests_service),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
@@ -131,11 +139,13 @@ def build_application(
 
     for module_handlers in (
         requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
+        visit.handlers(i18n, app.user_data),
         onboarding.handlers(),
         my_requests.handlers(i18n, app.user_data),
         tasks.handlers(i18n, app.user_data),
         assign.handlers(i18n, app.user_data),
         escalation.handlers(i18n, app.user_data),
+        admin.handlers(),
         profile.handlers(),
         org.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took

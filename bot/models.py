@@ -32,6 +32,7 @@ __all__ = [
     "Station",
     "TaskCard",
     "Tier",
+    "Visit",
 ]
 
 
@@ -310,4 +311,18 @@ class TaskCard(_Model):
     kind: str
     outbox_id: int | None = None
     state: str
+    created_at: datetime
+
+
+class Visit(_Model):
+    """A member's household visit (走访)."""
+
+    id: int
+    person_id: int | None
+    compound_id: int
+    households: int
+    people: int
+    note: str | None = None
+    opinion_request_id: int | None = None
+    visited_at: datetime
     created_at: datetime

@@ -16,7 +16,9 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES
 from bot.models import Role
+from bot.services.admin import INVITE_PREFIX
 from bot.services.people import Actor
+from bot.views import admin as admin_views
 from bot.views import people as views
 from handlers.common import answer_expired, edit, reply, say_error
 
@@ -50,7 +52,18 @@ async def start(update: Update, context: GridContext) -> None:
     svc = context.services
     t = context.t(actor)
     payload = context.args[0] if context.args else ""
-    if payload.startswith(DEEP_LINK_PREFIX):
+    if payload.startswith(INVITE_PREFIX):
+        try:
+            admin_unit = await svc.admin.accept_invite(actor, payload)
+        except DomainError as err:
+            await say_error(update, context, t, err)
+        else:
+            actor = await svc.people.actor(actor.id)
+            language = actor.person.language or svc.i18n.default
+            await reply(update, context, admin_views.invite_accepted(t, language, admin_unit))
+        if actor.person.language is not None:
+            return
+    elif payload.startswith(DEEP_LINK_PREFIX):
         code = payload.removeprefix(DEEP_LINK_PREFIX)
         unit = await svc.org.compound_by_code(code)
         if unit is None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 if TYPE_CHECKING:
+    from storage.repos.admin import AdminRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.deadlines import DeadlinesRepo
     from storage.repos.members import MembersRepo
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from storage.repos.outbox import OutboxRepo
     from storage.repos.people import PeopleRepo
     from storage.repos.requests import RequestsRepo
+    from storage.repos.visits import VisitsRepo
 
 __all__ = ["Database", "Tx", "from_ts", "ts"]
 
@@ -119,6 +121,12 @@ class Tx:
         return PeopleRepo(self)
 
     @cached_property
+    def admin(self) -> AdminRepo:
+        from storage.repos.admin import AdminRepo
+
+        return AdminRepo(self)
+
+    @cached_property
     def audit(self) -> AuditRepo:
         from storage.repos.audit import AuditRepo
 
@@ -141,6 +149,12 @@ class Tx:
         from storage.repos.members import MembersRepo
 
         return MembersRepo(self)
+
+    @cached_property
+    def visits(self) -> VisitsRepo:
+        from storage.repos.visits import VisitsRepo
+
+        return VisitsRepo(self)
 
     @cached_property
     def outbox(self) -> OutboxRepo:

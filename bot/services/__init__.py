@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from bot.i18n import I18n
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
+    from bot.services.admin import AdminService
     from bot.services.deadlines import DeadlineService
     from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.services.people import PeopleService
     from bot.services.requests import RequestService
     from bot.services.tasks import TaskService
+    from bot.services.visits import VisitService
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -40,5 +42,7 @@ class Services:
     deadlines: DeadlineService
     requests: RequestService
     tasks: TaskService
+    admin: AdminService
+    visits: VisitService
     sender: OutboxSender | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -357,6 +357,14 @@ class DispatchService:
             )
         return request, member
 
+    async def redispatch(self, actor: Actor, request_id: int) -> int:
+        """An admin sends a waiting request to the members' pool again."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request, _compound = await self._admin_request(tx, actor, request_id)
+            if request.status not in DISPATCHABLE:
+                raise InvalidInput(N_("This request cannot be assigned now."))
+            return await self.dispatch(tx, request, actor=actor)
+
     async def offered(self, actor: Actor, request_id: int) -> Request:
         """The request, if an admin offered it to the actor and the offer is still open."""
         async with self.db.read() as tx:

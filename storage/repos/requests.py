@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.lifecycle import Status
-from bot.models import Category, Request, RequestEvent, RequestPhoto, Tier
+from bot.models import Category, OrgUnit, Request, RequestEvent, RequestPhoto, Tier
 from storage.db import ts
 
 if TYPE_CHECKING:
@@ -288,6 +288,44 @@ class RequestsRepo:
             (limit,),
         )
         return [int(r[0]) for r in rows]
+
+    async def in_scope(
+        self,
+        scopes: list[OrgUnit],
+        *,
+        statuses: frozenset[Status] | None,
+        tier: Tier | None,
+        category_id: int | None,
+        overdue_at: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[Request]]:
+        """Requests whose compound lies in one of ``scopes``, newest first; and the total."""
+        where = ["(" + " OR ".join("substr(u.path, 1, ?) = ?" for _ in scopes) + ")"]
+        params: list[Any] = [p for s in scopes for p in (len(s.path), s.path)]
+        if statuses is not None:
+            where.append(f"r.status IN ({','.join('?' * len(statuses))})")
+            params += [s.value for s in statuses]
+        if tier is not None:
+            where.append("r.tier = ?")
+            params.append(tier.value)
+        if category_id is not None:
+            where.append("r.category_id = ?")
+            params.append(category_id)
+        if overdue_at is not None:
+            where.append(
+                "((r.accepted_at IS NULL AND r.accept_due_at < ?) OR r.resolve_due_at < ?)"
+            )
+            params += [ts(overdue_at), ts(overdue_at)]
+        sql = " FROM requests r JOIN org_units u ON u.id = r.compound_id WHERE " + " AND ".join(
+            where
+        )
+        total = int(await self.tx.fetchval("SELECT count(*)" + sql, params))
+        rows = await self.tx.fetchall(
+            f"SELECT {_R_COLS}" + sql + " ORDER BY r.id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return total, [_request(r) for r in rows]
 
     async def anonymise_resident(self, person_id: int) -> int:
         """Clear a forgotten person's name and phone from the requests they filed."""

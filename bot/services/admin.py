@@ -1,0 +1,250 @@
+"""Administrators' own business: their request queue, granting and revoking admins below them
+(by a single-use invitation link), and the audit log of their area. Every check is here."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_
+from bot.lifecycle import OPEN, Status
+from bot.models import (
+    AuditEntry,
+    Level,
+    Member,
+    MemberStatus,
+    OrgUnit,
+    Person,
+    RequestView,
+    Role,
+    Tier,
+)
+from bot.services.scope import Refused, admin_units, audited_refusals
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.services.flow import RequestFlow
+    from bot.services.people import Actor, PeopleService
+    from storage.db import Database, Tx
+
+__all__ = ["INVITE_PREFIX", "AdminService", "Queue", "QueueFilter"]
+
+LOG = logging.getLogger(__name__)
+
+INVITE_PREFIX = "adm_"
+INVITE_TTL = timedelta(days=7)
+PAGE = 5
+
+
+class QueueFilter(StrEnum):
+    OPEN = "open"
+    OVERDUE = "overdue"
+    UNASSIGNED = "unassigned"
+    RETURNED = "returned"
+    RATING = "rating"  # resolved, waiting for the resident's rating
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Queue:
+    items: list[RequestView]
+    total: int
+    page: int
+    pages: int
+
+
+class AdminService:
+    def __init__(
+        self, db: Database, clock: Clock, flow: RequestFlow, people: PeopleService
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.flow = flow
+        self.people = people
+
+    async def _scopes(self, tx: Tx, actor: Actor, action: str) -> list[OrgUnit]:
+        scopes = await admin_units(tx, actor)
+        if not scopes:
+            raise Refused(
+                NotAllowed(N_("Only administrators can see this.")),
+                action=action,
+                subject="admin",
+                unit_id=None,
+                reason="not an admin",
+            )
+        return scopes
+
+    # -- the queue -----------------------------------------------------------------------
+    async def queue(
+        self,
+        actor: Actor,
+        which: QueueFilter,
+        *,
+        tier: Tier | None = None,
+        category_id: int | None = None,
+        page: int = 0,
+    ) -> Queue:
+        """Requests in the actor's area, newest first, filtered."""
+        now = self.clock.now()
+        statuses: frozenset[Status] | None = {
+            QueueFilter.OPEN: OPEN,
+            QueueFilter.OVERDUE: OPEN,
+            QueueFilter.UNASSIGNED: frozenset({Status.TRIAGED, Status.DISPATCHED}),
+            QueueFilter.RETURNED: frozenset({Status.RETURNED}),
+            QueueFilter.RATING: frozenset({Status.RESOLVED}),
+            QueueFilter.ALL: None,
+        }[which]
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            scopes = await self._scopes(tx, actor, "admin.queue")
+            total, rows = await tx.requests.in_scope(
+                scopes,
+                statuses=statuses,
+                tier=tier,
+                category_id=category_id,
+                overdue_at=now if which is QueueFilter.OVERDUE else None,
+                offset=page * PAGE,
+                limit=PAGE,
+            )
+            items = [await self.flow.view(tx, r, is_owner=False, supporters=0) for r in rows]
+        pages = max(1, -(-total // PAGE))
+        return Queue(items, total, page, pages)
+
+    # -- admins below ----------------------------------------------------------------------
+    async def units_below(self, actor: Actor) -> list[OrgUnit]:
+        """Units strictly below the actor's own, where they may grant admins."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            scopes = await self._scopes(tx, actor, "admin.grant")
+            out: dict[int, OrgUnit] = {}
+            for scope in scopes:
+                for unit in await tx.org.subtree(scope):
+                    if unit.id != scope.id and unit.level is not Level.COMPOUND:
+                        out[unit.id] = unit
+        return sorted(out.values(), key=lambda u: u.path)
+
+    async def invite(self, actor: Actor, unit_id: int) -> str:
+        """A single-use deep-link token that makes whoever opens it an admin of ``unit_id``."""
+        now = self.clock.now()
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            unit = await self._below(tx, actor, unit_id, "admin.invite")
+            token = secrets.token_urlsafe(12)
+            await tx.admin.add_invite(token, unit.id, actor.id, now, now + INVITE_TTL)
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action="admin.invite",
+                subject=f"unit:{unit.code}",
+                unit_id=unit.id,
+                before=None,
+                after={"expires_at": now + INVITE_TTL},
+                now=now,
+            )
+        return f"{INVITE_PREFIX}{token}"
+
+    async def accept_invite(self, actor: Actor, payload: str) -> OrgUnit:
+        """Opening an invitation link: become an admin of its unit (once, before it expires)."""
+        token = payload.removeprefix(INVITE_PREFIX)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            invite = await tx.admin.invite(token)
+            if invite is None or invite.used_at is not None or invite.expires_at <= now:
+                raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
+            unit = await tx.org.get(invite.unit_id)
+            if unit is None:
+                raise NotFound(N_("That place does not exist (any more)."))
+            await tx.admin.use_invite(token, actor.id, now)
+            await tx.people.grant(actor.id, Role.ADMIN, unit.id, by=invite.created_by, now=now)
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action="role.grant",
+                subject=f"person:{actor.id}",
+                unit_id=unit.id,
+                before=None,
+                after={"role": "admin", "unit": unit.code, "invited_by": invite.created_by},
+                now=now,
+            )
+        await self.people.refresh_menu(await self.people.actor(actor.id))
+        return unit
+
+    async def admins_below(self, actor: Actor) -> list[tuple[Person, OrgUnit]]:
+        units = await self.units_below(actor)
+        async with self.db.read() as tx:
+            out = []
+            for unit in units:
+                for person in await tx.people.holders(Role.ADMIN, [unit]):
+                    out.append((person, unit))
+        return out
+
+    async def revoke(self, actor: Actor, person_id: int, unit_id: int) -> None:
+        now = self.clock.now()
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            unit = await self._below(tx, actor, unit_id, "admin.revoke")
+            if not await tx.people.revoke(person_id, Role.ADMIN, unit.id, by=actor.id, now=now):
+                raise InvalidInput(N_("That person is not an administrator there."))
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action="role.revoke",
+                subject=f"person:{person_id}",
+                unit_id=unit.id,
+                before={"role": "admin", "unit": unit.code},
+                after=None,
+                now=now,
+            )
+        revoked = await self.people.actor(person_id)
+        await self.people.refresh_menu(revoked)
+
+    async def _below(self, tx: Tx, actor: Actor, unit_id: int, action: str) -> OrgUnit:
+        scopes = await self._scopes(tx, actor, action)
+        unit = await tx.org.get(unit_id)
+        if unit is None:
+            raise NotFound(N_("That place does not exist (any more)."))
+        if not any(s.contains(unit) and s.id != unit.id for s in scopes):
+            raise Refused(
+                NotAllowed(N_("You can only manage administrators of units below your own.")),
+                action=action,
+                subject=f"unit:{unit.code}",
+                unit_id=unit.id,
+                reason="not below the admin's unit",
+            )
+        return unit
+
+    # -- members waiting for approval ----------------------------------------------------
+    async def pending_members(self, actor: Actor) -> list[tuple[Member, OrgUnit]]:
+        """Registrations waiting for an admin of this area."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            scopes = await self._scopes(tx, actor, "member.pending")
+            members = await tx.members.in_units(scopes, status=MemberStatus.PENDING)
+            out = []
+            for member in members:
+                unit = await tx.org.get(member.compound_id)
+                if unit is not None:
+                    out.append((member, unit))
+        return out
+
+    # -- audit ---------------------------------------------------------------------------
+    async def audit(self, actor: Actor, limit: int = 20) -> list[AuditEntry]:
+        """The latest audit entries of the area (admins of a street or the district)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            scopes = await self._scopes(tx, actor, "audit.view")
+            wide = [s for s in scopes if s.level in (Level.STREET, Level.DISTRICT)]
+            if not wide:
+                raise Refused(
+                    NotAllowed(
+                        N_("The audit log is for administrators of a street or the district.")
+                    ),
+                    action="audit.view",
+                    subject="audit",
+                    unit_id=scopes[0].id,
+                    reason="community admin",
+                )
+            entries: list[AuditEntry] = []
+            for scope in wide:
+                entries += await tx.audit.latest(limit=limit, scope=scope)
+        entries.sort(key=lambda e: e.id, reverse=True)
+        return entries[:limit]

@@ -1,0 +1,87 @@
+"""Messages of the visit log (/visit)."""
+
+from __future__ import annotations
+
+from bot import cbdata
+from bot.i18n import Translator
+from bot.messages import Button, OutMessage, ReplyButton, rows
+from bot.models import OrgUnit, Role, Visit
+from bot.services.visits import VisitForm
+from bot.views.common import esc, main_keyboard
+from bot.views.requests import SKIP
+
+__all__ = ["VISIT", "compound_prompt", "summary"]
+
+VISIT = "vs"
+
+
+def _cancel(t: Translator) -> tuple[Button, ...]:
+    return (Button(t("✖ Cancel"), cbdata.encode(VISIT, "cancel")),)
+
+
+def compound_prompt(t: Translator, language: str, compounds: list[OrgUnit]) -> OutMessage:
+    buttons = [Button(u.label(language), cbdata.encode(VISIT, "c", u.id)) for u in compounds]
+    return OutMessage(
+        t("<b>Log a household visit</b>\nWhich compound did you visit?"),
+        buttons=(*rows(*buttons), _cancel(t)),
+    )
+
+
+def households_prompt(t: Translator) -> OutMessage:
+    return OutMessage(t("How many households did you visit? (a number)"), buttons=(_cancel(t),))
+
+
+def people_prompt(t: Translator) -> OutMessage:
+    return OutMessage(t("How many residents did you talk to? (a number)"), buttons=(_cancel(t),))
+
+
+def note_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t("A short note about the visit (what you found, what was done), or Skip."),
+        keyboard=((ReplyButton(t(SKIP)),),),
+    )
+
+
+def opinion_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        t(
+            "Did residents give an opinion or suggestion? Type it and it goes to the community as "
+            "an opinion; or Skip."
+        ),
+        keyboard=((ReplyButton(t(SKIP)),),),
+    )
+
+
+def summary(
+    t: Translator, language: str, form: VisitForm, compound: OrgUnit, roles: set[Role]
+) -> OutMessage:
+    none = t("(none)")
+    lines = [
+        t("<b>Please check the visit</b>"),
+        t("Compound: {place}").format(place=esc(compound.label(language))),
+        t("Households: {n}").format(n=form.households),
+        t("Residents contacted: {n}").format(n=form.people),
+        t("Note: {note}").format(note=esc(form.note) if form.note else none),
+        t("Opinion collected: {text}").format(text=esc(form.opinion) if form.opinion else none),
+    ]
+    return OutMessage(
+        "\n".join(lines),
+        buttons=((Button(t("✅ Confirm"), cbdata.encode(VISIT, "ok")),), _cancel(t)),
+    )
+
+
+def keyboard_back(t: Translator, roles: set[Role]) -> OutMessage:
+    return OutMessage(t("Noted."), keyboard=main_keyboard(roles, t))
+
+
+def logged(t: Translator, visit: Visit, roles: set[Role]) -> OutMessage:
+    text = t("✅ Visit logged: {households} households, {people} residents. Thank you!").format(
+        households=visit.households, people=visit.people
+    )
+    if visit.opinion_request_id is not None:
+        text += "\n" + t("The opinion was passed to the community.")
+    return OutMessage(text, keyboard=main_keyboard(roles, t))
+
+
+def cancelled(t: Translator, roles: set[Role]) -> OutMessage:
+    return OutMessage(t("Cancelled. Nothing was logged."), keyboard=main_keyboard(roles, t))
