@@ -27,6 +27,7 @@ from bot.services.flow import RequestFlow
 from bot.services.menus import commands_for
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
+from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.tasks import TaskService
 from bot.services.visits import VisitService
@@ -39,6 +40,7 @@ from handlers import (
     onboarding,
     org,
     profile,
+    registration,
     requests,
     tasks,
     visit,
@@ -124,6 +126,7 @@ def build_application(
         tasks=TaskService(db, clock, flow, deadlines, i18n, config),
         admin=AdminService(db, clock, flow, people),
         visits=VisitService(db, clock, requests_service),
+        members=MemberService(db, clock, notifier, people, i18n, config),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
@@ -140,6 +143,7 @@ def build_application(
     for module_handlers in (
         requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
         visit.handlers(i18n, app.user_data),
+        registration.handlers(i18n, app.user_data),
         onboarding.handlers(),
         my_requests.handlers(i18n, app.user_data),
         tasks.handlers(i18n, app.user_data),

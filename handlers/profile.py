@@ -7,7 +7,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import cbdata
 from bot.context import GridContext
+from bot.messages import OutMessage
 from bot.views import people as views
+from bot.views import registration as registration_views
 from handlers.common import answer_expired, edit, reply
 
 __all__ = ["handlers", "help_command", "me"]
@@ -22,12 +24,30 @@ async def help_command(update: Update, context: GridContext) -> None:
 async def me(update: Update, context: GridContext) -> None:
     """Show everything the bot keeps about the person."""
     actor = await context.actor(update)
-    profile = await context.services.people.profile(actor)
-    await reply(
-        update,
-        context,
-        views.profile_message(context.t(actor), profile, context.services.config.tz),
-    )
+    svc = context.services
+    t = context.t(actor)
+    profile = await svc.people.profile(actor)
+    message = views.profile_message(t, profile, svc.config.tz)
+    record = await svc.members.record(actor)
+    if record is not None:
+        language = actor.person.language or svc.i18n.default
+        teams = [team for team in await svc.org.teams() if team.id in record.member.team_ids]
+        lines = registration_views.record_lines(
+            t,
+            language,
+            record.member,
+            record.compound,
+            teams,
+            record.done,
+            record.average_rating,
+            record.ratings,
+            record.open_tasks,
+            record.visits,
+            record.people_visited,
+            svc.config.tz,
+        )
+        message = OutMessage(message.text + "\n" + "\n".join(lines))
+    await reply(update, context, message)
 
 
 async def forget(update: Update, context: GridContext) -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.services.flow import RequestFlow
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
+    from bot.services.registration import MemberService
     from bot.services.requests import RequestService
     from bot.services.tasks import TaskService
     from bot.services.visits import VisitService
@@ -44,5 +45,6 @@ class Services:
     tasks: TaskService
     admin: AdminService
     visits: VisitService
+    members: MemberService
     sender: OutboxSender | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -6,6 +6,8 @@ from auxil.harness import Harness, Player
 
 from bot.models import Level, Role
 
+RESIDENT_MENU = ["request", "my", "start", "help", "join", "me", "lang", "forget", "cancel"]
+
 
 async def person_of(h: Harness, player: Player):  # type: ignore[no-untyped-def]
     async with h.services.db.read() as tx:
@@ -47,7 +49,7 @@ async def test_new_resident_by_drill_down(org: Harness) -> None:
     assert home is not None and home.code == "XHHY" and home.level is Level.COMPOUND
     assert [(g.role, g.unit_id) for g in grants] == [(Role.RESIDENT, home.id)]
     # Their command menu was set for their chat.
-    assert alice.commands() == ["request", "my", "start", "help", "me", "lang", "forget", "cancel"]
+    assert alice.commands() == RESIDENT_MENU
 
 
 async def test_new_resident_by_deep_link_in_english(org: Harness) -> None:
@@ -195,7 +197,7 @@ async def test_me_shows_the_data_and_forget_deletes_it(org: Harness) -> None:
     assert leftovers == 0
     assert len(audit) == 1 and audit[0].before is None and audit[0].after is None
     # The menu went back to the default one.
-    assert hal.commands() == ["request", "my", "start", "help", "me", "lang", "forget", "cancel"]
+    assert hal.commands() == RESIDENT_MENU
 
 
 async def test_lang_switches_language_and_menu(org: Harness) -> None:
