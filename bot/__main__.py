@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("outbox", help="show outbox counts")
 
+    sandbox = sub.add_parser("sandbox", help="try the bot without Telegram, in a web page")
+    sandbox.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+
     admin = sub.add_parser("admin", help="grant or revoke administrators")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ADMIN_COMMAND")
     for name in ("grant", "revoke"):
@@ -193,6 +197,16 @@ def _cmd_admin(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(config, work))
 
 
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import Sandbox
+
+    try:
+        asyncio.run(Sandbox(host=args.host, port=args.port).serve_forever())
+    except OSError as exc:
+        raise CliError(f"cannot serve on {args.host}:{args.port}: {exc.strerror}") from None
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
@@ -204,6 +218,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     # Opt in to python-telegram-bot's timedelta durations (no deprecation warnings).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
+        if args.command == "sandbox":  # no token, no config needed
+            return _cmd_sandbox(args)
         config = load_config(args.config)
         match args.command:
             case "run":

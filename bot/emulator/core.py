@@ -16,6 +16,8 @@ import hashlib
 import itertools
 import json
 import logging
+import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +31,9 @@ __all__ = [
     "EmulatedTimeout",
     "Emulator",
     "Fault",
+    "FloodLimits",
     "StoredMessage",
+    "UpdateQueue",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -134,6 +138,41 @@ class StoredMessage:
         rows = (self.reply_markup or {}).get("keyboard") or []
         return [b if isinstance(b, dict) else {"text": b} for row in rows for b in row]
 
+    def to_web(self) -> dict[str, Any]:
+        """The message as the sandbox's web chat shows it."""
+        markup = self.reply_markup or {}
+        reply_keyboard = None
+        if "keyboard" in markup or markup.get("remove_keyboard"):
+            reply_keyboard = {
+                "keyboard": [
+                    [b if isinstance(b, dict) else {"text": b} for b in row]
+                    for row in markup.get("keyboard", [])
+                ],
+                "remove": bool(markup.get("remove_keyboard")),
+            }
+        return {
+            "chat_id": self.chat_id,
+            "message_id": self.message_id,
+            "from_bot": self.from_bot,
+            "date": self.date,
+            "text": self.text,
+            "html": self.html,
+            "photo": self.photo[-1]["file_id"] if self.photo else None,
+            "document": (
+                {"file_id": self.document["file_id"], "file_name": self.document.get("file_name")}
+                if self.document
+                else None
+            ),
+            "location": self.location,
+            "contact": self.contact,
+            "sticker": self.sticker is not None,
+            "voice": self.voice is not None,
+            "inline_keyboard": markup.get("inline_keyboard"),
+            "reply_keyboard": reply_keyboard,
+            "edited": self.edited,
+            "deleted": self.deleted,
+        }
+
     def to_api(self, emulator: Emulator) -> dict[str, Any]:
         sender = emulator.bot_user if self.from_bot else emulator.user_dict(self.chat_id)
         msg: dict[str, Any] = {
@@ -219,7 +258,62 @@ def normalize_params(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 UpdateSink = Callable[[dict[str, Any]], None]
-Listener = Callable[[str, StoredMessage], None]
+Listener = Callable[[str, dict[str, Any]], None]  # (event, JSON-ready data)
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's flood limits, optionally sped up by ``scale`` (time runs ``scale`` times
+    faster: 10 allows 300 messages a second and reports retry_after in scaled seconds)."""
+
+    per_second: int = 30
+    per_chat_interval: float = 1.0
+    group_per_minute: int = 20
+    scale: float = 1.0
+
+
+_LIMITED = {
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendMediaGroup",
+    "sendLocation",
+    "sendVenue",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+}
+
+
+class UpdateQueue:
+    """``getUpdates`` semantics: updates wait until a later call confirms them with
+    ``offset``; a confirmed update is never delivered again, an unconfirmed one is never lost.
+    """
+
+    def __init__(self) -> None:
+        self._pending: deque[dict[str, Any]] = deque()
+        self._arrived = asyncio.Event()
+
+    def push(self, update: dict[str, Any]) -> None:
+        self._pending.append(update)
+        self._arrived.set()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def get(self, offset: int, limit: int, wait: float) -> list[dict[str, Any]]:
+        while self._pending and self._pending[0]["update_id"] < offset:
+            self._pending.popleft()
+        if not self._pending and wait > 0:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), wait)
+            except TimeoutError:
+                return []
+        return list(itertools.islice(self._pending, 0, max(1, min(limit, 100))))
+
+    def clear(self) -> None:
+        self._pending.clear()
 
 
 class Emulator:
@@ -260,6 +354,10 @@ class Emulator:
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.update_sink: UpdateSink | None = None
         self.listeners: list[Listener] = []
+        self.flood: FloodLimits | None = None
+        self.throttled = 0
+        self._sent_times: deque[float] = deque()
+        self._last_to_chat: dict[int, float] = {}
         self.webhook: dict[str, Any] | None = None
         self.lock = asyncio.Lock()
 
@@ -276,6 +374,17 @@ class Emulator:
         self.users[user_id] = _User(user_id, first_name, last_name, username, language_code)
         self.messages.setdefault(user_id, {})
         self._next_message_id.setdefault(user_id, 1)
+
+    def reset_chats(self) -> None:
+        """Forget every message, menu and file; keep the people (the sandbox's reset)."""
+        for user_id in self.users:
+            self.messages[user_id] = {}
+            self._next_message_id[user_id] = 1
+        self.commands.clear()
+        self.files.clear()
+        self.open_callbacks.clear()
+        self.answered_callbacks.clear()
+        self.calls.clear()
 
     def block_bot(self, user_id: int, blocked: bool = True) -> None:
         """The user blocks (or unblocks) the bot: the bot's sends to them answer 403."""
@@ -315,6 +424,10 @@ class Emulator:
         Raises :class:`EmulatedTimeout` for an injected timeout.
         """
         at = self._monotonic()
+        flood = self._flood_check(method, params, at)
+        if flood is not None:
+            self.calls.append(CallRecord(method, params, at, ok=False, error_code=429))
+            return flood.to_json()
         fault = next((f for f in self.faults if f.matches(method, params)), None)
         if fault is not None:
             fault.times -= 1
@@ -424,8 +537,43 @@ class Emulator:
         return msg
 
     def _notify(self, event: str, msg: StoredMessage) -> None:
+        data = msg.to_web()
+        data["kind"] = event
+        self.publish("message", data)
+
+    def publish(self, event: str, data: dict[str, Any]) -> None:
+        """Tell the listeners (the sandbox's live web page) about a change."""
         for listener in list(self.listeners):
-            listener(event, msg)
+            listener(event, data)
+
+    def _flood_check(self, method: str, params: dict[str, Any], at: float) -> ApiError | None:
+        """With flood limits on: a 429 when this call would exceed them."""
+        limits = self.flood
+        if limits is None or method not in _LIMITED:
+            return None
+        chat_id = _int_or_none(params.get("chat_id"))
+        window = 1.0 / limits.scale
+        recent = self._sent_times
+        while recent and recent[0] <= at - window:
+            recent.popleft()
+        wait = 0.0
+        if len(recent) >= limits.per_second:
+            wait = recent[0] + window - at
+        if chat_id is not None:
+            last = self._last_to_chat.get(chat_id)
+            interval = limits.per_chat_interval / limits.scale
+            if chat_id < 0:  # a group: 20 a minute
+                interval = 60.0 / limits.group_per_minute / limits.scale
+            if last is not None and at - last < interval:
+                wait = max(wait, last + interval - at)
+        if wait > 0:
+            self.throttled += 1
+            retry = max(1, math.ceil(wait * limits.scale))
+            return ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+        recent.append(at)
+        if chat_id is not None:
+            self._last_to_chat[chat_id] = at
+        return None
 
     def _store_file(self, content: bytes, name: str) -> str:
         n = next(self._file_ids)
@@ -644,6 +792,15 @@ class Emulator:
             "text": params.get("text"),
             "show_alert": bool(params.get("show_alert", False)),
         }
+        if params.get("text"):
+            self.publish(
+                "answer",
+                {
+                    "chat_id": chat_id,
+                    "text": params.get("text"),
+                    "show_alert": bool(params.get("show_alert", False)),
+                },
+            )
         return True
 
     def _m_setMyCommands(self, params: dict[str, Any], files: dict[str, Any]) -> bool:
@@ -661,9 +818,11 @@ class Emulator:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise ApiError(400, "Bad Request: command description is invalid")
-        self.commands[self._scope_key(params)] = [
+        key = self._scope_key(params)
+        self.commands[key] = [
             {"command": c["command"], "description": c["description"]} for c in commands
         ]
+        self.publish("commands", {"scope": key, "commands": self.commands[key]})
         return True
 
     def _m_getMyCommands(
