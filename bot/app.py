@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.context import BotData, GridContext
 from bot.i18n import LANGUAGES, I18n
 from bot.outbox import Notifier, OutboxSender
+from bot.processor import PerChatUpdateProcessor
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.admin import AdminService
@@ -93,6 +94,7 @@ def build_application(
         .context_types(ContextTypes(context=GridContext, bot_data=BotData))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .concurrent_updates(PerChatUpdateProcessor(config.performance.concurrent_updates))
         # Conversations and user data live in SQLite; written within ~1 s of a change.
         .persistence(
             SQLitePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock)

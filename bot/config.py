@@ -115,6 +115,10 @@ class DispatchSection(_Section):
     day_end: time = time(18, 0)
 
 
+class PerformanceSection(_Section):
+    concurrent_updates: int = Field(64, ge=1, le=1024)
+
+
 class Config(BaseSettings):
     """All settings of one Gridbot deployment."""
 
@@ -134,6 +138,7 @@ class Config(BaseSettings):
     outbox: OutboxSection = OutboxSection()
     scheduler: SchedulerSection = SchedulerSection()
     dispatch: DispatchSection = DispatchSection()
+    performance: PerformanceSection = PerformanceSection()
 
     _source: str = PrivateAttr("defaults")
     _from_file: bool = PrivateAttr(False)
