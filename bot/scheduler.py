@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.services.deadlines import BATCH
 from bot.services.intake import AWAITING_KEY, DRAFT_KEY
 
 if TYPE_CHECKING:
@@ -32,9 +33,14 @@ class Sweeper:
         self.app = app
         self.services = services
 
-    async def run(self, _context: Any) -> None:
-        """The JobQueue callback."""
-        await self.sweep()
+    async def run(self, context: Any) -> None:
+        """The JobQueue callback: one batch of deadlines per run, so a backlog never holds up
+        people's updates; a full batch schedules the next run right away."""
+        await self.expire_idle_drafts()
+        if await self.services.deadlines.sweep_batch(BATCH) >= BATCH:
+            context.job_queue.run_once(self.run, 0.1, name=f"{SWEEP_JOB} MORE")
+            return
+        await self.services.dispatch.dispatch_waiting()
 
     async def sweep(self) -> None:
         await self.expire_idle_drafts()

@@ -63,24 +63,19 @@ class Tx:
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
+    # Each call is one hop to aiosqlite's thread (execute and fetch together): a query's cost
+    # is the database's work, not three thread handoffs.
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""
         cursor = await self.conn.execute(sql, params)
-        try:
-            return cursor.rowcount
-        finally:
-            await cursor.close()
+        return cursor.rowcount
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run an INSERT and return the new row id."""
-        cursor = await self.conn.execute(sql, params)
-        try:
-            rowid = cursor.lastrowid
-        finally:
-            await cursor.close()
-        if rowid is None:
+        row = await self.conn.execute_insert(sql, params)
+        if row is None or row[0] is None:
             raise RuntimeError("INSERT gave no row id")
-        return rowid
+        return int(row[0])
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self.conn.executemany(sql, rows)
@@ -88,20 +83,15 @@ class Tx:
     async def fetchall(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[sqlite3.Row]:
-        cursor = await self.conn.execute(sql, params)
-        try:
-            return list(await cursor.fetchall())
-        finally:
-            await cursor.close()
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> sqlite3.Row | None:
-        cursor = await self.conn.execute(sql, params)
-        try:
-            return await cursor.fetchone()
-        finally:
-            await cursor.close()
+        rows = await self.conn.execute_fetchall(sql, params)
+        for row in rows:
+            return row  # type: ignore[no-any-return]
+        return None
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -10,13 +10,14 @@ reminders wait for the end of quiet hours and for the member's availability.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN, Status
-from bot.models import Level, Member, OrgUnit, Person, Rating, Request, Role, Tier
+from bot.models import Level, Member, Person, Rating, Request, Role, Tier
 from bot.services.scope import Refused, administers, audited_refusals
 from bot.views import deadlines as views
 
@@ -40,7 +41,7 @@ RESOLVE_KINDS = ("remind_resolve", "escalate_resolve", "deliver_resolve")
 UNACCEPTED = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
 WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
 EXTENSION_DAYS = (1, 3, 7)
-BATCH = 200
+BATCH = 100
 
 
 class DeadlineService:
@@ -110,18 +111,27 @@ class DeadlineService:
 
     # -- the sweep -------------------------------------------------------------------------
     async def sweep(self) -> int:
-        """Act on every due timer row; return how many were handled."""
+        """Act on every due timer row, batch after batch; return how many were handled."""
         handled = 0
         while True:
-            async with self.db.transaction() as tx:
-                items = await tx.deadlines.claim_due(self.clock.now(), BATCH)
-                for item in items:
-                    await self._act(tx, item)
-            handled += len(items)
-            if len(items) < BATCH:
+            batch = await self.sweep_batch(BATCH)
+            handled += batch
+            if batch < BATCH:
                 return handled
 
-    async def _act(self, tx: Tx, item: DeadlineItem) -> None:
+    async def sweep_batch(self, limit: int = BATCH) -> int:
+        """Claim and act on up to ``limit`` due rows in one transaction; return how many.
+
+        The claim is index-backed: its cost follows the due rows, not the size of the tables.
+        """
+        async with self.db.transaction() as tx:
+            items = await tx.deadlines.claim_due(self.clock.now(), limit)
+            cache: dict[tuple[int, int], _Rung] = {}
+            for item in items:
+                await self._act(tx, item, cache)
+        return len(items)
+
+    async def _act(self, tx: Tx, item: DeadlineItem, cache: dict[tuple[int, int], _Rung]) -> None:
         request = await tx.requests.get(item.request_id)
         if request is None:
             return
@@ -146,9 +156,9 @@ class DeadlineService:
             if request.status in still:
                 await self._remind_person(tx, request, what, item.step, item.person_id)
         elif kind == "escalate_accept" and request.status in UNACCEPTED:
-            await self._escalate(tx, request, item.step, "accept")
+            await self._escalate(tx, request, item.step, "accept", cache)
         elif kind == "escalate_resolve" and request.status in OPEN:
-            await self._escalate(tx, request, item.step, "resolve")
+            await self._escalate(tx, request, item.step, "resolve", cache)
 
     # -- reminders ---------------------------------------------------------------------------
     async def _remind(self, tx: Tx, request: Request, what: str, step: int) -> None:
@@ -219,27 +229,43 @@ class DeadlineService:
         return now  # no allowed time found (availability empty): do not hold forever
 
     # -- escalation --------------------------------------------------------------------------
-    async def _escalate(self, tx: Tx, request: Request, step: int, what: str) -> None:
-        compound = await tx.org.get(request.compound_id)
-        if compound is None:
-            return
-        path = [*await tx.org.ancestors(compound), compound]
+    async def _ladder(
+        self, tx: Tx, compound_id: int, step: int, cache: dict[tuple[int, int], _Rung]
+    ) -> _Rung:
+        """Who answers escalation ``step`` for a compound: that level's admins, or the next
+        level's when it has none. Cached for the batch (many requests share a compound)."""
+        key = (compound_id, step)
+        if key in cache:
+            return cache[key]
         level = LADDER[min(step, len(LADDER)) - 1]
-        # The admins of that level, or the next level up if it has none.
-        admins: list[Person] = []
-        reached: OrgUnit | None = None
+        compound = await tx.org.get(compound_id)
+        path = [*await tx.org.ancestors(compound), compound] if compound else []
+        rung = _Rung(level.value, [])
         for wanted in LADDER[LADDER.index(level) :]:
             unit = next((u for u in path if u.level is wanted), None)
             if unit is None:
                 continue
             admins = await tx.people.holders(Role.ADMIN, [unit])
             if admins:
-                reached = unit
+                rung = _Rung(unit.level.value, admins)
                 break
+        cache[key] = rung
+        return rung
+
+    async def _escalate(
+        self,
+        tx: Tx,
+        request: Request,
+        step: int,
+        what: str,
+        cache: dict[tuple[int, int], _Rung],
+    ) -> None:
+        rung = await self._ladder(tx, request.compound_id, step, cache)
         now = self.clock.now()
-        name = reached.level.value if reached else level.value
+        name = rung.level
         if _rank(name) > _rank(request.escalation_level):
             await tx.requests.set_fields(request.id, now, escalation_level=name)
+            request = request.model_copy(update={"escalation_level": name})
         await tx.requests.add_event(
             request.id,
             kind="escalation",
@@ -248,10 +274,13 @@ class DeadlineService:
             now=now,
             note=f"{what}:{name}",
         )
-        request = await tx.requests.get(request.id) or request
+        if not rung.admins:
+            LOG.warning("request %s: escalation %d found no administrator", request.number, step)
+            return
         silent = request.tier is not Tier.URGENT and self.quiet(now.astimezone(self.config.tz))
-        view = await self.flow.view(tx, request, is_owner=False, supporters=0)
-        for admin in admins:
+        view = await self.flow.view(tx, request, is_owner=False, supporters=0, timeline=False)
+        due = request.accept_due_at if what == "accept" else request.resolve_due_at
+        for admin in rung.admins:
             language = admin.language or self.i18n.default
             message = views.escalation_card(
                 self.i18n.get(language),
@@ -260,12 +289,9 @@ class DeadlineService:
                 now,
                 what=what,
                 level=name,
-                overdue=now
-                - ((request.accept_due_at if what == "accept" else request.resolve_due_at) or now),
+                overdue=now - (due or now),
             )
             await self.flow.notifier.send(tx, admin.telegram_id, message, silent=silent)
-        if not admins:
-            LOG.warning("request %s: escalation %d found no administrator", request.number, step)
 
     # -- admin actions -----------------------------------------------------------------------
     async def _admin_request(self, tx: Tx, actor: Actor, request_id: int, action: str) -> Request:
@@ -497,6 +523,14 @@ class DeadlineService:
         await tx.deadlines.release(request.id, paused)
         due = request.resolve_due_at + paused if request.resolve_due_at else None
         await tx.requests.set_fields(request.id, now, waiting_since=None, resolve_due_at=due)
+
+
+@dataclass(frozen=True)
+class _Rung:
+    """The level an escalation reached and its admins."""
+
+    level: str
+    admins: list[Person]
 
 
 def _reason(text: str, limit: int = 500) -> str:

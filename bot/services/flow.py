@@ -171,8 +171,15 @@ class RequestFlow:
             await self.send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
 
     async def view(
-        self, tx: Tx, request: Request, *, is_owner: bool, supporters: int
+        self,
+        tx: Tx,
+        request: Request,
+        *,
+        is_owner: bool,
+        supporters: int,
+        timeline: bool = True,
     ) -> RequestView:
+        """The request with what screens need; ``timeline=False`` skips the events (cards)."""
         category = await tx.requests.category(request.category_id)
         compound = await tx.org.get(request.compound_id)
         assert category is not None and compound is not None
@@ -182,7 +189,7 @@ class RequestFlow:
             category=category,
             compound_path=[*await tx.org.ancestors(compound), compound],
             photos=await tx.requests.photos(request.id),
-            events=await tx.requests.events(request.id),
+            events=await tx.requests.events(request.id) if timeline else [],
             supporters=supporters,
             assignee_name=assignee.display_name if assignee else None,
             is_owner=is_owner,
