@@ -23,10 +23,10 @@ from telegram.warnings import PTBUserWarning
 
 from bot import cbdata
 from bot.context import GridContext
-from bot.errors import DomainError
+from bot.errors import DomainError, InvalidInput
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.models import Availability, MemberType
+from bot.models import Availability, Level, MemberStatus, MemberType, OrgUnit
 from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
 from bot.services.registration import JoinStep, MemberForm
@@ -84,7 +84,7 @@ async def _show(update: Update, context: GridContext, actor: Actor, form: Member
     elif step is JoinStep.WORK_UNIT:
         message = views.work_unit_prompt(t)
     elif step is JoinStep.COMPOUND:
-        message = views.compound_prompt(t, language, await svc.members.compounds_near(actor))
+        message = await _places(context, actor, None)
     elif step is JoinStep.PHONE:
         message = views.phone_prompt(t)
     elif step is JoinStep.TYPE:
@@ -101,6 +101,17 @@ async def _show(update: Update, context: GridContext, actor: Actor, form: Member
         message = await _summary(context, actor, form)
     await reply(update, context, message)
     return _STATE[step]
+
+
+async def _places(context: GridContext, actor: Actor, unit: OrgUnit | None) -> OutMessage:
+    """The compound step at ``unit`` (the top, with the home compound first, when None)."""
+    svc = context.services
+    language = actor.person.language or svc.i18n.default
+    choice = await svc.org.browse(unit.id if unit else None)
+    path = await svc.org.path(unit) if unit else []
+    home_id = actor.person.home_unit_id
+    home = await svc.org.unit(home_id) if unit is None and home_id is not None else None
+    return views.compound_prompt(context.t(actor), language, choice, path, home)
 
 
 async def _summary(context: GridContext, actor: Actor, form: MemberForm) -> OutMessage:
@@ -239,10 +250,15 @@ async def button(update: Update, context: GridContext) -> int:
         if action == "nowork":
             form.set_work_unit(None)
         elif action == "c":
-            allowed = {u.id for u in await svc.members.compounds_near(actor)}
-            if cb.int_arg() not in allowed:
+            unit_id = cb.int_arg()
+            unit = await svc.org.unit(unit_id) if unit_id is not None else None
+            if unit_id is not None and unit is None:
                 return await reprompt(update, context)
-            form.compound_id = cb.int_arg()
+            if unit is None or unit.level is not Level.COMPOUND:  # open it: one level down
+                await query.answer()
+                await edit(query, await _places(context, actor, unit))
+                return JoinState.COMPOUND
+            form.compound_id = unit.id
         elif action == "type" and arg in {k.value for k in MemberType}:
             form.member_type = MemberType(str(arg))
         elif action == "team" and cb.int_arg() is not None:
@@ -271,13 +287,16 @@ async def button(update: Update, context: GridContext) -> int:
             form.share_phone = arg == "y"
         elif action == "ok":
             existing = await svc.members.get(actor.id)
-            await svc.members.submit(actor, form)
+            member = await svc.members.submit(actor, form)
             assert context.user_data is not None
             context.user_data.pop(FORM_KEY, None)
             await query.answer()
             await query.edit_message_reply_markup(None)
-            new = existing is None or existing.status.value == "rejected"
-            await reply(update, context, views.submitted(t, new=new))
+            # Sent for approval now: new, registering again, or moved to another community.
+            asked = member.status is MemberStatus.PENDING and (
+                existing is None or existing.status is not MemberStatus.PENDING
+            )
+            await reply(update, context, views.submitted(t, new=asked))
             return END
         elif action == "edit":
             await query.answer()
@@ -457,7 +476,11 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
                 return
             member = await svc.members.pause(actor, until)
             message = views.paused(t, member, svc.config.tz)
-    except DomainError as err:
+    except InvalidInput as err:  # keep waiting for a better answer
+        await say_error(update, context, t, err)
+        return
+    except DomainError as err:  # decided meanwhile, or not allowed: stop waiting
+        context.user_data.pop(AWAITING_KEY, None)
         await say_error(update, context, t, err)
         return
     context.user_data.pop(AWAITING_KEY, None)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.i18n import N_, I18n
 from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit, Role
+from bot.services.menus import commands_for
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import registration as views
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
     from bot.outbox import Notifier
-    from bot.services.people import Actor, PeopleService
+    from bot.services.people import Actor
     from storage.db import Database, Tx
 
 __all__ = ["JoinStep", "MemberForm", "MemberRecord", "MemberService"]
@@ -164,14 +165,12 @@ class MemberService:
         db: Database,
         clock: Clock,
         notifier: Notifier,
-        people: PeopleService,
         i18n: I18n,
         config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.notifier = notifier
-        self.people = people
         self.i18n = i18n
         self.config = config
 
@@ -179,20 +178,12 @@ class MemberService:
         async with self.db.read() as tx:
             return await tx.members.get(person_id)
 
-    async def compounds_near(self, actor: Actor) -> list[OrgUnit]:
-        """Compounds of the person's community (their own first), for the compound step."""
-        async with self.db.read() as tx:
-            if actor.person.home_unit_id is None:
-                return []
-            home = await tx.org.get(actor.person.home_unit_id)
-            if home is None:
-                return []
-            community = await tx.org.get(home.parent_id) if home.parent_id else None
-            units = await tx.org.subtree(community, Level.COMPOUND) if community else [home]
-        return sorted(units, key=lambda u: (u.id != home.id, u.sort, u.code))
-
     async def submit(self, actor: Actor, form: MemberForm) -> Member:
-        """Register (pending, admins asked) or save an edit (status kept, audited)."""
+        """Register (pending, admins asked) or save an edit (status kept, audited).
+
+        An edit that moves the member to a compound of another community is a new
+        registration there: pending again, the member role ends, that community's admins are
+        asked."""
         if form.missing() is not None:
             raise InvalidInput(N_("The registration is not complete yet."))
         assert form.real_name and form.compound_id and form.phone and form.member_type
@@ -207,6 +198,8 @@ class MemberService:
                 raise InvalidInput(N_("Please choose at least one service team."))
             existing = await tx.members.get(actor.id)
             fresh = existing is None or existing.status is MemberStatus.REJECTED
+            old = await tx.org.get(existing.compound_id) if existing is not None else None
+            moved = not fresh and (old is None or old.parent_id != compound.parent_id)
             member = Member(
                 person_id=actor.id,
                 real_name=form.real_name,
@@ -217,10 +210,10 @@ class MemberService:
                 skills=form.skills,
                 availability=form.availability,
                 share_phone=form.share_phone,
-                status=MemberStatus.PENDING if fresh else existing.status,  # type: ignore[union-attr]
+                status=MemberStatus.PENDING if fresh or moved else existing.status,  # type: ignore[union-attr]
                 reject_reason=None,
-                decided_by=None if fresh else existing.decided_by,  # type: ignore[union-attr]
-                decided_at=None if fresh else existing.decided_at,  # type: ignore[union-attr]
+                decided_by=None if fresh or moved else existing.decided_by,  # type: ignore[union-attr]
+                decided_at=None if fresh or moved else existing.decided_at,  # type: ignore[union-attr]
                 paused_until=None if fresh else existing.paused_until,  # type: ignore[union-attr]
                 created_at=now if existing is None else existing.created_at,
                 updated_at=now,
@@ -232,11 +225,15 @@ class MemberService:
                 and existing.status is MemberStatus.APPROVED
                 and existing.compound_id != compound.id
             ):
-                # Moving compound moves the member role with it.
+                # Within the community the member role moves along; to another community
+                # it ends until that community approves.
                 await tx.people.revoke(
                     actor.id, Role.MEMBER, existing.compound_id, by=actor.id, now=now
                 )
-                await tx.people.grant(actor.id, Role.MEMBER, compound.id, by=actor.id, now=now)
+                if moved:
+                    await self._queue_menu(tx, actor.id)
+                else:
+                    await tx.people.grant(actor.id, Role.MEMBER, compound.id, by=actor.id, now=now)
             await tx.audit.record(
                 actor_id=actor.id,
                 actor_label=actor.label,
@@ -247,7 +244,7 @@ class MemberService:
                 after=_snapshot(member),
                 now=now,
             )
-            if fresh:
+            if fresh or moved:
                 await self._ask_admins(tx, member, compound)
             saved = await tx.members.get(actor.id)
         assert saved is not None
@@ -278,9 +275,10 @@ class MemberService:
         return await self._decide(actor, person_id, approve=False, reason=reason)
 
     async def check_decider(self, actor: Actor, person_id: int) -> Member:
-        """The pending member, if the actor may decide on them (refusals audited)."""
+        """The pending member, if the actor may reject them (before asking for the reason;
+        refusals audited)."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            return await self._decidable(tx, actor, person_id, "member.decide")
+            return await self._decidable(tx, actor, person_id, "member.reject")
 
     async def _decidable(self, tx: Tx, actor: Actor, person_id: int, action: str) -> Member:
         member = await tx.members.get(person_id)
@@ -297,7 +295,13 @@ class MemberService:
                 reason="outside the admin's scope",
             )
         if member.status is not MemberStatus.PENDING:
-            raise InvalidTransition(N_("This was decided already."))
+            raise Refused(
+                InvalidTransition(N_("This was decided already.")),
+                action=action,
+                subject=f"member:{person_id}",
+                unit_id=compound.id,
+                reason=f"already {member.status.value}",
+            )
         return member
 
     async def _decide(
@@ -336,11 +340,20 @@ class MemberService:
                 t = self.i18n.get(language)
                 message = views.approved(t) if approve else views.rejected(t, reason or "")
                 await self.notifier.send(tx, person.telegram_id, message)
+            if approve:  # the member's menu (/tasks, /visit ...), with the grant
+                await self._queue_menu(tx, person_id)
             decided = await tx.members.get(person_id)
         assert decided is not None
-        if approve:
-            await self.people.refresh_menu(await self.people.actor(person_id))
         return decided
+
+    async def _queue_menu(self, tx: Tx, person_id: int) -> None:
+        """Queue the person's command menu for their roles now (in the same transaction)."""
+        person = await tx.people.get(person_id)
+        if person is None:
+            return
+        roles = {g.role for g in await tx.people.grants(person_id)}
+        t = self.i18n.get(person.language or self.i18n.default)
+        await self.notifier.set_commands(tx, person.telegram_id, commands_for(roles, t))
 
     async def pause(self, actor: Actor, until: date) -> Member:
         """On leave until ``until`` (local date, exclusive): no task cards meanwhile."""
@@ -361,6 +374,8 @@ class MemberService:
             member = await tx.members.get(actor.id)
             if member is None or member.status is not MemberStatus.APPROVED:
                 raise NotAllowed(N_("Only registered, approved members can do this."))
+            if until is None and member.paused_until is None:
+                raise InvalidTransition(N_("You are not on leave."))
             await tx.members.update(actor.id, now, paused_until=until)
             await tx.audit.record(
                 actor_id=actor.id,

@@ -7,8 +7,17 @@ from datetime import tzinfo
 from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage, ReplyButton, rows
-from bot.models import Availability, Member, MemberStatus, MemberType, OrgUnit, ServiceTeam
-from bot.views.common import esc, fmt_time
+from bot.models import (
+    Availability,
+    Level,
+    Member,
+    MemberStatus,
+    MemberType,
+    OrgUnit,
+    ServiceTeam,
+)
+from bot.services.org import Choice
+from bot.views.common import esc, fmt_time, unit_path
 
 __all__ = ["JOIN", "MEMBER_ADMIN", "approval_card", "summary"]
 
@@ -66,11 +75,44 @@ def work_unit_prompt(t: Translator) -> OutMessage:
     )
 
 
-def compound_prompt(t: Translator, language: str, compounds: list[OrgUnit]) -> OutMessage:
-    buttons = [Button(u.label(language), cbdata.encode(JOIN, "c", u.id)) for u in compounds]
+def compound_prompt(
+    t: Translator,
+    language: str,
+    choice: Choice,
+    path: list[OrgUnit],
+    home: OrgUnit | None = None,
+) -> OutMessage:
+    """The compound step: street > community > compound as in onboarding, with the person's
+    home compound first at the top. Every unit is ``mb1:c:<id>``: a compound is picked,
+    anything else is opened; ``mb1:c`` is the top."""
+    lines = [t("Step 3 of 9: which compound do you live in?")]
+    if path:
+        lines.append(f"📍 {unit_path(path, language)}")
+    level = choice.options[0].level if choice.options else None
+    if level is Level.COMMUNITY:
+        lines.append(t("Choose your community."))
+    elif level is Level.COMPOUND and choice.unit is not None:
+        lines.append(t("Choose your compound (residential estate)."))
+    elif choice.unit is None:
+        lines.append(
+            t("Your home compound comes first; for another compound, choose its street.")
+            if home is not None
+            else t("Where do you live? Choose your street.")
+        )
+    first = (Button(home.label(language), cbdata.encode(JOIN, "c", home.id)),) if home else ()
+    options = [Button(u.label(language), cbdata.encode(JOIN, "c", u.id)) for u in choice.options]
+    nav: tuple[Button, ...] = ()
+    if choice.unit is not None:
+        back = ("c", choice.parent_id) if choice.parent_id is not None else ("c",)
+        nav = (Button(t("« Back"), cbdata.encode(JOIN, *back)),)
     return OutMessage(
-        t("Step 3 of 9: which compound do you live in?"),
-        buttons=(*rows(*buttons), _cancel(t)),
+        "\n".join(lines),
+        buttons=(
+            *([first] if first else []),
+            *rows(*options),
+            *([nav] if nav else []),
+            _cancel(t),
+        ),
     )
 
 

@@ -148,6 +148,71 @@ async def test_approval_is_checked_in_the_service_and_audited(area: Harness) -> 
     await banyue.press("同意")
     await banyue.press_data(approve)  # twice
     assert "此事已经处理过了" in (banyue.last_answer() or {})["text"]
+    async with h.services.db.read() as tx:
+        refused = await tx.audit.latest(action="member.approve.refused")
+    assert len(refused) == 4 and refused[0].after == {"reason": "already approved"}
+
+
+async def test_a_reason_for_a_decided_registration_ends_the_wait(area: Harness) -> None:
+    h = area
+    zhou = h.player("zhou")
+    await register(h, zhou, name="周九")
+    await zhou.press("✅ 确认提交")
+    banyue = h.players["banyue"]
+    await banyue.press("不通过")
+    assert "周九 未通过的原因是什么" in banyue.last_text()
+    await banyue.press("同意")  # changed their mind on the same card
+    assert "周九：已通过。" in banyue.last_text()
+    await banyue.send("不住本小区")
+    assert "此事已经处理过了" in banyue.last_text()
+    async with h.services.db.read() as tx:
+        [refused] = await tx.audit.latest(action="member.reject.refused")
+    assert refused.after == {"reason": "already approved"}
+    member, _ = await member_of(h, zhou)
+    assert member is not None and member.status is MemberStatus.APPROVED
+    assert member.reject_reason is None
+    # No longer waiting: the next text is not taken for a reason.
+    await banyue.send("你好")
+    assert "没看懂" in banyue.last_text()
+
+
+async def test_compound_by_drill_down_goes_to_that_communitys_admin(area: Harness) -> None:
+    h = area
+    wu = h.player("wu")
+    await onboard(wu)  # lives in 星荷豪苑 (伴月社区) by the bot's records
+    await wu.command("/join")
+    await wu.send("吴十")
+    await wu.press("无工作单位")
+    assert "第一个按钮是您所住的小区" in wu.last_text()
+    assert wu.buttons() == ["星荷豪苑", "城东街道", "城西街道", "✖ 取消"]
+    await wu.press("城东街道")
+    assert "📍 端州区 › 城东街道" in wu.last_text() and "请选择您所在的社区" in wu.last_text()
+    assert wu.buttons() == ["站北社区", "星湖社区", "« 返回", "✖ 取消"]
+    await wu.press("« 返回")
+    assert wu.buttons()[0] == "星荷豪苑"
+    await wu.press("城东街道")
+    await wu.press("星湖社区")
+    assert "请选择您居住的小区" in wu.last_text()
+    await wu.press("鸿基小区")
+    assert "第 4 步" in wu.last_text()
+    await wu.share_contact("+8613600000009")
+    await wu.press("在职党员")
+    await wu.press("医疗保健")
+    await wu.press("完成 ➡")
+    await wu.tap("跳过")
+    await wu.press("周末")
+    await wu.press("完成 ➡")
+    await wu.press("否")
+    assert "小区：鸿基小区" in wu.last_text()
+    await wu.press("✅ 确认提交")
+    member, _ = await member_of(h, wu)
+    async with h.services.db.read() as tx:
+        hongji = await tx.org.get_by_code("HJXQ")
+    assert member is not None and hongji is not None and member.compound_id == hongji.id
+    # 星湖社区's admin decides, not 伴月社区's.
+    banyue, xinghu = h.players["banyue"], h.players["xinghu"]
+    assert "吴十" in xinghu.last_text() and "小区：鸿基小区" in xinghu.last_text()
+    assert not any("吴十" in (m.text or "") for m in banyue.bot_messages())
 
 
 @pytest.mark.parametrize("step", range(10))
@@ -201,6 +266,27 @@ async def test_profile_edit_is_audited_and_keeps_approval(area: Harness) -> None
     assert entry.before["work_unit"] is None and entry.after["work_unit"] == "端州区人民医院"
 
 
+async def test_moving_to_another_community_asks_it_again(area: Harness) -> None:
+    h = area
+    wang = h.player("wang")
+    await register(h, wang)
+    await wang.press("✅ 确认提交")
+    await h.players["banyue"].press("同意")
+    await wang.command("/join")
+    await wang.press("✏ 修改")
+    await wang.press("小区")
+    await wang.press("城东街道")
+    await wang.press("星湖社区")
+    await wang.press("鸿基小区")
+    assert "小区：鸿基小区" in wang.last_text()
+    await wang.press("✅ 确认提交")
+    assert "已提交社区审核" in wang.last_text()
+    member, grants = await member_of(h, wang)
+    assert member is not None and member.status is MemberStatus.PENDING
+    assert Role.MEMBER not in {g.role for g in grants} and "tasks" not in wang.commands()
+    assert "王建国" in h.players["xinghu"].last_text()
+
+
 async def test_pause_and_resume(area: Harness) -> None:
     h = area
     wang = h.player("wang")
@@ -218,6 +304,10 @@ async def test_pause_and_resume(area: Harness) -> None:
     assert "欢迎回来" in wang.last_text()
     member, _ = await member_of(h, wang)
     assert member is not None and member.paused_until is None and member.active_at(h.clock.now())
+    await wang.command("/resume")  # not on leave: nothing changes, nothing audited
+    assert "您目前没有请假" in wang.last_text()
+    async with h.services.db.read() as tx:
+        assert len(await tx.audit.latest(action="member.resume")) == 1
     # A typed date, and a date in the past refused.
     await wang.command("/pause")
     await wang.send("2026-01-01")
