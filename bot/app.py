@@ -128,7 +128,7 @@ def build_application(
         tasks=TaskService(db, clock, flow, deadlines, i18n, config),
         admin=AdminService(db, clock, flow, people),
         visits=VisitService(db, clock, requests_service),
-        members=MemberService(db, clock, notifier, people, i18n, config),
+        members=MemberService(db, clock, notifier, i18n, config),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
