@@ -10,6 +10,7 @@ repositories (``tx.people``, ``tx.org`` ...), all bound to that transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -24,12 +25,14 @@ import aiosqlite
 if TYPE_CHECKING:
     from storage.repos.admin import AdminRepo
     from storage.repos.audit import AuditRepo
+    from storage.repos.broadcasts import BroadcastsRepo
     from storage.repos.deadlines import DeadlinesRepo
     from storage.repos.members import MembersRepo
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
     from storage.repos.people import PeopleRepo
     from storage.repos.requests import RequestsRepo
+    from storage.repos.stats import StatsRepo
     from storage.repos.visits import VisitsRepo
 
 __all__ = ["Database", "Tx", "from_ts", "ts"]
@@ -49,6 +52,32 @@ def ts(when: datetime) -> str:
 def from_ts(text: str) -> datetime:
     """Parse a stored timestamp back into an aware UTC datetime."""
     return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+async def _begin(conn: aiosqlite.Connection, statement: str) -> None:
+    """Open a transaction; if the task is cancelled meanwhile, the statement still runs in
+    aiosqlite's thread, so close what it opened before letting the cancellation through."""
+    begin = asyncio.ensure_future(conn.execute(statement))
+    try:
+        await asyncio.shield(begin)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await begin
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+        raise
+
+
+async def _finish(conn: aiosqlite.Connection, statement: str) -> None:
+    """COMMIT or ROLLBACK to the end even when the task is being cancelled: a connection
+    shared by the whole process must never be left inside a transaction."""
+    finish = asyncio.ensure_future(conn.execute(statement))
+    try:
+        await asyncio.shield(finish)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await finish
+        raise
 
 
 class Tx:
@@ -147,6 +176,18 @@ class Tx:
         return VisitsRepo(self)
 
     @cached_property
+    def broadcasts(self) -> BroadcastsRepo:
+        from storage.repos.broadcasts import BroadcastsRepo
+
+        return BroadcastsRepo(self)
+
+    @cached_property
+    def stats(self) -> StatsRepo:
+        from storage.repos.stats import StatsRepo
+
+        return StatsRepo(self)
+
+    @cached_property
     def outbox(self) -> OutboxRepo:
         from storage.repos.outbox import OutboxRepo
 
@@ -214,14 +255,14 @@ class Database:
         """Run the block as one write transaction; roll back if it raises."""
         async with self._exclusive():
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            await _begin(conn, "BEGIN IMMEDIATE")
             tx = Tx(conn)
             try:
                 yield tx
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _finish(conn, "ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
+            await _finish(conn, "COMMIT")
         for callback in tx._after_commit:
             callback()
 
@@ -230,11 +271,11 @@ class Database:
         """Run the block's queries against one consistent snapshot."""
         async with self._exclusive():
             conn = self.conn
-            await conn.execute("BEGIN")
+            await _begin(conn, "BEGIN")
             try:
                 yield Tx(conn)
             finally:
-                await conn.execute("COMMIT")
+                await _finish(conn, "COMMIT")
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script; a script that opened a transaction is rolled back
