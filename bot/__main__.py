@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from bot.clock import SystemClock
@@ -64,6 +65,22 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("outbox", help="show outbox counts")
 
+    bench = sub.add_parser("bench", help="measure throughput, latency, sweeps, memory")
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, correctness checks only (under a minute)",
+    )
+    bench.add_argument(
+        "--scenario",
+        action="append",
+        choices=("intake", "accept-storm", "sweep", "broadcast", "memory"),
+        help="run only these (repeatable; default: all)",
+    )
+    bench.add_argument("--residents", type=int, default=500)
+    bench.add_argument("--latency-ms", type=float, default=50.0)
+    bench.add_argument("--out", type=Path, default=Path("bench/results"))
+
     sandbox = sub.add_parser("sandbox", help="try the bot without Telegram, in a web page")
     sandbox.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -74,7 +91,20 @@ def _parser() -> argparse.ArgumentParser:
         cmd = admin_sub.add_parser(name, help=f"{name} the admin role at a unit")
         cmd.add_argument("telegram_id", type=int)
         cmd.add_argument("--unit", required=True, help="org unit code")
+
+    export = sub.add_parser("export", help="write the requests and statistics of a unit to XLSX")
+    export.add_argument("--unit", required=True, help="org unit code")
+    export.add_argument("--from", dest="first", type=_date, required=True, help="YYYY-MM-DD")
+    export.add_argument("--to", dest="last", type=_date, required=True, help="YYYY-MM-DD")
+    export.add_argument("--out", type=Path, required=True, help="XLSX file to write")
     return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 async def _with_db(
@@ -197,6 +227,50 @@ def _cmd_admin(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(config, work))
 
 
+def _cmd_export(config: Config, args: argparse.Namespace) -> int:
+    from bot.errors import NotFound
+    from bot.export import write_workbook
+    from bot.i18n import I18n
+    from bot.services.stats import StatsService, custom_period
+
+    async def work(db: Database) -> int:
+        try:
+            period = custom_period(args.first, args.last)
+            export = await StatsService(db, SystemClock(), config).export_unit(args.unit, period)
+        except NotFound:
+            raise CliError(f"no unit with code {args.unit!r}") from None
+        except DomainError as exc:
+            raise CliError(exc.message.format(**exc.params)) from None
+        language = config.locale.default_language
+        out = write_workbook(export, I18n(language).get(language), language, config.tz, args.out)
+        print(
+            f"{len(export.rows)} requests of {export.stats.unit.name} "
+            f"({period.first} to {period.last}) written to {out}"
+        )
+        return 0
+
+    return asyncio.run(_with_db(config, work))
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench.runner import SCENARIOS, BenchOptions, run_bench, table
+
+    logging.getLogger().setLevel(logging.WARNING)
+    options = BenchOptions(
+        scenarios=list(args.scenario or SCENARIOS),
+        quick=args.quick,
+        residents=args.residents,
+        latency=args.latency_ms / 1000,
+        out=args.out,
+    )
+    results, failed = asyncio.run(run_bench(options))
+    print(table(results))
+    print(f"results written to {options.out}/")
+    for failure in failed:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox import Sandbox
 
@@ -220,6 +294,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sandbox":  # no token, no config needed
             return _cmd_sandbox(args)
+        if args.command == "bench":
+            return _cmd_bench(args)
         config = load_config(args.config)
         match args.command:
             case "run":
@@ -233,6 +309,8 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(_with_db(config, _cmd_outbox))
             case "admin":
                 return _cmd_admin(config, args)
+            case "export":
+                return _cmd_export(config, args)
     except (ConfigError, CliError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from bot.processor import PerChatUpdateProcessor
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.admin import AdminService
+from bot.services.broadcast import BroadcastService
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.flow import RequestFlow
@@ -30,11 +31,13 @@ from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
+from bot.services.stats import StatsService
 from bot.services.tasks import TaskService
 from bot.services.visits import VisitService
 from handlers import (
     admin,
     assign,
+    broadcast,
     escalation,
     fallback,
     my_requests,
@@ -43,6 +46,7 @@ from handlers import (
     profile,
     registration,
     requests,
+    stats,
     tasks,
     visit,
 )
@@ -129,6 +133,8 @@ def build_application(
         admin=AdminService(db, clock, flow, people),
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
+        broadcast=BroadcastService(db, clock, pacer, notifier, config),
+        stats=StatsService(db, clock, config),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
@@ -154,6 +160,8 @@ def build_application(
         admin.handlers(),
         profile.handlers(),
         org.handlers(),
+        broadcast.handlers(i18n, app.user_data),
+        stats.handlers(i18n, app.user_data),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -193,6 +201,7 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     services.notifier.bind(sender.wake)
     services.sender = sender
     await sender.start()
+    await broadcast.resume_progress(app)  # progress jobs of broadcasts still sending
 
 
 async def stop_services(app: Application) -> None:  # type: ignore[type-arg]

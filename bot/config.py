@@ -102,6 +102,9 @@ class OutboxSection(_Section):
     per_chat_interval_seconds: float = Field(1.0, ge=0)
     max_attempts: int = Field(8, ge=1)
     max_in_flight: int = Field(16, ge=1, le=256)
+    # Benchmarks only: time runs this many times faster (rates multiplied, pauses divided),
+    # matching the emulator's scaled flood limits. Keep 1 against real Telegram.
+    time_scale: float = Field(1.0, ge=1.0, le=1000.0)
 
 
 class SchedulerSection(_Section):
@@ -113,6 +116,11 @@ class DispatchSection(_Section):
     # Weekday working hours (local time): in-service members get no non-urgent work then.
     day_start: time = time(8, 0)
     day_end: time = time(18, 0)
+
+
+class BroadcastSection(_Section):
+    # How often the progress message of a running broadcast is edited, in seconds.
+    progress_seconds: float = Field(3.0, ge=1.0)
 
 
 class PerformanceSection(_Section):
@@ -139,6 +147,7 @@ class Config(BaseSettings):
     scheduler: SchedulerSection = SchedulerSection()
     dispatch: DispatchSection = DispatchSection()
     performance: PerformanceSection = PerformanceSection()
+    broadcast: BroadcastSection = BroadcastSection()
 
     _source: str = PrivateAttr("defaults")
     _from_file: bool = PrivateAttr(False)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
     from bot.services.admin import AdminService
+    from bot.services.broadcast import BroadcastService
     from bot.services.deadlines import DeadlineService
     from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bot.services.people import PeopleService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
+    from bot.services.stats import StatsService
     from bot.services.tasks import TaskService
     from bot.services.visits import VisitService
     from storage.db import Database
@@ -46,5 +48,7 @@ class Services:
     admin: AdminService
     visits: VisitService
     members: MemberService
+    broadcast: BroadcastService
+    stats: StatsService
     sender: OutboxSender | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -1,0 +1,205 @@
+"""The statistics chart: the three rates per unit below and the requests received per week, as
+a PNG drawn by matplotlib's Agg renderer.
+
+Figures are made with the object-oriented API (no pyplot, no global state), so renders may run
+in a worker thread. Every text is drawn with a CJK font found by :func:`find_cjk_font`: the
+unit names and the translated labels are Chinese, and matplotlib's default font (DejaVu Sans)
+has no Chinese glyphs: they would come out as empty boxes.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import MaxNLocator
+
+from bot.i18n import Translator
+from bot.poster import KNOWN_CJK_FONTS
+from bot.services.stats import Stats
+from bot.views.stats import NO_VALUE, RATE_NAMES
+
+__all__ = [
+    "CJK_FAMILIES",
+    "ChartData",
+    "ChartError",
+    "build_figure",
+    "chart_data",
+    "find_cjk_font",
+    "render_png",
+    "stats_chart",
+]
+
+LOG = logging.getLogger(__name__)
+
+# Font families with Chinese glyphs, best first.
+CJK_FAMILIES: tuple[str, ...] = (
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "PingFang SC",
+    "Heiti SC",
+    "Microsoft YaHei",
+    "SimHei",
+)
+_COLOURS = ("#c8102e", "#f28e2b", "#4e79a7")  # response, resolution, satisfaction
+_TREND = "#59a14f"
+_DPI = 100
+_SIZE = (10.0, 8.0)  # inches: 1000 x 800 px
+
+
+class ChartError(Exception):
+    """The chart cannot be drawn; the message says what to install."""
+
+
+@lru_cache(maxsize=1)
+def find_cjk_font() -> Path:
+    """The file of an installed CJK font, found through matplotlib's font manager.
+
+    Fonts matplotlib has not cached yet (a ``.ttc`` installed after its cache was built) are
+    added from the usual places first. Raises :class:`ChartError` naming the package to
+    install when there is none.
+    """
+    manager = font_manager.fontManager
+    known = {entry.name for entry in manager.ttflist}
+    if not known.intersection(CJK_FAMILIES):
+        for path in KNOWN_CJK_FONTS:
+            if path.exists():
+                LOG.info("adding the CJK font %s to matplotlib", path)
+                manager.addfont(str(path))
+    for family in CJK_FAMILIES:
+        try:
+            found = font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
+        except ValueError:
+            continue
+        return Path(found)
+    raise ChartError(
+        "No Chinese font for the charts: install fonts-wqy-microhei "
+        "(apt-get install fonts-wqy-microhei) or fonts-noto-cjk."
+    )
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What the chart shows, with every label already in the reader's language."""
+
+    title: str
+    rates_title: str
+    rate_names: tuple[str, str, str]
+    units: Sequence[str]
+    rates: Sequence[tuple[float | None, float | None, float | None]]  # percentages
+    trend_title: str
+    weeks: Sequence[str]
+    received: Sequence[int]
+
+
+def chart_data(stats: Stats, t: Translator, language: str) -> ChartData:
+    """The chart of a statistics view: the units below (or the unit itself, for a compound)."""
+    figures = stats.ranking or [stats.totals]
+    return ChartData(
+        title=t("{unit}: requests and the three rates, {first} – {last}").format(
+            unit=stats.unit.label(language),
+            first=stats.period.first.isoformat(),
+            last=stats.period.last.isoformat(),
+        ),
+        rates_title=t("The three rates by unit (%)"),
+        rate_names=(t(RATE_NAMES[0]), t(RATE_NAMES[1]), t(RATE_NAMES[2])),
+        units=[f.unit.label(language) for f in figures],
+        rates=[
+            (f.response.percent, f.resolution.percent, f.satisfaction.percent) for f in figures
+        ],
+        trend_title=t("Requests received per week"),
+        weeks=[day.strftime("%m-%d") for day, _n in stats.weekly],
+        received=[n for _day, n in stats.weekly],
+    )
+
+
+def _rates_axes(ax: Axes, data: ChartData, font: FontProperties) -> None:
+    width = 0.8 / 3
+    positions = range(len(data.units))
+    for series, (name, colour) in enumerate(zip(data.rate_names, _COLOURS, strict=True)):
+        values = [unit_rates[series] for unit_rates in data.rates]
+        xs = [x + (series - 1) * width for x in positions]
+        bars = ax.bar(xs, [v or 0.0 for v in values], width, label=name, color=colour)
+        for bar, value in zip(bars, values, strict=True):
+            text = NO_VALUE if value is None else f"{value:.0f}"
+            ax.annotate(
+                text,
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontproperties=font,
+                fontsize=8,
+            )
+    rotation = 30 if len(data.units) > 4 else 0
+    ax.set_xticks(
+        list(positions),
+        list(data.units),
+        fontproperties=font,
+        rotation=rotation,
+        ha="right" if rotation else "center",
+    )
+    ax.set_ylim(0, 115)
+    ax.set_title(data.rates_title, fontproperties=font)
+    ax.legend(prop=font, loc="upper right", ncols=3, fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _trend_axes(ax: Axes, data: ChartData, font: FontProperties) -> None:
+    positions = list(range(len(data.weeks)))
+    ax.plot(positions, list(data.received), marker="o", color=_TREND)
+    ax.fill_between(positions, list(data.received), alpha=0.15, color=_TREND)
+    for x, n in zip(positions, data.received, strict=True):
+        ax.annotate(
+            str(n),
+            (x, n),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontproperties=font,
+            fontsize=8,
+        )
+    ax.set_xticks(positions, list(data.weeks), fontproperties=font)
+    ax.set_ylim(0, max([*data.received, 1]) * 1.25)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(data.trend_title, fontproperties=font)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def build_figure(data: ChartData) -> Figure:
+    """The chart as a matplotlib figure (two panels), every text in the CJK font."""
+    font = FontProperties(fname=str(find_cjk_font()))
+    figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
+    rates_ax, trend_ax = figure.subplots(2, 1, height_ratios=(3, 2))
+    _rates_axes(rates_ax, data, font)
+    _trend_axes(trend_ax, data, font)
+    for ax in (rates_ax, trend_ax):  # ticks made at draw time too
+        ax.tick_params(labelfontfamily=font.get_name())
+    figure.suptitle(data.title, fontproperties=font, fontsize=14)
+    return figure
+
+
+def render_png(figure: Figure) -> bytes:
+    """The figure as PNG bytes (Agg)."""
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
+
+
+def stats_chart(stats: Stats, t: Translator, language: str) -> bytes:
+    """The PNG of a statistics view (CPU-bound: call it in a worker thread)."""
+    return render_png(build_figure(chart_data(stats, t, language)))

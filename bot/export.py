@@ -1,0 +1,185 @@
+"""The Excel export: one row per request received in the period, and a sheet of statistics.
+
+Times are written in local time (Excel has no time zones); rates as fractions with a percent
+format, so they can be summed and charted in the spreadsheet.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.i18n import N_, Translator
+from bot.models import Tier
+from bot.services.stats import Export, Rate, Stats
+from bot.views.requests import RATING_NAMES, TIER_SHORT, status_name
+from bot.views.stats import RATE_NAMES, period_text
+
+__all__ = ["COLUMNS", "build_workbook", "workbook_bytes", "write_workbook"]
+
+COLUMNS = (
+    N_("Request number"),
+    N_("Status"),
+    N_("Tier"),
+    N_("Category"),
+    N_("Compound"),
+    N_("Community"),
+    N_("Assignee"),
+    N_("Rating"),
+    N_("Filed at"),
+    N_("Triaged at"),
+    N_("Dispatched at"),
+    N_("Accepted at"),
+    N_("Resolved at"),
+    N_("Closed at"),
+)
+_TIME_FORMAT = "yyyy-mm-dd hh:mm"
+_PERCENT = "0.0%"
+_BOLD = Font(bold=True)
+
+
+def _local(when: datetime | None, tz: tzinfo) -> datetime | None:
+    return None if when is None else when.astimezone(tz).replace(tzinfo=None)
+
+
+def _hours(span: timedelta | None) -> float | None:
+    return None if span is None else round(span.total_seconds() / 3600, 2)
+
+
+def _widths(sheet: Worksheet, widths: list[int]) -> None:
+    for n, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(n)].width = width
+
+
+def _requests_sheet(
+    sheet: Worksheet, export: Export, t: Translator, language: str, tz: tzinfo
+) -> None:
+    sheet.append([t(c) for c in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = _BOLD
+    for row in export.rows:
+        sheet.append(
+            [
+                row.number,
+                status_name(t, row.status),
+                t(TIER_SHORT[row.tier]),
+                row.category(language),
+                row.compound(language),
+                row.community(language),
+                row.assignee_name or "",
+                t(RATING_NAMES[row.rating]) if row.rating else "",
+                *(
+                    _local(when, tz)
+                    for when in (
+                        row.created_at,
+                        row.triaged_at,
+                        row.dispatched_at,
+                        row.accepted_at,
+                        row.resolved_at,
+                        row.closed_at,
+                    )
+                ),
+            ]
+        )
+    for column in sheet.iter_cols(min_col=9, max_col=len(COLUMNS), min_row=2):
+        for cell in column:
+            cell.number_format = _TIME_FORMAT
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(export.rows) + 1)}"
+    _widths(sheet, [16, 14, 8, 14, 14, 12, 12, 10, *([17] * 6)])
+
+
+def _rate_cells(rate: Rate) -> list[Any]:
+    value = rate.value
+    return [None if value is None else float(value), f"{rate.numerator}/{rate.denominator}"]
+
+
+def _statistics_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: str) -> None:
+    totals = stats.totals
+    counts = totals.counts
+    percent_rows: list[int] = []
+
+    def add(label: str, *values: Any, percent: bool = False, bold: bool = False) -> None:
+        sheet.append([label, *values])
+        if percent:
+            percent_rows.append(sheet.max_row)
+        if bold:
+            sheet.cell(sheet.max_row, 1).font = _BOLD
+
+    add(t("Unit"), " › ".join(u.label(language) for u in stats.path), bold=True)
+    add(t("Period"), period_text(t, stats.period), bold=True)
+    add(t("Requests received"), counts.received)
+    add(t("Cancelled requests"), counts.cancelled)
+    add(t("Open now"), stats.open_now)
+    add(t("Overdue now"), stats.overdue_now)
+    for name, rate in zip(RATE_NAMES, totals.rates, strict=True):
+        add(t(name), *_rate_cells(rate), percent=True)
+    add(t("Median time to accept (hours)"), _hours(stats.median_accept))
+    add(t("Median time to resolve (hours)"), _hours(stats.median_resolve))
+    add(t("Residents visited and contacted"), stats.residents_visited)
+    add(t("Opinions collected"), stats.opinions)
+    add(t("Micro-matters solved"), stats.micro_matters)
+    add(t("Volunteer activities"), stats.volunteer_activities)
+    sheet.append([])
+    add(t("By tier"), bold=True)
+    for tier in Tier:
+        add(t(TIER_SHORT[tier]), stats.by_tier[tier])
+    sheet.append([])
+    add(t("By category"), bold=True)
+    for category, n in stats.by_category:
+        add(category.label(language), n)
+    if stats.ranking:
+        sheet.append([])
+        add(t("Ranking"), bold=True)
+        header = [t("Unit"), t("Requests received"), *(t(name) for name in RATE_NAMES)]
+        sheet.append(header)
+        for cell in sheet[sheet.max_row]:
+            cell.font = _BOLD
+        for figures in stats.ranking:
+            rates = [r.value for r in figures.rates]
+            sheet.append(
+                [
+                    figures.unit.label(language),
+                    figures.counts.received,
+                    *(None if v is None else float(v) for v in rates),
+                ]
+            )
+            for column in (3, 4, 5):
+                sheet.cell(sheet.max_row, column).number_format = _PERCENT
+    for row in percent_rows:
+        sheet.cell(row, 2).number_format = _PERCENT
+    _widths(sheet, [30, 18, 14, 14, 14])
+
+
+def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> Workbook:
+    """The workbook: the requests, then the statistics."""
+    workbook = Workbook()
+    requests = workbook.active
+    assert requests is not None
+    requests.title = t("Requests")
+    _requests_sheet(requests, export, t, language, tz)
+    _statistics_sheet(workbook.create_sheet(t("Statistics")), export.stats, t, language)
+    workbook.properties.creator = "Gridbot"
+    workbook.properties.created = _local(export.stats.at, tz)
+    return workbook
+
+
+def workbook_bytes(export: Export, t: Translator, language: str, tz: tzinfo) -> bytes:
+    """The XLSX file's bytes (CPU-bound: call it in a worker thread)."""
+    buffer = io.BytesIO()
+    build_workbook(export, t, language, tz).save(buffer)
+    return buffer.getvalue()
+
+
+def write_workbook(export: Export, t: Translator, language: str, tz: tzinfo, out: Path) -> Path:
+    """Write the XLSX file to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(workbook_bytes(export, t, language, tz))
+    return out

@@ -1,0 +1,435 @@
+"""Statistics for administrators (三率): the figures of a unit for a period, the ranking of the
+units below it, and the export. Every check and every audit row is here.
+
+Definitions, for the requests of the unit's subtree (periods are whole local days):
+
+- *received*: filed in the period; broken down by tier and category.
+- *open now* / *overdue now*: still open at the time of asking; overdue when unaccepted past its
+  accept deadline or past its resolve deadline (the admin queue's "overdue").
+- *response rate*: of the requests dispatched in the period, the share accepted by their
+  accept deadline.
+- *resolution rate*: of the requests received in the period and not cancelled, the share
+  that reached ``resolved`` (resolved, or closed with ``resolved_at`` set).
+- *satisfaction rate*: of the requests rated in the period (satisfied, basically
+  satisfied or unsatisfied; "not rated" counts in neither part), the share satisfied or
+  basically satisfied.
+- *median time to accept / to resolve*: from filing, over the requests received in the period
+  (not cancelled) that were accepted / resolved.
+- The article's work figures: residents visited and contacted (household visits in the
+  period), opinions collected (received requests of an opinion category), micro-matters solved
+  (requests resolved in the period), volunteer activities (none are recorded yet: 0).
+- *ranking*: the units one level down, by the mean of their defined rates.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_
+from bot.lifecycle import OPEN
+from bot.models import Category, OrgUnit, Tier
+from bot.services.scope import Refused, admin_units, audited_refusals
+from storage.repos.stats import Counts, ExportRow
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Config
+    from bot.services.people import Actor
+    from storage.db import Database, Tx
+
+__all__ = [
+    "EXPORT",
+    "MAX_DAYS",
+    "VIEW",
+    "Export",
+    "Period",
+    "PeriodKind",
+    "Rate",
+    "Stats",
+    "StatsService",
+    "UnitFigures",
+    "custom_period",
+    "decode_period",
+    "parse_period",
+    "period_of",
+]
+
+LOG = logging.getLogger(__name__)
+
+VIEW = "stats.view"
+EXPORT = "export"
+MAX_DAYS = 366
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_RANGE_CODE = re.compile(r"^(\d{8})-(\d{8})$")
+_EXAMPLE = "2026-11-01 2026-11-30"
+
+
+# -- periods ---------------------------------------------------------------------------------
+class PeriodKind(StrEnum):
+    WEEK = "w"  # this week, Monday to today
+    MONTH = "m"  # this month, the 1st to today
+    LAST_MONTH = "lm"  # the whole of last month
+    RANGE = "r"  # dates typed by the admin
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days, ``first`` to ``last`` inclusive."""
+
+    kind: PeriodKind
+    first: date
+    last: date
+
+    @property
+    def code(self) -> str:
+        """Short and stable, for callback data: ``m``, ``w``, ``lm``, ``20261101-20261130``."""
+        if self.kind is PeriodKind.RANGE:
+            return f"{self.first:%Y%m%d}-{self.last:%Y%m%d}"
+        return self.kind.value
+
+    def bounds(self, tz: tzinfo) -> tuple[datetime, datetime]:
+        """[start, end) in UTC: local midnight of ``first`` to local midnight after ``last``."""
+        return _midnight(self.first, tz), _midnight(self.last + timedelta(days=1), tz)
+
+    def weeks(self, tz: tzinfo) -> list[tuple[date, datetime, datetime]]:
+        """The period cut at each Monday: (first day, start, end) per week."""
+        out = []
+        day = self.first
+        while day <= self.last:
+            monday = day - timedelta(days=day.weekday())
+            stop = min(monday + timedelta(days=7), self.last + timedelta(days=1))
+            out.append((day, _midnight(day, tz), _midnight(stop, tz)))
+            day = stop
+        return out
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tz).astimezone(UTC)
+
+
+def custom_period(first: date, last: date) -> Period:
+    """A typed range; at most :data:`MAX_DAYS` days, ``first`` not after ``last``."""
+    if first > last:
+        raise InvalidInput(N_("The first date must not be after the last one."))
+    if (last - first).days + 1 > MAX_DAYS:
+        raise InvalidInput(N_("The period can be at most {days} days."), days=MAX_DAYS)
+    return Period(PeriodKind.RANGE, first, last)
+
+
+def period_of(kind: PeriodKind, today: date) -> Period:
+    """This week, this month (both up to today) or last month."""
+    if kind is PeriodKind.WEEK:
+        return Period(kind, today - timedelta(days=today.weekday()), today)
+    if kind is PeriodKind.MONTH:
+        return Period(kind, today.replace(day=1), today)
+    if kind is PeriodKind.LAST_MONTH:
+        last = today.replace(day=1) - timedelta(days=1)
+        return Period(kind, last.replace(day=1), last)
+    raise ValueError("a range needs its dates")
+
+
+def parse_period(text: str) -> Period:
+    """Dates typed after the command: ``2026-11-01 2026-11-30`` (or one date: that day)."""
+    found = _DATE.findall(text)
+    if not 1 <= len(found) <= 2 or _DATE.sub("", text).strip(" \t~-–—,") != "":
+        raise InvalidInput(
+            N_("Please give the period as two dates, for example: {example}"), example=_EXAMPLE
+        )
+    try:
+        days = [date.fromisoformat("-".join(p.zfill(2) for p in d.split("-"))) for d in found]
+    except ValueError:
+        raise InvalidInput(
+            N_("Please give the period as two dates, for example: {example}"), example=_EXAMPLE
+        ) from None
+    return custom_period(days[0], days[-1])
+
+
+def decode_period(code: str, today: date) -> Period:
+    """The period of a :attr:`Period.code` (relative ones as of ``today``)."""
+    if code in (PeriodKind.WEEK, PeriodKind.MONTH, PeriodKind.LAST_MONTH):
+        return period_of(PeriodKind(code), today)
+    match = _RANGE_CODE.match(code)
+    if match is None:
+        raise InvalidInput(N_("This menu has expired. Please use the latest message."))
+    try:
+        first, last = (datetime.strptime(g, "%Y%m%d").date() for g in match.groups())
+    except ValueError:
+        raise InvalidInput(N_("This menu has expired. Please use the latest message.")) from None
+    return custom_period(first, last)
+
+
+# -- figures ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rate:
+    """A share: ``numerator`` of ``denominator``; no value when there was nothing to count."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> Fraction | None:
+        return None if self.denominator == 0 else Fraction(self.numerator, self.denominator)
+
+    @property
+    def percent(self) -> float | None:
+        value = self.value
+        return None if value is None else float(value * 100)
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """One unit's counts and its three rates."""
+
+    unit: OrgUnit
+    counts: Counts
+
+    @property
+    def response(self) -> Rate:
+        return Rate(self.counts.accepted_in_time, self.counts.dispatched)
+
+    @property
+    def resolution(self) -> Rate:
+        return Rate(self.counts.resolved, self.counts.received - self.counts.cancelled)
+
+    @property
+    def satisfaction(self) -> Rate:
+        return Rate(self.counts.satisfied, self.counts.rated)
+
+    @property
+    def rates(self) -> tuple[Rate, Rate, Rate]:
+        return self.response, self.resolution, self.satisfaction
+
+    @property
+    def score(self) -> Fraction | None:
+        """The mean of the rates that have a value (the ranking's order)."""
+        values = [r.value for r in self.rates if r.value is not None]
+        return sum(values, Fraction(0)) / len(values) if values else None
+
+
+def _rank_key(figures: UnitFigures) -> tuple[int, Fraction, int, int, str]:
+    score = figures.score
+    return (
+        score is None,
+        -(score or Fraction(0)),
+        -figures.counts.received,
+        figures.unit.sort,
+        figures.unit.code,
+    )
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Everything the statistics message, the chart and the export show."""
+
+    unit: OrgUnit
+    path: list[OrgUnit]  # from the top down to the unit
+    period: Period
+    at: datetime  # when it was computed ("open now" is as of then)
+    totals: UnitFigures
+    by_tier: dict[Tier, int]  # every tier, zeros included
+    by_category: list[tuple[Category, int]]  # the categories received, most first
+    open_now: int
+    overdue_now: int
+    median_accept: timedelta | None
+    median_resolve: timedelta | None
+    residents_visited: int
+    volunteer_activities: int
+    ranking: list[UnitFigures]  # the units one level down, best first
+    weekly: list[tuple[date, int]]  # (first day of the week in the period, requests received)
+    up: OrgUnit | None = None  # the unit above, when the viewer may see it too
+
+    @property
+    def received(self) -> int:
+        return self.totals.counts.received
+
+    @property
+    def opinions(self) -> int:
+        return self.totals.counts.opinions
+
+    @property
+    def micro_matters(self) -> int:
+        return self.totals.counts.solved
+
+
+@dataclass(frozen=True)
+class Export:
+    """The requests received in the period, and the statistics of the same unit and period."""
+
+    stats: Stats
+    rows: list[ExportRow]
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+# -- the service -----------------------------------------------------------------------------
+class StatsService:
+    def __init__(self, db: Database, clock: Clock, config: Config) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+
+    # periods, as of the local today
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.config.tz).date()
+
+    def period(self, kind: PeriodKind = PeriodKind.MONTH) -> Period:
+        return period_of(kind, self.today())
+
+    def parse_period(self, text: str) -> Period:
+        return parse_period(text)
+
+    def decode_period(self, code: str) -> Period:
+        return decode_period(code, self.today())
+
+    # what an admin may see
+    async def scopes(self, actor: Actor, action: str = VIEW) -> list[OrgUnit]:
+        """The units the actor administers (refused, and audited, for anyone else)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            return await self._scopes(tx, actor, action)
+
+    async def _scopes(self, tx: Tx, actor: Actor, action: str) -> list[OrgUnit]:
+        scopes = sorted(await admin_units(tx, actor), key=lambda u: u.path)
+        if not scopes:
+            raise Refused(
+                NotAllowed(N_("Only administrators can see statistics.")),
+                action=action,
+                subject="stats",
+                unit_id=None,
+                reason="not an admin",
+            )
+        return scopes
+
+    async def _unit(self, tx: Tx, actor: Actor, unit_id: int, action: str) -> OrgUnit | None:
+        """The unit, checked against the actor's scopes; returns the unit above it when the
+        actor may see that one too."""
+        scopes = await self._scopes(tx, actor, action)
+        unit = await tx.org.get(unit_id)
+        if unit is None:
+            raise NotFound(N_("That place does not exist (any more)."))
+        if not any(scope.contains(unit) for scope in scopes):
+            raise Refused(
+                NotAllowed(N_("You can only see the statistics of your own area.")),
+                action=action,
+                subject=f"unit:{unit.code}",
+                unit_id=unit.id,
+                reason="outside the admin's scope",
+            )
+        parent = await tx.org.get(unit.parent_id) if unit.parent_id else None
+        if parent is not None and any(scope.contains(parent) for scope in scopes):
+            return parent
+        return None
+
+    # the figures
+    async def stats(self, actor: Actor, unit_id: int, period: Period) -> Stats:
+        """The statistics of a unit in the actor's scope (audited as ``stats.view``)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            up = await self._unit(tx, actor, unit_id, VIEW)
+            stats = await self._compute(tx, unit_id, period, up)
+        await self._audit(actor, VIEW, stats.unit, period, {})
+        return stats
+
+    async def export(self, actor: Actor, unit_id: int, period: Period) -> Export:
+        """The requests and statistics of a unit in the actor's scope (audited as
+        ``export``)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            up = await self._unit(tx, actor, unit_id, EXPORT)
+            export = await self._export(tx, unit_id, period, up)
+        await self._audit(actor, EXPORT, export.stats.unit, period, {"rows": len(export.rows)})
+        return export
+
+    async def export_unit(self, code: str, period: Period) -> Export:
+        """The export for the command line (whoever runs it holds the database)."""
+        async with self.db.read() as tx:
+            unit = await tx.org.get_by_code(code)
+            if unit is None:
+                raise NotFound(N_("That place does not exist (any more)."))
+            export = await self._export(tx, unit.id, period, None)
+        await self._audit(None, EXPORT, unit, period, {"rows": len(export.rows)})
+        return export
+
+    async def _export(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Export:
+        stats = await self._compute(tx, unit_id, period, up)
+        start, end = period.bounds(self.config.tz)
+        return Export(stats, await tx.stats.export_rows(stats.unit, start, end))
+
+    async def _compute(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Stats:
+        now = self.clock.now()
+        tz = self.config.tz
+        unit = await tx.org.get(unit_id)
+        assert unit is not None
+        start, end = period.bounds(tz)
+        children = await tx.org.children(unit.id)
+        counts = await tx.stats.counts([unit, *children], start, end)
+        categories = {c.id: c for c in await tx.requests.categories(active_only=False)}
+        by_tier = dict.fromkeys(Tier, 0)
+        by_category: dict[int, int] = {}
+        for tier, category_id, n in await tx.stats.received_by_kind(unit, start, end):
+            by_tier[tier] += n
+            by_category[category_id] = by_category.get(category_id, 0) + n
+        open_now, overdue_now = await tx.stats.open_now(unit, now, OPEN)
+        durations = await tx.stats.durations(unit, start, end)
+        weeks = period.weeks(tz)
+        per_week = await tx.stats.received_per_bucket(unit, [(s, e) for _d, s, e in weeks])
+        ranking = sorted(
+            (UnitFigures(child, counts[child.id]) for child in children), key=_rank_key
+        )
+        return Stats(
+            unit=unit,
+            path=[*await tx.org.ancestors(unit), unit],
+            period=period,
+            at=now,
+            totals=UnitFigures(unit, counts[unit.id]),
+            by_tier=by_tier,
+            by_category=sorted(
+                ((categories[cid], n) for cid, n in by_category.items() if cid in categories),
+                key=lambda item: (-item[1], item[0].sort, item[0].id),
+            ),
+            open_now=open_now,
+            overdue_now=overdue_now,
+            median_accept=_median(durations.accept),
+            median_resolve=_median(durations.resolve),
+            residents_visited=await tx.stats.residents_visited(unit, start, end),
+            volunteer_activities=0,  # no volunteer events are recorded yet
+            ranking=ranking,
+            weekly=[(day, n) for (day, _s, _e), n in zip(weeks, per_week, strict=True)],
+            up=up,
+        )
+
+    async def _audit(
+        self,
+        actor: Actor | None,
+        action: str,
+        unit: OrgUnit,
+        period: Period,
+        extra: dict[str, object],
+    ) -> None:
+        async with self.db.transaction() as tx:
+            await tx.audit.record(
+                actor_id=actor.id if actor else None,
+                actor_label=actor.label if actor else "cli",
+                action=action,
+                subject=f"unit:{unit.code}",
+                unit_id=unit.id,
+                after={
+                    "period": period.code,
+                    "from": period.first.isoformat(),
+                    "to": period.last.isoformat(),
+                    **extra,
+                },
+                now=self.clock.now(),
+            )

@@ -1,0 +1,275 @@
+"""Statistics: the counts behind the three rates (三率), the breakdowns, the weekly trend, the
+article's work figures and the rows of the Excel export.
+
+A unit's subtree is every org unit whose path starts with the unit's path. The queries ask for
+it as the range ``path >= '/DZ/CX/' AND path < '/DZ/CX0'`` (the same set as
+``substr(path, 1, length(:p)) = :p``, since ``'0'`` is the character after ``'/'``), which the
+``org_units_path`` index answers; requests are then reached through their compound
+(``requests_similar`` starts with ``compound_id``), so no query scans the whole requests table.
+Timestamps are the fixed-width UTC text of :func:`storage.db.ts` and compare as strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.lifecycle import Status
+from bot.models import OrgUnit, Rating, Tier
+from storage.db import from_ts, ts
+
+if TYPE_CHECKING:
+    from storage.db import Tx
+
+__all__ = ["Counts", "Durations", "ExportRow", "StatsRepo", "subtree_range"]
+
+_FINISHED = (Status.RESOLVED.value, Status.CLOSED.value)
+_RATED = (Rating.SATISFIED.value, Rating.BASIC.value, Rating.UNSATISFIED.value)
+_GOOD = (Rating.SATISFIED.value, Rating.BASIC.value)
+
+
+def subtree_range(unit: OrgUnit) -> tuple[str, str]:
+    """The [low, high) range of the paths of ``unit`` and everything below it."""
+    return unit.path, unit.path[:-1] + "0"
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Counts(BaseModel):
+    """One unit's counts for a period (the parts of the three rates and the work figures)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    received: int = 0  # created in the period
+    cancelled: int = 0  # of those, cancelled
+    resolved: int = 0  # of those, reached `resolved` (resolved, or closed with resolved_at)
+    dispatched: int = 0  # dispatched in the period
+    accepted_in_time: int = 0  # of those, accepted by their accept deadline
+    rated: int = 0  # rated in the period: satisfied, basic or unsatisfied
+    satisfied: int = 0  # of those, satisfied or basically satisfied
+    opinions: int = 0  # received in the period, of an opinion category
+    solved: int = 0  # resolved in the period (民生微实事)
+
+
+class Durations(BaseModel):
+    """Times to accept and to resolve, from filing, of the requests received in a period."""
+
+    model_config = ConfigDict(frozen=True)
+
+    accept: list[timedelta]
+    resolve: list[timedelta]
+
+
+class ExportRow(BaseModel):
+    """One request as the export lists it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    number: str
+    status: Status
+    tier: Tier
+    rating: Rating | None = None
+    category_name: str
+    category_name_en: str
+    compound_name: str
+    compound_name_en: str | None = None
+    community_name: str | None = None
+    community_name_en: str | None = None
+    assignee_name: str | None = None
+    created_at: datetime
+    triaged_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    def category(self, language: str) -> str:
+        return self.category_name_en if language == "en" else self.category_name
+
+    def compound(self, language: str) -> str:
+        return (
+            self.compound_name_en
+            if language == "en" and self.compound_name_en
+            else self.compound_name
+        )
+
+    def community(self, language: str) -> str:
+        if language == "en" and self.community_name_en:
+            return self.community_name_en
+        return self.community_name or ""
+
+
+# The compounds of one subtree, by the path index.
+_SCOPE = "r.compound_id IN (SELECT id FROM org_units WHERE path >= :lo AND path < :hi)"
+_RECEIVED = "r.created_at >= :start AND r.created_at < :end"
+
+
+def _span(start: str, end: str | None) -> timedelta | None:
+    return None if end is None else from_ts(end) - from_ts(start)
+
+
+class StatsRepo:
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    async def has_table(self, name: str) -> bool:
+        """True when the database has the table (features may add theirs later)."""
+        row = await self.tx.fetchone(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        )
+        return row is not None
+
+    async def counts(
+        self, units: list[OrgUnit], start: datetime, end: datetime
+    ) -> dict[int, Counts]:
+        """The counts of each unit's subtree for [start, end), in one query; a unit without
+        requests gets zeros."""
+        if not units:
+            return {}
+        params: dict[str, Any] = {"start": ts(start), "end": ts(end)}
+        groups = []
+        for n, unit in enumerate(units):
+            params[f"g{n}"] = unit.id
+            params[f"lo{n}"], params[f"hi{n}"] = subtree_range(unit)
+            groups.append(f"(:g{n}, :lo{n}, :hi{n})")
+        within = "{col} >= :start AND {col} < :end"
+        sql = (
+            f"WITH g (gid, lo, hi) AS (VALUES {', '.join(groups)}),"
+            " x AS ("
+            "  SELECT g.gid, r.status, r.rating, r.resolved_at, r.accepted_at, r.accept_due_at,"
+            f"  c.is_opinion, ({within.format(col='r.created_at')}) AS rec,"
+            f"  ({within.format(col='r.dispatched_at')}) AS dis,"
+            f"  ({within.format(col='r.rated_at')}) AS rat,"
+            f"  ({within.format(col='r.resolved_at')}) AS sol"
+            "  FROM g JOIN org_units u ON u.path >= g.lo AND u.path < g.hi"
+            "  JOIN requests r ON r.compound_id = u.id"
+            "  JOIN categories c ON c.id = r.category_id"
+            f"  WHERE ({within.format(col='r.created_at')})"
+            f"     OR ({within.format(col='r.dispatched_at')})"
+            f"     OR ({within.format(col='r.rated_at')})"
+            f"     OR ({within.format(col='r.resolved_at')})"
+            " )"
+            " SELECT gid,"
+            "  count(*) FILTER (WHERE rec) AS received,"
+            "  count(*) FILTER (WHERE rec AND status = 'cancelled') AS cancelled,"
+            f"  count(*) FILTER (WHERE rec AND status IN {_in(_FINISHED)}"
+            "                   AND resolved_at IS NOT NULL) AS resolved,"
+            "  count(*) FILTER (WHERE dis) AS dispatched,"
+            "  count(*) FILTER (WHERE dis AND accepted_at IS NOT NULL"
+            "    AND (accept_due_at IS NULL OR accepted_at <= accept_due_at)) AS accepted_in_time,"
+            f"  count(*) FILTER (WHERE rat AND rating IN {_in(_RATED)}) AS rated,"
+            f"  count(*) FILTER (WHERE rat AND rating IN {_in(_GOOD)}) AS satisfied,"
+            "  count(*) FILTER (WHERE rec AND is_opinion = 1) AS opinions,"
+            f"  count(*) FILTER (WHERE sol AND status IN {_in(_FINISHED)}) AS solved"
+            " FROM x GROUP BY gid"
+        )
+        found = {
+            int(r["gid"]): Counts.model_validate(dict(r))
+            for r in await self.tx.fetchall(sql, params)
+        }
+        return {u.id: found.get(u.id, Counts()) for u in units}
+
+    async def received_by_kind(
+        self, unit: OrgUnit, start: datetime, end: datetime
+    ) -> list[tuple[Tier, int, int]]:
+        """(tier, category id, count) of the requests received in [start, end)."""
+        lo, hi = subtree_range(unit)
+        rows = await self.tx.fetchall(
+            f"SELECT r.tier, r.category_id, count(*) FROM requests r WHERE {_SCOPE}"
+            f" AND {_RECEIVED} GROUP BY r.tier, r.category_id",
+            {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)},
+        )
+        return [(Tier(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    async def open_now(
+        self, unit: OrgUnit, now: datetime, statuses: frozenset[Status]
+    ) -> tuple[int, int]:
+        """(open, overdue) now: still open, and of those, past their accept deadline while
+        unaccepted or past their resolve deadline (as the admin queue's overdue filter)."""
+        lo, hi = subtree_range(unit)
+        marks = ", ".join(f":s{n}" for n in range(len(statuses)))
+        params: dict[str, Any] = {"lo": lo, "hi": hi, "now": ts(now)}
+        params.update({f"s{n}": s.value for n, s in enumerate(sorted(statuses))})
+        row = await self.tx.fetchone(
+            "SELECT count(*), count(*) FILTER (WHERE (r.accepted_at IS NULL"
+            " AND r.accept_due_at < :now) OR r.resolve_due_at < :now)"
+            f" FROM requests r WHERE {_SCOPE} AND r.status IN ({marks})",
+            params,
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    async def durations(self, unit: OrgUnit, start: datetime, end: datetime) -> Durations:
+        """From filing to acceptance and to resolution, for the requests received in
+        [start, end) and not cancelled."""
+        lo, hi = subtree_range(unit)
+        rows = await self.tx.fetchall(
+            "SELECT r.created_at, r.accepted_at,"
+            f" CASE WHEN r.status IN {_in(_FINISHED)} THEN r.resolved_at END"
+            f" FROM requests r WHERE {_SCOPE} AND {_RECEIVED} AND r.status != 'cancelled'"
+            " AND (r.accepted_at IS NOT NULL OR r.resolved_at IS NOT NULL)",
+            {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)},
+        )
+        accept = [s for r in rows if (s := _span(r[0], r[1])) is not None]
+        resolve = [s for r in rows if (s := _span(r[0], r[2])) is not None]
+        return Durations(accept=accept, resolve=resolve)
+
+    async def received_per_bucket(
+        self, unit: OrgUnit, buckets: list[tuple[datetime, datetime]]
+    ) -> list[int]:
+        """Requests received in each [start, end) bucket, in order (one query)."""
+        if not buckets:
+            return []
+        lo, hi = subtree_range(unit)
+        params: dict[str, Any] = {"lo": lo, "hi": hi}
+        values = []
+        for n, (start, end) in enumerate(buckets):
+            params[f"b{n}"], params[f"e{n}"] = ts(start), ts(end)
+            values.append(f"({n}, :b{n}, :e{n})")
+        rows = await self.tx.fetchall(
+            f"WITH b (i, start, end_) AS (VALUES {', '.join(values)})"
+            " SELECT b.i, count(r.id) FROM b LEFT JOIN requests r"
+            f" ON r.created_at >= b.start AND r.created_at < b.end_ AND {_SCOPE}"
+            " GROUP BY b.i ORDER BY b.i",
+            params,
+        )
+        return [int(r[1]) for r in rows]
+
+    async def residents_visited(self, unit: OrgUnit, start: datetime, end: datetime) -> int:
+        """Residents contacted on household visits (走访) in [start, end); 0 without visits."""
+        if not await self.has_table("visits"):
+            return 0
+        lo, hi = subtree_range(unit)
+        value = await self.tx.fetchval(
+            "SELECT coalesce(sum(v.people), 0) FROM visits v WHERE v.compound_id IN"
+            " (SELECT id FROM org_units WHERE path >= :lo AND path < :hi)"
+            " AND v.visited_at >= :start AND v.visited_at < :end",
+            {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)},
+        )
+        return int(value or 0)
+
+    async def export_rows(self, unit: OrgUnit, start: datetime, end: datetime) -> list[ExportRow]:
+        """The requests received in [start, end), oldest first, with their names."""
+        lo, hi = subtree_range(unit)
+        rows = await self.tx.fetchall(
+            "SELECT r.id, r.number, r.status, r.tier, r.rating, r.created_at, r.triaged_at,"
+            " r.dispatched_at, r.accepted_at, r.resolved_at, r.closed_at,"
+            " c.name AS category_name, c.name_en AS category_name_en,"
+            " u.name AS compound_name, u.name_en AS compound_name_en,"
+            " p.name AS community_name, p.name_en AS community_name_en,"
+            " coalesce(m.real_name, a.display_name) AS assignee_name"
+            " FROM requests r JOIN org_units u ON u.id = r.compound_id"
+            " LEFT JOIN org_units p ON p.id = u.parent_id"
+            " JOIN categories c ON c.id = r.category_id"
+            " LEFT JOIN people a ON a.id = r.assignee_id"
+            " LEFT JOIN members m ON m.person_id = r.assignee_id"
+            f" WHERE u.path >= :lo AND u.path < :hi AND {_RECEIVED}"
+            " ORDER BY r.created_at, r.id",
+            {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)},
+        )
+        return [ExportRow.model_validate(dict(r)) for r in rows]
