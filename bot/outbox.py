@@ -237,6 +237,9 @@ class OutboxSender:
         self._idle = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self.sent = 0
+        scale = settings.time_scale
+        self._rate = settings.rate_per_second * scale
+        self._per_chat = settings.per_chat_interval_seconds / scale
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -328,7 +331,7 @@ class OutboxSender:
         self, row_id: int, chat: int, started: float, semaphore: asyncio.Semaphore
     ) -> None:
         requeue = False
-        ready_at = started + self.settings.per_chat_interval_seconds
+        ready_at = started + self._per_chat
         try:
             async with self.db.transaction() as tx:
                 row = await tx.outbox.claim(row_id, self.clock.now())
@@ -338,11 +341,11 @@ class OutboxSender:
                 ready_at = started  # nothing was sent to this chat
                 return
             called_at = await self._take_slot()
-            ready_at = called_at + self.settings.per_chat_interval_seconds
+            ready_at = called_at + self._per_chat
             try:
                 result = await self._call(row)
             except RetryAfter as exc:
-                pause = _seconds(exc.retry_after)
+                pause = _seconds(exc.retry_after) / self.settings.time_scale
                 self._paused_until = max(self._paused_until, self.pacer.monotonic() + pause)
                 LOG.warning("outbox: RetryAfter %.1fs, pausing all sending", pause)
                 ready_at = self._paused_until
@@ -391,7 +394,7 @@ class OutboxSender:
         while True:
             now = self.pacer.monotonic()
             slot = max(now, self._next_slot, self._paused_until)
-            self._next_slot = slot + 1.0 / self.settings.rate_per_second
+            self._next_slot = slot + 1.0 / self._rate
             if slot > now:
                 await self.pacer.sleep(slot - now)
             now = self.pacer.monotonic()

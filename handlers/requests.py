@@ -33,7 +33,7 @@ from bot.services.intake import AWAITING_KEY, DRAFT_KEY, Draft, Step
 from bot.services.people import Actor
 from bot.views import requests as views
 from bot.views.common import MAIN_MENU, esc
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.common import alongside, answer_expired, close_button, reply, say_error
 from handlers.filters import Awaiting, menu_labels
 from handlers.onboarding import is_onboarded, prompt_current_step
 
@@ -241,15 +241,14 @@ async def choose_category(update: Update, context: GridContext) -> int:
         category = await context.services.requests.category(category_id)
     except (LookupError, DomainError):
         return await stale_button(update, context)
-    await query.answer()
     language = actor.person.language or context.services.i18n.default
-    await edit(query, OutMessage("✔ " + esc(category.label(language))))
+    chosen = close_button(query, OutMessage("✔ " + esc(category.label(language))))
     draft.category_id = category.id
     if draft.editing:
-        return await advance(update, context, actor, draft)
+        return await alongside(chosen, advance(update, context, actor, draft))
     draft.step = Step.ME_TOO
     save_draft(context, draft)
-    return await show_step(update, context, actor, draft)
+    return await alongside(chosen, show_step(update, context, actor, draft))
 
 
 async def me_too(update: Update, context: GridContext) -> int:
@@ -261,19 +260,19 @@ async def me_too(update: Update, context: GridContext) -> int:
         return END
     cb = cbdata.decode(query.data, views.INTAKE)
     assert cb is not None
-    await query.answer()
     if cb.action == "mtno":
-        await query.edit_message_reply_markup(None)
-        return await advance(update, context, actor, draft)
+        return await alongside(close_button(query), advance(update, context, actor, draft))
     request_id = cb.int_arg()
     try:
         request = await context.services.requests.support(actor, request_id or 0)
     except DomainError as err:
         await say_error(update, context, context.t(actor), err)
         return IntakeState.ME_TOO
-    await query.edit_message_reply_markup(None)
     drop_draft(context)
-    await reply(update, context, views.supported(context.t(actor), request, actor.roles))
+    await alongside(
+        close_button(query),
+        reply(update, context, views.supported(context.t(actor), request, actor.roles)),
+    )
     return END
 
 
@@ -315,9 +314,7 @@ async def photos_done(update: Update, context: GridContext) -> int:
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    return await advance(update, context, actor, draft)
+    return await alongside(close_button(query), advance(update, context, actor, draft))
 
 
 async def location(update: Update, context: GridContext) -> int:
@@ -372,11 +369,10 @@ async def urgency(update: Update, context: GridContext) -> int:
     cb = cbdata.decode(query.data, views.INTAKE)
     if cb is None or cb.arg() not in ("y", "n"):
         return await stale_button(update, context)
-    await query.answer()
     draft.urgent = cb.arg() == "y"
     t = context.t(actor)
-    await edit(query, OutMessage(t("Urgent") if draft.urgent else t("Not urgent")))
-    return await advance(update, context, actor, draft)
+    chosen = close_button(query, OutMessage(t("Urgent") if draft.urgent else t("Not urgent")))
+    return await alongside(chosen, advance(update, context, actor, draft))
 
 
 async def contact(update: Update, context: GridContext) -> int:
@@ -412,9 +408,10 @@ async def confirm(update: Update, context: GridContext) -> int:
         await say_error(update, context, t, err)
         return IntakeState.SUMMARY
     drop_draft(context)
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    await reply(update, context, views.filed(t, request, category, actor.roles))
+    # The number is told only now, after the commit above.
+    await alongside(
+        close_button(query), reply(update, context, views.filed(t, request, category, actor.roles))
+    )
     return END
 
 
@@ -430,8 +427,7 @@ async def toggle_anonymous(update: Update, context: GridContext) -> int:
         return await stale_button(update, context)
     draft.anonymous = not draft.anonymous
     save_draft(context, draft)
-    await query.answer()
-    await edit(query, await _summary(context, actor, draft))
+    await close_button(query, await _summary(context, actor, draft))
     return IntakeState.SUMMARY
 
 
@@ -442,8 +438,7 @@ async def edit_menu(update: Update, context: GridContext) -> int:
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
-    await query.answer()
-    await edit(query, views.edit_menu(context.t(actor)))
+    await close_button(query, views.edit_menu(context.t(actor)))
     return IntakeState.EDIT
 
 
@@ -457,8 +452,7 @@ async def goto_step(update: Update, context: GridContext) -> int:
     cb = cbdata.decode(query.data, views.INTAKE)
     if cb is None:
         return await stale_button(update, context)
-    await query.answer()
-    await query.edit_message_reply_markup(None)
+    closing = close_button(query)
     target = cb.arg()
     if cb.action == "goto" and target in {s.value for s in views.STEP_NAMES}:
         draft.step = Step(target)
@@ -471,7 +465,7 @@ async def goto_step(update: Update, context: GridContext) -> int:
         draft.step = Step.SUMMARY
         draft.editing = False
     save_draft(context, draft)
-    return await show_step(update, context, actor, draft)
+    return await alongside(closing, show_step(update, context, actor, draft))
 
 
 def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]

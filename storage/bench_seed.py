@@ -10,7 +10,7 @@ from storage.db import ts
 if TYPE_CHECKING:
     from storage.db import Database
 
-__all__ = ["seed_people", "seed_requests"]
+__all__ = ["seed_cards", "seed_dispatched", "seed_members", "seed_people", "seed_requests"]
 
 CHUNK = 20_000
 
@@ -111,3 +111,89 @@ async def seed_requests(
             )
         due += sum(1 for row in rows if row[4] == "dispatched")
     return due
+
+
+async def seed_members(
+    db: Database, *, first_telegram_id: int, count: int, compound_id: int, now: datetime
+) -> list[int]:
+    """``count`` approved members of one compound, available at all times; their person ids."""
+    stamp = ts(now)
+    await seed_people(
+        db, first_telegram_id=first_telegram_id, count=count, compound_id=compound_id, now=now
+    )
+    last = first_telegram_id + count - 1
+    async with db.transaction() as tx:
+        rows = await tx.fetchall(
+            "SELECT id FROM people WHERE telegram_id BETWEEN ? AND ? ORDER BY telegram_id",
+            (first_telegram_id, last),
+        )
+        person_ids = [int(r[0]) for r in rows]
+        await tx.executemany(
+            "INSERT INTO members (person_id, real_name, compound_id, phone, member_type,"
+            " availability, status, created_at, updated_at) VALUES (?, ?, ?, ?,"
+            ' \'unemployed_or_retired\', \'["weekday_day", "weekday_evening", "weekend"]\','
+            " 'approved', ?, ?)",
+            [(pid, f"M{pid}", compound_id, "+8613000000000", stamp, stamp) for pid in person_ids],
+        )
+        await tx.executemany(
+            "INSERT INTO role_grants (person_id, role, unit_id, granted_at)"
+            " VALUES (?, 'member', ?, ?)",
+            [(pid, compound_id, stamp) for pid in person_ids],
+        )
+    return person_ids
+
+
+async def seed_dispatched(
+    db: Database,
+    *,
+    count: int,
+    compound_id: int,
+    category_id: int,
+    now: datetime,
+) -> list[int]:
+    """``count`` requests sent to members and waiting for someone to accept; their ids."""
+    stamp = ts(now)
+    due = ts(now + timedelta(minutes=30))
+    async with db.transaction() as tx:
+        ids = []
+        for i in range(count):
+            ids.append(
+                await tx.insert(
+                    "INSERT INTO requests (number, compound_id, category_id, tier, status,"
+                    " description, created_at, updated_at, triaged_at, dispatched_at,"
+                    " accept_due_at) VALUES (?, ?, ?, 'urgent', 'dispatched', ?, ?, ?, ?, ?, ?)",
+                    (
+                        f"AS-{now.year}-{i:06d}",
+                        compound_id,
+                        category_id,
+                        f"storm {i}",
+                        stamp,
+                        stamp,
+                        stamp,
+                        stamp,
+                        due,
+                    ),
+                )
+            )
+    return ids
+
+
+async def seed_cards(
+    db: Database, *, cards: list[tuple[int, int, int, int]], now: datetime
+) -> None:
+    """Task cards already delivered: (request id, person id, chat id, message id) each."""
+    stamp = ts(now)
+    for start in range(0, len(cards), CHUNK):
+        async with db.transaction() as tx:
+            for request_id, person_id, chat_id, message_id in cards[start : start + CHUNK]:
+                outbox_id = await tx.insert(
+                    "INSERT INTO outbox (chat_id, method, payload, status, message_id,"
+                    " created_at, sent_at, updated_at) VALUES (?, 'sendMessage', '{}', 'sent',"
+                    " ?, ?, ?, ?)",
+                    (chat_id, message_id, stamp, stamp, stamp),
+                )
+                await tx.execute(
+                    "INSERT INTO task_cards (request_id, person_id, kind, outbox_id, state,"
+                    " created_at) VALUES (?, ?, 'pool', ?, 'open', ?)",
+                    (request_id, person_id, outbox_id, stamp),
+                )

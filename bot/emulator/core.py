@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 import math
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -338,7 +339,7 @@ class Emulator:
             "supports_inline_queries": False,
         }
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._monotonic = monotonic or (lambda: 0.0)
+        self._monotonic = monotonic or time.monotonic
         self.users: dict[int, _User] = {}
         self.messages: dict[int, dict[int, StoredMessage]] = {}
         self._next_message_id: dict[int, int] = {}
@@ -875,6 +876,12 @@ class Emulator:
         if language:
             key += f"@{language}"
         return key
+
+    def inject_bot_message(
+        self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None
+    ) -> StoredMessage:
+        """Put a bot message into a chat without a Bot API call (seeding for benchmarks)."""
+        return self._new_message(chat_id, from_bot=True, text=text, reply_markup=reply_markup)
 
     # -- the people's side: updates ------------------------------------------------------
     def _emit(self, update: dict[str, Any]) -> dict[str, Any]:

@@ -68,8 +68,10 @@ class EmulatorServer:
         self.people = people or []
         self.on_reset = on_reset
         self.updates = UpdateQueue()
+        self.polls = 0  # getUpdates calls answered (a bot is long-polling once this moves)
         self.emulator.update_sink = self._on_update
-        self._subscribers: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
+        # One queue per open event stream; None ends the stream (the server is stopping).
+        self._subscribers: set[asyncio.Queue[tuple[str, dict[str, Any]] | None]] = set()
         self.emulator.listeners.append(self._broadcast)
         self._runner: web.AppRunner | None = None
         self._webhook_tasks: set[asyncio.Task[None]] = set()
@@ -90,12 +92,15 @@ class EmulatorServer:
         app.router.add_post("/api/photo", self.api_photo)
         app.router.add_post("/api/reset", self.api_reset)
         app.router.add_get("/api/file/{file_id}", self.api_file)
+        app.on_shutdown.append(self._end_streams)
         if STATIC.exists():
             app.router.add_static("/static/", STATIC)
         return app
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None)
+        # A pending getUpdates long poll outlives its client's disconnect: on stop, give the
+        # handlers a second to finish, then cancel them (the default waits 60 seconds).
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         # Bind the socket here so that port 0 (any free port) tells us which port it got.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -170,6 +175,7 @@ class EmulatorServer:
         if self.emulator.webhook:
             err = ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
             return _json(err.to_json(), 409)
+        self.polls += 1
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
@@ -238,6 +244,11 @@ class EmulatorServer:
         for queue in list(self._subscribers):
             queue.put_nowait((event, data))
 
+    async def _end_streams(self, app: web.Application) -> None:
+        """End every event stream, so that stopping does not wait for open web pages."""
+        for queue in list(self._subscribers):
+            queue.put_nowait(None)
+
     async def events(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(
             headers={
@@ -246,16 +257,19 @@ class EmulatorServer:
             }
         )
         await response.prepare(request)
-        queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
         self._subscribers.add(queue)
         try:
             await response.write(b": connected\n\n")
             while True:
                 try:
-                    event, data = await asyncio.wait_for(queue.get(), 15)
+                    item = await asyncio.wait_for(queue.get(), 15)
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
+                if item is None:
+                    break
+                event, data = item
                 payload = json.dumps(data, ensure_ascii=False)
                 await response.write(f"event: {event}\ndata: {payload}\n\n".encode())
         except (ConnectionResetError, asyncio.CancelledError):

@@ -1,0 +1,1 @@
+"""Benchmarks: ``gridbot bench`` (bot/bench/runner.py) and its bot worker."""

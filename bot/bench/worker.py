@@ -1,0 +1,92 @@
+"""A bot process for ``gridbot bench``: Gridbot itself, or a minimal echo bot as the baseline.
+
+Both long-poll the benchmark's HTTP emulator with the same per-chat update processor, so the
+difference between them is Gridbot's own work.
+
+    python -m bot.bench.worker gridbot --base-url URL --db PATH
+    python -m bot.bench.worker echo --base-url URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import OFFLINE_TOKEN, build_application
+from bot.config import load_config
+from bot.processor import PerChatUpdateProcessor
+
+__all__ = ["main"]
+
+
+async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say the text back."""
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        await message.reply_text(message.text)
+
+
+async def _echo_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a button press and say its data back."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    if query.message is not None:
+        await context.bot.send_message(query.message.chat.id, query.data or "-")
+
+
+def echo_application(base_url: str, concurrency: int) -> Application:  # type: ignore[type-arg]
+    app = (
+        ApplicationBuilder()
+        .token(OFFLINE_TOKEN)
+        .base_url(f"{base_url}/bot")
+        .base_file_url(f"{base_url}/file/bot")
+        .concurrent_updates(PerChatUpdateProcessor(concurrency))
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, _echo))
+    app.add_handler(CallbackQueryHandler(_echo_press))
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.bench.worker")
+    parser.add_argument("mode", choices=("gridbot", "echo"))
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--db")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--outbox-rate", type=float, default=25.0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    if args.mode == "echo":
+        app = echo_application(args.base_url, args.concurrency)
+    else:
+        config = load_config(
+            None,
+            bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
+            storage={"database": args.db},
+            performance={"concurrent_updates": args.concurrency},
+            outbox={"rate_per_second": args.outbox_rate},
+        )
+        app = build_application(config, token=OFFLINE_TOKEN)
+    app.run_polling(
+        poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

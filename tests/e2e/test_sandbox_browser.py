@@ -1,0 +1,311 @@
+"""The sandbox's web chat in a real browser: a whole request, from filing to rating.
+
+王阿姨 files an urgent request with a photo, 李师傅 takes it and closes it with a note, 王阿姨
+rates it, 张书记 looks at the administration. Every step clicks the page as a person would and
+asserts on what the page shows in that person's pane. Screenshots go to ``artifacts/e2e/``.
+
+The bot sends at most one message per second per chat in real time, so each step may take a
+few seconds; Playwright's ``expect`` waits (up to ``STEP``), nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.async_api import Dialog, Locator, Page, expect
+
+from bot.sandbox import Sandbox
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the fixtures in conftest.py launch it
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium)",
+)
+
+STEP = 10_000  # ms: the outbox paces 1 message per second per chat
+RESIDENT, MEMBER, OTHER_MEMBER, ADMIN, STREET_ADMIN = 1001, 1002, 1003, 1004, 1005
+NUMBER = re.compile(r"DZ-\d{4}-\d{6}")
+
+
+# -- acting in a pane, as the person --------------------------------------------------------
+def pane(page: Page, person: int) -> Locator:
+    return page.locator(f'[data-person="{person}"]')
+
+
+def exactly(label: str) -> re.Pattern[str]:
+    return re.compile(f"^{re.escape(label)}$")
+
+
+def said(chat: Locator, text: str | re.Pattern[str]) -> Locator:
+    """The latest bot message in ``chat`` that contains ``text``."""
+    return chat.locator('[data-testid="message"][data-from="bot"]').filter(has_text=text).last
+
+
+async def sees(chat: Locator, text: str | re.Pattern[str]) -> Locator:
+    """Wait until the bot says ``text`` in ``chat``; return that message."""
+    message = said(chat, text)
+    await expect(message).to_be_visible(timeout=STEP)
+    return message
+
+
+async def send(chat: Locator, text: str) -> None:
+    """Type ``text`` and press Enter."""
+    box = chat.get_by_test_id("message-input")
+    await box.fill(text)
+    await box.press("Enter")
+    await expect(box).to_have_value("")
+
+
+async def press(chat: Locator, label: str) -> None:
+    """Press the inline button ``label`` on the latest message that has it."""
+    button = chat.get_by_test_id("inline-button").filter(has_text=exactly(label)).last
+    await button.click(timeout=STEP)
+
+
+async def tap(chat: Locator, label: str) -> None:
+    """Tap the reply-keyboard button ``label``."""
+    await chat.get_by_test_id("reply-button").filter(has_text=exactly(label)).click(timeout=STEP)
+
+
+async def reply_keyboard(chat: Locator, *labels: str) -> None:
+    """The reply keyboard above the input shows exactly ``labels``."""
+    await expect(chat.get_by_test_id("reply-button")).to_have_text(list(labels), timeout=STEP)
+
+
+def png(path: Path) -> Path:
+    """A small valid PNG (64x48): the photo of the burst pipe."""
+    Image.new("RGB", (64, 48), (70, 130, 180)).save(path, "PNG")
+    return path
+
+
+class Shots:
+    """Numbered screenshots of the whole page, one per step."""
+
+    def __init__(self, page: Page, folder: Path) -> None:
+        self.page, self.folder, self.n = page, folder, 0
+
+    async def take(self, name: str) -> None:
+        self.n += 1
+        await self.page.screenshot(path=self.folder / f"{self.n:02d}-{name}.png")
+
+
+# -- the tests ----------------------------------------------------------------------------
+async def test_a_request_from_filing_to_rating(
+    page: Page, sandbox: Sandbox, tmp_path: Path, artifacts: Path, page_errors: list[str]
+) -> None:
+    shots = Shots(page, artifacts)
+    resident, member = pane(page, RESIDENT), pane(page, MEMBER)
+    other, admin = pane(page, OTHER_MEMBER), pane(page, ADMIN)
+    await expect(resident.get_by_test_id("person-name")).to_have_text("王阿姨")
+    await expect(resident.get_by_test_id("person-role")).to_have_text("居民 resident")
+    await expect(admin.get_by_test_id("person-role")).to_have_text("管理员 admin")
+    # Each person's "/" menu lists their own commands: a resident has no /admin.
+    await resident.get_by_test_id("command-button").click()
+    items = resident.get_by_test_id("command-item")
+    await expect(items.filter(has_text="/request")).to_be_visible()
+    await expect(items.filter(has_text="/admin")).to_have_count(0)
+    await resident.get_by_test_id("command-button").click()
+    await expect(resident.get_by_test_id("command-menu")).to_be_hidden()
+
+    # 王阿姨 opens the bot; the main reply keyboard appears above her input.
+    await send(resident, "/start")
+    await sees(resident, "欢迎回来！您的小区：端州区 › 城西街道 › 伴月社区 › 星荷豪苑。")
+    await expect(resident.locator('[data-from="user"]').first).to_contain_text("/start")
+    await reply_keyboard(resident, "反映诉求", "我的诉求", "帮助", "我的信息")
+
+    # Step 1, category, from the reply keyboard and an inline button.
+    await tap(resident, "反映诉求")
+    await sees(resident, "是什么方面的事？请选择类别。")
+    await shots.take("resident-categories")
+    await press(resident, "物业维修")
+    chosen = await sees(resident, "✔ 物业维修")  # the category prompt, edited in place
+    await expect(chosen.get_by_test_id("edited")).to_be_visible()
+    await expect(chosen.get_by_test_id("inline-button")).to_have_count(0)
+
+    # Step 2, description; step 3, a photo, shown in her pane from /api/file.
+    await sees(resident, "请简单描述问题")
+    await send(resident, "楼道的水管爆了，水流到走廊里")
+    await sees(resident, "现在可以发送最多 5 张照片")
+    await resident.get_by_test_id("photo-input").set_input_files(png(tmp_path / "pipe.png"))
+    photo = resident.locator('[data-from="user"] [data-testid="photo"]')
+    await expect(photo).to_be_visible(timeout=STEP)
+    await expect(photo).to_have_js_property("naturalWidth", 64)  # the image really loaded
+    await sees(resident, "已收到 1/5 张")
+    await shots.take("resident-photo")
+    await press(resident, "下一步 ➡")
+
+    # Step 4, place: skipped from the reply keyboard that offers the location.
+    await sees(resident, "具体在哪里？")
+    await reply_keyboard(resident, "📍 发送我的位置", "跳过")
+    await tap(resident, "跳过")
+
+    # Step 5, danger: yes makes it urgent. Step 6, phone: skipped.
+    await sees(resident, "是否有人身危险")
+    await press(resident, "是，很紧急")
+    await sees(resident, "是否方便处理人员给您打电话？")
+    await reply_keyboard(resident, "📞 提供我的手机号", "跳过")
+    await tap(resident, "跳过")
+
+    # The summary, then the number.
+    summary = await sees(resident, "请核对您的诉求")
+    for part in ("类别：物业维修", "分级：急事：立刻办", "描述：楼道的水管爆了", "照片：1 张"):
+        await expect(summary).to_contain_text(part)
+    await shots.take("resident-summary")
+    await press(resident, "✅ 确认提交")
+    filed = await sees(resident, re.compile(r"您的诉求 DZ-\d{4}-\d{6} 已登记"))
+    found = NUMBER.search(await filed.inner_text())
+    assert found is not None
+    number = found.group()
+    await reply_keyboard(resident, "反映诉求", "我的诉求", "帮助", "我的信息")
+    await shots.take("resident-filed")
+
+    # 李师傅 (and 小陈, same community) get the urgent task card; 李师傅 takes it.
+    card = await sees(member, "有邻居需要帮助")
+    for part in (number, "🔴", "急事", "楼道的水管爆了，水流到走廊里", "居民：王阿姨"):
+        await expect(card).to_contain_text(part)
+    await expect(card.get_by_test_id("inline-button")).to_have_text(["✋ 接单"])
+    await sees(other, number)
+    await shots.take("member-card")
+    await press(member, "✋ 接单")
+    await expect(member.get_by_test_id("toast")).to_contain_text("接单成功", timeout=STEP)
+    taken = await sees(member, "✅ 您已接单。谢谢！")
+    await expect(taken.get_by_test_id("edited")).to_be_visible()
+    await expect(taken.get_by_test_id("inline-button").filter(has_text="✅ 办结")).to_be_visible()
+    await sees(other, f"{number}：已由 李建华 接单")
+    await sees(resident, f"您的诉求 {number} 已由 李建华")
+    await shots.take("member-accepted")
+
+    # He is done: a note closes the task.
+    await press(member, "✅ 办结")
+    await sees(member, "简要说明办了什么")
+    await send(member, "已更换水管接头，走廊已清理")
+    await sees(member, f"{number} 已办结，已请居民评价")
+
+    # 王阿姨 is asked to rate it and is satisfied.
+    asked = await sees(resident, f"您的诉求 {number} 已办理完成")
+    await expect(asked).to_contain_text("说明：已更换水管接头，走廊已清理")
+    await expect(asked.get_by_test_id("inline-button")).to_have_text(
+        ["满意", "基本满意", "不满意"]
+    )
+    await shots.take("resident-rating")
+    await press(resident, "满意")
+    await sees(resident, f"感谢您对 {number} 的评价：满意")
+
+    # 张书记, admin of 伴月社区, picks /stats from his command menu: the closed request counts
+    # in every rate of 星荷豪苑. (Only language-neutral parts are asserted: unit names, rates.)
+    await admin.get_by_test_id("command-button").click()
+    menu = admin.get_by_test_id("command-menu")
+    await expect(menu).to_be_visible()
+    await expect(menu.get_by_test_id("command-item").filter(has_text="/admin")).to_be_visible()
+    await menu.get_by_test_id("command-item").filter(has_text="/stats").click()
+    await expect(menu).to_be_hidden()
+    await expect(admin.locator('[data-from="user"]')).to_have_text(re.compile(r"^/stats"))
+    await sees(admin, re.compile(r"伴月社区[\s\S]*1\. 星荷豪苑 — 100% · 100% · 100%"))
+    chart = admin.locator('[data-from="bot"] [data-testid="photo"]').last
+    await expect(chart).to_be_visible(timeout=STEP)
+    await expect(chart).not_to_have_js_property("naturalWidth", 0)  # the chart really loaded
+    await shots.take("admin-stats")
+
+    # Reset (after a confirm()) empties every pane; the bot is back for a fresh start.
+    async def accept(dialog: Dialog) -> None:
+        await dialog.accept()
+
+    page.once("dialog", accept)
+    await page.get_by_test_id("reset").click()
+    await expect(page.get_by_test_id("message")).to_have_count(0, timeout=STEP)
+    await send(resident, "/start")
+    await sees(resident, "欢迎回来！")
+    await shots.take("after-reset")
+    assert page_errors == []
+
+
+async def test_html_media_and_share_buttons(
+    page: Page, sandbox: Sandbox, artifacts: Path, page_errors: list[str]
+) -> None:
+    """Bot messages sent straight through the emulator: Telegram-HTML rebuilt from the
+    allow-list (no script-able markup, no javascript: links), a location, a document, URL
+    buttons; then the share buttons of a reply keyboard."""
+    chat = pane(page, OTHER_MEMBER)
+    markup = (
+        '<b>粗体</b> <i>italic</i> <a href="javascript:alert(1)">bad link</a> '
+        '<a href="https://example.org/x">good link</a> <tg-spoiler>secret</tg-spoiler> '
+        "&lt;img src=x onerror=alert(1)&gt; <code>code</code>\n<pre>pre</pre>"
+        "<blockquote>quote</blockquote>"
+    )
+    answer = await sandbox.emulator.call(
+        "sendMessage",
+        {
+            "chat_id": OTHER_MEMBER,
+            "text": markup,
+            "parse_mode": "HTML",
+            "reply_markup": {
+                "inline_keyboard": [
+                    [{"text": "Docs", "url": "https://example.org/docs"}],
+                    [{"text": "Evil", "url": "javascript:alert(2)"}],
+                ]
+            },
+        },
+    )
+    assert answer["ok"], answer
+    await sandbox.emulator.call(
+        "sendLocation", {"chat_id": OTHER_MEMBER, "latitude": 23.0512, "longitude": 112.4651}
+    )
+    await sandbox.emulator.call(
+        "sendDocument", {"chat_id": OTHER_MEMBER}, {"document": ("报表.xlsx", b"PK\x03\x04")}
+    )
+
+    text = (await sees(chat, "粗体")).get_by_test_id("text")
+    await expect(text.locator("b")).to_have_text("粗体")
+    await expect(text.locator("i")).to_have_text("italic")
+    await expect(text.locator("a")).to_have_count(1)
+    await expect(text.locator("a")).to_have_attribute("href", "https://example.org/x")
+    await expect(text.locator(".spoiler")).to_have_text("secret")
+    await expect(text).to_contain_text("<img src=x onerror=alert(1)> code")
+    await expect(text.locator("img")).to_have_count(0)
+    for tag, content in (("code", "code"), ("pre", "pre"), ("blockquote", "quote")):
+        await expect(text.locator(tag)).to_have_text(content)
+    await expect(text).to_contain_text("bad link")  # kept as plain text
+    buttons = chat.get_by_test_id("inline-button")
+    await expect(buttons.filter(has_text="Docs")).to_have_attribute(
+        "href", "https://example.org/docs"
+    )
+    await expect(buttons.filter(has_text="Evil")).to_be_disabled()
+    await expect(chat.get_by_test_id("location")).to_contain_text("23.05120, 112.46510")
+    await expect(chat.get_by_test_id("document")).to_contain_text("报表.xlsx")
+    await expect(chat.get_by_test_id("document")).to_have_attribute("download", "报表.xlsx")
+    await page.screenshot(path=artifacts / "html-rendering.png")
+
+    # Share-location and share-contact reply buttons send a location and the person's phone;
+    # a keyboard removal hides the keyboard.
+    street = pane(page, STREET_ADMIN)
+    requests = [
+        [{"text": "📍 发送位置", "request_location": True}],
+        [{"text": "📞 发送手机号", "request_contact": True}],
+    ]
+    await sandbox.emulator.call(
+        "sendMessage",
+        {"chat_id": STREET_ADMIN, "text": "请分享", "reply_markup": {"keyboard": requests}},
+    )
+    await reply_keyboard(street, "📍 发送位置", "📞 发送手机号")
+    await tap(street, "📍 发送位置")
+    location = street.locator('[data-from="user"] [data-testid="location"]')
+    await expect(location).to_contain_text("23.05120, 112.46510", timeout=STEP)
+    await tap(street, "📞 发送手机号")
+    contact = street.locator('[data-from="user"] [data-testid="contact"]')
+    await expect(contact).to_contain_text("刘主任", timeout=STEP)
+    await expect(contact).to_contain_text("+8613800001005")
+    await sandbox.emulator.call(
+        "sendMessage",
+        {"chat_id": STREET_ADMIN, "text": "谢谢", "reply_markup": {"remove_keyboard": True}},
+    )
+    await expect(street.get_by_test_id("reply-keyboard")).to_be_hidden(timeout=STEP)
+    await page.screenshot(path=artifacts / "share-buttons.png")
+
+    # On a narrow screen the panes scroll sideways instead of squeezing.
+    await page.set_viewport_size({"width": 800, "height": 700})
+    panes = page.get_by_test_id("panes")
+    assert await panes.evaluate("el => el.scrollWidth > el.clientWidth + 400")
+    assert page_errors == []
