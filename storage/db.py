@@ -277,6 +277,12 @@ class Database:
             finally:
                 await _finish(conn, "COMMIT")
 
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[Tx]:
+        """For one read statement: atomic on its own, so no BEGIN/COMMIT round trips."""
+        async with self._exclusive():
+            yield Tx(self.conn)
+
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script; a script that opened a transaction is rolled back
         if it fails half-way."""

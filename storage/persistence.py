@@ -153,9 +153,11 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         "_complete",
         "_conversations",
         "_db",
+        "_pending",
         "_ready",
         "_ready_lock",
         "_users",
+        "_writer",
     )
 
     def __init__(
@@ -186,6 +188,9 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         self._conversations: dict[tuple[str, str], str | None] = {}
         # What was loaded whole: a row missing from a loaded table is known not to exist.
         self._complete: set[str] = set()
+        # Writes waiting for the writer task: one transaction for a whole persistence round.
+        self._pending: dict[tuple[str, object], tuple[str, tuple[Any, ...]]] = {}
+        self._writer: asyncio.Task[None] | None = None
 
     def _last_written(self, scope: str, written: dict[Any, str | None], key: object) -> object:
         """The JSON last seen for ``key`` (None: no row), or ``_UNKNOWN``."""
@@ -240,11 +245,12 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         if self._last_written(table.what, written, owner_id) == text:
             return
         await self._ensure_ready()
-        async with self._db.transaction() as tx:
-            if text is None:
-                await tx.execute(table.delete, (owner_id,))
-            else:
-                await tx.execute(table.upsert, (owner_id, text, ts(self._clock.now())))
+        if text is None:
+            self._write((table.what, owner_id), table.delete, (owner_id,))
+        else:
+            self._write(
+                (table.what, owner_id), table.upsert, (owner_id, text, ts(self._clock.now()))
+            )
         written[owner_id] = text
         LOG.debug("stored %s of %s %d", table.what, table.owner, owner_id)
 
@@ -252,8 +258,8 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         self, table: _DataTable, written: dict[int, str | None], owner_id: int
     ) -> None:
         await self._ensure_ready()
-        async with self._db.transaction() as tx:
-            await tx.execute(table.delete, (owner_id,))
+        self._write((table.what, owner_id), table.delete, (owner_id,))
+        await self.flush()  # dropping personal data is not left for later
         written[owner_id] = None
         LOG.debug("dropped %s of %s %d", table.what, table.owner, owner_id)
 
@@ -329,13 +335,14 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         ):
             return
         await self._ensure_ready()
-        async with self._db.transaction() as tx:
-            if state_text is None:
-                await tx.execute(_DELETE_CONVERSATION, (name, key_text))
-            else:
-                await tx.execute(
-                    _UPSERT_CONVERSATION, (name, key_text, state_text, ts(self._clock.now()))
-                )
+        if state_text is None:
+            self._write(("conversation", cache_key), _DELETE_CONVERSATION, (name, key_text))
+        else:
+            self._write(
+                ("conversation", cache_key),
+                _UPSERT_CONVERSATION,
+                (name, key_text, state_text, ts(self._clock.now())),
+            )
         self._conversations[cache_key] = state_text
         LOG.debug("conversation %r %s is now %s", name, key_text, state_text)
 
@@ -359,4 +366,39 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         """Do nothing: callback data is not stored."""
 
     async def flush(self) -> None:
-        """Do nothing: every update is written at once, nothing is buffered."""
+        """Wait until every write handed to us so far is committed."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+        if self._pending:  # the writer failed: try once more, and let errors surface
+            await self._write_pending()
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _write(self, key: tuple[str, object], sql: str, params: tuple[Any, ...]) -> None:
+        """Queue a write; the latest write of a row wins. The writer task commits everything
+        queued in one persistence round in a single transaction, right after the round."""
+        self._pending[key] = (sql, params)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
+
+    async def _write_soon(self) -> None:
+        await asyncio.sleep(0)  # let the rest of this round queue its writes first
+        try:
+            await self._write_pending()
+        except Exception:
+            LOG.exception(
+                "persistence: writing %d rows failed; they stay queued", len(self._pending)
+            )
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch = self._pending
+            self._pending = {}
+            try:
+                async with self._db.transaction() as tx:
+                    for sql, params in batch.values():
+                        await tx.execute(sql, params)
+            except BaseException:
+                # Keep what failed (unless a newer write of the same row came meanwhile).
+                self._pending = {**batch, **self._pending}
+                raise

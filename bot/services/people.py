@@ -81,6 +81,18 @@ def guess_language(language_code: str | None) -> str | None:
     return None
 
 
+def _changes(person: Person, who: TelegramIdentity) -> dict[str, object]:
+    """What Telegram says differently from what we keep (and 'reachable again')."""
+    changes: dict[str, object] = {}
+    if who.display_name and person.display_name != who.display_name:
+        changes["display_name"] = who.display_name
+    if person.username != who.username:
+        changes["username"] = who.username
+    if person.unreachable:
+        changes["unreachable"] = 0  # they are talking to us again
+    return changes
+
+
 class PeopleService:
     def __init__(self, db: Database, clock: Clock, notifier: Notifier, i18n: I18n) -> None:
         self.db = db
@@ -89,11 +101,17 @@ class PeopleService:
         self.i18n = i18n
 
     async def identify(self, who: TelegramIdentity) -> Actor:
-        """Find or create the person behind a Telegram user; refresh their name."""
+        """Find or create the person behind a Telegram user; refresh their name.
+
+        This runs for every update, so the common case is one read statement."""
+        async with self.db.statement() as tx:
+            found = await tx.people.with_grants(who.telegram_id)
+        if found is not None and not _changes(found[0], who):
+            return Actor(found[0], tuple(found[1]))
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            person = await tx.people.by_telegram(who.telegram_id)
-            if person is None:
+            current = await tx.people.by_telegram(who.telegram_id)
+            if current is None:
                 person = await tx.people.create(
                     telegram_id=who.telegram_id,
                     display_name=who.display_name,
@@ -103,15 +121,7 @@ class PeopleService:
                 )
                 LOG.info("new person %d", person.id)
             else:
-                changes: dict[str, object] = {}
-                if who.display_name and person.display_name != who.display_name:
-                    changes["display_name"] = who.display_name
-                if person.username != who.username:
-                    changes["username"] = who.username
-                if person.unreachable:
-                    changes["unreachable"] = 0  # they are talking to us again
-                if changes:
-                    person = await tx.people.update(person.id, now, **changes)
+                person = await tx.people.update(current.id, now, **_changes(current, who))
             grants = await tx.people.grants(person.id)
         return Actor(person, tuple(grants))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -42,6 +42,7 @@ LOG = logging.getLogger(__name__)
 PAGE_SIZE = 5
 SIMILAR_WINDOW = timedelta(hours=72)
 SIMILAR_LIMIT = 3
+CATEGORY_CACHE = timedelta(minutes=1)
 
 Render = Callable[[Translator, str], OutMessage]
 
@@ -64,16 +65,20 @@ class RequestService:
         self.deadlines = deadlines
         self.i18n = i18n
         self.config = config
+        self._categories: tuple[datetime, list[Category]] | None = None
 
     # -- reading -------------------------------------------------------------------------
     async def categories(self) -> list[Category]:
-        async with self.db.read() as tx:
-            return await tx.requests.categories()
+        """The active categories (the menu of the first step); read at most once a minute."""
+        now = self.clock.now()
+        if self._categories is None or now - self._categories[0] > CATEGORY_CACHE:
+            async with self.db.statement() as tx:
+                self._categories = (now, await tx.requests.categories())
+        return list(self._categories[1])
 
     async def category(self, category_id: int) -> Category:
-        async with self.db.read() as tx:
-            category = await tx.requests.category(category_id)
-        if category is None or not category.active:
+        category = next((c for c in await self.categories() if c.id == category_id), None)
+        if category is None:
             raise NotFound(N_("That category is not available any more."))
         return category
 

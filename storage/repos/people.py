@@ -38,6 +38,33 @@ class PeopleRepo:
         )
         return None if row is None else Person.model_validate(dict(row))
 
+    async def with_grants(self, telegram_id: int) -> tuple[Person, list[RoleGrant]] | None:
+        """The person and their live grants, in one statement."""
+        rows = await self.tx.fetchall(
+            f"SELECT {_P_PERSON_COLS}, g.id AS g_id, g.role AS g_role, g.unit_id AS g_unit,"
+            " g.granted_by AS g_by, g.granted_at AS g_at FROM people p"
+            " LEFT JOIN role_grants g ON g.person_id = p.id AND g.revoked_at IS NULL"
+            " WHERE p.telegram_id = ? ORDER BY g.id",
+            (telegram_id,),
+        )
+        if not rows:
+            return None
+        first = dict(rows[0])
+        person = Person.model_validate({k: v for k, v in first.items() if not k.startswith("g_")})
+        grants = [
+            RoleGrant(
+                id=r["g_id"],
+                person_id=person.id,
+                role=r["g_role"],
+                unit_id=r["g_unit"],
+                granted_by=r["g_by"],
+                granted_at=r["g_at"],
+            )
+            for r in rows
+            if r["g_id"] is not None
+        ]
+        return person, grants
+
     async def create(
         self,
         *,

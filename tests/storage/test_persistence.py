@@ -117,10 +117,14 @@ async def test_drop_user_data_and_drop_chat_data_delete_the_rows(
 ) -> None:
     persistence = SQLitePersistence(db)
     await persistence.update_user_data(ALICE, {"name": "Alice"})
+    await persistence.flush()
     await persistence.update_user_data(7, {"name": "Bob"})
+    await persistence.flush()
     await persistence.update_chat_data(ALICE, {"menu": 1})
+    await persistence.flush()
 
     await persistence.drop_user_data(ALICE)
+    await persistence.flush()
     await persistence.drop_chat_data(ALICE)
     await persistence.drop_user_data(999)  # never stored: fine
 
@@ -134,10 +138,13 @@ async def test_drop_user_data_and_drop_chat_data_delete_the_rows(
 async def test_empty_data_is_kept_as_no_row(db: Database) -> None:
     persistence = SQLitePersistence(db)
     await persistence.update_user_data(ALICE, {})
+    await persistence.flush()
     assert await user_row(db, ALICE) is None
 
     await persistence.update_user_data(ALICE, {"name": "Alice"})
+    await persistence.flush()
     await persistence.update_user_data(ALICE, {})
+    await persistence.flush()
 
     assert await user_row(db, ALICE) is None
 
@@ -159,9 +166,11 @@ async def test_data_json_cannot_keep_raises_and_keeps_the_old_row(
 ) -> None:
     persistence = SQLitePersistence(db, clock=clock)
     await persistence.update_user_data(ALICE, {"name": "Alice"})
+    await persistence.flush()
 
     with pytest.raises(TypeError, match=expected):
         await persistence.update_user_data(ALICE, data)
+        await persistence.flush()
 
     assert await user_row(db, ALICE) == ('{"name":"Alice"}', ts(clock.now()))
 
@@ -183,6 +192,7 @@ async def test_unchanged_data_is_not_rewritten(
 ) -> None:
     persistence = SQLitePersistence(db, clock=clock)
     await persistence.update_user_data(ALICE, {"name": "Alice", "tags": ["a"]})
+    await persistence.flush()
     first = await user_row(db, ALICE)
 
     clock.advance(minutes=5)
@@ -191,6 +201,7 @@ async def test_unchanged_data_is_not_rewritten(
 
     clock.advance(minutes=5)
     await persistence.update_user_data(ALICE, {"name": "Alice", "tags": ["a", "b"]})
+    await persistence.flush()
     assert await user_row(db, ALICE) == ('{"name":"Alice","tags":["a","b"]}', ts(clock.now()))
     changed = await user_row(db, ALICE)
 
@@ -200,6 +211,7 @@ async def test_unchanged_data_is_not_rewritten(
     restored = await after.get_user_data()
     writes = count_transactions(reopened, monkeypatch)
     await after.update_user_data(ALICE, restored[ALICE])
+    await after.flush()
     await after.update_user_data(7, {})  # a user PTB saw but who has no data
     assert writes == []
     assert await user_row(db, ALICE) == changed
@@ -209,7 +221,9 @@ async def test_unchanged_data_is_not_rewritten(
 async def test_store_user_data_false_stores_no_user_data(db: Database) -> None:
     persistence = SQLitePersistence(db, store_user_data=False)
     await persistence.update_user_data(ALICE, {"name": "Alice"})
+    await persistence.flush()
     await persistence.update_chat_data(ALICE, {"menu": 1})
+    await persistence.flush()
 
     assert persistence.store_data.user_data is False
     assert await persistence.get_user_data() == {}
@@ -230,9 +244,13 @@ async def test_conversations_survive_a_restart_with_tuple_keys(
 ) -> None:
     persistence = SQLitePersistence(db)
     await persistence.update_conversation("t", (ALICE, ALICE), Step.AGE)
+    await persistence.flush()
     await persistence.update_conversation("t", (-100, 7), "ask_address")
+    await persistence.flush()
     await persistence.update_conversation("t", (-100, "inline-1"), 3)
+    await persistence.flush()
     await persistence.update_conversation("other", (ALICE, ALICE), 5)
+    await persistence.flush()
 
     after = SQLitePersistence(reopened)
     restored = await after.get_conversations("t")
@@ -249,9 +267,12 @@ async def test_conversations_survive_a_restart_with_tuple_keys(
 async def test_a_none_state_ends_the_conversation(db: Database, reopened: Database) -> None:
     persistence = SQLitePersistence(db)
     await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
+    await persistence.flush()
     await persistence.update_conversation("t", (7, 7), Step.AGE)
+    await persistence.flush()
 
     await persistence.update_conversation("t", (ALICE, ALICE), None)
+    await persistence.flush()
 
     assert await SQLitePersistence(reopened).get_conversations("t") == {(7, 7): 1}
 
@@ -261,11 +282,13 @@ async def test_an_unchanged_state_is_not_rewritten(
 ) -> None:
     persistence = SQLitePersistence(db, clock=clock)
     await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
+    await persistence.flush()
     written = ts(clock.now())
 
     clock.advance(minutes=1)
     writes = count_transactions(db, monkeypatch)
     await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
+    await persistence.flush()
 
     assert writes == []
     assert await rows(db, "SELECT state, updated_at FROM ptb_conversations") == [("0", written)]
@@ -292,6 +315,7 @@ async def test_first_use_connects_and_migrates_the_database_once(tmp_path: Path)
         )
         assert (users, chats, conversations) == ({}, {}, {})
         await persistence.update_user_data(ALICE, {"name": "Alice"})
+        await persistence.flush()
         assert await user_row(fresh, ALICE) is not None
     finally:
         await fresh.close()
