@@ -355,6 +355,9 @@ class Emulator:
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.update_sink: UpdateSink | None = None
         self.listeners: list[Listener] = []
+        self._methods = {
+            name[3:].lower(): getattr(self, name) for name in dir(self) if name.startswith("_m_")
+        }
         self.flood: FloodLimits | None = None
         self.throttled = 0
         self._sent_times: deque[float] = deque()
@@ -445,7 +448,8 @@ class Emulator:
     async def _perform(
         self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]], at: float
     ) -> dict[str, Any]:
-        handler = getattr(self, f"_m_{method}", None)
+        # Bot API method names are case-insensitive.
+        handler = self._methods.get(method.lower())
         try:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
