@@ -51,17 +51,22 @@ class OutMessage:
     buttons: tuple[tuple[Button, ...], ...] = ()
     keyboard: tuple[tuple[ReplyButton, ...], ...] = ()
     remove_keyboard: bool = False
+    one_time: bool = False  # the keyboard folds away once a button is used
     photos: tuple[str, ...] = field(default=())  # Telegram file ids
 
     def reply_markup(self) -> dict[str, Any] | None:
         if self.buttons:
             return {"inline_keyboard": [[b.to_api() for b in row] for row in self.buttons]}
         if self.keyboard:
-            return {
+            markup: dict[str, Any] = {
                 "keyboard": [[b.to_api() for b in row] for row in self.keyboard],
                 "resize_keyboard": True,
-                "is_persistent": True,
             }
+            if self.one_time:
+                markup["one_time_keyboard"] = True
+            else:
+                markup["is_persistent"] = True
+            return markup
         if self.remove_keyboard:
             return {"remove_keyboard": True}
         return None

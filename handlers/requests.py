@@ -32,7 +32,7 @@ from bot.messages import OutMessage
 from bot.services.intake import AWAITING_KEY, DRAFT_KEY, Draft, Step
 from bot.services.people import Actor
 from bot.views import requests as views
-from bot.views.common import MAIN_MENU, esc
+from bot.views.common import MAIN_MENU
 from handlers.common import alongside, answer_expired, close_button, reply, say_error
 from handlers.filters import Awaiting, menu_labels
 from handlers.onboarding import is_onboarded, prompt_current_step
@@ -114,7 +114,10 @@ async def show_step(update: Update, context: GridContext, actor: Actor, draft: D
             return await show_step(update, context, actor, draft)
         await reply(update, context, views.me_too_prompt(t, language, similar, svc.clock.now()))
     elif step is Step.DESCRIPTION:
-        await reply(update, context, views.description_prompt(t))
+        chosen = None
+        if draft.category_id is not None:
+            chosen = (await svc.requests.category(draft.category_id)).label(language)
+        await reply(update, context, views.description_prompt(t, chosen))
     elif step is Step.PHOTOS:
         await reply(update, context, views.photos_prompt(t, len(draft.photos)))
     elif step is Step.PLACE:
@@ -241,14 +244,14 @@ async def choose_category(update: Update, context: GridContext) -> int:
         category = await context.services.requests.category(category_id)
     except (LookupError, DomainError):
         return await stale_button(update, context)
-    language = actor.person.language or context.services.i18n.default
-    chosen = close_button(query, OutMessage("✔ " + esc(category.label(language))))
+    # The next prompt repeats the choice; the old menu keeps its buttons (a later press on it
+    # is answered as expired), which saves a round trip on every step.
     draft.category_id = category.id
     if draft.editing:
-        return await alongside(chosen, advance(update, context, actor, draft))
+        return await alongside(query.answer(), advance(update, context, actor, draft))
     draft.step = Step.ME_TOO
     save_draft(context, draft)
-    return await alongside(chosen, show_step(update, context, actor, draft))
+    return await alongside(query.answer(), show_step(update, context, actor, draft))
 
 
 async def me_too(update: Update, context: GridContext) -> int:
@@ -261,7 +264,7 @@ async def me_too(update: Update, context: GridContext) -> int:
     cb = cbdata.decode(query.data, views.INTAKE)
     assert cb is not None
     if cb.action == "mtno":
-        return await alongside(close_button(query), advance(update, context, actor, draft))
+        return await alongside(query.answer(), advance(update, context, actor, draft))
     request_id = cb.int_arg()
     try:
         request = await context.services.requests.support(actor, request_id or 0)
@@ -314,7 +317,7 @@ async def photos_done(update: Update, context: GridContext) -> int:
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
-    return await alongside(close_button(query), advance(update, context, actor, draft))
+    return await alongside(query.answer(), advance(update, context, actor, draft))
 
 
 async def location(update: Update, context: GridContext) -> int:
@@ -329,7 +332,6 @@ async def location(update: Update, context: GridContext) -> int:
     except DomainError as err:
         await say_error(update, context, context.t(actor), err)
         return IntakeState.PLACE
-    await reply(update, context, views.step_done(context.t(actor), actor.roles))
     return await advance(update, context, actor, draft)
 
 
@@ -344,7 +346,6 @@ async def address(update: Update, context: GridContext) -> int:
     except DomainError as err:
         await say_error(update, context, context.t(actor), err)
         return IntakeState.PLACE
-    await reply(update, context, views.step_done(context.t(actor), actor.roles))
     return await advance(update, context, actor, draft)
 
 
@@ -355,7 +356,6 @@ async def skip(update: Update, context: GridContext) -> int:
         return END
     if draft.step is Step.CONTACT:
         draft.phone = None
-    await reply(update, context, views.step_done(context.t(actor), actor.roles))
     return await advance(update, context, actor, draft)
 
 
@@ -370,9 +370,7 @@ async def urgency(update: Update, context: GridContext) -> int:
     if cb is None or cb.arg() not in ("y", "n"):
         return await stale_button(update, context)
     draft.urgent = cb.arg() == "y"
-    t = context.t(actor)
-    chosen = close_button(query, OutMessage(t("Urgent") if draft.urgent else t("Not urgent")))
-    return await alongside(chosen, advance(update, context, actor, draft))
+    return await alongside(query.answer(), advance(update, context, actor, draft))
 
 
 async def contact(update: Update, context: GridContext) -> int:
@@ -386,7 +384,6 @@ async def contact(update: Update, context: GridContext) -> int:
         await reply(update, context, views.contact_reprompt(context.t(actor)))
         return IntakeState.CONTACT
     draft.phone = shared.phone_number
-    await reply(update, context, views.step_done(context.t(actor), actor.roles))
     return await advance(update, context, actor, draft)
 
 
@@ -410,7 +407,7 @@ async def confirm(update: Update, context: GridContext) -> int:
     drop_draft(context)
     # The number is told only now, after the commit above.
     await alongside(
-        close_button(query), reply(update, context, views.filed(t, request, category, actor.roles))
+        query.answer(), reply(update, context, views.filed(t, request, category, actor.roles))
     )
     return END
 
@@ -452,7 +449,7 @@ async def goto_step(update: Update, context: GridContext) -> int:
     cb = cbdata.decode(query.data, views.INTAKE)
     if cb is None:
         return await stale_button(update, context)
-    closing = close_button(query)
+    closing = query.answer()
     target = cb.arg()
     if cb.action == "goto" and target in {s.value for s in views.STEP_NAMES}:
         draft.step = Step(target)

@@ -121,9 +121,12 @@ def supported(t: Translator, request: Request, roles: set[Role]) -> OutMessage:
     )
 
 
-def description_prompt(t: Translator) -> OutMessage:
+def description_prompt(t: Translator, chosen: str | None = None) -> OutMessage:
+    """Step 2; ``chosen`` (the category just picked) is shown above as feedback."""
+    head = f"✔ {esc(chosen)}\n" if chosen else ""
     return OutMessage(
-        t(
+        head
+        + t(
             "<b>Step 2 of 6.</b> Please describe the problem in a few words: what, where, "
             "since when."
         ),
@@ -161,6 +164,7 @@ def place_prompt(t: Translator) -> OutMessage:
             (ReplyButton(t(SHARE_LOCATION), request_location=True),),
             (ReplyButton(t(SKIP)),),
         ),
+        one_time=True,
     )
 
 
@@ -171,6 +175,7 @@ def place_reprompt(t: Translator) -> OutMessage:
             (ReplyButton(t(SHARE_LOCATION), request_location=True),),
             (ReplyButton(t(SKIP)),),
         ),
+        one_time=True,
     )
 
 
@@ -200,6 +205,7 @@ def contact_prompt(t: Translator) -> OutMessage:
             (ReplyButton(t(SHARE_PHONE), request_contact=True),),
             (ReplyButton(t(SKIP)),),
         ),
+        one_time=True,
     )
 
 
@@ -210,12 +216,8 @@ def contact_reprompt(t: Translator) -> OutMessage:
             (ReplyButton(t(SHARE_PHONE), request_contact=True),),
             (ReplyButton(t(SKIP)),),
         ),
+        one_time=True,
     )
-
-
-def step_done(t: Translator, roles: set[Role]) -> OutMessage:
-    """A short acknowledgement that also puts the main menu keyboard back."""
-    return OutMessage(t("Noted."), keyboard=main_keyboard(roles, t))
 
 
 def summary(
