@@ -233,6 +233,7 @@ class OutboxSender:
         self._last_loaded = 0
         self._paused_until = 0.0
         self._next_slot = 0.0
+        self._gate = asyncio.Lock()
         self._wake_event = asyncio.Event()
         self._idle = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
@@ -390,16 +391,24 @@ class OutboxSender:
             self._wake_event.set()
 
     async def _take_slot(self) -> float:
-        """Wait for this call's turn under the overall rate and any RetryAfter pause."""
-        while True:
-            now = self.pacer.monotonic()
-            slot = max(now, self._next_slot, self._paused_until)
-            self._next_slot = slot + 1.0 / self._rate
-            if slot > now:
-                await self.pacer.sleep(slot - now)
-            now = self.pacer.monotonic()
-            if now >= self._paused_until:  # no RetryAfter arrived while we waited
-                return now
+        """Wait for this call's turn under the overall rate and any RetryAfter pause.
+
+        Calls pass one at a time, and the next turn counts from when this one really went:
+        after a stall (a busy moment of the process) the waiting calls go out spaced again
+        instead of all at once, which is what would earn a 429.
+        """
+        interval = 1.0 / self._rate
+        async with self._gate:
+            while True:
+                now = self.pacer.monotonic()
+                slot = max(now, self._next_slot, self._paused_until)
+                if slot > now:
+                    await self.pacer.sleep(slot - now)
+                now = self.pacer.monotonic()
+                if now >= self._paused_until:  # no RetryAfter arrived while we waited
+                    # A little oversleeping is made up; a stall is not caught up in a burst.
+                    self._next_slot = max(slot + interval, now + interval / 2)
+                    return now
 
     async def _attach_ref(self, tx: Tx, row: OutboxRow) -> OutboxRow:
         assert row.ref_id is not None
