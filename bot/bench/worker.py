@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot.app import OFFLINE_TOKEN, build_application
 from bot.config import load_config
 from bot.processor import PerChatUpdateProcessor
+from bot.request import AiohttpRequest
 
 __all__ = ["main"]
 
@@ -54,6 +55,8 @@ def echo_application(base_url: str, concurrency: int) -> Application:  # type: i
         .base_url(f"{base_url}/bot")
         .base_file_url(f"{base_url}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=2))
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, _echo))
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--outbox-rate", type=float, default=25.0)
+    parser.add_argument("--outbox-in-flight", type=int, default=16)
+    parser.add_argument("--time-scale", type=float, default=1.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -79,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
             bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
             storage={"database": args.db},
             performance={"concurrent_updates": args.concurrency},
-            outbox={"rate_per_second": args.outbox_rate},
+            outbox={
+                "rate_per_second": args.outbox_rate,
+                "max_in_flight": args.outbox_in_flight,
+                "time_scale": args.time_scale,
+            },
         )
         app = build_application(config, token=OFFLINE_TOKEN)
     app.run_polling(

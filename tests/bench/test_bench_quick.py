@@ -13,14 +13,19 @@ def test_quick_bench_runs_every_scenario_correctly(tmp_path: Path) -> None:
     out = tmp_path / "results"
     done = subprocess.run(
         [sys.executable, "-m", "bot", "bench", "--quick", "--out", str(out)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
     assert set(results) == {"intake", "accept-storm", "sweep", "broadcast", "memory"}
     intake = results["intake"]
-    assert intake["gridbot"]["failures"] == 0 and intake["echo"]["failures"] == 0
-    assert intake["gridbot"]["updates"] >= 20 * 8
+    for mode in ("gridbot", "echo"):
+        for load in ("saturated", "paced"):
+            assert intake[mode][load]["failures"] == 0, (mode, load)
+            assert intake[mode][load]["updates"] >= 20 * 8, (mode, load)
     storm = results["accept-storm"]
     assert storm["winners"] == storm["cards"] and storm["double_accepts"] == 0
     assert storm["answered"] == storm["presses"]
