@@ -90,7 +90,6 @@ class RequestService:
                 compound_id=compound_id,
                 category_id=category_id,
                 since=self.clock.now() - SIMILAR_WINDOW,
-                statuses=OPEN,
                 exclude_person=actor.id,
                 limit=SIMILAR_LIMIT,
             )
