@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -279,18 +279,29 @@ async def me_too(update: Update, context: GridContext) -> int:
     return END
 
 
-async def description(update: Update, context: GridContext) -> int:
-    """Store the description (1 to 2,000 characters; longer ones are sent back)."""
+async def _store_and_advance(
+    update: Update, context: GridContext, state: IntakeState, store: Callable[[Draft], None]
+) -> int:
+    """Put the person's answer into the draft and go on; an answer the draft refuses gets the
+    reason and the same step again."""
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
-    assert update.message is not None and update.message.text is not None
     try:
-        draft.set_description(update.message.text)
+        store(draft)
     except DomainError as err:
         await say_error(update, context, context.t(actor), err)
-        return IntakeState.DESCRIPTION
+        return state
     return await advance(update, context, actor, draft)
+
+
+async def description(update: Update, context: GridContext) -> int:
+    """Store the description (1 to 2,000 characters; longer ones are sent back)."""
+    assert update.message is not None and update.message.text is not None
+    text = update.message.text
+    return await _store_and_advance(
+        update, context, IntakeState.DESCRIPTION, lambda draft: draft.set_description(text)
+    )
 
 
 async def photo(update: Update, context: GridContext) -> int:
@@ -322,31 +333,23 @@ async def photos_done(update: Update, context: GridContext) -> int:
 
 async def location(update: Update, context: GridContext) -> int:
     """Store a shared location."""
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
     assert update.message is not None and update.message.location is not None
     loc = update.message.location
-    try:
-        draft.set_location(loc.latitude, loc.longitude)
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return IntakeState.PLACE
-    return await advance(update, context, actor, draft)
+    return await _store_and_advance(
+        update,
+        context,
+        IntakeState.PLACE,
+        lambda draft: draft.set_location(loc.latitude, loc.longitude),
+    )
 
 
 async def address(update: Update, context: GridContext) -> int:
     """Store a typed address (building, unit)."""
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
     assert update.message is not None and update.message.text is not None
-    try:
-        draft.set_address(update.message.text)
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return IntakeState.PLACE
-    return await advance(update, context, actor, draft)
+    text = update.message.text
+    return await _store_and_advance(
+        update, context, IntakeState.PLACE, lambda draft: draft.set_address(text)
+    )
 
 
 async def skip(update: Update, context: GridContext) -> int:
