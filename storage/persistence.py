@@ -395,9 +395,14 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
             batch = self._pending
             self._pending = {}
             try:
+                # One round trip per kind of statement: each row appears once in the batch,
+                # so the order between rows does not matter.
+                by_sql: dict[str, list[tuple[Any, ...]]] = {}
+                for sql, params in batch.values():
+                    by_sql.setdefault(sql, []).append(params)
                 async with self._db.transaction() as tx:
-                    for sql, params in batch.values():
-                        await tx.execute(sql, params)
+                    for sql, rows in by_sql.items():
+                        await tx.executemany(sql, rows)
             except BaseException:
                 # Keep what failed (unless a newer write of the same row came meanwhile).
                 self._pending = {**batch, **self._pending}

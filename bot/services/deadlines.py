@@ -86,15 +86,15 @@ class DeadlineService:
             fields["resolve_due_at"] = start + resolve_window
             plans.append(("resolve", resolve_window))
         await tx.requests.set_fields(request.id, now, **fields)
+        timers: list[tuple[str, int, datetime]] = []
         for what, window in plans:
             for step, share in enumerate(REMINDER_AT, 1):
                 due = start + window * share
                 if due > now:
-                    await tx.deadlines.add(request.id, f"remind_{what}", due, now, step=step)
+                    timers.append((f"remind_{what}", step, due))
             for step in range(1, len(LADDER) + 1):
-                await tx.deadlines.add(
-                    request.id, f"escalate_{what}", start + window * step, now, step=step
-                )
+                timers.append((f"escalate_{what}", step, start + window * step))
+        await tx.deadlines.add_many(request.id, timers, now)
 
     async def on_transition(self, tx: Tx, request: Request, old: Status, new: Status) -> None:
         """Keep the clocks in step with the status (called by RequestFlow.transition)."""

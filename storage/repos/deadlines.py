@@ -59,6 +59,17 @@ class DeadlinesRepo:
             (request_id, kind, step, person_id, ts(due_at), ts(now)),
         )
 
+    async def add_many(
+        self, request_id: int, items: list[tuple[str, int, datetime]], now: datetime
+    ) -> None:
+        """Add timers ``(kind, step, due_at)`` of one request, for nobody in particular, in one
+        statement."""
+        await self.tx.executemany(
+            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at)"
+            " VALUES (?, ?, ?, NULL, ?, ?)",
+            [(request_id, kind, step, ts(due), ts(now)) for kind, step, due in items],
+        )
+
     async def claim_due(self, now: datetime, limit: int) -> list[DeadlineItem]:
         """Mark up to ``limit`` due rows done and return them; rows another sweep took first
         are not returned (the update only takes rows still pending)."""
