@@ -1,10 +1,13 @@
 """The aiosqlite connection manager and the transaction facade.
 
-One connection serves the whole process. Every unit of work runs inside
-``async with db.transaction() as tx`` (``BEGIN IMMEDIATE`` ... ``COMMIT``) or
-``async with db.read() as tx``; an asyncio lock keeps concurrent coroutines from interleaving
-statements of different transactions on the shared connection. ``tx`` gives access to the
-repositories (``tx.people``, ``tx.org`` ...), all bound to that transaction.
+Two connections serve the whole process, each with its own aiosqlite thread: the writer, for
+``async with db.transaction() as tx`` (``BEGIN IMMEDIATE`` ... ``COMMIT``), and a query-only
+reader for ``async with db.read() as tx`` and ``db.statement()``. WAL lets the reader see every
+committed write while a write transaction is open, so a busy moment's many small reads (who
+is this person, which categories) do not queue behind the writes. An asyncio lock per
+connection keeps concurrent coroutines from interleaving statements of different
+transactions on it. ``tx`` gives access to the repositories (``tx.people``, ``tx.org`` ...),
+all bound to that transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -81,7 +85,7 @@ async def _finish(conn: aiosqlite.Connection, statement: str) -> None:
 
 
 class Tx:
-    """A transaction (or a read) on the shared connection, with the repositories bound to it."""
+    """A transaction (or a read) on one of the connections, with the repositories bound to it."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
@@ -194,54 +198,85 @@ class Tx:
         return OutboxRepo(self)
 
 
+@dataclass
+class _Connection:
+    """One aiosqlite connection, held by one task at a time."""
+
+    conn: aiosqlite.Connection
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    owner: asyncio.Task[object] | None = None
+
+
 class Database:
-    """The process's one SQLite connection (WAL, foreign keys, busy timeout)."""
+    """The process's SQLite connections (WAL, foreign keys, busy timeout): one writer, one
+    query-only reader."""
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
-        self._owner: asyncio.Task[object] | None = None
+        self._writer: _Connection | None = None
+        self._reader: _Connection | None = None
 
     @asynccontextmanager
-    async def _exclusive(self) -> AsyncIterator[None]:
-        """Hold the connection; a task asking again while holding it is a bug, not a wait."""
+    async def _exclusive(self, which: _Connection | None) -> AsyncIterator[aiosqlite.Connection]:
+        """Hold a connection; a task asking again while holding either is a bug, not a wait
+        (a read inside a write transaction would not see that transaction's own changes)."""
+        if which is None:
+            raise RuntimeError("database is not connected")
         task = asyncio.current_task()
-        if task is not None and task is self._owner:
+        if task is not None and task in (self._owner(self._writer), self._owner(self._reader)):
             raise RuntimeError("nested database transaction in the same task")
-        async with self._lock:
-            self._owner = task
+        async with which.lock:
+            which.owner = task
             try:
-                yield
+                yield which.conn
             finally:
-                self._owner = None
+                which.owner = None
+
+    @staticmethod
+    def _owner(which: _Connection | None) -> asyncio.Task[object] | None:
+        return which.owner if which is not None else None
 
     @property
     def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
+        """The writer connection."""
+        if self._writer is None:
             raise RuntimeError("database is not connected")
-        return self._conn
+        return self._writer.conn
+
+    async def _open(self, *pragmas: str) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in (*pragmas, f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}"):
+                await conn.execute(pragma)
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
 
     async def connect(self) -> None:
-        if self._conn is not None:
+        if self._writer is not None:
             return
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn = conn
+        writer = await self._open(
+            "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"
+        )
+        try:
+            reader = await self._open("PRAGMA foreign_keys=ON", "PRAGMA query_only=ON")
+        except BaseException:
+            await writer.close()
+            raise
+        self._writer, self._reader = _Connection(writer), _Connection(reader)
         LOG.debug("connected to %s", self.path)
 
     async def close(self) -> None:
-        if self._conn is not None:
-            async with self._exclusive():
-                await self._conn.close()
-                self._conn = None
+        for which in (self._reader, self._writer):
+            if which is not None:
+                async with self._exclusive(which) as conn:
+                    await conn.close()
+        self._writer = self._reader = None
 
     async def __aenter__(self) -> Database:
         await self.connect()
@@ -253,8 +288,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Run the block as one write transaction; roll back if it raises."""
-        async with self._exclusive():
-            conn = self.conn
+        async with self._exclusive(self._writer) as conn:
             await _begin(conn, "BEGIN IMMEDIATE")
             tx = Tx(conn)
             try:
@@ -269,8 +303,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """Run the block's queries against one consistent snapshot."""
-        async with self._exclusive():
-            conn = self.conn
+        async with self._exclusive(self._reader) as conn:
             await _begin(conn, "BEGIN")
             try:
                 yield Tx(conn)
@@ -280,16 +313,16 @@ class Database:
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[Tx]:
         """For one read statement: atomic on its own, so no BEGIN/COMMIT round trips."""
-        async with self._exclusive():
-            yield Tx(self.conn)
+        async with self._exclusive(self._reader) as conn:
+            yield Tx(conn)
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script; a script that opened a transaction is rolled back
         if it fails half-way."""
-        async with self._exclusive():
+        async with self._exclusive(self._writer) as conn:
             try:
-                await self.conn.executescript(script)
+                await conn.executescript(script)
             except sqlite3.Error:
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
                 raise

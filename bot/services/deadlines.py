@@ -41,7 +41,7 @@ RESOLVE_KINDS = ("remind_resolve", "escalate_resolve", "deliver_resolve")
 UNACCEPTED = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
 WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
 EXTENSION_DAYS = (1, 3, 7)
-# Rows one sweep run claims and acts on, in one transaction. The store has one connection, so
+# Rows one sweep run claims and acts on, in one transaction. The store has one writer, so
 # while a batch runs people's own writes wait: 25 rows keep that under ~50 ms (about 1.4 ms a
 # row, see `gridbot bench`), and a full batch schedules the next run 0.1 s later, so a backlog
 # of 10,000 still drains within a minute or so.

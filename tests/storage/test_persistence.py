@@ -406,13 +406,15 @@ async def test_a_conversation_continues_after_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
 
     first_db = Database(path)  # not connected: the persistence opens it in initialize()
-    app = build_app(emulator, SQLitePersistence(first_db))
+    persistence = SQLitePersistence(first_db)
+    app = build_app(emulator, persistence)
     try:
         await app.initialize()
         await app.process_update(Update.de_json(emulator.user_message(ALICE, "/start"), app.bot))
         await app.process_update(Update.de_json(emulator.user_message(ALICE, "Alice"), app.bot))
         assert last_reply(emulator) == "How old are you?"
         await app.update_persistence()
+        await persistence.flush()  # the writer task commits right after the round
         assert await rows(first_db, "SELECT name, key, state FROM ptb_conversations") == [
             ("t", "[42,42]", "1")
         ]
@@ -422,7 +424,8 @@ async def test_a_conversation_continues_after_a_restart(tmp_path: Path) -> None:
         await first_db.close()
 
     second_db = Database(path)
-    app = build_app(emulator, SQLitePersistence(second_db))
+    persistence = SQLitePersistence(second_db)
+    app = build_app(emulator, persistence)
     try:
         await app.initialize()
         assert app.user_data[ALICE] == {"name": "Alice"}
@@ -431,6 +434,7 @@ async def test_a_conversation_continues_after_a_restart(tmp_path: Path) -> None:
 
         assert last_reply(emulator) == "Alice is 30."
         await app.update_persistence()
+        await persistence.flush()
         assert await rows(second_db, "SELECT count(*) FROM ptb_conversations") == [(0,)]
         stored = await user_row(second_db, ALICE)
         assert stored is not None and stored[0] == '{"name":"Alice","age":30}'
