@@ -155,6 +155,7 @@ def build_application(
     )
 
     for module_handlers in (
+        fallback.edit_handlers(),  # edits of sent messages are no answers to any step
         requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
         visit.handlers(i18n, app.user_data),
         registration.handlers(i18n, app.user_data),

@@ -32,7 +32,8 @@ async def on_error(update: object, context: GridContext) -> None:
         "Sorry, something went wrong on our side. Nothing you confirmed was lost. "
         "Please try again."
     )
-    with contextlib.suppress(TelegramError):
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # the handler may have answered it already
             await update.callback_query.answer()
+    with contextlib.suppress(TelegramError):
         await reply(update, context, OutMessage(text))

@@ -72,6 +72,28 @@ async def stale_button(update: Update, context: GridContext) -> None:
     await answer_expired(query, context.t(actor))
 
 
+async def edited(update: Update, context: GridContext) -> None:
+    """An edit of a message already sent: no step reads edits, so say so (in a private chat)
+    rather than let the person believe the correction arrived."""
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE or update.effective_user is None:
+        return
+    actor = await context.actor(update)
+    t = context.t(actor)
+    await reply(
+        update,
+        context,
+        OutMessage(
+            t("I do not read changes to messages already sent. Please send the corrected text.")
+        ),
+    )
+
+
+def edit_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Registered first, so no conversation step takes an edit for a new answer."""
+    return [MessageHandler(filters.UpdateType.EDITED, edited)]
+
+
 def handlers(i18n: I18n) -> list[BaseHandler]:  # type: ignore[type-arg]
     labels = sorted({s for label in _ACTIONS for s in i18n.all_translations(label)})
     return [

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import cbdata
 from bot.context import GridContext
-from bot.errors import DomainError
+from bot.errors import DomainError, InvalidInput
 from bot.i18n import I18n
 from bot.messages import OutMessage
 from bot.models import Rating
@@ -180,7 +180,11 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
                 return
             await context.services.requests.comment(actor, request_id, text)
             await reply(update, context, views.comment_saved(t))
-    except DomainError as err:
+    except InvalidInput as err:  # this answer will not do; the next one may
+        await say_error(update, context, t, err)
+        return
+    except DomainError as err:  # no answer can do any more (settled, gone): stop waiting
+        context.user_data.pop(AWAITING_KEY, None)
         await say_error(update, context, t, err)
         return
     context.user_data.pop(AWAITING_KEY, None)

@@ -162,6 +162,8 @@ async def start(update: Update, context: GridContext) -> int:
     if not is_onboarded(actor) or actor.person.home_unit_id is None:
         await prompt_current_step(update, context, actor)
         return END
+    if context.user_data is not None:  # the form takes the next texts, not an older wait
+        context.user_data.pop(AWAITING_KEY, None)
     existing = await context.services.members.get(actor.id)
     if existing is not None and existing.status.value != "rejected":
         form = MemberForm.from_member(existing)

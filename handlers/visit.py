@@ -24,6 +24,7 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.messages import OutMessage
+from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
 from bot.services.visits import VisitForm
 from bot.views import visits as views
@@ -120,6 +121,8 @@ async def start(update: Update, context: GridContext) -> int:
     except DomainError as err:
         await say_error(update, context, context.t(actor), err)
         return END
+    if context.user_data is not None:  # a started visit log takes the next texts
+        context.user_data.pop(AWAITING_KEY, None)
     form = VisitForm()
     _save(context, form)
     return await _prompt(update, context, actor, form)

@@ -16,7 +16,7 @@ from bot.errors import NotFound
 from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status, check
 from bot.messages import OutMessage
-from bot.models import Category, OrgUnit, Person, Request, RequestView
+from bot.models import Category, OrgUnit, Person, Request, RequestEvent, RequestView
 from bot.services.scope import nearest_admins
 from bot.views import requests as views
 
@@ -30,6 +30,24 @@ from storage.db import Tx
 __all__ = ["Render", "RequestFlow"]
 
 LOG = logging.getLogger(__name__)
+
+# Timeline events a resident (and the neighbours who said "me too") may see. The others —
+# reminders, assignments and declines (with the member's name and reason), extension asks,
+# admins' messages to the member, relayed messages — stay with members and admins.
+RESIDENT_EVENTS = frozenset(
+    {
+        "status",
+        "info",
+        "supporter",
+        "rating",
+        "comment",
+        "note",
+        "escalation",
+        "retier",
+        "extension",
+        "waiting",
+    }
+)
 
 Render = Callable[[Translator, str], OutMessage]
 Observer = Callable[[Tx, Request, Status, Status], Awaitable[None]]
@@ -177,9 +195,11 @@ class RequestFlow:
         *,
         is_owner: bool,
         supporters: int,
-        timeline: bool = True,
+        timeline: bool = False,
     ) -> RequestView:
-        """The request with what screens need; ``timeline=False`` skips the events (cards)."""
+        """The request with what screens need; ``timeline=True`` adds the events its resident
+        and supporters may see (``RESIDENT_EVENTS``: not reminders, admins' messages, members'
+        reasons or names)."""
         category = await tx.requests.category(request.category_id)
         compound = await tx.org.get(request.compound_id)
         assert category is not None and compound is not None
@@ -189,10 +209,20 @@ class RequestFlow:
             category=category,
             compound_path=[*await tx.org.ancestors(compound), compound],
             photos=await tx.requests.photos(request.id),
-            events=await tx.requests.events(request.id) if timeline else [],
+            events=_for_resident(await tx.requests.events(request.id)) if timeline else [],
             supporters=supporters,
             assignee_name=assignee.display_name if assignee else None,
             is_owner=is_owner,
             can_cancel=is_owner and request.status in CANCELLABLE,
             can_add_info=is_owner and request.status in OPEN,
         )
+
+
+def _for_resident(events: list[RequestEvent]) -> list[RequestEvent]:
+    """The events a resident may see; a member's reason for handing a task back (退回) goes
+    to the admins, so its status line shows without it."""
+    return [
+        e.model_copy(update={"note": None}) if e.to_status == Status.RETURNED.value else e
+        for e in events
+        if e.kind in RESIDENT_EVENTS
+    ]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status
 from bot.messages import OutMessage
@@ -127,7 +127,9 @@ class RequestService:
             is_owner = request.resident_id == actor.id
             if not is_owner and actor.id not in supporters:
                 raise NotAllowed(N_("You can only see your own requests."))
-            return await self.flow.view(tx, request, is_owner=is_owner, supporters=len(supporters))
+            return await self.flow.view(
+                tx, request, is_owner=is_owner, supporters=len(supporters), timeline=True
+            )
 
     # -- filing --------------------------------------------------------------------------
     async def submit(self, actor: Actor, draft: Draft) -> tuple[Request, bool]:
@@ -226,7 +228,7 @@ class RequestService:
             if request is None or request.compound_id != compound_id:
                 raise NotFound(N_("That request does not exist."))
             if request.status not in OPEN:
-                raise InvalidInput(N_("That request is already settled."))
+                raise InvalidTransition(N_("That request is already settled."))
             if request.resident_id == actor.id:
                 raise InvalidInput(N_("That is your own request."))
             if await tx.requests.add_supporter(request.id, actor.id, now):
@@ -265,7 +267,7 @@ class RequestService:
         async with self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id)
             if request.status not in OPEN:
-                raise InvalidInput(N_("That request is already settled."))
+                raise InvalidTransition(N_("That request is already settled."))
             if photo is not None:
                 await tx.requests.add_photo(request.id, photo, "info", actor.id, now)
             await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
@@ -295,7 +297,7 @@ class RequestService:
         async with self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id)
             if request.status is not Status.RESOLVED:
-                raise InvalidInput(N_("This request is not waiting for a rating."))
+                raise InvalidTransition(N_("This request is not waiting for a rating."))
             if rating is Rating.UNSATISFIED:
                 request = await self.flow.transition(
                     tx,
@@ -337,7 +339,7 @@ class RequestService:
         async with self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id)
             if request.rating is None:
-                raise InvalidInput(N_("This request is not waiting for a rating."))
+                raise InvalidTransition(N_("This request is not waiting for a rating."))
             await tx.requests.set_comment(request.id, text, now)
             await tx.requests.add_event(
                 request.id,

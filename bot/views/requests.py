@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.lifecycle import OPEN, STATUS_NAMES, Status
 from bot.messages import Button, OutMessage, ReplyButton, rows
-from bot.models import Category, OrgUnit, Rating, Request, RequestView, Role, Tier
+from bot.models import (
+    Category,
+    OrgUnit,
+    Rating,
+    Request,
+    RequestEvent,
+    RequestView,
+    Role,
+    Tier,
+)
 from bot.services.intake import MAX_PHOTOS, Draft, Step
 from bot.views.common import esc, fmt_age, fmt_time, main_keyboard, unit_path
 
@@ -64,6 +74,13 @@ STEP_NAMES = {
 SHARE_LOCATION = N_("📍 Share my location")
 SHARE_PHONE = N_("📞 Share my phone number")
 SKIP = N_("Skip")
+
+
+# What the details screen shows of long texts, so that it always fits in one message.
+TEXT_LIMIT = 4096
+DESCRIPTION_CHARS = 800
+NOTE_CHARS = 300
+TIMELINE_ENTRIES = 20
 
 
 def status_name(t: Translator, status: Status) -> str:
@@ -356,22 +373,42 @@ def my_list(
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
 
 
-def _event_line(t: Translator, event_kind: str, note: str | None, to_status: str | None) -> str:
-    if event_kind == "status" and to_status:
-        text = status_name(t, Status(to_status))
-        return f"{text} — {esc(t(note))}" if note else text
+def _clip(text: str, limit: int) -> str:
+    """The text, escaped, cut at ``limit`` characters with an ellipsis (a display, not the
+    stored text: that stays whole)."""
+    return esc(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
+
+
+def _event_line(t: Translator, event: RequestEvent) -> str:
+    """One line of the timeline a resident sees (the kinds in ``flow.RESIDENT_EVENTS``)."""
+    kind, note = event.kind, event.note
+    if kind == "status" and event.to_status:
+        text = status_name(t, Status(event.to_status))
+        return f"{text} — {_clip(t(note), NOTE_CHARS)}" if note else text
+    if kind == "escalation":
+        level = (note or "").rpartition(":")[2]
+        if level in LEVEL_NAMES:
+            return t("⚠ Being chased by {level}").format(level=t(LEVEL_NAMES[level]))
+        return t("⚠ Escalated")
+    if kind == "retier" and note in {tier.value for tier in Tier}:
+        return t("Tier: {tier}").format(tier=t(TIER_NAMES[Tier(note)]))
+    if kind == "extension":
+        days = re.match(r"\+(\d+)d", note or "")
+        if days:
+            return t("The deadline moved {days} days later.").format(days=int(days[1]))
+    if kind == "waiting" and note:
+        return esc(t(note))
+    if kind == "rating" and note:
+        return t("{what}: {detail}").format(what=t("rated"), detail=t(RATING_NAMES[Rating(note)]))
     labels = {
         "info": t("the resident added information"),
         "supporter": t("a neighbour said: me too"),
-        "rating": t("rated"),
         "comment": t("comment"),
         "note": t("progress"),
     }
-    label = labels.get(event_kind, esc(event_kind))
-    if event_kind == "rating" and note:
-        return t("{what}: {detail}").format(what=label, detail=t(RATING_NAMES[Rating(note)]))
+    label = labels.get(kind, t("update"))
     if note:
-        return t("{what}: {detail}").format(what=label, detail=esc(t(note)))
+        return t("{what}: {detail}").format(what=label, detail=_clip(t(note), NOTE_CHARS))
     return label
 
 
@@ -385,7 +422,7 @@ def request_detail(
         t("Category: {category}").format(category=esc(view.category.label(language))),
         t("Tier: {tier}").format(tier=t(TIER_NAMES[r.tier])),
         t("Compound: {place}").format(place=unit_path(view.compound_path, language)),
-        t("Description: {text}").format(text=esc(r.description)),
+        t("Description: {text}").format(text=_clip(r.description, DESCRIPTION_CHARS)),
     ]
     if r.address:
         lines.append(t("Place: {place}").format(place=esc(r.address)))
@@ -402,10 +439,18 @@ def request_detail(
     if r.rating:
         lines.append(t("Your rating: {rating}").format(rating=t(RATING_NAMES[r.rating])))
     lines += ["", t("<b>Timeline</b>")]
-    for event in view.events:
-        lines.append(
-            f"{fmt_time(event.at, tz)} · {_event_line(t, event.kind, event.note, event.to_status)}"
-        )
+    timeline = [f"{fmt_time(e.at, tz)} · {_event_line(t, e)}" for e in view.events]
+    # The latest entries, as many as fit in one message (Telegram takes 4,096 characters).
+    room = TEXT_LIMIT - len("\n".join(lines)) - 100
+    shown: list[str] = []
+    for line in reversed(timeline[-TIMELINE_ENTRIES:]):
+        room -= len(line) + 1
+        if room < 0:
+            break
+        shown.insert(0, line)
+    if len(shown) < len(timeline):
+        lines.append(t("… {count} earlier entries").format(count=len(timeline) - len(shown)))
+    lines += shown
     buttons: list[tuple[Button, ...]] = []
     actions: list[Button] = []
     if view.can_add_info:
