@@ -97,7 +97,7 @@ def edit_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
 def handlers(i18n: I18n) -> list[BaseHandler]:  # type: ignore[type-arg]
     labels = sorted({s for label in _ACTIONS for s in i18n.all_translations(label)})
     return [
-        CommandHandler("cancel", cancel_awaiting),
+        CommandHandler("cancel", cancel_awaiting, filters.ChatType.PRIVATE),
         MessageHandler(filters.ChatType.PRIVATE & filters.Text(labels), menu_button),
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, anything_else),
         MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, anything_else),

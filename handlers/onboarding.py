@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import cbdata
 from bot.context import GridContext
@@ -192,8 +192,9 @@ async def choose_place(update: Update, context: GridContext) -> None:
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
-        CommandHandler("start", start),
-        CommandHandler("lang", language_command),
+        # Private chats only, like every command that answers about the person.
+        CommandHandler("start", start, filters.ChatType.PRIVATE),
+        CommandHandler("lang", language_command, filters.ChatType.PRIVATE),
         CallbackQueryHandler(choose_language, pattern=rf"^{views.ONBOARDING}1:lang:"),
         CallbackQueryHandler(choose_place, pattern=rf"^{views.ONBOARDING}1:(u|top|skip)(:|$)"),
     ]

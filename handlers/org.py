@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import GridContext
 from bot.errors import DomainError
@@ -27,4 +27,4 @@ async def org(update: Update, context: GridContext) -> None:
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    return [CommandHandler("org", org)]
+    return [CommandHandler("org", org, filters.ChatType.PRIVATE)]

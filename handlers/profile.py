@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    filters,
+)
 
 from bot import cbdata
 from bot.context import GridContext
@@ -73,15 +79,35 @@ async def forget_answer(update: Update, context: GridContext) -> None:
     await context.services.people.forget(actor)
     # Drafts and pending answers are personal data too.
     context.application.drop_user_data(actor.person.telegram_id)
+    # Without them an open conversation would only say "set aside": start afresh instead.
+    _end_conversations(update, context)
     # Replace the question by the answer, which also takes the menu keyboard away.
     await query.delete_message()
     await reply(update, context, views.forgotten(t))
 
 
+def _end_conversations(update: Update, context: GridContext) -> None:
+    """End every conversation the person is in (a request, /join, /visit, /broadcast).
+
+    Their states are kept apart from ``user_data``, in each ``ConversationHandler``. PTB has
+    no public way to end a conversation from outside it, so this ends it the way the handler
+    itself does when a step returns ``END``: the state is removed in memory, and the next
+    persistence run deletes the stored one."""
+    if update.effective_chat is None or update.effective_user is None:
+        return
+    for group in context.application.handlers.values():
+        for handler in group:
+            if isinstance(handler, ConversationHandler):
+                key = handler._get_key(update)
+                handler._update_state(ConversationHandler.END, key)
+
+
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    # Private chats only: /me and /help in a group would show the person's data to everyone.
+    private = filters.ChatType.PRIVATE
     return [
-        CommandHandler("help", help_command),
-        CommandHandler("me", me),
-        CommandHandler("forget", forget),
+        CommandHandler("help", help_command, private),
+        CommandHandler("me", me, private),
+        CommandHandler("forget", forget, private),
         CallbackQueryHandler(forget_answer, pattern=cbdata.pattern(views.FORGET)),
     ]

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
     from bot.outbox import Notifier
     from storage.db import Database, Tx
 
-__all__ = ["Actor", "PeopleService", "Profile", "TelegramIdentity"]
+__all__ = ["FORGOTTEN_LABEL", "Actor", "PeopleService", "Profile", "TelegramIdentity"]
 
 LOG = logging.getLogger(__name__)
+
+# The actor label of what a person did before /forget: it names nobody (not their Telegram id).
+FORGOTTEN_LABEL = "forgotten"
 
 
 @dataclass(frozen=True)
@@ -197,10 +200,14 @@ class PeopleService:
         return Profile(person, home, grants)
 
     async def forget(self, actor: Actor) -> None:
-        """Delete the person and their grants; what they filed stays, without their name."""
+        """Delete the person and their grants; what they filed stays, without their name,
+        and what they did stays in the timelines and the audit log without their Telegram id."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await tx.requests.anonymise_resident(actor.id)
+            await tx.requests.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
+            await tx.audit.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
+            await tx.outbox.forget_chat(actor.person.telegram_id, now)
             await tx.people.delete(actor.id)
             await tx.audit.record(
                 actor_id=None,

@@ -50,6 +50,17 @@ class AuditRepo:
             ),
         )
 
+    async def forget_actor(self, person_id: int, old_label: str, new_label: str) -> int:
+        """Unlink a forgotten person from the rows they caused: ``new_label`` and no actor id.
+
+        ``audit_log.actor_id`` has no foreign key, and a deleted person's id can be given to
+        the next new person, so it is cleared here rather than left to point at them."""
+        return await self.tx.execute(
+            "UPDATE audit_log SET actor_id = NULL, actor_label = ?"
+            " WHERE actor_id = ? OR actor_label = ?",
+            (new_label, person_id, old_label),
+        )
+
     async def latest(
         self, *, limit: int = 20, scope: OrgUnit | None = None, action: str | None = None
     ) -> list[AuditEntry]:

@@ -149,6 +149,16 @@ class OutboxRepo:
             (ts(now), batch),
         )
 
+    async def forget_chat(self, chat_id: int, now: datetime) -> int:
+        """A person asked to be forgotten: what is still queued for their chat is cancelled,
+        and no row keeps what was said to them (the rows stay, so counts add up)."""
+        return await self.tx.execute(
+            "UPDATE outbox SET payload = '{}', updated_at = ?,"
+            " status = CASE status WHEN 'pending' THEN 'cancelled' ELSE status END"
+            " WHERE chat_id = ? AND status != 'inflight'",
+            (ts(now), chat_id),
+        )
+
     async def counts(self, batch: str | None = None) -> OutboxCounts:
         sql = "SELECT status, count(*) FROM outbox"
         params: list[object] = []

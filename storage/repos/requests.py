@@ -339,6 +339,15 @@ class RequestsRepo:
             (person_id,),
         )
 
+    async def forget_actor(self, person_id: int, old_label: str, new_label: str) -> int:
+        """Unlink a forgotten person from the events they caused (found by id or by their
+        old label): ``new_label`` and no actor id."""
+        return await self.tx.execute(
+            "UPDATE request_events SET actor_id = NULL, actor_label = ?"
+            " WHERE actor_id = ? OR actor_label = ?",
+            (new_label, person_id, old_label),
+        )
+
     # -- photos, events, supporters ------------------------------------------------------
     async def add_photo(
         self, request_id: int, file_id: str, kind: str, added_by: int | None, now: datetime
