@@ -23,6 +23,7 @@ __all__ = [
     "ALLOWED",
     "CANCELLABLE",
     "OPEN",
+    "WORKING",
     "Status",
     "check",
     "is_allowed",
@@ -63,6 +64,8 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 CANCELLABLE = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.RETURNED})
 # Statuses in which a request is still waiting for something to happen.
 OPEN = frozenset(s for s in Status if s not in (S.CLOSED, S.CANCELLED, S.RESOLVED))
+# Statuses in which a member is working on it (its assignee may act on it).
+WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.REOPENED})
 
 STATUS_NAMES: dict[Status, str] = {
     S.SUBMITTED: N_("submitted"),

@@ -87,14 +87,14 @@ async def extension_button(update: Update, context: GridContext) -> None:
         return
     try:
         if cb.action == "ask":
-            view = await svc.tasks.task(actor, target)
+            request = await svc.deadlines.extension_target(actor, target)
             await query.answer()
-            await reply(update, context, views.extension_days_prompt(t, view.request))
+            await reply(update, context, views.extension_days_prompt(t, request))
         elif cb.action == "d" and (days := cb.int_arg(1)) in views.EXTENSION_DAYS:
-            view = await svc.tasks.task(actor, target)
+            request = await svc.deadlines.extension_target(actor, target)
             await query.answer()
             _await(context, "extension_reason", target, days)
-            await edit(query, views.extension_reason_prompt(t, view.request, days))
+            await edit(query, views.extension_reason_prompt(t, request, days))
         elif cb.action in ("ok", "no"):
             await svc.deadlines.decide_extension(actor, target, approve=cb.action == "ok")
             await query.answer()

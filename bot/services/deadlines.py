@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n
-from bot.lifecycle import OPEN, Status
+from bot.lifecycle import OPEN, WORKING, Status
 from bot.models import Level, Member, Person, Rating, Request, Role, Tier
-from bot.services.scope import Refused, administers, audited_refusals
+from bot.services.scope import Refused, administers, assigned_task, audited_refusals
 from bot.views import deadlines as views
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ REMINDER_AT = (0.5, 0.8)
 ACCEPT_KINDS = ("remind_accept", "escalate_accept", "deliver_accept")
 RESOLVE_KINDS = ("remind_resolve", "escalate_resolve", "deliver_resolve")
 UNACCEPTED = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
-WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
 EXTENSION_DAYS = (1, 3, 7)
 # Rows one sweep run claims and acts on, in one transaction. The store has one writer, so
 # while a batch runs people's own writes wait: 25 rows keep that under ~50 ms (about 1.4 ms a
@@ -368,8 +367,8 @@ class DeadlineService:
         now = self.clock.now()
         shift = timedelta(days=days)
         before = {"resolve_due_at": request.resolve_due_at}
-        await tx.deadlines.hold(request.id, RESOLVE_KINDS)
-        await tx.deadlines.release(request.id, shift)
+        # Held rows (the member is waiting for the resident) move too and stay held.
+        await tx.deadlines.shift(request.id, RESOLVE_KINDS, shift)
         new_due = (request.resolve_due_at or now) + shift
         await tx.requests.set_fields(request.id, now, resolve_due_at=new_due)
         await tx.requests.add_event(
@@ -422,14 +421,8 @@ class DeadlineService:
         if days not in EXTENSION_DAYS:
             raise InvalidInput(N_("Please choose one of the offered durations."))
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await tx.requests.get(request_id)
-            if request is None or request.assignee_id != actor.id:
-                raise NotAllowed(N_("This is not your task."))
-            if request.status not in WORKING:
-                raise InvalidInput(N_("This task is already finished."))
-            if request.resolve_due_at is not None and request.resolve_due_at <= now:
-                raise InvalidInput(N_("The deadline has passed; ask the community directly."))
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await self._askable(tx, actor, request_id, now)
             extension_id = await tx.deadlines.add_extension(
                 request.id, actor.id, days, reason, now
             )
@@ -451,6 +444,25 @@ class DeadlineService:
                 ),
             )
         return extension_id
+
+    async def extension_target(self, actor: Actor, request_id: int) -> Request:
+        """The request, if the actor may ask for more time on it now (before the reason)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            return await self._askable(tx, actor, request_id, self.clock.now())
+
+    async def _askable(self, tx: Tx, actor: Actor, request_id: int, now: datetime) -> Request:
+        """The actor's task, before its deadline and with no ask of more time still open."""
+        request = await assigned_task(tx, actor, request_id, "task.extension")
+        if request.resolve_due_at is not None and request.resolve_due_at <= now:
+            raise InvalidInput(N_("The deadline has passed; ask the community directly."))
+        if await tx.deadlines.pending_extension(request.id) is not None:
+            raise InvalidInput(
+                N_(
+                    "More time has already been asked for this task;"
+                    " please wait for the community's decision."
+                )
+            )
+        return request
 
     async def decide_extension(self, actor: Actor, extension_id: int, approve: bool) -> Request:
         """An admin of the community approves (the deadline moves) or refuses."""
@@ -491,12 +503,8 @@ class DeadlineService:
     async def set_waiting(self, actor: Actor, request_id: int, waiting: bool) -> Request:
         """Pause (or restart) the resolve clock while the member waits for the resident."""
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await tx.requests.get(request_id)
-            if request is None or request.assignee_id != actor.id:
-                raise NotAllowed(N_("This is not your task."))
-            if request.status not in WORKING:
-                raise InvalidInput(N_("This task is already finished."))
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await assigned_task(tx, actor, request_id, "task.waiting")
             if waiting and request.waiting_since is None:
                 await tx.deadlines.hold(request.id, RESOLVE_KINDS)
                 await tx.requests.set_fields(request.id, now, waiting_since=now)

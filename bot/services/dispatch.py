@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import AlreadyTaken, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n
-from bot.lifecycle import Status
+from bot.lifecycle import WORKING, Status
 from bot.models import (
     Availability,
     Member,
@@ -24,6 +24,7 @@ from bot.models import (
     Request,
     Role,
     ServiceTeam,
+    TaskCard,
     Tier,
 )
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
@@ -42,8 +43,6 @@ LOG = logging.getLogger(__name__)
 
 # Statuses from which a request can be (re)sent to members.
 DISPATCHABLE = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
-# Statuses in which someone is working on it (an admin may reassign).
-WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
 
 
 def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
@@ -267,14 +266,13 @@ class DispatchService:
         """Members an admin may assign the request to: its community, by team or by name."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
             request, compound = await self._admin_request(tx, actor, request_id)
-            community = await tx.org.get(compound.parent_id) if compound.parent_id else compound
-            assert community is not None
+            community = await self._assign_area(tx, compound)
             if name is not None:
                 members = await tx.members.search([community], name.strip())
             else:
                 members = await tx.members.in_units([community], team_id=team_id)
         now = self.clock.now()
-        members = [m for m in members if m.active_at(now) and m.person_id != request.resident_id]
+        members = [m for m in members if self._assignable(request, m, now)]
         # The request's own compound first.
         members.sort(key=lambda m: (m.compound_id != request.compound_id, m.real_name))
         return request, members[:20]
@@ -300,10 +298,8 @@ class DispatchService:
         """An admin gives the request to one member, who gets Accept / Decline."""
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            request, _compound = await self._admin_request(tx, actor, request_id)
-            member = await tx.members.get(person_id)
-            if member is None or not member.active_at(now):
-                raise InvalidInput(N_("That member is not available."))
+            request, compound = await self._admin_request(tx, actor, request_id)
+            member = await self._chosen(tx, request, compound, person_id, now)
             before = {"status": request.status.value, "assignee_id": request.assignee_id}
             if request.status in WORKING:
                 previous = request.assignee_id
@@ -367,11 +363,8 @@ class DispatchService:
 
     async def offered(self, actor: Actor, request_id: int) -> Request:
         """The request, if an admin offered it to the actor and the offer is still open."""
-        async with self.db.read() as tx:
-            request = await tx.requests.get(request_id)
-            card = await tx.members.open_card(request_id, actor.id) if request else None
-        if request is None or card is None or card.kind != "assign":
-            raise NotAllowed(N_("This task was not offered to you."))
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            request, _card = await self._offer(tx, actor, request_id)
         return request
 
     async def decline(self, actor: Actor, request_id: int, reason: str) -> Request:
@@ -382,13 +375,8 @@ class DispatchService:
                 N_("Please give a short reason (at most {limit} characters)."), limit=500
             )
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await tx.requests.get(request_id)
-            if request is None:
-                raise NotFound(N_("That request does not exist."))
-            card = await tx.members.open_card(request.id, actor.id)
-            if card is None or card.kind != "assign":
-                raise NotAllowed(N_("This task was not offered to you."))
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request, card = await self._offer(tx, actor, request_id)
             await tx.members.close_cards(request.id, actor.id)
             if card.outbox_id is not None:
                 t = self.i18n.get(actor.person.language)
@@ -416,6 +404,43 @@ class DispatchService:
         return request
 
     # -- helpers -------------------------------------------------------------------------
+    async def _assign_area(self, tx: Tx, compound: OrgUnit) -> OrgUnit:
+        """Where an admin may pick a member for a request of ``compound``: its community."""
+        community = await tx.org.get(compound.parent_id) if compound.parent_id else compound
+        assert community is not None
+        return community
+
+    def _assignable(self, request: Request, member: Member, now: datetime) -> bool:
+        """May ``member`` of the request's area be given it by hand now? Approved, not on
+        leave, and not the resident who raised it."""
+        return member.active_at(now) and member.person_id != request.resident_id
+
+    async def _chosen(
+        self, tx: Tx, request: Request, compound: OrgUnit, person_id: int, now: datetime
+    ) -> Member:
+        """The member an admin picked, if :meth:`candidates` could have offered them; else a
+        refusal to audit (the id comes from a button, and buttons can be forged)."""
+        member = await tx.members.get(person_id)
+        home = await tx.org.get(member.compound_id) if member is not None else None
+        area = await self._assign_area(tx, compound)
+        if member is None or home is None or not area.contains(home):
+            reason = "not a member of the request's community"
+        elif not self._assignable(request, member, now):
+            reason = (
+                "the request's own resident"
+                if member.person_id == request.resident_id
+                else "not an active member"
+            )
+        else:
+            return member
+        raise Refused(
+            NotAllowed(N_("That member is not available.")),
+            action="request.assign",
+            subject=f"request:{request.id}",
+            unit_id=request.compound_id,
+            reason=reason,
+        )
+
     async def _admin_request(
         self, tx: Tx, actor: Actor, request_id: int
     ) -> tuple[Request, OrgUnit]:
@@ -434,6 +459,23 @@ class DispatchService:
                 reason="outside the admin's scope",
             )
         return request, compound
+
+    async def _offer(self, tx: Tx, actor: Actor, request_id: int) -> tuple[Request, TaskCard]:
+        """The request and the actor's open card, if an admin offered it to them (else a
+        refusal to audit: only the one it was offered to may decline it)."""
+        request = await tx.requests.get(request_id)
+        if request is None:
+            raise NotFound(N_("That request does not exist."))
+        card = await tx.members.open_card(request.id, actor.id)
+        if card is None or card.kind != "assign":
+            raise Refused(
+                NotAllowed(N_("This task was not offered to you.")),
+                action="task.decline",
+                subject=f"request:{request.id}",
+                unit_id=request.compound_id,
+                reason="not offered to the actor",
+            )
+        return request, card
 
     async def _name(self, tx: Tx, request: Request) -> str:
         if request.assignee_id is None:

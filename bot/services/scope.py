@@ -1,4 +1,5 @@
-"""Who administers what: scope checks and finding the administrators responsible for a unit."""
+"""Who may act on what: admins' scope, members' own tasks, and the administrators responsible
+for a unit. Refusals are raised as :class:`Refused` and audited by :func:`audited_refusals`."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from bot.errors import DomainError
-from bot.models import Level, OrgUnit, Person, Role
+from bot.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from bot.i18n import N_
+from bot.lifecycle import WORKING
+from bot.models import Level, OrgUnit, Person, Request, Role
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -50,7 +53,7 @@ async def audited_refusals(db: Database, clock: Clock, actor: Actor) -> AsyncIte
         raise refused.error from None
 
 
-__all__ = ["admin_units", "administers", "nearest_admins"]
+__all__ = ["admin_units", "administers", "assigned_task", "nearest_admins"]
 
 
 async def admin_units(tx: Tx, actor: Actor) -> list[OrgUnit]:
@@ -62,6 +65,25 @@ async def admin_units(tx: Tx, actor: Actor) -> list[OrgUnit]:
 async def administers(tx: Tx, actor: Actor, unit: OrgUnit) -> bool:
     """True when the actor is an admin of ``unit`` or of a unit above it."""
     return any(scope.contains(unit) for scope in await admin_units(tx, actor))
+
+
+async def assigned_task(tx: Tx, actor: Actor, request_id: int, action: str) -> Request:
+    """The request, if the actor is the member working on it; someone else's task is a
+    refusal audited as ``action``."""
+    request = await tx.requests.get(request_id)
+    if request is None:
+        raise NotFound(N_("That request does not exist."))
+    if request.assignee_id != actor.id:
+        raise Refused(
+            NotAllowed(N_("This is not your task.")),
+            action=action,
+            subject=f"request:{request.id}",
+            unit_id=request.compound_id,
+            reason="not the assignee",
+        )
+    if request.status not in WORKING:
+        raise InvalidInput(N_("This task is already finished."))
+    return request
 
 
 async def nearest_admins(tx: Tx, unit: OrgUnit) -> tuple[OrgUnit | None, list[Person]]:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n
-from bot.lifecycle import Status
+from bot.lifecycle import WORKING, Status
 from bot.models import Request, RequestView
+from bot.services.scope import assigned_task, audited_refusals
 from bot.views import tasks as views
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from bot.services.deadlines import DeadlineService
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
-    from storage.db import Database, Tx
+    from storage.db import Database
 
 __all__ = ["MAX_NOTE", "TaskService"]
 
@@ -31,7 +32,6 @@ LOG = logging.getLogger(__name__)
 
 MAX_NOTE = 2000
 MAX_COMPLETION_PHOTOS = 5
-WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
 RELAY_CLOSED = frozenset({Status.CLOSED, Status.CANCELLED})
 
 
@@ -67,14 +67,14 @@ class TaskService:
             return [await self.flow.view(tx, r, is_owner=False, supporters=0) for r in requests]
 
     async def task(self, actor: Actor, request_id: int) -> RequestView:
-        async with self.db.read() as tx:
-            request = await self._mine(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            request = await assigned_task(tx, actor, request_id, "task.view")
             return await self.flow.view(tx, request, is_owner=False, supporters=0)
 
     async def start(self, actor: Actor, request_id: int) -> Request:
         """On my way / in progress."""
-        async with self.db.transaction() as tx:
-            request = await self._mine(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await assigned_task(tx, actor, request_id, "task.start")
             if request.status is Status.IN_PROGRESS:
                 return request
             return await self.flow.transition(
@@ -85,8 +85,8 @@ class TaskService:
         """A progress note: in the timeline, and told to the resident and supporters."""
         text = _text(text)
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await self._mine(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await assigned_task(tx, actor, request_id, "task.note")
             await tx.requests.add_event(
                 request.id,
                 kind="note",
@@ -157,8 +157,8 @@ class TaskService:
     async def give_back(self, actor: Actor, request_id: int, reason: str) -> Request:
         """退回: not mine to do; the request goes back to the admins, with the reason."""
         reason = _text(reason)
-        async with self.db.transaction() as tx:
-            request = await self._mine(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await assigned_task(tx, actor, request_id, "task.return")
             request = await self.flow.transition(
                 tx,
                 request,
@@ -186,18 +186,8 @@ class TaskService:
         """
         note = _text(note)
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await self._mine(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await assigned_task(tx, actor, request_id, "task.done")
             for file_id in photos[:MAX_COMPLETION_PHOTOS]:
                 await tx.requests.add_photo(request.id, file_id, "completion", actor.id, now)
             return await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
-
-    async def _mine(self, tx: Tx, actor: Actor, request_id: int) -> Request:
-        request = await tx.requests.get(request_id)
-        if request is None:
-            raise NotFound(N_("That request does not exist."))
-        if request.assignee_id != actor.id:
-            raise NotAllowed(N_("This is not your task."))
-        if request.status not in WORKING:
-            raise InvalidInput(N_("This task is already finished."))
-        return request

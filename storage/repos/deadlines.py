@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storage.db import from_ts, ts
 
@@ -116,6 +117,20 @@ class DeadlinesRepo:
             (request_id, *kinds),
         )
 
+    async def shift(self, request_id: int, kinds: tuple[str, ...], by: timedelta) -> int:
+        """Move the deadline: pending and held rows of ``kinds`` fall due later by ``by``, each
+        keeping its state (a held row stays held until :meth:`release`)."""
+        rows = await self.tx.fetchall(
+            "SELECT id, due_at FROM deadline_items WHERE request_id = ?"
+            f" AND state IN ('pending', 'held') AND kind IN ({','.join('?' * len(kinds))})",
+            (request_id, *kinds),
+        )
+        await self.tx.executemany(
+            "UPDATE deadline_items SET due_at = ? WHERE id = ?",
+            [(ts(from_ts(row[1]) + by), int(row[0])) for row in rows],
+        )
+        return len(rows)
+
     async def release(self, request_id: int, shift: timedelta) -> int:
         """Restart the clock: held rows become pending again, later by ``shift``."""
         rows = await self.tx.fetchall(
@@ -157,19 +172,22 @@ class DeadlinesRepo:
             (request_id, person_id, days, reason, ts(now)),
         )
 
+    async def pending_extension(self, request_id: int) -> Extension | None:
+        """The request's extension ask still waiting for a decision, if there is one."""
+        row = await self.tx.fetchone(
+            "SELECT id, request_id, person_id, days, reason, state FROM extension_requests"
+            " WHERE request_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
+            (request_id,),
+        )
+        return None if row is None else _extension(row)
+
     async def extension(self, extension_id: int) -> Extension | None:
         row = await self.tx.fetchone(
             "SELECT id, request_id, person_id, days, reason, state FROM extension_requests"
             " WHERE id = ?",
             (extension_id,),
         )
-        return (
-            None
-            if row is None
-            else Extension(
-                int(row[0]), int(row[1]), int(row[2]), int(row[3]), str(row[4]), str(row[5])
-            )
-        )
+        return None if row is None else _extension(row)
 
     async def decide_extension(
         self, extension_id: int, state: str, by: int, now: datetime
@@ -181,3 +199,7 @@ class DeadlinesRepo:
             (state, by, ts(now), extension_id),
         )
         return changed == 1
+
+
+def _extension(row: Sequence[Any]) -> Extension:
+    return Extension(int(row[0]), int(row[1]), int(row[2]), int(row[3]), str(row[4]), str(row[5]))

@@ -12,6 +12,7 @@ from auxil.flows import file_request, onboard
 from auxil.harness import Harness, Player
 from auxil.members import make_member
 
+from bot.errors import InvalidInput
 from bot.lifecycle import Status
 from bot.models import Availability, Rating, Request
 from storage.repos.deadlines import SWEEP_SQL
@@ -259,6 +260,86 @@ async def test_waiting_for_the_resident_pauses_the_resolve_clock(ladder: Harness
     await res.send("我明天在家")
     assert (await request(h, number)).resolve_due_at == due + timedelta(days=2)
     assert (await request(h, number)).waiting_since is None
+
+
+async def test_more_time_while_waiting_keeps_the_clock_paused(ladder: Harness) -> None:
+    h = ladder
+    admin = h.players["community"]
+    ann = h.player("ann")
+    await make_member(h, ann)
+    res = h.player("res")
+    await onboard(res)
+    number = await file_request(h, res)
+    await ann.press("✋ 接单")
+    filed = await request(h, number)
+    due = filed.resolve_due_at
+    assert due is not None
+    async with h.services.db.read() as tx:
+        timers = {p.id: p.due_at for p in await tx.deadlines.pending(filed.id)}
+    await ann.press("⏸ 等待居民")
+    await tick(h, days=1)
+    # The community grants one more day while the member still waits for the resident.
+    await ann.press("⏳ 申请延期")
+    await ann.press("+1 天")
+    await ann.send("居民出差")
+    await admin.press("同意")
+    assert "已同意，期限已顺延" in admin.last_text()
+    waiting = await request(h, number)
+    assert waiting.waiting_since is not None
+    assert waiting.resolve_due_at == due + timedelta(days=1)
+    async with h.services.db.read() as tx:
+        assert await tx.deadlines.pending(filed.id) == []  # still paused
+    await tick(h, days=1)
+    assert escalations(admin, number) == [] and reminders(ann) == []
+    # Work resumes after two days of waiting: everything moves by 1 + 2 days, and agrees.
+    await ann.press("▶ 继续办理")
+    resumed = await request(h, number)
+    assert resumed.waiting_since is None
+    assert resumed.resolve_due_at == due + timedelta(days=3)
+    async with h.services.db.read() as tx:
+        pending = await tx.deadlines.pending(filed.id)
+    assert {p.id: p.due_at for p in pending} == {
+        i: at + timedelta(days=3) for i, at in timers.items()
+    }
+    [first] = [p for p in pending if p.kind == "escalate_resolve" and p.step == 1]
+    assert first.due_at == resumed.resolve_due_at
+
+
+async def test_a_second_ask_for_more_time_waits_for_the_first(ladder: Harness) -> None:
+    h = ladder
+    admin = h.players["community"]
+    ann = h.player("ann")
+    await make_member(h, ann)
+    res = h.player("res")
+    await onboard(res)
+    number = await file_request(h, res)
+    await ann.press("✋ 接单")
+    filed = await request(h, number)
+    due = filed.resolve_due_at
+    assert due is not None
+    await ann.press("⏳ 申请延期")
+    await ann.press("+7 天")
+    await ann.send("等配件")
+    assert "您的延期申请已提交社区" in ann.last_text()
+    assert filed.assignee_id is not None
+    actor = await h.services.people.actor(filed.assignee_id)
+    with pytest.raises(InvalidInput) as refused:
+        await h.services.deadlines.ask_extension(actor, filed.id, 7, "还在等配件")
+    # In the bot the second ask stops at the first button, before the reason is typed.
+    await ann.press("⏳ 申请延期")
+    t = h.services.i18n.get("zh_CN")
+    answer = ann.last_answer() or {}
+    assert (answer["text"], answer["show_alert"]) == (t(refused.value.message), True)
+    assert "为什么需要延期" not in ann.last_text()
+    async with h.services.db.read() as tx:
+        rows = await tx.fetchall(
+            "SELECT state FROM extension_requests WHERE request_id = ?", (filed.id,)
+        )
+    assert [r[0] for r in rows] == ["pending"]
+    await admin.press("同意")
+    assert (await request(h, number)).resolve_due_at == due + timedelta(days=7)
+    # Once decided, the member may ask again.
+    assert await h.services.deadlines.ask_extension(actor, filed.id, 1, "还差一点")
 
 
 async def test_resolved_and_unrated_closes_as_not_rated(ladder: Harness) -> None:
