@@ -22,7 +22,7 @@ from bot.models import (
     Tier,
 )
 from bot.services.intake import Draft
-from bot.services.scope import administers
+from bot.services.scope import Refused, administers, audited_refusals
 from bot.views import requests as views
 from bot.views import tasks as task_views
 
@@ -119,14 +119,20 @@ class RequestService:
 
     async def view(self, actor: Actor, request_id: int) -> RequestView:
         """The request with photos and timeline, for its resident or a supporter."""
-        async with self.db.read() as tx:
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
             request = await tx.requests.get(request_id)
             if request is None:
                 raise NotFound(N_("That request does not exist."))
             supporters = await tx.requests.supporter_ids(request.id)
             is_owner = request.resident_id == actor.id
             if not is_owner and actor.id not in supporters:
-                raise NotAllowed(N_("You can only see your own requests."))
+                raise Refused(
+                    NotAllowed(N_("You can only see your own requests.")),
+                    action="request.view",
+                    subject=f"request:{request.id}",
+                    unit_id=request.compound_id,
+                    reason="neither its resident nor a neighbour following it",
+                )
             return await self.flow.view(
                 tx, request, is_owner=is_owner, supporters=len(supporters), timeline=True
             )
@@ -243,8 +249,8 @@ class RequestService:
 
     # -- the resident's actions ----------------------------------------------------------
     async def cancel(self, actor: Actor, request_id: int) -> Request:
-        async with self.db.transaction() as tx:
-            request = await self._own(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id, "request.cancel")
             if request.status not in CANCELLABLE:
                 raise InvalidInput(
                     N_("Someone has already accepted this request, so it cannot be cancelled.")
@@ -264,8 +270,8 @@ class RequestService:
             if len(text) > 2000:
                 raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await self._own(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id, "request.info")
             if request.status not in OPEN:
                 raise InvalidTransition(N_("That request is already settled."))
             if photo is not None:
@@ -294,8 +300,8 @@ class RequestService:
         if rating is Rating.NOT_RATED:
             raise InvalidInput(N_("Please choose one of the answers."))
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await self._own(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id, "request.rate")
             if request.status is not Status.RESOLVED:
                 raise InvalidTransition(N_("This request is not waiting for a rating."))
             if rating is Rating.UNSATISFIED:
@@ -336,8 +342,8 @@ class RequestService:
         if not text or len(text) > 2000:
             raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
         now = self.clock.now()
-        async with self.db.transaction() as tx:
-            request = await self._own(tx, actor, request_id)
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            request = await self._own(tx, actor, request_id, "request.comment")
             if request.rating is None:
                 raise InvalidTransition(N_("This request is not waiting for a rating."))
             await tx.requests.set_comment(request.id, text, now)
@@ -352,13 +358,19 @@ class RequestService:
 
     async def resolve(self, actor: Actor, request_id: int, note: str) -> Request:
         """Mark a request resolved (by its assignee or an admin of its area); ask for a rating."""
-        async with self.db.transaction() as tx:
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await tx.requests.get(request_id)
             if request is None:
                 raise NotFound(N_("That request does not exist."))
             if request.assignee_id != actor.id and not await self._administers(tx, actor, request):
-                raise NotAllowed(
-                    N_("Only the member who took it, or an administrator, can do this.")
+                raise Refused(
+                    NotAllowed(
+                        N_("Only the member who took it, or an administrator, can do this.")
+                    ),
+                    action="request.resolve",
+                    subject=f"request:{request.id}",
+                    unit_id=request.compound_id,
+                    reason="neither its member nor an administrator of its area",
                 )
             return await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
 
@@ -389,12 +401,20 @@ class RequestService:
             raise NotAllowed(N_("Please choose your compound first: send /start."))
         return actor.person.home_unit_id
 
-    async def _own(self, tx: Tx, actor: Actor, request_id: int) -> Request:
+    async def _own(self, tx: Tx, actor: Actor, request_id: int, action: str) -> Request:
+        """The request, if the actor filed it; anyone else's try is a refusal audited as
+        ``action`` (call inside :func:`audited_refusals`)."""
         request = await tx.requests.get(request_id)
         if request is None:
             raise NotFound(N_("That request does not exist."))
         if request.resident_id != actor.id:
-            raise NotAllowed(N_("Only the resident who filed it can do this."))
+            raise Refused(
+                NotAllowed(N_("Only the resident who filed it can do this.")),
+                action=action,
+                subject=f"request:{request.id}",
+                unit_id=request.compound_id,
+                reason="not the resident who filed it",
+            )
         return request
 
     async def _administers(self, tx: Tx, actor: Actor, request: Request) -> bool:

@@ -15,7 +15,7 @@ from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n
 from bot.lifecycle import WORKING, Status
 from bot.models import Request, RequestView
-from bot.services.scope import assigned_task, audited_refusals
+from bot.services.scope import Refused, assigned_task, audited_refusals
 from bot.views import tasks as views
 
 if TYPE_CHECKING:
@@ -104,11 +104,12 @@ class TaskService:
 
     async def relay_target(self, actor: Actor, request_id: int) -> Request:
         """The request, if the actor may write through its relay now."""
-        async with self.db.read() as tx:
-            request = await tx.requests.get(request_id)
-        if request is None:
-            raise NotFound(N_("That request does not exist."))
-        self._check_relay(actor, request)
+        async with audited_refusals(self.db, self.clock, actor):
+            async with self.db.read() as tx:
+                request = await tx.requests.get(request_id)
+            if request is None:
+                raise NotFound(N_("That request does not exist."))
+            self._check_relay(actor, request)
         return request
 
     def _check_relay(self, actor: Actor, request: Request) -> int | None:
@@ -121,13 +122,19 @@ class TaskService:
             return request.resident_id
         if actor.id == request.resident_id:
             return request.assignee_id
-        raise NotAllowed(N_("Only the resident and the helper can write here."))
+        raise Refused(
+            NotAllowed(N_("Only the resident and the helper can write here.")),
+            action="request.relay",
+            subject=f"request:{request.id}",
+            unit_id=request.compound_id,
+            reason="neither its resident nor its member",
+        )
 
     async def relay(self, actor: Actor, request_id: int, text: str) -> Request:
         """Pass words between the resident and the member working on the request."""
         text = _text(text)
         now = self.clock.now()
-        async with self.db.transaction() as tx:
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await tx.requests.get(request_id)
             if request is None:
                 raise NotFound(N_("That request does not exist."))

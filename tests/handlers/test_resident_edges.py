@@ -9,8 +9,9 @@ import pytest
 from auxil.flows import file_request, onboard
 from auxil.harness import Harness
 
+from bot.errors import NotAllowed
 from bot.lifecycle import Status
-from bot.models import Request
+from bot.models import Rating, Request
 from bot.views import requests as views
 
 SECRET = "内部批评：上次拖了很久"
@@ -178,3 +179,33 @@ async def test_a_press_that_fails_after_its_answer_still_gets_the_apology(
     await amy.press(f"查看 {number}")
     assert "抱歉" in amy.last_text()
     assert "您确认过的内容都没有丢失" in amy.last_text() or "没有丢失" in amy.last_text()
+
+
+async def test_a_stranger_is_refused_and_audited_on_someone_elses_request(org: Harness) -> None:
+    amy, eve = org.player("amy"), org.player("eve")
+    await onboard(amy)
+    await onboard(eve)
+    number = await file_request(org, amy)
+    request = await stored(org, number)
+    async with org.services.db.read() as tx:
+        person = await tx.people.by_telegram(eve.id)
+    assert person is not None
+    stranger = await org.services.people.actor(person.id)
+    svc = org.services
+    attempts = {
+        "request.view": svc.requests.view(stranger, request.id),
+        "request.cancel": svc.requests.cancel(stranger, request.id),
+        "request.info": svc.requests.add_info(stranger, request.id, text="我来补充", photo=None),
+        "request.rate": svc.requests.rate(stranger, request.id, Rating.UNSATISFIED),
+        "request.comment": svc.requests.comment(stranger, request.id, "差评"),
+        "request.resolve": svc.requests.resolve(stranger, request.id, "修好了"),
+    }
+    for action, attempt in attempts.items():
+        with pytest.raises(NotAllowed):
+            await attempt
+        async with svc.db.read() as tx:
+            latest = (await tx.audit.latest(limit=1))[0]
+        assert latest.action == f"{action}.refused", action
+        assert latest.actor_id == stranger.id and latest.subject == f"request:{request.id}"
+    after = await stored(org, number)
+    assert after.status == request.status and after.rating is None
