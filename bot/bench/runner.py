@@ -50,7 +50,7 @@ from storage.bench_seed import (
     seed_people,
     seed_requests,
 )
-from storage.db import Database
+from storage.db import Database, ts
 from storage.migrate import migrate
 from storage.repos.deadlines import SWEEP_SQL
 
@@ -538,9 +538,7 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
         async with db.read() as tx:
             plan = await tx.fetchall(f"EXPLAIN QUERY PLAN {SWEEP_SQL}", ("9", BATCH))
             query_started = time.perf_counter()
-            await tx.fetchall(
-                SWEEP_SQL, (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), BATCH)
-            )
+            await tx.fetchall(SWEEP_SQL, (ts(datetime.now(UTC)), BATCH))
             query_ms = (time.perf_counter() - query_started) * 1000
         # Three runs in a row (each claims the next batch of due rows); the median is the
         # figure, so a one-off cost of the first run (imports, cold caches) does not decide it.
