@@ -19,43 +19,27 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
-if TYPE_CHECKING:
-    from storage.repos.admin import AdminRepo
-    from storage.repos.audit import AuditRepo
-    from storage.repos.broadcasts import BroadcastsRepo
-    from storage.repos.deadlines import DeadlinesRepo
-    from storage.repos.members import MembersRepo
-    from storage.repos.org import OrgRepo
-    from storage.repos.outbox import OutboxRepo
-    from storage.repos.people import PeopleRepo
-    from storage.repos.requests import RequestsRepo
-    from storage.repos.stats import StatsRepo
-    from storage.repos.visits import VisitsRepo
+from storage.repos.admin import AdminRepo
+from storage.repos.audit import AuditRepo
+from storage.repos.broadcasts import BroadcastsRepo
+from storage.repos.deadlines import DeadlinesRepo
+from storage.repos.members import MembersRepo
+from storage.repos.org import OrgRepo
+from storage.repos.outbox import OutboxRepo
+from storage.repos.people import PeopleRepo
+from storage.repos.requests import RequestsRepo
+from storage.repos.stats import StatsRepo
+from storage.repos.visits import VisitsRepo
 
-__all__ = ["Database", "Tx", "from_ts", "ts"]
+__all__ = ["Database", "Tx"]
 
 LOG = logging.getLogger(__name__)
-
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def ts(when: datetime) -> str:
-    """Format an aware datetime as the fixed-width UTC text stored in the database."""
-    if when.tzinfo is None:
-        raise ValueError("naive datetime given to storage")
-    return when.astimezone(UTC).strftime(_TS_FORMAT)
-
-
-def from_ts(text: str) -> datetime:
-    """Parse a stored timestamp back into an aware UTC datetime."""
-    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
 
 
 async def _begin(conn: aiosqlite.Connection, statement: str) -> None:
@@ -133,68 +117,46 @@ class Tx:
     # Repositories, created on first use and bound to this transaction.
     @cached_property
     def org(self) -> OrgRepo:
-        from storage.repos.org import OrgRepo
-
         return OrgRepo(self)
 
     @cached_property
     def people(self) -> PeopleRepo:
-        from storage.repos.people import PeopleRepo
-
         return PeopleRepo(self)
 
     @cached_property
     def admin(self) -> AdminRepo:
-        from storage.repos.admin import AdminRepo
-
         return AdminRepo(self)
 
     @cached_property
     def audit(self) -> AuditRepo:
-        from storage.repos.audit import AuditRepo
-
         return AuditRepo(self)
 
     @cached_property
     def requests(self) -> RequestsRepo:
-        from storage.repos.requests import RequestsRepo
-
         return RequestsRepo(self)
 
     @cached_property
     def deadlines(self) -> DeadlinesRepo:
-        from storage.repos.deadlines import DeadlinesRepo
-
         return DeadlinesRepo(self)
 
     @cached_property
     def members(self) -> MembersRepo:
-        from storage.repos.members import MembersRepo
-
         return MembersRepo(self)
 
     @cached_property
     def visits(self) -> VisitsRepo:
-        from storage.repos.visits import VisitsRepo
-
         return VisitsRepo(self)
 
     @cached_property
     def broadcasts(self) -> BroadcastsRepo:
-        from storage.repos.broadcasts import BroadcastsRepo
-
         return BroadcastsRepo(self)
 
     @cached_property
     def stats(self) -> StatsRepo:
-        from storage.repos.stats import StatsRepo
-
         return StatsRepo(self)
 
     @cached_property
     def outbox(self) -> OutboxRepo:
-        from storage.repos.outbox import OutboxRepo
-
         return OutboxRepo(self)
 
 

@@ -35,8 +35,9 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.clock import Clock, SystemClock
-from storage.db import Database, ts
+from storage.db import Database
 from storage.migrate import migrate
+from storage.timestamps import ts
 
 __all__ = ["SQLitePersistence"]
 

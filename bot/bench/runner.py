@@ -50,9 +50,10 @@ from storage.bench_seed import (
     seed_people,
     seed_requests,
 )
-from storage.db import Database, ts
+from storage.db import Database
 from storage.migrate import migrate
 from storage.repos.deadlines import SWEEP_SQL
+from storage.timestamps import ts
 
 __all__ = ["BenchOptions", "run_bench"]
 

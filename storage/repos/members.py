@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Member, MemberStatus, OrgUnit, TaskCard
-from storage.db import ts
+from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.models import Level, OrgUnit, ServiceTeam, Station
-from storage.db import ts
+from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx

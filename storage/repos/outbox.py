@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.models import OutboxRow
-from storage.db import from_ts, ts
+from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.lifecycle import Status
 from bot.models import Category, OrgUnit, Request, RequestEvent, RequestPhoto, Tier
-from storage.db import ts
+from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx

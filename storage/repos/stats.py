@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.lifecycle import Status
 from bot.models import OrgUnit, Rating, Tier
-from storage.db import from_ts, ts
+from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx

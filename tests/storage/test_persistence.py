@@ -26,8 +26,9 @@ from telegram.ext import (
 from bot.clock import FakeClock
 from bot.emulator.core import Emulator
 from bot.emulator.inprocess import EmulatorRequest
-from storage.db import Database, Tx, ts
+from storage.db import Database, Tx
 from storage.persistence import SQLitePersistence
+from storage.timestamps import ts
 
 ALICE = 42
 
