@@ -17,6 +17,7 @@ from bot.clock import Clock, Pacer, RealPacer, SystemClock
 from bot.config import Config
 from bot.context import BotData, GridContext
 from bot.i18n import LANGUAGES, I18n
+from bot.menus import commands_for
 from bot.outbox import Notifier, OutboxSender
 from bot.processor import PerChatUpdateProcessor
 from bot.request import AiohttpRequest
@@ -27,7 +28,6 @@ from bot.services.broadcast import BroadcastService
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.flow import RequestFlow
-from bot.services.menus import commands_for
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService

@@ -24,8 +24,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import Translator
+from bot.models.stats import Stats
 from bot.poster import KNOWN_CJK_FONTS
-from bot.services.stats import Stats
 from bot.views.stats import NO_VALUE, RATE_NAMES
 
 __all__ = [

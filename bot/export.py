@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.i18n import N_, Translator
 from bot.models import Tier
-from bot.services.stats import Export, Rate, Stats
+from bot.models.stats import Export, Rate, Stats
 from bot.views.requests import RATING_NAMES, TIER_SHORT, status_name
 from bot.views.stats import RATE_NAMES, period_text
 

@@ -12,7 +12,7 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.messages import OutMessage
 from bot.models import Level, Role, Tier
-from bot.services.admin import QueueFilter
+from bot.models.admin import QueueFilter
 from bot.views import admin as views
 from handlers.common import answer_expired, edit, reply, say_error
 

@@ -38,13 +38,9 @@ from bot.errors import DomainError, InvalidTransition
 from bot.i18n import I18n
 from bot.messages import OutMessage
 from bot.models import MemberType
+from bot.models.broadcast import AudienceKind
 from bot.outbox import ptb_markup
-from bot.services.broadcast import (
-    Audience,
-    AudienceKind,
-    BroadcastDraft,
-    DraftStep,
-)
+from bot.services.broadcast import Audience, BroadcastDraft, DraftStep
 from bot.services.people import Actor
 from bot.views import broadcast as views
 from bot.views.common import MAIN_MENU, esc

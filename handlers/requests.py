@@ -29,7 +29,8 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.services.intake import AWAITING_KEY, DRAFT_KEY, Draft, Step
+from bot.models.intake import Draft, Step
+from bot.services.intake import AWAITING_KEY, DRAFT_KEY
 from bot.services.people import Actor
 from bot.views import requests as views
 from bot.views.common import MAIN_MENU

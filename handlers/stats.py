@@ -15,8 +15,9 @@ from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
+from bot.models.stats import Period
 from bot.services.people import Actor
-from bot.services.stats import EXPORT, VIEW, Period  # audit actions
+from bot.services.stats import EXPORT, VIEW
 from bot.views import stats as views
 from handlers.common import answer_expired, reply, say_error
 

@@ -24,9 +24,9 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.messages import OutMessage
+from bot.models.visits import VisitForm
 from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
-from bot.services.visits import VisitForm
 from bot.views import visits as views
 from bot.views.common import MAIN_MENU, esc
 from bot.views.requests import SKIP

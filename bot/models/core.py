@@ -1,7 +1,8 @@
-"""Domain models shared by services and repositories (plain pydantic, no Telegram types)."""
+"""The core entities shared by services and repositories (plain pydantic, no Telegram types)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "MemberStatus",
     "MemberType",
     "OrgUnit",
+    "OutboxCounts",
     "OutboxRow",
     "Person",
     "Rating",
@@ -158,6 +160,19 @@ class OutboxRow(_Model):
     error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """How many outbox rows are in each state, and the age of the oldest pending one."""
+
+    pending: int
+    inflight: int
+    sent: int
+    failed: int
+    undeliverable: int
+    cancelled: int
+    oldest_pending: datetime | None
 
 
 class Tier(StrEnum):

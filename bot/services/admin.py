@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -20,10 +18,10 @@ from bot.models import (
     MemberStatus,
     OrgUnit,
     Person,
-    RequestView,
     Role,
     Tier,
 )
+from bot.models.admin import Queue, QueueFilter
 from bot.services.scope import Refused, admin_units, audited_refusals
 
 if TYPE_CHECKING:
@@ -32,30 +30,13 @@ if TYPE_CHECKING:
     from bot.services.people import Actor, PeopleService
     from storage.db import Database, Tx
 
-__all__ = ["INVITE_PREFIX", "AdminService", "Queue", "QueueFilter"]
+__all__ = ["INVITE_PREFIX", "AdminService"]
 
 LOG = logging.getLogger(__name__)
 
 INVITE_PREFIX = "adm_"
 INVITE_TTL = timedelta(days=7)
 PAGE = 5
-
-
-class QueueFilter(StrEnum):
-    OPEN = "open"
-    OVERDUE = "overdue"
-    UNASSIGNED = "unassigned"
-    RETURNED = "returned"
-    RATING = "rating"  # resolved, waiting for the resident's rating
-    ALL = "all"
-
-
-@dataclass(frozen=True)
-class Queue:
-    items: list[RequestView]
-    total: int
-    page: int
-    pages: int
 
 
 class AdminService:

@@ -24,10 +24,20 @@ from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.messages import OutMessage
 from bot.models import MemberType, OrgUnit, ServiceTeam
+from bot.models.broadcast import (
+    AreaChoice,
+    AudienceKind,
+    AudienceView,
+    Broadcast,
+    BroadcastState,
+    BroadcastSummary,
+    Progress,
+    Reach,
+    Recipient,
+)
 from bot.outbox import CAPTION_LIMIT
 from bot.services.scope import Refused, admin_units, audited_refusals
 from bot.views.common import esc
-from storage.repos.broadcasts import Broadcast, BroadcastState, Recipient
 
 if TYPE_CHECKING:
     from bot.clock import Clock, Pacer
@@ -35,21 +45,14 @@ if TYPE_CHECKING:
     from bot.outbox import Notifier
     from bot.services.people import Actor
     from storage.db import Database, Tx
-    from storage.repos.outbox import OutboxCounts
 
 __all__ = [
     "MAX_TEXT",
-    "AreaChoice",
     "Audience",
-    "AudienceKind",
-    "AudienceView",
     "BroadcastDraft",
     "BroadcastService",
-    "BroadcastSummary",
     "Content",
     "DraftStep",
-    "Progress",
-    "Reach",
     "render_html",
 ]
 
@@ -57,12 +60,6 @@ LOG = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Telegram's limit for a message's text
 ACTION = "broadcast"
-
-
-class AudienceKind(StrEnum):
-    RESIDENTS = "residents"
-    MEMBERS = "members"
-    BOTH = "both"
 
 
 class Audience(BaseModel):
@@ -184,70 +181,6 @@ class BroadcastDraft(BaseModel):
         """A new nonce: only the latest preview's buttons act."""
         self.nonce = secrets.token_hex(4)
         return self.nonce
-
-
-@dataclass(frozen=True)
-class AreaChoice:
-    """One step of the drill-down inside the admin's scope."""
-
-    unit: OrgUnit | None  # None: the admin's units, to pick one (they administer several)
-    options: list[OrgUnit]
-    back: int | None  # where "back" goes: a unit id, 0 for the top, None for nowhere
-
-
-@dataclass(frozen=True)
-class AudienceView:
-    """An audience with its unit and team, for showing it."""
-
-    kind: AudienceKind
-    unit: OrgUnit
-    team: ServiceTeam | None = None
-    member_type: MemberType | None = None
-
-
-@dataclass(frozen=True)
-class Reach:
-    """An audience and how many people are in it now."""
-
-    audience: AudienceView
-    count: int
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a broadcast stands, from the outbox counts of its batch."""
-
-    broadcast: Broadcast
-    audience: AudienceView
-    language: str | None  # the sender's (for their progress message)
-    sent: int
-    blocked: int  # blocked the bot: undeliverable
-    failed: int
-    cancelled: int
-    remaining: int  # pending or in flight
-    rate: float | None  # messages handled per second, measured; None before any
-    eta_seconds: float | None
-    reasons: list[tuple[str, int]]  # why rows failed, grouped
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.blocked + self.failed + self.cancelled + self.remaining
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.blocked + self.failed
-
-    @property
-    def finished(self) -> bool:
-        """Nothing more will happen: the report is final."""
-        return self.broadcast.state is not BroadcastState.SENDING and self.remaining == 0
-
-
-@dataclass(frozen=True)
-class BroadcastSummary:
-    broadcast: Broadcast
-    audience: AudienceView
-    counts: OutboxCounts
 
 
 class BroadcastService:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import LANGUAGES, N_, I18n
+from bot.menus import commands_for
 from bot.models import Level, OrgUnit, Person, Role, RoleGrant
-from bot.services.menus import commands_for
+from bot.models.people import Profile
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from bot.outbox import Notifier
     from storage.db import Database, Tx
 
-__all__ = ["FORGOTTEN_LABEL", "Actor", "PeopleService", "Profile", "TelegramIdentity"]
+__all__ = ["FORGOTTEN_LABEL", "Actor", "PeopleService", "TelegramIdentity"]
 
 LOG = logging.getLogger(__name__)
 
@@ -61,15 +62,6 @@ class Actor:
 
     def units_with(self, role: Role) -> list[int]:
         return [g.unit_id for g in self.grants if g.role == role]
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Everything the bot keeps about one person, for ``/me``."""
-
-    person: Person
-    home: list[OrgUnit]  # the path from the district down to the compound
-    grants: list[tuple[RoleGrant, OrgUnit]]
 
 
 def guess_language(language_code: str | None) -> str | None:

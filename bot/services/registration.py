@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.i18n import N_, I18n
+from bot.menus import commands_for
 from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit, Role
-from bot.services.menus import commands_for
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import registration as views
 

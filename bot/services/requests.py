@@ -21,7 +21,7 @@ from bot.models import (
     RequestView,
     Tier,
 )
-from bot.services.intake import Draft
+from bot.models.intake import Draft
 from bot.services.scope import Refused, administers, audited_refusals
 from bot.views import requests as views
 from bot.views import tasks as task_views

@@ -9,7 +9,7 @@ from bot.i18n import N_, Translator
 from bot.lifecycle import OPEN
 from bot.messages import Button, OutMessage, rows
 from bot.models import AuditEntry, Category, Member, OrgUnit, Person, RequestView, Tier
-from bot.services.admin import Queue, QueueFilter
+from bot.models.admin import Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
 from bot.views.tasks import ASSIGN

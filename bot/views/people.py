@@ -8,11 +8,11 @@ from babel import Locale
 
 from bot import cbdata
 from bot.i18n import LANGUAGES, Translator
+from bot.menus import commands_for
 from bot.messages import Button, OutMessage, rows
 from bot.models import OrgUnit, Role
-from bot.services.menus import commands_for
-from bot.services.org import Choice
-from bot.services.people import Profile
+from bot.models.org import Choice
+from bot.models.people import Profile
 from bot.views.common import esc, fmt_time, main_keyboard, unit_path
 
 __all__ = [

@@ -16,7 +16,7 @@ from bot.models import (
     OrgUnit,
     ServiceTeam,
 )
-from bot.services.org import Choice
+from bot.models.org import Choice
 from bot.views.common import esc, fmt_time, unit_path
 
 __all__ = ["JOIN", "MEMBER_ADMIN", "approval_card", "summary"]

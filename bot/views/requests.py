@@ -19,7 +19,7 @@ from bot.models import (
     Role,
     Tier,
 )
-from bot.services.intake import MAX_PHOTOS, Draft, Step
+from bot.models.intake import MAX_PHOTOS, Draft, Step
 from bot.views.common import esc, fmt_age, fmt_time, main_keyboard, unit_path
 
 __all__ = [

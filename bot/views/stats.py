@@ -8,7 +8,7 @@ from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage, rows
 from bot.models import OrgUnit, Tier
-from bot.services.stats import Export, Period, PeriodKind, Rate, Stats
+from bot.models.stats import Export, Period, PeriodKind, Rate, Stats
 from bot.views.common import esc
 from bot.views.deadlines import fmt_span
 from bot.views.requests import TIER_SHORT

@@ -6,7 +6,7 @@ from bot import cbdata
 from bot.i18n import Translator
 from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import OrgUnit, Role, Visit
-from bot.services.visits import VisitForm
+from bot.models.visits import VisitForm
 from bot.views.common import esc, main_keyboard
 from bot.views.requests import SKIP
 

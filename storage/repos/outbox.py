@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.models import OutboxRow
+from bot.models import OutboxCounts, OutboxRow
 from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["OutboxCounts", "OutboxRepo", "QueuedRef"]
+__all__ = ["OutboxRepo", "QueuedRef"]
 
 _COLS = (
     "id, chat_id, method, payload, status, attempts, dedup_key, ref_id, batch, message_id,"
@@ -25,17 +25,6 @@ _COLS = (
 class QueuedRef:
     id: int
     chat_id: int
-
-
-@dataclass(frozen=True)
-class OutboxCounts:
-    pending: int
-    inflight: int
-    sent: int
-    failed: int
-    undeliverable: int
-    cancelled: int
-    oldest_pending: datetime | None
 
 
 def _row(r: Any) -> OutboxRow:

@@ -6,7 +6,7 @@ it as the range ``path >= '/DZ/CX/' AND path < '/DZ/CX0'`` (the same set as
 ``substr(path, 1, length(:p)) = :p``, since ``'0'`` is the character after ``'/'``), which the
 ``org_units_path`` index answers; requests are then reached through their compound
 (``requests_similar`` starts with ``compound_id``), so no query scans the whole requests table.
-Timestamps are the fixed-width UTC text of :func:`storage.db.ts` and compare as strings.
+Timestamps are the fixed-width UTC text of :func:`storage.timestamps.ts` and compare as strings.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from bot.lifecycle import Status
 from bot.models import OrgUnit, Rating, Tier
+from bot.models.stats import Counts, Durations, ExportRow
 from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["Counts", "Durations", "ExportRow", "StatsRepo", "subtree_range"]
+__all__ = ["StatsRepo", "subtree_range"]
 
 _FINISHED = (Status.RESOLVED.value, Status.CLOSED.value)
 _RATED = (Rating.SATISFIED.value, Rating.BASIC.value, Rating.UNSATISFIED.value)
@@ -37,71 +36,6 @@ def subtree_range(unit: OrgUnit) -> tuple[str, str]:
 
 def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-class Counts(BaseModel):
-    """One unit's counts for a period (the parts of the three rates and the work figures)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    received: int = 0  # created in the period
-    cancelled: int = 0  # of those, cancelled
-    resolved: int = 0  # of those, reached `resolved` (resolved, or closed with resolved_at)
-    dispatched: int = 0  # dispatched in the period
-    accepted_in_time: int = 0  # of those, accepted by their accept deadline
-    rated: int = 0  # rated in the period: satisfied, basic or unsatisfied
-    satisfied: int = 0  # of those, satisfied or basically satisfied
-    opinions: int = 0  # received in the period, of an opinion category
-    solved: int = 0  # resolved in the period (民生微实事)
-
-
-class Durations(BaseModel):
-    """Times to accept and to resolve, from filing, of the requests received in a period."""
-
-    model_config = ConfigDict(frozen=True)
-
-    accept: list[timedelta]
-    resolve: list[timedelta]
-
-
-class ExportRow(BaseModel):
-    """One request as the export lists it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    number: str
-    status: Status
-    tier: Tier
-    rating: Rating | None = None
-    category_name: str
-    category_name_en: str
-    compound_name: str
-    compound_name_en: str | None = None
-    community_name: str | None = None
-    community_name_en: str | None = None
-    assignee_name: str | None = None
-    created_at: datetime
-    triaged_at: datetime | None = None
-    dispatched_at: datetime | None = None
-    accepted_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-
-    def category(self, language: str) -> str:
-        return self.category_name_en if language == "en" else self.category_name
-
-    def compound(self, language: str) -> str:
-        return (
-            self.compound_name_en
-            if language == "en" and self.compound_name_en
-            else self.compound_name
-        )
-
-    def community(self, language: str) -> str:
-        if language == "en" and self.community_name_en:
-            return self.community_name_en
-        return self.community_name or ""
 
 
 # The compounds of one subtree, by the path index.

@@ -9,7 +9,7 @@ from auxil.harness import Harness, Player
 
 from bot.lifecycle import Status
 from bot.models import Rating, Request
-from bot.services.intake import Draft
+from bot.models.intake import Draft
 from bot.services.people import Actor
 from bot.views import requests as views
 

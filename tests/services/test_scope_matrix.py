@@ -24,10 +24,11 @@ from auxil.members import make_member
 
 from bot.errors import NotAllowed
 from bot.models import AuditEntry, MemberStatus, Role, Tier
+from bot.models.broadcast import AudienceKind
+from bot.models.stats import PeriodKind
 from bot.services.admin import INVITE_PREFIX
-from bot.services.broadcast import Audience, AudienceKind, Content
+from bot.services.broadcast import Audience, Content
 from bot.services.people import Actor
-from bot.services.stats import PeriodKind
 from storage.db import Tx
 from storage.repos.admin import Invite
 

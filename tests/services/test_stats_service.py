@@ -22,17 +22,10 @@ from bot.config import load_config
 from bot.errors import InvalidInput, NotAllowed
 from bot.lifecycle import Status
 from bot.models import Rating, Role, Tier
+from bot.models.stats import Period, PeriodKind, Rate
 from bot.services.orgimport import OrgImporter
 from bot.services.people import Actor
-from bot.services.stats import (
-    Period,
-    PeriodKind,
-    Rate,
-    StatsService,
-    decode_period,
-    parse_period,
-    period_of,
-)
+from bot.services.stats import StatsService, decode_period, parse_period, period_of
 from storage.db import Database
 from storage.repos.stats import subtree_range
 
