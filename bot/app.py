@@ -25,16 +25,20 @@ from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.admin import AdminService
 from bot.services.broadcast import BroadcastService
-from bot.services.deadlines import DeadlineService
+from bot.services.clocks import Clocks
 from bot.services.dispatch import DispatchService
+from bot.services.escalation import EscalationService
+from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.stats import StatsService
+from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
 from bot.services.visits import VisitService
+from bot.services.waiting import WaitingService
 from handlers import (
     admin,
     assign,
@@ -119,9 +123,11 @@ def build_application(
     flow = RequestFlow(clock, notifier, i18n)
     people = PeopleService(db, clock, notifier, i18n)
     dispatch = DispatchService(db, clock, flow, i18n, config)
-    deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
-    flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
-    requests_service = RequestService(db, clock, flow, dispatch, deadlines, i18n, config)
+    clocks = Clocks(clock, dispatch, config)
+    flow.observers.append(clocks.on_transition)  # the clocks follow every status change
+    escalations = EscalationService(db, clock, flow, clocks, i18n, config)
+    waiting = WaitingService(db, clock)
+    requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
     services = Services(
         config=config,
         db=db,
@@ -133,9 +139,13 @@ def build_application(
         org=OrgService(db),
         flow=flow,
         dispatch=dispatch,
-        deadlines=deadlines,
+        clocks=clocks,
+        escalation=escalations,
+        extensions=ExtensionService(db, clock, flow),
+        waiting=waiting,
+        sweep=DeadlineSweep(db, clock, flow, clocks, escalations, i18n),
         requests=requests_service,
-        tasks=TaskService(db, clock, flow, deadlines, i18n, config),
+        tasks=TaskService(db, clock, flow, waiting, i18n, config),
         admin=AdminService(db, clock, flow, people),
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),

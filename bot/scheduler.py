@@ -11,8 +11,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.services.deadlines import BATCH
 from bot.services.intake import AWAITING_KEY, DRAFT_KEY
+from bot.services.sweep import BATCH
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -37,14 +37,14 @@ class Sweeper:
         """The JobQueue callback: one batch of deadlines per run, so a backlog never holds up
         people's updates; a full batch schedules the next run right away."""
         await self.expire_idle_drafts()
-        if await self.services.deadlines.sweep_batch(BATCH) >= BATCH:
+        if await self.services.sweep.sweep_batch(BATCH) >= BATCH:
             context.job_queue.run_once(self.run, 0.1, name=f"{SWEEP_JOB} MORE")
             return
         await self.services.dispatch.dispatch_waiting()
 
     async def sweep(self) -> None:
         await self.expire_idle_drafts()
-        await self.services.deadlines.sweep()
+        await self.services.sweep.sweep()
         await self.services.dispatch.dispatch_waiting()
 
     async def expire_idle_drafts(self) -> int:

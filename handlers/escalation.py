@@ -15,7 +15,7 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.models import Tier
+from bot.models import EXTENSION_DAYS, Tier
 from bot.services.intake import AWAITING_KEY
 from bot.views import deadlines as views
 from bot.views.common import MAIN_MENU
@@ -54,10 +54,10 @@ async def escalation_button(update: Update, context: GridContext) -> None:
     try:
         tier = cb.arg(1)
         if cb.action == "tier" and tier in {value.value for value in Tier}:
-            request = await svc.deadlines.retier(actor, request_id, Tier(str(tier)))
+            request = await svc.escalation.retier(actor, request_id, Tier(str(tier)))
             await query.answer()
             await reply(update, context, views.retiered(t, request))
-        elif cb.action == "ext" and (days := cb.int_arg(1)) in views.EXTENSION_DAYS:
+        elif cb.action == "ext" and (days := cb.int_arg(1)) in EXTENSION_DAYS:
             request = await svc.dispatch.admin_request(actor, request_id)
             await query.answer()
             _await(context, "extend_reason", request.id, days)
@@ -87,16 +87,16 @@ async def extension_button(update: Update, context: GridContext) -> None:
         return
     try:
         if cb.action == "ask":
-            request = await svc.deadlines.extension_target(actor, target)
+            request = await svc.extensions.target(actor, target)
             await query.answer()
             await reply(update, context, views.extension_days_prompt(t, request))
-        elif cb.action == "d" and (days := cb.int_arg(1)) in views.EXTENSION_DAYS:
-            request = await svc.deadlines.extension_target(actor, target)
+        elif cb.action == "d" and (days := cb.int_arg(1)) in EXTENSION_DAYS:
+            request = await svc.extensions.target(actor, target)
             await query.answer()
             _await(context, "extension_reason", target, days)
             await edit(query, views.extension_reason_prompt(t, request, days))
         elif cb.action in ("ok", "no"):
-            await svc.deadlines.decide_extension(actor, target, approve=cb.action == "ok")
+            await svc.extensions.decide(actor, target, approve=cb.action == "ok")
             await query.answer()
             await query.edit_message_reply_markup(None)
             await reply(update, context, views.extension_done(t, cb.action == "ok"))
@@ -121,13 +121,13 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
         return
     try:
         if kind == "extend_reason":
-            request = await svc.deadlines.extend(actor, request_id, days, text)
+            request = await svc.extensions.extend(actor, request_id, days, text)
             message = views.extended(t, request, days)
         elif kind == "admin_msg":
-            await svc.deadlines.message_assignee(actor, request_id, text)
+            await svc.escalation.message_assignee(actor, request_id, text)
             message = views.sent(t)
         else:
-            await svc.deadlines.ask_extension(actor, request_id, days, text)
+            await svc.extensions.ask(actor, request_id, days, text)
             message = views.extension_asked(t)
     except DomainError as err:
         await say_error(update, context, t, err)

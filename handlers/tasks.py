@@ -104,7 +104,7 @@ async def task_button(update: Update, context: GridContext) -> None:
             await query.answer(t("The resident has been told you are on the way."))
             await edit(query, views.task_detail(t, language, view, svc.clock.now()))
         elif cb.action in ("wait", "work"):
-            await svc.deadlines.set_waiting(actor, request_id, cb.action == "wait")
+            await svc.waiting.set_waiting(actor, request_id, cb.action == "wait")
             view = await svc.tasks.task(actor, request_id)
             await query.answer()
             await edit(query, views.task_detail(t, language, view, svc.clock.now()))

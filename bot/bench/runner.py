@@ -39,10 +39,12 @@ from bot.messages import OutMessage
 from bot.models import Role
 from bot.outbox import Notifier
 from bot.sandbox import EXAMPLES
-from bot.services.deadlines import BATCH, DeadlineService
+from bot.services.clocks import Clocks
 from bot.services.dispatch import DispatchService
+from bot.services.escalation import EscalationService
 from bot.services.flow import RequestFlow
 from bot.services.orgimport import OrgImporter
+from bot.services.sweep import BATCH, DeadlineSweep
 from storage.bench_seed import (
     seed_cards,
     seed_dispatched,
@@ -535,7 +537,9 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
         i18n = I18n()
         flow = RequestFlow(clock, Notifier(clock), i18n)
         dispatch = DispatchService(db, clock, flow, i18n, config)
-        deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
+        clocks = Clocks(clock, dispatch, config)
+        escalation = EscalationService(db, clock, flow, clocks, i18n, config)
+        sweep = DeadlineSweep(db, clock, flow, clocks, escalation, i18n)
         async with db.read() as tx:
             plan = await tx.fetchall(f"EXPLAIN QUERY PLAN {SWEEP_SQL}", ("9", BATCH))
             query_started = time.perf_counter()
@@ -547,7 +551,7 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
         handled = 0
         for _ in range(3):
             sweep_started = time.perf_counter()
-            handled = await deadlines.sweep_batch(BATCH)
+            handled = await sweep.sweep_batch(BATCH)
             runs.append((time.perf_counter() - sweep_started) * 1000)
         sweep_ms = statistics.median(runs)
         await db.close()

@@ -5,54 +5,5 @@ screens show lives beside them (``bot.models.intake``, ``.stats``, ``.broadcast`
 views render models and never reach back into the services.
 """
 
-from bot.models.core import (
-    AuditEntry,
-    Availability,
-    Category,
-    Level,
-    Member,
-    MemberStatus,
-    MemberType,
-    OrgUnit,
-    OutboxCounts,
-    OutboxRow,
-    Person,
-    Rating,
-    Request,
-    RequestEvent,
-    RequestPhoto,
-    RequestView,
-    Role,
-    RoleGrant,
-    ServiceTeam,
-    Station,
-    TaskCard,
-    Tier,
-    Visit,
-)
-
-__all__ = [
-    "AuditEntry",
-    "Availability",
-    "Category",
-    "Level",
-    "Member",
-    "MemberStatus",
-    "MemberType",
-    "OrgUnit",
-    "OutboxCounts",
-    "OutboxRow",
-    "Person",
-    "Rating",
-    "Request",
-    "RequestEvent",
-    "RequestPhoto",
-    "RequestView",
-    "Role",
-    "RoleGrant",
-    "ServiceTeam",
-    "Station",
-    "TaskCard",
-    "Tier",
-    "Visit",
-]
+from bot.models.core import *  # noqa: F403 (the core entities, as bot.models.<Name>)
+from bot.models.core import __all__ as __all__

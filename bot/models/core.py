@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.lifecycle import Status
 
 __all__ = [
+    "EXTENSION_DAYS",
     "AuditEntry",
     "Availability",
     "Category",
@@ -173,6 +174,10 @@ class OutboxCounts:
     undeliverable: int
     cancelled: int
     oldest_pending: datetime | None
+
+
+# The extensions of a deadline on offer, in days (an admin's, or a member's ask).
+EXTENSION_DAYS = (1, 3, 7)
 
 
 class Tier(StrEnum):

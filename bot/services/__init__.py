@@ -13,16 +13,20 @@ if TYPE_CHECKING:
     from bot.scheduler import Sweeper
     from bot.services.admin import AdminService
     from bot.services.broadcast import BroadcastService
-    from bot.services.deadlines import DeadlineService
+    from bot.services.clocks import Clocks
     from bot.services.dispatch import DispatchService
+    from bot.services.escalation import EscalationService
+    from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
     from bot.services.stats import StatsService
+    from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
     from bot.services.visits import VisitService
+    from bot.services.waiting import WaitingService
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -42,7 +46,11 @@ class Services:
     org: OrgService
     flow: RequestFlow
     dispatch: DispatchService
-    deadlines: DeadlineService
+    clocks: Clocks
+    escalation: EscalationService
+    extensions: ExtensionService
+    waiting: WaitingService
+    sweep: DeadlineSweep
     requests: RequestService
     tasks: TaskService
     admin: AdminService

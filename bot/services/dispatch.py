@@ -22,12 +22,18 @@ from bot.models import (
     MemberType,
     OrgUnit,
     Request,
-    Role,
     ServiceTeam,
     TaskCard,
     Tier,
 )
-from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
+from bot.services.journal import Change, record
+from bot.services.scope import (
+    Refused,
+    administered_request,
+    audited_refusals,
+    nearest_admins,
+)
+from bot.services.texts import reason as short_reason
 from bot.views import tasks as views
 
 if TYPE_CHECKING:
@@ -265,7 +271,7 @@ class DispatchService:
     ) -> tuple[Request, list[Member]]:
         """Members an admin may assign the request to: its community, by team or by name."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            request, compound = await self._admin_request(tx, actor, request_id)
+            request, compound = await administered_request(tx, actor, request_id, "request.admin")
             community = await self._assign_area(tx, compound)
             if name is not None:
                 members = await tx.members.search([community], name.strip())
@@ -280,7 +286,7 @@ class DispatchService:
     async def admin_request(self, actor: Actor, request_id: int) -> Request:
         """The request, if the actor administers its area (refusals are audited)."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            request, _compound = await self._admin_request(tx, actor, request_id)
+            request, _compound = await administered_request(tx, actor, request_id, "request.admin")
         return request
 
     async def admin_request_by_number(self, actor: Actor, number: str) -> Request:
@@ -289,7 +295,7 @@ class DispatchService:
             request = await tx.requests.by_number(number) if number else None
             if request is None:
                 raise NotFound(N_("That request does not exist."))
-            found, _compound = await self._admin_request(tx, actor, request.id)
+            found, _compound = await administered_request(tx, actor, request.id, "request.admin")
         return found
 
     async def assign(
@@ -298,7 +304,7 @@ class DispatchService:
         """An admin gives the request to one member, who gets Accept / Decline."""
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            request, compound = await self._admin_request(tx, actor, request_id)
+            request, compound = await administered_request(tx, actor, request_id, "request.admin")
             member = await self._chosen(tx, request, compound, person_id, now)
             before = {"status": request.status.value, "assignee_id": request.assignee_id}
             if request.status in WORKING:
@@ -333,30 +339,17 @@ class DispatchService:
                 views.assign_card(self.i18n.get(language), language, view, now),
             )
             await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
-            await tx.requests.add_event(
-                request.id,
-                kind="assign",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=member.real_name,
-            )
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="request.assign",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before=before,
-                after={"status": request.status.value, "offered_to": member.person_id},
-                now=now,
+            after = {"status": request.status.value, "offered_to": member.person_id}
+            change = Change("request.assign", before, after)
+            await record(
+                tx, now, request, "assign", actor=actor, note=member.real_name, change=change
             )
         return request, member
 
     async def redispatch(self, actor: Actor, request_id: int) -> int:
         """An admin sends a waiting request to the members' pool again."""
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            request, _compound = await self._admin_request(tx, actor, request_id)
+            request, _compound = await administered_request(tx, actor, request_id, "request.admin")
             if request.status not in DISPATCHABLE:
                 raise InvalidInput(N_("This request cannot be assigned now."))
             return await self.dispatch(tx, request, actor=actor)
@@ -369,11 +362,7 @@ class DispatchService:
 
     async def decline(self, actor: Actor, request_id: int, reason: str) -> Request:
         """The assigned member says no (with a reason): back to the pool, admins told."""
-        reason = reason.strip()
-        if not reason or len(reason) > 500:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=500
-            )
+        reason = short_reason(reason)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, card = await self._offer(tx, actor, request_id)
@@ -383,14 +372,7 @@ class DispatchService:
                 await self.flow.notifier.edit(
                     tx, card.outbox_id, views.card_declined(t, request, reason)
                 )
-            await tx.requests.add_event(
-                request.id,
-                kind="decline",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=reason,
-            )
+            await record(tx, now, request, "decline", actor=actor, note=reason)
             name = actor.person.display_name
             member = await tx.members.get(actor.id)
             if member is not None:
@@ -440,25 +422,6 @@ class DispatchService:
             unit_id=request.compound_id,
             reason=reason,
         )
-
-    async def _admin_request(
-        self, tx: Tx, actor: Actor, request_id: int
-    ) -> tuple[Request, OrgUnit]:
-        """The request, if the actor administers its area (else a refusal to audit)."""
-        request = await tx.requests.get(request_id)
-        if request is None:
-            raise NotFound(N_("That request does not exist."))
-        compound = await tx.org.get(request.compound_id)
-        assert compound is not None
-        if Role.ADMIN not in actor.roles or not await administers(tx, actor, compound):
-            raise Refused(
-                NotAllowed(N_("Only an administrator of this area can do this.")),
-                action="request.admin",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                reason="outside the admin's scope",
-            )
-        return request, compound
 
     async def _offer(self, tx: Tx, actor: Actor, request_id: int) -> tuple[Request, TaskCard]:
         """The request and the actor's open card, if an admin offered it to them (else a

@@ -17,6 +17,7 @@ from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status, check
 from bot.messages import OutMessage
 from bot.models import Category, OrgUnit, Person, Request, RequestEvent, RequestView
+from bot.services.journal import record
 from bot.services.scope import nearest_admins
 from bot.views import requests as views
 
@@ -122,12 +123,12 @@ class RequestFlow:
         now = self.clock.now()
         if not await tx.requests.change_status(request.id, current, target, now, **fields):
             return None
-        await tx.requests.add_event(
-            request.id,
-            kind="status",
-            actor_id=actor.id if actor else None,
-            actor_label=actor.label if actor else "system",
-            now=now,
+        await record(
+            tx,
+            now,
+            request,
+            "status",
+            actor=actor,
             from_status=current,
             to_status=target,
             note=note,

@@ -16,7 +16,13 @@ from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.i18n import N_, I18n
 from bot.menus import commands_for
 from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit, Role
-from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
+from bot.services.scope import (
+    Refused,
+    audited_refusals,
+    nearest_admins,
+    require_admin,
+)
+from bot.services.texts import reason as short_reason
 from bot.views import registration as views
 
 if TYPE_CHECKING:
@@ -267,12 +273,8 @@ class MemberService:
         return await self._decide(actor, person_id, approve=True, reason=None)
 
     async def reject(self, actor: Actor, person_id: int, reason: str) -> Member:
-        reason = " ".join(reason.split())
-        if not 1 <= len(reason) <= 500:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=500
-            )
-        return await self._decide(actor, person_id, approve=False, reason=reason)
+        text = short_reason(" ".join(reason.split()))
+        return await self._decide(actor, person_id, approve=False, reason=text)
 
     async def check_decider(self, actor: Actor, person_id: int) -> Member:
         """The pending member, if the actor may reject them (before asking for the reason;
@@ -286,14 +288,7 @@ class MemberService:
             raise NotFound(N_("That registration does not exist."))
         compound = await tx.org.get(member.compound_id)
         assert compound is not None
-        if Role.ADMIN not in actor.roles or not await administers(tx, actor, compound):
-            raise Refused(
-                NotAllowed(N_("Only an administrator of this area can do this.")),
-                action=action,
-                subject=f"member:{person_id}",
-                unit_id=compound.id,
-                reason="outside the admin's scope",
-            )
+        await require_admin(tx, actor, compound, action=action, subject=f"member:{person_id}")
         if member.status is not MemberStatus.PENDING:
             raise Refused(
                 InvalidTransition(N_("This was decided already.")),

@@ -22,6 +22,7 @@ from bot.models import (
     Tier,
 )
 from bot.models.intake import Draft
+from bot.services.journal import record
 from bot.services.scope import Refused, administers, audited_refusals
 from bot.views import requests as views
 from bot.views import tasks as task_views
@@ -29,10 +30,10 @@ from bot.views import tasks as task_views
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
-    from bot.services.deadlines import DeadlineService
     from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
+    from bot.services.waiting import WaitingService
     from storage.db import Database, Tx
 
 __all__ = ["PAGE_SIZE", "SIMILAR_WINDOW", "RequestService"]
@@ -54,7 +55,7 @@ class RequestService:
         clock: Clock,
         flow: RequestFlow,
         dispatcher: DispatchService,
-        deadlines: DeadlineService,
+        waiting: WaitingService,
         i18n: I18n,
         config: Config,
     ) -> None:
@@ -62,7 +63,7 @@ class RequestService:
         self.clock = clock
         self.flow = flow
         self.dispatcher = dispatcher
-        self.deadlines = deadlines
+        self.waiting = waiting
         self.i18n = i18n
         self.config = config
         self._categories: tuple[datetime, list[Category]] | None = None
@@ -201,15 +202,7 @@ class RequestService:
             longitude=draft.longitude,
             now=now,
         )
-        await tx.requests.add_event(
-            request.id,
-            kind="status",
-            actor_id=actor.id,
-            actor_label=actor.label,
-            now=now,
-            from_status=None,
-            to_status=Status.SUBMITTED,
-        )
+        await record(tx, now, request, "status", actor=actor, to_status=Status.SUBMITTED)
         for file_id in draft.photos:
             await tx.requests.add_photo(request.id, file_id, "intake", actor.id, now)
         # Triage is automatic: the tier comes from the category and the urgency answer.
@@ -238,13 +231,7 @@ class RequestService:
             if request.resident_id == actor.id:
                 raise InvalidInput(N_("That is your own request."))
             if await tx.requests.add_supporter(request.id, actor.id, now):
-                await tx.requests.add_event(
-                    request.id,
-                    kind="supporter",
-                    actor_id=actor.id,
-                    actor_label=actor.label,
-                    now=now,
-                )
+                await record(tx, now, request, "supporter", actor=actor)
         return request
 
     # -- the resident's actions ----------------------------------------------------------
@@ -276,15 +263,9 @@ class RequestService:
                 raise InvalidTransition(N_("That request is already settled."))
             if photo is not None:
                 await tx.requests.add_photo(request.id, photo, "info", actor.id, now)
-            await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
-            await tx.requests.add_event(
-                request.id,
-                kind="info",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=text if text is not None else N_("added a photo"),
-            )
+            await self.waiting.resume_if_waiting(tx, request)  # the resident answered
+            note = text if text is not None else N_("added a photo")
+            await record(tx, now, request, "info", actor=actor, note=note)
             if request.assignee_id is not None:
                 assignee = await tx.people.get(request.assignee_id)
                 if assignee is not None:
@@ -304,6 +285,8 @@ class RequestService:
             request = await self._own(tx, actor, request_id, "request.rate")
             if request.status is not Status.RESOLVED:
                 raise InvalidTransition(N_("This request is not waiting for a rating."))
+            # The rating first: it causes what follows (closed, or reopened: 重办).
+            await record(tx, now, request, "rating", actor=actor, note=rating.value)
             if rating is Rating.UNSATISFIED:
                 request = await self.flow.transition(
                     tx,
@@ -326,14 +309,6 @@ class RequestService:
                     rating=rating.value,
                     rated_at=now,
                 )
-            await tx.requests.add_event(
-                request.id,
-                kind="rating",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=rating.value,
-            )
         return request
 
     async def comment(self, actor: Actor, request_id: int, text: str) -> None:
@@ -347,14 +322,7 @@ class RequestService:
             if request.rating is None:
                 raise InvalidTransition(N_("This request is not waiting for a rating."))
             await tx.requests.set_comment(request.id, text, now)
-            await tx.requests.add_event(
-                request.id,
-                kind="comment",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=text,
-            )
+            await record(tx, now, request, "comment", actor=actor, note=text)
 
     async def resolve(self, actor: Actor, request_id: int, note: str) -> Request:
         """Mark a request resolved (by its assignee or an admin of its area); ask for a rating."""

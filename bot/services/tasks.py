@@ -15,15 +15,16 @@ from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n
 from bot.lifecycle import WORKING, Status
 from bot.models import Request, RequestView
+from bot.services.journal import record
 from bot.services.scope import Refused, assigned_task, audited_refusals
 from bot.views import tasks as views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
-    from bot.services.deadlines import DeadlineService
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
+    from bot.services.waiting import WaitingService
     from storage.db import Database
 
 __all__ = ["MAX_NOTE", "TaskService"]
@@ -50,14 +51,14 @@ class TaskService:
         db: Database,
         clock: Clock,
         flow: RequestFlow,
-        deadlines: DeadlineService,
+        waiting: WaitingService,
         i18n: I18n,
         config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.flow = flow
-        self.deadlines = deadlines
+        self.waiting = waiting
         self.i18n = i18n
         self.config = config
 
@@ -87,14 +88,7 @@ class TaskService:
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await assigned_task(tx, actor, request_id, "task.note")
-            await tx.requests.add_event(
-                request.id,
-                kind="note",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=text,
-            )
+            await record(tx, now, request, "note", actor=actor, note=text)
             for person_id, own in await self.flow.audience(tx, request):
                 person = await tx.people.get(person_id)
                 if person is not None:
@@ -141,7 +135,7 @@ class TaskService:
             recipient_id = self._check_relay(actor, request)
             to_resident = actor.id == request.assignee_id
             if not to_resident:
-                await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
+                await self.waiting.resume_if_waiting(tx, request)  # the resident answered
             if recipient_id is None:
                 raise InvalidInput(N_("The resident is no longer registered."))
             recipient = await tx.people.get(recipient_id)
@@ -152,13 +146,7 @@ class TaskService:
                 recipient,
                 lambda t, lang: views.relay_message(t, request, text, to_resident=to_resident),
             )
-            await tx.requests.add_event(
-                request.id,
-                kind="relay",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-            )
+            await record(tx, now, request, "relay", actor=actor)
         return request
 
     async def give_back(self, actor: Actor, request_id: int, reason: str) -> Request:

@@ -8,17 +8,25 @@ from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.lifecycle import OPEN
 from bot.messages import Button, OutMessage, rows
-from bot.models import AuditEntry, Category, Member, OrgUnit, Person, RequestView, Tier
+from bot.models import (
+    EXTENSION_DAYS,
+    AuditEntry,
+    Category,
+    Member,
+    OrgUnit,
+    Person,
+    RequestView,
+    Tier,
+)
 from bot.models.admin import Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
+from bot.views.deadlines import ESCALATE
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
 from bot.views.tasks import ASSIGN
 
 __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 
 ADMIN = "ad"
-ESCALATE = "es"
-EXTENSION_DAYS = (1, 3, 7)
 
 FILTER_NAMES = {
     QueueFilter.OPEN: N_("Open"),

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot import cbdata
 from bot.i18n import Translator
 from bot.messages import Button, OutMessage
-from bot.models import Request, RequestView, Tier
+from bot.models import EXTENSION_DAYS, Request, RequestView, Tier
 from bot.views.common import esc
 from bot.views.requests import LEVEL_NAMES, TIER_NAMES, member_card
 from bot.views.tasks import ASSIGN, TASK, task_buttons
@@ -23,7 +23,6 @@ __all__ = [
 
 ESCALATE = "es"
 EXTEND = "xt"
-EXTENSION_DAYS = (1, 3, 7)
 
 
 def fmt_span(t: Translator, span: timedelta) -> str:

@@ -324,7 +324,7 @@ async def test_a_second_ask_for_more_time_waits_for_the_first(ladder: Harness) -
     assert filed.assignee_id is not None
     actor = await h.services.people.actor(filed.assignee_id)
     with pytest.raises(InvalidInput) as refused:
-        await h.services.deadlines.ask_extension(actor, filed.id, 7, "还在等配件")
+        await h.services.extensions.ask(actor, filed.id, 7, "还在等配件")
     # In the bot the second ask stops at the first button, before the reason is typed.
     await ann.press("⏳ 申请延期")
     t = h.services.i18n.get("zh_CN")
@@ -339,7 +339,7 @@ async def test_a_second_ask_for_more_time_waits_for_the_first(ladder: Harness) -
     await admin.press("同意")
     assert (await request(h, number)).resolve_due_at == due + timedelta(days=7)
     # Once decided, the member may ask again.
-    assert await h.services.deadlines.ask_extension(actor, filed.id, 1, "还差一点")
+    assert await h.services.extensions.ask(actor, filed.id, 1, "还差一点")
 
 
 async def test_resolved_and_unrated_closes_as_not_rated(ladder: Harness) -> None:
@@ -390,7 +390,7 @@ async def test_two_sweeps_at_once_send_once(ladder: Harness) -> None:
     for n in range(10):
         await file_request(h, res, urgent=True, category="其他", description=f"第{n}件")
     h.clock.advance(minutes=15)
-    handled = await asyncio.gather(h.services.deadlines.sweep(), h.services.deadlines.sweep())
+    handled = await asyncio.gather(h.services.sweep.sweep(), h.services.sweep.sweep())
     await h.settle()
     assert sum(handled) == 10  # ten due reminder rows, each claimed by one sweep only
     for member in members:
