@@ -438,24 +438,41 @@ async def edit_menu(update: Update, context: GridContext) -> int:
     return ComposeState.EDIT
 
 
-async def edit_choice(update: Update, context: GridContext) -> int:
-    """The audience again, the content again, or back to the preview."""
+async def edit_audience(update: Update, context: GridContext) -> int:
+    """Choose the audience again."""
     query = update.callback_query
     assert query is not None
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
-    cb = cbdata.decode(query.data, views.BROADCAST)
     await query.answer()
-    if cb is not None and cb.action == "ea":
-        await query.edit_message_reply_markup(None)
-        draft.step = DraftStep.KIND
-        return await _go(update, context, actor, draft)
-    if cb is not None and cb.action == "et":
-        await edit(query, views.edit_content_prompt(context.t(actor), draft.photo is not None))
-        draft.step = DraftStep.COMPOSE
-        _save(context, draft)
-        return ComposeState.COMPOSE
+    await query.edit_message_reply_markup(None)
+    draft.step = DraftStep.KIND
+    return await _go(update, context, actor, draft)
+
+
+async def edit_text(update: Update, context: GridContext) -> int:
+    """Write the text, or send the photo, again."""
+    query = update.callback_query
+    assert query is not None
+    actor, draft = await _draft_or_expired(update, context)
+    if draft is None:
+        return END
+    await query.answer()
+    await edit(query, views.edit_content_prompt(context.t(actor), draft.photo is not None))
+    draft.step = DraftStep.COMPOSE
+    _save(context, draft)
+    return ComposeState.COMPOSE
+
+
+async def back_to_preview(update: Update, context: GridContext) -> int:
+    """Back to the preview (or to the step still missing)."""
+    query = update.callback_query
+    assert query is not None
+    actor, draft = await _draft_or_expired(update, context)
+    if draft is None:
+        return END
+    await query.answer()
     await query.edit_message_reply_markup(None)
     if draft.text:
         return await show_preview(update, context, actor, draft)
@@ -656,7 +673,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
                 typed,
                 photo,
                 CallbackQueryHandler(remove_photo, own("nophoto")),
-                CallbackQueryHandler(edit_choice, own("back")),
+                CallbackQueryHandler(back_to_preview, own("back")),
                 stale,
                 catch,
             ],
@@ -670,7 +687,9 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
                 catch,
             ],
             ComposeState.EDIT: [
-                CallbackQueryHandler(edit_choice, own("ea|et|back")),
+                CallbackQueryHandler(edit_audience, own("ea")),
+                CallbackQueryHandler(edit_text, own("et")),
+                CallbackQueryHandler(back_to_preview, own("back")),
                 stale,
                 catch,
             ],

@@ -255,18 +255,25 @@ async def choose_category(update: Update, context: GridContext) -> int:
     return await alongside(query.answer(), show_step(update, context, actor, draft))
 
 
+async def not_the_same(update: Update, context: GridContext) -> int:
+    """None of the neighbours' requests is this one: go on to the description."""
+    query = update.callback_query
+    assert query is not None
+    actor, draft = await _draft_or_expired(update, context)
+    if draft is None:
+        return END
+    return await alongside(query.answer(), advance(update, context, actor, draft))
+
+
 async def me_too(update: Update, context: GridContext) -> int:
-    """Follow a neighbour's request instead of filing a duplicate, or go on."""
+    """Follow a neighbour's request instead of filing a duplicate."""
     query = update.callback_query
     assert query is not None
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
     cb = cbdata.decode(query.data, views.INTAKE)
-    assert cb is not None
-    if cb.action == "mtno":
-        return await alongside(query.answer(), advance(update, context, actor, draft))
-    request_id = cb.int_arg()
+    request_id = cb.int_arg() if cb else None
     try:
         request = await context.services.requests.support(actor, request_id or 0)
     except DomainError as err:
@@ -495,7 +502,12 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
                 stale,
                 catch,
             ],
-            IntakeState.ME_TOO: [CallbackQueryHandler(me_too, own("mt|mtno")), stale, catch],
+            IntakeState.ME_TOO: [
+                CallbackQueryHandler(me_too, own("mt")),
+                CallbackQueryHandler(not_the_same, own("mtno")),
+                stale,
+                catch,
+            ],
             IntakeState.DESCRIPTION: [MessageHandler(text, description), stale, catch],
             IntakeState.PHOTOS: [
                 MessageHandler(filters.PHOTO & free, photo),
