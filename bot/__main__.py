@@ -156,10 +156,11 @@ def _cmd_org(config: Config, args: argparse.Namespace) -> int:
             units = await tx.org.all_units()
             stations = await tx.org.stations()
             teams = await tx.org.teams()
+            categories = await tx.requests.categories(active_only=False)
         if not units:
             print("the org tree is empty: run `gridbot org import FILE`")
             return 0
-        print(render_tree(units, stations, teams))
+        print(render_tree(units, stations, teams, categories))
         return 0
 
     async def qr(db: Database) -> int:

@@ -135,7 +135,7 @@ async def show_step(update: Update, context: GridContext, actor: Actor, draft: D
 async def _summary(context: GridContext, actor: Actor, draft: Draft) -> OutMessage:
     svc = context.services
     assert draft.category_id is not None and actor.person.home_unit_id is not None
-    category = await svc.requests.category(draft.category_id)
+    category = await svc.requests.category(draft.category_id, fresh=True)
     home = await svc.org.unit(actor.person.home_unit_id)
     path = await svc.org.path(home) if home else []
     language = actor.person.language or svc.i18n.default

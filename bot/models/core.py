@@ -16,6 +16,7 @@ __all__ = [
     "AuditEntry",
     "Availability",
     "Category",
+    "HandledBy",
     "Level",
     "Member",
     "MemberStatus",
@@ -195,6 +196,14 @@ class Rating(StrEnum):
     NOT_RATED = "not_rated"  # closed without an answer
 
 
+class HandledBy(StrEnum):
+    """Who handles the requests of a category."""
+
+    MEMBERS = "members"  # offered to the members nearby (党员接单)
+    PROPERTY_COMPANY = "property_company"  # the compound's 物业
+    ADMINS = "admins"  # the community's administrators
+
+
 class Category(_Model):
     id: int
     code: str
@@ -203,6 +212,7 @@ class Category(_Model):
     default_tier: Tier
     team_code: str | None = None
     is_opinion: bool = False
+    handled_by: HandledBy = HandledBy.MEMBERS
     sort: int = 0
     active: bool = True
 

@@ -16,6 +16,7 @@ from bot.lifecycle import CANCELLABLE, OPEN, Status
 from bot.messages import OutMessage
 from bot.models import (
     Category,
+    HandledBy,
     Rating,
     Request,
     RequestView,
@@ -77,8 +78,15 @@ class RequestService:
                 self._categories = (now, await tx.requests.categories())
         return list(self._categories[1])
 
-    async def category(self, category_id: int) -> Category:
-        category = next((c for c in await self.categories() if c.id == category_id), None)
+    async def category(self, category_id: int, *, fresh: bool = False) -> Category:
+        """An active category; ``fresh`` reads it now (its tier, just before filing) rather
+        than from the menu read at most a minute ago."""
+        if fresh:
+            async with self.db.statement() as tx:
+                found = await tx.requests.category(category_id)
+            category = found if found is not None and found.active else None
+        else:
+            category = next((c for c in await self.categories() if c.id == category_id), None)
         if category is None:
             raise NotFound(N_("That category is not available any more."))
         return category
@@ -212,6 +220,9 @@ class RequestService:
         )
         if category.is_opinion:
             await self.flow.tell_admins(tx, request, views.opinion_card)
+        elif category.handled_by is HandledBy.ADMINS:
+            # The community handles it (assigns it, or convenes the parties): no pool.
+            await self.flow.tell_admins(tx, request, task_views.community_flag)
         else:
             # 组织下单: the members nearby who can help get a task card.
             await self.dispatcher.dispatch(tx, request)

@@ -312,6 +312,20 @@ def _admin_flag(
     )
 
 
+def community_flag(
+    t: Translator, language: str, request: Request, category: Category, path: list[OrgUnit]
+) -> OutMessage:
+    """A request of a category the community's administrators handle themselves."""
+    return _admin_flag(
+        t,
+        language,
+        t("📋 <b>A request for the community to handle</b> (not offered to the members)"),
+        request,
+        category,
+        path,
+    )
+
+
 def no_pool_flag(
     t: Translator, language: str, request: Request, category: Category, path: list[OrgUnit]
 ) -> OutMessage:

@@ -267,8 +267,8 @@ async def test_every_figure_of_a_community(world: World) -> None:
     assert stats.by_tier == {Tier.URGENT: 2, Tier.IMPORTANT: 5, Tier.DIFFICULT: 1}
     assert [(cat.code, n) for cat, n in stats.by_category] == [
         ("property", 3),  # R1 R3 R5, then by the categories' order
-        ("environment", 1),
         ("safety", 1),
+        ("environment", 1),
         ("legal", 1),
         ("opinion", 1),
         ("other", 1),
