@@ -25,6 +25,7 @@ from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.admin import AdminService
 from bot.services.broadcast import BroadcastService
+from bot.services.cards import Cards
 from bot.services.clocks import Clocks
 from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
@@ -122,10 +123,12 @@ def build_application(
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
     people = PeopleService(db, clock, notifier, i18n)
-    dispatch = DispatchService(db, clock, flow, i18n, config)
+    cards = Cards(clock, flow, i18n, config)
+    dispatch = DispatchService(db, clock, flow, cards, i18n, config)
     clocks = Clocks(clock, dispatch, config)
-    flow.observers.append(clocks.on_transition)  # the clocks follow every status change
-    escalations = EscalationService(db, clock, flow, clocks, i18n, config)
+    # Every status change moves the clocks, then edits the cards (which show the deadlines).
+    flow.observers += [clocks.on_transition, cards.on_transition]
+    escalations = EscalationService(db, clock, flow, clocks, cards, i18n, config)
     waiting = WaitingService(db, clock)
     requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
     services = Services(
@@ -143,9 +146,9 @@ def build_application(
         escalation=escalations,
         extensions=ExtensionService(db, clock, flow),
         waiting=waiting,
-        sweep=DeadlineSweep(db, clock, flow, clocks, escalations, i18n),
+        sweep=DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config),
         requests=requests_service,
-        tasks=TaskService(db, clock, flow, waiting, i18n, config),
+        tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
         admin=AdminService(db, clock, flow, people),
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),

@@ -101,10 +101,33 @@ class Notifier:
     ) -> int | None:
         """Queue ``message`` for ``chat_id``; return the id of the row that carries its text.
 
-        ``silent`` delivers without a notification sound (quiet hours).
+        ``silent`` delivers without a notification sound (quiet hours). A message with a
+        ``location`` is followed by the pin.
 
         Returns None when ``dedup_key`` was queued before.
         """
+        row_id = await self._send_main(tx, chat_id, message, dedup_key, batch, silent)
+        if message.location is not None and row_id is not None:
+            latitude, longitude = message.location
+            await self._queue(
+                tx,
+                chat_id,
+                "sendLocation",
+                {"latitude": latitude, "longitude": longitude},
+                batch=batch,
+            )
+        return row_id
+
+    async def _send_main(
+        self,
+        tx: Tx,
+        chat_id: int,
+        message: OutMessage,
+        dedup_key: str | None,
+        batch: str | None,
+        silent: bool,
+    ) -> int | None:
+        """The text (or the photo carrying it), after the photos of an album."""
         markup = message.reply_markup()
         photos = list(message.photos)
         extra: dict[str, Any] = {"disable_notification": True} if silent else {}

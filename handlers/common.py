@@ -35,25 +35,32 @@ class Sent:
 
 async def reply(update: Update, context: GridContext, message: OutMessage) -> Sent:
     """Send ``message`` to the chat of ``update``: photos first (one photo carries the text as
-    its caption when it fits), then the text with its buttons."""
+    its caption when it fits), then the text with its buttons, then its pin if it has one."""
     chat = update.effective_chat
     assert chat is not None
+    sent = await _reply_main(context, chat.id, message)
+    if message.location is not None:
+        await context.bot.send_location(chat.id, *message.location)
+    return sent
+
+
+async def _reply_main(context: GridContext, chat_id: int, message: OutMessage) -> Sent:
     photos = list(message.photos[:10])
     if len(photos) == 1 and len(message.text) <= 1024:
         markup = ptb_markup(message.reply_markup(), context.bot)
         sent = await context.bot.send_photo(
-            chat.id, photos[0], caption=message.text or None, reply_markup=markup
+            chat_id, photos[0], caption=message.text or None, reply_markup=markup
         )
         return Sent(sent.chat_id, sent.message_id)
     last: Sent | None = None
     if len(photos) == 1:
-        photo = await context.bot.send_photo(chat.id, photos[0])
+        photo = await context.bot.send_photo(chat_id, photos[0])
         last = Sent(photo.chat_id, photo.message_id)
     elif photos:
-        album = await context.bot.send_media_group(chat.id, [InputMediaPhoto(p) for p in photos])
+        album = await context.bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in photos])
         last = Sent(album[-1].chat_id, album[-1].message_id)
     if message.text or last is None:
-        last = await send_text(context, chat.id, message)
+        last = await send_text(context, chat_id, message)
     return last
 
 

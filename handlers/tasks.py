@@ -76,7 +76,7 @@ async def _detail(press: Press) -> OutMessage:
     """The task as it stands now, with its buttons."""
     svc = press.services
     view = await svc.tasks.task(press.actor, press.int(0))
-    return views.task_detail(press.t, press.language, view, svc.clock.now())
+    return views.task_detail(press.t, press.language, view, svc.clock.now(), svc.config.tz)
 
 
 @TASK.on("open")

@@ -28,6 +28,7 @@ import aiosqlite
 from storage.repos.admin import AdminRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastsRepo
+from storage.repos.cards import CardsRepo
 from storage.repos.deadlines import DeadlinesRepo
 from storage.repos.members import MembersRepo
 from storage.repos.org import OrgRepo
@@ -134,6 +135,10 @@ class Tx:
     @cached_property
     def requests(self) -> RequestsRepo:
         return RequestsRepo(self)
+
+    @cached_property
+    def cards(self) -> CardsRepo:
+        return CardsRepo(self)
 
     @cached_property
     def deadlines(self) -> DeadlinesRepo:

@@ -39,6 +39,7 @@ from bot.messages import OutMessage
 from bot.models import Role
 from bot.outbox import Notifier
 from bot.sandbox import EXAMPLES
+from bot.services.cards import Cards
 from bot.services.clocks import Clocks
 from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
@@ -536,10 +537,11 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
         config = load_config(None, storage={"database": path})
         i18n = I18n()
         flow = RequestFlow(clock, Notifier(clock), i18n)
-        dispatch = DispatchService(db, clock, flow, i18n, config)
+        cards = Cards(clock, flow, i18n, config)
+        dispatch = DispatchService(db, clock, flow, cards, i18n, config)
         clocks = Clocks(clock, dispatch, config)
-        escalation = EscalationService(db, clock, flow, clocks, i18n, config)
-        sweep = DeadlineSweep(db, clock, flow, clocks, escalation, i18n)
+        escalation = EscalationService(db, clock, flow, clocks, cards, i18n, config)
+        sweep = DeadlineSweep(db, clock, flow, clocks, escalation, i18n, config)
         async with db.read() as tx:
             plan = await tx.fetchall(f"EXPLAIN QUERY PLAN {SWEEP_SQL}", ("9", BATCH))
             query_started = time.perf_counter()

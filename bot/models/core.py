@@ -13,6 +13,7 @@ from bot.lifecycle import Status
 
 __all__ = [
     "EXTENSION_DAYS",
+    "AdminCard",
     "AuditEntry",
     "Availability",
     "Category",
@@ -342,6 +343,15 @@ class TaskCard(_Model):
     outbox_id: int | None = None
     state: str
     created_at: datetime
+
+
+class AdminCard(_Model):
+    """A card about a request in an administrator's chat (a flag, an escalation card)."""
+
+    id: int
+    request_id: int
+    person_id: int
+    outbox_id: int
 
 
 class Visit(_Model):

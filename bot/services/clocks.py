@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.lifecycle import Status
+from bot.lifecycle import UNACCEPTED, Status
 from bot.models import Level, Member, Request, Tier
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ __all__ = [
     "ACCEPT_KINDS",
     "LADDER",
     "RESOLVE_KINDS",
-    "UNACCEPTED",
     "Clocks",
 ]
 
@@ -33,7 +32,6 @@ LADDER = (Level.COMMUNITY, Level.STREET, Level.DISTRICT)
 REMINDER_AT = (0.5, 0.8)
 ACCEPT_KINDS = ("remind_accept", "escalate_accept", "deliver_accept")
 RESOLVE_KINDS = ("remind_resolve", "escalate_resolve", "deliver_resolve")
-UNACCEPTED = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
 
 
 class Clocks:

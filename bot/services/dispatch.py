@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import AlreadyTaken, InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_, I18n
-from bot.lifecycle import WORKING, Status
+from bot.lifecycle import UNACCEPTED, WORKING, Status
 from bot.models import (
     Availability,
     Member,
@@ -31,7 +31,6 @@ from bot.services.scope import (
     Refused,
     administered_request,
     audited_refusals,
-    nearest_admins,
 )
 from bot.services.texts import reason as short_reason
 from bot.views import tasks as views
@@ -39,6 +38,7 @@ from bot.views import tasks as views
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.services.cards import Cards
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
     from storage.db import Database, Tx
@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["DispatchService", "slot_of"]
 
 LOG = logging.getLogger(__name__)
-
-# Statuses from which a request can be (re)sent to members.
-DISPATCHABLE = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
 
 
 def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
@@ -62,11 +59,18 @@ def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
 
 class DispatchService:
     def __init__(
-        self, db: Database, clock: Clock, flow: RequestFlow, i18n: I18n, config: Config
+        self,
+        db: Database,
+        clock: Clock,
+        flow: RequestFlow,
+        cards: Cards,
+        i18n: I18n,
+        config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.flow = flow
+        self.cards = cards
         self.i18n = i18n
         self.config = config
 
@@ -127,13 +131,13 @@ class DispatchService:
         With nobody available the request waits (the sweep tries again) and the admins are
         told once a day.
         """
-        if request.status not in DISPATCHABLE:
+        if request.status not in UNACCEPTED:
             return 0
         members = await self.pool(tx, request)
         now = self.clock.now()
         if not members:
             day = now.astimezone(self.config.tz).date().isoformat()
-            await self._tell_admins(tx, request, views.no_pool_flag, dedup=f"nopool:{day}")
+            await self.cards.flag_admins(tx, request, views.no_pool_flag, dedup=f"nopool:{day}")
             return 0
         if request.status is not Status.DISPATCHED:
             request = await self.flow.transition(
@@ -156,7 +160,7 @@ class DispatchService:
             language = person.language or self.i18n.default
             t = self.i18n.get(language)
             outbox_id = await self.flow.notifier.send(
-                tx, person.telegram_id, views.pool_card(t, language, view, now)
+                tx, person.telegram_id, views.pool_card(t, language, view, now, self.config.tz)
             )
             await tx.members.add_card(request.id, member.person_id, "pool", outbox_id, now)
             sent += 1
@@ -224,30 +228,11 @@ class DispatchService:
                     return fresh
                 taker = await self._name(tx, fresh)
                 raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
-            await self._close_cards(tx, accepted, winner=actor.id, taker=member.real_name)
+            await self.cards.close_member_cards(
+                tx, accepted, winner=actor.id, taker=member.real_name
+            )
             await self._tell_resident_accepted(tx, accepted, member)
         return accepted
-
-    async def _close_cards(
-        self, tx: Tx, request: Request, *, winner: int | None, taker: str | None
-    ) -> None:
-        """Edit every open card: "taken by <name>", or the winner's into a working card."""
-        view = await self.flow.view(tx, request, is_owner=False, supporters=0)
-        now = self.clock.now()
-        for card in await tx.members.open_cards(request.id):
-            person = await tx.people.get(card.person_id)
-            if person is None or card.outbox_id is None:
-                continue
-            language = person.language or self.i18n.default
-            t = self.i18n.get(language)
-            if card.person_id == winner:
-                message = views.accepted_card(t, language, view, now)
-            elif taker is not None:
-                message = views.card_taken(t, request, taker)
-            else:
-                message = views.card_withdrawn(t, request)
-            await self.flow.notifier.edit(tx, card.outbox_id, message)
-        await tx.members.close_cards(request.id)
 
     async def _tell_resident_accepted(self, tx: Tx, request: Request, member: Member) -> None:
         teams = [t for t in await tx.org.teams() if t.id in member.team_ids]
@@ -322,13 +307,13 @@ class DispatchService:
                     await self._tell_person(
                         tx, previous, lambda t, lang: views.task_reassigned(t, request)
                     )
-            if request.status not in DISPATCHABLE:
+            if request.status not in UNACCEPTED:
                 raise InvalidInput(N_("This request cannot be assigned now."))
             if request.status is not Status.DISPATCHED:
                 request = await self.flow.transition(
                     tx, request, Status.DISPATCHED, actor=actor, note=None, announce=False
                 )
-            await self._close_cards(tx, request, winner=None, taker=None)
+            await self.cards.close_member_cards(tx, request, winner=None, taker=None)
             person = await tx.people.get(member.person_id)
             assert person is not None
             view = await self.flow.view(tx, request, is_owner=False, supporters=0)
@@ -336,7 +321,7 @@ class DispatchService:
             outbox_id = await self.flow.notifier.send(
                 tx,
                 person.telegram_id,
-                views.assign_card(self.i18n.get(language), language, view, now),
+                views.assign_card(self.i18n.get(language), language, view, now, self.config.tz),
             )
             await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
             after = {"status": request.status.value, "offered_to": member.person_id}
@@ -350,7 +335,7 @@ class DispatchService:
         """An admin sends a waiting request to the members' pool again."""
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, _compound = await administered_request(tx, actor, request_id, "request.admin")
-            if request.status not in DISPATCHABLE:
+            if request.status not in UNACCEPTED:
                 raise InvalidInput(N_("This request cannot be assigned now."))
             return await self.dispatch(tx, request, actor=actor)
 
@@ -377,7 +362,7 @@ class DispatchService:
             member = await tx.members.get(actor.id)
             if member is not None:
                 name = member.real_name
-            await self._tell_admins(
+            await self.cards.flag_admins(
                 tx,
                 request,
                 lambda t, lang, r, c, p: views.declined_flag(t, lang, r, c, p, name, reason),
@@ -441,29 +426,9 @@ class DispatchService:
         return request, card
 
     async def _name(self, tx: Tx, request: Request) -> str:
-        if request.assignee_id is None:
-            return "?"
-        member = await tx.members.get(request.assignee_id)
-        if member is not None:
-            return member.real_name
-        person = await tx.people.get(request.assignee_id)
-        return person.display_name if person else "?"
+        return await self.flow.assignee_name(tx, request) or "?"
 
     async def _tell_person(self, tx: Tx, person_id: int, render: views.Render) -> None:
         person = await tx.people.get(person_id)
         if person is not None:
             await self.flow.send(tx, person, render)
-
-    async def _tell_admins(
-        self, tx: Tx, request: Request, build: views.AdminRender, *, dedup: str | None = None
-    ) -> None:
-        compound = await tx.org.get(request.compound_id)
-        category = await tx.requests.category(request.category_id)
-        assert compound is not None and category is not None
-        path = [*await tx.org.ancestors(compound), compound]
-        _level, admins = await nearest_admins(tx, compound)
-        for admin in admins:
-            language = admin.language or self.i18n.default
-            message = build(self.i18n.get(language), language, request, category, path)
-            key = None if dedup is None else f"{dedup}:{request.id}:{admin.id}"
-            await self.flow.notifier.send(tx, admin.telegram_id, message, dedup_key=key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput
@@ -20,10 +21,12 @@ from bot.services.journal import Change, record
 from bot.services.scope import administered_request, audited_refusals
 from bot.services.texts import reason
 from bot.views import deadlines as views
+from bot.views import requests as request_views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.services.cards import Cards
     from bot.services.clocks import Clocks
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
@@ -52,6 +55,7 @@ class EscalationService:
         clock: Clock,
         flow: RequestFlow,
         clocks: Clocks,
+        cards: Cards,
         i18n: I18n,
         config: Config,
     ) -> None:
@@ -59,6 +63,7 @@ class EscalationService:
         self.clock = clock
         self.flow = flow
         self.clocks = clocks
+        self.cards = cards
         self.i18n = i18n
         self.config = config
 
@@ -108,15 +113,22 @@ class EscalationService:
                 language,
                 view,
                 now,
+                self.config.tz,
                 what=what,
                 level=name,
                 overdue=now - (due or now),
             )
-            await self.flow.notifier.send(tx, admin.telegram_id, message, silent=silent)
+            outbox_id = await self.flow.notifier.send(
+                tx, admin.telegram_id, message, silent=silent
+            )
+            if outbox_id is not None:
+                await self.cards.keep(tx, request, admin, outbox_id)
 
     # -- admins' actions -------------------------------------------------------------------
     async def retier(self, actor: Actor, request_id: int, tier: Tier) -> Request:
-        """Change the tier; the clocks are recomputed from the filing time."""
+        """Change the tier; the clocks are recomputed from the filing time. The resident (and
+        the neighbours following it) are told, and every card of the request shows the new
+        tier and deadline."""
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, _ = await administered_request(tx, actor, request_id, "request.retier")
@@ -130,6 +142,15 @@ class EscalationService:
             request = await self.clocks.reschedule(tx, request)
             change = Change("request.retier", before, {"tier": tier.value})
             await record(tx, now, request, "retier", actor=actor, note=tier.value, change=change)
+            await self.cards.refresh_member_cards(tx, request)
+            await self.cards.refresh_admin_cards(tx, request)
+            for person_id, own in await self.flow.audience(tx, request):
+                person = await tx.people.get(person_id)
+                if person is not None:
+                    render = partial(
+                        request_views.retier_notice, request=request, tz=self.config.tz, own=own
+                    )
+                    await self.flow.send(tx, person, render)
             return request
 
     async def message_assignee(self, actor: Actor, request_id: int, text: str) -> Request:

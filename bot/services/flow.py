@@ -189,6 +189,16 @@ class RequestFlow:
         for admin in admins:
             await self.send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
 
+    async def assignee_name(self, tx: Tx, request: Request) -> str | None:
+        """Who has the request: the member's real name (as the resident was told)."""
+        if request.assignee_id is None:
+            return None
+        member = await tx.members.get(request.assignee_id)
+        if member is not None:
+            return member.real_name
+        person = await tx.people.get(request.assignee_id)
+        return person.display_name if person else None
+
     async def view(
         self,
         tx: Tx,
@@ -204,7 +214,7 @@ class RequestFlow:
         category = await tx.requests.category(request.category_id)
         compound = await tx.org.get(request.compound_id)
         assert category is not None and compound is not None
-        assignee = await tx.people.get(request.assignee_id) if request.assignee_id else None
+        assignee_name = await self.assignee_name(tx, request)
         return RequestView(
             request=request,
             category=category,
@@ -212,7 +222,7 @@ class RequestFlow:
             photos=await tx.requests.photos(request.id),
             events=_for_resident(await tx.requests.events(request.id)) if timeline else [],
             supporters=supporters,
-            assignee_name=assignee.display_name if assignee else None,
+            assignee_name=assignee_name,
             is_owner=is_owner,
             can_cancel=is_owner and request.status in CANCELLABLE,
             can_add_info=is_owner and request.status in OPEN,

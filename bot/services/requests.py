@@ -222,7 +222,7 @@ class RequestService:
             await self.flow.tell_admins(tx, request, views.opinion_card)
         elif category.handled_by is HandledBy.ADMINS:
             # The community handles it (assigns it, or convenes the parties): no pool.
-            await self.flow.tell_admins(tx, request, task_views.community_flag)
+            await self.dispatcher.cards.flag_admins(tx, request, task_views.community_flag)
         else:
             # 组织下单: the members nearby who can help get a task card.
             await self.dispatcher.dispatch(tx, request)
@@ -371,7 +371,9 @@ class RequestService:
         view = await self.flow.view(tx, request, is_owner=False, supporters=0)
         now = self.clock.now()
         await self.flow.send(
-            tx, assignee, lambda t, lang: task_views.reopened_card(t, lang, view, now)
+            tx,
+            assignee,
+            lambda t, lang: task_views.reopened_card(t, lang, view, now, self.config.tz),
         )
 
     # -- helpers -------------------------------------------------------------------------

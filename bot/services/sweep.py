@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_, I18n
-from bot.lifecycle import OPEN, WORKING, Status
+from bot.lifecycle import OPEN, UNACCEPTED, WORKING, Status
 from bot.models import Rating, Request
-from bot.services.clocks import UNACCEPTED
 from bot.services.journal import record
 from bot.views import deadlines as views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
+    from bot.config import Config
     from bot.services.clocks import Clocks
     from bot.services.escalation import EscalationService, RungCache
     from bot.services.flow import RequestFlow
@@ -43,6 +43,7 @@ class DeadlineSweep:
         clocks: Clocks,
         escalation: EscalationService,
         i18n: I18n,
+        config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -50,6 +51,7 @@ class DeadlineSweep:
         self.clocks = clocks
         self.escalation = escalation
         self.i18n = i18n
+        self.config = config
 
     async def sweep(self) -> int:
         """Act on every due timer row, batch after batch; return how many were handled."""
@@ -136,6 +138,7 @@ class DeadlineSweep:
             language,
             view,
             now,
+            self.config.tz,
             what=what,
             due=due,
             can_accept=request.assignee_id is None,

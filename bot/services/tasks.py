@@ -22,6 +22,7 @@ from bot.views import tasks as views
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.services.cards import Cards
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
     from bot.services.waiting import WaitingService
@@ -52,6 +53,7 @@ class TaskService:
         clock: Clock,
         flow: RequestFlow,
         waiting: WaitingService,
+        cards: Cards,
         i18n: I18n,
         config: Config,
     ) -> None:
@@ -59,6 +61,7 @@ class TaskService:
         self.clock = clock
         self.flow = flow
         self.waiting = waiting
+        self.cards = cards
         self.i18n = i18n
         self.config = config
 
@@ -167,7 +170,7 @@ class TaskService:
             member = await tx.members.get(actor.id)
             if member is not None:
                 name = member.real_name
-            await self.flow.tell_admins(
+            await self.cards.flag_admins(
                 tx,
                 request,
                 lambda t, lang, r, c, p: views.returned_flag(t, lang, r, c, p, name, reason),

@@ -22,7 +22,7 @@ from bot.models.admin import Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.deadlines import ESCALATE
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
-from bot.views.tasks import ASSIGN
+from bot.views.tasks import assign_button
 
 __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 
@@ -136,21 +136,24 @@ def category_menu(
 
 
 def admin_card(
-    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+    t: Translator,
+    language: str,
+    view: RequestView,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    head: str | None = None,
 ) -> OutMessage:
-    """A request as an administrator sees it, with what they can do."""
+    """A request as an administrator sees it, with what they can do now."""
     r = view.request
-    card = member_card(t, language, view, now, admin=True)
-    lines = [card.text, t("Status: {status}").format(status=status_name(t, r.status))]
+    card = member_card(t, language, view, now, tz=tz, admin=True)
+    lines = [head] if head else []
+    lines += [card.text, t("Status: {status}").format(status=status_name(t, r.status))]
     if view.assignee_name:
         lines.append(t("Taken by: {name}").format(name=esc(view.assignee_name)))
-    if r.accept_due_at and r.accepted_at is None:
-        lines.append(t("Accept by: {when}").format(when=fmt_time(r.accept_due_at, tz)))
-    if r.resolve_due_at and r.status in OPEN:
-        lines.append(t("Resolve by: {when}").format(when=fmt_time(r.resolve_due_at, tz)))
     buttons: list[tuple[Button, ...]] = []
     if r.status in OPEN:
-        buttons.append((Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", r.id)),))
+        buttons.append((assign_button(t, r),))
         buttons.append(
             tuple(
                 Button(t(TIER_NAMES[tier]), cbdata.encode(ESCALATE, "tier", r.id, tier.value))
@@ -174,7 +177,9 @@ def admin_card(
             buttons.append(
                 (Button(t("📣 Send to the members again"), cbdata.encode(ADMIN, "pool", r.id)),)
             )
-    return OutMessage("\n".join(lines), buttons=tuple(buttons), photos=card.photos)
+    return OutMessage(
+        "\n".join(lines), buttons=tuple(buttons), photos=card.photos, location=card.location
+    )
 
 
 def sent_to_pool(t: Translator, count: int) -> OutMessage:

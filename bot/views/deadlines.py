@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from bot import cbdata
 from bot.i18n import Translator
@@ -10,7 +10,7 @@ from bot.messages import Button, OutMessage
 from bot.models import EXTENSION_DAYS, Request, RequestView, Tier
 from bot.views.common import esc
 from bot.views.requests import LEVEL_NAMES, TIER_NAMES, member_card
-from bot.views.tasks import ASSIGN, TASK, task_buttons
+from bot.views.tasks import TASK, assign_button, task_buttons
 
 __all__ = [
     "ESCALATE",
@@ -42,6 +42,7 @@ def reminder(
     language: str,
     view: RequestView,
     now: datetime,
+    tz: tzinfo,
     *,
     what: str,
     due: datetime | None,
@@ -59,14 +60,16 @@ def reminder(
         ).format(left=left)
     else:
         head = t("⏰ <b>Reminder:</b> this task is due in {left}.").format(left=left)
-    card = member_card(t, language, view, now)
+    card = member_card(t, language, view, now, tz=tz)
     if can_accept:
         buttons: tuple[tuple[Button, ...], ...] = (
             (Button(t("✋ Accept"), cbdata.encode(TASK, "acc", view.request.id)),),
         )
     else:
         buttons = task_buttons(t, view.request)
-    return OutMessage(f"{head}\n{card.text}", buttons=buttons, photos=card.photos)
+    return OutMessage(
+        f"{head}\n{card.text}", buttons=buttons, photos=card.photos, location=card.location
+    )
 
 
 def escalation_card(
@@ -74,6 +77,7 @@ def escalation_card(
     language: str,
     view: RequestView,
     now: datetime,
+    tz: tzinfo,
     *,
     what: str,
     level: str,
@@ -92,7 +96,7 @@ def escalation_card(
             "it is now with {level}."
         )
     head = head.format(span=fmt_span(t, overdue), level=t(LEVEL_NAMES[level]))
-    card = member_card(t, language, view, now, admin=True)
+    card = member_card(t, language, view, now, tz=tz, admin=True)
     lines = [head, card.text]
     if view.assignee_name:
         lines.append(t("Taken by: {name}").format(name=esc(view.assignee_name)))
@@ -107,13 +111,13 @@ def escalation_card(
         for days in EXTENSION_DAYS
     ]
     buttons: list[tuple[Button, ...]] = [
-        (Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", rid)),),
+        (assign_button(t, r),),
         tuple(tiers),
         tuple(extend),
     ]
     if r.assignee_id is not None:
         buttons.append((Button(t("💬 Message the member"), cbdata.encode(ESCALATE, "msg", rid)),))
-    return OutMessage("\n".join(lines), buttons=tuple(buttons))
+    return OutMessage("\n".join(lines), buttons=tuple(buttons), location=card.location)
 
 
 def retiered(t: Translator, request: Request) -> OutMessage:

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import N_, Translator
-from bot.lifecycle import OPEN, STATUS_NAMES, Status
+from bot.lifecycle import OPEN, STATUS_NAMES, UNACCEPTED, Status
 from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import (
     Category,
@@ -512,6 +512,24 @@ def status_update(
     )
 
 
+def retier_notice(
+    t: Translator, language: str, *, request: Request, tz: tzinfo, own: bool
+) -> OutMessage:
+    """The community changed the tier: the new one, and when it is to be done by now."""
+    text = (
+        t('Your request <b>{number}</b> is now "{tier}"; its deadline was recomputed.')
+        if own
+        else t(
+            'Request <b>{number}</b> that you follow is now "{tier}"; its deadline was recomputed.'
+        )
+    ).format(number=esc(request.number), tier=t(TIER_NAMES[request.tier]))
+    if request.resolve_due_at is not None:
+        text += "\n" + t("To be resolved by {when}.").format(
+            when=fmt_time(request.resolve_due_at, tz)
+        )
+    return OutMessage(text, buttons=((Button(t("Open"), cbdata.encode(MY, "o", request.id, 0)),),))
+
+
 def rating_prompt(t: Translator, language: str, request: Request, note: str | None) -> OutMessage:
     text = t("✅ Your request <b>{number}</b> has been resolved.").format(
         number=esc(request.number)
@@ -607,23 +625,65 @@ def info_added(
     )
 
 
+def place_line(t: Translator, request: Request) -> str | None:
+    """📍 The place the resident gave: the address, and that a pin follows when they shared a
+    location (it comes as its own message right after, see :attr:`OutMessage.location`)."""
+    pinned = request.latitude is not None and request.longitude is not None
+    if request.address and pinned:
+        place = t("{address} (pin below)").format(address=esc(request.address))
+    elif request.address:
+        place = esc(request.address)
+    elif pinned:
+        place = t("see the pin below")
+    else:
+        return None
+    return t("📍 Place: {place}").format(place=place)
+
+
+def pin_of(request: Request) -> tuple[float, float] | None:
+    """The shared location of a request, to send as a pin."""
+    if request.latitude is None or request.longitude is None:
+        return None
+    return request.latitude, request.longitude
+
+
+def deadline_line(t: Translator, request: Request, tz: tzinfo) -> str | None:
+    """The deadline that runs now: to accept (nobody has it yet) or to resolve."""
+    if request.status in UNACCEPTED and request.accept_due_at is not None:
+        return t("Accept by: {when}").format(when=fmt_time(request.accept_due_at, tz))
+    if request.status in OPEN and request.resolve_due_at is not None:
+        return t("Resolve by: {when}").format(when=fmt_time(request.resolve_due_at, tz))
+    return None
+
+
 def member_card(
-    t: Translator, language: str, view: RequestView, now: datetime, *, admin: bool = False
+    t: Translator,
+    language: str,
+    view: RequestView,
+    now: datetime,
+    *,
+    tz: tzinfo,
+    admin: bool = False,
 ) -> OutMessage:
-    """A request as a member sees it; name and phone only if not anonymous (admins: always)."""
+    """A request as a member sees it, with its place and deadline; name and phone only if not
+    anonymous (admins: always). A shared location comes as a pin after it."""
     r = view.request
     lines = [
         f"{TIER_ICON[r.tier]} <b>{esc(r.number)}</b> · {esc(view.category.label(language))}"
         f" · {t(TIER_SHORT[r.tier])}",
         t("Compound: {place}").format(place=unit_path(view.compound_path[-1:], language)),
     ]
-    if r.address:
-        lines.append(t("Place: {place}").format(place=esc(r.address)))
+    if (place := place_line(t, r)) is not None:
+        lines.append(place)
     lines.append(t("Description: {text}").format(text=esc(r.description)))
     lines.append(t("Filed: {age}").format(age=fmt_age(t, now - r.created_at)))
+    if (deadline := deadline_line(t, r, tz)) is not None:
+        lines.append(deadline)
     if admin or not r.anonymous:
         lines.append(t("Resident: {name}").format(name=esc(r.contact_name) or t("(none)")))
         lines.append(t("Phone: {phone}").format(phone=esc(r.contact_phone) or t("(none)")))
     else:
         lines.append(t("Resident: anonymous"))
-    return OutMessage("\n".join(lines), photos=tuple(p.file_id for p in view.photos[:1]))
+    return OutMessage(
+        "\n".join(lines), photos=tuple(p.file_id for p in view.photos[:1]), location=pin_of(r)
+    )

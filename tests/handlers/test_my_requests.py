@@ -167,8 +167,8 @@ async def test_anonymous_hides_name_and_phone_from_members_not_admins(org: Harne
     async with org.services.db.read() as tx:
         view = await org.services.flow.view(tx, filed, is_owner=False, supporters=0)
     t = org.services.i18n.get("zh_CN")
-    member = views.member_card(t, "zh_CN", view, org.clock.now()).text
-    admin = views.member_card(t, "zh_CN", view, org.clock.now(), admin=True).text
+    member = views.member_card(t, "zh_CN", view, org.clock.now(), tz=org.config.tz).text
+    admin = views.member_card(t, "zh_CN", view, org.clock.now(), tz=org.config.tz, admin=True).text
     assert "居民：匿名" in member
     assert "Ida" not in member and "13800138000" not in member
     assert "居民：Ida" in admin and "+8613800138000" in admin
@@ -179,7 +179,7 @@ async def test_anonymous_hides_name_and_phone_from_members_not_admins(org: Harne
     open_request = await request(org, open_number)
     async with org.services.db.read() as tx:
         view = await org.services.flow.view(tx, open_request, is_owner=False, supporters=0)
-    shown = views.member_card(t, "zh_CN", view, org.clock.now()).text
+    shown = views.member_card(t, "zh_CN", view, org.clock.now(), tz=org.config.tz).text
     assert "居民：Jon" in shown and "+8613800138000" in shown
 
 

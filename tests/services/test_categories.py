@@ -216,6 +216,7 @@ async def test_a_category_for_the_admins_goes_to_them_not_to_the_pool(tmp_path: 
         number = await file_request(h, alice, category="违章搭建", description="楼顶加建铁皮房")
         assert h.services.sweeper is not None
         await h.services.sweeper.sweep()  # the sweep does not offer it to the members either
+        await h.settle()
 
         assert len(member.bot_messages()) == seen
         assert "社区处理的诉求" in admin.last_text() and number in admin.last_text()
