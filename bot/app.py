@@ -167,6 +167,9 @@ def build_application(
         job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
 
+    # Before everything: nobody the bot does not know is stored before /start.
+    for handler in onboarding.gate_handlers():
+        app.add_handler(handler, group=-1)
     for module_handlers in (
         fallback.edit_handlers(),  # edits of sent messages are no answers to any step
         requests.handlers(i18n, app.user_data),  # conversations first: they own their steps

@@ -85,11 +85,14 @@ async def open_request(press: Press) -> None:
     page = press.cb.int_arg(1) or 0
     detail = views.request_detail(press.t, press.language, view, svc.config.tz, page)
     if view.photos:
-        # The photos first, then the details (with their buttons) under them.
+        # The photos first, then the details (with their buttons) under them (and the pin).
         await press.reply(OutMessage("", photos=tuple(p.file_id for p in view.photos[:10])))
         await press.reply(detail)
     else:
         await press.edit(detail)
+        chat = press.update.effective_chat
+        if detail.location is not None and chat is not None:  # the shared place, as a pin
+            await press.context.bot.send_location(chat.id, *detail.location)
 
 
 @MY.on("c")

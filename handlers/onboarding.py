@@ -9,20 +9,21 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
 
+from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES
 from bot.models import Level, Role
 from bot.services.admin import INVITE_PREFIX
-from bot.services.people import Actor
+from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import edit, reply, say_error
 
-__all__ = ["handlers", "is_onboarded", "prompt_current_step"]
+__all__ = ["gate_handlers", "handlers", "is_onboarded", "prompt_current_step"]
 
 LOG = logging.getLogger(__name__)
 
@@ -44,6 +45,37 @@ async def prompt_current_step(update: Update, context: GridContext, actor: Actor
         await reply(update, context, views.language_prompt(translators, first_time=True))
         return
     await _show_places(update, context, actor, None, as_edit=False)
+
+
+async def gate(update: Update, context: GridContext) -> None:
+    """Nobody is stored before they start: /start (or a language chosen on its prompt) creates
+    the person. Anyone else the bot does not know — new, or forgotten at their request — is
+    shown how to start, and nothing of theirs is kept."""
+    user = update.effective_user
+    if user is None or user.is_bot or _starts(update):
+        return
+    services = context.services
+    if await services.people.known(user.id):
+        return
+    query, chat = update.callback_query, update.effective_chat
+    if query is not None:
+        t = services.i18n.get(guess_language(user.language_code))
+        await query.answer(t("Please send /start to begin."), show_alert=True)
+    elif update.message is not None and chat is not None and chat.type == chat.PRIVATE:
+        translators = [services.i18n.get(lang) for lang in LANGUAGES]
+        await reply(update, context, views.start_first(translators))
+    raise ApplicationHandlerStop
+
+
+def _starts(update: Update) -> bool:
+    """/start (with or without a payload), or a language picked on the first prompt."""
+    message, query = update.message, update.callback_query
+    if message is not None and message.text is not None:
+        command = message.text.split(maxsplit=1)[0] if message.text.strip() else ""
+        return command.split("@", 1)[0] == "/start"
+    return query is not None and (query.data or "").startswith(
+        cbdata.encode(views.ONBOARDING, "lang")
+    )
 
 
 async def start(update: Update, context: GridContext) -> None:
@@ -175,6 +207,11 @@ async def choose_place(press: Press) -> None:
     path = await svc.org.path(unit)
     await press.edit(views.place_set(path, press.language))
     await press.reply(views.done_message(press.t, press.language, actor.roles, path))
+
+
+def gate_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Registered in a group before every other: see :func:`gate`."""
+    return [TypeHandler(Update, gate)]
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

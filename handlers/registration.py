@@ -25,10 +25,12 @@ from bot.context import GridContext
 from bot.errors import DomainError, InvalidInput
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.models import Availability, Level, MemberStatus, MemberType, OrgUnit
+from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit
+from bot.outbox import ptb_markup
 from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
 from bot.services.registration import JoinStep, MemberForm
+from bot.views import admin as admin_views
 from bot.views import registration as views
 from bot.views.common import MAIN_MENU, main_keyboard
 from handlers.buttons import Buttons, Press, StaleButton
@@ -200,14 +202,6 @@ async def text_answer(update: Update, context: GridContext) -> int:
             form.set_work_unit(text)
         elif form.step is JoinStep.SKILLS:
             form.set_skills(None if skip else text)
-            await reply(
-                update,
-                context,
-                OutMessage(
-                    context.t(actor)("Noted."),
-                    keyboard=main_keyboard(actor.roles, context.t(actor)),
-                ),
-            )
         else:
             return await reprompt(update, context)
     except DomainError as err:
@@ -227,7 +221,20 @@ async def contact(update: Update, context: GridContext) -> int:
         await reply(update, context, views.phone_reprompt(t))
         return JoinState.PHONE
     form.phone = update.message.contact.phone_number
-    await reply(update, context, OutMessage(t("Noted."), keyboard=main_keyboard(actor.roles, t)))
+    return await _next(update, context, actor, form)
+
+
+async def typed_phone(update: Update, context: GridContext) -> int:
+    """The phone number, typed: a mainland mobile number."""
+    actor, form = await _form(update, context)
+    if form is None:
+        return END
+    assert update.message is not None and update.message.text is not None
+    try:
+        form.set_phone(update.message.text)
+    except DomainError as err:
+        await say_error(update, context, context.t(actor), err)
+        return JoinState.PHONE
     return await _next(update, context, actor, form)
 
 
@@ -372,7 +379,7 @@ async def submit(press: Press) -> int:
     asked = member.status is MemberStatus.PENDING and (
         existing is None or existing.status is not MemberStatus.PENDING
     )
-    await press.reply(views.submitted(t, new=asked))
+    await press.reply(views.submitted(t, new=asked, roles=press.actor.roles))
     return END
 
 
@@ -437,9 +444,13 @@ async def reprompt(update: Update, context: GridContext) -> int:
 # -- approval, pause -----------------------------------------------------------------------
 @MEMBER_ADMIN.on("ok")
 async def approve(press: Press) -> None:
-    """An admin approves a registration."""
+    """An admin approves a registration: on the approvals list only that person's row
+    changes; a single approval card loses its buttons."""
     member = await press.services.members.approve(press.actor, press.int(0))
     await press.answer()
+    if press.cb.arg(1) == admin_views.FROM_LIST:
+        await press.edit(await _approvals(press.context, press.actor, member))
+        return
     await press.query.edit_message_reply_markup(None)
     await press.reply(views.decided(press.t, member))
 
@@ -451,12 +462,25 @@ async def start_rejecting(press: Press) -> None:
     member = await svc.members.check_decider(press.actor, person_id)
     await press.answer()
     assert press.context.user_data is not None
+    message = press.query.message
     press.context.user_data[AWAITING_KEY] = {
         "kind": "reject_reason",
         "person_id": person_id,
         "since": svc.clock.now().isoformat(),
+        # Rejected from the approvals list: that list is edited once the reason is in.
+        "list": message.message_id
+        if message is not None and press.cb.arg(1) == admin_views.FROM_LIST
+        else None,
     }
     await press.reply(views.reject_reason_prompt(press.t, member))
+
+
+async def _approvals(context: GridContext, actor: Actor, decided: Member) -> OutMessage:
+    """The approvals list as it is now, saying who was just decided."""
+    svc = context.services
+    pending = await svc.admin.pending_members(actor)
+    language = actor.person.language or svc.i18n.default
+    return admin_views.pending_message(context.t(actor), language, pending, decided)
 
 
 async def pause(update: Update, context: GridContext) -> None:
@@ -519,6 +543,14 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
         if awaiting.get("kind") == "reject_reason":
             member = await svc.members.reject(actor, int(awaiting.get("person_id", 0)), text)
             message = views.decided(t, member)
+            if awaiting.get("list") and update.effective_chat is not None:
+                listing = await _approvals(context, actor, member)
+                await context.bot.edit_message_text(
+                    listing.text,
+                    chat_id=update.effective_chat.id,
+                    message_id=int(awaiting["list"]),
+                    reply_markup=ptb_markup(listing.reply_markup()),
+                )
         else:
             try:
                 until = date.fromisoformat(text)
@@ -558,9 +590,14 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
         return [first, *own, stale, catch]
 
     states: dict[object, list[StepHandler]] = {state: step(state, typed) for state in JoinState}
-    states[JoinState.PHONE] = step(
-        JoinState.PHONE, MessageHandler(filters.CONTACT & free, contact)
-    )
+    cancel_labels = i18n.all_translations(views.CANCEL)
+    states[JoinState.PHONE] = [
+        MessageHandler(menu_labels(cancel_labels) & free, cancel),
+        MessageHandler(filters.CONTACT & free, contact),
+        MessageHandler(text, typed_phone),
+        stale,
+        catch,
+    ]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         conversation: ConversationHandler[GridContext] = ConversationHandler(

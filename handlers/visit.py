@@ -84,7 +84,6 @@ async def _prompt(update: Update, context: GridContext, actor: Actor, form: Visi
     assert form.compound_id is not None
     compound = await svc.org.unit(form.compound_id)
     assert compound is not None
-    await reply(update, context, views.keyboard_back(t, actor.roles))
     await reply(update, context, views.summary(t, language, form, compound, actor.roles))
     return VisitState.SUMMARY
 

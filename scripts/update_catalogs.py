@@ -18,17 +18,25 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "bot" / "locales"
-KEYWORDS = {"_": None, "t": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "t": None,
+    "N_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "NC_": ((1, "c"), 2),
+    "pgettext": ((1, "c"), 2),
+}
 METHOD_MAP = [("bot/**.py", "python"), ("handlers/**.py", "python")]
 
 
 def extract() -> Catalog:
     template = Catalog(project="gridbot")
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), METHOD_MAP, keywords=KEYWORDS
     ):
         if message:
-            template.add(message)
+            template.add(message, context=context)
     return template
 
 
@@ -40,11 +48,11 @@ def main() -> int:
         path = LOCALES / language / "LC_MESSAGES" / "messages.po"
         with path.open("rb") as fh:
             catalog = read_po(fh, locale=language)
-        before = {m.id for m in catalog if m.id}
+        before = {(m.context, m.id) for m in catalog if m.id}
         catalog.update(template, no_fuzzy_matching=True)
-        after = {m.id for m in catalog if m.id}
+        after = {(m.context, m.id) for m in catalog if m.id}
         missing = sorted(
-            str(m.id)
+            f"{m.context} | {m.id}" if m.context else str(m.id)
             for m in catalog
             if m.id
             and language == "zh_CN"

@@ -34,7 +34,7 @@ class Counts(BaseModel):
     received: int = 0  # created in the period
     cancelled: int = 0  # of those, cancelled
     resolved: int = 0  # of those, reached `resolved` (resolved, or closed with resolved_at)
-    dispatched: int = 0  # dispatched in the period
+    dispatched: int = 0  # dispatched in the period, and accepted or past its time to accept
     accepted_in_time: int = 0  # of those, accepted by their accept deadline
     rated: int = 0  # rated in the period: satisfied, basic or unsatisfied
     satisfied: int = 0  # of those, satisfied or basically satisfied

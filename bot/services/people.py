@@ -94,6 +94,18 @@ class PeopleService:
         self.clock = clock
         self.notifier = notifier
         self.i18n = i18n
+        # Telegram ids with a person, as seen by this process (a forgotten one is dropped).
+        self._known: set[int] = set()
+
+    async def known(self, telegram_id: int) -> bool:
+        """Does the bot keep a person for this Telegram user (started, not forgotten)?"""
+        if telegram_id in self._known:
+            return True
+        async with self.db.statement() as tx:
+            found = await tx.people.by_telegram(telegram_id) is not None
+        if found:
+            self._known.add(telegram_id)
+        return found
 
     async def identify(self, who: TelegramIdentity) -> Actor:
         """Find or create the person behind a Telegram user; refresh their name.
@@ -102,6 +114,7 @@ class PeopleService:
         async with self.db.statement() as tx:
             found = await tx.people.with_grants(who.telegram_id)
         if found is not None and not _changes(found[0], who):
+            self._known.add(who.telegram_id)
             return Actor(found[0], tuple(found[1]))
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -118,6 +131,7 @@ class PeopleService:
             else:
                 person = await tx.people.update(current.id, now, **_changes(current, who))
             grants = await tx.people.grants(person.id)
+        self._known.add(who.telegram_id)
         return Actor(person, tuple(grants))
 
     async def actor(self, person_id: int) -> Actor:
@@ -216,6 +230,7 @@ class PeopleService:
                 actor.person.telegram_id,
                 commands_for(set(), self.i18n.get(actor.person.language)),
             )
+        self._known.discard(actor.person.telegram_id)
 
     async def refresh_menu(self, actor: Actor) -> None:
         async with self.db.transaction() as tx:

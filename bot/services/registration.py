@@ -41,6 +41,7 @@ MAX_WORK_UNIT = 60
 MAX_SKILLS = 10
 MAX_SKILL = 20
 _SPLIT = re.compile(r"[,，、;；\s]+")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class JoinStep(StrEnum):
@@ -97,6 +98,22 @@ class MemberForm(BaseModel):
                 N_("Please give your real name (2 to {limit} characters)."), limit=MAX_NAME
             )
         self.real_name = text
+
+    def set_phone(self, text: str) -> None:
+        """A typed mainland mobile number: 11 digits from 1[3-9] (spaces, dashes and +86 are
+        fine); kept as +86 and the 11 digits, like a shared contact."""
+        digits = re.sub(r"[\s\-()]", "", text)
+        digits = digits.removeprefix("+86") if digits.startswith("+86") else digits
+        if len(digits) == 13 and digits.startswith("86"):
+            digits = digits[2:]
+        if not _MOBILE.match(digits):
+            raise InvalidInput(
+                N_(
+                    "That is not a mainland mobile number (11 digits, starting with 13 to 19)."
+                    " Please type it again, or use the button."
+                )
+            )
+        self.phone = f"+86{digits}"
 
     def set_work_unit(self, text: str | None) -> None:
         if text is not None:

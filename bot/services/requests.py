@@ -295,6 +295,8 @@ class RequestService:
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.rate")
             if request.status is not Status.RESOLVED:
+                if request.rating not in (None, Rating.NOT_RATED):
+                    raise InvalidTransition(N_("You have already rated this request."))
                 raise InvalidTransition(N_("This request is not waiting for a rating."))
             # The rating first: it causes what follows (closed, or reopened: 重办).
             await record(tx, now, request, "rating", actor=actor, note=rating.value)

@@ -6,7 +6,8 @@ Definitions, for the requests of the unit's subtree (periods are whole local day
 - *received*: filed in the period; broken down by tier and category.
 - *open now* / *overdue now*: still open at the time of asking; overdue when unaccepted past its
   accept deadline or past its resolve deadline (the admin queue's "overdue").
-- *response rate*: of the requests dispatched in the period, the share accepted by their
+- *response rate*: of the requests dispatched in the period that were accepted or whose time
+  to accept has passed (one still inside it is not counted yet), the share accepted by their
   accept deadline.
 - *resolution rate*: of the requests received in the period and not cancelled, the share
   that reached ``resolved`` (resolved, or closed with ``resolved_at`` set).
@@ -233,7 +234,7 @@ class StatsService:
         assert unit is not None
         start, end = period.bounds(tz)
         children = await tx.org.children(unit.id)
-        counts = await tx.stats.counts([unit, *children], start, end)
+        counts = await tx.stats.counts([unit, *children], start, end, now)
         categories = {c.id: c for c in await tx.requests.categories(active_only=False)}
         by_tier = dict.fromkeys(Tier, 0)
         by_category: dict[int, int] = {}

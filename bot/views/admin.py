@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from bot import cbdata
-from bot.i18n import N_, Translator
+from bot.i18n import N_, NC_, Translator
 from bot.lifecycle import OPEN
 from bot.messages import Button, OutMessage, rows
 from bot.models import (
     EXTENSION_DAYS,
-    AuditEntry,
     Category,
     Member,
     OrgUnit,
@@ -18,9 +17,11 @@ from bot.models import (
     RequestView,
     Tier,
 )
-from bot.models.admin import Queue, QueueFilter
+from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.deadlines import ESCALATE
+from bot.views.registration import MEMBER_ADMIN
+from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
 from bot.views.tasks import assign_button
 
@@ -29,7 +30,7 @@ __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 ADMIN = "ad"
 
 FILTER_NAMES = {
-    QueueFilter.OPEN: N_("Open"),
+    QueueFilter.OPEN: NC_("queue filter", "Open"),
     QueueFilter.OVERDUE: N_("Overdue"),
     QueueFilter.UNASSIGNED: N_("Not taken"),
     QueueFilter.RETURNED: N_("Handed back"),
@@ -239,28 +240,118 @@ def revoked(t: Translator) -> OutMessage:
     return OutMessage(t("Revoked."))
 
 
-def audit_message(t: Translator, entries: list[AuditEntry], tz: tzinfo) -> OutMessage:
-    if not entries:
+# What each audited action is called in the log (by its code; a ".refused" one was refused).
+ACTION_NAMES = {
+    "admin.grant": N_("grant administration"),
+    "admin.invite": N_("invite an administrator"),
+    "admin.queue": N_("view the request queue"),
+    "admin.revoke": N_("revoke an administrator"),
+    "audit.view": N_("view the log"),
+    "broadcast": N_("send a notice"),
+    "export": N_("export to Excel"),
+    "member.approve": N_("approve a registration"),
+    "member.edit": N_("edit a registration"),
+    "member.pause": N_("go on leave"),
+    "member.pending": N_("view the approvals"),
+    "member.register": N_("register"),
+    "member.reject": N_("not approve a registration"),
+    "member.resume": N_("back from leave"),
+    "org.import": N_("import the org file"),
+    "person.forget": N_("delete their data"),
+    "person.home": N_("set the home compound"),
+    "person.language": N_("set the language"),
+    "request.accept": N_("accept a request"),
+    "request.admin": N_("act on a request"),
+    "request.assign": N_("assign a member"),
+    "request.cancel": N_("cancel a request"),
+    "request.comment": N_("comment on a rating"),
+    "request.extend": N_("extend the deadline"),
+    "request.extension": N_("decide on more time"),
+    "request.info": N_("add information"),
+    "request.message": N_("write to the member"),
+    "request.rate": N_("rate a request"),
+    "request.relay": N_("write through the relay"),
+    "request.resolve": N_("resolve a request"),
+    "request.retier": N_("change the tier"),
+    "request.view": N_("view a request"),
+    "role.grant": N_("grant a role"),
+    "role.revoke": N_("revoke a role"),
+    "stats.view": N_("view the statistics"),
+    "task.decline": N_("decline a task"),
+    "task.done": N_("complete a task"),
+    "task.extension": N_("ask for more time"),
+    "task.note": N_("add a progress note"),
+    "task.return": N_("hand a task back"),
+    "task.start": N_("set off"),
+    "task.view": N_("view a task"),
+    "task.waiting": N_("wait for the resident"),
+    "visit.log": N_("log a visit"),
+}
+# Who did it, when it was not a person the bot still knows.
+ACTOR_NAMES = {
+    "system": N_("the system"),
+    "cli": N_("the command line"),
+    "forgotten": N_("a deleted user"),
+}
+REFUSED = ".refused"
+
+
+def _action_name(t: Translator, action: str) -> str:
+    base = action.removesuffix(REFUSED)
+    name = t(ACTION_NAMES[base]) if base in ACTION_NAMES else esc(base)
+    return t("{action} (refused)").format(action=name) if action.endswith(REFUSED) else name
+
+
+def _subject_name(t: Translator, line: AuditLine) -> str:
+    if line.subject_named:
+        return esc(line.subject)
+    kind, _, key = line.subject.partition(":")
+    if kind in ("person", "member"):
+        return t("a deleted user")
+    if kind == "visit":
+        return t("visit #{id}").format(id=esc(key))
+    if kind == "broadcast":
+        return t("notice #{id}").format(id=esc(key))
+    return esc(line.subject)
+
+
+def audit_message(t: Translator, lines: list[AuditLine], tz: tzinfo) -> OutMessage:
+    """操作记录: when · who · what · to what, in words."""
+    if not lines:
         return OutMessage(t("The audit log is empty."))
-    lines = [t("<b>Audit log</b> (latest {count})").format(count=len(entries))]
-    for entry in entries:
-        lines.append(
-            f"{fmt_time(entry.at, tz)} · {esc(entry.actor_label)} · {esc(entry.action)} · "
-            f"{esc(entry.subject)}"
+    out = [t("<b>Audit log</b> (latest {count})").format(count=len(lines))]
+    for line in lines:
+        actor = line.actor if line.actor_named else t(ACTOR_NAMES.get(line.actor, line.actor))
+        out.append(
+            f"{fmt_time(line.at, tz)} · {esc(actor)} · {_action_name(t, line.action)} · "
+            f"{_subject_name(t, line)}"
         )
-    return OutMessage("\n".join(lines))
+    return OutMessage("\n".join(out))
 
 
-MEMBER_ADMIN = "ma"
+# The buttons of the approvals list carry this mark: deciding one edits only its own row.
+FROM_LIST = "l"
 
 
 def pending_message(
-    t: Translator, language: str, pending: list[tuple[Member, OrgUnit]]
+    t: Translator,
+    language: str,
+    pending: list[tuple[Member, OrgUnit]],
+    decided: Member | None = None,
 ) -> OutMessage:
-    """Registrations waiting for approval, each with Approve / Reject."""
+    """Registrations waiting for approval, each with Approve / Reject; ``decided``, the one
+    just approved or rejected from this list, is said above the others."""
+    lines = []
+    if decided is not None:
+        lines.append(
+            t("{name}: {status}.").format(
+                name=esc(decided.real_name), status=t(MEMBER_STATUS_NAMES[decided.status])
+            )
+        )
     if not pending:
-        return OutMessage(t("Nobody is waiting for approval."))
-    lines = [t("<b>Waiting for approval</b> ({count})").format(count=len(pending))]
+        lines.append(t("Nobody is waiting for approval."))
+        return OutMessage("\n".join(lines))
+    lines.append(t("<b>Waiting for approval</b> ({count})").format(count=len(pending)))
     buttons: list[tuple[Button, ...]] = []
     for member, unit in pending:
         lines.append(f"• {esc(member.real_name)} — {esc(unit.label(language))}")
@@ -268,9 +359,11 @@ def pending_message(
             (
                 Button(
                     t("Approve {name}").format(name=member.real_name),
-                    cbdata.encode(MEMBER_ADMIN, "ok", member.person_id),
+                    cbdata.encode(MEMBER_ADMIN, "ok", member.person_id, FROM_LIST),
                 ),
-                Button(t("Reject"), cbdata.encode(MEMBER_ADMIN, "no", member.person_id)),
+                Button(
+                    t("Reject"), cbdata.encode(MEMBER_ADMIN, "no", member.person_id, FROM_LIST)
+                ),
             )
         )
     return OutMessage("\n".join(lines), buttons=tuple(buttons))

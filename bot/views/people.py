@@ -47,6 +47,18 @@ def language_prompt(translators: list[Translator], *, first_time: bool) -> OutMe
     return OutMessage("\n".join(lines), buttons=rows(*buttons))
 
 
+def start_first(translators: list[Translator]) -> OutMessage:
+    """To someone the bot does not know (new, or forgotten at their request): start first."""
+    lines = [
+        t("To use the service, please start: choose your language (or send /start).")
+        for t in translators
+    ]
+    buttons = [
+        Button(language_name(lang), cbdata.encode(ONBOARDING, "lang", lang)) for lang in LANGUAGES
+    ]
+    return OutMessage("\n".join(lines), buttons=rows(*buttons))
+
+
 def drill_down(
     choice: Choice, t: Translator, language: str, *, can_skip: bool, path: list[OrgUnit]
 ) -> OutMessage:

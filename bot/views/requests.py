@@ -424,8 +424,8 @@ def request_detail(
         t("Compound: {place}").format(place=unit_path(view.compound_path, language)),
         t("Description: {text}").format(text=_clip(r.description, DESCRIPTION_CHARS)),
     ]
-    if r.address:
-        lines.append(t("Place: {place}").format(place=esc(r.address)))
+    if (place := place_line(t, r)) is not None:
+        lines.append(place)
     if view.photos:
         lines.append(t("Photos: {count}").format(count=len(view.photos)))
     if view.supporters:
@@ -460,7 +460,7 @@ def request_detail(
     if actions:
         buttons.append(tuple(actions))
     buttons.append((Button(t("« Back to my requests"), cbdata.encode(MY, "p", page)),))
-    return OutMessage("\n".join(lines), buttons=tuple(buttons))
+    return OutMessage("\n".join(lines), buttons=tuple(buttons), location=pin_of(r))
 
 
 def cancel_confirm(t: Translator, request: Request, page: int) -> OutMessage:

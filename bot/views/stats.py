@@ -128,7 +128,10 @@ def stats_message(t: Translator, language: str, stats: Stats) -> OutMessage:
         ),
         "",
         t("<b>The three rates</b>"),
-        t("Response rate: <b>{rate}</b> ({n} of {d} dispatched were accepted in time)").format(
+        t(
+            "Response rate: <b>{rate}</b> ({n} of {d} dispatched were accepted in time; one still"
+            " inside its time to accept is not counted yet)"
+        ).format(
             rate=fmt_rate(totals.response),
             n=totals.response.numerator,
             d=totals.response.denominator,

@@ -59,13 +59,14 @@ class StatsRepo:
         return row is not None
 
     async def counts(
-        self, units: list[OrgUnit], start: datetime, end: datetime
+        self, units: list[OrgUnit], start: datetime, end: datetime, now: datetime
     ) -> dict[int, Counts]:
         """The counts of each unit's subtree for [start, end), in one query; a unit without
-        requests gets zeros."""
+        requests gets zeros. A dispatched request counts towards the response rate once it
+        is accepted or its time to accept has passed (as of ``now``)."""
         if not units:
             return {}
-        params: dict[str, Any] = {"start": ts(start), "end": ts(end)}
+        params: dict[str, Any] = {"start": ts(start), "end": ts(end), "now": ts(now)}
         groups = []
         for n, unit in enumerate(units):
             params[f"g{n}"] = unit.id
@@ -93,7 +94,8 @@ class StatsRepo:
             "  count(*) FILTER (WHERE rec AND status = 'cancelled') AS cancelled,"
             f"  count(*) FILTER (WHERE rec AND status IN {_in(_FINISHED)}"
             "                   AND resolved_at IS NOT NULL) AS resolved,"
-            "  count(*) FILTER (WHERE dis) AS dispatched,"
+            "  count(*) FILTER (WHERE dis AND (accepted_at IS NOT NULL OR accept_due_at IS NULL"
+            "    OR accept_due_at <= :now)) AS dispatched,"
             "  count(*) FILTER (WHERE dis AND accepted_at IS NOT NULL"
             "    AND (accept_due_at IS NULL OR accepted_at <= accept_due_at)) AS accepted_in_time,"
             f"  count(*) FILTER (WHERE rat AND rating IN {_in(_RATED)}) AS rated,"

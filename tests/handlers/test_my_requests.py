@@ -206,9 +206,9 @@ async def test_rating_satisfied_closes_with_a_comment(org: Harness) -> None:
     filed = await request(org, number)
     assert filed.status is Status.CLOSED and filed.rating is Rating.BASIC
     assert filed.rating_comment == "师傅很辛苦"
-    # A second press on the old rating buttons changes nothing.
+    # A second press on the old rating buttons changes nothing, and says why.
     await kay.press_data(f"rt1:s:{filed.id}")
-    assert "该诉求现在不需要评价" in (kay.last_answer() or {})["text"]
+    assert "您已评价过" in (kay.last_answer() or {})["text"]
     assert (await request(org, number)).rating is Rating.BASIC
 
 

@@ -115,8 +115,9 @@ async def test_forget_takes_the_telegram_id_out_of_timelines_and_audit(district:
     admin = h.players["district"]
     await admin.command("/audit")
     text = admin.last_text()
-    assert "审计日志" in text and f"{FORGOTTEN_LABEL} · person.home" in text
-    assert tag not in text and f"tg:{ned.id}" in text
+    # Names, not codes: she is "a deleted user"; Ned, still here, by his name.
+    assert "操作记录" in text and "已删除的用户 · 设置小区 · 已删除的用户" in text
+    assert tag not in text and "Ned · 设置小区 · Ned" in text
 
 
 async def test_forget_in_the_middle_of_a_request_starts_afresh(org: Harness) -> None:
