@@ -30,6 +30,16 @@ def N_(message: str) -> str:
 
 
 CONTEXT_SEPARATOR = "\x04"
+# How Babel finds the texts to translate (scripts/update_catalogs.py, the catalog tests).
+EXTRACT_KEYWORDS: dict[str, object] = {
+    "_": None,
+    "t": None,
+    "N_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "NC_": ((1, "c"), 2),
+    "pgettext": ((1, "c"), 2),
+}
 
 
 def NC_(context: str, message: str) -> str:

@@ -16,24 +16,17 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from bot.i18n import EXTRACT_KEYWORDS
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "bot" / "locales"
-KEYWORDS = {
-    "_": None,
-    "t": None,
-    "N_": None,
-    "gettext": None,
-    "ngettext": (1, 2),
-    "NC_": ((1, "c"), 2),
-    "pgettext": ((1, "c"), 2),
-}
 METHOD_MAP = [("bot/**.py", "python"), ("handlers/**.py", "python")]
 
 
 def extract() -> Catalog:
     template = Catalog(project="gridbot")
     for _file, _line, message, _comments, context in extract_from_dir(
-        str(ROOT), METHOD_MAP, keywords=KEYWORDS
+        str(ROOT), METHOD_MAP, keywords=EXTRACT_KEYWORDS
     ):
         if message:
             template.add(message, context=context)

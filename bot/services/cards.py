@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from bot.i18n import I18n
 from bot.lifecycle import OPEN, Status
 from bot.models import Person, Request, RequestView
-from bot.services.scope import nearest_admins
 from bot.views import admin as admin_views
 from bot.views import tasks as views
 
@@ -47,13 +46,7 @@ class Cards:
         """Send a flag about the request to the administrators responsible for its compound
         (the community's; the street's or district's when it has none), kept to edit later.
         With ``dedup``, an administrator gets that flag once."""
-        compound = await tx.org.get(request.compound_id)
-        category = await tx.requests.category(request.category_id)
-        assert compound is not None and category is not None
-        path = [*await tx.org.ancestors(compound), compound]
-        _level, admins = await nearest_admins(tx, compound)
-        if not admins:
-            LOG.warning("request %s: no administrator anywhere above it", request.number)
+        category, path, admins = await self.flow.admins_of(tx, request)
         for admin in admins:
             if admin.unreachable:
                 continue

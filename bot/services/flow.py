@@ -179,6 +179,15 @@ class RequestFlow:
         build: AdminRender,
     ) -> None:
         """Route to the community's admins; the street's or district's if it has none."""
+        category, path, admins = await self.admins_of(tx, request)
+        for admin in admins:
+            await self.send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
+
+    async def admins_of(
+        self, tx: Tx, request: Request
+    ) -> tuple[Category, list[OrgUnit], list[Person]]:
+        """What an admin's message about the request names (its category, its compound's
+        path) and who gets it: the community's admins, else the street's or the district's."""
         compound = await tx.org.get(request.compound_id)
         category = await tx.requests.category(request.category_id)
         assert compound is not None and category is not None
@@ -186,8 +195,7 @@ class RequestFlow:
         _level, admins = await nearest_admins(tx, compound)
         if not admins:
             LOG.warning("request %s: no administrator anywhere above it", request.number)
-        for admin in admins:
-            await self.send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
+        return category, path, admins
 
     async def assignee_name(self, tx: Tx, request: Request) -> str | None:
         """Who has the request: the member's real name (as the resident was told)."""

@@ -89,38 +89,37 @@ def task_buttons(t: Translator, request: Request) -> tuple[tuple[Button, ...], .
     )
 
 
-def accepted_card(
-    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+def _task_card(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo, head: str
 ) -> OutMessage:
-    """The winner's card after accepting: the task with its actions."""
-    head = t("✅ <b>You accepted this task.</b> Thank you!")
+    """The card a member works from: the request, and what they can do."""
     return _with(
         member_card(t, language, view, now, tz=tz),
         head=head,
         buttons=task_buttons(t, view.request),
     )
+
+
+def accepted_card(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+) -> OutMessage:
+    """The winner's card after accepting: the task with its actions."""
+    head = t("✅ <b>You accepted this task.</b> Thank you!")
+    return _task_card(t, language, view, now, tz, head)
 
 
 def task_detail(
     t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
 ) -> OutMessage:
     head = t("Status: {status}").format(status=status_name(t, view.request.status))
-    return _with(
-        member_card(t, language, view, now, tz=tz),
-        head=head,
-        buttons=task_buttons(t, view.request),
-    )
+    return _task_card(t, language, view, now, tz, head)
 
 
 def reopened_card(
     t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
 ) -> OutMessage:
     head = t("🔁 <b>Reopened:</b> the resident was not satisfied. Please do it again.")
-    return _with(
-        member_card(t, language, view, now, tz=tz),
-        head=head,
-        buttons=task_buttons(t, view.request),
-    )
+    return _task_card(t, language, view, now, tz, head)
 
 
 def card_taken(t: Translator, request: Request, name: str) -> OutMessage:

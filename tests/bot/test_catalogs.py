@@ -11,24 +11,17 @@ from auxil.catalogs import catalog, key
 from babel.messages.extract import extract_from_dir
 
 from bot.emulator.htmltext import to_plain
-from bot.i18n import LANGUAGES
+from bot.i18n import EXTRACT_KEYWORDS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {
-    "_": None,
-    "t": None,
-    "N_": None,
-    "gettext": None,
-    "ngettext": (1, 2),
-    "NC_": ((1, "c"), 2),
-    "pgettext": ((1, "c"), 2),
-}
 
 
 def used_msgids() -> set[str]:
     found: set[str] = set()
     for _f, _l, message, _c, context in extract_from_dir(
-        str(ROOT), [("bot/**.py", "python"), ("handlers/**.py", "python")], keywords=KEYWORDS
+        str(ROOT),
+        [("bot/**.py", "python"), ("handlers/**.py", "python")],
+        keywords=EXTRACT_KEYWORDS,
     ):
         found.add(key(context, message[0] if isinstance(message, tuple) else message))
     return found
