@@ -72,6 +72,9 @@ class OrgUnit(_Model):
     path: str
     has_property_company: bool = True
     sort: int = 0
+    households: int | None = None  # compounds: for requests per 100 households
+    latitude: float | None = None  # compounds: a centre point (WGS 84)
+    longitude: float | None = None
 
     def label(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name
@@ -220,6 +223,7 @@ class Request(_Model):
     resolve_due_at: datetime | None = None
     waiting_since: datetime | None = None
     escalation_level: str | None = None
+    channel: str = "telegram"  # telegram, api (a city system), community (pre-emptive)
 
 
 class RequestPhoto(_Model):

@@ -23,7 +23,7 @@ _REQUEST_COLS = (
     " tier, status, description, address, latitude, longitude, assignee_id, rating,"
     " rating_comment, created_at, updated_at, triaged_at, dispatched_at, accepted_at,"
     " resolved_at, closed_at, rated_at, accept_due_at, resolve_due_at, waiting_since,"
-    " escalation_level"
+    " escalation_level, channel"
 )
 _R_COLS = ", ".join("r." + col.strip() for col in _REQUEST_COLS.split(","))
 
