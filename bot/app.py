@@ -4,7 +4,7 @@ handler together."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeDefault
@@ -23,11 +23,13 @@ from bot.request import AiohttpRequest
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.admin import AdminService
+from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.flow import RequestFlow
 from bot.services.menus import commands_for
+from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService
@@ -56,7 +58,18 @@ from storage.db import Database
 from storage.migrate import migrate
 from storage.persistence import SQLitePersistence
 
-__all__ = ["GridApplication", "build_application", "services_of", "webhook_options"]
+if TYPE_CHECKING:
+    from bot.open311.server import Open311Server
+
+__all__ = [
+    "GridApplication",
+    "api_server",
+    "build_application",
+    "build_services",
+    "listen_address",
+    "services_of",
+    "webhook_options",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -114,34 +127,8 @@ def build_application(
         )
     app: GridApplication = builder.build()
 
-    i18n = I18n(config.locale.default_language)
-    notifier = Notifier(clock)
-    flow = RequestFlow(clock, notifier, i18n)
-    people = PeopleService(db, clock, notifier, i18n)
-    dispatch = DispatchService(db, clock, flow, i18n, config)
-    deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
-    flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
-    requests_service = RequestService(db, clock, flow, dispatch, deadlines, i18n, config)
-    services = Services(
-        config=config,
-        db=db,
-        clock=clock,
-        pacer=pacer,
-        i18n=i18n,
-        notifier=notifier,
-        people=people,
-        org=OrgService(db),
-        flow=flow,
-        dispatch=dispatch,
-        deadlines=deadlines,
-        requests=requests_service,
-        tasks=TaskService(db, clock, flow, deadlines, i18n, config),
-        admin=AdminService(db, clock, flow, people),
-        visits=VisitService(db, clock, requests_service),
-        members=MemberService(db, clock, notifier, i18n, config),
-        broadcast=BroadcastService(db, clock, pacer, notifier, config),
-        stats=StatsService(db, clock, config),
-    )
+    services = build_services(config, db=db, clock=clock, pacer=pacer)
+    i18n = services.i18n
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
     services.sweeper = sweeper
@@ -177,6 +164,58 @@ def build_application(
     return app
 
 
+def build_services(
+    config: Config, *, db: Database, clock: Clock, pacer: Pacer | None = None
+) -> Services:
+    """Every service, wired together (for the bot, and for ``gridbot api`` on its own)."""
+    i18n = I18n(config.locale.default_language)
+    notifier = Notifier(clock)
+    flow = RequestFlow(clock, notifier, i18n)
+    people = PeopleService(db, clock, notifier, i18n)
+    dispatch = DispatchService(db, clock, flow, i18n, config)
+    deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
+    flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
+    requests_service = RequestService(db, clock, flow, dispatch, deadlines, i18n, config)
+    return Services(
+        config=config,
+        db=db,
+        clock=clock,
+        pacer=pacer or RealPacer(),
+        i18n=i18n,
+        notifier=notifier,
+        people=people,
+        org=OrgService(db),
+        flow=flow,
+        dispatch=dispatch,
+        deadlines=deadlines,
+        requests=requests_service,
+        tasks=TaskService(db, clock, flow, deadlines, i18n, config),
+        admin=AdminService(db, clock, flow, people),
+        visits=VisitService(db, clock, requests_service),
+        members=MemberService(db, clock, notifier, i18n, config),
+        broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
+        stats=StatsService(db, clock, config),
+        apikeys=ApiKeyService(db, clock),
+        open311=Open311Service(db, clock, requests_service, i18n, config),
+    )
+
+
+def api_server(services: Services) -> Open311Server:
+    """The Open311 server on the services (its rate limit on their clock)."""
+    from bot.open311.server import Open311Server
+
+    limiter = RateLimiter(services.clock, services.config.api.requests_per_minute)
+    return Open311Server(services.open311, services.apikeys, limiter)
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` as a pair (ValueError with a clear message otherwise)."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--listen must be HOST:PORT, got {listen!r}")
+    return host.strip("[]"), int(port)
+
+
 def webhook_options(url: str, listen: str, secret_token: str | None) -> dict[str, Any]:
     """Arguments for ``run_webhook``/``start_webhook`` from the command-line options."""
     host, _, port = listen.rpartition(":")
@@ -209,6 +248,10 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     services.sender = sender
     await sender.start()
     await broadcast.resume_progress(app)  # progress jobs of broadcasts still sending
+    if services.config.api.enabled and services.api_server is None:
+        server = api_server(services)
+        await server.start(*listen_address(services.config.api.listen))
+        services.api_server = server
 
 
 async def stop_sender(app: Application) -> None:  # type: ignore[type-arg]
@@ -221,9 +264,13 @@ async def stop_sender(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
-    """Stop the outbox sender (if still running) and close the database."""
+    """Stop the API server and the outbox sender (if still running); close the database."""
+    services = services_of(app)
+    if services.api_server is not None:
+        await services.api_server.stop()
+        services.api_server = None
     await stop_sender(app)
-    await services_of(app).db.close()
+    await services.db.close()
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]

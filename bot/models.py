@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.lifecycle import Status
 
 __all__ = [
+    "ApiKey",
     "AuditEntry",
     "Availability",
     "Category",
@@ -260,6 +261,7 @@ class RequestView(_Model):
     is_owner: bool = False
     can_cancel: bool = False
     can_add_info: bool = False
+    source_system: str | None = None  # the city system that submitted it (the API key's name)
 
 
 class MemberType(StrEnum):
@@ -330,3 +332,15 @@ class Visit(_Model):
     opinion_request_id: int | None = None
     visited_at: datetime
     created_at: datetime
+
+
+class ApiKey(_Model):
+    """A client system's key to the Open311 API (only its hash is stored)."""
+
+    id: int
+    name: str
+    prefix: str
+    unit_ids: list[int] = []
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None

@@ -28,6 +28,7 @@ import aiosqlite
 
 if TYPE_CHECKING:
     from storage.repos.admin import AdminRepo
+    from storage.repos.api import ApiRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.broadcasts import BroadcastsRepo
     from storage.repos.deadlines import DeadlinesRepo
@@ -148,6 +149,12 @@ class Tx:
         from storage.repos.admin import AdminRepo
 
         return AdminRepo(self)
+
+    @cached_property
+    def api(self) -> ApiRepo:
+        from storage.repos.api import ApiRepo
+
+        return ApiRepo(self)
 
     @cached_property
     def audit(self) -> AuditRepo:

@@ -33,6 +33,10 @@ LOG = logging.getLogger(__name__)
 MAX_NOTE = 2000
 MAX_COMPLETION_PHOTOS = 5
 RELAY_CLOSED = frozenset({Status.CLOSED, Status.CANCELLED})
+NO_RESIDENT = N_(
+    "This request did not come from a resident in the bot, so there is nobody to write to."
+    " Use progress notes: the city system that sent it reads them."
+)
 
 
 def _text(text: str) -> str:
@@ -142,6 +146,8 @@ class TaskService:
             to_resident = actor.id == request.assignee_id
             if not to_resident:
                 await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
+            if recipient_id is None and request.channel != "telegram":
+                raise InvalidInput(NO_RESIDENT)
             if recipient_id is None:
                 raise InvalidInput(N_("The resident is no longer registered."))
             recipient = await tx.people.get(recipient_id)
