@@ -103,7 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     key_create.add_argument(
         "--unit", action="append", required=True, help="unit code (repeatable)"
     )
-    key_create.add_argument("--name", required=True, help="the client system, e.g. \"12345 hotline\"")
+    key_create.add_argument(
+        "--name", required=True, help='the client system, e.g. "12345 hotline"'
+    )
     key_sub.add_parser("list", help="the keys, their units and last use")
     key_revoke = key_sub.add_parser("revoke", help="revoke a key")
     key_revoke.add_argument("prefix", help="the key's prefix as listed (or the whole key)")

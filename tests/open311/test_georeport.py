@@ -77,8 +77,11 @@ class Api:
 
     async def get(self, path: str, **params: str) -> tuple[int, str, bytes, dict[str, str]]:
         async with self.session.get(self.url(path), params=params) as response:
-            return response.status, response.content_type, await response.read(), dict(
-                response.headers
+            return (
+                response.status,
+                response.content_type,
+                await response.read(),
+                dict(response.headers),
             )
 
     async def post(
@@ -435,14 +438,15 @@ async def test_request_filters(api: Api, fmt: str) -> None:
     assert await ids(status="closed") == ["DZ-2026-000003"]
     assert await ids(status="open,closed") == ["DZ-2026-000003", "DZ-2026-000002"]
     assert await ids(service_code="environment") == ["DZ-2026-000003"]
-    assert await ids(
-        start_date="2026-07-15T00:00:00+08:00", end_date="2026-08-15T00:00:00Z"
-    ) == ["DZ-2026-000001"]
+    assert await ids(start_date="2026-07-15T00:00:00+08:00", end_date="2026-08-15T00:00:00Z") == [
+        "DZ-2026-000001"
+    ]
     assert await ids(start_date="2026-11-01T00:00:00Z") == ["DZ-2026-000003", "DZ-2026-000002"]
     # service_request_id overrides every other argument.
-    assert await ids(
-        service_request_id="DZ-2026-000001,DZ-2026-000003", status="open"
-    ) == ["DZ-2026-000003", "DZ-2026-000001"]
+    assert await ids(service_request_id="DZ-2026-000001,DZ-2026-000003", status="open") == [
+        "DZ-2026-000003",
+        "DZ-2026-000001",
+    ]
 
     for params, message in (
         ({"status": "pending"}, "status must be open or closed."),
@@ -558,7 +562,10 @@ async def test_revoked_key_is_refused(api: Api) -> None:
     assert_error("xml", body, 403, "Invalid api_key.")
     async with api.h.services.db.read() as tx:
         stored_hash = await tx.fetchval("SELECT key_hash FROM api_keys")
-        actions = [r[0] for r in await tx.fetchall("SELECT action FROM audit_log WHERE action LIKE 'api.%' ORDER BY id")]
+        rows = await tx.fetchall(
+            "SELECT action FROM audit_log WHERE action LIKE 'api.%' ORDER BY id"
+        )
+        actions = [r[0] for r in rows]
     assert key not in str(stored_hash) and len(str(stored_hash)) == 64
     assert actions == ["api.key.create", "api.key.revoke"]
 

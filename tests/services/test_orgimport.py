@@ -622,7 +622,7 @@ async def test_compound_households_and_centre(importer: OrgImporter, db: Databas
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ('households = 0', "households 0 must be at least 1"),
+        ("households = 0", "households 0 must be at least 1"),
         ('households = "many"', '"households" must be an integer'),
         ("latitude = 23.0", "give both latitude and longitude"),
         ("latitude = 123.0\nlongitude = 112.0", "latitude 123.0 is out of range"),
