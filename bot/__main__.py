@@ -110,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
     key_revoke = key_sub.add_parser("revoke", help="revoke a key")
     key_revoke.add_argument("prefix", help="the key's prefix as listed (or the whole key)")
 
+    hotspots = sub.add_parser(
+        "hotspots", help="the topics of the month and pre-emptive tasks the job would propose"
+    )
+    hotspots.add_argument("--unit", required=True, help="unit code (its communities)")
+    hotspots.add_argument("--month", required=True, help="YYYY-MM: the month of the topics")
+
     export = sub.add_parser("export", help="write the requests and statistics of a unit to XLSX")
     export.add_argument("--unit", required=True, help="org unit code")
     export.add_argument("--from", dest="first", type=_date, required=True, help="YYYY-MM-DD")
@@ -330,6 +336,35 @@ def _serve_api(config: Config, listen: str) -> int:
     return asyncio.run(_with_db(config, serve))
 
 
+def _cmd_hotspots(config: Config, args: argparse.Namespace) -> int:
+    """Print what the monthly job proposes (nothing is stored or sent)."""
+    from bot.app import build_services
+    from bot.views.topics import proposals_text
+
+    async def work(db: Database) -> int:
+        services = build_services(config, db=db, clock=SystemClock())
+        language = config.locale.default_language
+        t = services.i18n.get(language)
+        try:
+            from bot.services.topics import parse_month
+
+            month = parse_month(args.month)
+            communities = await services.topics.communities(args.unit)
+            async with db.read() as tx:
+                units = {u.id: u for u in await tx.org.all_units()}
+                categories = {c.id: c for c in await tx.requests.categories(active_only=False)}
+            for community in communities:
+                proposals = await services.topics.analyse(community, month)
+                print(proposals_text(t, language, proposals, units, categories))
+        except DomainError as exc:
+            raise CliError(exc.message.format(**exc.params)) from None
+        if not communities:
+            print("no community at or below that unit")
+        return 0
+
+    return asyncio.run(_with_db(config, work))
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench.runner import SCENARIOS, BenchOptions, run_bench, table
 
@@ -391,6 +426,8 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return _cmd_export(config, args)
             case "api":
                 return _cmd_api(config, args)
+            case "hotspots":
+                return _cmd_hotspots(config, args)
     except (ConfigError, CliError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.stats import StatsService
 from bot.services.tasks import TaskService
+from bot.services.topics import TopicService
 from bot.services.visits import VisitService
 from handlers import (
     admin,
@@ -51,6 +52,7 @@ from handlers import (
     requests,
     stats,
     tasks,
+    topics,
     visit,
 )
 from handlers.errors import on_error
@@ -74,6 +76,10 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
+
+HOTSPOTS_JOB = "HOTSPOTS"
+HOTSPOTS_INTERVAL = 3600.0  # seconds between checks whether this month's proposals are due
+HOTSPOTS_FIRST = 120.0  # the first check, well after start-up
 
 # Placeholder token for the emulator (tests, sandbox); the real one comes from the config.
 OFFLINE_TOKEN = "123456:OFFLINE-EMULATOR-TOKEN"
@@ -141,6 +147,16 @@ def build_application(
         job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
 
+    # 每月一题: every hour, do this month's proposals if their day has come and they are not
+    # done yet (restart-safe: each community's month is recorded once done).
+    app.job_queue.run_repeating(
+        _hotspots_job,
+        interval=HOTSPOTS_INTERVAL,
+        first=HOTSPOTS_FIRST,
+        name=HOTSPOTS_JOB,
+        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+
     for module_handlers in (
         fallback.edit_handlers(),  # edits of sent messages are no answers to any step
         requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
@@ -156,6 +172,7 @@ def build_application(
         org.handlers(),
         broadcast.handlers(i18n, app.user_data),
         stats.handlers(i18n, app.user_data),
+        topics.handlers(i18n, app.user_data),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -197,6 +214,7 @@ def build_services(
         stats=StatsService(db, clock, config),
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
+        topics=TopicService(db, clock, flow, requests_service, i18n, config),
     )
 
 
@@ -271,6 +289,10 @@ async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
         services.api_server = None
     await stop_sender(app)
     await services.db.close()
+
+
+async def _hotspots_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await services_of(context.application).topics.run_due()
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]

@@ -33,6 +33,9 @@ __all__ = [
     "Station",
     "TaskCard",
     "Tier",
+    "Topic",
+    "TopicKind",
+    "TopicState",
     "Visit",
 ]
 
@@ -344,3 +347,37 @@ class ApiKey(_Model):
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+
+
+class TopicKind(StrEnum):
+    MONTHLY = "monthly"  # 每月一题
+    PREEMPTIVE = "preemptive"  # 未诉先办
+
+
+class TopicState(StrEnum):
+    PROPOSED = "proposed"
+    DISMISSED = "dismissed"
+    CONVERTED = "converted"
+
+
+class Topic(_Model):
+    """A recurring problem proposed to a community's admins, and what became of it."""
+
+    id: int
+    unit_id: int  # the community
+    scope_id: int  # where: a compound, or the community itself
+    kind: TopicKind
+    month: str  # YYYY-MM
+    signature: str
+    label: str
+    category_id: int | None = None
+    evidence: dict[str, Any]
+    score: float
+    rank: int
+    state: TopicState = TopicState.PROPOSED
+    reason: str | None = None
+    converted_kind: str | None = None
+    converted_ref: str | None = None
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+    created_at: datetime

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from storage.repos.people import PeopleRepo
     from storage.repos.requests import RequestsRepo
     from storage.repos.stats import StatsRepo
+    from storage.repos.topics import TopicsRepo
     from storage.repos.visits import VisitsRepo
 
 __all__ = ["Database", "Tx", "from_ts", "ts"]
@@ -197,6 +198,12 @@ class Tx:
         from storage.repos.stats import StatsRepo
 
         return StatsRepo(self)
+
+    @cached_property
+    def topics(self) -> TopicsRepo:
+        from storage.repos.topics import TopicsRepo
+
+        return TopicsRepo(self)
 
     @cached_property
     def outbox(self) -> OutboxRepo:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.services.requests import RequestService
     from bot.services.stats import StatsService
     from bot.services.tasks import TaskService
+    from bot.services.topics import TopicService
     from bot.services.visits import VisitService
     from storage.db import Database
 
@@ -55,6 +56,7 @@ class Services:
     stats: StatsService
     apikeys: ApiKeyService
     open311: Open311Service
+    topics: TopicService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -123,6 +123,12 @@ class TaskService:
         if request.assignee_id is None:
             raise InvalidInput(N_("Nobody is working on this request yet."))
         if actor.id == request.assignee_id:
+            if request.resident_id is None:
+                raise InvalidInput(
+                    NO_RESIDENT
+                    if request.channel != "telegram"
+                    else N_("The resident is no longer registered.")
+                )
             return request.resident_id
         if actor.id == request.resident_id:
             return request.assignee_id
@@ -146,8 +152,6 @@ class TaskService:
             to_resident = actor.id == request.assignee_id
             if not to_resident:
                 await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
-            if recipient_id is None and request.channel != "telegram":
-                raise InvalidInput(NO_RESIDENT)
             if recipient_id is None:
                 raise InvalidInput(N_("The resident is no longer registered."))
             recipient = await tx.people.get(recipient_id)
