@@ -14,12 +14,16 @@ from auxil.flows import onboard
 from auxil.harness import Harness, Player
 from auxil.members import make_member
 
+from bot.charts import ChartError, find_cjk_font
 from bot.lifecycle import Status
 from bot.models import Tier, TopicKind, TopicState
+from bot.services.people import TelegramIdentity
+from bot.services.stats import custom_period
 
 ADMINS = [
     {"telegram_id": 9801, "unit": "BY"},  # 伴月社区
     {"telegram_id": 9802, "unit": "XH"},  # 星湖社区, another street
+    {"telegram_id": 9803, "unit": "CX"},  # 城西街道
 ]
 DECEMBER = date(2026, 12, 1)
 # 14 requests about the lifts of 星荷豪苑 in November, none described the same way.
@@ -347,3 +351,40 @@ async def test_no_resident_is_assumed_for_a_community_task(area: Harness) -> Non
     assert request is not None
     await ann.press_data(f"tk1:msg:{request.id}")
     assert "无人可联系" in str((ann.last_answer() or {}).get("text"))
+
+
+async def test_heat_map_in_street_stats(area: Harness) -> None:
+    """/stats of a street: compounds in communities, coloured per 100 households, the month's
+    topics marked."""
+    try:
+        find_cjk_font()
+    except ChartError:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    h = area
+    street = await admin(h, "street", 9803)
+    await h.services.topics.run_due()
+    await street.command("/stats 2026-11-01 2026-11-30")
+    photos = [m for m in street.bot_messages() if m.photo]
+    assert len(photos) == 2  # the chart, then the heat map
+    assert "🗺 城西街道：每百户诉求数 · ★ 2026-12 每月一题" in (photos[-1].text or "")
+    data, _name = h.emulator.files[photos[-1].photo[-1]["file_id"]]
+    assert data.startswith(b"\x89PNG")
+    (h.tmp_path / "heat.png").write_bytes(data)
+
+    actor = await h.services.people.identify(TelegramIdentity(9803, "Street"))
+    period = custom_period(date(2026, 11, 1), date(2026, 11, 30))
+    heat = await h.services.stats.heat_map(actor, await unit_id(h, "CX"), period)
+    assert heat is not None and heat.month == "2026-12"
+    cells = {c.unit.code: c for b in heat.blocks for c in b.cells}
+    assert [b.unit.code for b in heat.blocks] == ["BY", "CT"]
+    xhhy = cells["XHHY"]
+    # 14 lift requests and 7 of the noise fell in November in 星荷豪苑... counted exactly:
+    assert xhhy.received == 14 + sum(
+        1 for n, (code, _c, _t) in enumerate(NOISE) if code == "XHHY" and 9 + n % 3 == 11
+    )
+    assert xhhy.per_hundred == pytest.approx(xhhy.received * 100 / 1200)
+    assert xhhy.topic and not cells["CTXC"].topic
+    assert cells["LMJ"].topic  # the pipes (未诉先办) are about 龙马街小区
+    # A community's admin gets no heat map (one community is not a map).
+    banyue_actor = await h.services.people.identify(TelegramIdentity(9801, "Banyue"))
+    assert await h.services.stats.heat_map(banyue_actor, await unit_id(h, "BY"), period) is None
