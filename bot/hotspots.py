@@ -18,7 +18,7 @@ before it):
   already taken (a category cluster counts only its requests no term cluster took);
 - where: the compound holding three quarters of its requests, else the community.
 
-Pre-emptive tasks (未诉先办) for month M+1: clusters of the same month last year with at least
+Pre-emptive tasks for month M+1: clusters of the same month last year with at least
 ``min_seasonal`` requests and at least three times their monthly average over the rest of
 that year (a seasonal problem, not a constant one).
 """

@@ -6,7 +6,7 @@ admins' decisions: dismiss with a reason, or convert.
 
 A conversion is one small handler (:class:`Conversion`): the kind, its button and what it
 makes. "task" is here (a request of the community itself, dispatched to the members like any
-other); a consultation (要事) and a whistle (难事) register theirs when those flows exist.
+other); a consultation and a whistle register theirs when those flows exist.
 """
 
 from __future__ import annotations
@@ -74,6 +74,32 @@ class Proposals:
     monthly: list[Finding]
     preemptive: list[Finding]
     month_start: datetime
+
+    def drafts(self) -> list[Topic]:
+        """The proposals as topics not stored yet (id 0), month's topics first, by rank."""
+        out = []
+        for kind, findings in (
+            (TopicKind.MONTHLY, self.monthly),
+            (TopicKind.PREEMPTIVE, self.preemptive),
+        ):
+            for rank, finding in enumerate(findings, 1):
+                out.append(
+                    Topic(
+                        id=0,
+                        unit_id=self.community.id,
+                        scope_id=finding.scope_id,
+                        kind=kind,
+                        month=f"{self.month:%Y-%m}",
+                        signature=finding.cluster.signature,
+                        label=" · ".join(finding.cluster.terms),
+                        category_id=finding.cluster.category_id,
+                        evidence={**finding.evidence, "of": len(findings)},
+                        score=finding.score,
+                        rank=rank,
+                        created_at=self.month_start,
+                    )
+                )
+        return out
 
 
 @dataclass(frozen=True)
@@ -195,30 +221,27 @@ class TopicService:
             if not await tx.topics.mark_run(community.id, month, total, now):
                 return 0  # another run did it
             _level, admins = await nearest_admins(tx, community)
-            batches = ((TopicKind.MONTHLY, proposals.monthly),)
-            batches += ((TopicKind.PREEMPTIVE, proposals.preemptive),)
-            for kind, findings in batches:
-                for rank, finding in enumerate(findings, 1):
-                    topic_id = await tx.topics.add(
-                        unit_id=community.id,
-                        scope_id=finding.scope_id,
-                        kind=kind.value,
-                        month=month,
-                        signature=finding.cluster.signature,
-                        label=" · ".join(finding.cluster.terms),
-                        category_id=finding.cluster.category_id,
-                        evidence={**finding.evidence, "of": len(findings)},
-                        score=finding.score,
-                        rank=rank,
-                        now=now,
-                    )
-                    if topic_id is None:
-                        continue
-                    count += 1
-                    for admin in admins:
-                        card = await self._card(tx, topic_id, admin.language)
-                        outbox_id = await self.flow.notifier.send(tx, admin.telegram_id, card)
-                        await tx.topics.add_card(topic_id, admin.id, outbox_id)
+            for draft in proposals.drafts():
+                topic_id = await tx.topics.add(
+                    unit_id=draft.unit_id,
+                    scope_id=draft.scope_id,
+                    kind=draft.kind.value,
+                    month=draft.month,
+                    signature=draft.signature,
+                    label=draft.label,
+                    category_id=draft.category_id,
+                    evidence=draft.evidence,
+                    score=draft.score,
+                    rank=draft.rank,
+                    now=now,
+                )
+                if topic_id is None:
+                    continue
+                count += 1
+                for admin in admins:
+                    card = await self._card(tx, topic_id, admin.language)
+                    outbox_id = await self.flow.notifier.send(tx, admin.telegram_id, card)
+                    await tx.topics.add_card(topic_id, admin.id, outbox_id)
             await tx.audit.record(
                 actor_id=None,
                 actor_label="system",

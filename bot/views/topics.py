@@ -230,32 +230,17 @@ def proposals_text(
     community = proposals.community.label(language)
     month = f"{proposals.month:%Y-%m}"
     lines = [t("{community} · {month}").format(community=community, month=month)]
-    for kind, findings in (
-        (TopicKind.MONTHLY, proposals.monthly),
-        (TopicKind.PREEMPTIVE, proposals.preemptive),
-    ):
+    drafts = proposals.drafts()
+    for kind in (TopicKind.MONTHLY, TopicKind.PREEMPTIVE):
         title = t("Topics of the month") if kind is TopicKind.MONTHLY else t("Act before they ask")
-        lines.append(f"  {title}: {len(findings)}")
-        for rank, finding in enumerate(findings, 1):
-            topic = Topic(
-                id=0,
-                unit_id=proposals.community.id,
-                scope_id=finding.scope_id,
-                kind=kind,
-                month=month,
-                signature=finding.cluster.signature,
-                label=" · ".join(finding.cluster.terms),
-                category_id=finding.cluster.category_id,
-                evidence={**finding.evidence, "of": len(findings)},
-                score=finding.score,
-                rank=rank,
-                created_at=proposals.month_start,
-            )
-            category = categories.get(finding.cluster.category_id or 0)
+        mine = [d for d in drafts if d.kind is kind]
+        lines.append(f"  {title}: {len(mine)}")
+        for topic in mine:
+            category = categories.get(topic.category_id or 0)
             card = TopicCard(topic, units, category, None, None, [])
             label = topic_label(t, language, topic, category)
-            place = _place(units, finding.scope_id, language)
-            lines.append(f"  {rank}. {label} — {place} (score {finding.score:g})")
+            place = _place(units, topic.scope_id, language)
+            lines.append(f"  {topic.rank}. {label} — {place} (score {topic.score:g})")
             evidence = _evidence(t, language, card)
             lines += [f"     {html.unescape(TAGS.sub('', line))}" for line in evidence]
     return "\n".join(lines)
