@@ -111,6 +111,8 @@ async def ask_text(press: Press) -> None:
     svc, request_id = press.services, press.int(0)
     if press.action == "dec":
         request = await svc.dispatch.offered(press.actor, request_id)
+    elif press.action == "msg":  # is there anyone to write to?
+        request = await svc.tasks.relay_target(press.actor, request_id)
     else:
         request = (await svc.tasks.task(press.actor, request_id)).request
     await press.answer()

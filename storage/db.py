@@ -26,6 +26,7 @@ from typing import Any
 import aiosqlite
 
 from storage.repos.admin import AdminRepo
+from storage.repos.api import ApiRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastsRepo
 from storage.repos.cards import CardsRepo
@@ -36,6 +37,7 @@ from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.requests import RequestsRepo
 from storage.repos.stats import StatsRepo
+from storage.repos.topics import TopicsRepo
 from storage.repos.visits import VisitsRepo
 
 __all__ = ["Database", "Tx"]
@@ -129,6 +131,10 @@ class Tx:
         return AdminRepo(self)
 
     @cached_property
+    def api(self) -> ApiRepo:
+        return ApiRepo(self)
+
+    @cached_property
     def audit(self) -> AuditRepo:
         return AuditRepo(self)
 
@@ -159,6 +165,10 @@ class Tx:
     @cached_property
     def stats(self) -> StatsRepo:
         return StatsRepo(self)
+
+    @cached_property
+    def topics(self) -> TopicsRepo:
+        return TopicsRepo(self)
 
     @cached_property
     def outbox(self) -> OutboxRepo:

@@ -18,6 +18,9 @@ __all__ = [
     "Durations",
     "Export",
     "ExportRow",
+    "HeatBlock",
+    "HeatCell",
+    "HeatMap",
     "Period",
     "PeriodKind",
     "Rate",
@@ -222,3 +225,37 @@ class Export:
 
     stats: Stats
     rows: list[ExportRow]
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One compound on the heat map."""
+
+    unit: OrgUnit
+    received: int
+    topic: bool  # a topic of this month is about this compound
+
+    @property
+    def per_hundred(self) -> float | None:
+        """Requests per 100 households (None without a household count)."""
+        households = self.unit.households
+        return None if not households else self.received * 100 / households
+
+
+@dataclass(frozen=True)
+class HeatBlock:
+    """One community and its compounds."""
+
+    unit: OrgUnit
+    cells: list[HeatCell]
+    topic: bool  # a community-wide topic of this month
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """A street's or the district's compounds, by community, with requests and topics."""
+
+    unit: OrgUnit
+    period: Period
+    month: str  # whose topics are marked
+    blocks: list[HeatBlock]

@@ -223,6 +223,7 @@ class RequestFlow:
         compound = await tx.org.get(request.compound_id)
         assert category is not None and compound is not None
         assignee_name = await self.assignee_name(tx, request)
+        submission = await tx.api.submission(request.id) if request.channel == "api" else None
         return RequestView(
             request=request,
             category=category,
@@ -234,6 +235,7 @@ class RequestFlow:
             is_owner=is_owner,
             can_cancel=is_owner and request.status in CANCELLABLE,
             can_add_info=is_owner and request.status in OPEN,
+            source_system=submission.key_name if submission else None,
         )
 
 

@@ -35,15 +35,17 @@ async def record(
     kind: str,
     *,
     actor: Actor | None,
+    label: str = SYSTEM,
     note: str | None = None,
     from_status: Status | None = None,
     to_status: Status | None = None,
     change: Change | None = None,
 ) -> None:
     """Write the event ``kind`` on the request's timeline; with ``change``, its audit row too
-    (subject ``request:<id>``, in the request's compound)."""
+    (subject ``request:<id>``, in the request's compound). Without an actor (the bot itself,
+    a city system) the rows carry ``label``."""
     actor_id = actor.id if actor else None
-    actor_label = actor.label if actor else SYSTEM
+    actor_label = actor.label if actor else label
     await tx.requests.add_event(
         request.id,
         kind=kind,

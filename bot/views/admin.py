@@ -246,6 +246,8 @@ ACTION_NAMES = {
     "admin.invite": N_("invite an administrator"),
     "admin.queue": N_("view the request queue"),
     "admin.revoke": N_("revoke an administrator"),
+    "api.key.create": N_("create an API key"),
+    "api.key.revoke": N_("revoke an API key"),
     "audit.view": N_("view the log"),
     "broadcast": N_("send a notice"),
     "export": N_("export to Excel"),
@@ -262,6 +264,7 @@ ACTION_NAMES = {
     "person.language": N_("set the language"),
     "request.accept": N_("accept a request"),
     "request.admin": N_("act on a request"),
+    "request.api_submit": N_("file a request through the API"),
     "request.assign": N_("assign a member"),
     "request.cancel": N_("cancel a request"),
     "request.comment": N_("comment on a rating"),
@@ -278,6 +281,10 @@ ACTION_NAMES = {
     "role.revoke": N_("revoke a role"),
     "stats.view": N_("view the statistics"),
     "task.decline": N_("decline a task"),
+    "topic.convert": N_("act on a topic of the month"),
+    "topic.dismiss": N_("set a topic aside"),
+    "topic.view": N_("view a topic of the month"),
+    "topics.propose": N_("propose the topics of the month"),
     "task.done": N_("complete a task"),
     "task.extension": N_("ask for more time"),
     "task.note": N_("add a progress note"),
@@ -310,6 +317,8 @@ def _subject_name(t: Translator, line: AuditLine) -> str:
         return t("a deleted user")
     if kind == "visit":
         return t("visit #{id}").format(id=esc(key))
+    if kind == "topic":
+        return t("topic #{id}").format(id=esc(key))
     if kind == "broadcast":
         return t("notice #{id}").format(id=esc(key))
     return esc(line.subject)

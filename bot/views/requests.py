@@ -679,6 +679,10 @@ def member_card(
     lines.append(t("Filed: {age}").format(age=fmt_age(t, now - r.created_at)))
     if (deadline := deadline_line(t, r, tz)) is not None:
         lines.append(deadline)
+    if view.source_system is not None:
+        lines.append(t("City system: {name}").format(name=esc(view.source_system)))
+    elif r.channel == "community":
+        lines.append(t("Raised by the community itself (acting before residents ask)"))
     if admin or not r.anonymous:
         lines.append(t("Resident: {name}").format(name=esc(r.contact_name) or t("(none)")))
         lines.append(t("Phone: {phone}").format(phone=esc(r.contact_phone) or t("(none)")))
