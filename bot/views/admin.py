@@ -298,6 +298,7 @@ ACTION_NAMES = {
 ACTOR_NAMES = {
     "system": N_("the system"),
     "cli": N_("the command line"),
+    "config": N_("the config file"),
     "forgotten": N_("a deleted user"),
 }
 REFUSED = ".refused"

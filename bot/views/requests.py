@@ -391,7 +391,7 @@ def _event_line(t: Translator, event: RequestEvent) -> str:
             return t("⚠ Being chased by {level}").format(level=t(LEVEL_NAMES[level]))
         return t("⚠ Escalated")
     if kind == "retier" and note in {tier.value for tier in Tier}:
-        return t("Tier: {tier}").format(tier=t(TIER_NAMES[Tier(note)]))
+        return t('Now "{tier}"').format(tier=t(TIER_NAMES[Tier(note)]))
     if kind == "extension":
         days = re.match(r"\+(\d+)d", note or "")
         if days:

@@ -73,7 +73,7 @@ async def test_the_timeline_shows_residents_only_what_is_theirs(org: Harness) ->
         await player.press(f"查看 {number}")
         text = player.last_text()
         assert "街道正在督办" in text, text
-        assert "事项分类：急事立刻办" in text
+        assert "调整为“急事立刻办”" in text
         assert "期限顺延 3 天" in text
         assert "等待居民" in text
         assert "进展：已经联系物业" in text
