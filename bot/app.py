@@ -62,6 +62,9 @@ LOG = logging.getLogger(__name__)
 
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
 
+# The guided conversations: each keeps its form in user_data under its own name.
+FLOWS = frozenset({requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY})
+
 # Placeholder token for the emulator (tests, sandbox); the real one comes from the config.
 OFFLINE_TOKEN = "123456:OFFLINE-EMULATOR-TOKEN"
 
@@ -101,9 +104,12 @@ def build_application(
         .post_stop(stop_sender)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor(config.performance.concurrent_updates))
-        # Conversations and user data live in SQLite; written within ~1 s of a change.
+        # Conversations and user data live in SQLite; written within ~1 s of a change, and
+        # at once by the transaction that ends a flow.
         .persistence(
-            SQLitePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock)
+            SQLitePersistence(
+                db, update_interval=1.0, store_chat_data=False, clock=clock, flows=FLOWS
+            )
         )
     )
     if request is not None:

@@ -52,13 +52,13 @@ class Sweeper:
         were idle longer than ``[requests] conversation_timeout_minutes``."""
         now = self.services.clock.now()
         limit = timedelta(minutes=self.services.config.requests.conversation_timeout_minutes)
-        expired: list[int] = []
+        expired: list[tuple[int, str | None]] = []
         touched: list[int] = []
         for user_id, data in list(self.app.user_data.items()):
             draft = data.get(DRAFT_KEY)
             if draft and _older(draft.get("touched_at"), now, limit):
                 data.pop(DRAFT_KEY, None)
-                expired.append(user_id)
+                expired.append((user_id, draft.get("nonce")))
                 touched.append(user_id)
             awaiting = data.get(AWAITING_KEY)
             if awaiting and _older(awaiting.get("since"), now, limit):
@@ -66,11 +66,12 @@ class Sweeper:
                 touched.append(user_id)
         if touched:
             self.app.mark_data_for_update_persistence(user_ids=touched)
-        for user_id in expired:
-            await self.services.requests.tell_intake_expired(user_id)
+        told = 0
+        for user_id, nonce in expired:
+            told += await self.services.requests.set_aside(user_id, nonce)
         if expired:
-            LOG.info("set aside %d idle request drafts", len(expired))
-        return len(expired)
+            LOG.info("set aside %d idle request drafts (%d told)", len(expired), told)
+        return told
 
 
 def _older(stamp: object, now: datetime, limit: timedelta) -> bool:

@@ -32,11 +32,11 @@ from bot.services.people import Actor
 from bot.services.registration import JoinStep, MemberForm
 from bot.views import registration as views
 from bot.views.common import MAIN_MENU, main_keyboard
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.common import answer_expired, edit, flow_end, reply, say_error
 from handlers.filters import Awaiting, menu_labels
 from handlers.onboarding import is_onboarded, prompt_current_step
 
-__all__ = ["handlers"]
+__all__ = ["FORM_KEY", "handlers"]
 
 LOG = logging.getLogger(__name__)
 
@@ -289,9 +289,10 @@ async def button(update: Update, context: GridContext) -> int:
             form.share_phone = arg == "y"
         elif action == "ok":
             existing = await svc.members.get(actor.id)
-            member = await svc.members.submit(actor, form)
-            assert context.user_data is not None
-            context.user_data.pop(FORM_KEY, None)
+            # The registration and the end of this conversation commit together.
+            member = await svc.members.submit(
+                actor, form, flow_end(update, context, FORM_KEY, form.nonce)
+            )
             await query.answer()
             await query.edit_message_reply_markup(None)
             # Sent for approval now: new, registering again, or moved to another community.
@@ -509,7 +510,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name="join",
+            name=FORM_KEY,
             persistent=True,
             allow_reentry=True,
             entry_points=[CommandHandler("join", start, filters.ChatType.PRIVATE)],

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.messages import OutMessage
-from bot.models import MemberType, OrgUnit, ServiceTeam
+from bot.models import FlowEnd, MemberType, OrgUnit, ServiceTeam
 from bot.outbox import CAPTION_LIMIT
 from bot.services.scope import Refused, admin_units, audited_refusals
 from bot.views.common import esc
@@ -346,9 +346,11 @@ class BroadcastService:
             return Reach(view, len(await self._recipients(tx, view)))
 
     # -- sending -------------------------------------------------------------------------
-    async def send(self, actor: Actor, audience: Audience, content: Content) -> Broadcast:
-        """Queue the notice for everyone in the audience: the broadcast, its outbox rows and the
-        audit row commit together."""
+    async def send(
+        self, actor: Actor, audience: Audience, content: Content, end: FlowEnd | None = None
+    ) -> Broadcast:
+        """Queue the notice for everyone in the audience: the broadcast, its outbox rows, the
+        audit row and the end of the /broadcast conversation (``end``) commit together."""
         content.check()
         now = self.clock.now()
         message = content.message()
@@ -391,6 +393,10 @@ class BroadcastService:
                 },
                 now=now,
             )
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"broadcast:{broadcast.id}", now=now
+                )
         self._samples[broadcast.id] = (self.pacer.monotonic(), 0)
         LOG.info("broadcast %d queued for %d people", broadcast.id, len(recipients))
         return broadcast

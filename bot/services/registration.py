@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.i18n import N_, I18n
-from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit, Role
+from bot.models import (
+    Availability,
+    FlowEnd,
+    Level,
+    Member,
+    MemberStatus,
+    MemberType,
+    OrgUnit,
+    Role,
+)
 from bot.services.menus import commands_for
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import registration as views
@@ -53,6 +63,7 @@ class JoinStep(StrEnum):
 class MemberForm(BaseModel):
     """A registration (or a profile edit) in the making."""
 
+    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
     step: JoinStep = JoinStep.NAME
     editing: bool = False
     real_name: str | None = None
@@ -178,8 +189,9 @@ class MemberService:
         async with self.db.read() as tx:
             return await tx.members.get(person_id)
 
-    async def submit(self, actor: Actor, form: MemberForm) -> Member:
-        """Register (pending, admins asked) or save an edit (status kept, audited).
+    async def submit(self, actor: Actor, form: MemberForm, end: FlowEnd | None = None) -> Member:
+        """Register (pending, admins asked) or save an edit (status kept, audited); ``end``
+        ends the /join conversation in the same transaction.
 
         An edit that moves the member to a compound of another community is a new
         registration there: pending again, the member role ends, that community's admins are
@@ -246,6 +258,10 @@ class MemberService:
             )
             if fresh or moved:
                 await self._ask_admins(tx, member, compound)
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"member:{actor.id}", now=now
+                )
             saved = await tx.members.get(actor.id)
         assert saved is not None
         return saved

@@ -16,6 +16,7 @@ from bot.lifecycle import CANCELLABLE, OPEN, Status
 from bot.messages import OutMessage
 from bot.models import (
     Category,
+    FlowEnd,
     Rating,
     Request,
     RequestView,
@@ -138,18 +139,22 @@ class RequestService:
             )
 
     # -- filing --------------------------------------------------------------------------
-    async def submit(self, actor: Actor, draft: Draft) -> tuple[Request, bool]:
+    async def submit(
+        self, actor: Actor, draft: Draft, end: FlowEnd | None = None
+    ) -> tuple[Request, bool]:
         """File the draft; return the request and whether it is new.
 
         The draft's nonce makes this idempotent: a repeated Confirm returns the same request.
+        ``end`` ends the intake conversation in the same transaction.
         """
         compound_id = self._home(actor)
         if not draft.complete or draft.category_id is None or draft.description is None:
             raise InvalidInput(N_("The request is not complete yet."))
-        source_key = f"intake:{actor.id}:{draft.nonce}"
+        source_key = _source_key(actor, draft.nonce)
         async with self.db.transaction() as tx:
             existing = await tx.requests.by_source(source_key)
             if existing is not None:
+                await self._finish(tx, actor, end, existing)
                 return existing, False
             category = await tx.requests.category(draft.category_id)
             if category is None or not category.active:
@@ -165,8 +170,21 @@ class RequestService:
             )
             if draft.phone and draft.phone != actor.person.phone:
                 await tx.people.update(actor.id, self.clock.now(), phone=draft.phone)
+            await self._finish(tx, actor, end, request)
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
+
+    async def filed(self, actor: Actor, nonce: str) -> Request | None:
+        """The request the actor's intake ``nonce`` filed, if it was (a Confirm pressed again
+        after the intake ended: the same number, never a second request)."""
+        async with self.db.statement() as tx:
+            return await tx.requests.by_source(_source_key(actor, nonce))
+
+    async def _finish(self, tx: Tx, actor: Actor, end: FlowEnd | None, request: Request) -> None:
+        if end is not None:
+            await tx.flows.finish(
+                end, person_id=actor.id, subject=f"request:{request.id}", now=self.clock.now()
+            )
 
     async def file(
         self,
@@ -225,8 +243,9 @@ class RequestService:
             request = await tx.requests.get(request.id) or request
         return request
 
-    async def support(self, actor: Actor, request_id: int) -> Request:
-        """'This is my problem too': follow the request instead of filing a duplicate."""
+    async def support(self, actor: Actor, request_id: int, end: FlowEnd | None = None) -> Request:
+        """'This is my problem too': follow the request instead of filing a duplicate
+        (``end`` ends the intake in the same transaction)."""
         compound_id = self._home(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -245,6 +264,7 @@ class RequestService:
                     actor_label=actor.label,
                     now=now,
                 )
+            await self._finish(tx, actor, end, request)
         return request
 
     # -- the resident's actions ----------------------------------------------------------
@@ -374,13 +394,19 @@ class RequestService:
                 )
             return await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
 
-    async def tell_intake_expired(self, telegram_id: int) -> None:
-        """Tell someone their idle, unfinished request was set aside."""
+    async def set_aside(self, telegram_id: int, nonce: str | None) -> bool:
+        """Tell someone their idle, unfinished request was set aside; say nothing when that
+        draft was filed after all (a copy of it outlived its Confirm). True when told."""
         minutes = self.config.requests.conversation_timeout_minutes
         async with self.db.transaction() as tx:
             person = await tx.people.by_telegram(telegram_id)
-            if person is not None:
-                await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+            if person is None:
+                return False
+            if nonce and await tx.flows.finished(person.id, "intake", nonce) is not None:
+                LOG.info("person %d: a filed draft was dropped, not set aside", person.id)
+                return False
+            await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+        return True
 
     async def _back_to_assignee(self, tx: Tx, request: Request) -> None:
         """重办: the member who did it gets it back, reopened."""
@@ -420,3 +446,8 @@ class RequestService:
     async def _administers(self, tx: Tx, actor: Actor, request: Request) -> bool:
         compound = await tx.org.get(request.compound_id)
         return compound is not None and await administers(tx, actor, compound)
+
+
+def _source_key(actor: Actor, nonce: str) -> str:
+    """What marks a request as filed by one intake (a repeated Confirm files it once)."""
+    return f"intake:{actor.id}:{nonce}"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
-from bot.models import Level, OrgUnit, Visit
+from bot.models import FlowEnd, Level, OrgUnit, Visit
 from bot.services.intake import Draft
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def _text(text: str) -> str:
 class VisitForm(BaseModel):
     """A visit being logged (kept in the member's user data between steps)."""
 
+    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
     compound_id: int | None = None
     households: int | None = None
     people: int | None = None
@@ -85,8 +87,9 @@ class VisitService:
             units = await tx.org.subtree(community, Level.COMPOUND) if community else [home]
         return sorted(units, key=lambda u: (u.id != home.id, u.sort, u.code))
 
-    async def log(self, actor: Actor, form: VisitForm) -> Visit:
-        """Record the visit; an opinion collected is filed as an opinion request."""
+    async def log(self, actor: Actor, form: VisitForm, end: FlowEnd | None = None) -> Visit:
+        """Record the visit; an opinion collected is filed as an opinion request. ``end``
+        ends the /visit conversation in the same transaction."""
         if form.compound_id is None or form.households is None or form.people is None:
             raise InvalidInput(N_("The visit is not complete yet."))
         allowed = {u.id for u in await self.compounds(actor)}
@@ -133,6 +136,10 @@ class VisitService:
                 },
                 now=now,
             )
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"visit:{visit.id}", now=now
+                )
         LOG.info("visit %d logged by person %d", visit.id, actor.id)
         return visit
 

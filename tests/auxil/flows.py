@@ -24,8 +24,10 @@ async def file_request(
     address: str | None = None,
     phone: bool = False,
     anonymous: bool = False,
+    confirm: bool = True,
 ) -> str:
-    """Go through the whole intake in Chinese; return the request number."""
+    """Go through the whole intake in Chinese; return the request number (with
+    ``confirm=False``, stop at the summary and return "")."""
     await player.tap("反映诉求")
     await player.press(category)
     if "不，我的问题不一样" in player.buttons():
@@ -45,6 +47,8 @@ async def file_request(
         await player.tap("跳过")
     if anonymous:
         await player.press("🙈 匿名：关")
+    if not confirm:
+        return ""
     await player.press("✅ 确认提交")
     text = player.last_text()
     marker = "诉求 " if "诉求 " in text else "意见建议 "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from storage.db import Database
 from storage.migrate import available_migrations, migrate
 
@@ -55,3 +57,42 @@ async def test_a_failing_migration_leaves_nothing_half_done(tmp_path: Path) -> N
             assert "nope" in str(exc)
         async with db.read() as tx:
             assert await tx.fetchval("SELECT count(*) FROM sqlite_master WHERE name = 'half'") == 0
+
+
+async def test_intakes_filed_before_finished_flows_are_recorded_as_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0010 records the nonce of every intake already filed, so a draft an older version left
+    behind is finished at the first start."""
+    import storage.migrate
+
+    shipped = available_migrations()
+    monkeypatch.setattr(
+        storage.migrate, "available_migrations", lambda: [m for m in shipped if m.version < 10]
+    )
+    db = Database(tmp_path / "old.db")
+    async with db:
+        await migrate(db)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO people (id, telegram_id, created_at, updated_at)"
+                " VALUES (5, 4242, 'T', 'T')"
+            )
+            unit = await tx.insert(
+                "INSERT INTO org_units (code, name, level, path, created_at, updated_at)"
+                " VALUES ('C', 'C', 'compound', '/C/', 'T', 'T')"
+            )
+            for n, (key, resident) in enumerate(
+                [("intake:5:ab12cd34", 5), ("intake:5:0f0f0f0f", None), (None, 5)], 1
+            ):
+                await tx.execute(
+                    "INSERT INTO requests (id, number, source_key, resident_id, compound_id,"
+                    " category_id, tier, status, description, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, 1, 'important', 'submitted', 'd', ?, ?)",
+                    (n, f"DZ-2026-00000{n}", key, resident, unit, f"2026-11-0{n}", "T"),
+                )
+        monkeypatch.undo()
+        await migrate(db)
+        async with db.read() as tx:
+            found = [tuple(r) for r in await tx.fetchall("SELECT * FROM finished_flows")]
+    assert found == [(5, "intake", "ab12cd34", "request:1", "2026-11-01")]
