@@ -199,6 +199,7 @@ async def _cmd_outbox(db: Database) -> int:
     print(f"failed:        {counts.failed}")
     print(f"undeliverable: {counts.undeliverable}")
     print(f"cancelled:     {counts.cancelled}")
+    print(f"unknown:       {counts.unknown}  (timed out or cut off: may have arrived)")
     if counts.oldest_pending is not None:
         age = SystemClock().now() - counts.oldest_pending
         print(f"oldest pending: {int(age.total_seconds())} s ago")

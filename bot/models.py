@@ -154,6 +154,7 @@ class OutboxRow(_Model):
     payload: dict[str, Any]
     status: str
     attempts: int = 0
+    uncertain: int = 0  # attempts whose outcome is unknown (a timeout, a crash in flight)
     dedup_key: str | None = None
     ref_id: int | None = None
     batch: str | None = None

@@ -335,6 +335,28 @@ class Database:
         async with self._exclusive(self._reader) as conn:
             yield Tx(conn, self)
 
+    async def migration_script(self, script: str) -> None:
+        """Run a migration's script in one transaction with foreign keys off (so a table can
+        be rebuilt: SQLite's only way to change a constraint), checked before the commit: a
+        script that leaves a dangling reference is rolled back."""
+        async with self._exclusive(self._writer) as conn:
+            await conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+            try:
+                await conn.executescript(f"BEGIN IMMEDIATE;\n{script}")
+                dangling = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
+                if dangling:
+                    raise sqlite3.IntegrityError(
+                        f"migration leaves {len(dangling)} dangling references,"
+                        f" e.g. {tuple(dangling[0])}"
+                    )
+                await conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+            finally:
+                await conn.execute("PRAGMA foreign_keys=ON")
+
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script; a script that opened a transaction is rolled back
         if it fails half-way."""
