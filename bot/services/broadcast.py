@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import BROADCAST, clean, visible
 from bot.i18n import N_
 from bot.messages import OutMessage
 from bot.models import FlowEnd, MemberType, OrgUnit, ServiceTeam
@@ -166,12 +167,15 @@ class BroadcastDraft(BaseModel):
         return Content(self.text or "", self.photo, self.bold_title)
 
     def set_text(self, text: str) -> None:
+        text = BROADCAST.accept(text)
         Content(text, self.photo, self.bold_title).check()
-        self.text = text.strip()
+        self.text = text
 
     def set_photo(self, file_id: str, caption: str | None) -> None:
-        """Attach (or replace) the photo; a caption replaces the text."""
-        text = caption.strip() if caption and caption.strip() else self.text
+        """Attach (or replace) the photo; a caption with something readable replaces the
+        text."""
+        caption = clean(caption or "", multiline=True)
+        text = caption if visible(caption) else self.text
         if text:
             Content(text, file_id, self.bold_title).check()
         self.photo, self.text = file_id, text

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.freetext import REASON
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN, WORKING, Status
 from bot.models import Level, Member, Person, Rating, Request, Role, Tier
@@ -547,13 +548,8 @@ class _Rung:
     admins: list[Person]
 
 
-def _reason(text: str, limit: int = 500) -> str:
-    text = text.strip()
-    if not text or len(text) > limit:
-        raise InvalidInput(
-            N_("Please give a short reason (at most {limit} characters)."), limit=limit
-        )
-    return text
+def _reason(text: str, limit: int = REASON.limit) -> str:
+    return REASON.with_limit(limit).accept(text)
 
 
 def _rank(level: str | None) -> int:

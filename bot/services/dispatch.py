@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import AlreadyTaken, InvalidInput, NotAllowed, NotFound
+from bot.freetext import REASON
 from bot.i18n import N_, I18n
 from bot.lifecycle import WORKING, Status
 from bot.models import (
@@ -369,11 +370,7 @@ class DispatchService:
 
     async def decline(self, actor: Actor, request_id: int, reason: str) -> Request:
         """The assigned member says no (with a reason): back to the pool, admins told."""
-        reason = reason.strip()
-        if not reason or len(reason) > 500:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=500
-            )
+        reason = REASON.accept(reason)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, card = await self._offer(tx, actor, request_id)

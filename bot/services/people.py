@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotFound
+from bot.freetext import clean
 from bot.i18n import LANGUAGES, N_, I18n
 from bot.models import Level, OrgUnit, Person, Role, RoleGrant
 from bot.services.menus import commands_for
@@ -37,7 +38,9 @@ class TelegramIdentity:
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p).strip()
+        """The name as Telegram gives it, cleaned like any text people type (it may end up
+        empty: such a person is shown as "(none)")."""
+        return clean(" ".join(p for p in (self.first_name, self.last_name) if p))
 
 
 @dataclass(frozen=True)

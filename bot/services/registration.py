@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import NAME, REASON, SKILL, WORK_UNIT, clean, visible
 from bot.i18n import N_, I18n
 from bot.models import (
     Availability,
@@ -40,10 +41,10 @@ __all__ = ["JoinStep", "MemberForm", "MemberRecord", "MemberService"]
 
 LOG = logging.getLogger(__name__)
 
-MAX_NAME = 30
-MAX_WORK_UNIT = 60
+MAX_NAME = NAME.limit
+MAX_WORK_UNIT = WORK_UNIT.limit
 MAX_SKILLS = 10
-MAX_SKILL = 20
+MAX_SKILL = SKILL.limit
 _SPLIT = re.compile(r"[,，、;；\s]+")
 
 
@@ -96,25 +97,14 @@ class MemberForm(BaseModel):
         )
 
     def set_name(self, text: str) -> None:
-        text = " ".join(text.split())
-        if not 2 <= len(text) <= MAX_NAME:
-            raise InvalidInput(
-                N_("Please give your real name (2 to {limit} characters)."), limit=MAX_NAME
-            )
-        self.real_name = text
+        self.real_name = NAME.accept(text)
 
     def set_work_unit(self, text: str | None) -> None:
-        if text is not None:
-            text = " ".join(text.split())
-            if not 1 <= len(text) <= MAX_WORK_UNIT:
-                raise InvalidInput(
-                    N_("Please keep it under {limit} characters."), limit=MAX_WORK_UNIT
-                )
-        self.work_unit = text
+        self.work_unit = None if text is None else WORK_UNIT.accept(text)
         self.work_unit_given = True
 
     def set_skills(self, text: str | None) -> None:
-        tags = [tag for tag in _SPLIT.split(text or "") if tag]
+        tags = [tag for tag in (clean(t) for t in _SPLIT.split(clean(text or ""))) if visible(tag)]
         if len(tags) > MAX_SKILLS or any(len(tag) > MAX_SKILL for tag in tags):
             raise InvalidInput(
                 N_("Up to {count} short skills, each under {limit} characters, please."),
@@ -283,11 +273,7 @@ class MemberService:
         return await self._decide(actor, person_id, approve=True, reason=None)
 
     async def reject(self, actor: Actor, person_id: int, reason: str) -> Member:
-        reason = " ".join(reason.split())
-        if not 1 <= len(reason) <= 500:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=500
-            )
+        reason = REASON.accept(reason)
         return await self._decide(actor, person_id, approve=False, reason=reason)
 
     async def check_decider(self, actor: Actor, person_id: int) -> Member:

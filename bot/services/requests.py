@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import COMMENT, NOTE
 from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status
 from bot.messages import OutMessage
@@ -44,6 +46,8 @@ PAGE_SIZE = 5
 SIMILAR_WINDOW = timedelta(hours=72)
 SIMILAR_LIMIT = 3
 CATEGORY_CACHE = timedelta(minutes=1)
+# What the resident adds to a request: text like a note, or else a photo.
+INFO = replace(NOTE, name="information", empty=N_("Please send some text or a photo."))
 
 Render = Callable[[Translator, str], OutMessage]
 
@@ -297,11 +301,7 @@ class RequestService:
     ) -> Request:
         """Append the resident's text or photo to the timeline."""
         if text is not None:
-            text = text.strip()
-            if not text:
-                raise InvalidInput(N_("Please send some text or a photo."))
-            if len(text) > 2000:
-                raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+            text = INFO.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.info")
@@ -371,9 +371,7 @@ class RequestService:
 
     async def comment(self, actor: Actor, request_id: int, text: str) -> None:
         """The optional comment that goes with a rating."""
-        text = text.strip()
-        if not text or len(text) > 2000:
-            raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+        text = COMMENT.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.comment")

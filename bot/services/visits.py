@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.freetext import NOTE
 from bot.i18n import N_
 from bot.models import FlowEnd, Level, OrgUnit, Visit
 from bot.services.intake import Draft
@@ -25,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 MAX_HOUSEHOLDS = 500
 MAX_PEOPLE = 5000
-MAX_TEXT = 2000
+MAX_TEXT = NOTE.limit
 
 
 def _number(text: str, limit: int) -> int:
@@ -39,10 +40,7 @@ def _number(text: str, limit: int) -> int:
 
 
 def _text(text: str) -> str:
-    text = text.strip()
-    if not text or len(text) > MAX_TEXT:
-        raise InvalidInput(N_("Please keep it under {limit} characters."), limit=MAX_TEXT)
-    return text
+    return NOTE.accept(text)
 
 
 class VisitForm(BaseModel):
