@@ -81,6 +81,9 @@ class ExportRow(BaseModel):
     community_name: str | None = None
     community_name_en: str | None = None
     assignee_name: str | None = None
+    description: str = ""
+    address: str | None = None
+    rating_comment: str | None = None
     created_at: datetime
     triaged_at: datetime | None = None
     dispatched_at: datetime | None = None
@@ -274,7 +277,8 @@ class StatsRepo:
             " c.name AS category_name, c.name_en AS category_name_en,"
             " u.name AS compound_name, u.name_en AS compound_name_en,"
             " p.name AS community_name, p.name_en AS community_name_en,"
-            " coalesce(m.real_name, a.display_name) AS assignee_name"
+            " coalesce(m.real_name, a.display_name) AS assignee_name,"
+            " r.description, r.address, r.rating_comment"
             " FROM requests r JOIN org_units u ON u.id = r.compound_id"
             " LEFT JOIN org_units p ON p.id = u.parent_id"
             " JOIN categories c ON c.id = r.category_id"
