@@ -607,10 +607,30 @@ def info_added(
     )
 
 
+def masked_name(name: str | None) -> str | None:
+    """The surname and two stars (Wang Xiaoming as one word → W**, Ann Smith → S**): enough
+    to greet someone at the door, not enough to find them."""
+    words = (name or "").split()
+    if not words:
+        return None
+    # One word (王小明): the surname comes first. Several (Telegram's first and last name,
+    # 小明 王 or Ann Smith): it is the last one.
+    return f"{words[-1][0]}**"
+
+
 def member_card(
-    t: Translator, language: str, view: RequestView, now: datetime, *, admin: bool = False
+    t: Translator,
+    language: str,
+    view: RequestView,
+    now: datetime,
+    *,
+    admin: bool = False,
+    holder: bool = False,
 ) -> OutMessage:
-    """A request as a member sees it; name and phone only if not anonymous (admins: always)."""
+    """A request as a member sees it. The phone goes only to whoever does the work: the
+    member who holds the task (``holder``) and the admins see the resident's name and phone;
+    the members a card is offered to see the surname only (Wang → W**); nobody but the admins sees
+    either when the resident asked to stay anonymous."""
     r = view.request
     lines = [
         f"{TIER_ICON[r.tier]} <b>{esc(r.number)}</b> · {esc(view.category.label(language))}"
@@ -625,9 +645,12 @@ def member_card(
         lines.append(t("City system: {name}").format(name=esc(view.source_system)))
     elif r.channel == "community":
         lines.append(t("Raised by the community itself (acting before residents ask)"))
-    if admin or not r.anonymous:
+    if admin or (holder and not r.anonymous):
         lines.append(t("Resident: {name}").format(name=esc(r.contact_name) or t("(none)")))
         lines.append(t("Phone: {phone}").format(phone=esc(r.contact_phone) or t("(none)")))
+    elif not r.anonymous:
+        name = masked_name(r.contact_name)
+        lines.append(t("Resident: {name}").format(name=esc(name) if name else t("(none)")))
     else:
         lines.append(t("Resident: anonymous"))
     return OutMessage("\n".join(lines), photos=tuple(p.file_id for p in view.photos[:1]))

@@ -91,21 +91,27 @@ def accepted_card(t: Translator, language: str, view: RequestView, now: datetime
     """The winner's card after accepting: the task with its actions."""
     head = t("✅ <b>You accepted this task.</b> Thank you!")
     return _with(
-        member_card(t, language, view, now), head=head, buttons=task_buttons(t, view.request)
+        member_card(t, language, view, now, holder=True),
+        head=head,
+        buttons=task_buttons(t, view.request),
     )
 
 
 def task_detail(t: Translator, language: str, view: RequestView, now: datetime) -> OutMessage:
     head = t("Status: {status}").format(status=status_name(t, view.request.status))
     return _with(
-        member_card(t, language, view, now), head=head, buttons=task_buttons(t, view.request)
+        member_card(t, language, view, now, holder=True),
+        head=head,
+        buttons=task_buttons(t, view.request),
     )
 
 
 def reopened_card(t: Translator, language: str, view: RequestView, now: datetime) -> OutMessage:
     head = t("🔁 <b>Reopened:</b> the resident was not satisfied. Please do it again.")
     return _with(
-        member_card(t, language, view, now), head=head, buttons=task_buttons(t, view.request)
+        member_card(t, language, view, now, holder=True),
+        head=head,
+        buttons=task_buttons(t, view.request),
     )
 
 
