@@ -402,7 +402,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     # Opt in to python-telegram-bot's timedelta durations (no deprecation warnings).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:

@@ -19,6 +19,7 @@ from bot.context import BotData, GridContext
 from bot.i18n import LANGUAGES, I18n
 from bot.outbox import Notifier, OutboxSender
 from bot.processor import PerChatUpdateProcessor
+from bot.redact import protect
 from bot.request import AiohttpRequest
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
@@ -108,13 +109,14 @@ def build_application(
     ``request`` replaces the network (the emulator in tests and the sandbox); ``token``
     defaults to the configured one.
     """
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in request URLs
+    token = token or config.require_token()
+    protect(token)  # never in a log, whatever the level (bot/redact.py)
     clock = clock or SystemClock()
     pacer = pacer or RealPacer()
     db = Database(config.storage.database)
     builder = (
         ApplicationBuilder()
-        .token(token or config.require_token())
+        .token(token)
         .base_url(config.bot.base_url)
         .base_file_url(config.bot.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
@@ -241,7 +243,9 @@ def listen_address(listen: str) -> tuple[str, int]:
 
 
 def webhook_options(url: str, listen: str, secret_token: str | None) -> dict[str, Any]:
-    """Arguments for ``run_webhook``/``start_webhook`` from the command-line options."""
+    """Arguments for ``run_webhook``/``start_webhook`` from the command-line options; the
+    secret token is kept out of every log from now on (bot/redact.py)."""
+    protect(secret_token)
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"--listen must be HOST:PORT, got {listen!r}")

@@ -46,6 +46,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock, Pacer
 from bot.messages import OutMessage
+from bot.redact import redact
 from bot.request import NotSent
 
 if TYPE_CHECKING:
@@ -203,6 +204,11 @@ def _message_id(result: Any) -> int | None:
     if isinstance(result, tuple | list) and result and isinstance(result[0], Message):
         return result[0].message_id
     return None
+
+
+def _describe(exc: Exception) -> str:
+    """What a row records about a failed call (no secret: an error may quote a URL)."""
+    return redact(f"{type(exc).__name__}: {exc}")
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -373,12 +379,12 @@ class OutboxSender:
                     await self._final(row, "failed", f"BadRequest: {exc}")
             except NotSent as exc:  # it never left: safe to try again
                 if row.attempts >= self.settings.max_attempts:
-                    await self._final(row, "failed", f"{type(exc).__name__}: {exc}")
+                    await self._final(row, "failed", _describe(exc))
                 else:
                     ready_at = self._backoff(row)
-                    requeue = await self._back_to_queue(row, f"{type(exc).__name__}: {exc}")
+                    requeue = await self._back_to_queue(row, _describe(exc))
             except NetworkError as exc:  # TimedOut and the rest: it may have arrived
-                error = f"{type(exc).__name__}: {exc}"
+                error = _describe(exc)
                 if row.uncertain >= self.settings.unknown_retries:
                     LOG.warning(
                         "outbox row %d: outcome unknown, not sent again (%s)", row.id, error
@@ -388,7 +394,7 @@ class OutboxSender:
                     ready_at = self._backoff(row)
                     requeue = await self._uncertain(row, error)
             except TelegramError as exc:
-                await self._final(row, "failed", f"{type(exc).__name__}: {exc}")
+                await self._final(row, "failed", _describe(exc))
             else:
                 await self._finish(row, _message_id(result))
         except _Outcome:
