@@ -35,6 +35,7 @@ from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
+from bot.services.retention import RetentionService
 from bot.services.stats import StatsService
 from bot.services.tasks import TaskService
 from bot.services.topics import TopicService
@@ -223,6 +224,7 @@ def build_services(
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
+        retention=RetentionService(db, clock, config),
     )
 
 

@@ -111,6 +111,11 @@ class OutboxSection(_Section):
     time_scale: float = Field(1.0, ge=1.0, le=1000.0)
 
 
+class RetentionSection(_Section):
+    # Days a settled outbox row keeps what it said; then its payload is blanked.
+    outbox_days: int = Field(30, ge=1, le=3650)
+
+
 class SchedulerSection(_Section):
     sweep_seconds: float = Field(30.0, gt=0)
 
@@ -173,6 +178,7 @@ class Config(BaseSettings):
     quiet_hours: QuietHoursSection = QuietHoursSection()
     outbox: OutboxSection = OutboxSection()
     scheduler: SchedulerSection = SchedulerSection()
+    retention: RetentionSection = RetentionSection()
     dispatch: DispatchSection = DispatchSection()
     performance: PerformanceSection = PerformanceSection()
     broadcast: BroadcastSection = BroadcastSection()

@@ -37,6 +37,7 @@ class Sweeper:
         """The JobQueue callback: one batch of deadlines per run, so a backlog never holds up
         people's updates; a full batch schedules the next run right away."""
         await self.expire_idle_drafts()
+        await self.services.retention.sweep()
         if self.services.sender is not None:
             # Rows another process queued (`gridbot api` on its own) are seen here.
             self.services.sender.wake()
@@ -47,6 +48,7 @@ class Sweeper:
 
     async def sweep(self) -> None:
         await self.expire_idle_drafts()
+        await self.services.retention.sweep()
         await self.services.deadlines.sweep()
         await self.services.dispatch.dispatch_waiting()
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
     from storage.repos.people import PeopleRepo
+    from storage.repos.privacy import PrivacyRepo
     from storage.repos.requests import RequestsRepo
     from storage.repos.stats import StatsRepo
     from storage.repos.topics import TopicsRepo
@@ -200,6 +201,12 @@ class Tx:
         from storage.repos.stats import StatsRepo
 
         return StatsRepo(self)
+
+    @cached_property
+    def privacy(self) -> PrivacyRepo:
+        from storage.repos.privacy import PrivacyRepo
+
+        return PrivacyRepo(self)
 
     @cached_property
     def flows(self) -> FlowsRepo:

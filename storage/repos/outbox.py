@@ -162,12 +162,24 @@ class OutboxRepo:
 
     async def forget_chat(self, chat_id: int, now: datetime) -> int:
         """A person asked to be forgotten: what is still queued for their chat is cancelled,
-        and no row keeps what was said to them (the rows stay, so counts add up)."""
+        and no row keeps what was said to them, nor their chat id (the rows stay, so counts
+        add up)."""
         return await self.tx.execute(
-            "UPDATE outbox SET payload = '{}', updated_at = ?,"
+            "UPDATE outbox SET payload = '{}', chat_id = 0, updated_at = ?,"
             " status = CASE status WHEN 'pending' THEN 'cancelled' ELSE status END"
             " WHERE chat_id = ? AND status != 'inflight'",
             (ts(now), chat_id),
+        )
+
+    async def blank_before(self, before: datetime, limit: int) -> int:
+        """Retention: the payloads of up to ``limit`` rows settled before ``before`` are
+        blanked (the outbox is not an archive of everything said); the rows stay."""
+        return await self.tx.execute(
+            "UPDATE outbox SET payload = '{}' WHERE id IN (SELECT id FROM outbox"
+            " WHERE payload != '{}' AND status IN"
+            " ('sent', 'failed', 'undeliverable', 'cancelled', 'unknown')"
+            " AND updated_at < ? LIMIT ?)",
+            (ts(before), limit),
         )
 
     async def counts(self, batch: str | None = None) -> OutboxCounts:

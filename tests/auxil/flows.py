@@ -22,7 +22,7 @@ async def file_request(
     urgent: bool = False,
     photos: int = 0,
     address: str | None = None,
-    phone: bool = False,
+    phone: bool | str = False,
     anonymous: bool = False,
     confirm: bool = True,
 ) -> str:
@@ -41,7 +41,9 @@ async def file_request(
     else:
         await player.tap("跳过")
     await player.press("是，很紧急" if urgent else "否")
-    if phone:
+    if isinstance(phone, str):
+        await player.share_contact(phone)
+    elif phone:
         await player.share_contact()
     else:
         await player.tap("跳过")
