@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -93,56 +94,25 @@ def test_what_is_kept_and_what_goes() -> None:
 FormSetter = Callable[[str], str | None]
 
 
-def _description(text: str) -> str | None:
-    draft = Draft()
-    draft.set_description(text)
-    return draft.description
+def _setter(make: Callable[[], Any], method: str, attribute: str) -> FormSetter:
+    """Call ``method`` of a new form with the text; return what it stored."""
 
+    def setter(text: str) -> str | None:
+        form = make()
+        getattr(form, method)(text)
+        return getattr(form, attribute)  # type: ignore[no-any-return]
 
-def _address(text: str) -> str | None:
-    draft = Draft()
-    draft.set_address(text)
-    return draft.address
-
-
-def _name(text: str) -> str | None:
-    form = MemberForm()
-    form.set_name(text)
-    return form.real_name
-
-
-def _work_unit(text: str) -> str | None:
-    form = MemberForm()
-    form.set_work_unit(text)
-    return form.work_unit
-
-
-def _note(text: str) -> str | None:
-    form = VisitForm()
-    form.set_note(text)
-    return form.note
-
-
-def _opinion(text: str) -> str | None:
-    form = VisitForm()
-    form.set_opinion(text)
-    return form.opinion
-
-
-def _broadcast(text: str) -> str | None:
-    draft = BroadcastDraft()
-    draft.set_text(text)
-    return draft.text
+    return setter
 
 
 SETTERS: dict[str, tuple[FormSetter, bool]] = {
-    "description": (_description, True),
-    "address": (_address, False),
-    "member name": (_name, False),
-    "work unit": (_work_unit, False),
-    "visit note": (_note, True),
-    "visit opinion": (_opinion, True),
-    "broadcast": (_broadcast, True),
+    "description": (_setter(Draft, "set_description", "description"), True),
+    "address": (_setter(Draft, "set_address", "address"), False),
+    "member name": (_setter(MemberForm, "set_name", "real_name"), False),
+    "work unit": (_setter(MemberForm, "set_work_unit", "work_unit"), False),
+    "visit note": (_setter(VisitForm, "set_note", "note"), True),
+    "visit opinion": (_setter(VisitForm, "set_opinion", "opinion"), True),
+    "broadcast": (_setter(BroadcastDraft, "set_text", "text"), True),
 }
 
 

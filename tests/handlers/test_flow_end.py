@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from auxil.flows import file_request, onboard
+from auxil.flows import file_request, onboard, onboard_admin, register
 from auxil.harness import Harness, Player
 from auxil.members import make_member
 from telegram.ext import Application
@@ -202,23 +202,6 @@ async def test_me_too_ends_the_intake_with_the_follow(
     assert "intake" not in data and names == []
 
 
-async def _register(h: Harness, player: Player) -> None:
-    """/join up to its summary."""
-    await onboard(player)
-    await player.command("/join")
-    await player.send("王建国")
-    await player.press("无工作单位")
-    await player.press("星荷豪苑")
-    await player.share_contact("+8613600000001")
-    await player.press("无职党员（离退休、待业）")
-    await player.press("人民调解")
-    await player.press("完成 ➡")
-    await player.send("电工")
-    await player.press("周末")
-    await player.press("完成 ➡")
-    await player.press("是")
-
-
 async def _visit(h: Harness, player: Player) -> None:
     """/visit up to its summary."""
     await make_member(h, player)
@@ -234,9 +217,7 @@ async def _broadcast(h: Harness, player: Player) -> None:
     """/broadcast up to its preview (the admin of 伴月社区, to its residents)."""
     resident = h.player("resident")
     await onboard(resident)
-    await player.command("/start")
-    await player.press("中文")
-    await player.press("跳过：我只做管理工作")
+    await onboard_admin(player)
     await player.command("/broadcast")
     await player.press("居民")
     await player.press("✅ 整个伴月社区")
@@ -246,7 +227,7 @@ async def _broadcast(h: Harness, player: Player) -> None:
 @pytest.mark.parametrize(
     ("flow", "user", "prepare", "final", "done"),
     [
-        ("join", "wang", _register, "✅ 确认提交", "社区审核"),
+        ("join", "wang", register, "✅ 确认提交", "社区审核"),
         ("visit", "mei", _visit, "✅ 确认提交", "已登记走访"),
         ("broadcast", "banyue", _broadcast, "📤 发送给", "通知 #1"),
     ],

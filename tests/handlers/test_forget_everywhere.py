@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from auxil.flows import file_request, onboard
+from auxil.flows import file_request, onboard, onboard_admin
 from auxil.harness import Harness, Player
 from auxil.members import make_member
 
@@ -55,10 +55,7 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
         await harness.import_org()
         await harness.restart()
         harness.clock.set(EVENING)
-        admin = harness.player("admin", user_id=ADMIN)
-        await admin.command("/start")
-        await admin.press("中文")
-        await admin.press("跳过：我只做管理工作")
+        await onboard_admin(harness.player("admin", user_id=ADMIN))
         yield harness
     finally:
         await harness.stop()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import storage.migrate
 from storage.db import Database
 from storage.migrate import available_migrations, migrate
 
@@ -60,20 +61,25 @@ async def test_a_failing_migration_leaves_nothing_half_done(tmp_path: Path) -> N
             assert await tx.fetchval("SELECT count(*) FROM sqlite_master WHERE name = 'half'") == 0
 
 
+async def migrate_before(db: Database, version: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database as a version before ``version`` left it (``monkeypatch.undo()`` ends it)."""
+    shipped = available_migrations()
+    monkeypatch.setattr(
+        storage.migrate,
+        "available_migrations",
+        lambda: [m for m in shipped if m.version < version],
+    )
+    await migrate(db)
+
+
 async def test_intakes_filed_before_finished_flows_are_recorded_as_finished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """0010 records the nonce of every intake already filed, so a draft an older version left
     behind is finished at the first start."""
-    import storage.migrate
-
-    shipped = available_migrations()
-    monkeypatch.setattr(
-        storage.migrate, "available_migrations", lambda: [m for m in shipped if m.version < 10]
-    )
     db = Database(tmp_path / "old.db")
     async with db:
-        await migrate(db)
+        await migrate_before(db, 10, monkeypatch)
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO people (id, telegram_id, created_at, updated_at)"
@@ -104,15 +110,9 @@ async def test_the_outbox_rebuild_keeps_every_row_and_reference(
 ) -> None:
     """0011 rebuilds the outbox (a new status); rows, edits' references and task cards keep
     pointing where they did, and a row re-queued after a crash counts as one doubtful try."""
-    import storage.migrate
-
-    shipped = available_migrations()
-    monkeypatch.setattr(
-        storage.migrate, "available_migrations", lambda: [m for m in shipped if m.version < 11]
-    )
     db = Database(tmp_path / "old.db")
     async with db:
-        await migrate(db)
+        await migrate_before(db, 11, monkeypatch)
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO outbox (id, chat_id, method, payload, status, recovered,"
