@@ -267,7 +267,10 @@ def summary(
         (
             t("Anonymous: helpers will not see your name or phone.")
             if draft.anonymous
-            else t("Helpers will see your name ({name}) and phone.").format(name=esc(name))
+            else t(
+                "The helper who takes it will see your name ({name}) and phone; "
+                "the others, only your surname."
+            ).format(name=esc(name))
         ),
     ]
     anon_label = t("🙈 Anonymous: on") if draft.anonymous else t("🙈 Anonymous: off")
