@@ -224,6 +224,7 @@ async def _cmd_outbox(db: Database) -> int:
     print(f"failed:        {counts.failed}")
     print(f"undeliverable: {counts.undeliverable}")
     print(f"cancelled:     {counts.cancelled}")
+    print(f"unknown:       {counts.unknown}  (timed out or cut off: may have arrived)")
     if counts.oldest_pending is not None:
         age = SystemClock().now() - counts.oldest_pending
         print(f"oldest pending: {int(age.total_seconds())} s ago")
@@ -402,7 +403,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     # Opt in to python-telegram-bot's timedelta durations (no deprecation warnings).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:

@@ -20,6 +20,7 @@ from bot.i18n import LANGUAGES, I18n
 from bot.menus import commands_for
 from bot.outbox import Notifier, OutboxSender
 from bot.processor import PerChatUpdateProcessor
+from bot.redact import protect
 from bot.request import AiohttpRequest
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
@@ -37,6 +38,7 @@ from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
+from bot.services.retention import RetentionService
 from bot.services.stats import StatsService
 from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
@@ -82,6 +84,9 @@ LOG = logging.getLogger(__name__)
 
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
 
+# The guided conversations: each keeps its form in user_data under its own name.
+FLOWS = frozenset({requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY})
+
 HOTSPOTS_JOB = "HOTSPOTS"
 HOTSPOTS_INTERVAL = 3600.0  # seconds between checks whether this month's proposals are due
 HOTSPOTS_FIRST = 120.0  # the first check, well after start-up
@@ -110,13 +115,14 @@ def build_application(
     ``request`` replaces the network (the emulator in tests and the sandbox); ``token``
     defaults to the configured one.
     """
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in request URLs
+    token = token or config.require_token()
+    protect(token)  # never in a log, whatever the level (bot/redact.py)
     clock = clock or SystemClock()
     pacer = pacer or RealPacer()
     db = Database(config.storage.database)
     builder = (
         ApplicationBuilder()
-        .token(token or config.require_token())
+        .token(token)
         .base_url(config.bot.base_url)
         .base_file_url(config.bot.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
@@ -125,9 +131,12 @@ def build_application(
         .post_stop(stop_sender)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor(config.performance.concurrent_updates))
-        # Conversations and user data live in SQLite; written within ~1 s of a change.
+        # Conversations and user data live in SQLite; written within ~1 s of a change, and
+        # at once by the transaction that ends a flow.
         .persistence(
-            SQLitePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock)
+            SQLitePersistence(
+                db, update_interval=1.0, store_chat_data=False, clock=clock, flows=FLOWS
+            )
         )
     )
     if request is not None:
@@ -231,6 +240,7 @@ def build_services(
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
+        retention=RetentionService(db, clock, config),
     )
 
 
@@ -251,7 +261,9 @@ def listen_address(listen: str) -> tuple[str, int]:
 
 
 def webhook_options(url: str, listen: str, secret_token: str | None) -> dict[str, Any]:
-    """Arguments for ``run_webhook``/``start_webhook`` from the command-line options."""
+    """Arguments for ``run_webhook``/``start_webhook`` from the command-line options; the
+    secret token is kept out of every log from now on (bot/redact.py)."""
+    protect(secret_token)
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"--listen must be HOST:PORT, got {listen!r}")

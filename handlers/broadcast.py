@@ -45,7 +45,7 @@ from bot.services.people import Actor
 from bot.views import broadcast as views
 from bot.views.common import MAIN_MENU, esc
 from bot.views.registration import TYPE_NAMES
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.common import answer_expired, edit, flow_end, reply, say_error
 from handlers.filters import AWAITING_KEY, Awaiting, menu_labels
 
 if TYPE_CHECKING:
@@ -491,11 +491,16 @@ async def send(update: Update, context: GridContext) -> int:
     svc = context.services
     t = context.t(actor)
     try:
-        broadcast = await svc.broadcast.send(actor, draft.audience(), draft.content())
+        # The notice and the end of this conversation commit together.
+        broadcast = await svc.broadcast.send(
+            actor,
+            draft.audience(),
+            draft.content(),
+            flow_end(update, context, DRAFT_KEY, draft.nonce),
+        )
     except DomainError as err:
         await say_error(update, context, t, err)
         return ComposeState.PREVIEW
-    _drop(context)
     await query.answer()
     await query.edit_message_reply_markup(None)
     progress = await svc.broadcast.progress(broadcast.id)
@@ -695,7 +700,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
             ],
         }
         conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name="broadcast",
+            name=DRAFT_KEY,
             persistent=True,
             allow_reentry=True,
             entry_points=[CommandHandler("broadcast", start, filters.ChatType.PRIVATE)],

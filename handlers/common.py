@@ -15,10 +15,19 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import Translator
 from bot.messages import OutMessage
+from bot.models import FlowEnd
 from bot.outbox import ptb_markup
 from bot.views.common import esc
 
-__all__ = ["alongside", "answer_expired", "close_button", "edit", "reply", "say_error"]
+__all__ = [
+    "alongside",
+    "answer_expired",
+    "close_button",
+    "edit",
+    "flow_end",
+    "reply",
+    "say_error",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -133,3 +142,18 @@ async def say_error(
         # Parameters may be msgids themselves (a status name) or user input (escaped).
         params = {k: esc(t(str(v))) for k, v in error.params.items()}
         await reply(update, context, OutMessage(t(error.message).format(**params)))
+
+
+def flow_end(update: Update, context: GridContext, name: str, nonce: str | None) -> FlowEnd:
+    """The end of the person's conversation ``name`` (its form in ``user_data[name]``), for
+    the service that commits the flow's effect to commit with it. The key is
+    python-telegram-bot's default one for a conversation: (chat id, user id)."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None and context.user_data is not None
+    return FlowEnd(
+        name=name,
+        key=(chat.id, user.id),
+        user_id=user.id,
+        user_data=context.user_data,
+        nonce=nonce,
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CommandHandler,
@@ -18,6 +21,8 @@ from handlers.buttons import Buttons, Press
 from handlers.common import reply
 
 __all__ = ["handlers", "help_command", "me"]
+
+LOG = logging.getLogger(__name__)
 
 
 async def help_command(update: Update, context: GridContext) -> None:
@@ -77,6 +82,9 @@ async def forget_answer(press: Press) -> None:
     update, context, actor = press.update, press.context, press.actor
     await press.answer()
     await context.services.people.forget(actor)
+    # The chat's own menu goes (the default one shows again); asked now, in this chat, rather
+    # than queued: a queued call would keep the chat id in the outbox until it went.
+    await _reset_menu(context, actor.person.telegram_id)
     # Drafts and pending answers are personal data too.
     context.application.drop_user_data(actor.person.telegram_id)
     # Without them an open conversation would only say "set aside": start afresh instead.
@@ -84,6 +92,13 @@ async def forget_answer(press: Press) -> None:
     # Replace the question by the answer, which also takes the menu keyboard away.
     await press.query.delete_message()
     await press.reply(views.forgotten(press.t))
+
+
+async def _reset_menu(context: GridContext, chat_id: int) -> None:
+    try:
+        await context.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:  # the default menu's commands still ask them to /start
+        LOG.warning("could not reset the command menu of a forgotten chat: %s", exc)
 
 
 def _end_conversations(update: Update, context: GridContext) -> None:

@@ -34,11 +34,11 @@ from bot.views import admin as admin_views
 from bot.views import registration as views
 from bot.views.common import MAIN_MENU, main_keyboard
 from handlers.buttons import Buttons, Press, StaleButton
-from handlers.common import answer_expired, reply, say_error
+from handlers.common import answer_expired, flow_end, reply, say_error
 from handlers.filters import Awaiting, menu_labels
 from handlers.onboarding import is_onboarded, prompt_current_step
 
-__all__ = ["handlers"]
+__all__ = ["FORM_KEY", "handlers"]
 
 LOG = logging.getLogger(__name__)
 
@@ -370,9 +370,10 @@ async def submit(press: Press) -> int:
         return END
     svc, t = press.services, press.t
     existing = await svc.members.get(press.actor.id)
-    member = await svc.members.submit(press.actor, form)
-    assert press.context.user_data is not None
-    press.context.user_data.pop(FORM_KEY, None)
+    # The registration and the end of this conversation commit together.
+    member = await svc.members.submit(
+        press.actor, form, flow_end(press.update, press.context, FORM_KEY, form.nonce)
+    )
     await press.answer()
     await press.query.edit_message_reply_markup(None)
     # Sent for approval now: new, registering again, or moved to another community.
@@ -601,7 +602,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name="join",
+            name=FORM_KEY,
             persistent=True,
             allow_reentry=True,
             entry_points=[CommandHandler("join", start, filters.ChatType.PRIVATE)],

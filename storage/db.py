@@ -31,10 +31,12 @@ from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastsRepo
 from storage.repos.cards import CardsRepo
 from storage.repos.deadlines import DeadlinesRepo
+from storage.repos.flows import FlowsRepo, PersistedState
 from storage.repos.members import MembersRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
+from storage.repos.privacy import PrivacyRepo
 from storage.repos.requests import RequestsRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.topics import TopicsRepo
@@ -74,8 +76,9 @@ async def _finish(conn: aiosqlite.Connection, statement: str) -> None:
 class Tx:
     """A transaction (or a read) on one of the connections, with the repositories bound to it."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, database: Database) -> None:
         self.conn = conn
+        self.database = database
         self._after_commit: list[Callable[[], None]] = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -167,6 +170,14 @@ class Tx:
         return StatsRepo(self)
 
     @cached_property
+    def privacy(self) -> PrivacyRepo:
+        return PrivacyRepo(self)
+
+    @cached_property
+    def flows(self) -> FlowsRepo:
+        return FlowsRepo(self)
+
+    @cached_property
     def topics(self) -> TopicsRepo:
         return TopicsRepo(self)
 
@@ -193,6 +204,17 @@ class Database:
         self._busy_timeout_ms = busy_timeout_ms
         self._writer: _Connection | None = None
         self._reader: _Connection | None = None
+        self._state_listeners: list[Callable[[PersistedState], None]] = []
+
+    def on_state_written(self, listener: Callable[[PersistedState], None]) -> None:
+        """Call ``listener`` after every commit that wrote a person's conversation state
+        (``user_data`` and conversation rows) outside the persistence: the persistence keeps
+        its caches and its queued writes coherent with it."""
+        self._state_listeners.append(listener)
+
+    def state_written(self, state: PersistedState) -> None:
+        for listener in self._state_listeners:
+            listener(state)
 
     @asynccontextmanager
     async def _exclusive(self, which: _Connection | None) -> AsyncIterator[aiosqlite.Connection]:
@@ -267,7 +289,7 @@ class Database:
         """Run the block as one write transaction; roll back if it raises."""
         async with self._exclusive(self._writer) as conn:
             await _begin(conn, "BEGIN IMMEDIATE")
-            tx = Tx(conn)
+            tx = Tx(conn, self)
             try:
                 yield tx
             except BaseException:
@@ -283,7 +305,7 @@ class Database:
         async with self._exclusive(self._reader) as conn:
             await _begin(conn, "BEGIN")
             try:
-                yield Tx(conn)
+                yield Tx(conn, self)
             finally:
                 await _finish(conn, "COMMIT")
 
@@ -291,7 +313,29 @@ class Database:
     async def statement(self) -> AsyncIterator[Tx]:
         """For one read statement: atomic on its own, so no BEGIN/COMMIT round trips."""
         async with self._exclusive(self._reader) as conn:
-            yield Tx(conn)
+            yield Tx(conn, self)
+
+    async def migration_script(self, script: str) -> None:
+        """Run a migration's script in one transaction with foreign keys off (so a table can
+        be rebuilt: SQLite's only way to change a constraint), checked before the commit: a
+        script that leaves a dangling reference is rolled back."""
+        async with self._exclusive(self._writer) as conn:
+            await conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+            try:
+                await conn.executescript(f"BEGIN IMMEDIATE;\n{script}")
+                dangling = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
+                if dangling:
+                    raise sqlite3.IntegrityError(
+                        f"migration leaves {len(dangling)} dangling references,"
+                        f" e.g. {tuple(dangling[0])}"
+                    )
+                await conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+            finally:
+                await conn.execute("PRAGMA foreign_keys=ON")
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script; a script that opened a transaction is rolled back

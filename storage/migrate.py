@@ -6,8 +6,10 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from storage.db import Database
+if TYPE_CHECKING:
+    from storage.db import Database
 
 __all__ = ["Migration", "applied_versions", "available_migrations", "migrate"]
 
@@ -56,12 +58,10 @@ async def migrate(db: Database) -> list[Migration]:
             continue
         LOG.info("applying migration %04d_%s", migration.version, migration.name)
         # One script, one transaction: the schema change and its record land together.
-        await db.executescript(
-            "BEGIN IMMEDIATE;\n"
+        await db.migration_script(
             f"{migration.sql}\n"
             "INSERT INTO schema_version (version, name, applied_at) VALUES "
-            f"({migration.version}, '{migration.name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));\n"
-            "COMMIT;"
+            f"({migration.version}, '{migration.name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));"
         )
         applied.append(migration)
     return applied

@@ -181,10 +181,11 @@ class Worker:
             args += ["--db", str(self.db)]
         args += self.extra
         env = dict(os.environ, PTB_TIMEDELTA="true")
+        polls = server.polls
         self.process = await asyncio.create_subprocess_exec(*args, env=env)
-        # Ready when it long-polls.
+        # Ready when it long-polls (a restarted worker: when it polls again).
         for _ in range(600):
-            if server.polls:
+            if server.polls > polls:
                 return
             if self.process.returncode is not None:
                 raise RuntimeError(f"{self.mode} worker exited with {self.process.returncode}")
@@ -194,6 +195,13 @@ class Worker:
     @property
     def peak_rss_mb(self) -> float | None:
         return peak_rss_mb(self.process.pid) if self.process else None
+
+    async def kill(self) -> None:
+        """SIGKILL: the process dies at once, wherever it is."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.kill()
+        await self.process.wait()
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:

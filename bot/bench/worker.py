@@ -13,6 +13,7 @@ import argparse
 import logging
 import os
 import sys
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -25,6 +26,7 @@ from telegram.ext import (
 )
 
 from bot.app import OFFLINE_TOKEN, build_application
+from bot.clock import OffsetClock
 from bot.config import load_config
 from bot.processor import PerChatUpdateProcessor
 from bot.request import AiohttpRequest
@@ -73,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outbox-rate", type=float, default=25.0)
     parser.add_argument("--outbox-in-flight", type=int, default=16)
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--sweep-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--clock-offset-minutes", type=float, default=0.0, help="start this much later"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -89,8 +95,12 @@ def main(argv: list[str] | None = None) -> int:
                 "max_in_flight": args.outbox_in_flight,
                 "time_scale": args.time_scale,
             },
+            scheduler={"sweep_seconds": args.sweep_seconds},
         )
-        app = build_application(config, token=OFFLINE_TOKEN)
+        offset = timedelta(minutes=args.clock_offset_minutes)
+        app = build_application(
+            config, token=OFFLINE_TOKEN, clock=OffsetClock(offset) if offset else None
+        )
     app.run_polling(
         poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "Availability",
     "Category",
+    "FlowEnd",
     "HandledBy",
     "Level",
     "Member",
@@ -163,6 +165,7 @@ class OutboxRow(_Model):
     payload: dict[str, Any]
     status: str
     attempts: int = 0
+    uncertain: int = 0  # attempts whose outcome is unknown (a timeout, a crash in flight)
     dedup_key: str | None = None
     ref_id: int | None = None
     batch: str | None = None
@@ -182,6 +185,7 @@ class OutboxCounts:
     failed: int
     undeliverable: int
     cancelled: int
+    unknown: int
     oldest_pending: datetime | None
 
 
@@ -375,6 +379,26 @@ class Visit(_Model):
     opinion_request_id: int | None = None
     visited_at: datetime
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class FlowEnd:
+    """The end of one person's guided conversation, committed by the service in the same
+    transaction as the effect that ends it (the request filed, the visit logged ...).
+
+    ``name`` is the ``ConversationHandler``'s name; the conversation's form lives in
+    ``user_data[name]``. The transaction stores ``user_data`` without the form and deletes the
+    conversation's state; once it commits, the form is also taken out of the live
+    ``user_data`` (PTB's own dict), so nothing of the form can be written back later.
+    ``nonce`` (the form's) is recorded as finished: a leftover copy of the form is dropped at
+    start-up, and a repeated final press finds what it made.
+    """
+
+    name: str
+    key: tuple[int | str, ...]  # the conversation key: (chat id, user id)
+    user_id: int  # the Telegram user whose user_data holds the form
+    user_data: MutableMapping[str, Any]
+    nonce: str | None = None
 
 
 class ApiKey(_Model):

@@ -13,18 +13,15 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from bot.errors import InvalidInput
+from bot.freetext import ADDRESS, DESCRIPTION
 from bot.i18n import N_
 
 __all__ = ["MAX_ADDRESS", "MAX_DESCRIPTION", "MAX_PHOTOS", "Draft", "Step"]
 
 
-MAX_DESCRIPTION = 2000
-
-
+MAX_DESCRIPTION = DESCRIPTION.limit
 MAX_PHOTOS = 5
-
-
-MAX_ADDRESS = 200
+MAX_ADDRESS = ADDRESS.limit
 
 
 class Step(StrEnum):
@@ -56,19 +53,7 @@ class Draft(BaseModel):
     touched_at: datetime | None = None
 
     def set_description(self, text: str) -> None:
-        text = text.strip()
-        if not text:
-            raise InvalidInput(N_("Please describe the problem in words."))
-        if len(text) > MAX_DESCRIPTION:
-            raise InvalidInput(
-                N_(
-                    "That is {length} characters; please shorten it to at most {limit}. "
-                    "Nothing was cut: send the shorter text again."
-                ),
-                length=len(text),
-                limit=MAX_DESCRIPTION,
-            )
-        self.description = text
+        self.description = DESCRIPTION.accept(text)
 
     def add_photo(self, file_id: str) -> None:
         if len(self.photos) >= MAX_PHOTOS:
@@ -80,14 +65,7 @@ class Draft(BaseModel):
             self.photos.append(file_id)
 
     def set_address(self, text: str) -> None:
-        text = text.strip()
-        if not text:
-            raise InvalidInput(N_("Please type the building and unit, or share a location."))
-        if len(text) > MAX_ADDRESS:
-            raise InvalidInput(
-                N_("Please keep the address under {limit} characters."), limit=MAX_ADDRESS
-            )
-        self.address = text
+        self.address = ADDRESS.accept(text)
 
     def set_location(self, latitude: float, longitude: float) -> None:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):

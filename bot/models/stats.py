@@ -71,6 +71,9 @@ class ExportRow(BaseModel):
     community_name: str | None = None
     community_name_en: str | None = None
     assignee_name: str | None = None
+    description: str = ""
+    address: str | None = None
+    rating_comment: str | None = None
     created_at: datetime
     triaged_at: datetime | None = None
     dispatched_at: datetime | None = None

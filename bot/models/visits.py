@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import secrets
+
+from pydantic import BaseModel, Field
 
 from bot.errors import InvalidInput
+from bot.freetext import NOTE
 from bot.i18n import N_
 
 __all__ = ["MAX_HOUSEHOLDS", "MAX_PEOPLE", "VisitForm"]
 
 
 MAX_HOUSEHOLDS = 500
-
-
 MAX_PEOPLE = 5000
-
-
-MAX_TEXT = 2000
 
 
 def _number(text: str, limit: int) -> int:
@@ -30,15 +28,13 @@ def _number(text: str, limit: int) -> int:
 
 
 def _text(text: str) -> str:
-    text = text.strip()
-    if not text or len(text) > MAX_TEXT:
-        raise InvalidInput(N_("Please keep it under {limit} characters."), limit=MAX_TEXT)
-    return text
+    return NOTE.accept(text)
 
 
 class VisitForm(BaseModel):
     """A visit being logged (kept in the member's user data between steps)."""
 
+    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
     compound_id: int | None = None
     households: int | None = None
     people: int | None = None

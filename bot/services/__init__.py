@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.services.people import PeopleService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
+    from bot.services.retention import RetentionService
     from bot.services.stats import StatsService
     from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
@@ -65,6 +66,7 @@ class Services:
     apikeys: ApiKeyService
     open311: Open311Service
     topics: TopicService
+    retention: RetentionService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import BROADCAST, clean, visible
 from bot.i18n import N_
 from bot.messages import OutMessage
-from bot.models import MemberType, OrgUnit, ServiceTeam
+from bot.models import FlowEnd, MemberType, OrgUnit, ServiceTeam
 from bot.models.broadcast import (
     AreaChoice,
     AudienceKind,
@@ -163,12 +164,15 @@ class BroadcastDraft(BaseModel):
         return Content(self.text or "", self.photo, self.bold_title)
 
     def set_text(self, text: str) -> None:
+        text = BROADCAST.accept(text)
         Content(text, self.photo, self.bold_title).check()
-        self.text = text.strip()
+        self.text = text
 
     def set_photo(self, file_id: str, caption: str | None) -> None:
-        """Attach (or replace) the photo; a caption replaces the text."""
-        text = caption.strip() if caption and caption.strip() else self.text
+        """Attach (or replace) the photo; a caption with something readable replaces the
+        text."""
+        caption = clean(caption or "", multiline=True)
+        text = caption if visible(caption) else self.text
         if text:
             Content(text, file_id, self.bold_title).check()
         self.photo, self.text = file_id, text
@@ -279,9 +283,11 @@ class BroadcastService:
             return Reach(view, len(await self._recipients(tx, view)))
 
     # -- sending -------------------------------------------------------------------------
-    async def send(self, actor: Actor, audience: Audience, content: Content) -> Broadcast:
-        """Queue the notice for everyone in the audience: the broadcast, its outbox rows and the
-        audit row commit together."""
+    async def send(
+        self, actor: Actor, audience: Audience, content: Content, end: FlowEnd | None = None
+    ) -> Broadcast:
+        """Queue the notice for everyone in the audience: the broadcast, its outbox rows, the
+        audit row and the end of the /broadcast conversation (``end``) commit together."""
         content.check()
         now = self.clock.now()
         message = content.message()
@@ -324,6 +330,10 @@ class BroadcastService:
                 },
                 now=now,
             )
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"broadcast:{broadcast.id}", now=now
+                )
         self._samples[broadcast.id] = (self.pacer.monotonic(), 0)
         LOG.info("broadcast %d queued for %d people", broadcast.id, len(recipients))
         return broadcast

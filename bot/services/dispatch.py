@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import AlreadyTaken, InvalidInput, NotAllowed, NotFound
+from bot.freetext import REASON
 from bot.i18n import N_, I18n
 from bot.lifecycle import UNACCEPTED, WORKING, Status
 from bot.models import (
@@ -32,7 +33,6 @@ from bot.services.scope import (
     administered_request,
     audited_refusals,
 )
-from bot.services.texts import reason as short_reason
 from bot.views import tasks as views
 
 if TYPE_CHECKING:
@@ -347,7 +347,7 @@ class DispatchService:
 
     async def decline(self, actor: Actor, request_id: int, reason: str) -> Request:
         """The assigned member says no (with a reason): back to the pool, admins told."""
-        reason = short_reason(reason)
+        reason = REASON.accept(reason)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, card = await self._offer(tx, actor, request_id)

@@ -13,13 +13,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput
+from bot.freetext import REASON
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN
 from bot.models import Person, Request, Role, Tier
 from bot.services.clocks import LADDER
 from bot.services.journal import Change, record
 from bot.services.scope import administered_request, audited_refusals
-from bot.services.texts import reason
 from bot.views import deadlines as views
 from bot.views import requests as request_views
 
@@ -155,7 +155,7 @@ class EscalationService:
 
     async def message_assignee(self, actor: Actor, request_id: int, text: str) -> Request:
         """An admin writes to the member working on the request."""
-        text = reason(text, limit=2000)
+        text = REASON.with_limit(2000).accept(text)
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, _ = await administered_request(tx, actor, request_id, "request.message")
             if request.assignee_id is None:

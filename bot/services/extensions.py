@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotFound
+from bot.freetext import REASON
 from bot.i18n import N_
 from bot.lifecycle import OPEN
 from bot.models import EXTENSION_DAYS, Request
 from bot.services.clocks import RESOLVE_KINDS
 from bot.services.journal import Change, record
 from bot.services.scope import administered_request, assigned_task, audited_refusals
-from bot.services.texts import reason
 from bot.views import deadlines as views
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class ExtensionService:
 
     async def extend(self, actor: Actor, request_id: int, days: int, text: str) -> Request:
         """Push the resolve deadline back by ``days`` (with a reason)."""
-        text = reason(text)
+        text = REASON.accept(text)
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, _ = await administered_request(tx, actor, request_id, "request.extend")
             return await self._extend(tx, request, days, text, actor)
@@ -64,7 +64,7 @@ class ExtensionService:
     # -- members asking for more time --------------------------------------------------------
     async def ask(self, actor: Actor, request_id: int, days: int, text: str) -> int:
         """A member asks, before the deadline, for more days; the community decides."""
-        text = reason(text)
+        text = REASON.accept(text)
         if days not in EXTENSION_DAYS:
             raise InvalidInput(N_("Please choose one of the offered durations."))
         now = self.clock.now()

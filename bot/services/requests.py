@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import COMMENT, NOTE
 from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status
 from bot.messages import OutMessage
 from bot.models import (
     Category,
+    FlowEnd,
     HandledBy,
     Rating,
     Request,
@@ -45,6 +48,8 @@ PAGE_SIZE = 5
 SIMILAR_WINDOW = timedelta(hours=72)
 SIMILAR_LIMIT = 3
 CATEGORY_CACHE = timedelta(minutes=1)
+# What the resident adds to a request: text like a note, or else a photo.
+INFO = replace(NOTE, name="information", empty=N_("Please send some text or a photo."))
 
 Render = Callable[[Translator, str], OutMessage]
 
@@ -147,18 +152,22 @@ class RequestService:
             )
 
     # -- filing --------------------------------------------------------------------------
-    async def submit(self, actor: Actor, draft: Draft) -> tuple[Request, bool]:
+    async def submit(
+        self, actor: Actor, draft: Draft, end: FlowEnd | None = None
+    ) -> tuple[Request, bool]:
         """File the draft; return the request and whether it is new.
 
         The draft's nonce makes this idempotent: a repeated Confirm returns the same request.
+        ``end`` ends the intake conversation in the same transaction.
         """
         compound_id = self._home(actor)
         if not draft.complete or draft.category_id is None or draft.description is None:
             raise InvalidInput(N_("The request is not complete yet."))
-        source_key = f"intake:{actor.id}:{draft.nonce}"
+        source_key = _source_key(actor, draft.nonce)
         async with self.db.transaction() as tx:
             existing = await tx.requests.by_source(source_key)
             if existing is not None:
+                await self._finish(tx, actor, end, existing)
                 return existing, False
             category = await tx.requests.category(draft.category_id)
             if category is None or not category.active:
@@ -174,8 +183,21 @@ class RequestService:
             )
             if draft.phone and draft.phone != actor.person.phone:
                 await tx.people.update(actor.id, self.clock.now(), phone=draft.phone)
+            await self._finish(tx, actor, end, request)
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
+
+    async def filed(self, actor: Actor, nonce: str) -> Request | None:
+        """The request the actor's intake ``nonce`` filed, if it was (a Confirm pressed again
+        after the intake ended: the same number, never a second request)."""
+        async with self.db.statement() as tx:
+            return await tx.requests.by_source(_source_key(actor, nonce))
+
+    async def _finish(self, tx: Tx, actor: Actor, end: FlowEnd | None, request: Request) -> None:
+        if end is not None:
+            await tx.flows.finish(
+                end, person_id=actor.id, subject=f"request:{request.id}", now=self.clock.now()
+            )
 
     async def file(
         self,
@@ -244,8 +266,9 @@ class RequestService:
             request = await tx.requests.get(request.id) or request
         return request
 
-    async def support(self, actor: Actor, request_id: int) -> Request:
-        """'This is my problem too': follow the request instead of filing a duplicate."""
+    async def support(self, actor: Actor, request_id: int, end: FlowEnd | None = None) -> Request:
+        """'This is my problem too': follow the request instead of filing a duplicate
+        (``end`` ends the intake in the same transaction)."""
         compound_id = self._home(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -258,6 +281,7 @@ class RequestService:
                 raise InvalidInput(N_("That is your own request."))
             if await tx.requests.add_supporter(request.id, actor.id, now):
                 await record(tx, now, request, "supporter", actor=actor)
+            await self._finish(tx, actor, end, request)
         return request
 
     # -- the resident's actions ----------------------------------------------------------
@@ -277,11 +301,7 @@ class RequestService:
     ) -> Request:
         """Append the resident's text or photo to the timeline."""
         if text is not None:
-            text = text.strip()
-            if not text:
-                raise InvalidInput(N_("Please send some text or a photo."))
-            if len(text) > 2000:
-                raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+            text = INFO.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.info")
@@ -341,9 +361,7 @@ class RequestService:
 
     async def comment(self, actor: Actor, request_id: int, text: str) -> None:
         """The optional comment that goes with a rating."""
-        text = text.strip()
-        if not text or len(text) > 2000:
-            raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+        text = COMMENT.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.comment")
@@ -370,13 +388,19 @@ class RequestService:
                 )
             return await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
 
-    async def tell_intake_expired(self, telegram_id: int) -> None:
-        """Tell someone their idle, unfinished request was set aside."""
+    async def set_aside(self, telegram_id: int, nonce: str | None) -> bool:
+        """Tell someone their idle, unfinished request was set aside; say nothing when that
+        draft was filed after all (a copy of it outlived its Confirm). True when told."""
         minutes = self.config.requests.conversation_timeout_minutes
         async with self.db.transaction() as tx:
             person = await tx.people.by_telegram(telegram_id)
-            if person is not None:
-                await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+            if person is None:
+                return False
+            if nonce and await tx.flows.finished(person.id, "intake", nonce) is not None:
+                LOG.info("person %d: a filed draft was dropped, not set aside", person.id)
+                return False
+            await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+        return True
 
     async def _back_to_assignee(self, tx: Tx, request: Request) -> None:
         """重办: the member who did it gets it back, reopened."""
@@ -418,3 +442,8 @@ class RequestService:
     async def _administers(self, tx: Tx, actor: Actor, request: Request) -> bool:
         compound = await tx.org.get(request.compound_id)
         return compound is not None and await administers(tx, actor, compound)
+
+
+def _source_key(actor: Actor, nonce: str) -> str:
+    """What marks a request as filed by one intake (a repeated Confirm files it once)."""
+    return f"intake:{actor.id}:{nonce}"

@@ -12,6 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.freetext import NOTE, RELAY
 from bot.i18n import N_, I18n
 from bot.lifecycle import WORKING, Status
 from bot.models import Request, RequestView
@@ -32,7 +33,7 @@ __all__ = ["MAX_NOTE", "TaskService"]
 
 LOG = logging.getLogger(__name__)
 
-MAX_NOTE = 2000
+MAX_NOTE = NOTE.limit
 MAX_COMPLETION_PHOTOS = 5
 RELAY_CLOSED = frozenset({Status.CLOSED, Status.CANCELLED})
 NO_RESIDENT = N_(
@@ -42,12 +43,7 @@ NO_RESIDENT = N_(
 
 
 def _text(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise InvalidInput(N_("Please send some text."))
-    if len(text) > MAX_NOTE:
-        raise InvalidInput(N_("Please keep it under {limit} characters."), limit=MAX_NOTE)
-    return text
+    return NOTE.accept(text)
 
 
 class TaskService:
@@ -139,7 +135,7 @@ class TaskService:
 
     async def relay(self, actor: Actor, request_id: int, text: str) -> Request:
         """Pass words between the resident and the member working on the request."""
-        text = _text(text)
+        text = RELAY.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await tx.requests.get(request_id)

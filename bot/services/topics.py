@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import REASON
 from bot.hotspots import (
     Cluster,
     Finding,
@@ -271,11 +272,7 @@ class TopicService:
 
     async def dismiss(self, actor: Actor, topic_id: int, reason: str) -> views.TopicCard:
         """Not this month's topic, with a reason every admin of the community sees."""
-        reason = reason.strip()
-        if not reason or len(reason) > MAX_REASON:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=MAX_REASON
-            )
+        reason = REASON.with_limit(MAX_REASON).accept(reason)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             topic = await self._admin_topic(tx, actor, topic_id, "topic.dismiss")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
-from bot.models import Level, OrgUnit, Visit
+from bot.models import FlowEnd, Level, OrgUnit, Visit
 from bot.models.intake import Draft
 from bot.models.visits import VisitForm
 
@@ -40,8 +40,9 @@ class VisitService:
             units = await tx.org.subtree(community, Level.COMPOUND) if community else [home]
         return sorted(units, key=lambda u: (u.id != home.id, u.sort, u.code))
 
-    async def log(self, actor: Actor, form: VisitForm) -> Visit:
-        """Record the visit; an opinion collected is filed as an opinion request."""
+    async def log(self, actor: Actor, form: VisitForm, end: FlowEnd | None = None) -> Visit:
+        """Record the visit; an opinion collected is filed as an opinion request. ``end``
+        ends the /visit conversation in the same transaction."""
         if form.compound_id is None or form.households is None or form.people is None:
             raise InvalidInput(N_("The visit is not complete yet."))
         allowed = {u.id for u in await self.compounds(actor)}
@@ -88,6 +89,10 @@ class VisitService:
                 },
                 now=now,
             )
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"visit:{visit.id}", now=now
+                )
         LOG.info("visit %d logged by person %d", visit.id, actor.id)
         return visit
 

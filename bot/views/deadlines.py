@@ -60,7 +60,7 @@ def reminder(
         ).format(left=left)
     else:
         head = t("⏰ <b>Reminder:</b> this task is due in {left}.").format(left=left)
-    card = member_card(t, language, view, now, tz=tz)
+    card = member_card(t, language, view, now, tz=tz, holder=not can_accept)
     if can_accept:
         buttons: tuple[tuple[Button, ...], ...] = (
             (Button(t("✋ Accept"), cbdata.encode(TASK, "acc", view.request.id)),),

@@ -267,7 +267,10 @@ def summary(
         (
             t("Anonymous: helpers will not see your name or phone.")
             if draft.anonymous
-            else t("Helpers will see your name ({name}) and phone.").format(name=esc(name))
+            else t(
+                "The helper who takes it will see your name ({name}) and phone; "
+                "the others, only your surname."
+            ).format(name=esc(name))
         ),
     ]
     anon_label = t("🙈 Anonymous: on") if draft.anonymous else t("🙈 Anonymous: off")
@@ -656,6 +659,17 @@ def deadline_line(t: Translator, request: Request, tz: tzinfo) -> str | None:
     return None
 
 
+def masked_name(name: str | None) -> str | None:
+    """The surname and two stars (Wang Xiaoming as one word → W**, Ann Smith → S**): enough
+    to greet someone at the door, not enough to find them."""
+    words = (name or "").split()
+    if not words:
+        return None
+    # One word (王小明): the surname comes first. Several (Telegram's first and last name,
+    # 小明 王 or Ann Smith): it is the last one.
+    return f"{words[-1][0]}**"
+
+
 def member_card(
     t: Translator,
     language: str,
@@ -664,9 +678,13 @@ def member_card(
     *,
     tz: tzinfo,
     admin: bool = False,
+    holder: bool = False,
 ) -> OutMessage:
-    """A request as a member sees it, with its place and deadline; name and phone only if not
-    anonymous (admins: always). A shared location comes as a pin after it."""
+    """A request as a member sees it, with its place and deadline. The phone goes only to
+    whoever does the work: the member who holds the task (``holder``) and the admins see the
+    resident's name and phone; the members a card is offered to see the surname only
+    (Wang → W**); nobody but the admins sees either when the resident asked to stay
+    anonymous. A shared location comes as a pin after it."""
     r = view.request
     lines = [
         f"{TIER_ICON[r.tier]} <b>{esc(r.number)}</b> · {esc(view.category.label(language))}"
@@ -683,9 +701,12 @@ def member_card(
         lines.append(t("City system: {name}").format(name=esc(view.source_system)))
     elif r.channel == "community":
         lines.append(t("Raised by the community itself (acting before residents ask)"))
-    if admin or not r.anonymous:
+    if admin or (holder and not r.anonymous):
         lines.append(t("Resident: {name}").format(name=esc(r.contact_name) or t("(none)")))
         lines.append(t("Phone: {phone}").format(phone=esc(r.contact_phone) or t("(none)")))
+    elif not r.anonymous:
+        name = masked_name(r.contact_name)
+        lines.append(t("Resident: {name}").format(name=esc(name) if name else t("(none)")))
     else:
         lines.append(t("Resident: anonymous"))
     return OutMessage(

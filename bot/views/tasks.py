@@ -96,9 +96,10 @@ def task_buttons(t: Translator, request: Request) -> tuple[tuple[Button, ...], .
 def _task_card(
     t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo, head: str
 ) -> OutMessage:
-    """The card a member works from: the request, and what they can do."""
+    """The card a member works from (they hold the task: name and phone): the request, and
+    what they can do."""
     return _with(
-        member_card(t, language, view, now, tz=tz),
+        member_card(t, language, view, now, tz=tz, holder=True),
         head=head,
         buttons=task_buttons(t, view.request),
     )

@@ -79,6 +79,15 @@ class BroadcastsRepo:
             (chat_id, message_id, broadcast_id),
         )
 
+    async def forget_chat(self, chat_id: int) -> int:
+        """/forget of the admin who sent them: their progress messages are not theirs any
+        more (and their chat id goes)."""
+        return await self.tx.execute(
+            "UPDATE broadcasts SET progress_chat_id = 0, progress_message_id = NULL"
+            " WHERE progress_chat_id = ?",
+            (chat_id,),
+        )
+
     async def finish(self, broadcast_id: int, state: BroadcastState, now: datetime) -> bool:
         """Move a sending broadcast to ``state``; False when it was no longer sending."""
         if state is BroadcastState.SENDING:

@@ -355,6 +355,15 @@ class RequestsRepo:
         )
         return total, [_request(r) for r in rows]
 
+    async def contact_phones(self, person_id: int) -> list[str]:
+        """The phone numbers a person gave on the requests they filed."""
+        rows = await self.tx.fetchall(
+            "SELECT DISTINCT contact_phone FROM requests"
+            " WHERE resident_id = ? AND contact_phone IS NOT NULL",
+            (person_id,),
+        )
+        return [str(r[0]) for r in rows]
+
     async def anonymise_resident(self, person_id: int) -> int:
         """Clear a forgotten person's name and phone from the requests they filed."""
         return await self.tx.execute(

@@ -162,7 +162,7 @@ async def test_a_request_from_filing_to_rating(
 
     # 李师傅 (and 小陈, same community) get the urgent task card; 李师傅 takes it.
     card = await sees(member, "有邻居需要帮助")
-    for part in (number, "🔴", "急事", "楼道的水管爆了，水流到走廊里", "居民：王阿姨"):
+    for part in (number, "🔴", "急事", "楼道的水管爆了，水流到走廊里", "居民：王**"):
         await expect(card).to_contain_text(part)
     await expect(card.get_by_test_id("inline-button")).to_have_text(["✋ 接单"])
     await sees(other, number)
@@ -170,6 +170,7 @@ async def test_a_request_from_filing_to_rating(
     await press(member, "✋ 接单")
     await expect(member.get_by_test_id("toast")).to_contain_text("接单成功", timeout=STEP)
     taken = await sees(member, "✅ 您已接单。谢谢！")
+    await expect(taken).to_contain_text("居民：王阿姨")  # the one who does the work: the name
     await expect(taken.get_by_test_id("edited")).to_be_visible()
     await expect(
         taken.get_by_test_id("inline-button").filter(has_text="✅ 办理完成")

@@ -48,6 +48,34 @@ async def members(org: Harness) -> dict[str, Player]:
     return people
 
 
+async def test_the_phone_goes_only_to_whoever_accepts(
+    org: Harness, members: dict[str, Player]
+) -> None:
+    """Pool cards show 王** and no phone; the member who accepts sees the name and the phone;
+    nothing queued for the other members ever carried them."""
+    res = org.player("wang", user_id=888)
+    org.emulator.add_user(888, "小红", last_name="王")
+    await onboard(res)
+    number = await file_request(org, res, description="水管漏水", phone=True)
+    for member in members.values():
+        card = next(m for m in member.bot_messages() if number in (m.text or ""))
+        assert "居民：王**" in (card.text or "")
+        assert "小红" not in (card.text or "") and "13800138000" not in (card.text or "")
+    ann = members["ann"]
+    await ann.press("✋ 接单")
+    [card] = [m for m in ann.bot_messages() if number in (m.text or "") and m.inline_buttons]
+    assert "居民：小红 王" in (card.text or "") and "+8613800138000" in (card.text or "")
+    async with org.services.db.read() as tx:
+        others = [members["bao"].id, members["cui"].id]
+        payloads = [
+            str(r[0])
+            for r in await tx.fetchall(
+                "SELECT payload FROM outbox WHERE chat_id IN (?, ?)", (others[0], others[1])
+            )
+        ]
+    assert payloads and not [p for p in payloads if "13800138000" in p or "小红" in p]
+
+
 async def test_cards_go_to_the_compound_pool(org: Harness, members: dict[str, Player]) -> None:
     res = org.player("res")
     await onboard(res)
@@ -64,9 +92,10 @@ async def test_cards_go_to_the_compound_pool(org: Harness, members: dict[str, Pl
         "星荷豪苑",
         "3栋",
         "提交于：刚刚",
-        "居民：Res",
+        "居民：R**",  # the surname only, and no phone: the pool does not do the work yet
     ):
         assert part in card.text, part
+    assert "电话" not in card.text and "Res" not in card.text
     filed = await request(org, number)
     assert filed.status is Status.DISPATCHED and filed.dispatched_at is not None
     async with org.services.db.read() as tx:

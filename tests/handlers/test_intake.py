@@ -51,7 +51,7 @@ async def test_whole_intake_with_photos_location_and_contact(org: Harness) -> No
     assert "类别：物业维修" in summary and "事项分类：急事立刻办" in summary
     assert "3栋电梯停了两天" in summary and "照片：2 张" in summary
     assert "23.05120" in summary and "+8613912345678" in summary
-    assert "承办人可以看到您的姓名（Alice）和电话" in summary
+    assert "承办人能看到您的姓名（Alice）和电话，其他人只看到您的姓氏" in summary
     await alice.press("✅ 确认提交")
 
     [request] = await requests_of(org, alice)

@@ -96,11 +96,13 @@ async def test_forget_takes_the_telegram_id_out_of_timelines_and_audit(district:
         said = [
             tuple(row)
             for row in await tx.fetchall(
-                "SELECT status, payload FROM outbox WHERE chat_id = ? AND id <= ?",
-                (mia.id, before),
+                "SELECT status, payload FROM outbox WHERE chat_id = 0 AND id <= ?",
+                (before,),
             )
         ]
     assert left == 0
+    async with h.services.db.read() as tx:
+        assert await tx.fetchval("SELECT count(*) FROM outbox WHERE chat_id = ?", (mia.id,)) == 0
     # Nothing the bot said to her before is kept, and nothing of it is still queued.
     assert said and all(payload == "{}" and status != "pending" for status, payload in said)
     # What she did is still there, by someone forgotten.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from auxil.flows import onboard
+from auxil.flows import onboard, register
 from auxil.harness import Harness, Player
 
 from bot.models import Availability, MemberStatus, MemberType, Role
@@ -31,28 +31,6 @@ async def area(tmp_path: Path) -> AsyncIterator[Harness]:
         yield h
     finally:
         await h.stop()
-
-
-async def register(h: Harness, player: Player, *, name: str = "王建国") -> None:
-    """The whole of /join: name, no work unit, 星荷豪苑, phone, retired, two teams, skills,
-    weekends and evenings, phone shown."""
-    await onboard(player)
-    await player.command("/join")
-    assert "第 1 步" in player.last_text()
-    await player.send(name)
-    await player.press("无工作单位")
-    await player.press("星荷豪苑")
-    await player.share_contact("+8613600000001")
-    await player.press("无职党员（离退休、待业）")
-    await player.press("人民调解")
-    await player.press("关爱老人")
-    assert "✅ 人民调解" in player.buttons()
-    await player.press("完成 ➡")
-    await player.send("电工，会修水管")
-    await player.press("工作日晚上")
-    await player.press("周末")
-    await player.press("完成 ➡")
-    await player.press("是")
 
 
 async def member_of(h: Harness, player: Player):  # type: ignore[no-untyped-def]

@@ -589,8 +589,11 @@ async def test_api_request_worked_in_telegram_and_closed_through_the_api(api: Ap
     card = ann.last()
     assert number in (card.text or "")
     assert "城市系统：12345 hotline" in (card.text or "")  # where it came from
-    assert "居民：伟 王" in (card.text or "") and "13800138000" in (card.text or "")
+    # The pool sees the surname; the member who takes it, the name and the phone.
+    assert "居民：王**" in (card.text or "") and "13800138000" not in (card.text or "")
     await ann.press("✋ 接单")
+    [taken] = [m for m in ann.bot_messages() if m.message_id == card.message_id]
+    assert "居民：伟 王" in (taken.text or "") and "13800138000" in (taken.text or "")
     assert "💬 联系居民" not in ann.buttons()  # nobody in the bot to write to
     assert "⏸ 等待居民回复" not in ann.buttons()
     await ann.press("📝 进展说明")
