@@ -15,7 +15,11 @@ __all__ = ["Migration", "applied_versions", "available_migrations", "migrate"]
 
 LOG = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# ``NNNN_name.sql`` (portable DDL), or a pair ``NNNN_name.sqlite.sql`` +
+# ``NNNN_name.postgresql.sql`` where one file cannot serve both stores (rebuilding an SQLite
+# table to change a constraint). This store is SQLite: its half of a pair is applied.
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postgresql))?\.sql$")
+ENGINE = "sqlite"
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ def available_migrations() -> list[Migration]:
     found: list[Migration] = []
     for entry in resources.files("storage.migrations").iterdir():
         match = _NAME.match(entry.name)
-        if match:
+        if match and match[3] in (None, ENGINE):
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]

@@ -67,6 +67,8 @@ class Role(StrEnum):
     RESIDENT = "resident"
     MEMBER = "member"
     ADMIN = "admin"
+    SEAT = "seat"  # holds a seat in one of the parties of a compound (at the compound)
+    OWNER = "owner"  # bound to a household of a compound (业主), at the compound
 
 
 class _Model(BaseModel):
@@ -263,6 +265,7 @@ class Request(_Model):
     waiting_since: datetime | None = None
     escalation_level: str | None = None
     channel: str = "telegram"  # telegram, api (a city system), community (pre-emptive)
+    route: str | None = None  # who it went to: pool, admins, property_company ... (dispatch)
 
 
 class RequestPhoto(_Model):

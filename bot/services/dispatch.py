@@ -1,5 +1,11 @@
 """组织下单、党员接单: who gets a task card, exactly-once accept, assignment by hand.
 
+A request reaches whoever does it by a **route**, one per "handled by" kind of its category
+(:class:`Route`, :meth:`DispatchService.add_route`): the members' pool, the community's
+administrators, and whatever features add (the property company and its fallbacks ...). The
+routes of a kind are tried in order; the first that takes the request is recorded on it
+(``requests.route``), and decides who may accept its cards.
+
 The pool of a request: approved, active members of its compound (narrowed to the category's
 service team when it has one), available now; widened to the whole community when fewer than
 ``[dispatch] min_pool``. Accepting is one conditional update; the first press wins and every
@@ -9,6 +15,8 @@ other card is edited to say who took it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from functools import partial
 from typing import TYPE_CHECKING
@@ -19,6 +27,7 @@ from bot.i18n import N_, I18n
 from bot.lifecycle import UNACCEPTED, WORKING, Status
 from bot.models import (
     Availability,
+    HandledBy,
     Member,
     MemberType,
     OrgUnit,
@@ -43,9 +52,31 @@ if TYPE_CHECKING:
     from bot.services.people import Actor
     from storage.db import Database, Tx
 
-__all__ = ["DispatchService", "slot_of"]
+__all__ = ["POOL", "DispatchService", "Offer", "Route", "Worker", "slot_of"]
 
 LOG = logging.getLogger(__name__)
+
+POOL = "pool"
+ADMINS = "admins"
+
+
+Offer = Callable[["Tx", Request, "Actor | None"], Awaitable[bool]]
+Worker = Callable[["Tx", "Actor", Request], Awaitable["str | None"]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way a request reaches whoever does it.
+
+    ``offer`` tries to hand the request over (task cards, a flag ...) in the caller's
+    transaction and says whether it took it; a route that cannot (nobody there) lets the next
+    one try. ``worker`` says who may accept the cards it sent: the name the others are told
+    ("taken by ...") for someone it offered the request to, None for anyone else.
+    """
+
+    name: str
+    offer: Offer
+    worker: Worker | None = None
 
 
 def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
@@ -73,6 +104,82 @@ class DispatchService:
         self.cards = cards
         self.i18n = i18n
         self.config = config
+        self.routes: dict[HandledBy, list[Route]] = {}
+        self._named: dict[str, Route] = {}
+        pool = Route(POOL, self._offer_pool, self._member_worker)
+        self.add_route(HandledBy.MEMBERS, pool)
+        self.add_route(HandledBy.ADMINS, Route(ADMINS, self._offer_admins))
+        self.add_route(HandledBy.PROPERTY_COMPANY, pool)
+
+    # -- routes --------------------------------------------------------------------------
+    def add_route(self, handled_by: HandledBy, route: Route, *, before: str | None = None) -> None:
+        """Try ``route`` for the requests of ``handled_by`` (before the route named ``before``,
+        else last)."""
+        routes = self.routes.setdefault(handled_by, [])
+        names = [r.name for r in routes]
+        routes.insert(names.index(before) if before in names else len(routes), route)
+        self._named.setdefault(route.name, route)
+
+    async def route(self, tx: Tx, request: Request, *, actor: Actor | None = None) -> Request:
+        """组织下单: hand a triaged request to whoever does it, by its category's routes."""
+        category = await tx.requests.category(request.category_id)
+        assert category is not None
+        for route in self.routes.get(category.handled_by, []):
+            if await route.offer(tx, request, actor):
+                await tx.requests.set_fields(request.id, self.clock.now(), route=route.name)
+                return await tx.requests.get(request.id) or request
+        LOG.warning("request %s: no route took it", request.number)
+        return request
+
+    async def _offer_pool(self, tx: Tx, request: Request, actor: Actor | None) -> bool:
+        await self.dispatch(tx, request, actor=actor)
+        return True  # with nobody available it waits for the pool (the sweep tries again)
+
+    async def _offer_admins(self, tx: Tx, request: Request, actor: Actor | None) -> bool:
+        # The community handles it (assigns it, or convenes the parties): no pool.
+        await self.cards.flag_admins(tx, request, views.community_flag)
+        return True
+
+    async def _member_worker(self, tx: Tx, actor: Actor, request: Request) -> str | None:
+        member = await tx.members.get(actor.id)
+        if member is None or not member.active_at(self.clock.now()):
+            return None
+        return member.real_name
+
+    async def offer_cards(
+        self, tx: Tx, request: Request, person_ids: list[int], *, actor: Actor | None = None
+    ) -> int:
+        """Send pool cards (Accept) to ``person_ids``; return how many went out. The request is
+        dispatched first."""
+        if request.status is not Status.DISPATCHED:
+            request = await self.flow.transition(
+                tx,
+                request,
+                Status.DISPATCHED,
+                actor=actor,
+                note=None,
+                announce=False,
+                assignee_id=None,
+            )
+        now = self.clock.now()
+        sent = 0
+        for person_id in person_ids:
+            if person_id == request.resident_id:
+                continue
+            if await tx.members.open_card(request.id, person_id) is not None:
+                continue
+            person = await tx.people.get(person_id)
+            if person is None or person.unreachable:
+                continue
+            view = await self.flow.view(tx, request, is_owner=False, supporters=0)
+            language = person.language or self.i18n.default
+            t = self.i18n.get(language)
+            outbox_id = await self.flow.notifier.send(
+                tx, person.telegram_id, views.pool_card(t, language, view, now, self.config.tz)
+            )
+            await tx.members.add_card(request.id, person_id, "pool", outbox_id, now)
+            sent += 1
+        return sent
 
     # -- the pool ------------------------------------------------------------------------
     def available(self, member: Member, tier: Tier, now: datetime) -> bool:
@@ -139,31 +246,9 @@ class DispatchService:
             day = now.astimezone(self.config.tz).date().isoformat()
             await self.cards.flag_admins(tx, request, views.no_pool_flag, dedup=f"nopool:{day}")
             return 0
-        if request.status is not Status.DISPATCHED:
-            request = await self.flow.transition(
-                tx,
-                request,
-                Status.DISPATCHED,
-                actor=actor,
-                note=None,
-                announce=False,
-                assignee_id=None,
-            )
-        sent = 0
-        for member in members:
-            if await tx.members.open_card(request.id, member.person_id) is not None:
-                continue
-            person = await tx.people.get(member.person_id)
-            if person is None or person.unreachable:
-                continue
-            view = await self.flow.view(tx, request, is_owner=False, supporters=0)
-            language = person.language or self.i18n.default
-            t = self.i18n.get(language)
-            outbox_id = await self.flow.notifier.send(
-                tx, person.telegram_id, views.pool_card(t, language, view, now, self.config.tz)
-            )
-            await tx.members.add_card(request.id, member.person_id, "pool", outbox_id, now)
-            sent += 1
+        sent = await self.offer_cards(
+            tx, request, [member.person_id for member in members], actor=actor
+        )
         LOG.info("request %s sent to %d members", request.number, sent)
         return sent
 
@@ -183,19 +268,20 @@ class DispatchService:
     # -- accepting -----------------------------------------------------------------------
     async def accept(self, actor: Actor, request_id: int) -> Request:
         """接单: the first member to press Accept gets it; everyone else is told who did."""
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await tx.requests.get(request_id)
             if request is None:
                 raise NotFound(N_("That request does not exist."))
-            member = await tx.members.get(actor.id)
-            if member is None or not member.active_at(now):
+            route = self._named.get(request.route or POOL) or self._named[POOL]
+            worker = route.worker or self._member_worker
+            taker_name = await worker(tx, actor, request)
+            if taker_name is None:
                 raise Refused(
                     NotAllowed(N_("Only registered, approved members can accept tasks.")),
                     action="request.accept",
                     subject=f"request:{request.id}",
                     unit_id=request.compound_id,
-                    reason="not an active member",
+                    reason=f"not a worker of the {route.name} route",
                 )
             card = await tx.members.open_card(request.id, actor.id)
             if card is None:
@@ -228,15 +314,16 @@ class DispatchService:
                     return fresh
                 taker = await self._name(tx, fresh)
                 raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
-            await self.cards.close_member_cards(
-                tx, accepted, winner=actor.id, taker=member.real_name
-            )
-            await self._tell_resident_accepted(tx, accepted, member)
+            await self.cards.close_member_cards(tx, accepted, winner=actor.id, taker=taker_name)
+            await self._tell_resident_accepted(tx, accepted, actor, taker_name)
         return accepted
 
-    async def _tell_resident_accepted(self, tx: Tx, request: Request, member: Member) -> None:
-        teams = [t for t in await tx.org.teams() if t.id in member.team_ids]
-        phone = member.phone if member.share_phone else None
+    async def _tell_resident_accepted(
+        self, tx: Tx, request: Request, actor: Actor, name: str
+    ) -> None:
+        member = await tx.members.get(actor.id)
+        teams = [t for t in await tx.org.teams() if member and t.id in member.team_ids]
+        phone = member.phone if member is not None and member.share_phone else None
         for person_id, own in await self.flow.audience(tx, request):
             person = await tx.people.get(person_id)
             if person is None:
@@ -244,7 +331,7 @@ class DispatchService:
             render = partial(
                 views.accepted_notice,
                 request=request,
-                name=member.real_name,
+                name=name,
                 teams=teams,
                 phone=phone,
                 own=own,

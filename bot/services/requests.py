@@ -19,7 +19,6 @@ from bot.messages import OutMessage
 from bot.models import (
     Category,
     FlowEnd,
-    HandledBy,
     Rating,
     Request,
     RequestView,
@@ -257,13 +256,9 @@ class RequestService:
         )
         if category.is_opinion:
             await self.flow.tell_admins(tx, request, views.opinion_card)
-        elif category.handled_by is HandledBy.ADMINS:
-            # The community handles it (assigns it, or convenes the parties): no pool.
-            await self.dispatcher.cards.flag_admins(tx, request, task_views.community_flag)
         else:
-            # 组织下单: the members nearby who can help get a task card.
-            await self.dispatcher.dispatch(tx, request)
-            request = await tx.requests.get(request.id) or request
+            # 组织下单: by the category's routes (the members nearby, the property company ...).
+            request = await self.dispatcher.route(tx, request)
         return request
 
     async def support(self, actor: Actor, request_id: int, end: FlowEnd | None = None) -> Request:

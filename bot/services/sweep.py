@@ -1,13 +1,20 @@
 """The deadline sweep: act on every due timer row — reminders (催办), escalations (督办) and the
-auto-close of unrated requests.
+auto-close of unrated requests, and whatever other clocks features register.
 
 The sweep claims due rows in a transaction, so a restart loses nothing and overlapping sweeps
 never act twice. Non-urgent reminders wait for the end of quiet hours and for the member's
 availability (a held row for that person).
+
+Each kind of row has one handler (:meth:`DeadlineSweep.register`): the request's clocks are
+registered here; a feature with clocks of its own (an action item's deadline, an owners'
+vote's close ...) registers its kinds when it is built, and its rows are claimed by the same
+index, in the same batches.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_, I18n
@@ -25,7 +32,22 @@ if TYPE_CHECKING:
     from storage.db import Database, Tx
     from storage.repos.deadlines import DeadlineItem
 
-__all__ = ["BATCH", "DeadlineSweep"]
+__all__ = ["BATCH", "DeadlineSweep", "DueHandler"]
+
+LOG = logging.getLogger(__name__)
+
+# Acts on one claimed row, in the sweep's transaction (the cache is shared by one batch).
+DueHandler = Callable[["Tx", "DeadlineItem", "RungCache"], Awaitable[None]]
+
+REQUEST_KINDS = (
+    "auto_close",
+    "remind_accept",
+    "remind_resolve",
+    "deliver_accept",
+    "deliver_resolve",
+    "escalate_accept",
+    "escalate_resolve",
+)
 
 # Rows one sweep run claims and acts on, in one transaction. The store has one writer, so
 # while a batch runs people's own writes wait: 25 rows keep that under ~50 ms (about 1.4 ms a
@@ -52,6 +74,15 @@ class DeadlineSweep:
         self.escalation = escalation
         self.i18n = i18n
         self.config = config
+        self._handlers: dict[str, DueHandler] = {}
+        self.register(REQUEST_KINDS, self._act_request)
+
+    def register(self, kinds: tuple[str, ...], handler: DueHandler) -> None:
+        """Hand the due rows of ``kinds`` to ``handler``."""
+        for kind in kinds:
+            if kind in self._handlers:
+                raise ValueError(f"due-item kind {kind!r} registered twice")
+            self._handlers[kind] = handler
 
     async def sweep(self) -> int:
         """Act on every due timer row, batch after batch; return how many were handled."""
@@ -75,6 +106,16 @@ class DeadlineSweep:
         return len(items)
 
     async def _act(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        handler = self._handlers.get(item.kind)
+        if handler is None:
+            LOG.error("due item %d of unknown kind %r: skipped", item.id, item.kind)
+            return
+        await handler(tx, item, cache)
+
+    async def _act_request(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        """The request's clocks: reminders, escalations, auto-close."""
+        if item.request_id is None:
+            return
         request = await tx.requests.get(item.request_id)
         if request is None:
             return

@@ -1,4 +1,9 @@
-"""Timer rows for reminders, escalations and auto-close; members' extension requests."""
+"""Timer rows for reminders, escalations and auto-close; members' extension requests.
+
+A timer row is about a request (``request_id``), or about another subject its kind names
+(``subject_id``: an action item, an owners' vote, a consultation ...). The sweep claims both
+through one index and hands each row to the handler registered for its kind.
+"""
 
 from __future__ import annotations
 
@@ -23,11 +28,27 @@ SWEEP_SQL = (
 @dataclass(frozen=True)
 class DeadlineItem:
     id: int
-    request_id: int
+    request_id: int | None
     kind: str
     step: int
     person_id: int | None
     due_at: datetime
+    subject_id: int | None = None
+
+
+_ITEM_COLS = "id, request_id, kind, step, person_id, due_at, subject_id"
+
+
+def _item(r: Sequence[Any]) -> DeadlineItem:
+    return DeadlineItem(
+        int(r[0]),
+        None if r[1] is None else int(r[1]),
+        str(r[2]),
+        int(r[3]),
+        None if r[4] is None else int(r[4]),
+        from_ts(r[5]),
+        None if r[6] is None else int(r[6]),
+    )
 
 
 @dataclass(frozen=True)
@@ -81,21 +102,46 @@ class DeadlinesRepo:
         rows = await self.tx.fetchall(
             f"UPDATE deadline_items SET state = 'done', done_at = ?"
             f" WHERE id IN ({marks}) AND state = 'pending'"
-            " RETURNING id, request_id, kind, step, person_id, due_at",
+            f" RETURNING {_ITEM_COLS}",
             (ts(now), *ids),
         )
-        items = [
-            DeadlineItem(
-                int(r[0]),
-                int(r[1]),
-                str(r[2]),
-                int(r[3]),
-                None if r[4] is None else int(r[4]),
-                from_ts(r[5]),
-            )
-            for r in rows
-        ]
+        items = [_item(r) for r in rows]
         return sorted(items, key=lambda i: (i.due_at, i.id))
+
+    # -- subjects other than requests ------------------------------------------------------
+    async def add_for(
+        self,
+        kind: str,
+        subject_id: int,
+        due_at: datetime,
+        now: datetime,
+        *,
+        step: int = 0,
+        person_id: int | None = None,
+    ) -> int:
+        """A timer about ``subject_id`` (what it is, the kind says: an action item ...)."""
+        return await self.tx.insert(
+            "INSERT INTO deadline_items (subject_id, kind, step, person_id, due_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (subject_id, kind, step, person_id, ts(due_at), ts(now)),
+        )
+
+    async def cancel_for(self, kinds: tuple[str, ...], subject_id: int) -> int:
+        """Cancel the pending (and held) timers of ``kinds`` about ``subject_id``."""
+        return await self.tx.execute(
+            "UPDATE deadline_items SET state = 'cancelled' WHERE subject_id = ?"
+            f" AND kind IN ({','.join('?' * len(kinds))}) AND state IN ('pending', 'held')",
+            (subject_id, *kinds),
+        )
+
+    async def pending_for(self, kinds: tuple[str, ...], subject_id: int) -> list[DeadlineItem]:
+        rows = await self.tx.fetchall(
+            f"SELECT {_ITEM_COLS} FROM deadline_items WHERE subject_id = ?"
+            f" AND kind IN ({','.join('?' * len(kinds))}) AND state = 'pending'"
+            " ORDER BY due_at, id",
+            (subject_id, *kinds),
+        )
+        return [_item(r) for r in rows]
 
     async def cancel(self, request_id: int, kinds: tuple[str, ...] | None = None) -> int:
         """Cancel the pending (and held) rows of a request, optionally only some kinds."""
@@ -146,21 +192,11 @@ class DeadlinesRepo:
 
     async def pending(self, request_id: int) -> list[DeadlineItem]:
         rows = await self.tx.fetchall(
-            "SELECT id, request_id, kind, step, person_id, due_at FROM deadline_items"
+            f"SELECT {_ITEM_COLS} FROM deadline_items"
             " WHERE request_id = ? AND state = 'pending' ORDER BY due_at, id",
             (request_id,),
         )
-        return [
-            DeadlineItem(
-                int(r[0]),
-                int(r[1]),
-                str(r[2]),
-                int(r[3]),
-                None if r[4] is None else int(r[4]),
-                from_ts(r[5]),
-            )
-            for r in rows
-        ]
+        return [_item(r) for r in rows]
 
     # -- extensions ----------------------------------------------------------------------
     async def add_extension(

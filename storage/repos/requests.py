@@ -23,7 +23,7 @@ _REQUEST_COLS = (
     " tier, status, description, address, latitude, longitude, assignee_id, rating,"
     " rating_comment, created_at, updated_at, triaged_at, dispatched_at, accepted_at,"
     " resolved_at, closed_at, rated_at, accept_due_at, resolve_due_at, waiting_since,"
-    " escalation_level, channel"
+    " escalation_level, channel, route"
 )
 _R_COLS = ", ".join("r." + col.strip() for col in _REQUEST_COLS.split(","))
 
@@ -60,6 +60,7 @@ _SETTABLE = {
     "resolve_due_at",
     "waiting_since",
     "escalation_level",
+    "route",
 }
 
 
@@ -308,14 +309,32 @@ class RequestsRepo:
         return [_request(r) for r in rows]
 
     async def waiting_for_pool(self, limit: int = 500) -> list[int]:
-        """Triaged requests (not opinions, nor for the admins) no member has been offered yet."""
+        """Triaged requests (not opinions, nor for the admins) that wait for the members' pool:
+        no member has been offered them yet."""
         rows = await self.tx.fetchall(
             "SELECT r.id FROM requests r JOIN categories c ON c.id = r.category_id"
             " WHERE r.status = 'triaged' AND c.is_opinion = 0 AND c.handled_by != 'admins'"
+            " AND (r.route IS NULL OR r.route = 'pool')"
             " ORDER BY r.id LIMIT ?",
             (limit,),
         )
         return [int(r[0]) for r in rows]
+
+    async def handled_by_in(
+        self, compound_id: int, handled_by: HandledBy, *, offset: int, limit: int
+    ) -> tuple[int, list[Request]]:
+        """The requests of one compound whose category ``handled_by`` says who handles them,
+        newest first; and how many there are."""
+        where = (
+            " FROM requests r JOIN categories c ON c.id = r.category_id"
+            " WHERE r.compound_id = ? AND c.handled_by = ?"
+        )
+        total = await self.tx.fetchval(f"SELECT count(*){where}", (compound_id, handled_by.value))
+        rows = await self.tx.fetchall(
+            f"SELECT {_R_COLS}{where} ORDER BY r.id DESC LIMIT ? OFFSET ?",
+            (compound_id, handled_by.value, limit, offset),
+        )
+        return int(total), [_request(r) for r in rows]
 
     async def in_scope(
         self,

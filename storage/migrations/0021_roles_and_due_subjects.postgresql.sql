@@ -1,0 +1,11 @@
+-- Two generalisations the four parties (and the other features of the three tiers) need; see
+-- the .sqlite.sql for the why. PostgreSQL changes the constraints in place.
+
+ALTER TABLE role_grants DROP CONSTRAINT IF EXISTS role_grants_role_check;
+
+ALTER TABLE deadline_items ALTER COLUMN request_id DROP NOT NULL;
+ALTER TABLE deadline_items ADD COLUMN subject_id BIGINT;
+ALTER TABLE deadline_items ADD CONSTRAINT deadline_items_subject_check
+    CHECK (request_id IS NOT NULL OR subject_id IS NOT NULL);
+CREATE INDEX deadline_items_subject ON deadline_items (kind, subject_id, state)
+    WHERE subject_id IS NOT NULL;
