@@ -156,6 +156,21 @@ class HotspotsSection(_Section):
     min_seasonal: int = Field(4, ge=2)  # requests in the same month last year
 
 
+class ConsultationSection(_Section):
+    """议事协商 and 业主表决: the default clocks of consultations, owners' votes and action items,
+    and the monthly property-service rating (物业服务评议)."""
+
+    close_days: int = Field(7, ge=1, le=90)  # discussion and seat votes, by default
+    objection_days: int = Field(7, ge=1, le=60)  # 公示: residents may object this long
+    owners_vote_days: int = Field(14, ge=1, le=90)  # an owners' vote, by default
+    action_days: int = Field(30, ge=1, le=365)  # an action item's deadline, by default
+    seat_invite_days: int = Field(7, ge=1, le=30)  # a seat's invitation link works this long
+    rating: bool = True  # ask residents to rate their property company every month
+    rating_day: int = Field(25, ge=1, le=28)  # from this day of the month (local) ...
+    rating_hour: int = Field(10, ge=0, le=23)  # ... and this hour on
+    rating_days: int = Field(7, ge=1, le=28)  # answers are taken this long
+
+
 class PerformanceSection(_Section):
     concurrent_updates: int = Field(64, ge=1, le=1024)
 
@@ -184,6 +199,7 @@ class Config(BaseSettings):
     broadcast: BroadcastSection = BroadcastSection()
     api: ApiSection = ApiSection()
     hotspots: HotspotsSection = HotspotsSection()
+    consultation: ConsultationSection = ConsultationSection()
 
     _source: str = PrivateAttr("defaults")
     _from_file: bool = PrivateAttr(False)

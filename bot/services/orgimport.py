@@ -19,6 +19,10 @@ TOML holds any of four arrays of tables (``examples/duanzhou.toml`` documents ev
 The categories of a file are the menu of the intake: a file with ``[[categories]]`` takes the
 active categories it does not list off the menu (their requests keep them).
 
+Features add sections of their own as steps (:class:`ImportStep`: their tables, how to read,
+check and write them), passed to :class:`OrgImporter`; :func:`default_steps` lists them. A step
+is written in the same transaction, after the units, so it may name any unit of the file.
+
 CSV (UTF-8, an Excel byte-order mark is fine) holds units only, one per line, under the
 header ``code,name,name_en,level,parent,has_property_company,sort``. The columns ``code``,
 ``name``, ``level`` and ``parent`` are required, the others may be left out; an empty cell
@@ -38,8 +42,8 @@ import logging
 import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -55,12 +59,15 @@ __all__ = [
     "CSV_COLUMNS",
     "CategorySpec",
     "ImportReport",
+    "ImportStep",
     "OrgFile",
     "OrgImportError",
     "OrgImporter",
+    "RecordFields",
     "StationSpec",
     "TeamSpec",
     "UnitSpec",
+    "default_steps",
     "load_org_file",
     "render_tree",
 ]
@@ -186,6 +193,32 @@ class OrgFile:
     stations: list[StationSpec]
     teams: list[TeamSpec]
     categories: list[CategorySpec]
+    sections: dict[str, Any] = field(default_factory=dict)  # a step's name: what it read
+
+
+Where = Callable[[str, int], str]  # (table, index) -> "file line 12: parties[0]"
+
+
+@dataclass(frozen=True)
+class ImportStep:
+    """A section of the org file a feature owns: its tables, and how they are read (checked
+    against the file alone, errors naming the line), checked against the database, and written
+    (idempotently: matched by code) in the import's transaction. ``write`` returns counts for
+    the report, e.g. ``{"seats created": 3}``."""
+
+    name: str
+    tables: tuple[str, ...]
+    read: Callable[[Path, Mapping[str, list[Any]], Where], Any]
+    check: Callable[[Tx, OrgFile, Any], Awaitable[None]]
+    write: Callable[[Tx, OrgFile, Any, datetime], Awaitable[dict[str, int]]]
+    empty: Callable[[Any], bool]
+
+
+def default_steps() -> tuple[ImportStep, ...]:
+    """The sections features add to the org file, in the order they are written."""
+    from bot.services.partyimport import PARTIES_STEP
+
+    return (PARTIES_STEP,)
 
 
 @dataclass(frozen=True)
@@ -201,9 +234,11 @@ class ImportReport:
     categories_created: int = 0
     categories_updated: int = 0
     categories_retired: int = 0  # active before, not in the file: off the menu now
+    sections: dict[str, int] = field(default_factory=dict)  # the steps' counts
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        counts = asdict(self)
+        return {**{k: v for k, v in counts.items() if k != "sections"}, **self.sections}
 
     def summary(self) -> str:
         """One line for the command line."""
@@ -213,6 +248,7 @@ class ImportReport:
             f"teams: {self.teams_created} created, {self.teams_updated} updated; "
             f"categories: {self.categories_created} created, {self.categories_updated} updated"
             + (f", {self.categories_retired} retired" if self.categories_retired else "")
+            + "".join(f"; {name}: {n}" for name, n in self.sections.items())
         )
 
 
@@ -220,7 +256,8 @@ class ImportReport:
 
 
 class _Fields:
-    """Typed access to one record's keys; every complaint names the record."""
+    """Typed access to one record's keys; every complaint names the record (also for the
+    sections of each :class:`ImportStep`, as :data:`RecordFields`)."""
 
     def __init__(self, data: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
         self.data = data
@@ -304,6 +341,9 @@ class _Fields:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(f'"{key}" must be a list of strings')
         return [v.strip() for v in value if v.strip()]
+
+
+RecordFields = _Fields
 
 
 def _type_name(value: object) -> str:
@@ -420,8 +460,10 @@ def _above(level: Level) -> str:
 # -- file formats --------------------------------------------------------------------------
 
 
-def load_org_file(path: str | Path) -> OrgFile:
-    """Read and check a ``.toml`` or ``.csv`` org file (no database needed)."""
+def load_org_file(path: str | Path, steps: Sequence[ImportStep] | None = None) -> OrgFile:
+    """Read and check a ``.toml`` or ``.csv`` org file (no database needed); ``steps`` are the
+    sections features add (:func:`default_steps` when None)."""
+    steps = default_steps() if steps is None else steps
     path = Path(path)
     source = str(path)
     suffix = path.suffix.lower()
@@ -439,22 +481,25 @@ def load_org_file(path: str | Path) -> OrgFile:
         raise OrgImportError(
             f"{source}: the file is not UTF-8 (byte {exc.start}); save it as UTF-8"
         ) from None
-    org = _parse_toml(source, text) if suffix == ".toml" else _parse_csv(source, text)
-    _check_file(org)
+    org = _parse_toml(path, text, steps) if suffix == ".toml" else _parse_csv(source, text)
+    _check_file(org, steps)
     return org
 
 
-def _parse_toml(source: str, text: str) -> OrgFile:
+def _parse_toml(path: Path, text: str, steps: Sequence[ImportStep]) -> OrgFile:
+    source = str(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OrgImportError(f"{source}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - set(_TABLES))
+    tables = [*_TABLES, *(table for step in steps for table in step.tables)]
+    unknown = sorted(set(data) - set(tables))
     if unknown:
         raise OrgImportError(
             f'{source}: unknown table "{unknown[0]}"'
-            " (use [[units]], [[stations]], [[teams]], [[categories]])"
+            f" (use {', '.join(f'[[{table}]]' for table in tables)})"
         )
+
     builders: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
         "units": _unit_spec,
         "stations": _station_spec,
@@ -478,8 +523,29 @@ def _parse_toml(source: str, text: str) -> OrgFile:
                 where += f' (code "{code.strip()}")'
             specs.append(build(record, where))
         parsed[table] = specs
+
+    def locate(table: str, index: int) -> str:
+        records = data.get(table, [])
+        lines = _header_lines(text, table, len(records) if isinstance(records, list) else 0)
+        place = f"{source} line {lines[index]}" if lines else source
+        return f"{place}: {table}[{index}]"
+
+    sections: dict[str, Any] = {}
+    for step in steps:
+        own: dict[str, list[Any]] = {}
+        for table in step.tables:
+            records = data.get(table, [])
+            if not isinstance(records, list):
+                raise OrgImportError(f'{source}: "{table}" must be an array of tables [[{table}]]')
+            own[table] = records
+        sections[step.name] = step.read(path.parent, own, locate)
     return OrgFile(
-        source, parsed["units"], parsed["stations"], parsed["teams"], parsed["categories"]
+        source,
+        parsed["units"],
+        parsed["stations"],
+        parsed["teams"],
+        parsed["categories"],
+        sections,
     )
 
 
@@ -548,9 +614,12 @@ def _csv_record(row: dict[str, str], where: str) -> dict[str, Any]:
     return record
 
 
-def _check_file(org: OrgFile) -> None:
+def _check_file(org: OrgFile, steps: Sequence[ImportStep]) -> None:
     """Checks that need only the file: something to import, unique codes, parent levels."""
-    if not (org.units or org.stations or org.teams or org.categories):
+    sections = any(
+        not step.empty(org.sections[step.name]) for step in steps if step.name in org.sections
+    )
+    if not (org.units or org.stations or org.teams or org.categories or sections):
         raise OrgImportError(
             f"{org.source}: nothing to import (no units, stations, teams or categories)"
         )
@@ -595,18 +664,24 @@ def _check_parent_level(unit: UnitSpec, parent_code: str, parent_level: Level) -
 class OrgImporter:
     """Writes an org file into the database, all or nothing."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, steps: Sequence[ImportStep] | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.steps = tuple(default_steps() if steps is None else steps)
 
     async def import_file(
         self, path: str | Path, *, actor_id: int | None = None, actor_label: str = "cli"
     ) -> ImportReport:
         """Import ``path`` (``.toml`` or ``.csv``) in one transaction; raise OrgImportError."""
-        org = load_org_file(path)
+        org = load_org_file(path, self.steps)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self._check_references(tx, org)
+            for step in self.steps:
+                if step.name in org.sections:
+                    await step.check(tx, org, org.sections[step.name])
             units_created, units_updated = await self._write_units(tx, org, now)
             stations_created = stations_updated = 0
             for station in org.stations:
@@ -639,6 +714,10 @@ class OrgImporter:
                 teams_created += created
                 teams_updated += not created
             categories_created, categories_updated, retired = await self._write_categories(tx, org)
+            sections: dict[str, int] = {}
+            for step in self.steps:
+                if step.name in org.sections:
+                    sections |= await step.write(tx, org, org.sections[step.name], now)
             report = ImportReport(
                 units_created=units_created,
                 units_updated=units_updated,
@@ -649,6 +728,7 @@ class OrgImporter:
                 categories_created=categories_created,
                 categories_updated=categories_updated,
                 categories_retired=retired,
+                sections=sections,
             )
             await tx.audit.record(
                 actor_id=actor_id,
@@ -756,12 +836,15 @@ def render_tree(
     stations: list[Station],
     teams: list[ServiceTeam],
     categories: Sequence[Category] = (),
+    notes: Mapping[int, list[str]] | None = None,
 ) -> str:
     """The org tree as indented plain text, for ``gridbot org show`` (operator-facing).
 
-    Two spaces per level; a unit's stations are listed just below it, the service teams
-    and their projects, then the categories of requests, at the end.
+    Two spaces per level; a unit's stations are listed just below it, then its ``notes``
+    (what features add: a compound's parties ...), the service teams and their projects, then
+    the categories of requests, at the end.
     """
+    notes = notes or {}
     known = {u.id for u in units}
     children: dict[int | None, list[OrgUnit]] = {}
     for unit in units:
@@ -784,6 +867,7 @@ def render_tree(
         for station in stations_of.get(unit.id, []):
             hours = f" — {station.opening_hours}" if station.opening_hours else ""
             lines.append(f"{indent}  [station] {station.name} ({station.code}){hours}")
+        lines.extend(f"{indent}  {note}" for note in notes.get(unit.id, []))
         for child in children.get(unit.id, []):
             walk(child, depth + 1)
 

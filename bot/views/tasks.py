@@ -354,6 +354,24 @@ def community_flag(
     )
 
 
+def unmanaged_flag(
+    t: Translator, language: str, request: Request, category: Category, path: list[OrgUnit]
+) -> OutMessage:
+    """A property matter of a compound with no branch, owners' committee or property company
+    (三无小区): the community acts for it."""
+    return _admin_flag(
+        t,
+        language,
+        t(
+            "🏚 <b>A property matter of a compound without a property company, owners'"
+            " committee or party branch:</b> the community acts for it."
+        ),
+        request,
+        category,
+        path,
+    )
+
+
 def no_pool_flag(
     t: Translator, language: str, request: Request, category: Category, path: list[OrgUnit]
 ) -> OutMessage:

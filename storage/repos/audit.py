@@ -61,6 +61,15 @@ class AuditRepo:
             (new_label, person_id, old_label),
         )
 
+    async def count_since(self, actor_id: int, action: str, since: datetime) -> int:
+        """How many times the person did ``action`` since ``since`` (to limit retries)."""
+        return int(
+            await self.tx.fetchval(
+                "SELECT count(*) FROM audit_log WHERE at >= ? AND actor_id = ? AND action = ?",
+                (ts(since), actor_id, action),
+            )
+        )
+
     async def latest(
         self, *, limit: int = 20, scope: OrgUnit | None = None, action: str | None = None
     ) -> list[AuditEntry]:
