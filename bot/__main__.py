@@ -116,6 +116,28 @@ def _parser() -> argparse.ArgumentParser:
     hotspots.add_argument("--unit", required=True, help="unit code (its communities)")
     hotspots.add_argument("--month", required=True, help="YYYY-MM: the month of the topics")
 
+    households = sub.add_parser("households", help="household registries and binding codes")
+    households_sub = households.add_subparsers(
+        dest="households_command", required=True, metavar="HOUSEHOLDS_COMMAND"
+    )
+    registry = households_sub.add_parser(
+        "import", help="import a compound's registry (CSV: building,unit,room,area)"
+    )
+    registry.add_argument("file", type=Path)
+    registry.add_argument("--compound", required=True, help="compound code")
+    codes = households_sub.add_parser(
+        "codes", help="new one-time binding codes, as a PDF of slips to hand out"
+    )
+    codes.add_argument("--compound", required=True, help="compound code")
+    codes.add_argument("--out", type=Path, required=True, help="PDF file to write")
+    which = codes.add_mutually_exclusive_group()
+    which.add_argument(
+        "--all", action="store_true", help="every household (default: those not bound yet)"
+    )
+    which.add_argument(
+        "--household", action="append", metavar="B-U-R", help="only these (repeatable)"
+    )
+
     export = sub.add_parser("export", help="write the requests and statistics of a unit to XLSX")
     export.add_argument("--unit", required=True, help="org unit code")
     export.add_argument("--from", dest="first", type=_date, required=True, help="YYYY-MM-DD")
@@ -176,15 +198,18 @@ def _cmd_org(config: Config, args: argparse.Namespace) -> int:
         return 0
 
     async def show(db: Database) -> int:
+        from bot.services.partyimport import party_notes
+
         async with db.read() as tx:
             units = await tx.org.all_units()
             stations = await tx.org.stations()
             teams = await tx.org.teams()
             categories = await tx.requests.categories(active_only=False)
+            notes = await party_notes(tx)
         if not units:
             print("the org tree is empty: run `gridbot org import FILE`")
             return 0
-        print(render_tree(units, stations, teams, categories))
+        print(render_tree(units, stations, teams, categories, notes))
         return 0
 
     async def qr(db: Database) -> int:
@@ -248,6 +273,58 @@ def _cmd_admin(config: Config, args: argparse.Namespace) -> int:
                 print("revoked" if changed else "was not an admin there")
         except DomainError as exc:
             raise CliError(exc.message.format(**exc.params)) from None
+        return 0
+
+    return asyncio.run(_with_db(config, work))
+
+
+def _cmd_households(config: Config, args: argparse.Namespace) -> int:
+    from bot.codesheet import write_code_sheet
+    from bot.i18n import I18n
+    from bot.models import OrgUnit
+    from bot.outbox import Notifier
+    from bot.poster import PosterError
+    from bot.registry import RegistryError
+    from bot.services.households import HouseholdService, IssuedCode
+    from bot.services.people import PeopleService
+
+    async def work(db: Database) -> int:
+        clock = SystemClock()
+        i18n = I18n(config.locale.default_language)
+        households = HouseholdService(db, clock, PeopleService(db, clock, Notifier(clock), i18n))
+        try:
+            if args.households_command == "import":
+                created, updated, retired = await households.import_registry(
+                    args.compound, args.file
+                )
+                print(f"households: {created} created, {updated} updated, {retired} retired")
+                return 0
+
+            def sheet(compound: OrgUnit, issued: list[IssuedCode]) -> Path:
+                return write_code_sheet(
+                    issued,
+                    compound=compound,
+                    bot_username=config.bot.username,
+                    out=args.out,
+                    t=i18n.get(config.locale.default_language),
+                )
+
+            _compound, issued = await households.issue_codes(
+                args.compound, sheet, everyone=args.all, only=args.household
+            )
+            if not issued:
+                print("every household is bound already (use --all to reissue all codes)")
+                return 0
+        except RegistryError as exc:
+            raise CliError(str(exc)) from None
+        except PosterError as exc:
+            raise CliError(str(exc)) from None
+        except DomainError as exc:
+            raise CliError(exc.message.format(**exc.params)) from None
+        print(
+            f"{len(issued)} codes written to {args.out}; earlier codes of these households no"
+            " longer work"
+        )
         return 0
 
     return asyncio.run(_with_db(config, work))
@@ -425,6 +502,8 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return _cmd_admin(config, args)
             case "export":
                 return _cmd_export(config, args)
+            case "households":
+                return _cmd_households(config, args)
             case "api":
                 return _cmd_api(config, args)
             case "hotspots":

@@ -29,13 +29,18 @@ from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
 from bot.services.cards import Cards
 from bot.services.clocks import Clocks
+from bot.services.consult import ConsultationService
 from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
+from bot.services.households import HouseholdService
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
+from bot.services.owners_vote import OwnersVoteService
+from bot.services.parties import PartyService
 from bot.services.people import PeopleService
+from bot.services.property import PropertyService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
@@ -214,6 +219,12 @@ def build_services(
     escalations = EscalationService(db, clock, flow, clocks, cards, i18n, config)
     waiting = WaitingService(db, clock)
     requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
+    sweep = DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config)
+    # The four parties: their routes (property matters) and clocks (action items, owners'
+    # votes, ratings) join the dispatch and the sweep here.
+    consult = ConsultationService(db, clock, flow, cards, notifier, sweep, i18n, config)
+    topics = TopicService(db, clock, flow, requests_service, i18n, config)
+    topics.register(consult.topic_conversion(topics.place))  # 每月一题 → 议事协商
     return Services(
         config=config,
         db=db,
@@ -229,7 +240,7 @@ def build_services(
         escalation=escalations,
         extensions=ExtensionService(db, clock, flow),
         waiting=waiting,
-        sweep=DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config),
+        sweep=sweep,
         requests=requests_service,
         tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
         admin=AdminService(db, clock, flow, people),
@@ -239,8 +250,13 @@ def build_services(
         stats=StatsService(db, clock, config),
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
-        topics=TopicService(db, clock, flow, requests_service, i18n, config),
+        topics=topics,
         retention=RetentionService(db, clock, config),
+        parties=PartyService(db, clock, notifier, people, i18n, config),
+        property=PropertyService(db, clock, dispatch, flow, notifier, sweep, i18n, config),
+        households=HouseholdService(db, clock, people),
+        consult=consult,
+        owners_vote=OwnersVoteService(db, clock, consult, notifier, sweep, i18n, config),
     )
 
 

@@ -174,6 +174,21 @@ class Notifier:
             tx, chat_id, "sendMessage", payload, dedup_key=dedup_key, batch=batch
         )
 
+    async def send_document(
+        self,
+        tx: Tx,
+        chat_id: int,
+        file_id: str,
+        *,
+        caption: str | None = None,
+        batch: str | None = None,
+    ) -> int | None:
+        """Queue a document (a file someone sent the bot, by its Telegram file id)."""
+        payload: dict[str, Any] = {"document": file_id}
+        if caption:
+            payload |= {"caption": caption[:CAPTION_LIMIT], "parse_mode": HTML}
+        return await self._queue(tx, chat_id, "sendDocument", payload, batch=batch)
+
     async def edit(
         self, tx: Tx, ref_id: int, message: OutMessage, *, dedup_key: str | None = None
     ) -> int | None:

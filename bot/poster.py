@@ -31,7 +31,9 @@ __all__ = [
     "QrPlacement",
     "deep_link",
     "find_cjk_font",
+    "font_face",
     "make_poster",
+    "qr_image",
     "qr_placement",
 ]
 
@@ -132,6 +134,18 @@ class QrPlacement:
         return self.module_px * self.modules
 
 
+def qr_image(qr: segno.QRCode, border: int, module_px: int) -> Image.Image:
+    """The QR symbol (with a quiet zone of ``border`` modules) as an RGB image, each module
+    ``module_px`` pixels wide, scaled up without smoothing."""
+    modules = int(qr.symbol_size(scale=1, border=border)[0])
+    symbol = Image.new("L", (modules, modules), 255)
+    symbol.putdata(
+        [0 if dark else 255 for row in qr.matrix_iter(scale=1, border=border) for dark in row]
+    )
+    size = modules * module_px
+    return symbol.resize((size, size), Image.Resampling.NEAREST).convert("RGB")
+
+
 def qr_placement(qr: segno.QRCode) -> QrPlacement:
     """The QR code's place on the poster: centred, as large as fits in ``_QR_MAX_PX``."""
     modules = int(qr.symbol_size(scale=1, border=_QR_BORDER)[0])
@@ -175,27 +189,21 @@ def make_poster(
 
     # Title band.
     draw.rectangle((0, 0, width, 170), fill=_RED)
-    _centred(draw, t(_TITLE), _font(font_path, 64), 85, text_width, _WHITE)
-    _centred(draw, t(_TAGLINE), _font(font_path, 36), 225, text_width, _GREY)
+    _centred(draw, t(_TITLE), font_face(font_path, 64), 85, text_width, _WHITE)
+    _centred(draw, t(_TAGLINE), font_face(font_path, 36), 225, text_width, _GREY)
 
     # Where: community, then the compound, large.
     if community is not None:
-        _centred(draw, community.name, _font(font_path, 44), 310, text_width, _INK)
+        _centred(draw, community.name, font_face(font_path, 44), 310, text_width, _INK)
     name_font = _fit(font_path, compound.name, 120, 64, text_width)
     _centred(draw, compound.name, name_font, 440, text_width, _INK)
 
-    # The QR code: one pixel per module, scaled up without smoothing.
-    symbol = Image.new("L", (place.modules, place.modules), 255)
-    symbol.putdata(
-        [0 if dark else 255 for row in qr.matrix_iter(scale=1, border=_QR_BORDER) for dark in row]
-    )
-    symbol = symbol.resize((place.size, place.size), Image.Resampling.NEAREST)
-    image.paste(symbol.convert("RGB"), (place.left, place.top))
+    image.paste(qr_image(qr, _QR_BORDER, place.module_px), (place.left, place.top))
 
     # The link and the instruction under it.
     y = place.top + place.size + 45
     _centred(draw, link, _fit(font_path, link, 34, 20, text_width), y, text_width, _INK)
-    instruction_font = _font(font_path, 40)
+    instruction_font = font_face(font_path, 40)
     y += 80
     for line in _wrap(draw, t(_INSTRUCTION), instruction_font, text_width):
         _centred(draw, line, instruction_font, y, text_width, _INK)
@@ -213,7 +221,7 @@ def make_poster(
 
 
 @lru_cache(maxsize=32)
-def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+def font_face(path: Path, size: int) -> ImageFont.FreeTypeFont:
     """The font at ``path`` in ``size`` px; in a collection, the Simplified Chinese face."""
     try:
         first = ImageFont.truetype(str(path), size, index=0)
@@ -236,9 +244,9 @@ def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 def _fit(path: Path, text: str, largest: int, smallest: int, width: int) -> ImageFont.FreeTypeFont:
     """The largest font size from ``largest`` down to ``smallest`` at which ``text`` fits."""
     size = largest
-    while size > smallest and _font(path, size).getlength(text) > width:
+    while size > smallest and font_face(path, size).getlength(text) > width:
         size -= 4
-    return _font(path, size)
+    return font_face(path, size)
 
 
 def _centred(

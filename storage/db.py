@@ -30,13 +30,17 @@ from storage.repos.api import ApiRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastsRepo
 from storage.repos.cards import CardsRepo
+from storage.repos.consult import ConsultRepo
 from storage.repos.deadlines import DeadlinesRepo
 from storage.repos.flows import FlowsRepo, PersistedState
+from storage.repos.households import HouseholdsRepo
 from storage.repos.members import MembersRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
+from storage.repos.parties import PartiesRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.privacy import PrivacyRepo
+from storage.repos.ratings import RatingsRepo
 from storage.repos.requests import RequestsRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.topics import TopicsRepo
@@ -184,6 +188,22 @@ class Tx:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self)
+
+    @cached_property
+    def parties(self) -> PartiesRepo:
+        return PartiesRepo(self)
+
+    @cached_property
+    def households(self) -> HouseholdsRepo:
+        return HouseholdsRepo(self)
+
+    @cached_property
+    def consult(self) -> ConsultRepo:
+        return ConsultRepo(self)
+
+    @cached_property
+    def ratings(self) -> RatingsRepo:
+        return RatingsRepo(self)
 
 
 @dataclass

@@ -16,13 +16,18 @@ if TYPE_CHECKING:
     from bot.services.apikeys import ApiKeyService
     from bot.services.broadcast import BroadcastService
     from bot.services.clocks import Clocks
+    from bot.services.consult import ConsultationService
     from bot.services.dispatch import DispatchService
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
+    from bot.services.households import HouseholdService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
+    from bot.services.owners_vote import OwnersVoteService
+    from bot.services.parties import PartyService
     from bot.services.people import PeopleService
+    from bot.services.property import PropertyService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
     from bot.services.retention import RetentionService
@@ -67,6 +72,11 @@ class Services:
     open311: Open311Service
     topics: TopicService
     retention: RetentionService
+    parties: PartyService
+    property: PropertyService
+    households: HouseholdService
+    consult: ConsultationService
+    owners_vote: OwnersVoteService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

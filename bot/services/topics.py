@@ -110,6 +110,8 @@ class Conversion:
     kind: str
     button: str  # msgid of the card's button
     run: Callable[[Tx, Actor, Topic], Awaitable[str]]  # returns what it made: 'request:12'
+    # What the card calls what it made (a request's number, a consultation's title).
+    describe: Callable[[Tx, str], Awaitable[str | None]] | None = None
 
 
 @dataclass
@@ -123,7 +125,9 @@ class TopicService:
     conversions: dict[str, Conversion] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.register(Conversion("task", N_("📋 Make it a task"), self._to_task))
+        self.register(
+            Conversion("task", N_("📋 Make it a task"), self._to_task, self._request_number)
+        )
 
     def register(self, conversion: Conversion) -> None:
         """Add a way to act on a topic (its button appears on every open card)."""
@@ -318,8 +322,9 @@ class TopicService:
             return await self._view(tx, topic.id, actor.person.language)
 
     # -- the task conversion ------------------------------------------------------------------
-    async def _to_task(self, tx: Tx, actor: Actor, topic: Topic) -> str:
-        """A request of the community itself, for the members of the place (未诉先办)."""
+    async def place(self, tx: Tx, topic: Topic) -> tuple[OrgUnit, OrgUnit]:
+        """Where a topic is (its scope) and the compound acting on it takes place: the scope
+        itself, or for a community's topic the compound most of it came from."""
         scope = await tx.org.get(topic.scope_id)
         assert scope is not None
         compound = scope
@@ -328,6 +333,11 @@ class TopicService:
             top = await tx.org.get(int(where[0][0])) if where else None
             children = await tx.org.subtree(scope, Level.COMPOUND)
             compound = top if top is not None else (children[0] if children else scope)
+        return scope, compound
+
+    async def _to_task(self, tx: Tx, actor: Actor, topic: Topic) -> str:
+        """A request of the community itself, for the members of the place (未诉先办)."""
+        scope, compound = await self.place(tx, topic)
         categories = await tx.requests.categories(active_only=False)
         category = next((c for c in categories if c.id == topic.category_id), None)
         if category is None or category.is_opinion or not category.active:
@@ -348,6 +358,11 @@ class TopicService:
             label=actor.label,
         )
         return f"request:{request.id}"
+
+    async def _request_number(self, tx: Tx, ref: str) -> str | None:
+        kind, _, key = ref.partition(":")
+        made = await tx.requests.get(int(key)) if kind == "request" and key.isdigit() else None
+        return made.number if made else None
 
     # -- helpers ---------------------------------------------------------------------------
     async def _communities(self, tx: Tx, actor: Actor) -> list[OrgUnit]:
@@ -434,9 +449,9 @@ class TopicService:
             person = await tx.people.get(topic.decided_by)
             decider = person.display_name if person else None
         result = None
-        if topic.converted_ref and topic.converted_ref.startswith("request:"):
-            made = await tx.requests.get(int(topic.converted_ref.split(":", 1)[1]))
-            result = made.number if made else None
+        conversion = self.conversions.get(topic.converted_kind or "")
+        if topic.converted_ref and conversion is not None and conversion.describe is not None:
+            result = await conversion.describe(tx, topic.converted_ref)
         actions = (
             [(c.kind, c.button) for c in self.conversions.values()]
             if topic.state is TopicState.PROPOSED

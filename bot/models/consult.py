@@ -1,0 +1,326 @@
+"""议事协商 and 业主表决: consultations, their proposals and seat votes, the owners' votes of a
+compound, the decision, objections and action items; and what their screens show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.art278 import Choice, Rule, Tally
+from bot.models.core import OrgUnit, Request
+from bot.models.parties import Party, SeatHolding
+
+__all__ = [
+    "ActionItem",
+    "ActionState",
+    "Ballot",
+    "Consultation",
+    "ConsultationState",
+    "ConsultationView",
+    "Household",
+    "Objection",
+    "OwnersVote",
+    "OwnersVoteView",
+    "Participant",
+    "ParticipantKind",
+    "Proposal",
+    "ProposalView",
+    "RatingRound",
+    "SeatVoteCount",
+    "VoteMatter",
+    "VoteState",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+class ConsultationState(StrEnum):
+    OPEN = "open"  # discussing, seat votes open until the closing time
+    DECIDED = "decided"  # the chair recorded the decision
+    PUBLISHED = "published"  # 公示: residents may object until the window ends
+    CARRYING_OUT = "carrying_out"  # 落实: action items running
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+# Where a decision may still get action items, and where it is still in progress.
+DECIDED_STATES = frozenset(
+    {ConsultationState.DECIDED, ConsultationState.PUBLISHED, ConsultationState.CARRYING_OUT}
+)
+LIVE_STATES = frozenset({ConsultationState.OPEN, *DECIDED_STATES})
+
+
+class Consultation(_Model):
+    id: int
+    compound_id: int
+    request_id: int | None = None
+    topic_id: int | None = None
+    title: str
+    background: str
+    state: ConsultationState
+    chair_id: int | None = None
+    closes_at: datetime
+    closed_at: datetime | None = None
+    decision: str | None = None
+    decided_at: datetime | None = None
+    published_at: datetime | None = None
+    objection_until: datetime | None = None
+    done_at: datetime | None = None
+    created_at: datetime
+
+
+class ParticipantKind(StrEnum):
+    SEAT = "seat"  # a seat of a compound party
+    COMMUNITY = "community"  # an administrator of the community (社区党组织)
+    REPRESENTATIVE = "representative"  # 居民代表
+    MEMBER = "member"  # a party member or volunteer living there
+
+    @property
+    def votes(self) -> bool:
+        return self in (ParticipantKind.SEAT, ParticipantKind.COMMUNITY)
+
+
+class Participant(_Model):
+    id: int
+    consultation_id: int
+    person_id: int | None
+    seat_id: int | None = None
+    kind: ParticipantKind
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A person in a consultation with what labels them (every seat they were invited for)."""
+
+    person_id: int
+    name: str
+    kinds: tuple[ParticipantKind, ...]
+    seats: tuple[SeatHolding, ...] = ()
+    unit: OrgUnit | None = None  # the community, for an administrator
+
+    @property
+    def votes(self) -> bool:
+        return any(kind.votes for kind in self.kinds)
+
+
+class Proposal(_Model):
+    id: int
+    consultation_id: int
+    text: str
+    options: list[str] = []
+    state: str = "open"
+    created_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None = None
+
+    @property
+    def choices(self) -> list[str]:
+        """What is voted on: each option, or the proposal itself."""
+        return self.options or [self.text]
+
+
+@dataclass(frozen=True)
+class SeatVoteCount:
+    """One option of a proposal: the votes of each kind."""
+
+    option: str
+    agree: int = 0
+    disagree: int = 0
+    abstain: int = 0
+
+    @property
+    def cast(self) -> int:
+        return self.agree + self.disagree + self.abstain
+
+    @property
+    def carried(self) -> bool:
+        """More than half of the votes cast agree."""
+        return self.agree * 2 > self.cast
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    proposal: Proposal
+    counts: list[SeatVoteCount]
+    voters: int  # who may vote
+    voted: int  # who voted on at least one option
+    mine: dict[int, Choice] = field(default_factory=dict)  # the viewer's own, by option
+
+    @property
+    def quorate(self) -> bool:
+        """More than half of those who may vote took part."""
+        return self.voted * 2 > self.voters
+
+
+class Objection(_Model):
+    id: int
+    consultation_id: int
+    person_id: int | None
+    reason: str
+    at: datetime
+
+
+class ActionState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ActionItem(_Model):
+    id: int
+    consultation_id: int
+    text: str
+    party_id: int | None = None
+    person_id: int | None = None
+    due_at: datetime
+    state: ActionState = ActionState.OPEN
+    note: str | None = None
+    done_by: int | None = None
+    done_at: datetime | None = None
+    created_at: datetime
+
+    def on_time(self) -> bool | None:
+        """Done by its deadline; None while not done."""
+        if self.done_at is None:
+            return None
+        return self.done_at <= self.due_at
+
+
+class VoteMatter(StrEnum):
+    """What an owners' vote is about: which rule of art. 278 applies."""
+
+    ORDINARY = "ordinary"  # every other matter: more than half
+    REPAIR_FUND = "repair_fund"  # 筹集、使用维修资金
+    RENOVATION = "renovation"  # 改建、重建建筑物及其附属设施 (an elevator retrofit)
+    CHANGE_OF_USE = "change_of_use"  # 改变共有部分的用途
+
+    @property
+    def rule(self) -> Rule:
+        return Rule.ORDINARY if self is VoteMatter.ORDINARY else Rule.MAJOR
+
+
+class VoteState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Household(_Model):
+    """One household (专有部分) of a compound's registry."""
+
+    id: int
+    compound_id: int
+    building: str
+    unit: str
+    room: str
+    area_centi: int
+    active: bool = True
+    owner_id: int | None = None
+    bound_at: datetime | None = None
+    code_issued_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """3-1-502: building, unit (if any), room."""
+        return "-".join(p for p in (self.building, self.unit, self.room) if p)
+
+
+class OwnersVote(_Model):
+    id: int
+    consultation_id: int
+    compound_id: int
+    question: str
+    rule: Rule
+    matter: VoteMatter
+    building: str | None = None  # the roll: one building (and unit) only, or the compound
+    unit: str | None = None
+    state: VoteState
+    households: int
+    area_centi: int
+    opened_by: int | None = None
+    opened_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None = None
+    passed: bool | None = None
+    result: dict[str, Any] | None = None
+
+
+class Ballot(_Model):
+    vote_id: int
+    household_id: int
+    person_id: int | None
+    choice: Choice
+    channel: str
+    changes: int = 0
+    cast_at: datetime
+
+
+@dataclass(frozen=True)
+class OwnersVoteView:
+    """An owners' vote with its tally and, for an owner, their households and choices."""
+
+    vote: OwnersVote
+    compound: OrgUnit
+    tally: Tally
+    title: str  # the consultation's
+    mine: list[tuple[Household, Choice | None]] = field(default_factory=list)
+    not_voted: list[Household] = field(default_factory=list)  # for the chair's reminders
+
+
+@dataclass(frozen=True)
+class ConsultationView:
+    """A consultation with what its screens show, as one person may see it."""
+
+    consultation: Consultation
+    compound: OrgUnit
+    path: list[OrgUnit]
+    chair: str | None
+    speakers: list[Speaker]
+    vacant: list[SeatHolding]  # seats invited that nobody holds in the bot yet
+    proposals: list[ProposalView]
+    votes: list[OwnersVoteView]
+    objections: list[Objection]
+    items: list[tuple[ActionItem, str]]  # with who has it
+    request: Request | None = None
+    files: int = 0
+    photos: list[str] = field(default_factory=list)  # of the background
+    messages: int = 0
+    is_chair: bool = False
+    viewer: Speaker | None = None
+
+
+class RatingRound(_Model):
+    """One month's property-service rating (物业服务评议) of a compound."""
+
+    id: int
+    compound_id: int
+    party_id: int | None = None
+    month: str
+    state: str
+    asked: int = 0
+    opened_at: datetime
+    closes_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    """A round's answers, counted (nobody's answer is named)."""
+
+    round: RatingRound
+    compound: OrgUnit
+    party: Party | None
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    comments: list[str]
+
+    @property
+    def answered(self) -> int:
+        return self.satisfied + self.basic + self.unsatisfied
