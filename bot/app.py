@@ -54,11 +54,13 @@ from handlers import (
     admin,
     assign,
     broadcast,
+    consult,
     escalation,
     fallback,
     my_requests,
     onboarding,
     org,
+    parties,
     profile,
     registration,
     requests,
@@ -66,6 +68,7 @@ from handlers import (
     tasks,
     topics,
     visit,
+    votes,
 )
 from handlers.errors import on_error
 from storage.db import Database
@@ -93,6 +96,7 @@ GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # typ
 FLOWS = frozenset({requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY})
 
 HOTSPOTS_JOB = "HOTSPOTS"
+RATINGS_JOB = "PROPERTY RATINGS"
 HOTSPOTS_INTERVAL = 3600.0  # seconds between checks whether this month's proposals are due
 HOTSPOTS_FIRST = 120.0  # the first check, well after start-up
 
@@ -176,6 +180,16 @@ def build_application(
         job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
 
+    # 物业服务评议: every hour, open this month's property-service ratings once their day has
+    # come (each compound's month once, restart-safe).
+    app.job_queue.run_repeating(
+        _ratings_job,
+        interval=HOTSPOTS_INTERVAL,
+        first=HOTSPOTS_FIRST + 30,
+        name=RATINGS_JOB,
+        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+
     # Before everything: nobody the bot does not know is stored before /start.
     for handler in onboarding.gate_handlers():
         app.add_handler(handler, group=-1)
@@ -195,6 +209,9 @@ def build_application(
         broadcast.handlers(i18n, app.user_data),
         stats.handlers(i18n, app.user_data),
         topics.handlers(i18n, app.user_data),
+        parties.handlers(i18n, app.user_data),
+        consult.handlers(i18n, app.user_data),
+        votes.handlers(i18n, app.user_data),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -337,6 +354,10 @@ async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
 
 async def _hotspots_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await services_of(context.application).topics.run_due()
+
+
+async def _ratings_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await services_of(context.application).property.run_due()
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]

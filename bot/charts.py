@@ -28,7 +28,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import Translator
-from bot.models.stats import HeatMap, Stats
+from bot.models.stats import HeatMap, Rate, Stats
 from bot.poster import KNOWN_CJK_FONTS
 from bot.views.stats import NO_VALUE, RATE_NAMES
 
@@ -36,6 +36,7 @@ __all__ = [
     "CJK_FAMILIES",
     "ChartData",
     "ChartError",
+    "ConsultPanel",
     "build_figure",
     "chart_data",
     "find_cjk_font",
@@ -61,6 +62,8 @@ CJK_FAMILIES: tuple[str, ...] = (
 )
 _COLOURS = ("#c8102e", "#f28e2b", "#4e79a7")  # response, resolution, satisfaction
 _TREND = "#59a14f"
+_CONSULT = "#7b4f9d"  # 要事商议办: counts, shares
+_CONSULT_SHARE = "#b07aa1"
 _DPI = 100
 _SIZE = (10.0, 8.0)  # inches: 1000 x 800 px
 
@@ -108,6 +111,18 @@ class ChartData:
     trend_title: str
     weeks: Sequence[str]
     received: Sequence[int]
+    consult: ConsultPanel | None = None  # 要事商议办, when the period has any
+
+
+@dataclass(frozen=True)
+class ConsultPanel:
+    """The section of 要事商议办: counts on the left, shares (%) on the right."""
+
+    title: str
+    count_names: Sequence[str]
+    counts: Sequence[int]
+    share_names: Sequence[str]
+    shares: Sequence[float | None]  # percentages
 
 
 def chart_data(stats: Stats, t: Translator, language: str) -> ChartData:
@@ -128,7 +143,77 @@ def chart_data(stats: Stats, t: Translator, language: str) -> ChartData:
         trend_title=t("Requests received per week"),
         weeks=[day.strftime("%m-%d") for day, _n in stats.weekly],
         received=[n for _day, n in stats.weekly],
+        consult=_consult_panel(stats, t),
     )
+
+
+def _consult_panel(stats: Stats, t: Translator) -> ConsultPanel | None:
+    figures = stats.consult
+    if figures is None or figures.empty:
+        return None
+    return ConsultPanel(
+        title=t("Important matters settled by consultation"),
+        count_names=[
+            t("Consultations held"),
+            t("Decisions made"),
+            t("Owners' votes closed"),
+            t("Owners' votes passed"),
+        ],
+        counts=[figures.held, figures.decided, figures.votes, figures.votes_passed],
+        share_names=[
+            t("Turnout of owners"),
+            t("Turnout by floor area"),
+            t("Action items done on time"),
+            t("Property-service satisfaction"),
+        ],
+        shares=[
+            Rate(figures.voted, figures.on_roll).percent,
+            Rate(figures.voted_area, figures.roll_area).percent,
+            Rate(figures.items_on_time, figures.items_due).percent,
+            Rate(figures.rating_satisfied, figures.rating_answers).percent,
+        ],
+    )
+
+
+def _consult_axes(
+    counts_ax: Axes, shares_ax: Axes, panel: ConsultPanel, font: FontProperties
+) -> None:
+    positions = list(range(len(panel.counts)))
+    counts_ax.barh(positions, list(panel.counts), color=_CONSULT)
+    counts_ax.set_yticks(positions, list(panel.count_names), fontproperties=font)
+    counts_ax.invert_yaxis()
+    counts_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    counts_ax.set_xlim(0, max([*panel.counts, 1]) * 1.25)
+    for y, n in zip(positions, panel.counts, strict=True):
+        counts_ax.annotate(
+            str(n),
+            (n, y),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontproperties=font,
+            fontsize=9,
+        )
+    counts_ax.set_title(panel.title, fontproperties=font)
+    positions = list(range(len(panel.shares)))
+    shares_ax.barh(positions, [v or 0.0 for v in panel.shares], color=_CONSULT_SHARE)
+    shares_ax.set_yticks(positions, list(panel.share_names), fontproperties=font)
+    shares_ax.invert_yaxis()
+    shares_ax.set_xlim(0, 115)
+    for y, value in zip(positions, panel.shares, strict=True):
+        text = NO_VALUE if value is None else f"{value:.0f}%"
+        shares_ax.annotate(
+            text,
+            (value or 0.0, y),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontproperties=font,
+            fontsize=9,
+        )
+    shares_ax.set_title("%", fontproperties=font)
+    for ax in (counts_ax, shares_ax):
+        ax.grid(axis="x", alpha=0.3)
 
 
 def _rates_axes(ax: Axes, data: ChartData, font: FontProperties) -> None:
@@ -188,11 +273,21 @@ def _trend_axes(ax: Axes, data: ChartData, font: FontProperties) -> None:
 def build_figure(data: ChartData) -> Figure:
     """The chart as a matplotlib figure (two panels), every text in the CJK font."""
     font = FontProperties(fname=str(find_cjk_font()))
-    figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
-    rates_ax, trend_ax = figure.subplots(2, 1, height_ratios=(3, 2))
+    if data.consult is None:
+        figure = Figure(figsize=_SIZE, dpi=_DPI, layout="constrained")
+        rates_ax, trend_ax = figure.subplots(2, 1, height_ratios=(3, 2))
+        axes = [rates_ax, trend_ax]
+    else:  # a third row: 要事商议办
+        figure = Figure(figsize=(_SIZE[0], _SIZE[1] * 1.35), dpi=_DPI, layout="constrained")
+        grid = figure.add_gridspec(3, 2, height_ratios=(3, 2, 2))
+        rates_ax = figure.add_subplot(grid[0, :])
+        trend_ax = figure.add_subplot(grid[1, :])
+        counts_ax, shares_ax = figure.add_subplot(grid[2, 0]), figure.add_subplot(grid[2, 1])
+        _consult_axes(counts_ax, shares_ax, data.consult, font)
+        axes = [rates_ax, trend_ax, counts_ax, shares_ax]
     _rates_axes(rates_ax, data, font)
     _trend_axes(trend_ax, data, font)
-    for ax in (rates_ax, trend_ax):  # ticks made at draw time too
+    for ax in axes:  # ticks made at draw time too
         ax.tick_params(labelfontfamily=font.get_name())
     figure.suptitle(data.title, fontproperties=font, fontsize=14)
     return figure

@@ -1,6 +1,6 @@
 """The sheet of owners' binding codes: A4 pages of slips to cut apart, one per household.
 
-Each slip names the compound and the household (楼栋-单元-房号, floor area), carries the QR
+Each slip names the compound and the household (building-unit-room, floor area), carries the QR
 code of ``t.me/<bot>?start=h_<CODE>`` (scan it and the household is bound) and the code in
 large print (for ``/bind CODE``), with a short instruction and "keep it private, it works once".
 The committee hands the slips out or posts them in the letterboxes. Pages are 150 dpi A4

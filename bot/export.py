@@ -23,9 +23,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.art278 import Tally
 from bot.i18n import N_, Translator
 from bot.models import Tier
 from bot.models.stats import Export, Rate, Stats
+from bot.views.consult import STATE_NAMES as CONSULT_STATES
 from bot.views.requests import RATING_NAMES, TIER_SHORT, status_name
 from bot.views.stats import RATE_NAMES, period_text
 
@@ -191,14 +193,106 @@ def _statistics_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: s
     _widths(sheet, [30, 18, 14, 14, 14])
 
 
+CONSULT_COLUMNS = (
+    N_("Consultation"),
+    N_("Compound"),
+    N_("Status"),
+    N_("Convened at"),
+    N_("Decided at"),
+    N_("Decision"),
+    N_("Proposals"),
+    N_("Owners' votes"),
+    N_("Owners' vote passed"),
+    N_("Turnout of owners"),
+    N_("Turnout by floor area"),
+    N_("Objections"),
+    N_("Action items"),
+    N_("Action items done"),
+)
+
+
+def _consultations_sheet(
+    sheet: Worksheet, stats: Stats, t: Translator, language: str, tz: tzinfo
+) -> None:
+    """要事商议办: the section's figures, then one row per consultation of the period."""
+    figures = stats.consult
+    assert figures is not None
+    _append(sheet, [t("Important matters settled by consultation"), period_text(t, stats.period)])
+    sheet.cell(sheet.max_row, 1).font = _BOLD
+    rows: list[tuple[str, list[Any], bool]] = [
+        (t("Consultations held"), [figures.held], False),
+        (t("Decisions made"), [figures.decided], False),
+        (t("Owners' votes closed"), [figures.votes], False),
+        (t("Owners' votes passed"), [figures.votes_passed], False),
+        (t("Turnout of owners"), _rate_cells(Rate(figures.voted, figures.on_roll)), True),
+        (
+            t("Turnout by floor area"),
+            _rate_cells(Rate(figures.voted_area, figures.roll_area)),
+            True,
+        ),
+        (
+            t("Action items done on time"),
+            _rate_cells(Rate(figures.items_on_time, figures.items_due)),
+            True,
+        ),
+        (
+            t("Property-service satisfaction"),
+            _rate_cells(Rate(figures.rating_satisfied, figures.rating_answers)),
+            True,
+        ),
+    ]
+    for label, values, percent in rows:
+        _append(sheet, [label, *values])
+        if percent:
+            sheet.cell(sheet.max_row, 2).number_format = _PERCENT
+    sheet.append([])
+    _append(sheet, [t(c) for c in CONSULT_COLUMNS])
+    for cell in sheet[sheet.max_row]:
+        cell.font = _BOLD
+    for row in figures.rows:
+        c = row.consultation
+        closed = [v for v in row.votes if v.result]
+        tallies = [Tally.from_dict(v.result) for v in closed if v.result]
+        owners = Rate(sum(x.voted for x in tallies), sum(x.households for x in tallies))
+        area = Rate(sum(x.voted_area for x in tallies), sum(x.area for x in tallies))
+        _append(
+            sheet,
+            [
+                c.title,
+                row.compound.label(language),
+                t(CONSULT_STATES[c.state]),
+                _local(c.created_at, tz),
+                _local(c.decided_at, tz),
+                c.decision or "",
+                row.proposals,
+                len(row.votes),
+                ", ".join(t("yes") if v.passed else t("no") for v in closed),
+                None if owners.value is None else float(owners.value),
+                None if area.value is None else float(area.value),
+                row.objections,
+                row.items,
+                row.items_done,
+            ],
+        )
+        line = sheet.max_row
+        for column in (4, 5):
+            sheet.cell(line, column).number_format = _TIME_FORMAT
+        for column in (10, 11):
+            sheet.cell(line, column).number_format = _PERCENT
+    _widths(sheet, [30, 14, 14, 17, 17, 40, 10, 10, 12, 12, 12, 10, 10, 12])
+
+
 def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> Workbook:
-    """The workbook: the requests, then the statistics."""
+    """The workbook: the requests, the statistics, and 要事商议办 (consultations)."""
     workbook = Workbook()
     requests = workbook.active
     assert requests is not None
     requests.title = t("Requests")
     _requests_sheet(requests, export, t, language, tz)
     _statistics_sheet(workbook.create_sheet(t("Statistics")), export.stats, t, language)
+    if export.stats.consult is not None:
+        sheet = workbook.create_sheet(t("Consultations"))
+        _consultations_sheet(sheet, export.stats, t, language, tz)
     workbook.properties.creator = "Gridbot"
     workbook.properties.created = _local(export.stats.at, tz)
     return workbook

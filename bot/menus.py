@@ -23,12 +23,14 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("start", N_("Start, or change your compound")),
     MenuCommand("help", N_("What I can do for you")),
     MenuCommand("join", N_("Register as a party member or volunteer")),
-    MenuCommand("tasks", N_("My tasks"), frozenset({Role.MEMBER})),
+    MenuCommand("tasks", N_("My tasks"), frozenset({Role.MEMBER, Role.SEAT})),
     MenuCommand("visit", N_("Log a household visit"), frozenset({Role.MEMBER})),
     MenuCommand("pause", N_("Go on leave"), frozenset({Role.MEMBER})),
     MenuCommand("resume", N_("Back from leave"), frozenset({Role.MEMBER})),
     MenuCommand("admin", N_("Administration"), frozenset({Role.ADMIN})),
-    MenuCommand("org", N_("Your area: units and service stations"), frozenset({Role.ADMIN})),
+    MenuCommand(
+        "org", N_("Your area: units, stations and parties"), frozenset({Role.ADMIN, Role.SEAT})
+    ),
     MenuCommand("assign", N_("Assign a request to a member"), frozenset({Role.ADMIN})),
     MenuCommand("audit", N_("Audit log of your area"), frozenset({Role.ADMIN})),
     MenuCommand("broadcast", N_("Send a notice to your area"), frozenset({Role.ADMIN})),
@@ -40,6 +42,13 @@ COMMANDS: tuple[MenuCommand, ...] = (
         N_("Topics of the month: problems that keep coming back"),
         frozenset({Role.ADMIN}),
     ),
+    MenuCommand(
+        "consult", N_("Consultations of the four parties"), frozenset({Role.SEAT, Role.ADMIN})
+    ),
+    MenuCommand("items", N_("Action items to carry out"), frozenset({Role.SEAT})),
+    MenuCommand("property", N_("Property matters and ratings"), frozenset({Role.SEAT})),
+    MenuCommand("votes", N_("Owners' votes"), frozenset({Role.OWNER})),
+    MenuCommand("bind", N_("Bind my household (owners' votes)")),
     MenuCommand("me", N_("What the bot keeps about you")),
     MenuCommand("lang", N_("Language")),
     MenuCommand("forget", N_("Delete my data")),

@@ -1,9 +1,9 @@
 """Reading a household registry (房屋登记) from CSV: one household per line with its building,
 unit, room and floor area in m² (at most two decimals, kept exactly as hundredths).
 
-The header names the columns in English or in Chinese, in any order::
+The header names the columns in English or in Chinese (``bot/words.toml``), in any order::
 
-    building,unit,room,area          楼栋,单元,房号,面积
+    building,unit,room,area
 
 ``unit`` may be left empty (or out) where buildings have no units. UTF-8, with or without
 Excel's byte-order mark. Errors name the file and the line; a file with any error is refused
@@ -14,28 +14,28 @@ from __future__ import annotations
 
 import csv
 import io
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from bot.art278 import parse_area
 from bot.freetext import clean
 
-__all__ = ["HEADERS", "HouseholdRow", "RegistryError", "parse_registry", "read_registry"]
+__all__ = ["HouseholdRow", "RegistryError", "headers", "parse_registry", "read_registry"]
 
-HEADERS: dict[str, str] = {
-    "building": "building",
-    "楼栋": "building",
-    "楼号": "building",
-    "unit": "unit",
-    "单元": "unit",
-    "room": "room",
-    "房号": "room",
-    "室": "room",
-    "area": "area",
-    "面积": "area",
-    "建筑面积": "area",
-    "专有部分面积": "area",
-}
+_WORDS = resources.files("bot") / "words.toml"
+
+
+@lru_cache(maxsize=1)
+def headers() -> dict[str, str]:
+    """The column names a registry may use (English or Chinese, from bot/words.toml)."""
+    with _WORDS.open("rb") as fh:
+        names = tomllib.load(fh)["registry_headers"]
+    return {name.lower(): column for column, names_ in names.items() for name in names_}
+
+
 _REQUIRED = ("building", "room", "area")
 _MAX_PART = 16
 
@@ -78,12 +78,12 @@ def parse_registry(source: str, text: str) -> list[HouseholdRow]:
         raise RegistryError(f"{source}: the file is empty") from None
     except csv.Error as exc:
         raise RegistryError(f"{source} line 1: {exc}") from None
-    columns = [HEADERS.get(clean(c).lower()) for c in header]
+    columns = [headers().get(clean(c).lower()) for c in header]
     missing = [c for c in _REQUIRED if c not in columns]
     if missing or None in columns or len(set(columns)) != len(columns):
         raise RegistryError(
             f"{source} line 1: the header must be building,unit,room,area"
-            " (or 楼栋,单元,房号,面积; unit may be left out)"
+            " (or their Chinese names; unit may be left out)"
         )
     rows: list[HouseholdRow] = []
     seen: dict[tuple[str, str, str], int] = {}

@@ -7,6 +7,7 @@ no conversation state to lose: any message from someone not yet set up re-asks t
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
@@ -17,8 +18,11 @@ from bot.errors import DomainError
 from bot.i18n import LANGUAGES
 from bot.models import Level, Role
 from bot.services.admin import INVITE_PREFIX
+from bot.services.households import BIND_PREFIX
+from bot.services.parties import SEAT_INVITE_PREFIX
 from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
+from bot.views import parties as party_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import edit, reply, say_error
@@ -33,9 +37,7 @@ DEEP_LINK_PREFIX = "c_"
 def is_onboarded(actor: Actor) -> bool:
     """Language chosen, and a home compound (admins may skip the compound)."""
     person = actor.person
-    return person.language is not None and (
-        person.home_unit_id is not None or Role.ADMIN in actor.roles
-    )
+    return person.language is not None and (person.home_unit_id is not None or _may_skip(actor))
 
 
 async def prompt_current_step(update: Update, context: GridContext, actor: Actor) -> None:
@@ -79,50 +81,114 @@ def _starts(update: Update) -> bool:
 
 
 async def start(update: Update, context: GridContext) -> None:
-    """Start onboarding, take a compound from a deep link, or greet someone set up."""
-    actor = await context.actor(update)
+    """Start onboarding, act on a deep link (a compound's poster, an invitation, a household's
+    code), or greet someone set up."""
+    actor: Actor | None = await context.actor(update)
     svc = context.services
-    t = context.t(actor)
     payload = context.args[0] if context.args else ""
-    if payload.startswith(INVITE_PREFIX):
-        try:
-            admin_unit = await svc.admin.accept_invite(actor, payload)
-        except DomainError as err:
-            await say_error(update, context, t, err)
-        else:
-            actor = await svc.people.actor(actor.id)
-            language = actor.person.language or svc.i18n.default
-            await reply(update, context, admin_views.invite_accepted(t, language, admin_unit))
-        if actor.person.language is not None:
-            return
-    elif payload.startswith(DEEP_LINK_PREFIX):
-        code = payload.removeprefix(DEEP_LINK_PREFIX)
-        unit = await svc.org.compound_by_code(code)
-        if unit is None:
-            await reply(update, context, views.unknown_code(t, code))
-        else:
-            actor, unit = await svc.people.set_home(actor, unit.id)
-            if actor.person.language is not None:
-                path = await svc.org.path(unit)
-                await reply(
-                    update,
-                    context,
-                    views.done_message(t, actor.person.language, actor.roles, path),
-                )
-                return
+    link = next((act for prefix, act in DEEP_LINKS if payload.startswith(prefix)), None)
+    if link is not None and actor is not None:
+        actor = await link(update, context, actor, payload)
+    if actor is None:
+        return  # the link's answer was all
     if actor.person.language is None or (
-        actor.person.home_unit_id is None and Role.ADMIN not in actor.roles
+        actor.person.home_unit_id is None and not _may_skip(actor)
     ):
         # New, or in the middle of onboarding: begin again from the language.
         translators = [svc.i18n.get(lang) for lang in LANGUAGES]
         await reply(update, context, views.language_prompt(translators, first_time=True))
         return
+    t = context.t(actor)
     home = await svc.org.unit(actor.person.home_unit_id) if actor.person.home_unit_id else None
     home_path = await svc.org.path(home) if home else None
     await reply(
         update, context, views.welcome_back(t, actor.person.language, actor.roles, home_path)
     )
     await reply(update, context, views.change_place_button(t))
+
+
+LinkAction = Callable[[Update, GridContext, Actor, str], Awaitable["Actor | None"]]
+
+
+async def _admin_invite(
+    update: Update, context: GridContext, actor: Actor, payload: str
+) -> Actor | None:
+    """An administrator's invitation: the role, then onboarding if it is not done."""
+    svc = context.services
+    t = context.t(actor)
+    try:
+        admin_unit = await svc.admin.accept_invite(actor, payload)
+    except DomainError as err:
+        await say_error(update, context, t, err)
+    else:
+        actor = await svc.people.actor(actor.id)
+        language = actor.person.language or svc.i18n.default
+        await reply(update, context, admin_views.invite_accepted(t, language, admin_unit))
+    return None if actor.person.language is not None else actor
+
+
+async def _compound(
+    update: Update, context: GridContext, actor: Actor, payload: str
+) -> Actor | None:
+    """A compound's poster: it becomes the person's home."""
+    svc = context.services
+    code = payload.removeprefix(DEEP_LINK_PREFIX)
+    unit = await svc.org.compound_by_code(code)
+    if unit is None:
+        await reply(update, context, views.unknown_code(context.t(actor), code))
+        return actor
+    actor, unit = await svc.people.set_home(actor, unit.id)
+    if actor.person.language is None:
+        return actor
+    path = await svc.org.path(unit)
+    await reply(
+        update,
+        context,
+        views.done_message(context.t(actor), actor.person.language, actor.roles, path),
+    )
+    return None
+
+
+async def _seat_invite(
+    update: Update, context: GridContext, actor: Actor, payload: str
+) -> Actor | None:
+    """A seat's invitation link: the person holds the seat."""
+    svc = context.services
+    t = context.t(actor)
+    try:
+        holding = await svc.parties.accept_invite(actor, payload)
+    except DomainError as err:
+        await say_error(update, context, t, err)
+    else:
+        actor = await svc.people.actor(actor.id)
+        language = actor.person.language or svc.i18n.default
+        await reply(update, context, party_views.seat_filled(t, language, holding))
+    return None if actor.person.language is not None else actor
+
+
+async def _household(
+    update: Update, context: GridContext, actor: Actor, payload: str
+) -> Actor | None:
+    """A household's code (the slip's QR code): the person owns it in the bot."""
+    from handlers.votes import bind_by_link
+
+    await bind_by_link(update, context, payload)
+    actor = await context.services.people.actor(actor.id)
+    return None if actor.person.language is not None else actor
+
+
+# Deep links /start <payload>, by prefix.
+DEEP_LINKS: tuple[tuple[str, LinkAction], ...] = (
+    (INVITE_PREFIX, _admin_invite),
+    (SEAT_INVITE_PREFIX, _seat_invite),
+    (BIND_PREFIX, _household),
+    (DEEP_LINK_PREFIX, _compound),
+)
+
+
+def _may_skip(actor: Actor) -> bool:
+    """Administrators and the parties' seat holders may go on without a home compound."""
+    return Role.ADMIN in actor.roles or Role.SEAT in actor.roles
 
 
 async def language_command(update: Update, context: GridContext) -> None:
@@ -162,10 +228,10 @@ async def _show_places(
     language = actor.person.language or svc.i18n.default
     choice = await svc.org.browse(unit_id)
     if choice.unit is None and not choice.options:
-        await reply(update, context, views.empty_org(t, is_admin=Role.ADMIN in actor.roles))
+        await reply(update, context, views.empty_org(t, is_admin=_may_skip(actor)))
         return
     path = await svc.org.path(choice.unit) if choice.unit else []
-    message = views.drill_down(choice, t, language, can_skip=Role.ADMIN in actor.roles, path=path)
+    message = views.drill_down(choice, t, language, can_skip=_may_skip(actor), path=path)
     if as_edit and update.callback_query is not None:
         await edit(update.callback_query, message)
     else:
@@ -181,8 +247,9 @@ async def top(press: Press) -> None:
 
 @BUTTONS.on("skip")
 async def skip_home(press: Press) -> None:
-    """An administrator who lives elsewhere goes on without a home compound."""
-    if Role.ADMIN not in press.actor.roles:
+    """An administrator (or a seat holder) who lives elsewhere goes on without a home
+    compound."""
+    if not _may_skip(press.actor):
         raise StaleButton(press.cb)
     await press.answer()
     # The drill-down loses its buttons; the menu keyboard comes with a message of its own

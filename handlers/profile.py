@@ -15,8 +15,10 @@ from telegram.ext import (
 
 from bot.context import GridContext
 from bot.messages import OutMessage
+from bot.views import parties as party_views
 from bot.views import people as views
 from bot.views import registration as registration_views
+from bot.views import votes as vote_views
 from handlers.buttons import Buttons, Press
 from handlers.common import reply
 
@@ -57,6 +59,11 @@ async def me(update: Update, context: GridContext) -> None:
             svc.config.tz,
         )
         message = OutMessage(message.text + "\n" + "\n".join(lines))
+    language = actor.person.language or svc.i18n.default
+    extra = party_views.my_seats_lines(t, language, await svc.parties.my_seats(actor.id))
+    extra += vote_views.households_lines(t, language, await svc.households.mine(actor.id))
+    if extra:
+        message = OutMessage(message.text + "\n\n" + "\n".join(extra))
     await reply(update, context, message)
 
 

@@ -18,6 +18,8 @@ __all__ = [
     "ActionItem",
     "ActionState",
     "Ballot",
+    "ConsultFigures",
+    "ConsultRow",
     "Consultation",
     "ConsultationState",
     "ConsultationView",
@@ -324,3 +326,43 @@ class RatingResult:
     @property
     def answered(self) -> int:
         return self.satisfied + self.basic + self.unsatisfied
+
+
+@dataclass(frozen=True)
+class ConsultRow:
+    """One consultation as the export lists it."""
+
+    consultation: Consultation
+    compound: OrgUnit
+    proposals: int
+    votes: list[OwnersVote]
+    items: int
+    items_done: int
+    objections: int
+
+
+@dataclass(frozen=True)
+class ConsultFigures:
+    """要事商议办 of a unit for a period: consultations held (convened in the period), decisions
+    made, owners' votes closed (their turnout, by owners and by area), action items due in the
+    period done on time, and the property-service ratings closed in the period."""
+
+    held: int
+    decided: int
+    votes: int
+    votes_passed: int
+    voted: int  # households that took part, over the votes closed
+    on_roll: int  # households on their rolls
+    voted_area: int  # 0.01 m²
+    roll_area: int
+    items_due: int  # action items due in the period (not cancelled)
+    items_on_time: int  # of those, done by their deadline
+    rating_answers: int  # answers in the ratings closed in the period
+    rating_satisfied: int  # of those, satisfied or basically satisfied
+    rows: list[ConsultRow] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.held or self.decided or self.votes or self.items_due or self.rating_answers
+        )

@@ -1,9 +1,9 @@
 """四位一体: the parties of a compound, their seats, and what screens show of them.
 
-A compound has up to three parties of its own — its party branch (小区党支部), its owners'
-committee (业主委员会) and its property company (物业公司) or, where there is none, a
-self-management group (自管小组). The fourth party, the community party organisation, is the
-community's administrators. A compound with none of the three (三无小区) is run by the
+A compound has up to three parties of its own — its party branch, its owners' committee and its
+property company or, where there is none, a self-management group (their Chinese names are in
+bot/views/parties.py). The fourth party, the community party organisation, is the community's
+administrators. A compound with none of the three (an unmanaged compound) is run by the
 community itself.
 """
 

@@ -11,6 +11,7 @@ from fractions import Fraction
 from pydantic import BaseModel, ConfigDict
 
 from bot.lifecycle import Status
+from bot.models.consult import ConsultFigures
 from bot.models.core import Category, OrgUnit, Rating, Tier
 
 __all__ = [
@@ -208,6 +209,7 @@ class Stats:
     ranking: list[UnitFigures]  # the units one level down, best first
     weekly: list[tuple[date, int]]  # (first day of the week in the period, requests received)
     up: OrgUnit | None = None  # the unit above, when the viewer may see it too
+    consult: ConsultFigures | None = None  # 要事商议办: consultations, owners' votes, ratings
 
     @property
     def received(self) -> int:

@@ -8,17 +8,17 @@ decision carried out.
    self-management group; resident representatives and members may join by a link), and a
    closing time. The convener chairs it.
 2. **Discuss.** What a participant says reaches every other participant, labelled with their
-   party and seat (小区党支部 · 书记); a person holding two seats is labelled with both.
+   party and seat (the branch's secretary ...); a person holding two seats is labelled with both.
 3. **Seat votes.** The chair puts proposals (one question, or several options) to a vote of
    the seat holders and the community: agree / disagree / abstain, one voice per person,
    changeable until the proposal closes; quorum is more than half of those who may vote, and a
    proposal carries with more than half of the votes cast agreeing.
 4. **Owners' vote** (:mod:`bot.services.owners_vote`) where the matter needs the owners.
 5. **Decision, publication, objections.** The chair records the decision (the seat votes and
-   owners' votes attached) and publishes it to the compound's residents and owners (公示), who
+   owners' votes attached) and publishes it to the compound's residents and owners (the publication), who
    may object with a reason until the window ends; objections reach the branch, the community
    and the chair.
-6. **Action items (落实)** for a party or a person, each with a deadline the sweep watches
+6. **Action items** for a party or a person, each with a deadline the sweep watches
    (reminders, then the community is told when it passes). When the window has ended and
    every item is done, the consultation is done and the request it came from is resolved, so
    its resident rates it.
@@ -357,7 +357,7 @@ class ConsultationService:
     ) -> None:
         """The request is in the consultation's hands: accepted by the chair, its resolve
         clock held until the decision is carried out; its resident is told."""
-        note = N_("settled by consultation of the parties (议事协商)")
+        note = N_("settled by consultation of the parties")
         if request.status in UNACCEPTED:
             await self.cards.close_member_cards(tx, request, winner=None, taker=None)
             request = await self.flow.transition(
@@ -483,6 +483,65 @@ class ConsultationService:
             consultation = await self._get(tx, consultation_id)
             await self._require_insider(tx, actor, consultation, "consultation.view")
             return await tx.consult.messages(consultation.id)
+
+    async def stands_in(self, actor: Actor, consultation_id: int) -> bool:
+        """May the actor act as the chair (the chair, or an admin of its area)?"""
+        async with self.db.read() as tx:
+            consultation = await self._get(tx, consultation_id)
+            try:
+                await chair_check(tx, actor, consultation, "consultation.chair")
+            except Refused:
+                return False
+        return True
+
+    async def require_chair(self, actor: Actor, consultation_id: int, action: str) -> Consultation:
+        """The consultation, if the actor chairs it (refusals audited as ``action``)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            consultation = await self._get(tx, consultation_id)
+            await chair_check(tx, actor, consultation, action)
+            return consultation
+
+    async def proposal_for(
+        self, actor: Actor, proposal_id: int
+    ) -> tuple[Consultation, ProposalView, bool]:
+        """A proposal as a participant sees it, and whether they vote on it."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            proposal = await tx.consult.proposal(proposal_id)
+            if proposal is None:
+                raise NotFound(N_("That proposal does not exist."))
+            consultation = await self._get(tx, proposal.consultation_id)
+            await self._require_insider(tx, actor, consultation, "proposal.view")
+            speakers = await speakers_of(tx, consultation)
+            me = next((s for s in speakers if s.person_id == actor.id), None)
+            view = await self._proposal_view(tx, proposal, speakers, actor.id)
+        return consultation, view, me is not None and me.votes
+
+    async def objectable(self, actor: Actor, consultation_id: int) -> Consultation:
+        """The published decision, if the actor may object to it now."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            consultation = await self._get(tx, consultation_id)
+            await self._require_objector(tx, actor, consultation)
+            return consultation
+
+    async def _require_objector(self, tx: Tx, actor: Actor, consultation: Consultation) -> None:
+        compound = await tx.org.get(consultation.compound_id)
+        assert compound is not None
+        owns = await tx.households.owned_by(actor.id, compound.id)
+        if actor.person.home_unit_id != compound.id and not owns:
+            raise Refused(
+                NotAllowed(N_("Only the residents and owners of this compound can object.")),
+                action="consultation.object",
+                subject=f"consultation:{consultation.id}",
+                unit_id=compound.id,
+                reason="neither a resident nor an owner of the compound",
+            )
+        now = self.clock.now()
+        if (
+            consultation.state is not ConsultationState.PUBLISHED
+            or consultation.objection_until is None
+            or consultation.objection_until <= now
+        ):
+            raise InvalidTransition(N_("The time for objections to this decision has ended."))
 
     # -- discussion ----------------------------------------------------------------------
     async def say(
@@ -799,30 +858,14 @@ class ConsultationService:
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             consultation = await self._get(tx, consultation_id)
-            compound = await tx.org.get(consultation.compound_id)
-            assert compound is not None
-            owns = await tx.households.owned_by(actor.id, compound.id)
-            if actor.person.home_unit_id != compound.id and not owns:
-                raise Refused(
-                    NotAllowed(N_("Only the residents and owners of this compound can object.")),
-                    action="consultation.object",
-                    subject=f"consultation:{consultation.id}",
-                    unit_id=compound.id,
-                    reason="neither a resident nor an owner of the compound",
-                )
-            if (
-                consultation.state is not ConsultationState.PUBLISHED
-                or consultation.objection_until is None
-                or consultation.objection_until <= now
-            ):
-                raise InvalidTransition(N_("The time for objections to this decision has ended."))
+            await self._require_objector(tx, actor, consultation)
             await tx.consult.add_objection(consultation.id, actor.id, reason, now)
             await tx.audit.record(
                 actor_id=actor.id,
                 actor_label=actor.label,
                 action="consultation.object",
                 subject=f"consultation:{consultation.id}",
-                unit_id=compound.id,
+                unit_id=consultation.compound_id,
                 after={"reason": reason},
                 now=now,
             )

@@ -125,6 +125,7 @@ class DispatchService:
         category = await tx.requests.category(request.category_id)
         assert category is not None
         for route in self.routes.get(category.handled_by, []):
+            request = await tx.requests.get(request.id) or request
             if await route.offer(tx, request, actor):
                 await tx.requests.set_fields(request.id, self.clock.now(), route=route.name)
                 return await tx.requests.get(request.id) or request
@@ -150,7 +151,18 @@ class DispatchService:
         self, tx: Tx, request: Request, person_ids: list[int], *, actor: Actor | None = None
     ) -> int:
         """Send pool cards (Accept) to ``person_ids``; return how many went out. The request is
-        dispatched first."""
+        dispatched first (unless there is nobody to send one to)."""
+        people = []
+        for person_id in person_ids:
+            if person_id == request.resident_id:
+                continue
+            if await tx.members.open_card(request.id, person_id) is not None:
+                continue
+            person = await tx.people.get(person_id)
+            if person is not None and not person.unreachable:
+                people.append(person)
+        if not people:
+            return 0
         if request.status is not Status.DISPATCHED:
             request = await self.flow.transition(
                 tx,
@@ -163,21 +175,14 @@ class DispatchService:
             )
         now = self.clock.now()
         sent = 0
-        for person_id in person_ids:
-            if person_id == request.resident_id:
-                continue
-            if await tx.members.open_card(request.id, person_id) is not None:
-                continue
-            person = await tx.people.get(person_id)
-            if person is None or person.unreachable:
-                continue
+        for person in people:
             view = await self.flow.view(tx, request, is_owner=False, supporters=0)
             language = person.language or self.i18n.default
             t = self.i18n.get(language)
             outbox_id = await self.flow.notifier.send(
                 tx, person.telegram_id, views.pool_card(t, language, view, now, self.config.tz)
             )
-            await tx.members.add_card(request.id, person_id, "pool", outbox_id, now)
+            await tx.members.add_card(request.id, person.id, "pool", outbox_id, now)
             sent += 1
         return sent
 

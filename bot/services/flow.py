@@ -47,6 +47,7 @@ RESIDENT_EVENTS = frozenset(
         "retier",
         "extension",
         "waiting",
+        "consultation",
     }
 )
 

@@ -16,9 +16,11 @@ needs the owners (Civil Code art. 278, computed by :mod:`bot.art278`).
 from __future__ import annotations
 
 import logging
+import tomllib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from bot.art278 import Choice, Tally, tally
@@ -61,18 +63,15 @@ QUESTION = TextField(
 VOTE_REMIND = "vote_remind"
 VOTE_CLOSE = "vote_close"
 VOTE_KINDS = (VOTE_REMIND, VOTE_CLOSE)
-CHOICE_WORDS: dict[str, Choice] = {
-    "同意": Choice.AGREE,
-    "赞成": Choice.AGREE,
-    "agree": Choice.AGREE,
-    "yes": Choice.AGREE,
-    "反对": Choice.DISAGREE,
-    "不同意": Choice.DISAGREE,
-    "disagree": Choice.DISAGREE,
-    "no": Choice.DISAGREE,
-    "弃权": Choice.ABSTAIN,
-    "abstain": Choice.ABSTAIN,
-}
+
+
+@lru_cache(maxsize=1)
+def choice_words() -> dict[str, Choice]:
+    """A paper ballot's choice as typed (English or Chinese, from bot/words.toml)."""
+    with (resources.files("bot") / "words.toml").open("rb") as fh:
+        words = tomllib.load(fh)["ballot_choices"]
+    return {word.lower(): Choice(choice) for choice, names in words.items() for word in names}
+
 
 Render = Callable[[Translator, str], OutMessage]
 
@@ -205,6 +204,18 @@ class OwnersVoteService:
                 await tx.flows.finish(end, person_id=actor.id, subject=f"vote:{vote.id}", now=now)
         return vote
 
+    async def open_for(self, actor: Actor) -> list[OwnersVoteView]:
+        """The open votes of the compounds where the actor owns a household (with their own
+        households), or of consultations they take part in."""
+        async with self.db.read() as tx:
+            compounds = {h.compound_id for h in await tx.households.owned_by(actor.id)}
+            votes = {v.id: v for v in await tx.households.open_votes(sorted(compounds))}
+            for consultation in await tx.consult.of_person(actor.id):
+                for vote in await tx.households.votes_of(consultation.id):
+                    if vote.state is VoteState.OPEN:
+                        votes[vote.id] = vote
+            return [await self._view(tx, v, actor.id) for v in votes.values()]
+
     # -- voting --------------------------------------------------------------------------
     async def ballot(self, actor: Actor, vote_id: int) -> OwnersVoteView:
         """The vote as an owner of the compound sees it: their households and choices."""
@@ -257,7 +268,7 @@ class OwnersVoteService:
         owners' committee seat holder, for one household on the roll; it replaces any earlier
         ballot of that household (one per household)."""
         key = parse_household(household_text)
-        choice = CHOICE_WORDS.get(choice_text.strip().lower())
+        choice = choice_words().get(choice_text.strip().lower())
         if key is None or choice is None:
             raise InvalidInput(
                 N_(

@@ -4,7 +4,7 @@ an invitation link, vacating it, what /org and /me show, and who may act for a p
 Seats are created by the org file (``[[parties]]``); the community's administrators fill them
 in the bot with a single-use invitation link per seat (like the administrators' own links:
 a deep link, valid for 7 days, audited). Holding a seat grants the role ``seat`` at the
-compound (its menus); one person may hold seats in several parties (交叉任职), and every
+compound (its menus); one person may hold seats in several parties (cross-holding), and every
 screen shows it.
 """
 

@@ -227,6 +227,7 @@ class PeopleService:
             await tx.outbox.forget_chat(telegram_id, now)
             await tx.broadcasts.forget_chat(telegram_id)
             await tx.flows.forget(telegram_id)
+            await tx.parties.forget_holder(actor.id, now)  # their seats are vacant now
             await tx.people.delete(actor.id)
             scrubbed = await tx.privacy.scrub(traces.needles, traces.scrub)
             await tx.audit.record(
@@ -248,6 +249,9 @@ class PeopleService:
         phones = {p for p in (person.phone, member.phone if member else None) if p}
         phones |= set(await tx.requests.contact_phones(actor.id))
         names = {n for n in (person.display_name, member.real_name if member else None) if n}
+        names |= {
+            s.holder_name for s in await tx.parties.seats_of_person(actor.id) if s.holder_name
+        }
         return Traces(
             names=sorted(names),
             phones=sorted(phones),

@@ -20,6 +20,9 @@ Definitions, for the requests of the unit's subtree (periods are whole local day
   period), opinions collected (received requests of an opinion category), micro-matters solved
   (requests resolved in the period), volunteer activities (none are recorded yet: 0).
 - *ranking*: the units one level down, by the mean of their defined rates.
+- Important matters (:mod:`bot.services.consult_stats`): consultations held and decisions made in the
+  period, owners' votes closed (turnout by owners and by area), action items due in the period
+  done on time, and the property-service ratings closed in the period.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bot.models.stats import (
     Stats,
     UnitFigures,
 )
+from bot.services.consult_stats import consult_figures
 from bot.services.scope import Refused, admin_units, audited_refusals
 
 if TYPE_CHECKING:
@@ -262,11 +266,13 @@ class StatsService:
         return export
 
     async def _export(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Export:
-        stats = await self._compute(tx, unit_id, period, up)
+        stats = await self._compute(tx, unit_id, period, up, rows=True)
         start, end = period.bounds(self.config.tz)
         return Export(stats, await tx.stats.export_rows(stats.unit, start, end))
 
-    async def _compute(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Stats:
+    async def _compute(
+        self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None, *, rows: bool = False
+    ) -> Stats:
         now = self.clock.now()
         tz = self.config.tz
         unit = await tx.org.get(unit_id)
@@ -307,6 +313,7 @@ class StatsService:
             ranking=ranking,
             weekly=[(day, n) for (day, _s, _e), n in zip(weeks, per_week, strict=True)],
             up=up,
+            consult=await consult_figures(tx, unit, start, end, rows=rows),
         )
 
     async def _audit(

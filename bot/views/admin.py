@@ -19,7 +19,9 @@ from bot.models import (
 )
 from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
+from bot.views.consult import CONSULT
 from bot.views.deadlines import ESCALATE
+from bot.views.parties import PARTIES
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
@@ -44,6 +46,8 @@ def admin_menu(t: Translator, *, can_audit: bool) -> OutMessage:
         Button(t("📋 Request queue"), cbdata.encode(ADMIN, "q", "open", "-", 0, 0)),
         Button(t("👥 Administrators"), cbdata.encode(ADMIN, "admins")),
         Button(t("✅ Member approvals"), cbdata.encode(ADMIN, "pending")),
+        Button(t("🏛 Seats of the four parties"), cbdata.encode(PARTIES, "m")),
+        Button(t("🏛 Consultations"), cbdata.encode(CONSULT, "list")),
     ]
     if can_audit:
         buttons.append(Button(t("📒 Audit log"), cbdata.encode(ADMIN, "audit")))

@@ -108,7 +108,7 @@ def invitation(t: Translator, language: str, view: ConsultationView, tz: tzinfo)
     """To every participant when the consultation is convened."""
     c = view.consultation
     lines = [
-        t("🏛 <b>You are invited to a consultation (有事好商量)</b>"),
+        t("🏛 <b>You are invited to a consultation</b>"),
         f"<b>{esc(c.title)}</b>",
         t("Compound: {place}").format(place=unit_path(view.path[-2:], language)),
         t("Convened and chaired by {name}").format(name=esc(view.chair or "?")),
@@ -371,7 +371,7 @@ def publication(t: Translator, language: str, view: ConsultationView, tz: tzinfo
     """公示: to the compound's residents and owners."""
     c = view.consultation
     lines = [
-        t("📢 <b>Notice of a decision (公示)</b>"),
+        t("📢 <b>Notice of a decision</b>"),
         t("{compound}: {title}").format(
             compound=esc(view.compound.label(language)), title=esc(c.title)
         ),
@@ -446,6 +446,18 @@ def objection_prompt(t: Translator, consultation: Consultation) -> OutMessage:
     )
 
 
+def cancel_prompt(t: Translator, consultation: Consultation) -> OutMessage:
+    return OutMessage(
+        t("Why is “{title}” cancelled? Every participant is told. /cancel to keep it.").format(
+            title=esc(consultation.title)
+        )
+    )
+
+
+def cancelled_ack(t: Translator) -> OutMessage:
+    return OutMessage(t("The consultation is cancelled; its participants were told."))
+
+
 def objection_received(t: Translator) -> OutMessage:
     return OutMessage(
         t("Your objection is recorded and passed to the party branch and the community.")
@@ -507,7 +519,7 @@ def item_card(
     return OutMessage(
         "\n".join(
             [
-                t("📌 <b>Action item (落实)</b> of “{title}”").format(
+                t("📌 <b>Action item</b> of “{title}”").format(
                     title=esc(consultation.title)
                 ),
                 esc(item.text),

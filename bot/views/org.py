@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot import cbdata
 from bot.i18n import Translator
-from bot.messages import OutMessage
+from bot.messages import Button, OutMessage
 from bot.models.org import AreaView
 from bot.views.common import esc
+from bot.views.parties import PARTIES
 
 __all__ = ["area_message"]
 
@@ -26,4 +28,9 @@ def area_message(t: Translator, language: str, views: list[AreaView]) -> OutMess
                 if station.address:
                     lines.append(f"    {esc(station.address)}")
         lines.append("")
-    return OutMessage("\n".join(lines).strip())
+    return OutMessage(
+        "\n".join(lines).strip(),
+        buttons=(
+            (Button(t("🏛 The four parties of the compounds"), cbdata.encode(PARTIES, "m")),),
+        ),
+    )

@@ -126,7 +126,7 @@ def my_seats_lines(t: Translator, language: str, seats: list[SeatHolding]) -> li
         place = esc(holding.compound.label(language))
         lines.append(f"• {place} {seat_label(t, holding.party.kind, holding.seat.role)}")
     if len(seats) > 1:
-        lines.append(t("🔗 You hold several seats (cross-holding, 交叉任职)."))
+        lines.append(t("🔗 You hold several seats (cross-holding)."))
     return lines
 
 

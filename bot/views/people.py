@@ -163,6 +163,8 @@ def role_name(t: Translator, role: Role) -> str:
         Role.RESIDENT: t("Resident"),
         Role.MEMBER: t("Member"),
         Role.ADMIN: t("Administrator"),
+        Role.SEAT: t("Seat in the four parties"),
+        Role.OWNER: t("Owner"),
     }[role]
 
 

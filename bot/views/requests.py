@@ -408,6 +408,7 @@ def _event_line(t: Translator, event: RequestEvent) -> str:
         "supporter": t("a neighbour said: me too"),
         "comment": t("comment"),
         "note": t("progress"),
+        "consultation": t("put to a consultation of the parties"),
     }
     label = labels.get(kind, t("update"))
     if note:

@@ -8,6 +8,7 @@ from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage, rows
 from bot.models import OrgUnit, Tier
+from bot.models.consult import ConsultFigures
 from bot.models.stats import Export, HeatMap, Period, PeriodKind, Rate, Stats
 from bot.views.common import esc
 from bot.views.deadlines import fmt_span
@@ -156,6 +157,8 @@ def stats_message(t: Translator, language: str, stats: Stats) -> OutMessage:
         t("Micro-matters solved: {n}").format(n=stats.micro_matters),
         t("Volunteer activities: {n}").format(n=stats.volunteer_activities),
     ]
+    if stats.consult is not None:
+        lines += ["", *consult_lines(t, stats.consult)]
     if stats.ranking:
         lines += ["", t("<b>Ranking</b> (response · resolution · satisfaction)")]
         lines += [
@@ -163,6 +166,38 @@ def stats_message(t: Translator, language: str, stats: Stats) -> OutMessage:
             for n, f in enumerate(stats.ranking, 1)
         ]
     return OutMessage("\n".join(lines), buttons=_buttons(t, language, stats))
+
+
+def consult_lines(t: Translator, figures: ConsultFigures) -> list[str]:
+    """要事商议办: consultations, owners' votes, action items and property ratings."""
+    lines = [t("<b>Important matters settled by consultation</b>")]
+    if figures.empty:
+        return [*lines, t("No consultations, owners' votes or property ratings in this period.")]
+    return [
+        *lines,
+        t("Consultations held: {held} · decisions made: {decided}").format(
+            held=figures.held, decided=figures.decided
+        ),
+        t(
+            "Owners' votes closed: {n} ({passed} passed) · turnout {owners} of owners,"
+            " {area} of floor area"
+        ).format(
+            n=figures.votes,
+            passed=figures.votes_passed,
+            owners=fmt_rate(Rate(figures.voted, figures.on_roll)),
+            area=fmt_rate(Rate(figures.voted_area, figures.roll_area)),
+        ),
+        t("Action items done on time: {rate} ({n} of {d} due)").format(
+            rate=fmt_rate(Rate(figures.items_on_time, figures.items_due)),
+            n=figures.items_on_time,
+            d=figures.items_due,
+        ),
+        t("Property-service rating: {rate} satisfied ({n} of {d} answers)").format(
+            rate=fmt_rate(Rate(figures.rating_satisfied, figures.rating_answers)),
+            n=figures.rating_satisfied,
+            d=figures.rating_answers,
+        ),
+    ]
 
 
 def chart_caption(t: Translator, language: str, stats: Stats) -> str:

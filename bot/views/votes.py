@@ -251,7 +251,7 @@ def tally_message(t: Translator, language: str, view: OwnersVoteView, tz: tzinfo
     if vote.state is VoteState.OPEN:
         buttons.append(
             (
-                Button(t("🔄 Refresh"), cbdata.encode(VOTES, "t", vote.id)),
+                Button(t("🔄 Refresh"), cbdata.encode(VOTES, "tr", vote.id)),
                 Button(t("📝 Record a paper ballot"), cbdata.encode(VOTES, "p", vote.id)),
             )
         )
@@ -299,6 +299,7 @@ def paper_recorded(
     )
     if replaced:
         text += " " + t("(It replaces that household's earlier ballot.)")
+    text += "\n" + t("Type the next one, or /cancel when done.")
     return OutMessage(text)
 
 

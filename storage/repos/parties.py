@@ -191,6 +191,14 @@ class PartiesRepo:
             (ts(now), seat_id),
         )
 
+    async def forget_holder(self, person_id: int, now: datetime) -> int:
+        """/forget: the person's seats are vacant, their name gone with them."""
+        return await self.tx.execute(
+            "UPDATE seats SET person_id = NULL, holder_name = NULL, linked_at = NULL,"
+            " updated_at = ? WHERE person_id = ?",
+            (ts(now), person_id),
+        )
+
     async def count_seats(self) -> int:
         return int(await self.tx.fetchval("SELECT count(*) FROM seats"))
 

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["PrivacyRepo"]
 
 # Not searched: python-telegram-bot's rows (tx.flows.forget deletes the person's whole), the
-# tables of who people are (the person's rows are deleted; another person's name, even the
-# same name, is theirs), the org's own names, and the schema's bookkeeping.
+# tables of who people are (the person's rows are deleted, their seats vacated; another
+# person's name, even the same name, is theirs), the org's own names (parties, the household
+# registry), and the schema's bookkeeping.
 _SKIPPED = frozenset(
     {
         "ptb_user_data",
@@ -30,6 +31,9 @@ _SKIPPED = frozenset(
         "stations",
         "service_teams",
         "categories",
+        "parties",
+        "seats",
+        "households",
         "api_keys",
         "schema_version",
     }

@@ -70,7 +70,12 @@ def test_the_log_is_called_caozuo_jilu_and_approval_is_tongguo(zh: dict[str, str
     text = everything(zh)
     assert "操作记录" in text and "审计" not in text
     assert zh["Approve"] == "通过" and zh["Reject"] == "不通过" and zh["Refuse"] == "不通过"
-    assert "同意" not in text and "批准" not in text and "驳回" not in text
+    assert "批准" not in text and "驳回" not in text
+    # 同意 is the word of a vote (Civil Code art. 278: 同意 / 反对 / 弃权), never of approving
+    # someone: it appears only in the texts about agreeing to a proposal or a vote.
+    assert zh["Agree"] == "同意"
+    approvals = "\n".join(v for k, v in zh.items() if "agree" not in k.lower())
+    assert "同意" not in approvals
 
 
 def api_texts() -> set[str]:

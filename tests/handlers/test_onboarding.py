@@ -6,7 +6,9 @@ from auxil.harness import Harness, Player
 
 from bot.models import Level, Role
 
-RESIDENT_MENU = ["request", "my", "start", "help", "join", "me", "lang", "forget", "cancel"]
+RESIDENT_MENU = [
+    "request", "my", "start", "help", "join", "bind", "me", "lang", "forget", "cancel"
+]
 
 
 async def person_of(h: Harness, player: Player):  # type: ignore[no-untyped-def]

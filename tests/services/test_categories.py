@@ -195,6 +195,8 @@ async def test_a_changed_tier_in_the_file_changes_new_requests(
         'tier = "difficult"',
     )
     assert edited != EXAMPLE_ORG.read_text(encoding="utf-8")
+    registry = EXAMPLE_ORG.parent / "xinghe_households.csv"  # named by the file's registries
+    (tmp_path / registry.name).write_bytes(registry.read_bytes())
     await h.import_org(write(tmp_path, edited, "duanzhou.toml"))
     second = await file_request(h, alice, category="物业维修", description="水管漏水了")
 

@@ -17,6 +17,16 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duanzhou.toml"
 UNITS, STATIONS, TEAMS = 16, 4, 8
 # Its categories of requests; SEEDED of them are also the store's defaults (migration 0002).
 CATEGORIES, SEEDED = 18, 12
+# The four parties of the demo org: 11 parties, 40 seats, the 40 households of 星荷豪苑.
+PARTIES_CREATED = {
+    "parties created": 11,
+    "parties updated": 0,
+    "seats created": 40,
+    "seats updated": 0,
+    "households": 40,
+}
+PARTIES_UPDATED = {**PARTIES_CREATED, "parties created": 0, "parties updated": 11}
+PARTIES_UPDATED |= {"seats created": 0, "seats updated": 40}
 
 
 @pytest.fixture
@@ -65,6 +75,7 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
         teams_created=TEAMS,
         categories_created=CATEGORIES - SEEDED,
         categories_updated=SEEDED,
+        sections=PARTIES_CREATED,
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:
@@ -129,10 +140,13 @@ async def test_reimport_updates_and_never_duplicates(importer: OrgImporter, db: 
         stations_updated=STATIONS,
         teams_updated=TEAMS,
         categories_updated=CATEGORIES,
+        sections=PARTIES_UPDATED,
     )
     assert report.summary() == (
         f"units: 0 created, {UNITS} updated; stations: 0 created, {STATIONS} updated; "
-        f"teams: 0 created, {TEAMS} updated; categories: 0 created, {CATEGORIES} updated"
+        f"teams: 0 created, {TEAMS} updated; categories: 0 created, {CATEGORIES} updated; "
+        "parties created: 0; parties updated: 11; seats created: 0; seats updated: 40;"
+        " households: 40"
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:
@@ -148,6 +162,8 @@ async def test_edited_name_is_updated_on_reimport(
     assert text.count('name = "星荷豪苑"') == 1
     text = text.replace('name = "星荷豪苑"', 'name = "星荷豪苑小区"')
     edited = write(tmp_path, "edited.toml", text)
+    registry = EXAMPLE.parent / "xinghe_households.csv"  # beside the file that names it
+    (tmp_path / registry.name).write_bytes(registry.read_bytes())
 
     report = await importer.import_file(edited)
 

@@ -228,7 +228,7 @@ async def test_the_job_proposes_once_and_admins_decide(area: Harness) -> None:
         "DZ-2026-000001",
     ):
         assert part in card, part
-    assert banyue.buttons(cards[0]) == ["📋 派为任务", "✖ 不采纳"]
+    assert banyue.buttons(cards[0]) == ["📋 派为任务", "🏛 四方议事", "✖ 不采纳"]
     seasonal = next(m for m in banyue.bot_messages() if "未诉先办" in (m.text or ""))
     assert "去年2026-01：6 件诉求" in (seasonal.text or "")
     assert "龙马街小区" in (seasonal.text or "")
