@@ -55,6 +55,7 @@ from handlers import (
     assign,
     broadcast,
     consult,
+    consult_forms,
     escalation,
     fallback,
     my_requests,
@@ -93,7 +94,10 @@ LOG = logging.getLogger(__name__)
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
 
 # The guided conversations: each keeps its form in user_data under its own name.
-FLOWS = frozenset({requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY})
+FLOWS = frozenset(
+    {requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY}
+    | consult_forms.FORM_NAMES
+)
 
 HOTSPOTS_JOB = "HOTSPOTS"
 RATINGS_JOB = "PROPERTY RATINGS"
@@ -211,6 +215,7 @@ def build_application(
         topics.handlers(i18n, app.user_data),
         parties.handlers(i18n, app.user_data),
         consult.handlers(i18n, app.user_data),
+        consult_forms.handlers(i18n, app.user_data),
         votes.handlers(i18n, app.user_data),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):

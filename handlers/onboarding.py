@@ -18,6 +18,7 @@ from bot.errors import DomainError
 from bot.i18n import LANGUAGES
 from bot.models import Level, Role
 from bot.services.admin import INVITE_PREFIX
+from bot.services.consult import CONSULT_INVITE_PREFIX
 from bot.services.households import BIND_PREFIX
 from bot.services.parties import SEAT_INVITE_PREFIX
 from bot.services.people import Actor, guess_language
@@ -166,6 +167,17 @@ async def _seat_invite(
     return None if actor.person.language is not None else actor
 
 
+async def _consultation(
+    update: Update, context: GridContext, actor: Actor, payload: str
+) -> Actor | None:
+    """A consultation's invitation (a resident representative, a party member)."""
+    from handlers.consult import join_by_link
+
+    await join_by_link(update, context, payload)
+    actor = await context.services.people.actor(actor.id)
+    return None if actor.person.language is not None else actor
+
+
 async def _household(
     update: Update, context: GridContext, actor: Actor, payload: str
 ) -> Actor | None:
@@ -182,6 +194,7 @@ DEEP_LINKS: tuple[tuple[str, LinkAction], ...] = (
     (INVITE_PREFIX, _admin_invite),
     (SEAT_INVITE_PREFIX, _seat_invite),
     (BIND_PREFIX, _household),
+    (CONSULT_INVITE_PREFIX, _consultation),
     (DEEP_LINK_PREFIX, _compound),
 )
 

@@ -42,6 +42,7 @@ class Answer:
     text: str | None
     photo: str | None
     data: Mapping[str, Any]
+    document: tuple[str, str | None] | None = None  # (file id, file name)
 
     def int(self, key: str) -> int:
         return int(self.data.get(key, 0))
@@ -58,6 +59,7 @@ class Wait:
     kind: str
     function: Function
     photos: bool = False  # a photo is an answer too
+    documents: bool = False  # and a file
 
 
 class Waits:
@@ -97,7 +99,12 @@ class Waits:
         message = update.message
         text = message.text or message.caption
         photo = message.photo[-1].file_id if message.photo and wait.photos else None
-        if text is None and photo is None:
+        document = (
+            (message.document.file_id, message.document.file_name)
+            if message.document is not None and wait.documents
+            else None
+        )
+        if text is None and photo is None and document is None:
             hint = (
                 t("Please send some text or a photo.")
                 if wait.photos
@@ -106,7 +113,7 @@ class Waits:
             await reply(update, context, OutMessage(hint))
             return
         language = actor.person.language or context.services.i18n.default
-        answer = Answer(update, context, actor, t, language, text, photo, data)
+        answer = Answer(update, context, actor, t, language, text, photo, data, document)
         try:
             await wait.function(answer)
         except InvalidInput as err:  # this answer will not do; the next one may

@@ -23,16 +23,20 @@ __all__ = [
     "Consultation",
     "ConsultationState",
     "ConsultationView",
+    "ConveneForm",
     "Household",
+    "ItemForm",
     "Objection",
     "OwnersVote",
     "OwnersVoteView",
     "Participant",
     "ParticipantKind",
     "Proposal",
+    "ProposalForm",
     "ProposalView",
     "RatingRound",
     "SeatVoteCount",
+    "VoteForm",
     "VoteMatter",
     "VoteState",
 ]
@@ -366,3 +370,51 @@ class ConsultFigures:
         return not (
             self.held or self.decided or self.votes or self.items_due or self.rating_answers
         )
+
+
+# -- the forms of the chair (one card each; kept in user_data under the form's name) --------
+class _Form(BaseModel):
+    """A draft being filled on one card; ``nonce`` ends it durably (FlowEnd)."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    nonce: str
+    touched_at: str | None = None
+
+
+class ConveneForm(_Form):
+    compound_id: int | None = None
+    request_id: int | None = None
+    title: str | None = None
+    background: str | None = None
+    files: list[tuple[str, str, str | None]] = []  # (file id, photo|document, name)
+    seat_ids: list[int] = []
+    chosen: bool = False  # the seats were set (else: every seat)
+    days: int = 7
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.compound_id and self.title and self.background)
+
+
+class ProposalForm(_Form):
+    consultation_id: int
+    text: str | None = None
+    options: list[str] = []
+    days: int | None = None  # None: until the consultation closes
+
+
+class VoteForm(_Form):
+    consultation_id: int
+    question: str | None = None
+    matter: VoteMatter = VoteMatter.ORDINARY
+    building: str | None = None  # None: the whole compound
+    days: int = 14
+
+
+class ItemForm(_Form):
+    consultation_id: int
+    text: str | None = None
+    party_id: int | None = None
+    person_id: int | None = None
+    days: int = 30

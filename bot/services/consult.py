@@ -15,9 +15,9 @@ decision carried out.
    proposal carries with more than half of the votes cast agreeing.
 4. **Owners' vote** (:mod:`bot.services.owners_vote`) where the matter needs the owners.
 5. **Decision, publication, objections.** The chair records the decision (the seat votes and
-   owners' votes attached) and publishes it to the compound's residents and owners (the publication), who
-   may object with a reason until the window ends; objections reach the branch, the community
-   and the chair.
+   owners' votes attached) and publishes it to the compound's residents and owners, who may
+   object with a reason until the window ends; objections reach the branch, the community and
+   the chair.
 6. **Action items** for a party or a person, each with a deadline the sweep watches
    (reminders, then the community is told when it passes). When the window has ended and
    every item is done, the consultation is done and the request it came from is resolved, so
@@ -30,6 +30,7 @@ the close. Every clock is a row of the deadline sweep (kinds registered below).
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTION_KINDS",
+    "CONSULT_INVITE_PREFIX",
     "CONSULT_KINDS",
     "ConsultationService",
     "Convening",
@@ -101,6 +103,7 @@ ITEM = TextField(
 MAX_OPTIONS = 4
 MAX_FILES = 10
 
+CONSULT_INVITE_PREFIX = "cs_"
 CONSULT_REMIND = "consult_remind"
 CONSULT_CLOSE = "consult_close"
 PROPOSAL_CLOSE = "proposal_close"
@@ -455,6 +458,7 @@ class ConsultationService:
             votes = await self.votes_of(tx, consultation, viewer_id)
         items = [(i, await self._assignee(tx, i)) for i in await tx.consult.items(consultation.id)]
         chair = await _name(tx, consultation.chair_id, []) if consultation.chair_id else None
+        files = await tx.consult.files(consultation.id)
         return ConsultationView(
             consultation=consultation,
             compound=compound,
@@ -469,7 +473,8 @@ class ConsultationService:
             request=(
                 await tx.requests.get(consultation.request_id) if consultation.request_id else None
             ),
-            files=len(await tx.consult.files(consultation.id)),
+            files=len(files),
+            photos=[file_id for file_id, kind, _name in files if kind == "photo"],
             messages=await tx.consult.count_messages(consultation.id),
             is_chair=viewer_id is not None and viewer_id == consultation.chair_id,
             viewer=next((s for s in speakers if s.person_id == viewer_id), None),
@@ -542,6 +547,56 @@ class ConsultationService:
             or consultation.objection_until <= now
         ):
             raise InvalidTransition(N_("The time for objections to this decision has ended."))
+
+    async def invite(
+        self, actor: Actor, consultation_id: int, kind: ParticipantKind
+    ) -> tuple[Consultation, str]:
+        """A one-time deep-link payload that brings a resident representative or a party member
+        into the discussion (they speak; they do not vote)."""
+        if kind not in (ParticipantKind.REPRESENTATIVE, ParticipantKind.MEMBER):
+            raise InvalidInput(N_("This menu has expired. Please use the latest message."))
+        now = self.clock.now()
+        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            consultation = await self._get(tx, consultation_id)
+            await chair_check(tx, actor, consultation, "consultation.invite")
+            if consultation.state is not ConsultationState.OPEN:
+                raise InvalidTransition(N_("The discussion of this consultation has closed."))
+            token = secrets.token_urlsafe(12)
+            until = min(consultation.closes_at, now + timedelta(days=7))
+            await tx.consult.add_invite(token, consultation.id, kind, actor.id, now, until)
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action="consultation.invite",
+                subject=f"consultation:{consultation.id}",
+                unit_id=consultation.compound_id,
+                after={"kind": kind.value, "expires_at": until},
+                now=now,
+            )
+        return consultation, f"{CONSULT_INVITE_PREFIX}{token}"
+
+    async def join(self, actor: Actor, payload: str) -> ConsultationView:
+        """Opening a consultation's link: the person takes part (and is sent the invitation)."""
+        token = payload.removeprefix(CONSULT_INVITE_PREFIX)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            used = await tx.consult.use_invite(token, actor.id, now)
+            if used is None:
+                raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
+            consultation = await self._get(tx, used[0])
+            if consultation.state is not ConsultationState.OPEN:
+                raise InvalidTransition(N_("The discussion of this consultation has closed."))
+            await tx.consult.add_participant(consultation.id, actor.id, used[1], now)
+            await tx.audit.record(
+                actor_id=actor.id,
+                actor_label=actor.label,
+                action="consultation.join",
+                subject=f"consultation:{consultation.id}",
+                unit_id=consultation.compound_id,
+                after={"kind": used[1].value},
+                now=now,
+            )
+            return await self._view(tx, consultation, actor.id)
 
     # -- discussion ----------------------------------------------------------------------
     async def say(

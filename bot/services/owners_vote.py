@@ -198,7 +198,11 @@ class OwnersVoteService:
                 view = await self._view(tx, vote, owner.id)
                 await self._send(tx, owner, partial(views.ballot, view=view, tz=self.tz))
             await self._tell_participants(
-                tx, consultation, vote, lambda v: lambda t, lang: views.opened(t, lang, v, self.tz)
+                tx,
+                consultation,
+                vote,
+                lambda v: lambda t, lang: views.opened(t, lang, v, self.tz),
+                skip={actor.id},  # the chair sees the tally instead
             )
             if end is not None:
                 await tx.flows.finish(end, person_id=actor.id, subject=f"vote:{vote.id}", now=now)

@@ -4,15 +4,16 @@ service.
 * **Routes.** A request of a category handled by the property company goes to the compound's
   property company staff (the seat holders of its ``property_company`` party), who accept,
   work and complete it from the same cards, with the same deadlines and ratings as members.
-  Without a company (or nobody of it in the bot yet) the self-management group gets
-  it; a compound without a property company and with no parties at all (an unmanaged compound) goes to the
-  community's administrators; any other compound falls back to the members' pool.
+  Without a company (or nobody of it in the bot yet) the self-management group gets it; a
+  compound without a property company and with no parties at all (an unmanaged compound) goes
+  to the community's administrators; any other compound falls back to the members' pool.
 * **Supervision.** The owners' committee (and the branch and the community) see the
   compound's property requests, where they stand and how residents rated them.
-* **Property-service rating.** Every month (``[consultation] rating_day``) the
-  residents of each compound with a property company are asked satisfied / basically / unsatisfied and may
-  add a comment; when the round closes (a sweep clock) the result goes to the branch, the
-  owners' committee and the community's administrators. Nobody's answer is named.
+* **Property-service rating.** Every month (``[consultation] rating_day``) the residents of
+  each compound with a property company are asked satisfied / basically satisfied /
+  unsatisfied and may add a comment; when the round closes (a sweep clock) the result goes to
+  the branch, the owners' committee and the community's administrators. Nobody's answer is
+  named.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ Definitions, for the requests of the unit's subtree (periods are whole local day
   period), opinions collected (received requests of an opinion category), micro-matters solved
   (requests resolved in the period), volunteer activities (none are recorded yet: 0).
 - *ranking*: the units one level down, by the mean of their defined rates.
-- Important matters (:mod:`bot.services.consult_stats`): consultations held and decisions made in the
-  period, owners' votes closed (turnout by owners and by area), action items due in the period
-  done on time, and the property-service ratings closed in the period.
+- Important matters (:mod:`bot.services.consult_stats`): consultations held and decisions
+  made in the period, owners' votes closed (turnout by owners and by area), action items due
+  in the period done on time, and the property-service ratings closed in the period.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from bot.models import (
     Member,
     OrgUnit,
     Person,
+    Request,
     RequestView,
     Tier,
 )
@@ -21,6 +22,7 @@ from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.consult import CONSULT
 from bot.views.deadlines import ESCALATE
+from bot.views.forms import FORMS
 from bot.views.parties import PARTIES
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
@@ -174,6 +176,8 @@ def admin_card(
                 for days in EXTENSION_DAYS
             )
         )
+        if r.tier is Tier.IMPORTANT and r.assignee_id is None:
+            buttons.append((convene_button(t, r),))
         if r.assignee_id is not None:
             buttons.append(
                 (Button(t("💬 Message the member"), cbdata.encode(ESCALATE, "msg", r.id)),)
@@ -185,6 +189,11 @@ def admin_card(
     return OutMessage(
         "\n".join(lines), buttons=tuple(buttons), photos=card.photos, location=card.location
     )
+
+
+def convene_button(t: Translator, request: Request) -> Button:
+    """要事商议办: put the request to a consultation of the compound's parties."""
+    return Button(t("🏛 Consult the parties"), cbdata.encode(FORMS, "cvr", request.id))
 
 
 def sent_to_pool(t: Translator, count: int) -> OutMessage:

@@ -22,8 +22,9 @@ from bot.models.consult import (
 )
 from bot.models.parties import SeatHolding
 from bot.views.common import esc, fmt_time, unit_path
+from bot.views.forms import FORMS
 from bot.views.parties import COMMUNITY_NAME, seat_label
-from bot.views.votes import vote_summary
+from bot.views.votes import VOTES, vote_summary
 
 __all__ = [
     "CHOICE_CODES",
@@ -323,17 +324,25 @@ def _card_buttons(
             label = t("🗳 Vote: {text}").format(text=proposal.proposal.text[:30])
             rows.append((Button(label, cbdata.encode(CONSULT, "pp", proposal.proposal.id)),))
     for vote in view.votes:
-        rows.append((Button(t("🏠 Owners' vote"), cbdata.encode("ov", "b", vote.vote.id)),))
+        rows.append((Button(t("🏠 Owners' vote"), cbdata.encode(VOTES, "b", vote.vote.id)),))
+        if is_chair:
+            rows.append((Button(t("📊 Tally"), cbdata.encode(VOTES, "t", vote.vote.id)),))
     if not is_chair:
         return tuple(rows)
     if c.state is ConsultationState.OPEN:
         rows.append(
             (
-                _b(t, N_("🗳 Put a proposal"), "prop", c.id),
-                _b(t, N_("🏠 Open an owners' vote"), "vote", c.id),
+                Button(t("🗳 Put a proposal"), cbdata.encode(FORMS, "ppn", c.id)),
+                Button(t("🏠 Open an owners' vote"), cbdata.encode(FORMS, "vtn", c.id)),
             )
         )
         rows.append((_b(t, N_("📝 Record the decision"), "dec", c.id),))
+        rows.append(
+            (
+                _b(t, N_("🔗 Invite a resident representative"), "invr", c.id),
+                _b(t, N_("🔗 Invite a party member"), "invm", c.id),
+            )
+        )
     if c.state is ConsultationState.DECIDED:
         rows.append((_b(t, N_("📢 Publish the decision"), "pub", c.id),))
     if c.state in (
@@ -341,7 +350,7 @@ def _card_buttons(
         ConsultationState.PUBLISHED,
         ConsultationState.CARRYING_OUT,
     ):
-        rows.append((_b(t, N_("➕ Add an action item"), "item", c.id),))
+        rows.append((Button(t("➕ Add an action item"), cbdata.encode(FORMS, "itn", c.id)),))
     if c.state is ConsultationState.CARRYING_OUT and not any(
         i.state is ActionState.OPEN for i, _w in view.items
     ):
@@ -362,7 +371,7 @@ def consultations_list(
         lines.append(f"• {esc(c.title)} — {t(STATE_NAMES[c.state])}")
         buttons.append((Button(f"🏛 {c.title[:40]}", cbdata.encode(CONSULT, "o", c.id)),))
     if can_convene:
-        buttons.append((_b(t, N_("➕ Convene a consultation"), "new"),))
+        buttons.append((Button(t("➕ Convene a consultation"), cbdata.encode(FORMS, "cvn")),))
     return OutMessage("\n".join(lines), buttons=tuple(buttons[:30]))
 
 
@@ -434,7 +443,9 @@ def published(t: Translator, consultation: Consultation, told: int, tz: tzinfo) 
         ).format(
             n=told, when=fmt_time(consultation.objection_until or consultation.created_at, tz)
         ),
-        buttons=((_b(t, N_("➕ Add an action item"), "item", consultation.id),),),
+        buttons=(
+            (Button(t("➕ Add an action item"), cbdata.encode(FORMS, "itn", consultation.id)),),
+        ),
     )
 
 
@@ -443,6 +454,24 @@ def objection_prompt(t: Translator, consultation: Consultation) -> OutMessage:
         t("Why do you object to the decision of “{title}”? Please type your reason.").format(
             title=esc(consultation.title)
         )
+    )
+
+
+TOO_MANY_FILES = N_("At most {n} photos and files.")
+OPTIONS_COUNT = N_("Please give 2 to 4 options, one per line.")
+
+
+def proposal_sent(t: Translator) -> OutMessage:
+    return OutMessage(t("🗳 The proposal went to every participant; the seats vote on it now."))
+
+
+def invite_link(t: Translator, consultation: Consultation, link: str, member: bool) -> OutMessage:
+    who = t("a party member") if member else t("a resident representative")
+    return OutMessage(
+        t(
+            "Send this link to {who} of the compound: opening it brings them into “{title}” (they"
+            " speak; the seats and the community vote). It works once.\n{link}"
+        ).format(who=who, title=esc(consultation.title), link=esc(link))
     )
 
 
@@ -489,7 +518,7 @@ def window_ended(
     return OutMessage(
         text,
         buttons=(
-            (_b(t, N_("➕ Add an action item"), "item", consultation.id),),
+            (Button(t("➕ Add an action item"), cbdata.encode(FORMS, "itn", consultation.id)),),
             (_b(t, N_("📋 Details"), "o", consultation.id),),
         ),
     )
@@ -519,9 +548,7 @@ def item_card(
     return OutMessage(
         "\n".join(
             [
-                t("📌 <b>Action item</b> of “{title}”").format(
-                    title=esc(consultation.title)
-                ),
+                t("📌 <b>Action item</b> of “{title}”").format(title=esc(consultation.title)),
                 esc(item.text),
                 t("For: {who} · by {when}").format(who=esc(who), when=fmt_time(item.due_at, tz)),
                 t("Decision: {text}").format(text=esc(_clip(consultation.decision or "", 800))),

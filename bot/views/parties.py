@@ -78,7 +78,7 @@ def _cross(t: Translator, holding: SeatHolding) -> str:
         seat_label(t, kind, role)
         for kind, role in zip(holding.cross_parties, holding.cross, strict=True)
     )
-    return "  " + t("🔗 also {seats}").format(seats=others)
+    return " " + t("🔗 also {seats}").format(seats=others)
 
 
 def seat_line(t: Translator, holding: SeatHolding) -> str:

@@ -11,6 +11,7 @@ from bot.lifecycle import Status
 from bot.messages import Button, OutMessage, rows
 from bot.models import Category, Member, OrgUnit, Request, RequestView, ServiceTeam
 from bot.views.common import esc, fmt_age
+from bot.views.forms import FORMS
 from bot.views.requests import TIER_ICON, TIER_SHORT, member_card, status_name
 
 __all__ = [
@@ -326,6 +327,7 @@ def _admin_flag(
     request: Request,
     category: Category,
     path: list[OrgUnit],
+    extra: tuple[Button, ...] = (),
 ) -> OutMessage:
     lines = [
         title,
@@ -334,10 +336,12 @@ def _admin_flag(
         t("Compound: {place}").format(place=esc(path[-1].label(language)) if path else ""),
         t("Description: {text}").format(text=esc(request.description)),
     ]
-    return OutMessage(
-        "\n".join(lines),
-        buttons=((Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", request.id)),),),
+    buttons: tuple[tuple[Button, ...], ...] = (
+        (Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", request.id)),),
     )
+    if extra:
+        buttons += (extra,)
+    return OutMessage("\n".join(lines), buttons=buttons)
 
 
 def community_flag(
@@ -351,6 +355,7 @@ def community_flag(
         request,
         category,
         path,
+        (Button(t("🏛 Consult the parties"), cbdata.encode(FORMS, "cvr", request.id)),),
     )
 
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from bot import cbdata
 from bot.art278 import Choice, Ratio, Rule, Tally, area_text
-from bot.i18n import N_, Translator
+from bot.i18n import N_, NC_, Translator
 from bot.messages import Button, OutMessage
 from bot.models import OrgUnit
 from bot.models.consult import Household, OwnersVoteView, VoteMatter, VoteState
@@ -228,7 +228,9 @@ def tally_message(t: Translator, language: str, view: OwnersVoteView, tz: tzinfo
     vote = view.vote
     lines = [
         t("📊 <b>Tally of the owners' vote</b> ({state})").format(
-            state=t("open") if vote.state is VoteState.OPEN else t("closed")
+            state=t(NC_("owners' vote", "open"))
+            if vote.state is VoteState.OPEN
+            else t(NC_("owners' vote", "closed"))
         ),
         esc(vote.question),
         _rule(t, view),

@@ -7,7 +7,16 @@ from auxil.harness import Harness, Player
 from bot.models import Level, Role
 
 RESIDENT_MENU = [
-    "request", "my", "start", "help", "join", "bind", "me", "lang", "forget", "cancel"
+    "request",
+    "my",
+    "start",
+    "help",
+    "join",
+    "bind",
+    "me",
+    "lang",
+    "forget",
+    "cancel",
 ]
 
 

@@ -1,0 +1,201 @@
+"""要事商议办 in the bot, whole: an elevator retrofit at 星荷豪苑 from the request to its rating.
+
+Four seats take part — the community (its administrator), the branch secretary who is also the
+owners' committee director (one person, two seats), and the property company's manager — with
+a labelled discussion, a seat vote, an owners' vote of the 40 households of the registry (their
+areas differ), the decision, its publication and an objection, two action items done, and the
+request resolved and rated by its resident.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from auxil.admins import admin_world
+from auxil.flows import file_request, onboard
+from auxil.harness import Harness, Player
+from auxil.parties import bind, fill_seat, households, issue_codes
+
+from bot.art278 import Choice
+from bot.lifecycle import Status
+from bot.models import Rating
+from bot.models.consult import ActionState, ConsultationState
+
+ADMIN = 9001  # the admin of 伴月社区 (the community party organisation)
+
+
+async def tick(h: Harness, **delta: float) -> None:
+    h.clock.advance(timedelta(**delta))
+    assert h.services.sweeper is not None
+    await h.services.sweeper.sweep()
+    await h.settle()
+
+
+def said(player: Player, text: str) -> list[str]:
+    return [m.text or "" for m in player.bot_messages() if text in (m.text or "")]
+
+
+async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> None:
+    async with admin_world(tmp_path, {"guo": (ADMIN, "BY")}) as h:
+        guo = h.players["guo"]
+        hong, chen, wang = h.player("hong"), h.player("chen"), h.player("wang")
+        for person in (hong, chen, wang):
+            await onboard(person)
+
+        # Seats: the admin sends each holder their seat's link; 红 takes two seats.
+        await fill_seat(h, guo, hong, "XHHY-BR-SEC")
+        assert "您已就任星荷豪苑小区党支部 · 书记" in hong.last_text()
+        await fill_seat(h, guo, hong, "XHHY-OC-DIR")
+        assert "兼任小区党支部 · 书记" in hong.last_text()  # 交叉任职, shown
+        await fill_seat(h, guo, chen, "XHHY-PC-MGR")
+        await hong.command("/me")
+        assert "星荷豪苑 小区党支部 · 书记" in hong.last_text()
+        assert "星荷豪苑 业主委员会 · 主任" in hong.last_text()
+        assert "交叉任职" in hong.last_text()
+        await hong.command("/org")
+        assert "主任：张红梅 🔗 兼任小区党支部 · 书记" in hong.last_text()
+
+        # 40 owners bind their households with the codes the committee printed.
+        codes = await issue_codes(h)
+        registry = await households(h)
+        assert len(registry) == 40 and len({x.area_centi for x in registry}) > 4
+        owners: dict[str, Player] = {}
+        for n, household in enumerate(registry):
+            owner = h.player(f"owner{n}")
+            await onboard(owner)
+            await bind(owner, codes[household.label])
+            owners[household.label] = owner
+
+        # The request: 王 asks for an elevator; the community gets it with "consult".
+        number = await file_request(h, wang, category="加装电梯", description="3栋想加装电梯")
+        flag = guo.last()
+        assert number in (flag.text or "") and "🏛 四方议事" in guo.buttons(flag)
+
+        # Convene: the card starts with the request's description and every seat.
+        await guo.press("🏛 四方议事")
+        card = guo.last_text()
+        assert "召集议事协商" in card and number in card and "3栋想加装电梯" in card
+        assert "✅ 🚩 书记 张红梅" in guo.buttons() and "✅ 🛠 经理 陈志明" in guo.buttons()
+        await guo.press("✅ 确认提交")
+        invitation = hong.last_text()
+        assert "邀请您参加议事协商" in invitation and "3栋想加装电梯" in invitation
+        assert "小区党支部 · 书记 / 业主委员会 · 主任 张红梅" in invitation
+        assert "社区党组织（伴月社区）" in invitation
+        assert "邀请您参加议事协商" in chen.last_text()
+        async with h.services.db.read() as tx:
+            filed = await tx.requests.by_number(number)
+            assert filed is not None and filed.status is Status.ACCEPTED
+            [consultation] = await tx.consult.of_request(filed.id)
+        assert "议事协商" in wang.last_text()  # the resident is told who has it
+
+        # Discussion: what 红 says reaches the others, labelled with both seats.
+        await hong.press("💬 发言")
+        await hong.send("一楼业主担心采光，建议先开协调会")
+        for other in (guo, chen):
+            assert "💬 小区党支部 · 书记 / 业主委员会 · 主任 张红梅" in other.last_text()
+            assert "一楼业主担心采光" in other.last_text()
+        assert "已发给 2 位参会方" in hong.last_text()
+
+        # A seat vote: one voice per person (红 votes once for both seats).
+        await guo.press("🗳 提出方案")
+        await guo.press("✏ 方案")
+        await guo.send("同意3栋加装电梯，一楼业主给予补偿")
+        await guo.press("✅ 确认提交")
+        for voter in (hong, chen, guo):
+            assert "🗳 方案" in voter.last_text()
+            await voter.press("✅ 同意")
+        await hong.press("✔ 同意")  # pressing again keeps one vote
+        assert "已表决：3 方中 3 方" in guo.last_text()
+        assert "同意 3 · 反对 0 · 弃权 0" in guo.last_text()
+
+        # The owners' vote: an elevator is a major matter (3/4 of area and owners).
+        await guo.press_data(f"cf1:vtn:{consultation.id}")
+        await guo.press("✏ 事项")
+        await guo.send("是否同意3栋加装电梯？")
+        await guo.press("改建、重建建筑物及其附属设施（如加装电梯）")
+        assert "40 户" in guo.last_text()
+        await guo.press("✅ 确认提交")
+        assert "业主表决计票" in guo.last_text()
+        labels = sorted(owners)
+        # 34 households vote: 30 agree (one of them changed their mind), 4 disagree; 6 do not.
+        for n, label in enumerate(labels[:34]):
+            owner = owners[label]
+            assert "🏠 " in owner.last_text() and label in owner.last_text()
+            await owner.press("反对" if n in (0, 1, 2, 3, 4) else "同意")
+        await owners[labels[0]].press("同意")  # changes until the close
+        assert "已修改" in (owners[labels[0]].last_answer() or {}).get("text", "")
+        async with h.services.db.read() as tx:
+            ballots = await tx.households.ballots(1)
+        assert len(ballots) == 34
+        assert sum(b.choice is Choice.AGREE for b in ballots) == 30
+
+        await guo.press("🔄 刷新")
+        tally = guo.last_text()
+        assert "户数：40 户中 34 户已投票——同意 30，反对 4，弃权 0" in tally
+        assert "参与表决的业主人数：34/40 = 85.00%（须 ≥ 2/3）✅" in tally
+        assert "同意的人数占参与表决人数：30/34 = 88.24%（须 ≥ 3/4）✅" in tally
+        assert "尚未投票（6 户）" in tally
+        await tick(h, days=15)  # the vote closes
+        result = owners[labels[10]].last_text()
+        assert "业主表决结果" in result and "✅ 通过" in result
+        for line in (
+            "参与表决的专有部分面积：3362.43/3978.28 m² = 84.52%（须 ≥ 2/3）✅",
+            "参与表决的业主人数：34/40 = 85.00%（须 ≥ 2/3）✅",
+            "同意的面积占参与表决面积：2972.45/3362.43 m² = 88.40%（须 ≥ 3/4）✅",
+            "同意的人数占参与表决人数：30/34 = 88.24%（须 ≥ 3/4）✅",
+        ):
+            assert line in result, line
+        assert "您的房屋" in result  # their own choice, to them only
+        assert "业主表决结果" in guo.last_text()
+
+        # The decision, its publication, and an objection.
+        await guo.press_data(f"cs1:o:{consultation.id}")
+        await guo.press("📝 形成决议")
+        await guo.send("3栋加装电梯，一楼业主每户补偿3000元，物业负责施工协调")
+        assert "决议已记录" in guo.last_text()
+        await guo.press("📢 公示决议")
+        objector = owners[labels[1]]
+        notice = objector.last_text()
+        assert "决议公示" in notice and "一楼业主每户补偿3000元" in notice
+        assert "业主表决" in notice
+        await objector.press("✋ 提出异议")
+        await objector.send("补偿标准太低")
+        assert "异议已记录" in objector.last_text()
+        assert "补偿标准太低" in hong.last_text()  # the branch reads it
+        assert "补偿标准太低" in guo.last_text()
+
+        # Two action items: the property company and the owners' committee.
+        await guo.press_data(f"cf1:itn:{consultation.id}")
+        await guo.press("✏ 要做的事")
+        await guo.send("联系电梯厂家，报施工方案")
+        await guo.press("🛠 物业公司")
+        await guo.press("✅ 确认提交")
+        assert "联系电梯厂家" in chen.last_text() and "✅ 办理完成" in chen.buttons()
+        await guo.press_data(f"cf1:itn:{consultation.id}")
+        await guo.press("✏ 要做的事")
+        await guo.send("发放一楼补偿")
+        await guo.press("🏘 业主委员会")
+        await guo.press("✅ 确认提交")
+        await chen.press("✅ 办理完成")
+        await hong.press("✅ 办理完成")
+        async with h.services.db.read() as tx:
+            items = await tx.consult.items(consultation.id)
+            assert all(i.state is ActionState.DONE for i in items) and len(items) == 2
+            still = await tx.consult.get(consultation.id)
+            assert still is not None and still.state is ConsultationState.PUBLISHED
+
+        # The window ends: done, and the request resolved for its resident to rate.
+        await tick(h, days=8)
+        async with h.services.db.read() as tx:
+            done = await tx.consult.get(consultation.id)
+            resolved = await tx.requests.by_number(number)
+        assert done is not None and done.state is ConsultationState.DONE
+        assert resolved is not None and resolved.status is Status.RESOLVED
+        assert "决议已落实" in wang.last_text() and "满意" in wang.buttons()
+        await wang.press("满意")
+        async with h.services.db.read() as tx:
+            closed = await tx.requests.by_number(number)
+        assert closed is not None and closed.status is Status.CLOSED
+        assert closed.rating is Rating.SATISFIED
+        assert said(guo, "已办结：决议已落实")
