@@ -67,6 +67,7 @@ async def _card(press: Press, consultation_id: int, *, edit: bool = False) -> No
     message = views.consultation_card(
         press.t, press.language, view, svc.config.tz, is_chair=is_chair
     )
+    await press.answer()
     if edit:
         await press.edit(message)
     else:
@@ -76,7 +77,6 @@ async def _card(press: Press, consultation_id: int, *, edit: bool = False) -> No
 @BUTTONS.on("o")
 async def open_card(press: Press) -> None:
     """Where the consultation stands, with what the person can do."""
-    await press.answer()
     await _card(press, press.int(0))
 
 
@@ -234,7 +234,6 @@ async def item_done(press: Press) -> None:
 async def finish(press: Press) -> None:
     """Close a consultation whose decision needs nothing more carried out."""
     consultation = await press.services.consult.finish(press.actor, press.int(0))
-    await press.answer()
     await _card(press, consultation.id)
 
 

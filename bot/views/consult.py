@@ -88,9 +88,18 @@ def _who(t: Translator, language: str, speaker: Speaker) -> str:
     return f"{esc(speaker_label(t, language, speaker))} {esc(speaker.name)}"
 
 
-def _vacant(t: Translator, holding: SeatHolding) -> str:
-    return t("{seat}: not in the bot yet").format(
-        seat=seat_label(t, holding.party.kind, holding.seat.role)
+def _vacant(t: Translator, holdings: list[SeatHolding]) -> str:
+    """The seats invited whose holders are not in the bot yet, on one line."""
+    names = [
+        f"{seat_label(t, h.party.kind, h.seat.role)}{' ' + h.name if h.name else ''}"
+        for h in holdings[:6]
+    ]
+    more = len(holdings) - len(names)
+    text = "、".join(names)
+    if more > 0:
+        text = t("{seats} and {n} more").format(seats=text, n=more)
+    return t("Not in the bot yet ({n} seats, not told): {seats}").format(
+        n=len(holdings), seats=text
     )
 
 
@@ -101,7 +110,8 @@ def _head(t: Translator, consultation: Consultation) -> str:
 def _participants(t: Translator, language: str, view: ConsultationView) -> list[str]:
     lines = [t("Taking part:")]
     lines += [f"• {_who(t, language, s)}" for s in view.speakers]
-    lines += [f"• {esc(_vacant(t, h))}" for h in view.vacant]
+    if view.vacant:
+        lines.append(esc(_vacant(t, view.vacant)))
     return lines
 
 

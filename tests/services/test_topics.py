@@ -388,3 +388,47 @@ async def test_heat_map_in_street_stats(area: Harness) -> None:
     # A community's admin gets no heat map (one community is not a map).
     banyue_actor = await h.services.people.identify(TelegramIdentity(9801, "Banyue"))
     assert await h.services.stats.heat_map(banyue_actor, await unit_id(h, "BY"), period) is None
+
+
+async def test_turns_a_proposed_topic_into_a_consultation_with_one_press(area: Harness) -> None:
+    """每月一题 → 议事协商: one press convenes the parties of the compound the topic is about,
+    with the evidence as the background; every admin's card says what it became."""
+    from auxil.parties import fill_seat
+
+    h = area
+    banyue = await admin(h, "banyue", 9801)
+    hong = h.player("hong")
+    await onboard(hong)
+    await fill_seat(h, banyue, hong, "XHHY-BR-SEC")
+    await h.services.topics.run_due()
+    await h.settle()
+    card = next(m for m in banyue.bot_messages() if "每月一题" in (m.text or ""))
+    assert "🏛 四方议事" in banyue.buttons(card)
+    [data] = [b["callback_data"] for b in card.inline_buttons if b["text"] == "🏛 四方议事"]
+    await banyue.press_data(data, card.message_id)
+
+    async with h.services.db.read() as tx:
+        xhhy = await tx.org.get_by_code("XHHY")
+        assert xhhy is not None
+        [consultation] = await tx.consult.in_compounds([xhhy.id])
+        [topic] = [
+            t
+            for t in await tx.topics.of_units([xhhy.parent_id or 0], ["2026-12"])
+            if t.kind is TopicKind.MONTHLY
+        ]
+        participants = await tx.consult.participants(consultation.id)
+    assert topic.state is TopicState.CONVERTED and topic.converted_kind == "consultation"
+    assert topic.converted_ref == f"consultation:{consultation.id}"
+    assert consultation.topic_id == topic.id and consultation.title == "每月一题：电梯 · 故障"
+    assert "14 件关于“电梯 · 故障”的诉求" in consultation.background
+    seated = [p for p in participants if p.seat_id is not None]
+    assert len(seated) == 9  # every seat of 星荷豪苑's three parties
+    [edited] = [m for m in banyue.bot_messages() if m.message_id == card.message_id]
+    assert "✅ 已提交议事协商：每月一题：电梯 · 故障（Banyue）" in (edited.text or "")
+    assert banyue.buttons(edited) == []
+    assert "邀请您参加议事协商" in hong.last_text()
+    # A second press finds it done.
+    await banyue.press_data(data, card.message_id)
+    assert "已经处理" in str((banyue.last_answer() or {}).get("text"))
+    async with h.services.db.read() as tx:
+        assert len(await tx.consult.in_compounds([xhhy.id])) == 1
