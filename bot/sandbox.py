@@ -1,8 +1,9 @@
 """``gridbot sandbox``: try Gridbot without Telegram.
 
 Starts the emulator over HTTP (Bot API and a web chat on one port), a fresh database with the
-demo org (examples/duanzhou.toml) and demo people (examples/sandbox_people.toml), and the real
-bot long-polling the emulator. The web page shows one chat pane per person.
+demo org (examples/duanzhou.toml), demo people (examples/sandbox_people.toml) and an elevator
+retrofit under way (examples/sandbox_elevator.toml), and the real bot long-polling the
+emulator. The web page shows one chat pane per person.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.config import Config, load_config
 from bot.emulator.core import Emulator, FloodLimits
 from bot.emulator.http import EmulatorServer, Person
 from bot.models import Availability, Member, MemberStatus, MemberType, Role
+from bot.sandbox_parties import seed_elevator, seed_parties
 from bot.services.orgimport import OrgImporter
 from bot.services.people import TelegramIdentity
 
@@ -140,6 +142,9 @@ class Sandbox:
             if spec["role"] == "member":
                 await _make_member(services.db, actor.id, spec, now)
             await services.people.refresh_menu(await services.people.actor(actor.id))
+        await seed_parties(services, self.people_spec)
+        with (EXAMPLES / "sandbox_elevator.toml").open("rb") as fh:
+            await seed_elevator(services, tomllib.load(fh))
         LOG.info("sandbox seeded with %d people", len(self.people_spec))
 
     async def serve_forever(self) -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.art278 import Choice, Rule, Tally
 from bot.models.core import OrgUnit, Request
-from bot.models.parties import Party, SeatHolding
+from bot.models.parties import Party, PartyKind, SeatHolding
 
 __all__ = [
     "ActionItem",
@@ -36,6 +36,7 @@ __all__ = [
     "ProposalView",
     "RatingRound",
     "SeatVoteCount",
+    "Speaker",
     "VoteForm",
     "VoteMatter",
     "VoteState",
@@ -113,6 +114,13 @@ class Speaker:
     @property
     def votes(self) -> bool:
         return any(kind.votes for kind in self.kinds)
+
+    @property
+    def sees_tally(self) -> bool:
+        """The community and the owners' committee follow an owners' vote's live tally."""
+        return ParticipantKind.COMMUNITY in self.kinds or any(
+            h.party.kind is PartyKind.OWNERS_COMMITTEE for h in self.seats
+        )
 
 
 class Proposal(_Model):

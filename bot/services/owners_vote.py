@@ -35,6 +35,7 @@ from bot.models.consult import (
     Household,
     OwnersVote,
     OwnersVoteView,
+    Speaker,
     VoteMatter,
     VoteState,
 )
@@ -201,7 +202,7 @@ class OwnersVoteService:
                 tx,
                 consultation,
                 vote,
-                lambda v: lambda t, lang: views.opened(t, lang, v, self.tz),
+                lambda v, s: lambda t, lang: views.opened(t, lang, v, self.tz, s.sees_tally),
                 skip={actor.id},  # the chair sees the tally instead
             )
             if end is not None:
@@ -405,7 +406,7 @@ class OwnersVoteService:
             tx,
             consultation,
             closed,
-            lambda v: lambda t, lang: views.result(t, lang, v, self.tz),
+            lambda v, _s: lambda t, lang: views.result(t, lang, v, self.tz),
             skip=told,
         )
         return closed
@@ -487,7 +488,7 @@ class OwnersVoteService:
         tx: Tx,
         consultation: Consultation,
         vote: OwnersVote,
-        render_for: Callable[[OwnersVoteView], Render],
+        render_for: Callable[[OwnersVoteView, Speaker], Render],
         *,
         skip: set[int] | None = None,
     ) -> None:
@@ -498,7 +499,7 @@ class OwnersVoteService:
             if person is None:
                 continue
             view = await self._view(tx, vote, person.id)
-            await self._send(tx, person, render_for(view))
+            await self._send(tx, person, render_for(view, speaker))
 
     async def _send(self, tx: Tx, person: Person, render: Render) -> None:
         if person.unreachable:

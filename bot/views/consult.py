@@ -335,7 +335,7 @@ def _card_buttons(
             rows.append((Button(label, cbdata.encode(CONSULT, "pp", proposal.proposal.id)),))
     for vote in view.votes:
         rows.append((Button(t("🏠 Owners' vote"), cbdata.encode(VOTES, "b", vote.vote.id)),))
-        if is_chair:
+        if is_chair or (view.viewer is not None and view.viewer.sees_tally):
             rows.append((Button(t("📊 Tally"), cbdata.encode(VOTES, "t", vote.vote.id)),))
     if not is_chair:
         return tuple(rows)

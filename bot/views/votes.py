@@ -201,8 +201,10 @@ def cast_ack(t: Translator, household: Household, choice: Choice, changed: bool)
     return text.format(household=household.label, choice=t(CHOICE_NAMES[choice]))
 
 
-def opened(t: Translator, language: str, view: OwnersVoteView, tz: tzinfo) -> OutMessage:
-    """To the consultation's participants."""
+def opened(
+    t: Translator, language: str, view: OwnersVoteView, tz: tzinfo, can_tally: bool
+) -> OutMessage:
+    """To the consultation's participants (a tally button for those who may see it)."""
     vote = view.vote
     return OutMessage(
         "\n".join(
@@ -219,7 +221,9 @@ def opened(t: Translator, language: str, view: OwnersVoteView, tz: tzinfo) -> Ou
                 ),
             ]
         ),
-        buttons=((Button(t("📊 Tally"), cbdata.encode(VOTES, "t", vote.id)),),),
+        buttons=((Button(t("📊 Tally"), cbdata.encode(VOTES, "t", vote.id)),),)
+        if can_tally
+        else (),
     )
 
 
