@@ -121,6 +121,7 @@ class ConsultPanel:
     title: str
     count_names: Sequence[str]
     counts: Sequence[int]
+    shares_title: str
     share_names: Sequence[str]
     shares: Sequence[float | None]  # percentages
 
@@ -160,6 +161,7 @@ def _consult_panel(stats: Stats, t: Translator) -> ConsultPanel | None:
             t("Owners' votes passed"),
         ],
         counts=[figures.held, figures.decided, figures.votes, figures.votes_passed],
+        shares_title=t("Shares (%)"),
         share_names=[
             t("Turnout of owners"),
             t("Turnout by floor area"),
@@ -211,7 +213,7 @@ def _consult_axes(
             fontproperties=font,
             fontsize=9,
         )
-    shares_ax.set_title("%", fontproperties=font)
+    shares_ax.set_title(panel.shares_title, fontproperties=font)
     for ax in (counts_ax, shares_ax):
         ax.grid(axis="x", alpha=0.3)
 

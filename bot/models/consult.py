@@ -356,8 +356,8 @@ class ConsultRow:
 @dataclass(frozen=True)
 class ConsultFigures:
     """要事商议办 of a unit for a period: consultations held (convened in the period), decisions
-    made, owners' votes closed (their turnout, by owners and by area), action items due in the
-    period done on time, and the property-service ratings closed in the period."""
+    made, owners' votes closed (their turnout, by owners and by area), action items (done or due
+    in the period) done on time, and the property-service ratings closed in the period."""
 
     held: int
     decided: int
@@ -367,7 +367,7 @@ class ConsultFigures:
     on_roll: int  # households on their rolls
     voted_area: int  # 0.01 m²
     roll_area: int
-    items_due: int  # action items due in the period (not cancelled)
+    items_due: int  # action items done in the period or due in it (not cancelled)
     items_on_time: int  # of those, done by their deadline
     rating_answers: int  # answers in the ratings closed in the period
     rating_satisfied: int  # of those, satisfied or basically satisfied

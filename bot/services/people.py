@@ -221,6 +221,7 @@ class PeopleService:
         async with self.db.transaction() as tx:
             traces = await self._traces(tx, actor)
             await tx.privacy.mask_own_requests(actor.id, mask_phone_numbers)
+            await tx.privacy.mask_own_words(actor.id, mask_phone_numbers)
             await tx.requests.anonymise_resident(actor.id)
             await tx.requests.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.audit.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)

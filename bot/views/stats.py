@@ -187,7 +187,7 @@ def consult_lines(t: Translator, figures: ConsultFigures) -> list[str]:
             owners=fmt_rate(Rate(figures.voted, figures.on_roll)),
             area=fmt_rate(Rate(figures.voted_area, figures.roll_area)),
         ),
-        t("Action items done on time: {rate} ({n} of {d} due)").format(
+        t("Action items done on time: {rate} ({n} of {d})").format(
             rate=fmt_rate(Rate(figures.items_on_time, figures.items_due)),
             n=figures.items_on_time,
             d=figures.items_due,

@@ -497,15 +497,17 @@ class ConsultRepo:
     async def items_due_between(
         self, compound_ids: list[int], start: datetime, end: datetime
     ) -> list[ActionItem]:
-        """Action items of the compounds whose deadline fell in the period (not cancelled)."""
+        """Action items of the compounds done in the period or whose deadline fell in it (not
+        cancelled)."""
         if not compound_ids:
             return []
         marks = ",".join("?" * len(compound_ids))
         rows = await self.tx.fetchall(
             f"SELECT {', '.join('a.' + c.strip() for c in _ITEM_COLS.split(','))}"
             " FROM action_items a JOIN consultations c ON c.id = a.consultation_id"
-            f" WHERE c.compound_id IN ({marks}) AND a.due_at >= ? AND a.due_at < ?"
-            " AND a.state != 'cancelled' ORDER BY a.id",
-            [*compound_ids, ts(start), ts(end)],
+            f" WHERE c.compound_id IN ({marks}) AND a.state != 'cancelled'"
+            " AND ((a.due_at >= ? AND a.due_at < ?) OR (a.done_at >= ? AND a.done_at < ?))"
+            " ORDER BY a.id",
+            [*compound_ids, ts(start), ts(end), ts(start), ts(end)],
         )
         return [_item(r) for r in rows]

@@ -83,6 +83,29 @@ class PrivacyRepo:
                     changed += 1
         return changed
 
+    async def mask_own_words(self, person_id: int, mask: Callable[[str], str]) -> int:
+        """What the person said in consultations, their objections and rating comments: every
+        phone number in them masked (the words stay: the consultation's record)."""
+        changed = 0
+        for table, column, key in (
+            ("consultation_messages", "text", "person_id"),
+            ("objections", "reason", "person_id"),
+            ("property_rating_answers", "comment", "person_id"),
+        ):
+            rows = await self.tx.fetchall(
+                f'SELECT rowid, "{column}" FROM "{table}" WHERE "{key}" = ?'
+                f' AND "{column}" IS NOT NULL',
+                (person_id,),
+            )
+            for rowid, value in rows:
+                masked = mask(str(value))
+                if masked != value:
+                    await self.tx.execute(
+                        f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (masked, rowid)
+                    )
+                    changed += 1
+        return changed
+
     async def mask_own_requests(self, person_id: int, mask: Callable[[str], str]) -> int:
         """The requests a person filed, and what they wrote on them: every phone number in
         them masked (the requests stay: they are the community's record)."""

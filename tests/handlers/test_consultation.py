@@ -9,20 +9,44 @@ request resolved and rated by its resident.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import date, timedelta
 from pathlib import Path
 
 from auxil.admins import admin_world
 from auxil.flows import file_request, onboard
 from auxil.harness import Harness, Player
 from auxil.parties import bind, fill_seat, households, issue_codes
+from openpyxl import load_workbook
 
 from bot.art278 import Choice
+from bot.charts import stats_chart
+from bot.export import workbook_bytes
+from bot.i18n import I18n
 from bot.lifecycle import Status
 from bot.models import Rating
 from bot.models.consult import ActionState, ConsultationState
+from bot.services.stats import custom_period
 
-ADMIN = 9001  # the admin of 伴月社区 (the community party organisation)
+ADMIN = 9001
+T = I18n().get("zh_CN")
+ARTIFACTS = (
+    Path(__file__).resolve().parents[2] / "artifacts"
+)  # the admin of 伴月社区 (the community party organisation)
+
+
+async def _unit(h: Harness, code: str) -> int:
+    async with h.services.db.read() as tx:
+        unit = await tx.org.get_by_code(code)
+    assert unit is not None
+    return unit.id
+
+
+async def actor_of(h: Harness, player: Player):  # type: ignore[no-untyped-def]
+    async with h.services.db.read() as tx:
+        person = await tx.people.by_telegram(player.id)
+    assert person is not None
+    return await h.services.people.actor(person.id)
 
 
 async def tick(h: Harness, **delta: float) -> None:
@@ -199,3 +223,35 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
         assert closed is not None and closed.status is Status.CLOSED
         assert closed.rating is Rating.SATISFIED
         assert said(guo, "已办结：决议已落实")
+
+        # The figures: /stats of the community and its Excel export.
+        await guo.command("/stats 2026-11-01 2026-12-31")
+        stats = next(t for t in guo.texts() if "要事商议办" in t)
+        for part in (
+            "召开议事协商：1 次 · 形成决议：1 项",
+            "业主表决：1 次（通过 1 次）· 参与率：按人数 85%，按面积 84.5%",
+            "落实事项按时完成率：100%（2 项中按时完成 2 项）",
+        ):
+            assert part in stats, part
+        export = await h.services.stats.export(
+            await actor_of(h, guo),
+            await _unit(h, "BY"),
+            custom_period(date(2026, 11, 1), date(2026, 12, 31)),
+        )
+        assert export.stats.consult is not None
+        [row] = export.stats.consult.rows
+        assert (row.consultation.title, row.items, row.items_done, row.objections) == (
+            f"加装电梯 {number}",
+            2,
+            2,
+            1,
+        )
+        book = load_workbook(io.BytesIO(workbook_bytes(export, T, "zh_CN", h.config.tz)))
+        assert book.sheetnames == ["诉求", "统计", "议事协商"]
+        sheet = book["议事协商"]
+        assert sheet["A2"].value == "召开议事协商" and sheet["B2"].value == 1
+        assert [c.value for c in sheet[12]][:3] == [f"加装电梯 {number}", "星荷豪苑", "已办结"]
+        png = stats_chart(export.stats, T, "zh_CN")
+        assert png.startswith(b"\x89PNG")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "stats-with-consultations.png").write_bytes(png)
