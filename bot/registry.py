@@ -119,9 +119,10 @@ def _row(source: str, line: int, record: dict[str, str]) -> HouseholdRow:
         value = record.get(key, "")
         if key != "unit" and not value:
             raise RegistryError(f"{where}: {key} is empty")
-        if len(value) > _MAX_PART or "-" in value:
+        if len(value) > _MAX_PART or "-" in value or ":" in value:
             raise RegistryError(
-                f'{where}: {key} "{value}" must be at most {_MAX_PART} characters, without "-"'
+                f'{where}: {key} "{value}" must be at most {_MAX_PART} characters,'
+                ' without "-" or ":"'
             )
         parts[key] = value
     try:

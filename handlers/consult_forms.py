@@ -48,7 +48,7 @@ async def start_convening(
     t = context.t(actor)
     language = actor.person.language or svc.i18n.default
     compounds = await svc.consult.convening_compounds(actor)
-    form = CONVENE.new(context, request_id=request_id)
+    form = CONVENE.new(context, request_id=request_id, days=svc.config.consultation.close_days)
     if request_id is not None:
         request = await svc.dispatch.admin_request(actor, request_id)
         category = await svc.requests.category(request.category_id, fresh=True)
@@ -312,7 +312,8 @@ async def vote_new(press: Press) -> None:
     consultation = await press.services.consult.require_chair(
         press.actor, press.int(0), "vote.open"
     )
-    form = VOTE.new(press.context, consultation_id=consultation.id)
+    days = press.services.config.consultation.owners_vote_days
+    form = VOTE.new(press.context, consultation_id=consultation.id, days=days)
     await _vote_card(press.update, press.context, form, new=True)
 
 
@@ -399,7 +400,8 @@ async def item_new(press: Press) -> None:
     consultation = await press.services.consult.require_chair(
         press.actor, press.int(0), "action.add"
     )
-    form = ITEM_FORM.new(press.context, consultation_id=consultation.id)
+    days = press.services.config.consultation.action_days
+    form = ITEM_FORM.new(press.context, consultation_id=consultation.id, days=days)
     await _item_card(press.update, press.context, form, new=True)
 
 

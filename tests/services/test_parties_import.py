@@ -148,7 +148,7 @@ def test_registry_csv_in_english_or_chinese_with_exact_areas() -> None:
         ("building,unit,room,area\n3,1,101,89.375\n", 'line 2: area "89.375"'),
         ("building,unit,room,area\n3,1,101,-5\n", "line 2: area"),
         ("building,unit,room,area\n3,1,101,80\n3,1,101,81\n", "listed twice (first on line 2)"),
-        ("building,unit,room,area\n3-2,1,101,80\n", 'without "-"'),
+        ("building,unit,room,area\n3-2,1,101,80\n", 'without "-" or ":"'),
         ("building,unit,room,area\n", "no households"),
     ],
 )
