@@ -107,7 +107,7 @@ async def test_forget_vacates_the_seats_and_leaves_no_trace(tmp_path: Path) -> N
                     ("张红梅",),
                 )
                 leftovers += [f"{table}.{column}" for _ in rows]
-            # The org file named her; the bot keeps no trace of her (the file would name her again).
+            # The org file named her; the bot keeps no trace of her now.
             said = await tx.fetchval("SELECT text FROM consultation_messages")
         assert leftovers == [], leftovers
         # What she said stays (the consultation's record), without her name or any phone.
