@@ -30,6 +30,7 @@ from bot.services.broadcast import BroadcastService
 from bot.services.cards import Cards
 from bot.services.clocks import Clocks
 from bot.services.consult import ConsultationService
+from bot.services.decisions import DecisionService
 from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
@@ -44,6 +45,7 @@ from bot.services.property import PropertyService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
+from bot.services.seat_votes import SeatVoteService
 from bot.services.stats import StatsService
 from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
@@ -245,6 +247,7 @@ def build_services(
     # The four parties: their routes (property matters) and clocks (action items, owners'
     # votes, ratings) join the dispatch and the sweep here.
     consult = ConsultationService(db, clock, flow, cards, notifier, sweep, i18n, config)
+    seat_votes = SeatVoteService(db, clock, consult, sweep, i18n)
     topics = TopicService(db, clock, flow, requests_service, i18n, config)
     topics.register(consult.topic_conversion(topics.place))  # 每月一题 → 议事协商
     return Services(
@@ -278,6 +281,8 @@ def build_services(
         property=PropertyService(db, clock, dispatch, flow, notifier, sweep, i18n, config),
         households=HouseholdService(db, clock, people),
         consult=consult,
+        seat_votes=seat_votes,
+        decisions=DecisionService(db, clock, consult, seat_votes, flow, sweep, i18n, config),
         owners_vote=OwnersVoteService(db, clock, consult, notifier, sweep, i18n, config),
     )
 

@@ -85,7 +85,7 @@ async def seed_elevator(services: Services, scene: dict[str, Any]) -> None:
         if seat is not None and seat.person_id is not None:
             speaker = await services.people.actor(seat.person_id)
             await services.consult.say(speaker, consultation.id, text=text)
-    await services.consult.propose(chair, consultation.id, scene["proposal"], [])
+    await services.seat_votes.propose(chair, consultation.id, scene["proposal"], [])
     vote = await services.owners_vote.open(
         chair,
         consultation.id,

@@ -46,7 +46,7 @@ async def items_command(update: Update, context: GridContext) -> None:
     """The person's open action items (and their parties')."""
     actor = await context.actor(update)
     svc = context.services
-    items = await svc.consult.my_items(actor)
+    items = await svc.decisions.my_items(actor)
     await reply(update, context, views.items_list(context.t(actor), items, svc.config.tz))
 
 
@@ -115,7 +115,7 @@ async def said(answer: Answer) -> None:
 @BUTTONS.on("pp")
 async def proposal(press: Press) -> None:
     """A proposal's card, to vote on."""
-    consultation, view, can_vote = await press.services.consult.proposal_for(
+    consultation, view, can_vote = await press.services.seat_votes.proposal_for(
         press.actor, press.int(0)
     )
     await press.answer()
@@ -133,7 +133,7 @@ async def vote(press: Press) -> None:
     if choice is None:
         raise StaleButton(press.cb)
     svc = press.services
-    consultation, view = await svc.consult.seat_vote(
+    consultation, view = await svc.seat_votes.seat_vote(
         press.actor, press.int(0), press.int(1), choice
     )
     await press.answer(
@@ -147,7 +147,7 @@ async def vote(press: Press) -> None:
 @BUTTONS.on("pc")
 async def close_proposal(press: Press) -> None:
     """The chair closes the vote on a proposal."""
-    await press.services.consult.close_proposal(press.actor, press.int(0))
+    await press.services.seat_votes.close_proposal(press.actor, press.int(0))
     await press.answer(press.t("Voting closed."))
 
 
@@ -164,7 +164,7 @@ async def decide_ask(press: Press) -> None:
 
 
 async def decided(answer: Answer) -> None:
-    consultation = await answer.context.services.consult.decide(
+    consultation = await answer.context.services.decisions.decide(
         answer.actor, answer.int("consultation_id"), answer.text or ""
     )
     await answer.reply(views.decided(answer.t, consultation))
@@ -174,7 +174,7 @@ async def decided(answer: Answer) -> None:
 async def publish(press: Press) -> None:
     """公示: publish the decision to the compound's residents and owners."""
     svc = press.services
-    consultation, told = await svc.consult.publish(press.actor, press.int(0))
+    consultation, told = await svc.decisions.publish(press.actor, press.int(0))
     await press.answer()
     await press.reply(views.published(press.t, consultation, told, svc.config.tz))
 
@@ -182,14 +182,14 @@ async def publish(press: Press) -> None:
 @BUTTONS.on("obj")
 async def object_ask(press: Press) -> None:
     """Object to a published decision: the reason is typed next."""
-    consultation = await press.services.consult.objectable(press.actor, press.int(0))
+    consultation = await press.services.decisions.objectable(press.actor, press.int(0))
     WAITS.start(press.context, "consult_objection", consultation_id=consultation.id)
     await press.answer()
     await press.reply(views.objection_prompt(press.t, consultation))
 
 
 async def objected(answer: Answer) -> None:
-    await answer.context.services.consult.object(
+    await answer.context.services.decisions.object(
         answer.actor, answer.int("consultation_id"), answer.text or ""
     )
     await answer.reply(views.objection_received(answer.t))
@@ -225,7 +225,7 @@ async def join_by_link(update: Update, context: GridContext, payload: str) -> bo
 @BUTTONS.on("idone")
 async def item_done(press: Press) -> None:
     """An action item is done."""
-    item = await press.services.consult.item_done(press.actor, press.int(0))
+    item = await press.services.decisions.item_done(press.actor, press.int(0))
     await press.answer()
     await press.edit(views.item_done_ack(press.t, item))
 
@@ -233,7 +233,7 @@ async def item_done(press: Press) -> None:
 @BUTTONS.on("fin")
 async def finish(press: Press) -> None:
     """Close a consultation whose decision needs nothing more carried out."""
-    consultation = await press.services.consult.finish(press.actor, press.int(0))
+    consultation = await press.services.decisions.finish(press.actor, press.int(0))
     await _card(press, consultation.id)
 
 

@@ -284,7 +284,7 @@ async def proposal_confirm(press: Press) -> None:
     svc = press.services
     closes = svc.clock.now() + timedelta(days=form.days) if form.days else None
     end = PROPOSE.end(press.update, press.context, form)
-    await svc.consult.propose(
+    await svc.seat_votes.propose(
         press.actor, form.consultation_id, form.text, form.options, closes, end
     )
     await press.answer()
@@ -389,7 +389,7 @@ async def _item_card(
     actor = await context.actor(update)
     svc = context.services
     consultation = await svc.consult.require_chair(actor, form.consultation_id, "action.add")
-    parties = await svc.consult.assignees(actor, form.consultation_id)
+    parties = await svc.decisions.assignees(actor, form.consultation_id)
     await _send(
         update, context, views.item_card(context.t(actor), form, consultation.title, parties)
     )
@@ -451,7 +451,7 @@ async def item_confirm(press: Press) -> None:
         raise StaleButton(press.cb)
     svc = press.services
     end = ITEM_FORM.end(press.update, press.context, form)
-    await svc.consult.add_item(
+    await svc.decisions.add_item(
         press.actor,
         form.consultation_id,
         form.text,

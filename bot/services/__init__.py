@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.services.broadcast import BroadcastService
     from bot.services.clocks import Clocks
     from bot.services.consult import ConsultationService
+    from bot.services.decisions import DecisionService
     from bot.services.dispatch import DispatchService
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
     from bot.services.retention import RetentionService
+    from bot.services.seat_votes import SeatVoteService
     from bot.services.stats import StatsService
     from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
@@ -76,6 +78,8 @@ class Services:
     property: PropertyService
     households: HouseholdService
     consult: ConsultationService
+    seat_votes: SeatVoteService
+    decisions: DecisionService
     owners_vote: OwnersVoteService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)

@@ -9,22 +9,15 @@ decision carried out.
    closing time. The convener chairs it.
 2. **Discuss.** What a participant says reaches every other participant, labelled with their
    party and seat (the branch's secretary ...); a person holding two seats is labelled with both.
-3. **Seat votes.** The chair puts proposals (one question, or several options) to a vote of
-   the seat holders and the community: agree / disagree / abstain, one voice per person,
-   changeable until the proposal closes; quorum is more than half of those who may vote, and a
-   proposal carries with more than half of the votes cast agreeing.
+3. **Seat votes** (:mod:`bot.services.seat_votes`): proposals put to the seat holders.
 4. **Owners' vote** (:mod:`bot.services.owners_vote`) where the matter needs the owners.
-5. **Decision, publication, objections.** The chair records the decision (the seat votes and
-   owners' votes attached) and publishes it to the compound's residents and owners, who may
-   object with a reason until the window ends; objections reach the branch, the community and
-   the chair.
-6. **Action items** for a party or a person, each with a deadline the sweep watches
-   (reminders, then the community is told when it passes). When the window has ended and
-   every item is done, the consultation is done and the request it came from is resolved, so
-   its resident rates it.
+5. **Decision, publication, objections, action items** (:mod:`bot.services.decisions`), until
+   the request it came from is resolved and rated.
 
-Reminders go to the participants who have neither spoken nor voted, halfway and a day before
-the close. Every clock is a row of the deadline sweep (kinds registered below).
+This service convenes, shows, carries the discussion, brings in representatives by a link, and
+cancels. Reminders go to the participants who have neither spoken nor voted, halfway and a day
+before the close. Every clock is a row of the deadline sweep, its kind registered by the
+service that acts on it.
 """
 
 from __future__ import annotations
@@ -36,31 +29,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.art278 import Choice
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.freetext import DESCRIPTION, NOTE, REASON, TextField
-from bot.i18n import N_, I18n, Translator
-from bot.lifecycle import OPEN, UNACCEPTED, Status, is_allowed
-from bot.messages import OutMessage
+from bot.i18n import N_, I18n
+from bot.lifecycle import OPEN, UNACCEPTED, Status
 from bot.models import FlowEnd, Level, OrgUnit, Person, Request, Role, Topic
 from bot.models.consult import (
-    DECIDED_STATES,
     LIVE_STATES,
-    ActionItem,
     ActionState,
     Consultation,
     ConsultationState,
     ConsultationView,
     OwnersVoteView,
-    Participant,
     ParticipantKind,
-    Proposal,
-    ProposalView,
-    SeatVoteCount,
-    Speaker,
 )
 from bot.models.parties import CompoundParties, PartyKind, SeatRole
 from bot.services.clocks import RESOLVE_KINDS
+from bot.services.consult_base import (
+    Render,
+    assignee_name,
+    chair_check,
+    journal,
+    person_name,
+    proposal_view,
+    speakers_of,
+)
 from bot.services.journal import Change, record
 from bot.services.parties import compound_parties, holding
 from bot.services.scope import Refused, admin_units, administers, audited_refusals, nearest_admins
@@ -86,8 +79,6 @@ __all__ = [
     "CONSULT_KINDS",
     "ConsultationService",
     "Convening",
-    "chair_check",
-    "speakers_of",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -113,7 +104,6 @@ ACTION_DUE = "action_due"
 CONSULT_KINDS = (CONSULT_REMIND, CONSULT_CLOSE, OBJECTION_END)
 ACTION_KINDS = (ACTION_REMIND, ACTION_DUE)
 
-Render = Callable[[Translator, str], OutMessage]
 Place = Callable[["Tx", Topic], Awaitable[tuple[OrgUnit, OrgUnit]]]
 VotesOf = Callable[["Tx", Consultation, "int | None"], Awaitable[list[OwnersVoteView]]]
 
@@ -131,61 +121,6 @@ class Convening:
     request_id: int | None = None
     topic_id: int | None = None
     source_key: str | None = None
-
-
-# -- who takes part, and how they are named ---------------------------------------------------
-async def speakers_of(tx: Tx, consultation: Consultation) -> list[Speaker]:
-    """The people taking part, each once, with every seat they were invited for."""
-    by_person: dict[int, list[Participant]] = {}
-    for participant in await tx.consult.participants(consultation.id):
-        if participant.person_id is not None:
-            by_person.setdefault(participant.person_id, []).append(participant)
-    community = None
-    compound = await tx.org.get(consultation.compound_id)
-    if compound is not None and compound.parent_id is not None:
-        community = await tx.org.get(compound.parent_id)
-    out = []
-    for person_id, rows in by_person.items():
-        seats = []
-        for row in rows:
-            if row.seat_id is not None:
-                seat = await tx.parties.seat(row.seat_id)
-                if seat is not None:
-                    seats.append(await holding(tx, seat))
-        name = await _name(tx, person_id, [s.seat.holder_name for s in seats])
-        kinds = tuple(dict.fromkeys(row.kind for row in rows))
-        out.append(Speaker(person_id, name, kinds, tuple(seats), community))
-    order = {kind: n for n, kind in enumerate(ParticipantKind)}
-    out.sort(key=lambda s: (min(order[k] for k in s.kinds), s.person_id))
-    return out
-
-
-async def _name(tx: Tx, person_id: int, seat_names: list[str | None]) -> str:
-    for name in seat_names:
-        if name:
-            return name
-    member = await tx.members.get(person_id)
-    if member is not None:
-        return member.real_name
-    person = await tx.people.get(person_id)
-    return (person.display_name if person else "") or "?"
-
-
-async def chair_check(tx: Tx, actor: Actor, consultation: Consultation, action: str) -> None:
-    """Refuse (audited as ``action``) unless the actor chairs the consultation or administers
-    its area (who may stand in for a chair who left)."""
-    if consultation.chair_id == actor.id:
-        return
-    compound = await tx.org.get(consultation.compound_id)
-    if compound is not None and await administers(tx, actor, compound):
-        return
-    raise Refused(
-        NotAllowed(N_("Only the chair of this consultation can do this.")),
-        action=action,
-        subject=f"consultation:{consultation.id}",
-        unit_id=consultation.compound_id,
-        reason="not the chair",
-    )
 
 
 class ConsultationService:
@@ -211,13 +146,8 @@ class ConsultationService:
         # The owners' votes of a consultation, for its screens: the owners' vote service
         # (built on this one) sets it.
         self.votes_of: VotesOf | None = None
-        sweep.register((CONSULT_REMIND,), self._remind_due)
-        sweep.register((CONSULT_CLOSE,), self._close_due)
-        sweep.register((PROPOSAL_CLOSE,), self._proposal_due)
-        sweep.register((OBJECTION_END,), self._objection_due)
-        sweep.register(ACTION_KINDS, self._action_due)
+        sweep.register((CONSULT_REMIND,), self._remind_due)  # the others: seat_votes, decisions
 
-    # -- convening -----------------------------------------------------------------------
     async def convening_compounds(self, actor: Actor) -> list[OrgUnit]:
         """Where the actor may convene: the compounds of their area, or whose branch they
         lead."""
@@ -294,22 +224,15 @@ class ConsultationService:
         await self._schedule(tx, consultation, now)
         if request is not None:
             await self._take_request(tx, actor, consultation, request)
-        await tx.audit.record(
-            actor_id=actor.id,
-            actor_label=actor.label,
-            action="consultation.convene",
-            subject=f"consultation:{consultation.id}",
-            unit_id=compound.id,
-            after={
-                "title": title,
-                "seats": list(convening.seat_ids),
-                "request_id": convening.request_id,
-                "topic_id": convening.topic_id,
-                "closes_at": convening.closes_at,
-            },
-            now=now,
-        )
-        await self._broadcast(
+        after = {
+            "title": title,
+            "seats": list(convening.seat_ids),
+            "request_id": convening.request_id,
+            "topic_id": convening.topic_id,
+            "closes_at": convening.closes_at,
+        }
+        await journal(tx, now, actor, "consultation.convene", consultation, after=after)
+        await self.broadcast(
             tx, consultation, lambda v: lambda t, lang: views.invitation(t, lang, v, self.tz)
         )
         await self._send_files(tx, consultation)
@@ -418,7 +341,6 @@ class ConsultationService:
 
         return Conversion("consultation", N_("🏛 Consult the parties"), run, describe)
 
-    # -- what people see -----------------------------------------------------------------
     async def mine(self, actor: Actor) -> list[Consultation]:
         """Consultations the actor chairs or takes part in, and those of the compounds of
         their area (admins), newest first."""
@@ -433,11 +355,11 @@ class ConsultationService:
 
     async def view(self, actor: Actor, consultation_id: int) -> ConsultationView:
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await self._require_insider(tx, actor, consultation, "consultation.view")
-            return await self._view(tx, consultation, actor.id)
+            consultation = await self.get(tx, consultation_id)
+            await self.require_insider(tx, actor, consultation, "consultation.view")
+            return await self.view_in(tx, consultation, actor.id)
 
-    async def _view(
+    async def view_in(
         self, tx: Tx, consultation: Consultation, viewer_id: int | None
     ) -> ConsultationView:
         compound = await tx.org.get(consultation.compound_id)
@@ -450,14 +372,14 @@ class ConsultationService:
                 if seat is not None:
                     vacant.append(await holding(tx, seat))
         proposals = [
-            await self._proposal_view(tx, p, speakers, viewer_id)
+            await proposal_view(tx, p, speakers, viewer_id)
             for p in await tx.consult.proposals(consultation.id)
         ]
         votes: list[OwnersVoteView] = []
         if self.votes_of is not None:
             votes = await self.votes_of(tx, consultation, viewer_id)
-        items = [(i, await self._assignee(tx, i)) for i in await tx.consult.items(consultation.id)]
-        chair = await _name(tx, consultation.chair_id, []) if consultation.chair_id else None
+        items = [(i, await assignee_name(tx, i)) for i in await tx.consult.items(consultation.id)]
+        chair = await person_name(tx, consultation.chair_id, []) if consultation.chair_id else None
         files = await tx.consult.files(consultation.id)
         return ConsultationView(
             consultation=consultation,
@@ -485,14 +407,14 @@ class ConsultationService:
     ) -> list[tuple[str, str | None, bool, datetime]]:
         """The latest messages of the discussion (for a participant who joins late)."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await self._require_insider(tx, actor, consultation, "consultation.view")
+            consultation = await self.get(tx, consultation_id)
+            await self.require_insider(tx, actor, consultation, "consultation.view")
             return await tx.consult.messages(consultation.id)
 
     async def stands_in(self, actor: Actor, consultation_id: int) -> bool:
         """May the actor act as the chair (the chair, or an admin of its area)?"""
         async with self.db.read() as tx:
-            consultation = await self._get(tx, consultation_id)
+            consultation = await self.get(tx, consultation_id)
             try:
                 await chair_check(tx, actor, consultation, "consultation.chair")
             except Refused:
@@ -502,51 +424,9 @@ class ConsultationService:
     async def require_chair(self, actor: Actor, consultation_id: int, action: str) -> Consultation:
         """The consultation, if the actor chairs it (refusals audited as ``action``)."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            consultation = await self._get(tx, consultation_id)
+            consultation = await self.get(tx, consultation_id)
             await chair_check(tx, actor, consultation, action)
             return consultation
-
-    async def proposal_for(
-        self, actor: Actor, proposal_id: int
-    ) -> tuple[Consultation, ProposalView, bool]:
-        """A proposal as a participant sees it, and whether they vote on it."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            proposal = await tx.consult.proposal(proposal_id)
-            if proposal is None:
-                raise NotFound(N_("That proposal does not exist."))
-            consultation = await self._get(tx, proposal.consultation_id)
-            await self._require_insider(tx, actor, consultation, "proposal.view")
-            speakers = await speakers_of(tx, consultation)
-            me = next((s for s in speakers if s.person_id == actor.id), None)
-            view = await self._proposal_view(tx, proposal, speakers, actor.id)
-        return consultation, view, me is not None and me.votes
-
-    async def objectable(self, actor: Actor, consultation_id: int) -> Consultation:
-        """The published decision, if the actor may object to it now."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await self._require_objector(tx, actor, consultation)
-            return consultation
-
-    async def _require_objector(self, tx: Tx, actor: Actor, consultation: Consultation) -> None:
-        compound = await tx.org.get(consultation.compound_id)
-        assert compound is not None
-        owns = await tx.households.owned_by(actor.id, compound.id)
-        if actor.person.home_unit_id != compound.id and not owns:
-            raise Refused(
-                NotAllowed(N_("Only the residents and owners of this compound can object.")),
-                action="consultation.object",
-                subject=f"consultation:{consultation.id}",
-                unit_id=compound.id,
-                reason="neither a resident nor an owner of the compound",
-            )
-        now = self.clock.now()
-        if (
-            consultation.state is not ConsultationState.PUBLISHED
-            or consultation.objection_until is None
-            or consultation.objection_until <= now
-        ):
-            raise InvalidTransition(N_("The time for objections to this decision has ended."))
 
     async def invite(
         self, actor: Actor, consultation_id: int, kind: ParticipantKind
@@ -557,21 +437,20 @@ class ConsultationService:
             raise InvalidInput(N_("This menu has expired. Please use the latest message."))
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
+            consultation = await self.get(tx, consultation_id)
             await chair_check(tx, actor, consultation, "consultation.invite")
             if consultation.state is not ConsultationState.OPEN:
                 raise InvalidTransition(N_("The discussion of this consultation has closed."))
             token = secrets.token_urlsafe(12)
             until = min(consultation.closes_at, now + timedelta(days=7))
             await tx.consult.add_invite(token, consultation.id, kind, actor.id, now, until)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="consultation.invite",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
+            await journal(
+                tx,
+                now,
+                actor,
+                "consultation.invite",
+                consultation,
                 after={"kind": kind.value, "expires_at": until},
-                now=now,
             )
         return consultation, f"{CONSULT_INVITE_PREFIX}{token}"
 
@@ -583,22 +462,20 @@ class ConsultationService:
             used = await tx.consult.use_invite(token, actor.id, now)
             if used is None:
                 raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
-            consultation = await self._get(tx, used[0])
+            consultation = await self.get(tx, used[0])
             if consultation.state is not ConsultationState.OPEN:
                 raise InvalidTransition(N_("The discussion of this consultation has closed."))
             await tx.consult.add_participant(consultation.id, actor.id, used[1], now)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="consultation.join",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
+            await journal(
+                tx,
+                now,
+                actor,
+                "consultation.join",
+                consultation,
                 after={"kind": used[1].value},
-                now=now,
             )
-            return await self._view(tx, consultation, actor.id)
+            return await self.view_in(tx, consultation, actor.id)
 
-    # -- discussion ----------------------------------------------------------------------
     async def say(
         self, actor: Actor, consultation_id: int, *, text: str | None, photo: str | None = None
     ) -> int:
@@ -610,7 +487,7 @@ class ConsultationService:
             raise InvalidInput(N_("Please send some text or a photo."))
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
+            consultation = await self.get(tx, consultation_id)
             speakers = await speakers_of(tx, consultation)
             me = next((s for s in speakers if s.person_id == actor.id), None)
             if me is None:
@@ -633,7 +510,7 @@ class ConsultationService:
                 person = await tx.people.get(other.person_id)
                 if person is None or person.unreachable:
                     continue
-                await self._send(
+                await self.send(
                     tx,
                     person,
                     lambda t, lang: views.said(t, lang, consultation, me, text, photo),
@@ -641,546 +518,11 @@ class ConsultationService:
                 reached += 1
         return reached
 
-    # -- seat votes ----------------------------------------------------------------------
-    async def propose(
-        self,
-        actor: Actor,
-        consultation_id: int,
-        text: str,
-        options: list[str],
-        closes_at: datetime | None = None,
-        end: FlowEnd | None = None,
-    ) -> Proposal:
-        """The chair puts a proposal to the seat vote (one question, or 2-4 options)."""
-        text = PROPOSAL.accept(text)
-        options = [OPTION.accept(o) for o in options]
-        if len(options) == 1 or len(options) > MAX_OPTIONS:
-            raise InvalidInput(
-                N_("Give no options (agree or not with the proposal) or 2 to {n}."), n=MAX_OPTIONS
-            )
-        now = self.clock.now()
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await chair_check(tx, actor, consultation, "proposal.add")
-            if consultation.state is not ConsultationState.OPEN:
-                raise InvalidTransition(N_("The discussion of this consultation has closed."))
-            closes = min(closes_at or consultation.closes_at, consultation.closes_at)
-            if closes <= now:
-                raise InvalidInput(N_("The closing time must be in the future."))
-            proposal = await tx.consult.add_proposal(
-                consultation.id, text, options, actor.id, now, closes
-            )
-            if closes < consultation.closes_at:
-                await tx.deadlines.add_for(PROPOSAL_CLOSE, proposal.id, closes, now)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="proposal.add",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
-                after={"proposal": proposal.id, "options": len(options)},
-                now=now,
-            )
-            speakers = await speakers_of(tx, consultation)
-            for speaker in speakers:
-                person = await tx.people.get(speaker.person_id)
-                if person is None or person.unreachable:
-                    continue
-                view = await self._proposal_view(tx, proposal, speakers, speaker.person_id)
-                render = self._ballot_render(consultation, view, speaker.votes)
-                await self._send(tx, person, render)
-            if end is not None:
-                await tx.flows.finish(
-                    end, person_id=actor.id, subject=f"proposal:{proposal.id}", now=now
-                )
-        return proposal
-
-    def _ballot_render(
-        self, consultation: Consultation, view: ProposalView, can_vote: bool
-    ) -> Render:
-        return lambda t, lang: views.proposal_card(t, lang, consultation, view, can_vote, self.tz)
-
-    async def seat_vote(
-        self, actor: Actor, proposal_id: int, option_no: int, choice: Choice
-    ) -> tuple[Consultation, ProposalView]:
-        """A seat holder's (or the community's) vote; a second one replaces the first."""
-        now = self.clock.now()
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            proposal = await tx.consult.proposal(proposal_id)
-            if proposal is None:
-                raise NotFound(N_("That proposal does not exist."))
-            consultation = await self._get(tx, proposal.consultation_id)
-            speakers = await speakers_of(tx, consultation)
-            me = next((s for s in speakers if s.person_id == actor.id), None)
-            if me is None or not me.votes:
-                raise Refused(
-                    NotAllowed(N_("Only the seat holders of the parties vote on proposals.")),
-                    action="proposal.vote",
-                    subject=f"proposal:{proposal.id}",
-                    unit_id=consultation.compound_id,
-                    reason="not a voting participant",
-                )
-            if proposal.state != "open" or proposal.closes_at <= now:
-                raise InvalidTransition(N_("Voting on this proposal has closed."))
-            if not 0 <= option_no < len(proposal.choices):
-                raise InvalidInput(N_("This menu has expired. Please use the latest message."))
-            before = await tx.consult.seat_vote(proposal.id, option_no, actor.id, choice, now)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="proposal.vote",
-                subject=f"proposal:{proposal.id}",
-                unit_id=consultation.compound_id,
-                before=None if before is None else {"choice": before.value},
-                after={"option": option_no, "choice": choice.value},
-                now=now,
-            )
-            return consultation, await self._proposal_view(tx, proposal, speakers, actor.id)
-
-    async def close_proposal(self, actor: Actor, proposal_id: int) -> ProposalView:
-        """The chair closes a proposal early; everyone sees the result."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            proposal = await tx.consult.proposal(proposal_id)
-            if proposal is None:
-                raise NotFound(N_("That proposal does not exist."))
-            consultation = await self._get(tx, proposal.consultation_id)
-            await chair_check(tx, actor, consultation, "proposal.close")
-            return await self._close_proposal(tx, consultation, proposal, actor=actor)
-
-    async def _close_proposal(
-        self, tx: Tx, consultation: Consultation, proposal: Proposal, *, actor: Actor | None
-    ) -> ProposalView:
-        now = self.clock.now()
-        speakers = await speakers_of(tx, consultation)
-        if await tx.consult.close_proposal(proposal.id, now):
-            await tx.deadlines.cancel_for((PROPOSAL_CLOSE,), proposal.id)
-            fresh = await tx.consult.proposal(proposal.id)
-            assert fresh is not None
-            view = await self._proposal_view(tx, fresh, speakers, None)
-            await tx.audit.record(
-                actor_id=actor.id if actor else None,
-                actor_label=actor.label if actor else "system",
-                action="proposal.close",
-                subject=f"proposal:{proposal.id}",
-                unit_id=consultation.compound_id,
-                after={
-                    "voted": view.voted,
-                    "voters": view.voters,
-                    "carried": [c.carried for c in view.counts],
-                },
-                now=now,
-            )
-            await self._broadcast(
-                tx,
-                consultation,
-                lambda _v: lambda t, lang: views.proposal_result(t, lang, consultation, view),
-            )
-            return view
-        fresh = await tx.consult.proposal(proposal.id)
-        assert fresh is not None
-        return await self._proposal_view(tx, fresh, speakers, None)
-
-    async def _proposal_view(
-        self, tx: Tx, proposal: Proposal, speakers: list[Speaker], viewer_id: int | None
-    ) -> ProposalView:
-        votes = await tx.consult.seat_votes(proposal.id)
-        counts = []
-        for n, option in enumerate(proposal.choices):
-            mine = [c for o, _p, c in votes if o == n]
-            counts.append(
-                SeatVoteCount(
-                    option,
-                    agree=mine.count(Choice.AGREE),
-                    disagree=mine.count(Choice.DISAGREE),
-                    abstain=mine.count(Choice.ABSTAIN),
-                )
-            )
-        return ProposalView(
-            proposal=proposal,
-            counts=counts,
-            voters=sum(1 for s in speakers if s.votes),
-            voted=len({p for _o, p, _c in votes if p is not None}),
-            mine={o: c for o, p, c in votes if p is not None and p == viewer_id},
-        )
-
-    # -- decision and publication ----------------------------------------------------------
-    async def decide(
-        self, actor: Actor, consultation_id: int, text: str, end: FlowEnd | None = None
-    ) -> Consultation:
-        """The chair records the decision; open proposals close; the seat votes and owners'
-        votes are attached to it."""
-        text = DECISION.accept(text)
-        now = self.clock.now()
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await chair_check(tx, actor, consultation, "consultation.decide")
-            if consultation.state is not ConsultationState.OPEN:
-                raise InvalidTransition(
-                    N_("The decision of this consultation is recorded already.")
-                )
-            for proposal in await tx.consult.proposals(consultation.id):
-                if proposal.state == "open":
-                    await self._close_proposal(tx, consultation, proposal, actor=actor)
-            if not await tx.consult.update(
-                consultation.id,
-                now,
-                expect=ConsultationState.OPEN,
-                state=ConsultationState.DECIDED,
-                decision=text,
-                decided_at=now,
-                closed_at=consultation.closed_at or now,
-            ):
-                raise InvalidTransition(
-                    N_("The decision of this consultation is recorded already.")
-                )
-            await tx.deadlines.cancel_for((CONSULT_REMIND, CONSULT_CLOSE), consultation.id)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="consultation.decide",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
-                after={"decision": text},
-                now=now,
-            )
-            if end is not None:
-                await tx.flows.finish(
-                    end, person_id=actor.id, subject=f"consultation:{consultation.id}", now=now
-                )
-            return await self._get(tx, consultation.id)
-
-    async def publish(self, actor: Actor, consultation_id: int) -> tuple[Consultation, int]:
-        """公示: the decision goes to the compound's residents and owners, who may object until
-        the window ends; return it and how many were told."""
-        now = self.clock.now()
-        until = now + timedelta(days=self.config.consultation.objection_days)
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await chair_check(tx, actor, consultation, "consultation.publish")
-            if not await tx.consult.update(
-                consultation.id,
-                now,
-                expect=ConsultationState.DECIDED,
-                state=ConsultationState.PUBLISHED,
-                published_at=now,
-                objection_until=until,
-            ):
-                raise InvalidTransition(
-                    N_("Only a recorded decision that is not published yet can be published.")
-                )
-            consultation = await self._get(tx, consultation.id)
-            await tx.deadlines.add_for(OBJECTION_END, consultation.id, until, now)
-            view = await self._view(tx, consultation, None)
-            audience = await self._residents(tx, consultation)
-            for person in audience:
-                await self._send(
-                    tx,
-                    person,
-                    lambda t, lang: views.publication(t, lang, view, self.tz),
-                    batch=f"publication:{consultation.id}",
-                )
-            await self._broadcast(
-                tx,
-                consultation,
-                lambda v: lambda t, lang: views.published_note(t, lang, v, self.tz),
-            )
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="consultation.publish",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
-                after={"told": len(audience), "objection_until": until},
-                now=now,
-            )
-        return consultation, len(audience)
-
-    async def _residents(self, tx: Tx, consultation: Consultation) -> list[Person]:
-        """The compound's residents and the owners of its households, each once."""
-        compound = await tx.org.get(consultation.compound_id)
-        assert compound is not None
-        people = {p.id: p for p in await tx.people.holders(Role.RESIDENT, [compound])}
-        for owner_id in await tx.households.owners(compound.id):
-            person = await tx.people.get(owner_id)
-            if person is not None:
-                people[person.id] = person
-        return [p for p in people.values() if not p.unreachable]
-
-    async def object(self, actor: Actor, consultation_id: int, reason: str) -> Consultation:
-        """A resident or owner of the compound objects to the published decision, with a
-        reason; the branch, the community and the chair are told."""
-        reason = REASON.accept(reason)
-        now = self.clock.now()
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await self._require_objector(tx, actor, consultation)
-            await tx.consult.add_objection(consultation.id, actor.id, reason, now)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="consultation.object",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
-                after={"reason": reason},
-                now=now,
-            )
-            for person in await self._branch_and_community(tx, consultation):
-                await self._send(
-                    tx, person, lambda t, lang: views.objection_note(t, lang, consultation, reason)
-                )
-        return consultation
-
-    async def _branch_and_community(self, tx: Tx, consultation: Consultation) -> list[Person]:
-        compound = await tx.org.get(consultation.compound_id)
-        assert compound is not None
-        people: dict[int, Person] = {}
-        branch = await tx.parties.of_kind(compound.id, PartyKind.BRANCH)
-        ids = await tx.parties.holders(branch.id) if branch else []
-        _level, admins = await nearest_admins(tx, compound)
-        ids += [a.id for a in admins]
-        if consultation.chair_id is not None:
-            ids.append(consultation.chair_id)
-        for person_id in ids:
-            person = await tx.people.get(person_id)
-            if person is not None and not person.unreachable:
-                people[person.id] = person
-        return list(people.values())
-
-    # -- action items --------------------------------------------------------------------
-    async def assignees(self, actor: Actor, consultation_id: int) -> CompoundParties:
-        """Who an action item may go to: the compound's parties (and their seat holders)."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await chair_check(tx, actor, consultation, "action.add")
-            compound = await tx.org.get(consultation.compound_id)
-            assert compound is not None
-            return await compound_parties(tx, compound)
-
-    async def add_item(
-        self,
-        actor: Actor,
-        consultation_id: int,
-        text: str,
-        *,
-        party_id: int | None = None,
-        person_id: int | None = None,
-        due_at: datetime,
-        end: FlowEnd | None = None,
-    ) -> ActionItem:
-        """落实: a task carrying the decision out, for a party or one person, with a deadline."""
-        text = ITEM.accept(text)
-        now = self.clock.now()
-        if (party_id is None) == (person_id is None):
-            raise InvalidInput(N_("Choose who carries it out."))
-        if due_at <= now:
-            raise InvalidInput(N_("The deadline must be in the future."))
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await chair_check(tx, actor, consultation, "action.add")
-            if consultation.state not in DECIDED_STATES:
-                raise InvalidTransition(N_("Action items follow a recorded decision."))
-            await self._check_assignee(tx, consultation, party_id, person_id)
-            item = await tx.consult.add_item(
-                consultation.id,
-                text,
-                party_id=party_id,
-                person_id=person_id,
-                due_at=due_at,
-                created_by=actor.id,
-                now=now,
-            )
-            span = due_at - now
-            for step, share in enumerate((0.5, 0.8), 1):
-                await tx.deadlines.add_for(
-                    ACTION_REMIND, item.id, now + span * share, now, step=step
-                )
-            await tx.deadlines.add_for(ACTION_DUE, item.id, due_at, now)
-            who = await self._assignee(tx, item)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="action.add",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
-                after={"item": item.id, "to": who, "due_at": due_at},
-                now=now,
-            )
-            for person in await self._item_people(tx, item):
-                await self._send(
-                    tx,
-                    person,
-                    lambda t, lang: views.item_card(t, lang, consultation, item, who, self.tz),
-                )
-            if end is not None:
-                await tx.flows.finish(
-                    end, person_id=actor.id, subject=f"action:{item.id}", now=now
-                )
-        return item
-
-    async def _check_assignee(
-        self, tx: Tx, consultation: Consultation, party_id: int | None, person_id: int | None
-    ) -> None:
-        if party_id is not None:
-            party = await tx.parties.party(party_id)
-            if party is not None and party.compound_id == consultation.compound_id:
-                return
-        if person_id is not None:
-            if await tx.parties.held_in(person_id, consultation.compound_id):
-                return
-            member = await tx.members.get(person_id)
-            if member is not None and member.compound_id == consultation.compound_id:
-                return
-            if person_id == consultation.chair_id:
-                return
-        raise Refused(
-            NotAllowed(
-                N_("An action item goes to a party of this compound or one of its people.")
-            ),
-            action="action.add",
-            subject=f"consultation:{consultation.id}",
-            unit_id=consultation.compound_id,
-            reason="assignee outside the compound",
-        )
-
-    async def my_items(self, actor: Actor) -> list[tuple[ActionItem, Consultation, str]]:
-        """Open action items of the actor, or of a party they hold a seat in."""
-        async with self.db.read() as tx:
-            parties = {s.party_id for s in await tx.parties.seats_of_person(actor.id)}
-            out = []
-            for item in await tx.consult.items_for(actor.id, sorted(parties)):
-                consultation = await tx.consult.get(item.consultation_id)
-                if consultation is not None:
-                    out.append((item, consultation, await self._assignee(tx, item)))
-        return out
-
-    async def item_done(self, actor: Actor, item_id: int, note: str | None = None) -> ActionItem:
-        """The item is done (by its person, a seat holder of its party, or the chair); the
-        consultation completes when it was the last."""
-        if note is not None:
-            note = NOTE.accept(note)
-        now = self.clock.now()
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            item = await tx.consult.item(item_id)
-            if item is None:
-                raise NotFound(N_("That action item does not exist."))
-            consultation = await self._get(tx, item.consultation_id)
-            if not await self._may_finish(tx, actor, consultation, item):
-                raise Refused(
-                    NotAllowed(
-                        N_("Only whoever it was given to, or the chair, can mark it done.")
-                    ),
-                    action="action.done",
-                    subject=f"action:{item.id}",
-                    unit_id=consultation.compound_id,
-                    reason="not the item's assignee",
-                )
-            if not await tx.consult.finish_item(item.id, ActionState.DONE, actor.id, note, now):
-                raise InvalidTransition(N_("This action item is finished already."))
-            await tx.deadlines.cancel_for(ACTION_KINDS, item.id)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="action.done",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
-                after={"item": item.id, "on_time": now <= item.due_at, "note": note},
-                now=now,
-            )
-            done = await tx.consult.item(item.id)
-            assert done is not None
-            who = await self._assignee(tx, done)
-            chair = await tx.people.get(consultation.chair_id) if consultation.chair_id else None
-            if chair is not None and chair.id != actor.id:
-                await self._send(
-                    tx,
-                    chair,
-                    lambda t, lang: views.item_done_note(t, lang, consultation, done, who),
-                )
-            await self._complete_if_done(tx, consultation, actor)
-        return done
-
-    async def _may_finish(
-        self, tx: Tx, actor: Actor, consultation: Consultation, item: ActionItem
-    ) -> bool:
-        if item.person_id == actor.id or consultation.chair_id == actor.id:
-            return True
-        if item.party_id is not None:
-            return actor.id in await tx.parties.holders(item.party_id)
-        compound = await tx.org.get(consultation.compound_id)
-        return compound is not None and await administers(tx, actor, compound)
-
-    async def finish(self, actor: Actor, consultation_id: int) -> Consultation:
-        """The chair closes a consultation whose decision needs nothing carried out (or whose
-        items are all finished), once the objection window has ended."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
-            await chair_check(tx, actor, consultation, "consultation.finish")
-            if consultation.state is not ConsultationState.CARRYING_OUT:
-                raise InvalidTransition(
-                    N_(
-                        "It can be closed once the decision is published and its objection window"
-                        " has ended."
-                    )
-                )
-            if any(i.state is ActionState.OPEN for i in await tx.consult.items(consultation.id)):
-                raise InvalidTransition(N_("Some action items are still open."))
-            await self._complete(tx, consultation, actor)
-            return await self._get(tx, consultation.id)
-
-    async def _complete_if_done(
-        self, tx: Tx, consultation: Consultation, actor: Actor | None
-    ) -> None:
-        """Done when the objection window has ended and every action item is finished."""
-        consultation = await self._get(tx, consultation.id)
-        if consultation.state is not ConsultationState.CARRYING_OUT:
-            return
-        items = await tx.consult.items(consultation.id)
-        if items and all(i.state is not ActionState.OPEN for i in items):
-            await self._complete(tx, consultation, actor)
-
-    async def _complete(self, tx: Tx, consultation: Consultation, actor: Actor | None) -> None:
-        now = self.clock.now()
-        if not await tx.consult.update(
-            consultation.id,
-            now,
-            expect=ConsultationState.CARRYING_OUT,
-            state=ConsultationState.DONE,
-            done_at=now,
-        ):
-            return
-        await tx.audit.record(
-            actor_id=actor.id if actor else None,
-            actor_label=actor.label if actor else "system",
-            action="consultation.done",
-            subject=f"consultation:{consultation.id}",
-            unit_id=consultation.compound_id,
-            now=now,
-        )
-        done = await self._get(tx, consultation.id)
-        await self._broadcast(tx, done, lambda v: lambda t, lang: views.done_note(t, lang, v))
-        if consultation.request_id is not None:
-            await self._resolve_request(tx, done, actor)
-
-    async def _resolve_request(
-        self, tx: Tx, consultation: Consultation, actor: Actor | None
-    ) -> None:
-        """The decision is carried out: the request it came from is resolved, and its resident
-        asked to rate it."""
-        request = await tx.requests.get(consultation.request_id or 0)
-        if request is None or not is_allowed(request.status, Status.RESOLVED):
-            return
-        t = self.i18n.get(self.i18n.default)
-        note = t(
-            "The decision of the consultation “{title}” has been carried out: {decision}"
-        ).format(title=consultation.title, decision=consultation.decision or "")
-        await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note[:1000])
-
-    # -- cancelling ----------------------------------------------------------------------
     async def cancel(self, actor: Actor, consultation_id: int, reason: str) -> Consultation:
         reason = REASON.accept(reason)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            consultation = await self._get(tx, consultation_id)
+            consultation = await self.get(tx, consultation_id)
             await chair_check(tx, actor, consultation, "consultation.cancel")
             if consultation.state not in LIVE_STATES:
                 raise InvalidTransition(N_("This consultation is finished already."))
@@ -1200,22 +542,20 @@ class ConsultationService:
                 if request is not None and request.status in OPEN:
                     paused = now - consultation.created_at
                     await tx.deadlines.release(request.id, paused)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="consultation.cancel",
-                subject=f"consultation:{consultation.id}",
-                unit_id=consultation.compound_id,
+            await journal(
+                tx,
+                now,
+                actor,
+                "consultation.cancel",
+                consultation,
                 after={"reason": reason},
-                now=now,
             )
-            cancelled = await self._get(tx, consultation.id)
-            await self._broadcast(
+            cancelled = await self.get(tx, consultation.id)
+            await self.broadcast(
                 tx, cancelled, lambda v: lambda t, lang: views.cancelled_note(t, lang, v, reason)
             )
             return cancelled
 
-    # -- the sweep -----------------------------------------------------------------------
     async def _remind_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
         """Remind the participants who have neither spoken nor voted."""
         consultation = await tx.consult.get(item.subject_id or 0)
@@ -1230,89 +570,12 @@ class ConsultationService:
         for speaker in quiet:
             person = await tx.people.get(speaker.person_id)
             if person is not None:
-                await self._send(
+                await self.send(
                     tx, person, lambda t, lang: views.reminder(t, lang, consultation, self.tz)
                 )
         LOG.info("consultation %d: reminded %d participants", consultation.id, len(quiet))
 
-    async def _close_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
-        """The closing time: proposals still open close; the chair is asked for the decision."""
-        consultation = await tx.consult.get(item.subject_id or 0)
-        if consultation is None or consultation.state is not ConsultationState.OPEN:
-            return
-        now = self.clock.now()
-        for proposal in await tx.consult.proposals(consultation.id):
-            if proposal.state == "open":
-                await self._close_proposal(tx, consultation, proposal, actor=None)
-        await tx.consult.update(consultation.id, now, closed_at=now)
-        chair = await tx.people.get(consultation.chair_id) if consultation.chair_id else None
-        if chair is not None:
-            await self._send(
-                tx, chair, lambda t, lang: views.closed_for_chair(t, lang, consultation)
-            )
-
-    async def _proposal_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
-        proposal = await tx.consult.proposal(item.subject_id or 0)
-        if proposal is None or proposal.state != "open":
-            return
-        consultation = await tx.consult.get(proposal.consultation_id)
-        if consultation is not None:
-            await self._close_proposal(tx, consultation, proposal, actor=None)
-
-    async def _objection_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
-        """The window has ended: the decision is carried out (done already if every item is)."""
-        consultation = await tx.consult.get(item.subject_id or 0)
-        if consultation is None or consultation.state is not ConsultationState.PUBLISHED:
-            return
-        now = self.clock.now()
-        await tx.consult.update(
-            consultation.id,
-            now,
-            expect=ConsultationState.PUBLISHED,
-            state=ConsultationState.CARRYING_OUT,
-        )
-        objections = await tx.consult.objections(consultation.id)
-        chair = await tx.people.get(consultation.chair_id) if consultation.chair_id else None
-        items = await tx.consult.items(consultation.id)
-        if chair is not None:
-            await self._send(
-                tx,
-                chair,
-                lambda t, lang: views.window_ended(
-                    t, lang, consultation, len(objections), len(items)
-                ),
-            )
-        await self._complete_if_done(tx, consultation, None)
-
-    async def _action_due(self, tx: Tx, due: DeadlineItem, _cache: RungCache) -> None:
-        """An action item's reminders, and when its deadline passes: the assignee, the chair
-        and the community's administrators are told (督办)."""
-        item = await tx.consult.item(due.subject_id or 0)
-        if item is None or item.state is not ActionState.OPEN:
-            return
-        consultation = await tx.consult.get(item.consultation_id)
-        if consultation is None:
-            return
-        who = await self._assignee(tx, item)
-        people = await self._item_people(tx, item)
-        overdue = due.kind == ACTION_DUE
-        if overdue:
-            compound = await tx.org.get(consultation.compound_id)
-            assert compound is not None
-            _level, admins = await nearest_admins(tx, compound)
-            chair = await tx.people.get(consultation.chair_id) if consultation.chair_id else None
-            people += [p for p in [*admins, chair] if p is not None]
-        for person in {p.id: p for p in people}.values():
-            await self._send(
-                tx,
-                person,
-                lambda t, lang: views.item_reminder(
-                    t, lang, consultation, item, who, self.tz, overdue=overdue
-                ),
-            )
-
-    # -- helpers -------------------------------------------------------------------------
-    async def _get(self, tx: Tx, consultation_id: int) -> Consultation:
+    async def get(self, tx: Tx, consultation_id: int) -> Consultation:
         consultation = await tx.consult.get(consultation_id)
         if consultation is None:
             raise NotFound(N_("That consultation does not exist."))
@@ -1350,7 +613,7 @@ class ConsultationService:
             reason="neither an admin of its area nor its branch secretary",
         )
 
-    async def _require_insider(
+    async def require_insider(
         self, tx: Tx, actor: Actor, consultation: Consultation, action: str
     ) -> None:
         """Participants, the chair and the administrators of its area see a consultation."""
@@ -1369,26 +632,7 @@ class ConsultationService:
             reason="not a participant",
         )
 
-    async def _assignee(self, tx: Tx, item: ActionItem) -> str:
-        if item.party_id is not None:
-            party = await tx.parties.party(item.party_id)
-            return party.name if party else "?"
-        if item.person_id is not None:
-            return await _name(tx, item.person_id, [])
-        return "?"
-
-    async def _item_people(self, tx: Tx, item: ActionItem) -> list[Person]:
-        ids = [item.person_id] if item.person_id is not None else []
-        if item.party_id is not None:
-            ids += await tx.parties.holders(item.party_id)
-        out = []
-        for person_id in dict.fromkeys(ids):
-            person = await tx.people.get(person_id)
-            if person is not None and not person.unreachable:
-                out.append(person)
-        return out
-
-    async def _broadcast(
+    async def broadcast(
         self,
         tx: Tx,
         consultation: Consultation,
@@ -1399,8 +643,8 @@ class ConsultationService:
             person = await tx.people.get(speaker.person_id)
             if person is None or person.unreachable:
                 continue
-            view = await self._view(tx, consultation, person.id)
-            await self._send(tx, person, render_for(view))
+            view = await self.view_in(tx, consultation, person.id)
+            await self.send(tx, person, render_for(view))
 
     async def _send_files(self, tx: Tx, consultation: Consultation) -> None:
         documents = [f for f in await tx.consult.files(consultation.id) if f[1] == "document"]
@@ -1413,7 +657,7 @@ class ConsultationService:
             for file_id, _kind, _name in documents:
                 await self.notifier.send_document(tx, person.telegram_id, file_id)
 
-    async def _send(
+    async def send(
         self, tx: Tx, person: Person, render: Render, *, batch: str | None = None
     ) -> None:
         if person.unreachable:

@@ -40,7 +40,8 @@ from bot.models.consult import (
     VoteState,
 )
 from bot.models.parties import PartyKind
-from bot.services.consult import ConsultationService, chair_check, speakers_of
+from bot.services.consult import ConsultationService
+from bot.services.consult_base import chair_check, speakers_of
 from bot.services.scope import Refused, administers, audited_refusals
 from bot.views import votes as views
 

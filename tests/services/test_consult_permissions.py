@@ -76,7 +76,7 @@ async def test_only_a_seat_holder_votes_in_a_seat_vote(world: Harness) -> None:
     h = world
     hong, chen, guo = h.players["hong"], h.players["chen"], h.players["guo"]
     cid = await convene(h, guo)
-    proposal = await h.services.consult.propose(await actor_of(h, guo), cid, "清理楼道", [])
+    proposal = await h.services.seat_votes.propose(await actor_of(h, guo), cid, "清理楼道", [])
     await h.settle()
     # A resident of the compound, a member of the consultation neither by seat nor invitation.
     res = h.player("res")
@@ -92,7 +92,7 @@ async def test_only_a_seat_holder_votes_in_a_seat_vote(world: Harness) -> None:
         votes = await tx.consult.seat_votes(proposal.id)
     assert sorted(c.value for _o, _p, c in votes) == ["agree", "agree"]
     # Closed: nobody votes any more.
-    await h.services.consult.close_proposal(await actor_of(h, guo), proposal.id)
+    await h.services.seat_votes.close_proposal(await actor_of(h, guo), proposal.id)
     await guo.press_data(f"cs1:pv:{proposal.id}:0:a")
     assert "这个方案的表决已截止" in (guo.last_answer() or {}).get("text", "")
 
