@@ -180,42 +180,42 @@ def _consult_panel(stats: Stats, t: Translator) -> ConsultPanel | None:
 def _consult_axes(
     counts_ax: Axes, shares_ax: Axes, panel: ConsultPanel, font: FontProperties
 ) -> None:
-    positions = list(range(len(panel.counts)))
-    counts_ax.barh(positions, list(panel.counts), color=_CONSULT)
-    counts_ax.set_yticks(positions, list(panel.count_names), fontproperties=font)
-    counts_ax.invert_yaxis()
+    counts = [float(n) for n in panel.counts]
+    _hbars(counts_ax, panel.count_names, counts, [str(n) for n in panel.counts], _CONSULT, font)
     counts_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    counts_ax.set_xlim(0, max([*panel.counts, 1]) * 1.25)
-    for y, n in zip(positions, panel.counts, strict=True):
-        counts_ax.annotate(
-            str(n),
-            (n, y),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontproperties=font,
-            fontsize=9,
-        )
+    counts_ax.set_xlim(0, max([*counts, 1.0]) * 1.25)
     counts_ax.set_title(panel.title, fontproperties=font)
-    positions = list(range(len(panel.shares)))
-    shares_ax.barh(positions, [v or 0.0 for v in panel.shares], color=_CONSULT_SHARE)
-    shares_ax.set_yticks(positions, list(panel.share_names), fontproperties=font)
-    shares_ax.invert_yaxis()
+    texts = [NO_VALUE if v is None else f"{v:.0f}%" for v in panel.shares]
+    shares = [v or 0.0 for v in panel.shares]
+    _hbars(shares_ax, panel.share_names, shares, texts, _CONSULT_SHARE, font)
     shares_ax.set_xlim(0, 115)
-    for y, value in zip(positions, panel.shares, strict=True):
-        text = NO_VALUE if value is None else f"{value:.0f}%"
-        shares_ax.annotate(
+    shares_ax.set_title(panel.shares_title, fontproperties=font)
+
+
+def _hbars(
+    ax: Axes,
+    names: Sequence[str],
+    values: Sequence[float],
+    texts: Sequence[str],
+    colour: str,
+    font: FontProperties,
+) -> None:
+    """Horizontal bars, top down, each with its figure at its end."""
+    positions = list(range(len(values)))
+    ax.barh(positions, list(values), color=colour)
+    ax.set_yticks(positions, list(names), fontproperties=font)
+    ax.invert_yaxis()
+    for y, value, text in zip(positions, values, texts, strict=True):
+        ax.annotate(
             text,
-            (value or 0.0, y),
+            (value, y),
             xytext=(3, 0),
             textcoords="offset points",
             va="center",
             fontproperties=font,
             fontsize=9,
         )
-    shares_ax.set_title(panel.shares_title, fontproperties=font)
-    for ax in (counts_ax, shares_ax):
-        ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="x", alpha=0.3)
 
 
 def _rates_axes(ax: Axes, data: ChartData, font: FontProperties) -> None:

@@ -151,16 +151,21 @@ async def close_proposal(press: Press) -> None:
     await press.answer(press.t("Voting closed."))
 
 
-@BUTTONS.on("dec")
-async def decide_ask(press: Press) -> None:
-    """Record the decision: it is typed next."""
-    view = await press.services.consult.view(press.actor, press.int(0))
-    await press.services.consult.require_chair(
-        press.actor, view.consultation.id, "consultation.decide"
-    )
-    WAITS.start(press.context, "consult_decision", consultation_id=view.consultation.id)
+# What the chair types next: the decision, or why the consultation is cancelled.
+CHAIR_ASKS = {
+    "dec": ("consult_decision", "consultation.decide", views.decision_prompt),
+    "cx": ("consult_cancel", "consultation.cancel", views.cancel_prompt),
+}
+
+
+@BUTTONS.on(*CHAIR_ASKS)
+async def chair_ask(press: Press) -> None:
+    """Record the decision, or cancel the consultation: typed next."""
+    wait, action, prompt = CHAIR_ASKS[press.action]
+    consultation = await press.services.consult.require_chair(press.actor, press.int(0), action)
+    WAITS.start(press.context, wait, consultation_id=consultation.id)
     await press.answer()
-    await press.reply(views.decision_prompt(press.t, view.consultation))
+    await press.reply(prompt(press.t, consultation))
 
 
 async def decided(answer: Answer) -> None:
@@ -235,18 +240,6 @@ async def finish(press: Press) -> None:
     """Close a consultation whose decision needs nothing more carried out."""
     consultation = await press.services.decisions.finish(press.actor, press.int(0))
     await _card(press, consultation.id)
-
-
-@BUTTONS.on("cx")
-async def cancel_ask(press: Press) -> None:
-    """Cancel the consultation: the reason is typed next."""
-    view = await press.services.consult.view(press.actor, press.int(0))
-    await press.services.consult.require_chair(
-        press.actor, view.consultation.id, "consultation.cancel"
-    )
-    WAITS.start(press.context, "consult_cancel", consultation_id=view.consultation.id)
-    await press.answer()
-    await press.reply(views.cancel_prompt(press.t, view.consultation))
 
 
 async def cancelled(answer: Answer) -> None:

@@ -4,7 +4,8 @@ card or anew), putting a proposal, opening an owners' vote, adding an action ite
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,8 @@ from telegram.ext import BaseHandler
 
 from bot.context import GridContext
 from bot.errors import InvalidInput
-from bot.i18n import I18n
+from bot.i18n import I18n, Translator
+from bot.messages import OutMessage
 from bot.models.consult import ConveneForm, ItemForm, ProposalForm, VoteForm, VoteMatter
 from bot.services.consult import BACKGROUND, ITEM, MAX_FILES, OPTION, PROPOSAL, TITLE, Convening
 from bot.services.owners_vote import QUESTION
@@ -133,52 +135,6 @@ async def convene_seat(press: Press) -> None:
     await _convene_card(press.update, press.context, form)
 
 
-@BUTTONS.on("cvd")
-async def convene_days(press: Press) -> None:
-    form = CONVENE.of(press, 1)
-    if press.int(0) not in views.CLOSE_DAYS:
-        raise StaleButton(press.cb)
-    form.days = press.int(0)
-    CONVENE.save(press.context, form)
-    await _convene_card(press.update, press.context, form)
-
-
-@BUTTONS.on("cvt", "cvb")
-async def convene_text(press: Press) -> None:
-    """The topic, or the background (with photos and files): typed next."""
-    CONVENE.of(press, 0)
-    field = "title" if press.action == "cvt" else "background"
-    WAITS.start(press.context, "convene_text", field=field)
-    await press.answer()
-    prompt = views.topic_prompt if field == "title" else views.background_prompt
-    await press.reply(prompt(press.t))
-
-
-async def convene_typed(answer: Answer) -> None:
-    form = CONVENE.load(answer.context)
-    if form is None:
-        return
-    if answer.data.get("field") == "background" and (answer.photo or answer.document):
-        if len(form.files) >= MAX_FILES:
-            raise InvalidInput(consult_views.TOO_MANY_FILES, n=MAX_FILES)
-        if answer.photo:
-            form.files = [*form.files, (answer.photo, "photo", None)]
-        elif answer.document:
-            form.files = [*form.files, (answer.document[0], "document", answer.document[1])]
-        if answer.text:
-            form.background = BACKGROUND.accept(answer.text)
-        CONVENE.save(answer.context, form)
-        WAITS.start(answer.context, "convene_text", field="background")  # more may follow
-        await answer.reply(views.file_added(answer.t, len(form.files)))
-        return
-    if answer.data.get("field") == "title":
-        form.title = TITLE.accept(answer.text or "")
-    else:
-        form.background = BACKGROUND.accept(answer.text or "")
-    CONVENE.save(answer.context, form)
-    await _convene_card(answer.update, answer.context, form)
-
-
 @BUTTONS.on("cvk")
 async def convene_confirm(press: Press) -> None:
     """Convene: the invitations go out."""
@@ -238,44 +194,6 @@ async def proposal_plain(press: Press) -> None:
     await _proposal_card(press.update, press.context, form)
 
 
-@BUTTONS.on("ppt", "ppo")
-async def proposal_text(press: Press) -> None:
-    PROPOSE.of(press, 0)
-    field = "text" if press.action == "ppt" else "options"
-    WAITS.start(press.context, "proposal_text", field=field)
-    await press.answer()
-    await press.reply(
-        views.text_prompt(press.t) if field == "text" else views.options_prompt(press.t)
-    )
-
-
-async def proposal_typed(answer: Answer) -> None:
-    form = PROPOSE.load(answer.context)
-    if form is None:
-        return
-    if answer.data.get("field") == "options":
-        options = [
-            OPTION.accept(line) for line in (answer.text or "").splitlines() if line.strip()
-        ]
-        if not 2 <= len(options) <= 4:
-            raise InvalidInput(consult_views.OPTIONS_COUNT)
-        form.options = options
-    else:
-        form.text = PROPOSAL.accept(answer.text or "")
-    PROPOSE.save(answer.context, form)
-    await _proposal_card(answer.update, answer.context, form)
-
-
-@BUTTONS.on("ppd")
-async def proposal_days(press: Press) -> None:
-    form = PROPOSE.of(press, 1)
-    if press.int(0) not in (0, 1, 3):
-        raise StaleButton(press.cb)
-    form.days = press.int(0) or None
-    PROPOSE.save(press.context, form)
-    await _proposal_card(press.update, press.context, form)
-
-
 @BUTTONS.on("ppk")
 async def proposal_confirm(press: Press) -> None:
     form = PROPOSE.of(press, 0)
@@ -317,23 +235,6 @@ async def vote_new(press: Press) -> None:
     await _vote_card(press.update, press.context, form, new=True)
 
 
-@BUTTONS.on("vtq")
-async def vote_question(press: Press) -> None:
-    VOTE.of(press, 0)
-    WAITS.start(press.context, "vote_question")
-    await press.answer()
-    await press.reply(views.text_prompt(press.t))
-
-
-async def vote_typed(answer: Answer) -> None:
-    form = VOTE.load(answer.context)
-    if form is None:
-        return
-    form.question = QUESTION.accept(answer.text or "")
-    VOTE.save(answer.context, form)
-    await _vote_card(answer.update, answer.context, form)
-
-
 @BUTTONS.on("vtm")
 async def vote_matter(press: Press) -> None:
     form = VOTE.of(press, 1)
@@ -347,16 +248,6 @@ async def vote_building(press: Press) -> None:
     form = VOTE.of(press, 1)
     building = press.arg(0)
     form.building = None if building == "-" else building
-    VOTE.save(press.context, form)
-    await _vote_card(press.update, press.context, form)
-
-
-@BUTTONS.on("vtd")
-async def vote_days(press: Press) -> None:
-    form = VOTE.of(press, 1)
-    if press.int(0) not in views.VOTE_DAYS:
-        raise StaleButton(press.cb)
-    form.days = press.int(0)
     VOTE.save(press.context, form)
     await _vote_card(press.update, press.context, form)
 
@@ -390,9 +281,8 @@ async def _item_card(
     svc = context.services
     consultation = await svc.consult.require_chair(actor, form.consultation_id, "action.add")
     parties = await svc.decisions.assignees(actor, form.consultation_id)
-    await _send(
-        update, context, views.item_card(context.t(actor), form, consultation.title, parties)
-    )
+    message = views.item_card(context.t(actor), form, consultation.title, parties)
+    await _send(update, context, message, new=new)
 
 
 @BUTTONS.on("itn")
@@ -405,23 +295,6 @@ async def item_new(press: Press) -> None:
     await _item_card(press.update, press.context, form, new=True)
 
 
-@BUTTONS.on("itt")
-async def item_text(press: Press) -> None:
-    ITEM_FORM.of(press, 0)
-    WAITS.start(press.context, "item_text")
-    await press.answer()
-    await press.reply(views.text_prompt(press.t))
-
-
-async def item_typed(answer: Answer) -> None:
-    form = ITEM_FORM.load(answer.context)
-    if form is None:
-        return
-    form.text = ITEM.accept(answer.text or "")
-    ITEM_FORM.save(answer.context, form)
-    await _item_card(answer.update, answer.context, form)
-
-
 @BUTTONS.on("ita", "itp")
 async def item_assignee(press: Press) -> None:
     """A party, or one of its seat holders, carries it out."""
@@ -430,16 +303,6 @@ async def item_assignee(press: Press) -> None:
         form.party_id, form.person_id = press.int(0), None
     else:
         form.party_id, form.person_id = None, press.int(0)
-    ITEM_FORM.save(press.context, form)
-    await _item_card(press.update, press.context, form)
-
-
-@BUTTONS.on("itd")
-async def item_days(press: Press) -> None:
-    form = ITEM_FORM.of(press, 1)
-    if press.int(0) not in views.ITEM_DAYS:
-        raise StaleButton(press.cb)
-    form.days = press.int(0)
     ITEM_FORM.save(press.context, form)
     await _item_card(press.update, press.context, form)
 
@@ -469,10 +332,106 @@ async def item_confirm(press: Press) -> None:
     )
 
 
-# -- cancelling any of them ------------------------------------------------------------------
+# -- what the cards share: typed fields, days, cancelling ------------------------------------
+@dataclass(frozen=True)
+class Kind:
+    """One kind of card: its forms, how the card is drawn, the days it offers."""
+
+    store: FormStore[Any]
+    card: Callable[..., Awaitable[None]]
+    days: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field typed next: its card, the prompt, and how the text is taken."""
+
+    kind: str
+    name: str
+    prompt: Callable[[Translator], OutMessage]
+    parse: Callable[[str], object]
+
+
+def _options(text: str) -> list[str]:
+    options = [OPTION.accept(line) for line in text.splitlines() if line.strip()]
+    if not 2 <= len(options) <= 4:
+        raise InvalidInput(consult_views.OPTIONS_COUNT)
+    return options
+
+
+KINDS = {
+    "cv": Kind(CONVENE, _convene_card, views.CLOSE_DAYS),
+    "pp": Kind(PROPOSE, _proposal_card, (0, *views.PROPOSAL_DAYS)),  # 0: with the consultation
+    "vt": Kind(VOTE, _vote_card, views.VOTE_DAYS),
+    "it": Kind(ITEM_FORM, _item_card, views.ITEM_DAYS),
+}
+FIELDS = {
+    "cvt": Field("cv", "title", views.topic_prompt, TITLE.accept),
+    "cvb": Field("cv", "background", views.background_prompt, BACKGROUND.accept),
+    "ppt": Field("pp", "text", views.text_prompt, PROPOSAL.accept),
+    "ppo": Field("pp", "options", views.options_prompt, _options),
+    "vtq": Field("vt", "question", views.text_prompt, QUESTION.accept),
+    "itt": Field("it", "text", views.text_prompt, ITEM.accept),
+}
+WITH_FILES = "cvb"  # the background takes photos and files too
+
+
+@BUTTONS.on(*FIELDS)
+async def ask(press: Press) -> None:
+    """A field of a card: typed next."""
+    field = FIELDS[press.action]
+    KINDS[field.kind].store.of(press, 0)
+    wait = "form_files" if press.action == WITH_FILES else "form_text"
+    WAITS.start(press.context, wait, field=press.action)
+    await press.answer()
+    await press.reply(field.prompt(press.t))
+
+
+async def typed(answer: Answer) -> None:
+    """A typed field (or a photo or file of the background): on a fresh card."""
+    key = str(answer.data.get("field"))
+    field = FIELDS[key]
+    kind = KINDS[field.kind]
+    form = kind.store.load(answer.context)
+    if form is None:
+        return
+    if answer.photo or answer.document:
+        await _file(answer, form)
+        return
+    setattr(form, field.name, field.parse(answer.text or ""))
+    kind.store.save(answer.context, form)
+    await kind.card(answer.update, answer.context, form)
+
+
+async def _file(answer: Answer, form: ConveneForm) -> None:
+    if len(form.files) >= MAX_FILES:
+        raise InvalidInput(consult_views.TOO_MANY_FILES, n=MAX_FILES)
+    if answer.photo:
+        form.files = [*form.files, (answer.photo, "photo", None)]
+    elif answer.document:
+        form.files = [*form.files, (answer.document[0], "document", answer.document[1])]
+    if answer.text:
+        form.background = BACKGROUND.accept(answer.text)
+    CONVENE.save(answer.context, form)
+    WAITS.start(answer.context, "form_files", field=WITH_FILES)  # more may follow
+    await answer.reply(views.file_added(answer.t, len(form.files)))
+
+
+@BUTTONS.on("cvd", "ppd", "vtd", "itd")
+async def days(press: Press) -> None:
+    """How long: the consultation, a proposal's vote, an owners' vote, an action item."""
+    kind = KINDS[press.action[:2]]
+    form = kind.store.of(press, 1)
+    if press.int(0) not in kind.days:
+        raise StaleButton(press.cb)
+    form.days = press.int(0) or None
+    kind.store.save(press.context, form)
+    await kind.card(press.update, press.context, form)
+
+
 @BUTTONS.on("cvx", "ppx", "vtx", "itx")
 async def cancel(press: Press) -> None:
-    store = {"cvx": CONVENE, "ppx": PROPOSE, "vtx": VOTE, "itx": ITEM_FORM}[press.action]
+    store = KINDS[press.action[:2]].store
     store.of(press, 0)
     store.drop(press.context)
     await press.answer()
@@ -480,10 +439,8 @@ async def cancel(press: Press) -> None:
 
 
 WAITS = Waits(
-    Wait("convene_text", convene_typed, photos=True, documents=True),
-    Wait("proposal_text", proposal_typed),
-    Wait("vote_question", vote_typed),
-    Wait("item_text", item_typed),
+    Wait("form_text", typed),
+    Wait("form_files", typed, photos=True, documents=True),
 )
 
 

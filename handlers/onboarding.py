@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
@@ -15,7 +16,8 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, Ty
 from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, Translator
+from bot.messages import OutMessage
 from bot.models import Level, Role
 from bot.services.admin import INVITE_PREFIX
 from bot.services.consult import CONSULT_INVITE_PREFIX
@@ -111,21 +113,49 @@ async def start(update: Update, context: GridContext) -> None:
 LinkAction = Callable[[Update, GridContext, Actor, str], Awaitable["Actor | None"]]
 
 
-async def _admin_invite(
-    update: Update, context: GridContext, actor: Actor, payload: str
+async def _goes_on(context: GridContext, actor: Actor) -> Actor | None:
+    """After a link: onboarding goes on (the actor, fresh) unless it is done."""
+    actor = await context.services.people.actor(actor.id)
+    return None if actor.person.language is not None else actor
+
+
+async def _accept(
+    update: Update,
+    context: GridContext,
+    actor: Actor,
+    accept: Callable[[], Awaitable[Any]],
+    view: Callable[[Translator, str, Any], OutMessage],
 ) -> Actor | None:
-    """An administrator's invitation: the role, then onboarding if it is not done."""
-    svc = context.services
+    """An invitation: accepted and said so (or why not), then onboarding if it is not done."""
     t = context.t(actor)
     try:
-        admin_unit = await svc.admin.accept_invite(actor, payload)
+        accepted = await accept()
     except DomainError as err:
         await say_error(update, context, t, err)
     else:
-        actor = await svc.people.actor(actor.id)
-        language = actor.person.language or svc.i18n.default
-        await reply(update, context, admin_views.invite_accepted(t, language, admin_unit))
-    return None if actor.person.language is not None else actor
+        language = (await context.services.people.actor(actor.id)).person.language
+        await reply(update, context, view(t, language or context.services.i18n.default, accepted))
+    return await _goes_on(context, actor)
+
+
+async def _admin_invite(
+    update: Update, context: GridContext, actor: Actor, payload: str
+) -> Actor | None:
+    """An administrator's invitation: the role."""
+    accept = context.services.admin.accept_invite
+    return await _accept(
+        update, context, actor, lambda: accept(actor, payload), admin_views.invite_accepted
+    )
+
+
+async def _seat_invite(
+    update: Update, context: GridContext, actor: Actor, payload: str
+) -> Actor | None:
+    """A seat's invitation link: the person holds the seat."""
+    accept = context.services.parties.accept_invite
+    return await _accept(
+        update, context, actor, lambda: accept(actor, payload), party_views.seat_filled
+    )
 
 
 async def _compound(
@@ -150,23 +180,6 @@ async def _compound(
     return None
 
 
-async def _seat_invite(
-    update: Update, context: GridContext, actor: Actor, payload: str
-) -> Actor | None:
-    """A seat's invitation link: the person holds the seat."""
-    svc = context.services
-    t = context.t(actor)
-    try:
-        holding = await svc.parties.accept_invite(actor, payload)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-    else:
-        actor = await svc.people.actor(actor.id)
-        language = actor.person.language or svc.i18n.default
-        await reply(update, context, party_views.seat_filled(t, language, holding))
-    return None if actor.person.language is not None else actor
-
-
 async def _consultation(
     update: Update, context: GridContext, actor: Actor, payload: str
 ) -> Actor | None:
@@ -174,8 +187,7 @@ async def _consultation(
     from handlers.consult import join_by_link
 
     await join_by_link(update, context, payload)
-    actor = await context.services.people.actor(actor.id)
-    return None if actor.person.language is not None else actor
+    return await _goes_on(context, actor)
 
 
 async def _household(
@@ -185,8 +197,7 @@ async def _household(
     from handlers.votes import bind_by_link
 
     await bind_by_link(update, context, payload)
-    actor = await context.services.people.actor(actor.id)
-    return None if actor.person.language is not None else actor
+    return await _goes_on(context, actor)
 
 
 # Deep links /start <payload>, by prefix.

@@ -34,6 +34,7 @@ from storage.repos.consult import ConsultRepo
 from storage.repos.deadlines import DeadlinesRepo
 from storage.repos.flows import FlowsRepo, PersistedState
 from storage.repos.households import HouseholdsRepo
+from storage.repos.invites import InviteLinks
 from storage.repos.members import MembersRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
@@ -192,6 +193,10 @@ class Tx:
     @cached_property
     def parties(self) -> PartiesRepo:
         return PartiesRepo(self)
+
+    @cached_property
+    def seat_invites(self) -> InviteLinks:
+        return InviteLinks(self, "seat_invites", "seat_id")
 
     @cached_property
     def households(self) -> HouseholdsRepo:

@@ -131,13 +131,12 @@ class AdminService:
         token = payload.removeprefix(INVITE_PREFIX)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            invite = await tx.admin.invite(token)
-            if invite is None or invite.used_at is not None or invite.expires_at <= now:
+            invite = await tx.admin.take(token, actor.id, now)
+            if invite is None:
                 raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
-            unit = await tx.org.get(invite.unit_id)
+            unit = await tx.org.get(invite.subject_id)
             if unit is None:
                 raise NotFound(N_("That place does not exist (any more)."))
-            await tx.admin.use_invite(token, actor.id, now)
             await tx.people.grant(actor.id, Role.ADMIN, unit.id, by=invite.created_by, now=now)
             await tx.audit.record(
                 actor_id=actor.id,

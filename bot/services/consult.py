@@ -106,6 +106,7 @@ ACTION_KINDS = (ACTION_REMIND, ACTION_DUE)
 
 Place = Callable[["Tx", Topic], Awaitable[tuple[OrgUnit, OrgUnit]]]
 VotesOf = Callable[["Tx", Consultation, "int | None"], Awaitable[list[OwnersVoteView]]]
+VotesCancel = Callable[["Tx", Consultation, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class ConsultationService:
         # The owners' votes of a consultation, for its screens: the owners' vote service
         # (built on this one) sets it.
         self.votes_of: VotesOf | None = None
+        self.cancel_votes: VotesCancel | None = None  # and cancels them with it
         sweep.register((CONSULT_REMIND,), self._remind_due)  # the others: seat_votes, decisions
 
     async def convening_compounds(self, actor: Actor) -> list[OrgUnit]:
@@ -537,6 +539,8 @@ class ConsultationService:
                     await tx.deadlines.cancel_for(ACTION_KINDS, item.id)
             for proposal in await tx.consult.proposals(consultation.id):
                 await tx.consult.close_proposal(proposal.id, now)
+            if self.cancel_votes is not None:
+                await self.cancel_votes(tx, consultation, reason)
             if consultation.request_id is not None:
                 request = await tx.requests.get(consultation.request_id)
                 if request is not None and request.status in OPEN:
@@ -552,7 +556,10 @@ class ConsultationService:
             )
             cancelled = await self.get(tx, consultation.id)
             await self.broadcast(
-                tx, cancelled, lambda v: lambda t, lang: views.cancelled_note(t, lang, v, reason)
+                tx,
+                cancelled,
+                lambda v: lambda t, lang: views.cancelled_note(t, lang, v, reason),
+                skip=actor.id,  # told by the answer
             )
             return cancelled
 
@@ -637,11 +644,14 @@ class ConsultationService:
         tx: Tx,
         consultation: Consultation,
         render_for: Callable[[ConsultationView], Render],
+        *,
+        skip: int | None = None,
     ) -> None:
-        """Tell every participant (each once), each seeing the consultation as they may."""
+        """Tell every participant (each once, but ``skip``), each seeing the consultation as
+        they may."""
         for speaker in await speakers_of(tx, consultation):
             person = await tx.people.get(speaker.person_id)
-            if person is None or person.unreachable:
+            if person is None or person.unreachable or person.id == skip:
                 continue
             view = await self.view_in(tx, consultation, person.id)
             await self.send(tx, person, render_for(view))

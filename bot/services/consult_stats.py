@@ -24,8 +24,8 @@ async def consult_figures(
     row per consultation convened in the period, for the export)."""
     compounds = {c.id: c for c in await tx.org.subtree(unit, Level.COMPOUND)}
     ids = sorted(compounds)
-    held = await tx.consult.created_between(ids, start, end)
-    decided = await tx.consult.decided_between(ids, start, end)
+    held = await tx.consult.between(ids, start, end)
+    decided = await tx.consult.between(ids, start, end, by="decided")
     votes = await tx.households.closed_between(ids, start, end)
     tallies = [Tally.from_dict(v.result) for v in votes if v.result]
     items = await tx.consult.items_due_between(ids, start, end)

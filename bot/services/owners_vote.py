@@ -114,6 +114,7 @@ class OwnersVoteService:
         self.config = config
         self.tz = config.tz
         consult.votes_of = self._views_of
+        consult.cancel_votes = self._cancel_all
         sweep.register((VOTE_REMIND,), self._remind_due)
         sweep.register((VOTE_CLOSE,), self._close_due)
 
@@ -411,6 +412,28 @@ class OwnersVoteService:
             skip=told,
         )
         return closed
+
+    async def _cancel_all(self, tx: Tx, consultation: Consultation, reason: str) -> None:
+        """The consultation is cancelled: so are its open owners' votes (owners told)."""
+        now = self.clock.now()
+        for vote in await tx.households.votes_of(consultation.id):
+            if vote.state is not VoteState.OPEN or not await tx.households.cancel_vote(
+                vote.id, now
+            ):
+                continue
+            await tx.deadlines.cancel_for(VOTE_KINDS, vote.id)
+            await tx.audit.record(
+                actor_id=None,
+                actor_label="system",
+                action="vote.cancel",
+                subject=f"vote:{vote.id}",
+                unit_id=vote.compound_id,
+                after={"consultation": consultation.id},
+                now=now,
+            )
+            render = partial(views.vote_cancelled, vote=vote, reason=reason)
+            for owner in await self._owners(tx, vote):
+                await self._send(tx, owner, render)
 
     # -- helpers -------------------------------------------------------------------------
     def _require_open(self, vote: OwnersVote, now: datetime) -> None:

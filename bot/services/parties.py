@@ -210,9 +210,9 @@ class PartyService:
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             seat, compound = await self._admin_seat(tx, actor, seat_id, "seat.invite")
-            await tx.parties.drop_open_invites(seat.id, now)
+            await tx.seat_invites.drop_open_invites(seat.id, now)
             token = secrets.token_urlsafe(12)
-            await tx.parties.add_invite(token, seat.id, actor.id, now, now + self.invite_ttl)
+            await tx.seat_invites.add_invite(token, seat.id, actor.id, now, now + self.invite_ttl)
             await tx.audit.record(
                 actor_id=actor.id,
                 actor_label=actor.label,
@@ -232,15 +232,14 @@ class PartyService:
         token = payload.removeprefix(SEAT_INVITE_PREFIX)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            invite = await tx.parties.invite(token)
-            if invite is None or invite.used_at is not None or invite.expires_at <= now:
+            invite = await tx.seat_invites.take(token, actor.id, now)
+            if invite is None:
                 raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
-            seat = await tx.parties.seat(invite.seat_id)
+            seat = await tx.parties.seat(invite.subject_id)
             if seat is None:
                 raise NotFound(N_("That seat does not exist (any more)."))
             party = await tx.parties.party(seat.party_id)
             assert party is not None
-            await tx.parties.use_invite(token, actor.id, now)
             previous = seat.person_id
             name = actor.person.display_name or None
             if previous is not None and previous != actor.id:
@@ -276,7 +275,7 @@ class PartyService:
                 raise InvalidInput(N_("This seat is vacant already."))
             before = await holding(tx, seat)
             await tx.parties.vacate(seat.id, now)
-            await tx.parties.drop_open_invites(seat.id, now)
+            await tx.seat_invites.drop_open_invites(seat.id, now)
             await tx.audit.record(
                 actor_id=actor.id,
                 actor_label=actor.label,

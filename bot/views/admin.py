@@ -306,6 +306,41 @@ ACTION_NAMES = {
     "task.view": N_("view a task"),
     "task.waiting": N_("wait for the resident"),
     "visit.log": N_("log a visit"),
+    # 要事商议办
+    "action.add": N_("add an action item"),
+    "action.done": N_("finish an action item"),
+    "consultation.cancel": N_("cancel a consultation"),
+    "consultation.chair": N_("chair a consultation"),
+    "consultation.convene": N_("convene a consultation"),
+    "consultation.decide": N_("record a decision"),
+    "consultation.finish": N_("close a consultation"),
+    "consultation.invite": N_("invite to a consultation"),
+    "consultation.object": N_("object to a decision"),
+    "consultation.publish": N_("publish a decision"),
+    "consultation.say": N_("speak in a consultation"),
+    "consultation.view": N_("view a consultation"),
+    "household.bind": N_("bind a household"),
+    "households.codes": N_("print households' codes"),
+    "households.import": N_("import the households"),
+    "parties.view": N_("view the parties"),
+    "property.view": N_("view the property matters"),
+    "proposal.add": N_("put a proposal"),
+    "proposal.close": N_("close a proposal's vote"),
+    "proposal.view": N_("view a proposal"),
+    "proposal.vote": N_("vote on a proposal"),
+    "rating.answer": N_("rate the property service"),
+    "rating.close": N_("close a property rating"),
+    "rating.open": N_("open a property rating"),
+    "seat.fill": N_("take a seat"),
+    "seat.invite": N_("invite a seat holder"),
+    "seat.vacate": N_("vacate a seat"),
+    "vote.cancel": N_("cancel an owners' vote"),
+    "vote.cast": N_("vote as an owner"),
+    "vote.close": N_("close an owners' vote"),
+    "vote.open": N_("open an owners' vote"),
+    "vote.paper": N_("record paper ballots"),
+    "vote.tally": N_("view an owners' vote's tally"),
+    "vote.view": N_("view an owners' vote"),
 }
 # Who did it, when it was not a person the bot still knows.
 ACTOR_NAMES = {
@@ -313,6 +348,15 @@ ACTOR_NAMES = {
     "cli": N_("the command line"),
     "config": N_("the config file"),
     "forgotten": N_("a deleted user"),
+}
+SUBJECT_NAMES = {
+    "consultation": N_("consultation #{id}"),
+    "proposal": N_("proposal #{id}"),
+    "vote": N_("owners' vote #{id}"),
+    "action": N_("action item #{id}"),
+    "seat": N_("seat {id}"),
+    "household": N_("household #{id}"),
+    "rating": N_("property rating #{id}"),
 }
 REFUSED = ".refused"
 
@@ -335,6 +379,8 @@ def _subject_name(t: Translator, line: AuditLine) -> str:
         return t("topic #{id}").format(id=esc(key))
     if kind == "broadcast":
         return t("notice #{id}").format(id=esc(key))
+    if kind in SUBJECT_NAMES:
+        return t(SUBJECT_NAMES[kind]).format(id=esc(key))
     return esc(line.subject)
 
 

@@ -27,6 +27,7 @@ FORMS = "cf"
 CLOSE_DAYS = (3, 7, 14)
 VOTE_DAYS = (7, 14, 30)
 ITEM_DAYS = (7, 14, 30, 60)
+PROPOSAL_DAYS = (1, 3)  # or with the consultation
 NOT_SET = N_("(not set)")
 
 
@@ -153,7 +154,7 @@ def proposal_card(t: Translator, form: ProposalForm, title: str) -> OutMessage:
         (_b(t("✏ Proposal"), "ppt", tag), _b(t("✏ Options"), "ppo", tag)),
         (
             _b(("✔ " if form.days is None else "") + t("With the consultation"), "ppd", 0, tag),
-            *_days(t, "ppd", tag, (1, 3), form.days),
+            *_days(t, "ppd", tag, PROPOSAL_DAYS, form.days),
         ),
     ]
     if form.options:

@@ -11,7 +11,7 @@ from bot.art278 import Choice, Ratio, Rule, Tally, area_text
 from bot.i18n import N_, NC_, Translator
 from bot.messages import Button, OutMessage
 from bot.models import OrgUnit
-from bot.models.consult import Household, OwnersVoteView, VoteMatter, VoteState
+from bot.models.consult import Household, OwnersVote, OwnersVoteView, VoteMatter, VoteState
 from bot.views.common import esc, fmt_time
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "ratio_lines",
     "result",
     "tally_message",
+    "vote_cancelled",
     "vote_summary",
 ]
 
@@ -190,6 +191,15 @@ def ballot(
     if not open_:
         lines.append(t("This vote has closed."))
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
+
+
+def vote_cancelled(t: Translator, language: str, vote: OwnersVote, reason: str) -> OutMessage:
+    """To the owners: the vote is cancelled with its consultation."""
+    return OutMessage(
+        t("🏠 The owners' vote “{question}” is cancelled with its consultation: {reason}").format(
+            question=esc(vote.question), reason=esc(reason)
+        )
+    )
 
 
 def cast_ack(t: Translator, household: Household, choice: Choice, changed: bool) -> str:

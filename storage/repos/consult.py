@@ -468,28 +468,18 @@ class ConsultRepo:
         return changed == 1
 
     # -- figures -------------------------------------------------------------------------
-    async def created_between(
-        self, compound_ids: list[int], start: datetime, end: datetime
+    async def between(
+        self, compound_ids: list[int], start: datetime, end: datetime, *, by: str = "created"
     ) -> list[Consultation]:
+        """Consultations of the compounds convened (``by="created"``) or decided
+        (``by="decided"``) in the period."""
+        column = {"created": "created_at", "decided": "decided_at"}[by]
         if not compound_ids:
             return []
         marks = ",".join("?" * len(compound_ids))
         rows = await self.tx.fetchall(
             f"SELECT {_COLS} FROM consultations WHERE compound_id IN ({marks})"
-            " AND created_at >= ? AND created_at < ? ORDER BY id",
-            [*compound_ids, ts(start), ts(end)],
-        )
-        return [_consultation(r) for r in rows]
-
-    async def decided_between(
-        self, compound_ids: list[int], start: datetime, end: datetime
-    ) -> list[Consultation]:
-        if not compound_ids:
-            return []
-        marks = ",".join("?" * len(compound_ids))
-        rows = await self.tx.fetchall(
-            f"SELECT {_COLS} FROM consultations WHERE compound_id IN ({marks})"
-            " AND decided_at >= ? AND decided_at < ? ORDER BY id",
+            f" AND {column} >= ? AND {column} < ? ORDER BY id",
             [*compound_ids, ts(start), ts(end)],
         )
         return [_consultation(r) for r in rows]

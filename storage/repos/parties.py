@@ -1,8 +1,7 @@
-"""The parties of compounds, their seats and the invitation links that fill a seat."""
+"""The parties of compounds and their seats (the links that fill a seat: ``tx.seat_invites``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,20 +11,11 @@ from storage.timestamps import from_ts, ts
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["PartiesRepo", "SeatInvite"]
+__all__ = ["PartiesRepo"]
 
 _PARTY_COLS = "id, compound_id, kind, name"
 _SEAT_COLS = "id, code, party_id, role, holder_name, person_id, sort, linked_at"
 _S_SEAT_COLS = ", ".join("s." + c.strip() for c in _SEAT_COLS.split(","))
-
-
-@dataclass(frozen=True)
-class SeatInvite:
-    token: str
-    seat_id: int
-    created_by: int | None
-    expires_at: datetime
-    used_at: datetime | None
 
 
 def _seat(row: Any) -> Seat:
@@ -201,44 +191,3 @@ class PartiesRepo:
 
     async def count_seats(self) -> int:
         return int(await self.tx.fetchval("SELECT count(*) FROM seats"))
-
-    # -- invitations ---------------------------------------------------------------------
-    async def add_invite(
-        self, token: str, seat_id: int, created_by: int, now: datetime, expires_at: datetime
-    ) -> None:
-        await self.tx.execute(
-            "INSERT INTO seat_invites (token, seat_id, created_by, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (token, seat_id, created_by, ts(now), ts(expires_at)),
-        )
-
-    async def invite(self, token: str) -> SeatInvite | None:
-        row = await self.tx.fetchone(
-            "SELECT token, seat_id, created_by, expires_at, used_at FROM seat_invites"
-            " WHERE token = ?",
-            (token,),
-        )
-        if row is None:
-            return None
-        return SeatInvite(
-            str(row[0]),
-            int(row[1]),
-            None if row[2] is None else int(row[2]),
-            from_ts(row[3]),
-            None if row[4] is None else from_ts(row[4]),
-        )
-
-    async def use_invite(self, token: str, person_id: int, now: datetime) -> bool:
-        changed = await self.tx.execute(
-            "UPDATE seat_invites SET used_by = ?, used_at = ? WHERE token = ? AND used_at IS NULL",
-            (person_id, ts(now), token),
-        )
-        return changed == 1
-
-    async def drop_open_invites(self, seat_id: int, now: datetime) -> int:
-        """Earlier links of a seat stop working once it is filled or a new one is made."""
-        return await self.tx.execute(
-            "UPDATE seat_invites SET expires_at = ? WHERE seat_id = ? AND used_at IS NULL"
-            " AND expires_at > ?",
-            (ts(now), seat_id, ts(now)),
-        )

@@ -255,3 +255,101 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
         assert png.startswith(b"\x89PNG")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "stats-with-consultations.png").write_bytes(png)
+
+
+async def test_the_chairs_cards_take_typed_fields_files_options_and_days(tmp_path: Path) -> None:
+    """One set of handlers for every card: a field typed next, photos for the background,
+    options checked, the days offered by the card, cancel, and an older card expired."""
+    async with admin_world(tmp_path, {"guo": (ADMIN, "BY")}) as h:
+        guo = h.players["guo"]
+        wang = h.player("wang")
+        await onboard(wang)
+        number = await file_request(h, wang, category="加装电梯", description="3栋")
+        assert number in guo.last_text()
+        await guo.press("🏛 四方议事")
+        old = guo.last()
+        confirm = {b["text"]: b["callback_data"] for b in old.inline_buttons}["✅ 确认提交"]
+        await guo.press("✏ 背景、照片、文件")
+        await guo.send_photo(caption="楼道照片")
+        assert "已添加（共 1 个）" in guo.last_text()
+        await guo.send_photo()
+        assert "已添加（共 2 个）" in guo.last_text()
+        await guo.send("3栋业主联名申请加装电梯")
+        card = guo.last_text()
+        assert "照片和文件：2 个" in card and "3栋业主联名申请加装电梯" in card
+        await guo.press("14 天")
+        assert "14 天后截止。" in guo.last_text()
+        await guo.press("✖ 取消")
+        assert "已取消，没有发出任何内容。" in guo.last_text()
+        await guo.press_data(confirm, old.message_id)
+        assert "此菜单已过期" in (guo.last_answer() or {})["text"]
+        await guo.press("🏛 四方议事")  # a new form: the old card's buttons stay expired
+        await guo.press_data(confirm, old.message_id)
+        assert "此菜单已过期" in (guo.last_answer() or {})["text"]
+        async with h.services.db.read() as tx:
+            filed = await tx.requests.by_number(number)
+            assert filed is not None
+            assert await tx.consult.of_request(filed.id) == []
+
+        await guo.press("✅ 确认提交")
+        await guo.press("🗳 提出方案")
+        await guo.press("✏ 方案")
+        await guo.send("加装电梯的位置")
+        await guo.press("✏ 选项")
+        await guo.send("北侧")
+        assert "请给出 2 至 4 个选项" in guo.last_text()
+        await guo.send("北侧\n南侧")
+        card = guo.last_text()
+        assert "选项（逐项表决）：" in card and "1. 北侧" in card and "2. 南侧" in card
+        await guo.press("3 天")
+        assert "3 天后截止表决。" in guo.last_text()
+        await guo.press("随议事截止")
+        assert "随议事协商一同截止表决。" in guo.last_text()
+
+
+async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path) -> None:
+    """The chair cancels with a reason: the participants and the owners are told, the owners'
+    vote takes no more ballots, the request is the community's again, and the log says it."""
+    async with admin_world(tmp_path, {"guo": (ADMIN, "BY"), "street": (9002, "CX")}) as h:
+        guo = h.players["guo"]
+        hong, wang, owner = h.player("hong"), h.player("wang"), h.player("owner")
+        for person in (hong, wang, owner):
+            await onboard(person)
+        await fill_seat(h, guo, hong, "XHHY-OC-DIR")
+        codes = await issue_codes(h)
+        [household, *_] = await households(h)
+        await bind(owner, codes[household.label])
+        number = await file_request(h, wang, category="加装电梯", description="3栋想加装电梯")
+        await guo.press("🏛 四方议事")
+        await guo.press("✅ 确认提交")
+        async with h.services.db.read() as tx:
+            filed = await tx.requests.by_number(number)
+            assert filed is not None
+            [consultation] = await tx.consult.of_request(filed.id)
+        await guo.press_data(f"cf1:vtn:{consultation.id}")
+        await guo.press("✏ 事项")
+        await guo.send("是否同意加装电梯？")
+        await guo.press("✅ 确认提交")
+        await owner.press("同意")
+
+        await guo.press_data(f"cs1:o:{consultation.id}")
+        await guo.press("✖ 取消议事")
+        await guo.send("街道统一安排，本次暂缓")
+        assert "议事协商已取消，已通知各参会方。" in guo.last_text()
+        assert "已取消：街道统一安排，本次暂缓" in hong.last_text()
+        assert "业主表决“是否同意加装电梯？”已随议事协商一并取消" in owner.last_text()
+        await owner.press("反对")
+        assert "已截止" in (owner.last_answer() or {})["text"]
+        async with h.services.db.read() as tx:
+            [vote] = await tx.households.votes_of(consultation.id)
+            assert vote.state.value == "cancelled"
+            cancelled = await tx.consult.get(consultation.id)
+            assert cancelled is not None and cancelled.state is ConsultationState.CANCELLED
+            again = await tx.requests.by_number(number)
+            assert again is not None and again.status is Status.ACCEPTED
+        await tick(h, days=20)  # the vote's close passes: nothing is counted or told
+        assert "业主表决结果" not in owner.last_text()
+        await h.players["street"].command("/audit")  # the street's administrator reads it
+        log = h.players["street"].last_text()
+        assert f"取消议事协商 · 议事协商 #{consultation.id}" in log
+        assert f"取消业主表决 · 业主表决 #{vote.id}" in log

@@ -180,7 +180,7 @@ ACTIONS = [
         refused_as="admin.invite",
         audited="admin.invite",
         row="no  no  ok  no  no  ok  ok",
-        check=lambda found, w: found.unit_id == w.units["XHHY"] and found.used_at is None,
+        check=lambda found, w: found.subject_id == w.units["XHHY"] and found.used_at is None,
     ),
     Action(
         "invite_for_A",  # an admin of 伴月社区 itself: only from above
@@ -188,7 +188,7 @@ ACTIONS = [
         refused_as="admin.invite",
         audited="admin.invite",
         row="no  no  no  no  no  ok  ok",
-        check=lambda found, w: found.unit_id == w.units["BY"] and found.used_at is None,
+        check=lambda found, w: found.subject_id == w.units["BY"] and found.used_at is None,
     ),
     Action(
         "revoke_A_admin",
