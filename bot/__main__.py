@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.errors import DomainError
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.migrate import migrate
 
 __all__ = ["main"]
@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--residents", type=int, default=500)
     bench.add_argument("--latency-ms", type=float, default=50.0)
     bench.add_argument("--out", type=Path, default=Path("bench/results"))
+    bench.add_argument(
+        "--store",
+        metavar="URL",
+        help="run on this PostgreSQL server (postgresql://USER@HOST/DB, a database the bench"
+        " may create databases from); default: SQLite files in a temporary folder",
+    )
 
     sandbox = sub.add_parser("sandbox", help="try the bot without Telegram, in a web page")
     sandbox.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
@@ -110,7 +116,7 @@ def _date(text: str) -> date:
 async def _with_db(
     config: Config, work: Callable[[Database], Awaitable[int]], *, migrate_first: bool = True
 ) -> int:
-    db = Database(config.storage.database)
+    db = open_database(config.storage.store_url)
     async with db:
         if migrate_first:
             await migrate(db)
@@ -262,6 +268,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         residents=args.residents,
         latency=args.latency_ms / 1000,
         out=args.out,
+        store=args.store,
     )
     results, failed = asyncio.run(run_bench(options))
     print(table(results))

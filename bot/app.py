@@ -52,9 +52,9 @@ from handlers import (
     visit,
 )
 from handlers.errors import on_error
-from storage.db import Database
+from storage.db import open_database
 from storage.migrate import migrate
-from storage.persistence import SQLitePersistence
+from storage.persistence import StorePersistence
 
 __all__ = ["GridApplication", "build_application", "services_of", "webhook_options"]
 
@@ -89,7 +89,10 @@ def build_application(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in request URLs
     clock = clock or SystemClock()
     pacer = pacer or RealPacer()
-    db = Database(config.storage.database)
+    db = open_database(config.storage.store_url)
+    reports = (
+        open_database(config.storage.read_url, read_only=True) if config.storage.read_url else db
+    )
     builder = (
         ApplicationBuilder()
         .token(token or config.require_token())
@@ -101,10 +104,8 @@ def build_application(
         .post_stop(stop_sender)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor(config.performance.concurrent_updates))
-        # Conversations and user data live in SQLite; written within ~1 s of a change.
-        .persistence(
-            SQLitePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock)
-        )
+        # Conversations and user data live in the store; written within ~1 s of a change.
+        .persistence(StorePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -125,6 +126,7 @@ def build_application(
     services = Services(
         config=config,
         db=db,
+        reports=reports,
         clock=clock,
         pacer=pacer,
         i18n=i18n,
@@ -140,7 +142,7 @@ def build_application(
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
         broadcast=BroadcastService(db, clock, pacer, notifier, config),
-        stats=StatsService(db, clock, config),
+        stats=StatsService(db, clock, config, reports),
     )
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
@@ -198,6 +200,7 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     """Open the database, migrate, apply config admins, start the outbox sender."""
     services = services_of(app)
     await services.db.connect()
+    await services.reports.connect()
     applied = await migrate(services.db)
     if applied:
         LOG.info("applied %d migrations", len(applied))
@@ -223,7 +226,10 @@ async def stop_sender(app: Application) -> None:  # type: ignore[type-arg]
 async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
     """Stop the outbox sender (if still running) and close the database."""
     await stop_sender(app)
-    await services_of(app).db.close()
+    services = services_of(app)
+    if services.reports is not services.db:
+        await services.reports.close()
+    await services.db.close()
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]

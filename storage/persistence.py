@@ -1,4 +1,4 @@
-"""python-telegram-bot persistence in SQLite, stored as JSON (never pickle).
+"""python-telegram-bot persistence in the store (SQLite or PostgreSQL), as JSON (never pickle).
 
 What is kept: the states of persistent ``ConversationHandler``\\ s and every user's
 ``user_data`` and every chat's ``chat_data``. What is not: ``bot_data`` (the bot keeps live
@@ -16,7 +16,7 @@ users it has no data for).
 
 Writes happen at once in ``update_*`` and ``drop_*``, each in its own transaction, and only when
 the JSON differs from what this instance last read or wrote for that row, so an idle bot does
-not rewrite rows on every run of PTB's persistence loop. :meth:`SQLitePersistence.flush` has
+not rewrite rows on every run of PTB's persistence loop. :meth:`StorePersistence.flush` has
 nothing to do.
 
 PTB reads the persistence in ``Application.initialize()``, before ``post_init`` runs, so the
@@ -26,25 +26,30 @@ persistence connects and migrates the database itself on first use (both are ide
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.clock import Clock, SystemClock
-from storage.db import Database, ts
+from storage.db import Database
 from storage.migrate import migrate
+from storage.timestamps import ts
+from storage.updates import UpdateMark
 
-__all__ = ["SQLitePersistence"]
+__all__ = ["StorePersistence"]
 
 LOG = logging.getLogger(__name__)
 
 Data = dict[Any, Any]
 _UNKNOWN = object()
 ConversationKey = tuple[int | str, ...]
+Owner = tuple[str, int]  # ("user", id) or ("chat", id): whose data a row is
 # PTB's callback-data snapshot (telegram.ext._utils.types.CDCData); never stored here.
 CallbackData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
@@ -140,8 +145,8 @@ def _from_json(text: str, context: str) -> Any:
         raise TypeError(f"stored {context} is not valid JSON: {text[:80]!r}") from exc
 
 
-class SQLitePersistence(BasePersistence[Data, Data, Data]):
-    """Conversation states, ``user_data`` and ``chat_data`` in the bot's SQLite database.
+class StorePersistence(BasePersistence[Data, Data, Data]):
+    """Conversation states, ``user_data`` and ``chat_data`` in the bot's store.
 
     Pass it to ``ApplicationBuilder().persistence(...)``; mark the ``ConversationHandler``\\ s
     to keep with ``name=...`` and ``persistent=True``. ``clock`` stamps ``updated_at``.
@@ -158,6 +163,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         "_ready_lock",
         "_users",
         "_writer",
+        "mark_source",
     )
 
     def __init__(
@@ -189,7 +195,10 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         # What was loaded whole: a row missing from a loaded table is known not to exist.
         self._complete: set[str] = set()
         # Writes waiting for the writer task: one transaction for a whole persistence round.
-        self._pending: dict[tuple[str, object], tuple[str, tuple[Any, ...]]] = {}
+        self._pending: dict[tuple[str, object], tuple[str, tuple[Any, ...], Owner]] = {}
+        # Which updates are being applied for whom (set by the update runner): their ids are
+        # recorded in the same commit as the state they changed (storage/updates.py).
+        self.mark_source: Callable[[set[Owner]], list[UpdateMark]] | None = None
         self._writer: asyncio.Task[None] | None = None
 
     def _last_written(self, scope: str, written: dict[Any, str | None], key: object) -> object:
@@ -246,10 +255,13 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
             return
         await self._ensure_ready()
         if text is None:
-            self._write((table.what, owner_id), table.delete, (owner_id,))
+            self._write((table.what, owner_id), table.delete, (owner_id,), (table.owner, owner_id))
         else:
             self._write(
-                (table.what, owner_id), table.upsert, (owner_id, text, ts(self._clock.now()))
+                (table.what, owner_id),
+                table.upsert,
+                (owner_id, text, ts(self._clock.now())),
+                (table.owner, owner_id),
             )
         written[owner_id] = text
         LOG.debug("stored %s of %s %d", table.what, table.owner, owner_id)
@@ -258,7 +270,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         self, table: _DataTable, written: dict[int, str | None], owner_id: int
     ) -> None:
         await self._ensure_ready()
-        self._write((table.what, owner_id), table.delete, (owner_id,))
+        self._write((table.what, owner_id), table.delete, (owner_id,), (table.owner, owner_id))
         await self.flush()  # dropping personal data is not left for later
         written[owner_id] = None
         LOG.debug("dropped %s of %s %d", table.what, table.owner, owner_id)
@@ -330,18 +342,21 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         key_text = _to_json(list(key), "key", context)
         state_text = None if new_state is None else _to_json(new_state, "state", context)
         cache_key = (name, key_text)
+        # Conversations are keyed by chat first (PTB's per_chat).
+        owner: Owner = ("chat", key[0]) if key and isinstance(key[0], int) else ("none", 0)
         if self._last_written(f"conversation {name}", self._conversations, cache_key) == (
             state_text
         ):
             return
         await self._ensure_ready()
         if state_text is None:
-            self._write(("conversation", cache_key), _DELETE_CONVERSATION, (name, key_text))
+            self._write(("conversation", cache_key), _DELETE_CONVERSATION, (name, key_text), owner)
         else:
             self._write(
                 ("conversation", cache_key),
                 _UPSERT_CONVERSATION,
                 (name, key_text, state_text, ts(self._clock.now())),
+                owner,
             )
         self._conversations[cache_key] = state_text
         LOG.debug("conversation %r %s is now %s", name, key_text, state_text)
@@ -374,12 +389,18 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
 
     # -- writing -----------------------------------------------------------------------
 
-    def _write(self, key: tuple[str, object], sql: str, params: tuple[Any, ...]) -> None:
+    def _write(
+        self, key: tuple[str, object], sql: str, params: tuple[Any, ...], owner: Owner
+    ) -> None:
         """Queue a write; the latest write of a row wins. The writer task commits everything
         queued in one persistence round in a single transaction, right after the round."""
-        self._pending[key] = (sql, params)
+        self._pending[key] = (sql, params, owner)
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
+            # A context of its own: the writer commits for everybody, never as the update
+            # that happened to start it (storage.updates.APPLYING).
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_soon(), context=contextvars.Context()
+            )
 
     async def _write_soon(self) -> None:
         await asyncio.sleep(0)  # let the rest of this round queue its writes first
@@ -390,6 +411,11 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
                 "persistence: writing %d rows failed; they stay queued", len(self._pending)
             )
 
+    def _marks(self, owners: set[Owner]) -> list[UpdateMark]:
+        if self.mark_source is None:
+            return []
+        return [mark for mark in self.mark_source(owners) if not mark.recorded]
+
     async def _write_pending(self) -> None:
         while self._pending:
             batch = self._pending
@@ -398,11 +424,16 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
                 # One round trip per kind of statement: each row appears once in the batch,
                 # so the order between rows does not matter.
                 by_sql: dict[str, list[tuple[Any, ...]]] = {}
-                for sql, params in batch.values():
+                for sql, params, _owner in batch.values():
                     by_sql.setdefault(sql, []).append(params)
+                marks = self._marks({owner for _sql, _params, owner in batch.values()})
                 async with self._db.transaction() as tx:
                     for sql, rows in by_sql.items():
                         await tx.executemany(sql, rows)
+                    if marks:
+                        await tx.updates.record_many(marks)
+                for mark in marks:
+                    mark.recorded = True
             except BaseException:
                 # Keep what failed (unless a newer write of the same row came meanwhile).
                 self._pending = {**batch, **self._pending}

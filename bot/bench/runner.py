@@ -50,9 +50,10 @@ from storage.bench_seed import (
     seed_people,
     seed_requests,
 )
-from storage.db import Database, ts
+from storage.db import Database, StoreUrl, open_database
 from storage.migrate import migrate
 from storage.repos.deadlines import SWEEP_SQL
+from storage.timestamps import ts
 
 __all__ = ["BenchOptions", "run_bench"]
 
@@ -73,6 +74,9 @@ class BenchOptions:
     sizes: list[int] = field(default_factory=lambda: [10_000, 100_000, 1_000_000])
     broadcast: int = 10_000
     scale: float = 10.0
+    # Where the scenarios' databases live: SQLite files in a temporary folder (None), or a
+    # PostgreSQL server ("postgresql://user@host/maintenance_db"), one database per scenario.
+    store: str | None = None
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -160,7 +164,7 @@ class Worker:
     """A bot subprocess (``python -m bot.bench.worker``)."""
 
     def __init__(
-        self, mode: str, base_url: str, db: Path | None = None, extra: list[str] | None = None
+        self, mode: str, base_url: str, db: str | None = None, extra: list[str] | None = None
     ) -> None:
         self.mode = mode
         self.base_url = base_url
@@ -174,7 +178,7 @@ class Worker:
         if profile and self.mode == "gridbot":
             args[1:1] = ["-m", "cProfile", "-o", profile]
         if self.db is not None:
-            args += ["--db", str(self.db)]
+            args += ["--store", self.db]
         args += self.extra
         env = dict(os.environ, PTB_TIMEDELTA="true")
         self.process = await asyncio.create_subprocess_exec(*args, env=env)
@@ -202,12 +206,65 @@ class Worker:
             await self.process.wait()
 
 
-async def fresh_db(path: Path) -> Database:
-    db = Database(path)
+class Stores:
+    """One fresh store per scenario: an SQLite file in the work folder, or a database made
+    (and afterwards dropped) on the PostgreSQL server of ``--store``."""
+
+    def __init__(self, workdir: Path, server: str | None) -> None:
+        self.workdir = workdir
+        self.server = None if server is None else StoreUrl(server)
+        if self.server is not None and self.server.engine != "postgresql":
+            raise ValueError("--store takes a postgresql:// URL (SQLite is the default)")
+        self.made: list[str] = []
+
+    @property
+    def engine(self) -> str:
+        return "sqlite" if self.server is None else "postgresql"
+
+    async def _admin(self, sql: str) -> None:
+        import asyncpg
+
+        assert self.server is not None
+        conn = await asyncpg.connect(self.server.url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def fresh(self, name: str) -> str:
+        """The URL of a new, empty store called ``name``."""
+        if self.server is None:
+            path = self.workdir / f"{name}.db"
+            path.unlink(missing_ok=True)
+            return f"sqlite:{path}"
+        from urllib.parse import urlsplit, urlunsplit
+
+        database = f"gridbot_bench_{name.replace('-', '_')}"
+        await self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await self._admin(f'CREATE DATABASE "{database}"')
+        self.made.append(database)
+        return urlunsplit(urlsplit(self.server.url)._replace(path=f"/{database}"))
+
+    async def drop_all(self) -> None:
+        while self.made:
+            await self._admin(f'DROP DATABASE IF EXISTS "{self.made.pop()}" WITH (FORCE)')
+
+
+async def fresh_db(url: str) -> Database:
+    db = open_database(url)
     await db.connect()
     await migrate(db)
     await OrgImporter(db, SystemClock()).import_file(EXAMPLES / "duanzhou.toml")
     return db
+
+
+async def query_plan(tx: Any, sql: str, params: tuple[Any, ...]) -> str:
+    """The store's plan for ``sql``, as text."""
+    if tx.dialect.name == "postgresql":
+        rows = await tx.fetchall(f"EXPLAIN {sql}", params)
+    else:
+        rows = await tx.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+    return "\n".join(str(row[-1]) for row in rows)
 
 
 async def unit_id(db: Database, code: str) -> int:
@@ -349,11 +406,11 @@ async def _resident_echo(
 
 
 async def run_intake(
-    workdir: Path,
+    stores: Stores,
     residents: int,
     latency: float,
     *,
-    db_path: Path | None = None,
+    db_url: str | None = None,
     seed: bool = True,
     think: tuple[float, float] = (1.0, 5.0),
 ) -> dict[str, Any]:
@@ -361,7 +418,7 @@ async def run_intake(
     all acting as fast as they can (capacity: updates per second), once pausing like people
     between steps (responsiveness: latency percentiles)."""
     results: dict[str, Any] = {"residents": residents, "latency_ms": latency * 1000}
-    db_file = db_path or workdir / "intake.db"
+    db_file = db_url or await stores.fresh("intake")
     if seed:
         db = await fresh_db(db_file)
         await seed_people(
@@ -372,7 +429,7 @@ async def run_intake(
             now=datetime.now(UTC),
         )
     else:
-        db = Database(db_file)
+        db = open_database(db_file)
         await db.connect()
     other = await category_id(db, "other")
     await db.close()
@@ -418,9 +475,9 @@ async def run_intake(
 
 # -- accept storm -----------------------------------------------------------------------------
 async def run_accept_storm(
-    workdir: Path, members: int, cards: int, presses_per_card: int, latency: float
+    stores: Stores, members: int, cards: int, presses_per_card: int, latency: float
 ) -> dict[str, Any]:
-    db_file = workdir / "storm.db"
+    db_file = await stores.fresh("storm")
     db = await fresh_db(db_file)
     now = datetime.now(UTC)
     compound = await unit_id(db, "XHHY")
@@ -469,7 +526,7 @@ async def run_accept_storm(
     finally:
         await worker.stop()
         await server.stop()
-    db = Database(db_file)
+    db = open_database(db_file)
     await db.connect()
     winners = doubles = 0
     async with db.read() as tx:
@@ -493,8 +550,8 @@ async def run_accept_storm(
 
 
 # -- sweep ----------------------------------------------------------------------------------
-async def seed_sweep_db(path: Path, size: int) -> int:
-    db = await fresh_db(path)
+async def seed_sweep_db(url: str, size: int) -> int:
+    db = await fresh_db(url)
     now = datetime.now(UTC)
     due = await seed_requests(
         db,
@@ -520,23 +577,23 @@ async def unit_id_tx(tx: Any, code: str) -> int:
     return int(unit.id)
 
 
-async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
-    out: dict[str, Any] = {"batch": BATCH, "sizes": {}}
+async def run_sweep(stores: Stores, sizes: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"batch": BATCH, "sizes": {}, "store": stores.engine}
     for size in sizes:
-        path = workdir / f"sweep-{size}.db"
+        url = await stores.fresh(f"sweep-{size}")
         started = time.perf_counter()
-        due = await seed_sweep_db(path, size)
+        due = await seed_sweep_db(url, size)
         seeded = time.perf_counter() - started
-        db = Database(path)
+        db = open_database(url)
         await db.connect()
         clock = SystemClock()
-        config = load_config(None, storage={"database": path})
+        config = load_config(None, storage={"url": url})
         i18n = I18n()
         flow = RequestFlow(clock, Notifier(clock), i18n)
         dispatch = DispatchService(db, clock, flow, i18n, config)
         deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
         async with db.read() as tx:
-            plan = await tx.fetchall(f"EXPLAIN QUERY PLAN {SWEEP_SQL}", ("9", BATCH))
+            plan = await query_plan(tx, SWEEP_SQL, (datetime.now(UTC), BATCH))
             query_started = time.perf_counter()
             await tx.fetchall(SWEEP_SQL, (ts(datetime.now(UTC)), BATCH))
             query_ms = (time.perf_counter() - query_started) * 1000
@@ -558,7 +615,7 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
             "runs_ms": [round(r, 1) for r in runs],
             "ms_per_row": round(sweep_ms / handled, 2) if handled else None,
             "query_ms": round(query_ms, 2),
-            "uses_index": any("deadline_items_due" in str(row["detail"]) for row in plan),
+            "uses_index": "deadline_items_due" in plan,
             "seed_seconds": round(seeded, 1),
         }
     first, last = str(sizes[0]), str(sizes[-1])
@@ -570,12 +627,12 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
 
 # -- broadcast -------------------------------------------------------------------------------
 async def run_broadcast(
-    workdir: Path, recipients: int, scale: float, latency: float, rate: float = 28.0
+    stores: Stores, recipients: int, scale: float, latency: float, rate: float = 28.0
 ) -> dict[str, Any]:
     """A broadcast's messages queued in the outbox, sent by the bot process's own outbox sender
     (``rate`` a second, time sped up ``scale`` times on both sides) to an emulator that enforces
     Telegram's flood limits. The rate is measured from the first delivery to the last."""
-    db_file = workdir / "broadcast.db"
+    db_file = await stores.fresh("broadcast")
     db = await fresh_db(db_file)
     chats = [FIRST_RESIDENT + i for i in range(recipients)]
     notifier = Notifier(SystemClock())
@@ -639,7 +696,7 @@ async def run_broadcast(
         gc.unfreeze()
         await worker.stop()
         await server.stop()
-    db = Database(db_file)
+    db = open_database(db_file)
     await db.connect()
     async with db.read() as tx:
         counts = await tx.outbox.counts(batch="broadcast:bench")
@@ -668,16 +725,16 @@ async def run_broadcast(
 
 # -- memory ----------------------------------------------------------------------------------
 async def run_memory(
-    workdir: Path,
+    stores: Stores,
     residents: int,
     latency: float,
     size: int,
     people: int,
     think: tuple[float, float] = (1.0, 5.0),
 ) -> dict[str, Any]:
-    path = workdir / "memory.db"
+    path = await stores.fresh("memory")
     await seed_sweep_db(path, size)
-    db = Database(path)
+    db = open_database(path)
     await db.connect()
     await seed_people(
         db,
@@ -687,7 +744,7 @@ async def run_memory(
         now=datetime.now(UTC),
     )
     await db.close()
-    intake = await run_intake(workdir, residents, latency, db_path=path, seed=False, think=think)
+    intake = await run_intake(stores, residents, latency, db_url=path, seed=False, think=think)
     return {
         "people": people,
         "requests": size,
@@ -705,6 +762,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
     """Run the scenarios; return the results and the failed correctness checks."""
     quick = options.quick
     workdir = Path(tempfile.mkdtemp(prefix="gridbot-bench-"))
+    stores = Stores(workdir, options.store)
     results: dict[str, Any] = {}
     failed: list[str] = []
     try:
@@ -713,7 +771,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
             print(f"running {name} ...", flush=True)
             if name == "intake":
                 result = await run_intake(
-                    workdir,
+                    stores,
                     20 if quick else options.residents,
                     options.latency,
                     think=(0.05, 0.2) if quick else (1.0, 5.0),
@@ -726,7 +784,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                     failed.append("intake: some residents did not finish")
             elif name == "accept-storm":
                 result = await run_accept_storm(
-                    workdir,
+                    stores,
                     20 if quick else 200,
                     10 if quick else 100,
                     10 if quick else 20,
@@ -735,12 +793,12 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                 if result["winners"] != result["cards"] or result["double_accepts"]:
                     failed.append("accept-storm: not exactly one winner per card")
             elif name == "sweep":
-                result = await run_sweep(workdir, [10_000] if quick else options.sizes)
+                result = await run_sweep(stores, [10_000] if quick else options.sizes)
                 if not all(s["uses_index"] for s in result["sizes"].values()):
                     failed.append("sweep: the sweep query does not use its index")
             elif name == "broadcast":
                 result = await run_broadcast(
-                    workdir, 300 if quick else options.broadcast, options.scale, options.latency
+                    stores, 300 if quick else options.broadcast, options.scale, options.latency
                 )
                 if (
                     result["duplicates"]
@@ -750,7 +808,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                     failed.append("broadcast: duplicates or losses")
             elif name == "memory":
                 result = await run_memory(
-                    workdir,
+                    stores,
                     20 if quick else options.residents,
                     options.latency,
                     10_000 if quick else 1_000_000,
@@ -759,6 +817,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                 )
             else:
                 raise ValueError(f"unknown scenario {name}")
+            result["store"] = stores.engine
             result["wall_seconds"] = round(time.perf_counter() - started, 1)
             result["machine"] = machine()
             result["quick"] = quick
@@ -768,6 +827,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                 json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
             )
     finally:
+        await stores.drop_all()
         shutil.rmtree(workdir, ignore_errors=True)
     return results, failed
 

@@ -3,7 +3,7 @@
 Both long-poll the benchmark's HTTP emulator with the same per-chat update processor, so the
 difference between them is Gridbot's own work.
 
-    python -m bot.bench.worker gridbot --base-url URL --db PATH
+    python -m bot.bench.worker gridbot --base-url URL --store URL
     python -m bot.bench.worker echo --base-url URL
 """
 
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.bench.worker")
     parser.add_argument("mode", choices=("gridbot", "echo"))
     parser.add_argument("--base-url", required=True)
-    parser.add_argument("--db")
+    parser.add_argument("--store", help="the store URL (sqlite:PATH or postgresql://...)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--outbox-rate", type=float, default=25.0)
     parser.add_argument("--outbox-in-flight", type=int, default=16)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(
             None,
             bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
-            storage={"database": args.db},
+            storage={"url": args.store},
             performance={"concurrent_updates": args.concurrency},
             outbox={
                 "rate_per_second": args.outbox_rate,

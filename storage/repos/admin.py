@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage.db import from_ts, ts
+from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx

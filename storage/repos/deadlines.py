@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from storage.db import from_ts, ts
+from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.models import Level, OrgUnit, ServiceTeam, Station
-from storage.db import ts
+from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
@@ -49,7 +49,7 @@ class OrgRepo:
                     level.value,
                     parent_id,
                     path,
-                    int(has_property_company),
+                    has_property_company,
                     sort,
                     ts(now),
                     ts(now),
@@ -64,7 +64,7 @@ class OrgRepo:
                 name_en,
                 level.value,
                 parent_id,
-                int(has_property_company),
+                has_property_company,
                 sort,
                 ts(now),
                 existing.id,

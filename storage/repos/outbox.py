@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.models import OutboxRow
-from storage.db import from_ts, ts
+from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
@@ -132,11 +132,11 @@ class OutboxRepo:
         """
         failed = await self.tx.execute(
             "UPDATE outbox SET status = 'failed', error = 'interrupted twice', updated_at = ?"
-            " WHERE status = 'inflight' AND recovered = 1",
+            " WHERE status = 'inflight' AND recovered",
             (ts(now),),
         )
         requeued = await self.tx.execute(
-            "UPDATE outbox SET status = 'pending', recovered = 1, updated_at = ?"
+            "UPDATE outbox SET status = 'pending', recovered = TRUE, updated_at = ?"
             " WHERE status = 'inflight'",
             (ts(now),),
         )

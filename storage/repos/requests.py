@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.lifecycle import Status
 from bot.models import Category, OrgUnit, Request, RequestEvent, RequestPhoto, Tier
-from storage.db import ts
+from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
@@ -80,7 +80,7 @@ class RequestsRepo:
     async def categories(self, *, active_only: bool = True) -> list[Category]:
         sql = f"SELECT {_CATEGORY_COLS} FROM categories"
         if active_only:
-            sql += " WHERE active = 1"
+            sql += " WHERE active"
         rows = await self.tx.fetchall(sql + " ORDER BY sort, id")
         return [Category.model_validate(dict(r)) for r in rows]
 
@@ -114,9 +114,9 @@ class RequestsRepo:
                 name_en,
                 default_tier.value,
                 team_code,
-                int(is_opinion),
+                is_opinion,
                 sort,
-                int(active),
+                active,
             ),
         )
 
@@ -159,7 +159,7 @@ class RequestsRepo:
                 resident_id,
                 contact_name,
                 contact_phone,
-                int(anonymous),
+                anonymous,
                 compound_id,
                 category_id,
                 tier.value,
@@ -288,7 +288,7 @@ class RequestsRepo:
         """Triaged requests (not opinions) that no member has been offered yet."""
         rows = await self.tx.fetchall(
             "SELECT r.id FROM requests r JOIN categories c ON c.id = r.category_id"
-            " WHERE r.status = 'triaged' AND c.is_opinion = 0 ORDER BY r.id LIMIT ?",
+            " WHERE r.status = 'triaged' AND NOT c.is_opinion ORDER BY r.id LIMIT ?",
             (limit,),
         )
         return [int(r[0]) for r in rows]

@@ -8,11 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+from auxil import stores
+
 
 def test_quick_bench_runs_every_scenario_correctly(tmp_path: Path) -> None:
     out = tmp_path / "results"
+    server = stores.postgres_server()  # on PostgreSQL, the bench's --store
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "bench", "--quick", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "bench",
+            "--quick",
+            "--out",
+            str(out),
+            *(["--store", server] if server else []),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -36,3 +48,4 @@ def test_quick_bench_runs_every_scenario_correctly(tmp_path: Path) -> None:
     assert results["memory"]["peak_rss_mb"] is not None
     for result in results.values():
         assert result["machine"]["cores"] >= 1 and result["quick"] is True
+        assert result["store"] == stores.engine()

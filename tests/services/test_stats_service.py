@@ -140,7 +140,7 @@ async def world(db: Database) -> AsyncIterator[World]:
         helper = await tx.people.create(
             telegram_id=2, display_name="Helper", username=None, language=None, now=clock.now()
         )
-    config = load_config(None, storage={"database": db.path})
+    config = load_config(None, storage={"url": db.url})
     w = World(
         db, clock, StatsService(db, clock, config), units, categories, resident.id, helper.id
     )

@@ -1,15 +1,35 @@
-"""Migrations: applied in order, recorded, and safe to run twice."""
+"""Migrations: one set for both stores, applied in order, recorded, safe to run twice and
+from two processes at once."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from storage.db import Database
+import pytest
+from auxil import stores
+
+from storage.db import Database, open_database
+from storage.dialect import POSTGRESQL, SQLITE
 from storage.migrate import available_migrations, migrate
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "storage" / "migrations"
+CORE = {
+    "org_units",
+    "stations",
+    "service_teams",
+    "people",
+    "role_grants",
+    "audit_log",
+    "outbox",
+    "requests",
+    "applied_updates",
+    "schema_version",
+}
 
 
 async def test_all_migrations_apply_twice_on_a_fresh_database(tmp_path: Path) -> None:
-    db = Database(tmp_path / "fresh.db")
+    db = open_database(await stores.fresh_store(tmp_path, "fresh", migrated=False))
     async with db:
         first = await migrate(db)
         second = await migrate(db)
@@ -18,40 +38,97 @@ async def test_all_migrations_apply_twice_on_a_fresh_database(tmp_path: Path) ->
                 r[0]
                 for r in await tx.fetchall("SELECT version FROM schema_version ORDER BY version")
             ]
-            tables = {
-                r[0]
-                for r in await tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-            journal = await tx.fetchval("PRAGMA journal_mode")
-            foreign_keys = await tx.fetchval("PRAGMA foreign_keys")
-    expected = [m.version for m in available_migrations()]
+            tables = set(await tx.tables())
+    expected = [m.version for m in available_migrations(db.engine)]
     assert [m.version for m in first] == expected
     assert second == []
     assert versions == expected
-    assert {
-        "org_units",
-        "stations",
-        "service_teams",
-        "people",
-        "role_grants",
-        "audit_log",
-        "outbox",
-        "schema_version",
-    } <= tables
-    assert journal == "wal"
-    assert foreign_keys == 1
+    assert tables >= CORE
 
 
-async def test_a_failing_migration_leaves_nothing_half_done(tmp_path: Path) -> None:
-    db = Database(tmp_path / "x.db")
-    async with db:
-        await migrate(db)
-        try:
-            await db.executescript(
-                "BEGIN IMMEDIATE; CREATE TABLE half (id INTEGER); INSERT INTO nope VALUES (1);"
-                " COMMIT;"
+async def test_two_processes_migrating_at_once_apply_each_migration_once(
+    tmp_path: Path,
+) -> None:
+    url = await stores.fresh_store(tmp_path, "race", migrated=False)
+    first, second = open_database(url), open_database(url)
+    async with first, second:
+        applied = await asyncio.gather(migrate(first), migrate(second))
+        async with first.read() as tx:
+            versions = [r[0] for r in await tx.fetchall("SELECT version FROM schema_version")]
+    expected = [m.version for m in available_migrations(first.engine)]
+    assert sorted(m.version for run in applied for m in run) == expected
+    assert sorted(versions) == expected
+
+
+@pytest.mark.sqlite_only(reason="WAL and PRAGMA foreign_keys are SQLite's settings")
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
+    async with db.read() as tx:
+        assert await tx.fetchval("PRAGMA journal_mode") == "wal"
+        assert await tx.fetchval("PRAGMA foreign_keys") == 1
+
+
+@pytest.mark.postgres_only(reason="the column types PostgreSQL gives the portable DDL")
+async def test_postgresql_gets_timestamptz_boolean_and_bigint_columns(db: Database) -> None:
+    async with db.read() as tx:
+        rows = await tx.fetchall(
+            "SELECT table_name, column_name, data_type, is_identity"
+            " FROM information_schema.columns WHERE table_schema = current_schema()"
+        )
+    types = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+    assert types["requests", "created_at"][0] == "timestamp with time zone"
+    assert types["requests", "anonymous"][0] == "boolean"
+    assert types["people", "telegram_id"][0] == "bigint"  # Telegram ids exceed 32 bits
+    assert types["requests", "id"] == ("bigint", "YES")  # numbers itself, like a rowid
+    assert types["requests", "latitude"][0] == "double precision"
+    # No column holds a time as text: every *_at column is a timestamptz.
+    text_times = [
+        k
+        for k, (t, _) in types.items()
+        if k[1].endswith("_at") and t != "timestamp with time zone"
+    ]
+    assert text_times == []
+
+
+async def test_a_failing_migration_leaves_nothing_half_done(db: Database) -> None:
+    with pytest.raises(Exception, match="nope"):
+        async with db.transaction() as tx:
+            await tx.execute_script(
+                db.dialect.ddl("CREATE TABLE half (id INTEGER);\nINSERT INTO nope VALUES (1);")
             )
-        except Exception as exc:  # sqlite3.OperationalError: no such table
-            assert "nope" in str(exc)
-        async with db.read() as tx:
-            assert await tx.fetchval("SELECT count(*) FROM sqlite_master WHERE name = 'half'") == 0
+    async with db.read() as tx:
+        assert not await tx.has_table("half")
+
+
+def test_every_migration_serves_both_stores() -> None:
+    """Each number is one portable file or a pair of per-store files."""
+    sqlite = available_migrations("sqlite")
+    postgresql = available_migrations("postgresql")
+    assert [m.version for m in sqlite] == [m.version for m in postgresql]
+    assert [m.name for m in sqlite] == [m.name for m in postgresql]
+
+
+def test_portable_ddl_translates_types_per_store() -> None:
+    script = (
+        "CREATE TABLE t (\n"
+        "    id INTEGER PRIMARY KEY,\n"
+        "    n INTEGER NOT NULL, -- an INTEGER in a comment stays\n"
+        "    x REAL, ok BOOLEAN NOT NULL DEFAULT FALSE, at TIMESTAMPTZ,\n"
+        "    note TEXT DEFAULT 'INTEGER PRIMARY KEY'\n"
+        ");"
+    )
+    assert SQLITE.ddl(script) == (
+        "CREATE TABLE t (\n"
+        "    id INTEGER PRIMARY KEY,\n"
+        "    n INTEGER NOT NULL, -- an INTEGER in a comment stays\n"
+        "    x REAL, ok INTEGER NOT NULL DEFAULT FALSE, at TEXT,\n"
+        "    note TEXT DEFAULT 'INTEGER PRIMARY KEY'\n"
+        ");"
+    )
+    assert POSTGRESQL.ddl(script) == (
+        "CREATE TABLE t (\n"
+        "    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+        "    n BIGINT NOT NULL, -- an INTEGER in a comment stays\n"
+        "    x DOUBLE PRECISION, ok BOOLEAN NOT NULL DEFAULT FALSE, at TIMESTAMPTZ,\n"
+        "    note TEXT DEFAULT 'INTEGER PRIMARY KEY'\n"
+        ");"
+    )
