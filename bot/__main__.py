@@ -124,20 +124,23 @@ async def _with_db(
 
 
 def _cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from telegram import Update
-
     from bot.app import build_application, webhook_options
+    from bot.runner import RunOptions, serve
 
-    app = build_application(config)
+    options = RunOptions()
     if args.webhook_url:
         try:
-            options = webhook_options(args.webhook_url, args.listen, args.secret_token)
+            parsed = webhook_options(args.webhook_url, args.listen, args.secret_token)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-        app.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+        options = RunOptions(
+            webhook_url=parsed["webhook_url"],
+            listen_host=parsed["listen"],
+            listen_port=parsed["port"],
+            url_path=parsed["url_path"],
+            secret_token=parsed["secret_token"],
+        )
+    return asyncio.run(serve(config, options, lambda: build_application(config)))
 
 
 async def _cmd_db_migrate(db: Database) -> int:

@@ -235,7 +235,7 @@ class Leadership(ABC):
         """Wait until this process holds it."""
 
     @abstractmethod
-    async def check(self, timeout: float) -> bool:
+    async def check(self, within: float) -> bool:
         """True while it is still held (False once the store could have given it away)."""
 
     @abstractmethod

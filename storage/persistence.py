@@ -158,7 +158,10 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         "_complete",
         "_conversations",
         "_db",
+        "_committed",
         "_pending",
+        "_queued",
+        "_round_done",
         "_ready",
         "_ready_lock",
         "_users",
@@ -199,6 +202,10 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         # Which updates are being applied for whom (set by the update runner): their ids are
         # recorded in the same commit as the state they changed (storage/updates.py).
         self.mark_source: Callable[[set[Owner]], list[UpdateMark]] | None = None
+        # Writes queued and committed so far (counts), for flush().
+        self._queued = 0
+        self._committed = 0
+        self._round_done = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
 
     def _last_written(self, scope: str, written: dict[Any, str | None], key: object) -> object:
@@ -381,11 +388,21 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         """Do nothing: callback data is not stored."""
 
     async def flush(self) -> None:
-        """Wait until every write handed to us so far is committed."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
-        if self._pending:  # the writer failed: try once more, and let errors surface
-            await self._write_pending()
+        """Wait until every write handed to us so far is committed (not for writes queued
+        meanwhile: under load the writer never runs out of work)."""
+        target = self._queued
+        while self._committed < target:
+            writer = self._writer
+            if writer is None or writer.done():
+                if not self._pending:
+                    return
+                await self._write_pending()  # the writer gave up: try here, errors surface
+                continue
+            round_done = asyncio.ensure_future(self._round_done.wait())
+            try:
+                await asyncio.wait({writer, round_done}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                round_done.cancel()
 
     # -- writing -----------------------------------------------------------------------
 
@@ -395,6 +412,7 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         """Queue a write; the latest write of a row wins. The writer task commits everything
         queued in one persistence round in a single transaction, right after the round."""
         self._pending[key] = (sql, params, owner)
+        self._queued += 1
         if self._writer is None or self._writer.done():
             # A context of its own: the writer commits for everybody, never as the update
             # that happened to start it (storage.updates.APPLYING).
@@ -420,6 +438,7 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         while self._pending:
             batch = self._pending
             self._pending = {}
+            queued = self._queued  # every write counted so far is in this batch or before
             try:
                 # One round trip per kind of statement: each row appears once in the batch,
                 # so the order between rows does not matter.
@@ -434,6 +453,9 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
                         await tx.updates.record_many(marks)
                 for mark in marks:
                     mark.recorded = True
+                self._committed = max(self._committed, queued)
+                self._round_done.set()
+                self._round_done = asyncio.Event()
             except BaseException:
                 # Keep what failed (unless a newer write of the same row came meanwhile).
                 self._pending = {**batch, **self._pending}

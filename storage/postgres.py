@@ -151,7 +151,7 @@ class PostgresLeadership(Leadership):
                 await self._drop()
             await asyncio.sleep(poll_seconds)
 
-    async def check(self, timeout: float) -> bool:
+    async def check(self, within: float) -> bool:
         conn = self._conn
         if conn is None or conn.is_closed():
             return False
@@ -161,7 +161,7 @@ class PostgresLeadership(Leadership):
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                     " AND pid = pg_backend_pid() AND granted"
                 ),
-                timeout,
+                within,
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             LOG.error("active: lost the store's session that holds the lock: %s", exc)

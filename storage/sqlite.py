@@ -156,7 +156,7 @@ class SQLiteLeadership(Leadership):
             os.close(fd)
             raise
 
-    async def check(self, timeout: float) -> bool:
+    async def check(self, within: float) -> bool:
         return self._fd is not None
 
     async def release(self) -> None:

@@ -10,6 +10,7 @@ difference between them is Gridbot's own work.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -28,6 +29,7 @@ from bot.app import OFFLINE_TOKEN, build_application
 from bot.config import load_config
 from bot.processor import PerChatUpdateProcessor
 from bot.request import AiohttpRequest
+from bot.runner import RunOptions, serve
 
 __all__ = ["main"]
 
@@ -78,23 +80,29 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     if args.mode == "echo":
         app = echo_application(args.base_url, args.concurrency)
-    else:
-        config = load_config(
-            None,
-            bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
-            storage={"url": args.store},
-            performance={"concurrent_updates": args.concurrency},
-            outbox={
-                "rate_per_second": args.outbox_rate,
-                "max_in_flight": args.outbox_in_flight,
-                "time_scale": args.time_scale,
-            },
+        app.run_polling(
+            poll_interval=0.0,
+            timeout=10,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
         )
-        app = build_application(config, token=OFFLINE_TOKEN)
-    app.run_polling(
-        poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+        return 0
+    config = load_config(
+        None,
+        bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
+        storage={"url": args.store},
+        performance={"concurrent_updates": args.concurrency},
+        outbox={
+            "rate_per_second": args.outbox_rate,
+            "max_in_flight": args.outbox_in_flight,
+            "time_scale": args.time_scale,
+        },
     )
-    return 0
+    # The production path: `gridbot run`'s runner (leadership, polling that confirms updates
+    # once applied).
+    return asyncio.run(
+        serve(config, RunOptions(), lambda: build_application(config, token=OFFLINE_TOKEN))
+    )
 
 
 if __name__ == "__main__":

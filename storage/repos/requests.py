@@ -125,7 +125,7 @@ class RequestsRepo:
         """The next number of ``year``; gapless because it commits with the request."""
         last = await self.tx.fetchval(
             "INSERT INTO request_counters (year, last) VALUES (?, 1)"
-            " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            " ON CONFLICT (year) DO UPDATE SET last = request_counters.last + 1 RETURNING last",
             (year,),
         )
         return f"{prefix}-{year}-{int(last):06d}"

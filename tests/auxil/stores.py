@@ -103,10 +103,14 @@ async def fresh_store(
     return await _create(database, template)
 
 
+def _exists(path: str) -> bool:
+    return Path(path).exists()
+
+
 async def is_untouched(url: str) -> bool:
     """True when nothing created the store at ``url`` or anything in it."""
     if not url.startswith("postgresql://"):
-        return not Path(url.removeprefix("sqlite:")).exists()
+        return not _exists(url.removeprefix("sqlite:"))
     conn = await asyncpg.connect(url)
     try:
         tables = await conn.fetchval(

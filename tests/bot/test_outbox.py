@@ -199,7 +199,7 @@ async def test_in_flight_rows_are_resent_once_after_a_crash(rig: Rig) -> None:
     async with rig.db.transaction() as tx:
         # The process died while these were in flight; b had already been recovered once.
         await tx.execute("UPDATE outbox SET status = 'inflight' WHERE id IN (?, ?)", (a, b))
-        await tx.execute("UPDATE outbox SET recovered = 1 WHERE id = ?", (b,))
+        await tx.execute("UPDATE outbox SET recovered = TRUE WHERE id = ?", (b,))
     await rig.start()
     assert rig.sender is not None
     await rig.sender.wait_idle()
