@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.apibot import GridBot
 from bot.clock import Clock, Pacer, RealPacer, SystemClock
 from bot.config import Config
 from bot.context import BotData, GridContext
@@ -93,12 +94,21 @@ def build_application(
     reports = (
         open_database(config.storage.read_url, read_only=True) if config.storage.read_url else db
     )
+    if request is None:  # aiohttp: far less CPU per Bot API call than the default httpx
+        request, updates_request = AiohttpRequest(), AiohttpRequest(connection_pool_size=2)
+    else:
+        updates_request = request
+    bot = GridBot(
+        token or config.require_token(),
+        base_url=config.bot.base_url,
+        base_file_url=config.bot.base_file_url,
+        request=request,
+        get_updates_request=updates_request,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz),
+    )
     builder = (
         ApplicationBuilder()
-        .token(token or config.require_token())
-        .base_url(config.bot.base_url)
-        .base_file_url(config.bot.base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
+        .bot(bot)
         .context_types(ContextTypes(context=GridContext, bot_data=BotData))
         .post_init(_post_init)
         .post_stop(stop_sender)
@@ -107,12 +117,6 @@ def build_application(
         # Conversations and user data live in the store; written within ~1 s of a change.
         .persistence(StorePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock))
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    else:  # aiohttp: far less CPU per Bot API call than the default httpx transport
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connection_pool_size=2)
-        )
     app: GridApplication = builder.build()
 
     i18n = I18n(config.locale.default_language)

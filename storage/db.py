@@ -142,6 +142,13 @@ class Tx(ABC):
         """Run several statements (a migration) inside this transaction."""
 
     @abstractmethod
+    async def explain(self, sql: str, params: Params = (), *, avoid_scans: bool = False) -> str:
+        """The store's plan for a query, one line per step (for tests and the benchmark).
+
+        ``avoid_scans`` asks PostgreSQL to prefer indexes as it would on a big table (on a
+        small one it rightly scans); SQLite plans the same either way."""
+
+    @abstractmethod
     async def has_table(self, name: str) -> bool:
         """True when the store has a table called ``name``."""
 

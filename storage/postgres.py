@@ -37,6 +37,16 @@ _CONNECT_OPTIONS: dict[str, Any] = {
 }
 
 
+# What a broken or unreachable connection raises.
+_UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
+
 def lock_key(name: str) -> int:
     """A stable signed 64-bit advisory-lock key for ``name``."""
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
@@ -90,6 +100,12 @@ class PostgresTx(Tx):
 
     async def execute_script(self, script: str) -> None:
         await self.conn.execute(script)  # several statements: the simple query protocol
+
+    async def explain(self, sql: str, params: Params = (), *, avoid_scans: bool = False) -> str:
+        if avoid_scans:
+            await self.conn.execute("SET LOCAL enable_seqscan = off")
+        rows = await self.fetchall(f"EXPLAIN {sql}", params)
+        return "\n".join(str(row[0]) for row in rows)
 
     async def has_table(self, name: str) -> bool:
         row = await self.fetchone(
@@ -146,7 +162,7 @@ class PostgresLeadership(Leadership):
                     )
                 if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key):
                     return
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except _UNREACHABLE as exc:
                 LOG.warning("standby: cannot reach the store to take over: %s", exc)
                 await self._drop()
             await asyncio.sleep(poll_seconds)
@@ -163,7 +179,7 @@ class PostgresLeadership(Leadership):
                 ),
                 within,
             )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _UNREACHABLE as exc:
             LOG.error("active: lost the store's session that holds the lock: %s", exc)
             return False
         return bool(held)
@@ -176,7 +192,7 @@ class PostgresLeadership(Leadership):
         if conn is not None and not conn.is_closed():
             try:
                 await asyncio.wait_for(conn.close(), 2)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except _UNREACHABLE:
                 conn.terminate()
 
 

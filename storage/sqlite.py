@@ -117,6 +117,10 @@ class SQLiteTx(Tx):
         for statement in _statements(script):
             await self.conn.execute(statement)
 
+    async def explain(self, sql: str, params: Params = (), *, avoid_scans: bool = False) -> str:
+        rows = await self.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row["detail"]) for row in rows)
+
     async def has_table(self, name: str) -> bool:
         row = await self.fetchone(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)

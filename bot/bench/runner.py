@@ -172,7 +172,8 @@ class Worker:
         self.extra = extra or []
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self, server: EmulatorServer) -> None:
+    async def start(self, server: EmulatorServer, *, wait: bool = True) -> None:
+        """Start the process; with ``wait``, return once it long-polls (a standby does not)."""
         args = [sys.executable, "-m", "bot.bench.worker", self.mode, "--base-url", self.base_url]
         profile = os.environ.get("GRIDBOT_BENCH_PROFILE")  # a file: profile the bot process
         if profile and self.mode == "gridbot":
@@ -182,9 +183,12 @@ class Worker:
         args += self.extra
         env = dict(os.environ, PTB_TIMEDELTA="true")
         self.process = await asyncio.create_subprocess_exec(*args, env=env)
+        if not wait:
+            return
+        polls = server.polls
         # Ready when it long-polls.
         for _ in range(600):
-            if server.polls:
+            if server.polls > polls:
                 return
             if self.process.returncode is not None:
                 raise RuntimeError(f"{self.mode} worker exited with {self.process.returncode}")
@@ -258,15 +262,6 @@ async def fresh_db(url: str) -> Database:
     return db
 
 
-async def query_plan(tx: Any, sql: str, params: tuple[Any, ...]) -> str:
-    """The store's plan for ``sql``, as text."""
-    if tx.dialect.name == "postgresql":
-        rows = await tx.fetchall(f"EXPLAIN {sql}", params)
-    else:
-        rows = await tx.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
-    return "\n".join(str(row[-1]) for row in rows)
-
-
 async def unit_id(db: Database, code: str) -> int:
     async with db.read() as tx:
         unit = await tx.org.get_by_code(code)
@@ -307,6 +302,9 @@ class Load:
 
     think: tuple[float, float] | None = None
     seed: int = 7
+    # Seconds without an answer before a person sends the same again (None: never).
+    patience: float | None = None
+    retries: int = 0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -326,10 +324,25 @@ async def _step(
     load: Load,
 ) -> dict[str, Any]:
     await load.pause()
-    future = waiters.expect(chat, until)
     started = time.perf_counter()
-    act()
-    data = await asyncio.wait_for(future, 60)
+    if load.patience is None:
+        future = waiters.expect(chat, until)
+        act()
+        data = await asyncio.wait_for(future, 60)
+    else:  # a person whose message got no answer sends it again after a while
+        asked: list[asyncio.Future[dict[str, Any]]] = []
+        while True:
+            asked.append(waiters.expect(chat, until))
+            act()
+            done, _ = await asyncio.wait(
+                asked, timeout=load.patience, return_when=asyncio.FIRST_COMPLETED
+            )
+            if done:
+                data = next(iter(done)).result()
+                break
+            load.retries += 1
+            if time.perf_counter() - started > 60:
+                raise TimeoutError(f"chat {chat}: no answer in 60 s")
     latencies.append(time.perf_counter() - started)
     return data
 
@@ -346,6 +359,8 @@ async def _resident_intake(
     uid: int,
     other: int,
     load: Load,
+    *,
+    on_step: Callable[[], None] | None = None,
 ) -> int:
     """One resident files a request (the Chinese menu); returns how many updates it took."""
     n = 0
@@ -355,7 +370,10 @@ async def _resident_intake(
     ) -> dict[str, Any]:
         nonlocal n
         n += 1
-        return await _step(emulator, waiters, latencies, uid, act, until, load)
+        data = await _step(emulator, waiters, latencies, uid, act, until, load)
+        if on_step is not None:
+            on_step()
+        return data
 
     def press(data: dict[str, Any], prefix: str) -> Callable[[], object]:
         value = next(b for b in buttons(data) if b.startswith(prefix))
@@ -592,8 +610,8 @@ async def run_sweep(stores: Stores, sizes: list[int]) -> dict[str, Any]:
         flow = RequestFlow(clock, Notifier(clock), i18n)
         dispatch = DispatchService(db, clock, flow, i18n, config)
         deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
-        async with db.read() as tx:
-            plan = await query_plan(tx, SWEEP_SQL, (datetime.now(UTC), BATCH))
+        async with db.transaction() as tx:  # a claim locks rows: a write transaction
+            plan = await tx.explain(SWEEP_SQL, (datetime.now(UTC), BATCH))
             query_started = time.perf_counter()
             await tx.fetchall(SWEEP_SQL, (ts(datetime.now(UTC)), BATCH))
             query_ms = (time.perf_counter() - query_started) * 1000

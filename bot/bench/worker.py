@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outbox-rate", type=float, default=25.0)
     parser.add_argument("--outbox-in-flight", type=int, default=16)
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--takeover-seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             "max_in_flight": args.outbox_in_flight,
             "time_scale": args.time_scale,
         },
+        ha={"takeover_seconds": args.takeover_seconds},
     )
     # The production path: `gridbot run`'s runner (leadership, polling that confirms updates
     # once applied).
