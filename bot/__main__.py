@@ -53,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_sub.add_parser("migrate", help="apply pending migrations")
+    copy = db_sub.add_parser(
+        "copy", help="copy every row into another (empty) store, verified by row counts"
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL",
+        help="the store to copy (default: the configured one)",
+    )
+    copy.add_argument(
+        "--to", dest="target", metavar="URL", required=True, help="postgresql://... or sqlite:PATH"
+    )
 
     org = sub.add_parser("org", help="org tree commands")
     org_sub = org.add_subparsers(dest="org_command", required=True, metavar="ORG_COMMAND")
@@ -141,6 +153,46 @@ def _cmd_run(config: Config, args: argparse.Namespace) -> int:
             secret_token=parsed["secret_token"],
         )
     return asyncio.run(serve(config, options, lambda: build_application(config)))
+
+
+def _cmd_db(config: Config, args: argparse.Namespace) -> int:
+    if args.db_command == "migrate":
+        return asyncio.run(_with_db(config, _cmd_db_migrate, migrate_first=False))
+    return asyncio.run(_cmd_db_copy(args.source or config.storage.store_url, args.target))
+
+
+async def _cmd_db_copy(source_url: str, target_url: str) -> int:
+    """Copy a store (stop the bot first); print the verified counts."""
+    from storage.copy import CopyError, copy_store
+    from storage.db import StoreUrl
+
+    try:
+        source, target = StoreUrl(source_url), StoreUrl(target_url)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if source.url == target.url:
+        raise CliError("--from and --to are the same store")
+    if source.engine == "sqlite" and source.path is not None and not source.path.exists():
+        raise CliError(f"no database at {source.path}")
+    print(f"copying {source.redacted()} to {target.redacted()} ...")
+    try:
+        async with open_database(source) as src, open_database(target) as dst:
+            counts = await copy_store(src, dst)
+    except CopyError as exc:
+        raise CliError(f"copy refused: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"cannot reach a store: {exc}") from None
+    width = max(len(c.table) for c in counts)
+    for c in counts:
+        verdict = "ok" if c.equal else "DIFFERENT"
+        print(f"  {c.table:<{width}}  {c.source:>9}  {c.target:>9}  {verdict}")
+    unequal = [c.table for c in counts if not c.equal]
+    if unequal:
+        print(f"counts differ in {', '.join(unequal)}", file=sys.stderr)
+        return 1
+    rows = sum(c.source for c in counts)
+    print(f"{rows} rows in {len(counts)} tables copied; every count equal")
+    return 0
 
 
 async def _cmd_db_migrate(db: Database) -> int:
@@ -312,7 +364,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 config.require_token()
                 return _cmd_run(config, args)
             case "db":
-                return asyncio.run(_with_db(config, _cmd_db_migrate, migrate_first=False))
+                return _cmd_db(config, args)
             case "org":
                 return _cmd_org(config, args)
             case "outbox":

@@ -156,6 +156,24 @@ class Tx(ABC):
     async def tables(self) -> list[str]:
         """The names of the store's tables, sorted."""
 
+    # For `gridbot db copy`: the shape of the store.
+    @abstractmethod
+    async def foreign_keys(self) -> dict[str, set[str]]:
+        """Each table and the other tables its foreign keys refer to."""
+
+    @abstractmethod
+    async def primary_key(self, table: str) -> list[str]:
+        """The columns of ``table``'s primary key, in order."""
+
+    async def column_kinds(self, table: str) -> dict[str, str]:
+        """Columns whose values the store keeps in a type of its own ("timestamp",
+        "boolean"), which values from another store must be converted to."""
+        return {}
+
+    @abstractmethod
+    async def continue_ids(self, table: str) -> None:
+        """After rows were inserted with their ids: new rows continue after them."""
+
     # Repositories, created on first use and bound to this transaction.
     @cached_property
     def org(self) -> OrgRepo:

@@ -114,6 +114,49 @@ class PostgresTx(Tx):
         )
         return row is not None
 
+    async def foreign_keys(self) -> dict[str, set[str]]:
+        rows = await self.fetchall(
+            "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE c.contype = 'f' AND n.nspname = current_schema()"
+        )
+        graph: dict[str, set[str]] = {t: set() for t in await self.tables()}
+        for table, parent in rows:
+            if table != parent:
+                graph.setdefault(str(table), set()).add(str(parent))
+        return graph
+
+    async def primary_key(self, table: str) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT a.attname FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary"
+            " ORDER BY array_position(i.indkey, a.attnum)",
+            (table,),
+        )
+        return [str(r[0]) for r in rows] or ["ctid"]
+
+    async def column_kinds(self, table: str) -> dict[str, str]:
+        rows = await self.fetchall(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        )
+        kinds = {"timestamp with time zone": "timestamp", "boolean": "boolean"}
+        return {str(r[0]): kinds[str(r[1])] for r in rows if str(r[1]) in kinds}
+
+    async def continue_ids(self, table: str) -> None:
+        rows = await self.fetchall(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ? AND is_identity = 'YES'",
+            (table,),
+        )
+        for (column,) in rows:
+            await self.conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                f" coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
+            )
+
     async def tables(self) -> list[str]:
         rows = await self.fetchall(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"

@@ -127,6 +127,25 @@ class SQLiteTx(Tx):
         )
         return row is not None
 
+    async def foreign_keys(self) -> dict[str, set[str]]:
+        rows = await self.fetchall(
+            'SELECT m.name, f."table" FROM sqlite_master m'
+            " JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'"
+        )
+        graph: dict[str, set[str]] = {t: set() for t in await self.tables()}
+        for table, parent in rows:
+            if table != parent:
+                graph.setdefault(str(table), set()).add(str(parent))
+        return graph
+
+    async def primary_key(self, table: str) -> list[str]:
+        rows = await self.fetchall("SELECT name, pk FROM pragma_table_info(?)", (table,))
+        key = [str(r[0]) for r in sorted(rows, key=lambda r: r[1]) if r[1]]
+        return key or ["rowid"]
+
+    async def continue_ids(self, table: str) -> None:
+        """Nothing to do: a rowid always continues after the largest one."""
+
     async def tables(self) -> list[str]:
         rows = await self.fetchall(
             "SELECT name FROM sqlite_master WHERE type = 'table'"
