@@ -86,12 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--scenario",
         action="append",
-        choices=("intake", "accept-storm", "sweep", "broadcast", "memory"),
+        choices=("intake", "accept-storm", "sweep", "broadcast", "memory", "failover"),
         help="run only these (repeatable; default: all)",
     )
     bench.add_argument("--residents", type=int, default=500)
     bench.add_argument("--latency-ms", type=float, default=50.0)
-    bench.add_argument("--out", type=Path, default=Path("bench/results"))
+    bench.add_argument(
+        "--out",
+        type=Path,
+        help="where the JSON results go (default: bench/results, bench/results/postgresql with"
+        " --store)",
+    )
     bench.add_argument(
         "--store",
         metavar="URL",
@@ -109,6 +114,30 @@ def _parser() -> argparse.ArgumentParser:
         cmd = admin_sub.add_parser(name, help=f"{name} the admin role at a unit")
         cmd.add_argument("telegram_id", type=int)
         cmd.add_argument("--unit", required=True, help="org unit code")
+
+    api = sub.add_parser("api", help="serve the Open311 GeoReport v2 API, or manage its keys")
+    api.add_argument(
+        "--listen", metavar="HOST:PORT", help="where to listen (default: [api] listen)"
+    )
+    api_sub = api.add_subparsers(dest="api_command", metavar="API_COMMAND")
+    key = api_sub.add_parser("key", help="API keys of the city's systems")
+    key_sub = key.add_subparsers(dest="key_command", required=True, metavar="KEY_COMMAND")
+    key_create = key_sub.add_parser("create", help="a new key (shown once)")
+    key_create.add_argument(
+        "--unit", action="append", required=True, help="unit code (repeatable)"
+    )
+    key_create.add_argument(
+        "--name", required=True, help='the client system, e.g. "12345 hotline"'
+    )
+    key_sub.add_parser("list", help="the keys, their units and last use")
+    key_revoke = key_sub.add_parser("revoke", help="revoke a key")
+    key_revoke.add_argument("prefix", help="the key's prefix as listed (or the whole key)")
+
+    hotspots = sub.add_parser(
+        "hotspots", help="the topics of the month and pre-emptive tasks the job would propose"
+    )
+    hotspots.add_argument("--unit", required=True, help="unit code (its communities)")
+    hotspots.add_argument("--month", required=True, help="YYYY-MM: the month of the topics")
 
     export = sub.add_parser("export", help="write the requests and statistics of a unit to XLSX")
     export.add_argument("--unit", required=True, help="org unit code")
@@ -313,6 +342,95 @@ def _cmd_export(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(config, work))
 
 
+def _cmd_api(config: Config, args: argparse.Namespace) -> int:
+    from bot.services.apikeys import ApiKeyService
+
+    if args.api_command is None:
+        return _serve_api(config, args.listen or config.api.listen)
+
+    async def work(db: Database) -> int:
+        keys = ApiKeyService(db, SystemClock())
+        try:
+            if args.key_command == "create":
+                new = await keys.create(args.name, args.unit)
+                units = ", ".join(u.code for u in new.units)
+                print(f"key for {new.key.name} (units {units}), shown only this once:")
+                print(new.secret)
+            elif args.key_command == "revoke":
+                key = await keys.revoke(args.prefix)
+                print(f"revoked {key.prefix}… ({key.name})")
+            else:
+                found = await keys.keys()
+                if not found:
+                    print("no API keys: create one with `gridbot api key create`")
+                for key, units in found:
+                    state = "revoked" if key.revoked_at else "active"
+                    used = key.last_used_at.isoformat() if key.last_used_at else "never"
+                    codes = ",".join(u.code for u in units)
+                    print(f"{key.prefix}…  {key.name}  units {codes}  {state}  last used {used}")
+        except DomainError as exc:
+            raise CliError(exc.message.format(**exc.params)) from None
+        return 0
+
+    return asyncio.run(_with_db(config, work))
+
+
+def _serve_api(config: Config, listen: str) -> int:
+    """The API on its own: requests it takes are dispatched through the outbox, which the
+    bot process (``gridbot run``) sends within one sweep."""
+    from bot.app import api_server, build_services, listen_address
+
+    try:
+        host, port = listen_address(listen)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+    async def serve(db: Database) -> int:
+        services = build_services(config, db=db, clock=SystemClock())
+        server = api_server(services)
+        try:
+            await server.start(host, port)
+        except OSError as exc:
+            raise CliError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+        print(f"Open311 GeoReport v2 on http://{host}:{port}/open311/v2/ (Ctrl-C stops)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+        return 0
+
+    return asyncio.run(_with_db(config, serve))
+
+
+def _cmd_hotspots(config: Config, args: argparse.Namespace) -> int:
+    """Print what the monthly job proposes (nothing is stored or sent)."""
+    from bot.app import build_services
+    from bot.views.topics import proposals_text
+
+    async def work(db: Database) -> int:
+        services = build_services(config, db=db, clock=SystemClock())
+        language = config.locale.default_language
+        t = services.i18n.get(language)
+        try:
+            from bot.services.topics import parse_month
+
+            month = parse_month(args.month)
+            communities = await services.topics.communities(args.unit)
+            async with db.read() as tx:
+                units = {u.id: u for u in await tx.org.all_units()}
+                categories = {c.id: c for c in await tx.requests.categories(active_only=False)}
+            for community in communities:
+                proposals = await services.topics.analyse(community, month)
+                print(proposals_text(t, language, proposals, units, categories))
+        except DomainError as exc:
+            raise CliError(exc.message.format(**exc.params)) from None
+        if not communities:
+            print("no community at or below that unit")
+        return 0
+
+    return asyncio.run(_with_db(config, work))
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench.runner import SCENARIOS, BenchOptions, run_bench, table
 
@@ -322,7 +440,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         quick=args.quick,
         residents=args.residents,
         latency=args.latency_ms / 1000,
-        out=args.out,
+        out=args.out or Path("bench/results/postgresql" if args.store else "bench/results"),
         store=args.store,
     )
     results, failed = asyncio.run(run_bench(options))
@@ -373,6 +491,10 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return _cmd_admin(config, args)
             case "export":
                 return _cmd_export(config, args)
+            case "api":
+                return _cmd_api(config, args)
+            case "hotspots":
+                return _cmd_hotspots(config, args)
     except (ConfigError, CliError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

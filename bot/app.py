@@ -4,7 +4,7 @@ handler together."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from telegram import BotCommand, BotCommandScopeDefault
@@ -24,17 +24,20 @@ from bot.request import AiohttpRequest
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.admin import AdminService
+from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
 from bot.services.deadlines import DeadlineService
 from bot.services.dispatch import DispatchService
 from bot.services.flow import RequestFlow
 from bot.services.menus import commands_for
+from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.stats import StatsService
 from bot.services.tasks import TaskService
+from bot.services.topics import TopicService
 from bot.services.visits import VisitService
 from handlers import (
     admin,
@@ -50,18 +53,34 @@ from handlers import (
     requests,
     stats,
     tasks,
+    topics,
     visit,
 )
 from handlers.errors import on_error
-from storage.db import open_database
+from storage.db import Database, open_database
 from storage.migrate import migrate
 from storage.persistence import StorePersistence
 
-__all__ = ["GridApplication", "build_application", "services_of", "webhook_options"]
+if TYPE_CHECKING:
+    from bot.open311.server import Open311Server
+
+__all__ = [
+    "GridApplication",
+    "api_server",
+    "build_application",
+    "build_services",
+    "listen_address",
+    "services_of",
+    "webhook_options",
+]
 
 LOG = logging.getLogger(__name__)
 
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
+
+HOTSPOTS_JOB = "HOTSPOTS"
+HOTSPOTS_INTERVAL = 3600.0  # seconds between checks whether this month's proposals are due
+HOTSPOTS_FIRST = 120.0  # the first check, well after start-up
 
 # Placeholder token for the emulator (tests, sandbox); the real one comes from the config.
 OFFLINE_TOKEN = "123456:OFFLINE-EMULATOR-TOKEN"
@@ -119,35 +138,8 @@ def build_application(
     )
     app: GridApplication = builder.build()
 
-    i18n = I18n(config.locale.default_language)
-    notifier = Notifier(clock)
-    flow = RequestFlow(clock, notifier, i18n)
-    people = PeopleService(db, clock, notifier, i18n)
-    dispatch = DispatchService(db, clock, flow, i18n, config)
-    deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
-    flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
-    requests_service = RequestService(db, clock, flow, dispatch, deadlines, i18n, config)
-    services = Services(
-        config=config,
-        db=db,
-        reports=reports,
-        clock=clock,
-        pacer=pacer,
-        i18n=i18n,
-        notifier=notifier,
-        people=people,
-        org=OrgService(db),
-        flow=flow,
-        dispatch=dispatch,
-        deadlines=deadlines,
-        requests=requests_service,
-        tasks=TaskService(db, clock, flow, deadlines, i18n, config),
-        admin=AdminService(db, clock, flow, people),
-        visits=VisitService(db, clock, requests_service),
-        members=MemberService(db, clock, notifier, i18n, config),
-        broadcast=BroadcastService(db, clock, pacer, notifier, config),
-        stats=StatsService(db, clock, config, reports),
-    )
+    services = build_services(config, db=db, clock=clock, pacer=pacer, reports=reports)
+    i18n = services.i18n
     app.bot_data.services = services
     sweeper = Sweeper(app, services)
     services.sweeper = sweeper
@@ -157,6 +149,16 @@ def build_application(
         interval=config.scheduler.sweep_seconds,
         name=SWEEP_JOB,
         # A busy loop delays the sweep rather than skipping it; runs never pile up.
+        job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+
+    # 每月一题: every hour, do this month's proposals if their day has come and they are not
+    # done yet (restart-safe: each community's month is recorded once done).
+    app.job_queue.run_repeating(
+        _hotspots_job,
+        interval=HOTSPOTS_INTERVAL,
+        first=HOTSPOTS_FIRST,
+        name=HOTSPOTS_JOB,
         job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
 
@@ -175,12 +177,73 @@ def build_application(
         org.handlers(),
         broadcast.handlers(i18n, app.user_data),
         stats.handlers(i18n, app.user_data),
+        topics.handlers(i18n, app.user_data),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
             app.add_handler(handler)
     app.add_error_handler(on_error)  # type: ignore[arg-type]
     return app
+
+
+def build_services(
+    config: Config,
+    *,
+    db: Database,
+    clock: Clock,
+    pacer: Pacer | None = None,
+    reports: Database | None = None,
+) -> Services:
+    """Every service, wired together (for the bot, and for ``gridbot api`` on its own).
+    ``reports`` is the read replica for statistics, exports and charts (default: ``db``)."""
+    i18n = I18n(config.locale.default_language)
+    notifier = Notifier(clock)
+    flow = RequestFlow(clock, notifier, i18n)
+    people = PeopleService(db, clock, notifier, i18n)
+    dispatch = DispatchService(db, clock, flow, i18n, config)
+    deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
+    flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
+    requests_service = RequestService(db, clock, flow, dispatch, deadlines, i18n, config)
+    return Services(
+        config=config,
+        db=db,
+        reports=reports or db,
+        clock=clock,
+        pacer=pacer or RealPacer(),
+        i18n=i18n,
+        notifier=notifier,
+        people=people,
+        org=OrgService(db),
+        flow=flow,
+        dispatch=dispatch,
+        deadlines=deadlines,
+        requests=requests_service,
+        tasks=TaskService(db, clock, flow, deadlines, i18n, config),
+        admin=AdminService(db, clock, flow, people),
+        visits=VisitService(db, clock, requests_service),
+        members=MemberService(db, clock, notifier, i18n, config),
+        broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
+        stats=StatsService(db, clock, config, reports),
+        apikeys=ApiKeyService(db, clock),
+        open311=Open311Service(db, clock, requests_service, i18n, config),
+        topics=TopicService(db, clock, flow, requests_service, i18n, config),
+    )
+
+
+def api_server(services: Services) -> Open311Server:
+    """The Open311 server on the services (its rate limit on their clock)."""
+    from bot.open311.server import Open311Server
+
+    limiter = RateLimiter(services.clock, services.config.api.requests_per_minute)
+    return Open311Server(services.open311, services.apikeys, limiter)
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` as a pair (ValueError with a clear message otherwise)."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--listen must be HOST:PORT, got {listen!r}")
+    return host.strip("[]"), int(port)
 
 
 def webhook_options(url: str, listen: str, secret_token: str | None) -> dict[str, Any]:
@@ -216,6 +279,10 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     services.sender = sender
     await sender.start()
     await broadcast.resume_progress(app)  # progress jobs of broadcasts still sending
+    if services.config.api.enabled and services.api_server is None:
+        server = api_server(services)
+        await server.start(*listen_address(services.config.api.listen))
+        services.api_server = server
 
 
 async def stop_sender(app: Application) -> None:  # type: ignore[type-arg]
@@ -228,12 +295,19 @@ async def stop_sender(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
-    """Stop the outbox sender (if still running) and close the database."""
-    await stop_sender(app)
+    """Stop the API server and the outbox sender (if still running); close the database."""
     services = services_of(app)
+    if services.api_server is not None:
+        await services.api_server.stop()
+        services.api_server = None
+    await stop_sender(app)
     if services.reports is not services.db:
         await services.reports.close()
     await services.db.close()
+
+
+async def _hotspots_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await services_of(context.application).topics.run_due()
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]

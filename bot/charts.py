@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from matplotlib import font_manager
+from matplotlib import colormaps, font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import Translator
 from bot.poster import KNOWN_CJK_FONTS
-from bot.services.stats import Stats
+from bot.services.stats import HeatMap, Stats
 from bot.views.stats import NO_VALUE, RATE_NAMES
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "build_figure",
     "chart_data",
     "find_cjk_font",
+    "heat_map_png",
     "render_png",
     "stats_chart",
 ]
@@ -203,3 +208,91 @@ def render_png(figure: Figure) -> bytes:
 def stats_chart(stats: Stats, t: Translator, language: str) -> bytes:
     """The PNG of a statistics view (CPU-bound: call it in a worker thread)."""
     return render_png(build_figure(chart_data(stats, t, language)))
+
+
+# -- the heat map ------------------------------------------------------------------------------
+_NO_DATA = "#d9d9d9"
+_TOPIC = "#1f3a93"
+
+
+def _grid(n: int, aspect: float = 1.6) -> tuple[int, int]:
+    """Columns and rows for ``n`` cells, about ``aspect`` times wider than tall."""
+    cols = max(1, min(n, math.ceil(math.sqrt(n * aspect))))
+    return cols, max(1, math.ceil(n / cols))
+
+
+def heat_map_figure(heat: HeatMap, t: Translator, language: str) -> Figure:
+    """Communities as blocks, their compounds as cells coloured by requests per 100
+    households; this month's topics marked ★ (a compound) or with a blue frame (a
+    community-wide topic). No map tiles: the shape is the org tree, not geography."""
+    font = FontProperties(fname=str(find_cjk_font()))
+    values = [c.per_hundred for b in heat.blocks for c in b.cells if c.per_hundred is not None]
+    top = max([*values, 1.0])
+    cmap = colormaps["YlOrRd"]
+    norm = Normalize(vmin=0.0, vmax=top)
+    cols, rows = _grid(max(1, len(heat.blocks)))
+    figure = Figure(figsize=(min(4.0 * cols, 16.0), 3.2 * rows + 1.4), dpi=_DPI)
+    axes = figure.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, block in zip(axes.flat, heat.blocks, strict=False):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        title = block.unit.label(language) + (" ★" if block.topic else "")
+        ax.set_title(title, fontproperties=font, fontsize=12)
+        frame = _TOPIC if block.topic else "#888888"
+        ax.add_patch(
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor=frame, linewidth=3 if block.topic else 1)
+        )
+        ccols, crows = _grid(max(1, len(block.cells)), aspect=1.2)
+        w, h = 1 / ccols, 1 / crows
+        for i, cell in enumerate(block.cells):
+            x, y = (i % ccols) * w, 1 - (i // ccols + 1) * h
+            value = cell.per_hundred
+            colour = _NO_DATA if value is None else cmap(norm(value))
+            ax.add_patch(
+                Rectangle(
+                    (x + 0.02, y + 0.02),
+                    w - 0.04,
+                    h - 0.04,
+                    facecolor=colour,
+                    edgecolor=_TOPIC if cell.topic else "white",
+                    linewidth=3 if cell.topic else 1,
+                )
+            )
+            figure_text = NO_VALUE if value is None else f"{value:.1f}"
+            name = cell.unit.label(language) + (" ★" if cell.topic else "")
+            dark = value is not None and norm(value) > 0.6
+            ax.text(
+                x + w / 2,
+                y + h / 2,
+                f"{name}\n{figure_text}\n" + t("{n} requests").format(n=cell.received),
+                ha="center",
+                va="center",
+                fontproperties=font,
+                fontsize=9,
+                color="white" if dark else "black",
+            )
+    figure.colorbar(
+        ScalarMappable(norm=norm, cmap=cmap),
+        ax=list(axes.flat),
+        orientation="horizontal",
+        fraction=0.04,
+        pad=0.04,
+    ).set_label(t("Requests per 100 households"), fontproperties=font)
+    figure.suptitle(
+        t("{unit}: requests per 100 households, {first} – {last} (★ topic of {month})").format(
+            unit=heat.unit.label(language),
+            first=heat.period.first.isoformat(),
+            last=heat.period.last.isoformat(),
+            month=heat.month,
+        ),
+        fontproperties=font,
+        fontsize=13,
+    )
+    return figure
+
+
+def heat_map_png(heat: HeatMap, t: Translator, language: str) -> bytes:
+    """The heat map as PNG (CPU-bound: call it in a worker thread)."""
+    return render_png(heat_map_figure(heat, t, language))

@@ -154,6 +154,30 @@ class BroadcastSection(_Section):
     progress_seconds: float = Field(3.0, ge=1.0)
 
 
+class ApiSection(_Section):
+    """The Open311 GeoReport v2 server (``gridbot api``, or inside ``gridbot run``)."""
+
+    enabled: bool = False  # also serve the API inside `gridbot run`
+    listen: str = Field("127.0.0.1:8311", pattern=r"^.+:\d{1,5}$")
+    jurisdiction_id: str = ""  # when set, a jurisdiction_id given must match it
+    language: Literal["zh_CN", "en"] = "zh_CN"  # of names, notes and error descriptions
+    service_type: Literal["realtime", "batch"] = "realtime"
+    requests_per_minute: int = Field(60, ge=1, le=100_000)  # per key (or per address)
+    coordinate_decimals: int = Field(3, ge=0, le=6)  # public reads: about 100 m
+    match_radius_m: float = Field(1500.0, gt=0)  # coordinates only: nearest compound within
+
+
+class HotspotsSection(_Section):
+    """热点发现、每月一题、未诉先办: the monthly proposals to community admins."""
+
+    enabled: bool = True
+    day: int = Field(1, ge=1, le=28)  # day of the month the proposals go out (local)
+    hour: int = Field(9, ge=0, le=23)  # from this local hour on
+    topics: int = Field(3, ge=1, le=10)  # at most this many topics per community
+    min_recent: int = Field(5, ge=2)  # voices in the last 30 days (requests and "me too")
+    min_seasonal: int = Field(4, ge=2)  # requests in the same month last year
+
+
 class PerformanceSection(_Section):
     concurrent_updates: int = Field(64, ge=1, le=1024)
 
@@ -180,6 +204,8 @@ class Config(BaseSettings):
     performance: PerformanceSection = PerformanceSection()
     broadcast: BroadcastSection = BroadcastSection()
     ha: HaSection = HaSection()
+    api: ApiSection = ApiSection()
+    hotspots: HotspotsSection = HotspotsSection()
 
     _source: str = PrivateAttr("defaults")
     _from_file: bool = PrivateAttr(False)

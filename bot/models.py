@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.lifecycle import Status
 
 __all__ = [
+    "ApiKey",
     "AuditEntry",
     "Availability",
     "Category",
@@ -32,6 +33,9 @@ __all__ = [
     "Station",
     "TaskCard",
     "Tier",
+    "Topic",
+    "TopicKind",
+    "TopicState",
     "Visit",
 ]
 
@@ -72,6 +76,9 @@ class OrgUnit(_Model):
     path: str
     has_property_company: bool = True
     sort: int = 0
+    households: int | None = None  # compounds: for requests per 100 households
+    latitude: float | None = None  # compounds: a centre point (WGS 84)
+    longitude: float | None = None
 
     def label(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name
@@ -220,6 +227,7 @@ class Request(_Model):
     resolve_due_at: datetime | None = None
     waiting_since: datetime | None = None
     escalation_level: str | None = None
+    channel: str = "telegram"  # telegram, api (a city system), community (pre-emptive)
 
 
 class RequestPhoto(_Model):
@@ -256,6 +264,7 @@ class RequestView(_Model):
     is_owner: bool = False
     can_cancel: bool = False
     can_add_info: bool = False
+    source_system: str | None = None  # the city system that submitted it (the API key's name)
 
 
 class MemberType(StrEnum):
@@ -325,4 +334,50 @@ class Visit(_Model):
     note: str | None = None
     opinion_request_id: int | None = None
     visited_at: datetime
+    created_at: datetime
+
+
+class ApiKey(_Model):
+    """A client system's key to the Open311 API (only its hash is stored)."""
+
+    id: int
+    name: str
+    prefix: str
+    unit_ids: list[int] = []
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class TopicKind(StrEnum):
+    MONTHLY = "monthly"  # 每月一题
+    PREEMPTIVE = "preemptive"  # 未诉先办
+
+
+class TopicState(StrEnum):
+    PROPOSED = "proposed"
+    DISMISSED = "dismissed"
+    CONVERTED = "converted"
+
+
+class Topic(_Model):
+    """A recurring problem proposed to a community's admins, and what became of it."""
+
+    id: int
+    unit_id: int  # the community
+    scope_id: int  # where: a compound, or the community itself
+    kind: TopicKind
+    month: str  # YYYY-MM
+    signature: str
+    label: str
+    category_id: int | None = None
+    evidence: dict[str, Any]
+    score: float
+    rank: int
+    state: TopicState = TopicState.PROPOSED
+    reason: str | None = None
+    converted_kind: str | None = None
+    converted_ref: str | None = None
+    decided_by: int | None = None
+    decided_at: datetime | None = None
     created_at: datetime

@@ -37,6 +37,9 @@ class Sweeper:
         """The JobQueue callback: one batch of deadlines per run, so a backlog never holds up
         people's updates; a full batch schedules the next run right away."""
         await self.expire_idle_drafts()
+        if self.services.sender is not None:
+            # Rows another process queued (`gridbot api` on its own) are seen here.
+            self.services.sender.wake()
         if await self.services.deadlines.sweep_batch(BATCH) >= BATCH:
             context.job_queue.run_once(self.run, 0.1, name=f"{SWEEP_JOB} MORE")
             return

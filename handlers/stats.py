@@ -33,7 +33,11 @@ async def _show(
     update: Update, context: GridContext, actor: Actor, unit_id: int, period: Period
 ) -> None:
     """The figures as a message, then the chart as a photo."""
-    from bot.charts import ChartError, stats_chart  # matplotlib: loaded when first needed
+    from bot.charts import (  # matplotlib: loaded when first needed
+        ChartError,
+        heat_map_png,
+        stats_chart,
+    )
 
     svc = context.services
     t = context.t(actor)
@@ -48,6 +52,10 @@ async def _show(
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_photo(chat.id, png, caption=views.chart_caption(t, language, stats))
+    heat = await svc.stats.heat_map(actor, unit_id, period)  # a street or the district
+    if heat is not None:
+        png = await asyncio.to_thread(heat_map_png, heat, t, language)
+        await context.bot.send_photo(chat.id, png, caption=views.heat_caption(t, language, heat))
 
 
 async def _export(

@@ -111,6 +111,8 @@ async def task_button(update: Update, context: GridContext) -> None:
         elif cb.action in _PROMPTS:
             if cb.action == "dec":
                 request = await svc.dispatch.offered(actor, request_id)
+            elif cb.action == "msg":  # is there anyone to write to?
+                request = await svc.tasks.relay_target(actor, request_id)
             else:
                 request = (await svc.tasks.task(actor, request_id)).request
             await query.answer()

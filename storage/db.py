@@ -29,6 +29,7 @@ from storage.updates import APPLYING
 
 if TYPE_CHECKING:
     from storage.repos.admin import AdminRepo
+    from storage.repos.api import ApiRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.broadcasts import BroadcastsRepo
     from storage.repos.deadlines import DeadlinesRepo
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from storage.repos.people import PeopleRepo
     from storage.repos.requests import RequestsRepo
     from storage.repos.stats import StatsRepo
+    from storage.repos.topics import TopicsRepo
     from storage.repos.visits import VisitsRepo
     from storage.updates import UpdatesRepo
 
@@ -194,6 +196,12 @@ class Tx(ABC):
         return AdminRepo(self)
 
     @cached_property
+    def api(self) -> ApiRepo:
+        from storage.repos.api import ApiRepo
+
+        return ApiRepo(self)
+
+    @cached_property
     def audit(self) -> AuditRepo:
         from storage.repos.audit import AuditRepo
 
@@ -234,6 +242,12 @@ class Tx(ABC):
         from storage.repos.stats import StatsRepo
 
         return StatsRepo(self)
+
+    @cached_property
+    def topics(self) -> TopicsRepo:
+        from storage.repos.topics import TopicsRepo
+
+        return TopicsRepo(self)
 
     @cached_property
     def outbox(self) -> OutboxRepo:

@@ -4,7 +4,9 @@ Scenarios: ``intake`` (N residents file a request at the same time; Gridbot agai
 echo bot on the same emulator and processor), ``accept-storm`` (members press Accept on many
 cards at once), ``sweep`` (one deadline sweep on databases of 10k, 100k and 1M requests),
 ``broadcast`` (10,000 recipients under the emulator's flood limits, sped up), ``memory`` (the
-bot's peak RSS while serving ``intake`` with 100k people and 1M requests stored). Results are
+bot's peak RSS while serving ``intake`` with 100k people and 1M requests stored), ``failover``
+(two bot processes, the active one killed mid-intake: :mod:`bot.bench.failover`). With
+``--store postgresql://...`` every scenario runs on PostgreSQL. Results are
 printed as a table and written to ``bench/results/<scenario>.json`` with the machine.
 """
 
@@ -773,7 +775,7 @@ async def run_memory(
 
 
 # -- the command ------------------------------------------------------------------------------
-SCENARIOS = ("intake", "accept-storm", "sweep", "broadcast", "memory")
+SCENARIOS = ("intake", "accept-storm", "sweep", "broadcast", "memory", "failover")
 
 
 async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
@@ -833,6 +835,20 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                     1_000 if quick else 100_000,
                     think=(0.05, 0.2) if quick else (1.0, 5.0),
                 )
+            elif name == "failover":
+                from bot.bench.failover import run_failover
+
+                outcome = await run_failover(
+                    stores,
+                    20 if quick else 200,
+                    options.latency,
+                    think=(0.2, 1.0) if quick else (1.0, 5.0),
+                )
+                result = outcome.summary()
+                if outcome.lost or outcome.duplicated or not outcome.numbers_gapless:
+                    failed.append("failover: requests lost, duplicated or numbers with gaps")
+                if outcome.finished != outcome.residents:
+                    failed.append("failover: some residents did not finish")
             else:
                 raise ValueError(f"unknown scenario {name}")
             result["store"] = stores.engine
@@ -896,6 +912,20 @@ def table(results: dict[str, Any]) -> str:
         )
         row("broadcast", "429s per minute", r["429_per_minute"])
         row("broadcast", "duplicates, lost", f"{r['duplicates']}, {r['lost']}")
+    if "failover" in results:
+        r = results["failover"]
+        row("failover", "residents finished / all", f"{r['finished']} / {r['residents']}")
+        row("failover", "until the standby answers s", r["gap_seconds"])
+        row(
+            "failover",
+            "waits across the gap p50/p95/max s",
+            f"{r['wait_p50_s']} / {r['wait_p95_s']} / {r['wait_max_s']}",
+        )
+        row(
+            "failover",
+            "lost, duplicated, gapless",
+            f"{r['lost']}, {r['duplicated']}, {r['numbers_gapless']}",
+        )
     if "memory" in results:
         r = results["memory"]
         row("memory", "peak RSS MB", r["peak_rss_mb"])

@@ -9,19 +9,23 @@ if TYPE_CHECKING:
     from bot.clock import Clock, Pacer
     from bot.config import Config
     from bot.i18n import I18n
+    from bot.open311.server import Open311Server
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
     from bot.services.admin import AdminService
+    from bot.services.apikeys import ApiKeyService
     from bot.services.broadcast import BroadcastService
     from bot.services.deadlines import DeadlineService
     from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
+    from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
     from bot.services.stats import StatsService
     from bot.services.tasks import TaskService
+    from bot.services.topics import TopicService
     from bot.services.visits import VisitService
     from storage.db import Database
 
@@ -51,5 +55,9 @@ class Services:
     members: MemberService
     broadcast: BroadcastService
     stats: StatsService
+    apikeys: ApiKeyService
+    open311: Open311Service
+    topics: TopicService
     sender: OutboxSender | None = field(default=None)
+    api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -505,6 +505,8 @@ class DeadlineService:
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await assigned_task(tx, actor, request_id, "task.waiting")
+            if waiting and request.resident_id is None:
+                raise InvalidInput(N_("There is no resident in the bot to wait for."))
             if waiting and request.waiting_since is None:
                 await tx.deadlines.hold(request.id, RESOLVE_KINDS)
                 await tx.requests.set_fields(request.id, now, waiting_since=now)

@@ -204,6 +204,7 @@ class RequestFlow:
         compound = await tx.org.get(request.compound_id)
         assert category is not None and compound is not None
         assignee = await tx.people.get(request.assignee_id) if request.assignee_id else None
+        submission = await tx.api.submission(request.id) if request.channel == "api" else None
         return RequestView(
             request=request,
             category=category,
@@ -215,6 +216,7 @@ class RequestFlow:
             is_owner=is_owner,
             can_cancel=is_owner and request.status in CANCELLABLE,
             can_add_info=is_owner and request.status in OPEN,
+            source_system=submission.key_name if submission else None,
         )
 
 

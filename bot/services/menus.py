@@ -35,6 +35,11 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("broadcasts", N_("Notices sent in your area"), frozenset({Role.ADMIN})),
     MenuCommand("stats", N_("Statistics of your area"), frozenset({Role.ADMIN})),
     MenuCommand("export", N_("Export requests to Excel"), frozenset({Role.ADMIN})),
+    MenuCommand(
+        "topics",
+        N_("Topics of the month: problems that keep coming back"),
+        frozenset({Role.ADMIN}),
+    ),
     MenuCommand("me", N_("What the bot keeps about you")),
     MenuCommand("lang", N_("Language")),
     MenuCommand("forget", N_("Delete my data")),

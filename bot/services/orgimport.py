@@ -8,7 +8,8 @@ compounds below units that an earlier import created.
 TOML holds any of three arrays of tables (``examples/duanzhou.toml`` documents every key)::
 
     [[units]]       code, name, level, parent (not for a district),
-                    name_en, has_property_company (default true), sort (default 0)
+                    name_en, has_property_company (default true), sort (default 0),
+                    households, latitude, longitude (compounds only, optional)
     [[stations]]    code, name, unit, address, latitude, longitude,
                     function_areas (list of strings), opening_hours
     [[teams]]       code, name, project, name_en, project_en, sort
@@ -67,8 +68,20 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 
 _UNIT_KEYS = frozenset(
-    {"code", "name", "name_en", "level", "parent", "has_property_company", "sort"}
+    {
+        "code",
+        "name",
+        "name_en",
+        "level",
+        "parent",
+        "has_property_company",
+        "sort",
+        "households",
+        "latitude",
+        "longitude",
+    }
 )
+_COMPOUND_ONLY = ("households", "latitude", "longitude")
 _STATION_KEYS = frozenset(
     {"code", "name", "unit", "address", "latitude", "longitude", "function_areas", "opening_hours"}
 )
@@ -95,6 +108,9 @@ class UnitSpec:
     parent: str | None
     has_property_company: bool
     sort: int
+    households: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +284,16 @@ def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
         raise f.error(f'a district has no parent, but parent "{parent}" is given')
     if level is not Level.DISTRICT and parent is None:
         raise f.error(f"a {level.value} needs a parent (the code of its {_above(level)})")
+    given = [key for key in _COMPOUND_ONLY if data.get(key) is not None]
+    if given and level is not Level.COMPOUND:
+        raise f.error(f'"{given[0]}" is given for compounds only, not for a {level.value}')
+    latitude = f.number("latitude", -90.0, 90.0)
+    longitude = f.number("longitude", -180.0, 180.0)
+    if (latitude is None) != (longitude is None):
+        raise f.error("give both latitude and longitude, or neither")
+    households = None if data.get("households") is None else f.integer("households", 0)
+    if households is not None and households < 1:
+        raise f.error(f"households {households} must be at least 1")
     return UnitSpec(
         where=where,
         code=code,
@@ -277,6 +303,9 @@ def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
         parent=parent,
         has_property_company=f.boolean("has_property_company", True),
         sort=f.integer("sort", 0),
+        households=households,
+        latitude=latitude,
+        longitude=longitude,
     )
 
 
@@ -594,6 +623,14 @@ class OrgImporter:
                 now=now,
             )
             ids[unit.code] = unit_id
+            if unit.level is Level.COMPOUND:
+                await tx.org.set_unit_facts(
+                    unit_id,
+                    households=unit.households,
+                    latitude=unit.latitude,
+                    longitude=unit.longitude,
+                    now=now,
+                )
             created_count += created
             updated_count += not created
         # A changed level must still fit the units already below it in the database.
@@ -633,6 +670,8 @@ def render_tree(units: list[OrgUnit], stations: list[Station], teams: list[Servi
     def walk(unit: OrgUnit, depth: int) -> None:
         indent = "  " * depth
         extra = "" if unit.has_property_company else ", no property company"
+        if unit.households:
+            extra += f", {unit.households} households"
         lines.append(f"{indent}{unit.name} ({unit.code}, {unit.level.value}{extra})")
         for station in stations_of.get(unit.id, []):
             hours = f" — {station.opening_hours}" if station.opening_hours else ""

@@ -6,7 +6,7 @@ through the outbox in the same transaction."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -171,24 +171,34 @@ class RequestService:
     async def file(
         self,
         tx: Tx,
-        actor: Actor,
+        actor: Actor | None,
         *,
         compound_id: int,
         category: Category,
         draft: Draft,
         source_key: str | None,
         contact_name: str | None,
+        channel: str = "telegram",
+        label: str = "system",
+        on_created: Callable[[Tx, Request], Awaitable[None]] | None = None,
     ) -> Request:
-        """Create, triage and route a request inside the caller's transaction."""
+        """Create, triage and route a request inside the caller's transaction.
+
+        ``actor`` is the resident filing it; None for a request with no resident in the bot
+        (a city system's, through the API, or the community's own), whose events carry
+        ``label``. ``on_created`` runs once the request exists, before it is routed (so the
+        cards already show what it records).
+        """
         assert draft.description is not None
         now = self.clock.now()
         tier = Tier.URGENT if draft.urgent else category.default_tier
         year = now.astimezone(self.config.tz).year
         number = await tx.requests.next_number(self.config.requests.number_prefix, year)
+        filer_id = actor.id if actor is not None else None
         request = await tx.requests.create(
             number=number,
             source_key=source_key,
-            resident_id=actor.id,
+            resident_id=filer_id,
             contact_name=contact_name,
             contact_phone=draft.phone,
             anonymous=draft.anonymous,
@@ -200,18 +210,21 @@ class RequestService:
             latitude=draft.latitude,
             longitude=draft.longitude,
             now=now,
+            channel=channel,
         )
         await tx.requests.add_event(
             request.id,
             kind="status",
-            actor_id=actor.id,
-            actor_label=actor.label,
+            actor_id=filer_id,
+            actor_label=actor.label if actor is not None else label,
             now=now,
             from_status=None,
             to_status=Status.SUBMITTED,
         )
         for file_id in draft.photos:
-            await tx.requests.add_photo(request.id, file_id, "intake", actor.id, now)
+            await tx.requests.add_photo(request.id, file_id, "intake", filer_id, now)
+        if on_created is not None:
+            await on_created(tx, request)
         # Triage is automatic: the tier comes from the category and the urgency answer.
         note = N_("opinion, routed to the community") if category.is_opinion else None
         request = await self.flow.transition(

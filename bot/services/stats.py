@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.lifecycle import OPEN
-from bot.models import Category, OrgUnit, Tier
+from bot.models import Category, Level, OrgUnit, Tier, TopicState
 from bot.services.scope import Refused, admin_units, audited_refusals
 from storage.repos.stats import Counts, ExportRow
 
@@ -259,6 +259,38 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class HeatCell:
+    """One compound on the heat map."""
+
+    unit: OrgUnit
+    received: int
+    topic: bool  # a topic of this month is about this compound
+
+    @property
+    def per_hundred(self) -> float | None:
+        """Requests per 100 households (None without a household count)."""
+        households = self.unit.households
+        return None if not households else self.received * 100 / households
+
+
+@dataclass(frozen=True)
+class HeatBlock:
+    """One community and its compounds."""
+
+    unit: OrgUnit
+    cells: list[HeatCell]
+    topic: bool  # a community-wide topic of this month
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    unit: OrgUnit
+    period: Period
+    month: str  # whose topics are marked
+    blocks: list[HeatBlock]
+
+
+@dataclass(frozen=True)
 class Export:
     """The requests received in the period, and the statistics of the same unit and period."""
 
@@ -348,6 +380,36 @@ class StatsService:
             stats = await self._compute(tx, unit_id, period, up)
         await self._audit(actor, VIEW, stats.unit, period, {})
         return stats
+
+    async def heat_map(self, actor: Actor, unit_id: int, period: Period) -> HeatMap | None:
+        """Compounds inside communities, with their requests of the period and this month's
+        topics; for a street or the district only (None for a community or compound)."""
+        month = f"{self.today():%Y-%m}"
+        start, end = period.bounds(self.config.tz)
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            await self._unit(tx, actor, unit_id, VIEW)
+            unit = await tx.org.get(unit_id)
+            assert unit is not None
+            if unit.level not in (Level.STREET, Level.DISTRICT):
+                return None
+            communities = await tx.org.subtree(unit, Level.COMMUNITY)
+            compounds = await tx.org.subtree(unit, Level.COMPOUND)
+            received = await tx.stats.received_by_compound(unit, start, end)
+            topics = await tx.topics.of_units([c.id for c in communities], [month])
+        marked = {t.scope_id for t in topics if t.state is not TopicState.DISMISSED}
+        blocks = [
+            HeatBlock(
+                unit=community,
+                cells=[
+                    HeatCell(c, received.get(c.id, 0), c.id in marked)
+                    for c in sorted(compounds, key=lambda u: (u.sort, u.code))
+                    if c.parent_id == community.id
+                ],
+                topic=community.id in marked,
+            )
+            for community in communities
+        ]
+        return HeatMap(unit, period, month, blocks)
 
     async def export(self, actor: Actor, unit_id: int, period: Period) -> Export:
         """The requests and statistics of a unit in the actor's scope (audited as

@@ -33,6 +33,10 @@ LOG = logging.getLogger(__name__)
 MAX_NOTE = 2000
 MAX_COMPLETION_PHOTOS = 5
 RELAY_CLOSED = frozenset({Status.CLOSED, Status.CANCELLED})
+NO_RESIDENT = N_(
+    "This request did not come from a resident in the bot, so there is nobody to write to."
+    " Use progress notes: the city system that sent it reads them."
+)
 
 
 def _text(text: str) -> str:
@@ -119,6 +123,12 @@ class TaskService:
         if request.assignee_id is None:
             raise InvalidInput(N_("Nobody is working on this request yet."))
         if actor.id == request.assignee_id:
+            if request.resident_id is None:
+                raise InvalidInput(
+                    NO_RESIDENT
+                    if request.channel != "telegram"
+                    else N_("The resident is no longer registered.")
+                )
             return request.resident_id
         if actor.id == request.resident_id:
             return request.assignee_id

@@ -621,6 +621,10 @@ def member_card(
         lines.append(t("Place: {place}").format(place=esc(r.address)))
     lines.append(t("Description: {text}").format(text=esc(r.description)))
     lines.append(t("Filed: {age}").format(age=fmt_age(t, now - r.created_at)))
+    if view.source_system is not None:
+        lines.append(t("City system: {name}").format(name=esc(view.source_system)))
+    elif r.channel == "community":
+        lines.append(t("Raised by the community itself (acting before residents ask)"))
     if admin or not r.anonymous:
         lines.append(t("Resident: {name}").format(name=esc(r.contact_name) or t("(none)")))
         lines.append(t("Phone: {phone}").format(phone=esc(r.contact_phone) or t("(none)")))

@@ -8,7 +8,7 @@ from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage, rows
 from bot.models import OrgUnit, Tier
-from bot.services.stats import Export, Period, PeriodKind, Rate, Stats
+from bot.services.stats import Export, HeatMap, Period, PeriodKind, Rate, Stats
 from bot.views.common import esc
 from bot.views.deadlines import fmt_span
 from bot.views.requests import TIER_SHORT
@@ -167,6 +167,12 @@ def chart_caption(t: Translator, language: str, stats: Stats) -> str:
         unit=esc(stats.unit.label(language)),
         first=stats.period.first.isoformat(),
         last=stats.period.last.isoformat(),
+    )
+
+
+def heat_caption(t: Translator, language: str, heat: HeatMap) -> str:
+    return t("🗺 {unit}: requests per 100 households · ★ topics of {month}").format(
+        unit=esc(heat.unit.label(language)), month=heat.month
     )
 
 

@@ -68,18 +68,22 @@ def task_buttons(t: Translator, request: Request) -> tuple[tuple[Button, ...], .
     if request.status is not Status.IN_PROGRESS:
         first.append(Button(t("🚶 On my way"), cbdata.encode(TASK, "go", rid)))
     first.append(Button(t("📝 Progress note"), cbdata.encode(TASK, "note", rid)))
+    more = Button(t("⏳ More time"), cbdata.encode("xt", "ask", rid))
+    back = Button(t("↩ Hand back"), cbdata.encode(TASK, "ret", rid))
+    done = (Button(t("✅ Done"), cbdata.encode(TASK, "done", rid)),)
+    if request.resident_id is None:
+        # No resident in the bot (a city system's request, or the community's own): nobody
+        # to write to or wait for; progress notes reach the city system through the API.
+        return (tuple(first), (back, more), done)
     if request.waiting_since is None:
         wait = Button(t("⏸ Waiting for the resident"), cbdata.encode(TASK, "wait", rid))
     else:
         wait = Button(t("▶ Working again"), cbdata.encode(TASK, "work", rid))
     return (
         tuple(first),
-        (
-            Button(t("💬 Message the resident"), cbdata.encode(TASK, "msg", rid)),
-            Button(t("↩ Hand back"), cbdata.encode(TASK, "ret", rid)),
-        ),
-        (wait, Button(t("⏳ More time"), cbdata.encode("xt", "ask", rid))),
-        (Button(t("✅ Done"), cbdata.encode(TASK, "done", rid)),),
+        (Button(t("💬 Message the resident"), cbdata.encode(TASK, "msg", rid)), back),
+        (wait, more),
+        done,
     )
 
 

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 __all__ = ["OrgRepo"]
 
-_UNIT_COLS = "id, code, name, name_en, level, parent_id, path, has_property_company, sort"
+_UNIT_COLS = (
+    "id, code, name, name_en, level, parent_id, path, has_property_company, sort, households,"
+    " latitude, longitude"
+)
 
 
 class OrgRepo:
@@ -77,6 +80,22 @@ class OrgRepo:
                 (path, len(existing.path) + 1, len(existing.path), existing.path),
             )
         return existing.id, False
+
+    async def set_unit_facts(
+        self,
+        unit_id: int,
+        *,
+        households: int | None,
+        latitude: float | None,
+        longitude: float | None,
+        now: datetime,
+    ) -> None:
+        """A compound's households and centre point (None: not known)."""
+        await self.tx.execute(
+            "UPDATE org_units SET households = ?, latitude = ?, longitude = ?, updated_at = ?"
+            " WHERE id = ?",
+            (households, latitude, longitude, ts(now), unit_id),
+        )
 
     async def get(self, unit_id: int) -> OrgUnit | None:
         row = await self.tx.fetchone(

@@ -12,7 +12,7 @@ from storage.timestamps import ts
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["RequestsRepo"]
+__all__ = ["REQUEST_COLUMNS", "RequestsRepo", "request_from_row"]
 
 # Open requests, spelled exactly as the partial index ``requests_open`` (migration 0009) states
 # it: SQLite uses a partial index only when the query repeats its condition.
@@ -23,7 +23,7 @@ _REQUEST_COLS = (
     " tier, status, description, address, latitude, longitude, assignee_id, rating,"
     " rating_comment, created_at, updated_at, triaged_at, dispatched_at, accepted_at,"
     " resolved_at, closed_at, rated_at, accept_due_at, resolve_due_at, waiting_since,"
-    " escalation_level"
+    " escalation_level, channel"
 )
 _R_COLS = ", ".join("r." + col.strip() for col in _REQUEST_COLS.split(","))
 
@@ -70,6 +70,11 @@ def _db_value(value: Any) -> Any:
 
 def _request(row: Any) -> Request:
     return Request.model_validate(dict(row))
+
+
+# For other repositories that read requests.
+REQUEST_COLUMNS = _REQUEST_COLS
+request_from_row = _request
 
 
 class RequestsRepo:
@@ -135,7 +140,7 @@ class RequestsRepo:
         *,
         number: str,
         source_key: str | None,
-        resident_id: int,
+        resident_id: int | None,
         contact_name: str | None,
         contact_phone: str | None,
         anonymous: bool,
@@ -147,12 +152,13 @@ class RequestsRepo:
         latitude: float | None,
         longitude: float | None,
         now: datetime,
+        channel: str = "telegram",
     ) -> Request:
         request_id = await self.tx.insert(
             "INSERT INTO requests (number, source_key, resident_id, contact_name, contact_phone,"
             " anonymous, compound_id, category_id, tier, status, description, address, latitude,"
-            " longitude, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " longitude, created_at, updated_at, channel)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 source_key,
@@ -170,6 +176,7 @@ class RequestsRepo:
                 longitude,
                 ts(now),
                 ts(now),
+                channel,
             ),
         )
         created = await self.get(request_id)

@@ -244,6 +244,18 @@ class StatsRepo:
         assert row is not None
         return [int(value) for value in row]
 
+    async def received_by_compound(
+        self, unit: OrgUnit, start: datetime, end: datetime
+    ) -> dict[int, int]:
+        """Requests received in [start, end) per compound of the unit's subtree."""
+        lo, hi = subtree_range(unit)
+        rows = await self.tx.fetchall(
+            f"SELECT r.compound_id, count(*) FROM requests r WHERE {_SCOPE} AND {_RECEIVED}"
+            " GROUP BY r.compound_id",
+            {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)},
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
     async def residents_visited(self, unit: OrgUnit, start: datetime, end: datetime) -> int:
         """Residents contacted on household visits (走访) in [start, end); 0 without visits."""
         if not await self.has_table("visits"):

@@ -32,7 +32,10 @@ def test_quick_bench_runs_every_scenario_correctly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
-    assert set(results) == {"intake", "accept-storm", "sweep", "broadcast", "memory"}
+    assert set(results) == {"intake", "accept-storm", "sweep", "broadcast", "memory", "failover"}
+    failover = results["failover"]
+    assert failover["finished"] == failover["residents"] == failover["requests"]
+    assert failover["lost"] == 0 and failover["duplicated"] == 0 and failover["numbers_gapless"]
     intake = results["intake"]
     for mode in ("gridbot", "echo"):
         for load in ("saturated", "paced"):

@@ -587,10 +587,10 @@ async def test_render_tree(importer: OrgImporter, db: Database) -> None:
     assert lines[3] == (
         "      [station] 站北社区先锋服务驿站 (S-ZB) — 周一至周日 9:00-12:00, 14:30-20:00"
     )
-    assert lines[4] == "      西南小区 (XNXQ, compound, no property company)"
+    assert lines[4] == "      西南小区 (XNXQ, compound, no property company, 96 households)"
     assert "  城西街道 (CX, street)" in lines
     assert "    伴月社区 (BY, community)" in lines
-    i = lines.index("      星荷豪苑 (XHHY, compound)")
+    i = lines.index("      星荷豪苑 (XHHY, compound, 1200 households)")
     assert lines[i + 1] == (
         "        [station] 星荷豪苑先锋服务驿站 (S-XHHY) — 周一至周五 9:00-12:00, 14:30-17:30"
     )
@@ -603,3 +603,51 @@ async def test_render_tree(importer: OrgImporter, db: Database) -> None:
 
 def test_render_tree_empty() -> None:
     assert render_tree([], [], []) == "(no org units)"
+
+
+async def test_compound_households_and_centre(importer: OrgImporter, db: Database) -> None:
+    await importer.import_file(EXAMPLE)
+    async with db.read() as tx:
+        compound = await tx.org.get_by_code("XHHY")
+        community = await tx.org.get_by_code("BY")
+    assert compound is not None and community is not None
+    assert (compound.households, compound.latitude, compound.longitude) == (
+        1200,
+        23.0531,
+        112.4578,
+    )
+    assert community.households is None and community.latitude is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("households = 0", "households 0 must be at least 1"),
+        ('households = "many"', '"households" must be an integer'),
+        ("latitude = 23.0", "give both latitude and longitude"),
+        ("latitude = 123.0\nlongitude = 112.0", "latitude 123.0 is out of range"),
+    ],
+)
+async def test_compound_facts_are_checked(
+    importer: OrgImporter, tmp_path: Path, extra: str, message: str
+) -> None:
+    path = tmp_path / "org.toml"
+    path.write_text(
+        '[[units]]\ncode = "D"\nname = "区"\nlevel = "district"\n'
+        '[[units]]\ncode = "S"\nname = "街道"\nlevel = "street"\nparent = "D"\n'
+        '[[units]]\ncode = "C"\nname = "社区"\nlevel = "community"\nparent = "S"\n'
+        f'[[units]]\ncode = "X"\nname = "小区"\nlevel = "compound"\nparent = "C"\n{extra}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(OrgImportError, match=message):
+        await importer.import_file(path)
+
+
+async def test_households_only_for_compounds(importer: OrgImporter, tmp_path: Path) -> None:
+    path = tmp_path / "org.toml"
+    path.write_text(
+        '[[units]]\ncode = "D"\nname = "区"\nlevel = "district"\nhouseholds = 10\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(OrgImportError, match='"households" is given for compounds only'):
+        await importer.import_file(path)

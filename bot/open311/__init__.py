@@ -1,0 +1,1 @@
+"""The Open311 GeoReport v2 HTTP edge: routes (server.py) and the JSON and XML formats."""
