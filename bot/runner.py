@@ -37,9 +37,9 @@ from storage.persistence import Owner, StorePersistence
 from storage.updates import APPLYING, UpdateMark
 
 if TYPE_CHECKING:
-    from telegram import Bot
     from telegram.ext import Application
 
+    from bot.apibot import GridBot
     from bot.config import Config
     from storage.db import Database
 
@@ -144,7 +144,9 @@ class Poller:
     one finishes (or every ``IDLE_RECHECK`` seconds) instead of long-polling.
     """
 
-    def __init__(self, bot: Bot, applier: UpdateApplier, *, long_poll: int = LONG_POLL_SECONDS):
+    def __init__(
+        self, bot: GridBot, applier: UpdateApplier, *, long_poll: int = LONG_POLL_SECONDS
+    ) -> None:
         self.bot = bot
         self.applier = applier
         self.long_poll = long_poll
@@ -175,10 +177,10 @@ class Poller:
             busy = bool(self._running or self._failed)
             self._progress.clear()
             try:
-                updates = await self.bot.get_updates(
+                updates = await self.bot.get_update_dicts(
                     offset=self.offset,
                     limit=BATCH,
-                    timeout=0 if busy else self.long_poll,
+                    long_poll=0 if busy else self.long_poll,
                     allowed_updates=Update.ALL_TYPES,
                 )
             except RetryAfter as exc:
@@ -201,23 +203,24 @@ class Poller:
                         await self._progress.wait()
             self._forget_confirmed()
 
-    async def _start(self, updates: tuple[Update, ...] | list[Update]) -> int:
+    async def _start(self, updates: list[dict[str, Any]]) -> int:
         fresh = [
             u
             for u in updates
-            if u.update_id not in self._running and u.update_id not in self._finished
+            if u["update_id"] not in self._running and u["update_id"] not in self._finished
         ]
         if not fresh:
             return 0
-        done = await self.applier.already_applied([u.update_id for u in fresh])
-        for update in fresh:
-            uid = update.update_id
+        done = await self.applier.already_applied([u["update_id"] for u in fresh])
+        for data in fresh:
+            uid = int(data["update_id"])
             self._highest = uid if self._highest is None else max(self._highest, uid)
             self._failed.discard(uid)
             if uid in done:  # applied before a takeover or a crash, not yet confirmed
                 self.applier.skipped += 1
                 self._finished.add(uid)
                 continue
+            update = Update.de_json(data, self.bot)  # only new ones become objects
             task = asyncio.create_task(self.applier.apply(update), name=f"update {uid}")
             self._running[uid] = task
             task.add_done_callback(self._done)
@@ -406,6 +409,7 @@ async def _serve_active(
     applier = UpdateApplier(app, services_of(app).db, clock)
     await app.start()
     lost = asyncio.Event()
+    failed = False
     poller: Poller | None = None
     work: asyncio.Task[None] | None = None
     watchdog = asyncio.create_task(_watch(leadership, config.ha.takeover_seconds, lost))
@@ -420,11 +424,12 @@ async def _serve_active(
             work = asyncio.create_task(_prune_forever(applier))
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
-            poller = Poller(app.bot, applier)
+            poller = Poller(app.bot, applier)  # type: ignore[arg-type]
             work = asyncio.create_task(_poll_and_prune(poller, applier))
         await _first(stopping.wait(), lost.wait(), asyncio.shield(work))
         if work.done() and not work.cancelled() and work.exception() is not None:
             LOG.error("the update loop stopped", exc_info=work.exception())
+            failed = True
     finally:
         watchdog.cancel()
         if server is not None:
@@ -445,7 +450,7 @@ async def _serve_active(
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
-    return 1 if lost.is_set() else 0
+    return 1 if lost.is_set() or failed else 0
 
 
 async def _watch(leadership: Any, takeover: float, lost: asyncio.Event) -> None:
