@@ -246,10 +246,11 @@ def _cmd_org(config: Config, args: argparse.Namespace) -> int:
             units = await tx.org.all_units()
             stations = await tx.org.stations()
             teams = await tx.org.teams()
+            categories = await tx.requests.categories(active_only=False)
         if not units:
             print("the org tree is empty: run `gridbot org import FILE`")
             return 0
-        print(render_tree(units, stations, teams))
+        print(render_tree(units, stations, teams, categories))
         return 0
 
     async def qr(db: Database) -> int:
@@ -289,6 +290,7 @@ async def _cmd_outbox(db: Database) -> int:
     print(f"failed:        {counts.failed}")
     print(f"undeliverable: {counts.undeliverable}")
     print(f"cancelled:     {counts.cancelled}")
+    print(f"unknown:       {counts.unknown}  (timed out or cut off: may have arrived)")
     if counts.oldest_pending is not None:
         age = SystemClock().now() - counts.oldest_pending
         print(f"oldest pending: {int(age.total_seconds())} s ago")
@@ -468,7 +470,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     # Opt in to python-telegram-bot's timedelta durations (no deprecation warnings).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:

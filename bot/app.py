@@ -18,27 +18,34 @@ from bot.clock import Clock, Pacer, RealPacer, SystemClock
 from bot.config import Config
 from bot.context import BotData, GridContext
 from bot.i18n import LANGUAGES, I18n
+from bot.menus import commands_for
 from bot.outbox import Notifier, OutboxSender
 from bot.processor import PerChatUpdateProcessor
+from bot.redact import protect
 from bot.request import AiohttpRequest
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
 from bot.services.admin import AdminService
 from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
-from bot.services.deadlines import DeadlineService
+from bot.services.cards import Cards
+from bot.services.clocks import Clocks
 from bot.services.dispatch import DispatchService
+from bot.services.escalation import EscalationService
+from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
-from bot.services.menus import commands_for
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
+from bot.services.retention import RetentionService
 from bot.services.stats import StatsService
+from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
 from bot.services.topics import TopicService
 from bot.services.visits import VisitService
+from bot.services.waiting import WaitingService
 from handlers import (
     admin,
     assign,
@@ -78,6 +85,9 @@ LOG = logging.getLogger(__name__)
 
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
 
+# The guided conversations: each keeps its form in user_data under its own name.
+FLOWS = frozenset({requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY})
+
 HOTSPOTS_JOB = "HOTSPOTS"
 HOTSPOTS_INTERVAL = 3600.0  # seconds between checks whether this month's proposals are due
 HOTSPOTS_FIRST = 120.0  # the first check, well after start-up
@@ -106,7 +116,8 @@ def build_application(
     ``request`` replaces the network (the emulator in tests and the sandbox); ``token``
     defaults to the configured one.
     """
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in request URLs
+    token = token or config.require_token()
+    protect(token)  # never in a log, whatever the level (bot/redact.py)
     clock = clock or SystemClock()
     pacer = pacer or RealPacer()
     db = open_database(config.storage.store_url)
@@ -118,7 +129,7 @@ def build_application(
     else:
         updates_request = request
     bot = GridBot(
-        token or config.require_token(),
+        token,
         base_url=config.bot.base_url,
         base_file_url=config.bot.base_file_url,
         request=request,
@@ -133,8 +144,13 @@ def build_application(
         .post_stop(stop_sender)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor(config.performance.concurrent_updates))
-        # Conversations and user data live in the store; written within ~1 s of a change.
-        .persistence(StorePersistence(db, update_interval=1.0, store_chat_data=False, clock=clock))
+        # Conversations and user data live in the store: committed before an update counts
+        # as applied (bot/runner.py), and at once by the transaction that ends a flow.
+        .persistence(
+            StorePersistence(
+                db, update_interval=1.0, store_chat_data=False, clock=clock, flows=FLOWS
+            )
+        )
     )
     app: GridApplication = builder.build()
 
@@ -162,6 +178,9 @@ def build_application(
         job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
 
+    # Before everything: nobody the bot does not know is stored before /start.
+    for handler in onboarding.gate_handlers():
+        app.add_handler(handler, group=-1)
     for module_handlers in (
         fallback.edit_handlers(),  # edits of sent messages are no answers to any step
         requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
@@ -200,10 +219,14 @@ def build_services(
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
     people = PeopleService(db, clock, notifier, i18n)
-    dispatch = DispatchService(db, clock, flow, i18n, config)
-    deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
-    flow.observers.append(deadlines.on_transition)  # the clocks follow every status change
-    requests_service = RequestService(db, clock, flow, dispatch, deadlines, i18n, config)
+    cards = Cards(clock, flow, i18n, config)
+    dispatch = DispatchService(db, clock, flow, cards, i18n, config)
+    clocks = Clocks(clock, dispatch, config)
+    # Every status change moves the clocks, then edits the cards (which show the deadlines).
+    flow.observers += [clocks.on_transition, cards.on_transition]
+    escalations = EscalationService(db, clock, flow, clocks, cards, i18n, config)
+    waiting = WaitingService(db, clock)
+    requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
     return Services(
         config=config,
         db=db,
@@ -216,9 +239,13 @@ def build_services(
         org=OrgService(db),
         flow=flow,
         dispatch=dispatch,
-        deadlines=deadlines,
+        clocks=clocks,
+        escalation=escalations,
+        extensions=ExtensionService(db, clock, flow),
+        waiting=waiting,
+        sweep=DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config),
         requests=requests_service,
-        tasks=TaskService(db, clock, flow, deadlines, i18n, config),
+        tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
         admin=AdminService(db, clock, flow, people),
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
@@ -227,6 +254,7 @@ def build_services(
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
+        retention=RetentionService(db, clock, config),
     )
 
 
@@ -247,7 +275,9 @@ def listen_address(listen: str) -> tuple[str, int]:
 
 
 def webhook_options(url: str, listen: str, secret_token: str | None) -> dict[str, Any]:
-    """Arguments for ``run_webhook``/``start_webhook`` from the command-line options."""
+    """Arguments for ``run_webhook``/``start_webhook`` from the command-line options; the
+    secret token is kept out of every log from now on (bot/redact.py)."""
+    protect(secret_token)
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"--listen must be HOST:PORT, got {listen!r}")

@@ -28,8 +28,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import Translator
+from bot.models.stats import HeatMap, Stats
 from bot.poster import KNOWN_CJK_FONTS
-from bot.services.stats import HeatMap, Stats
 from bot.views.stats import NO_VALUE, RATE_NAMES
 
 __all__ = [

@@ -12,7 +12,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "Pacer", "RealPacer", "SystemClock", "VirtualPacer"]
+__all__ = [
+    "Clock",
+    "FakeClock",
+    "OffsetClock",
+    "Pacer",
+    "RealPacer",
+    "SystemClock",
+    "VirtualPacer",
+]
 
 
 class Clock(Protocol):
@@ -26,6 +34,17 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class OffsetClock:
+    """The wall clock moved by a fixed offset: a bot process that starts "half an hour later"
+    (the crash test of ``tests/bench``); never used against real Telegram."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 class FakeClock:

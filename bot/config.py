@@ -132,10 +132,19 @@ class OutboxSection(_Section):
     rate_per_second: float = Field(25.0, gt=0, le=30)
     per_chat_interval_seconds: float = Field(1.0, ge=0)
     max_attempts: int = Field(8, ge=1)
+    # A call whose outcome is unknown (it timed out, or the process died while it was on its
+    # way) may have been delivered: it is sent again at most this many times, then the row is
+    # marked "unknown". 0: never sent twice, 1 (default): at most one duplicate.
+    unknown_retries: int = Field(1, ge=0, le=5)
     max_in_flight: int = Field(16, ge=1, le=256)
     # Benchmarks only: time runs this many times faster (rates multiplied, pauses divided),
     # matching the emulator's scaled flood limits. Keep 1 against real Telegram.
     time_scale: float = Field(1.0, ge=1.0, le=1000.0)
+
+
+class RetentionSection(_Section):
+    # Days a settled outbox row keeps what it said; then its payload is blanked.
+    outbox_days: int = Field(30, ge=1, le=3650)
 
 
 class SchedulerSection(_Section):
@@ -200,6 +209,7 @@ class Config(BaseSettings):
     quiet_hours: QuietHoursSection = QuietHoursSection()
     outbox: OutboxSection = OutboxSection()
     scheduler: SchedulerSection = SchedulerSection()
+    retention: RetentionSection = RetentionSection()
     dispatch: DispatchSection = DispatchSection()
     performance: PerformanceSection = PerformanceSection()
     broadcast: BroadcastSection = BroadcastSection()

@@ -2,6 +2,12 @@
 
 Times are written in local time (Excel has no time zones); rates as fractions with a percent
 format, so they can be summed and charted in the spreadsheet.
+
+Text in the file — names, descriptions, places, comments, and the org's own names — is
+always a string cell, never a formula: text that a spreadsheet would read as one (starting
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading apostrophe, as the
+OWASP guidance on spreadsheet injection recommends, and characters the file format cannot hold
+are dropped. Only numbers and times are written as values.
 """
 
 from __future__ import annotations
@@ -12,17 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.i18n import N_, Translator
 from bot.models import Tier
-from bot.services.stats import Export, Rate, Stats
+from bot.models.stats import Export, Rate, Stats
 from bot.views.requests import RATING_NAMES, TIER_SHORT, status_name
 from bot.views.stats import RATE_NAMES, period_text
 
-__all__ = ["COLUMNS", "build_workbook", "workbook_bytes", "write_workbook"]
+__all__ = ["COLUMNS", "build_workbook", "cell_text", "workbook_bytes", "write_workbook"]
 
 COLUMNS = (
     N_("Request number"),
@@ -39,10 +46,31 @@ COLUMNS = (
     N_("Accepted at"),
     N_("Resolved at"),
     N_("Closed at"),
+    N_("Description"),
+    N_("Place"),
+    N_("Rating comment"),
 )
+_TIMES = range(9, 15)  # the columns of times (1-based)
 _TIME_FORMAT = "yyyy-mm-dd hh:mm"
 _PERCENT = "0.0%"
 _BOLD = Font(bold=True)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(text: str) -> str:
+    """Text as it goes into a cell: never read as a formula, nothing XLSX cannot hold."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _append(sheet: Worksheet, values: list[Any]) -> None:
+    """Append a row; every text in it is a string cell (see :func:`cell_text`)."""
+    sheet.append([cell_text(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _local(when: datetime | None, tz: tzinfo) -> datetime | None:
@@ -61,11 +89,12 @@ def _widths(sheet: Worksheet, widths: list[int]) -> None:
 def _requests_sheet(
     sheet: Worksheet, export: Export, t: Translator, language: str, tz: tzinfo
 ) -> None:
-    sheet.append([t(c) for c in COLUMNS])
+    _append(sheet, [t(c) for c in COLUMNS])
     for cell in sheet[1]:
         cell.font = _BOLD
     for row in export.rows:
-        sheet.append(
+        _append(
+            sheet,
             [
                 row.number,
                 status_name(t, row.status),
@@ -86,14 +115,17 @@ def _requests_sheet(
                         row.closed_at,
                     )
                 ),
-            ]
+                row.description,
+                row.address,
+                row.rating_comment,
+            ],
         )
-    for column in sheet.iter_cols(min_col=9, max_col=len(COLUMNS), min_row=2):
+    for column in sheet.iter_cols(min_col=_TIMES.start, max_col=_TIMES.stop - 1, min_row=2):
         for cell in column:
             cell.number_format = _TIME_FORMAT
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(export.rows) + 1)}"
-    _widths(sheet, [16, 14, 8, 14, 14, 12, 12, 10, *([17] * 6)])
+    _widths(sheet, [16, 14, 8, 14, 14, 12, 12, 10, *([17] * 6), 40, 20, 30])
 
 
 def _rate_cells(rate: Rate) -> list[Any]:
@@ -107,7 +139,7 @@ def _statistics_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: s
     percent_rows: list[int] = []
 
     def add(label: str, *values: Any, percent: bool = False, bold: bool = False) -> None:
-        sheet.append([label, *values])
+        _append(sheet, [label, *values])
         if percent:
             percent_rows.append(sheet.max_row)
         if bold:
@@ -139,17 +171,18 @@ def _statistics_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: s
         sheet.append([])
         add(t("Ranking"), bold=True)
         header = [t("Unit"), t("Requests received"), *(t(name) for name in RATE_NAMES)]
-        sheet.append(header)
+        _append(sheet, header)
         for cell in sheet[sheet.max_row]:
             cell.font = _BOLD
         for figures in stats.ranking:
             rates = [r.value for r in figures.rates]
-            sheet.append(
+            _append(
+                sheet,
                 [
                     figures.unit.label(language),
                     figures.counts.received,
                     *(None if v is None else float(v) for v in rates),
-                ]
+                ],
             )
             for column in (3, 4, 5):
                 sheet.cell(sheet.max_row, column).number_format = _PERCENT

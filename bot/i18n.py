@@ -3,7 +3,9 @@
 Message ids are English. ``zh_CN`` is the default language; ``en`` falls back to the msgid
 where its msgstr is empty. The ``.po`` files are read directly at start-up, so there is no
 compile step. Mark text for extraction with ``_()`` (translated now) or ``N_()`` (translated
-later, for module-level constants).
+later, for module-level constants); ``NC_(context, text)`` marks a text whose translation
+depends on where it stands (the "Open" of a button is not the "Open" of a queue filter). Its
+key is gettext's ``context + "\x04" + msgid``, so ``t(NC_(...))`` translates it like any other.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from importlib import resources
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-__all__ = ["LANGUAGES", "N_", "I18n", "Translator"]
+__all__ = ["LANGUAGES", "NC_", "N_", "I18n", "Translator"]
 
 LOG = logging.getLogger(__name__)
 
@@ -25,6 +27,24 @@ DOMAIN = "messages"
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it yet."""
     return message
+
+
+CONTEXT_SEPARATOR = "\x04"
+# How Babel finds the texts to translate (scripts/update_catalogs.py, the catalog tests).
+EXTRACT_KEYWORDS: dict[str, object] = {
+    "_": None,
+    "t": None,
+    "N_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "NC_": ((1, "c"), 2),
+    "pgettext": ((1, "c"), 2),
+}
+
+
+def NC_(context: str, message: str) -> str:
+    """Mark ``message`` in ``context`` for extraction; translate the result with ``t()``."""
+    return f"{context}{CONTEXT_SEPARATOR}{message}"
 
 
 class Translator:
@@ -43,7 +63,11 @@ class Translator:
         self._num_plurals = num_plurals
 
     def gettext(self, message: str) -> str:
-        return self._singular.get(message) or message
+        """The translation; untranslated, the message itself (without its context)."""
+        return self._singular.get(message) or message.rpartition(CONTEXT_SEPARATOR)[2]
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.gettext(NC_(context, message))
 
     __call__ = gettext
 
@@ -83,7 +107,10 @@ class I18n:
                     strings = message.string if isinstance(message.string, tuple) else ()
                     plural[message.id[0]] = tuple(strings)
                 elif message.string:
-                    singular[str(message.id)] = str(message.string)
+                    key = str(message.id)
+                    if message.context:
+                        key = NC_(message.context, key)
+                    singular[key] = str(message.string)
             self._translators[language] = Translator(
                 language, singular, plural, catalog.num_plurals
             )

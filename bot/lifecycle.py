@@ -66,6 +66,8 @@ CANCELLABLE = frozenset({S.SUBMITTED, S.TRIAGED, S.DISPATCHED, S.RETURNED})
 OPEN = frozenset(s for s in Status if s not in (S.CLOSED, S.CANCELLED, S.RESOLVED))
 # Statuses in which a member is working on it (its assignee may act on it).
 WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.REOPENED})
+# Triaged and nobody has it: it waits for a member to accept it (and may be dispatched).
+UNACCEPTED = frozenset({S.TRIAGED, S.DISPATCHED, S.RETURNED})
 
 STATUS_NAMES: dict[Status, str] = {
     S.SUBMITTED: N_("submitted"),

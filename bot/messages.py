@@ -53,6 +53,8 @@ class OutMessage:
     remove_keyboard: bool = False
     one_time: bool = False  # the keyboard folds away once a button is used
     photos: tuple[str, ...] = field(default=())  # Telegram file ids
+    # A pin (latitude, longitude) sent as its own message right after this one.
+    location: tuple[float, float] | None = None
 
     def reply_markup(self) -> dict[str, Any] | None:
         if self.buttons:

@@ -6,13 +6,18 @@ that causes them; :class:`OutboxSender`, one task started with the Application, 
 * at most ``rate_per_second`` calls overall and one call per chat per
   ``per_chat_interval_seconds``, messages of one chat strictly in order;
 * a ``RetryAfter`` pauses all sending for ``retry_after``;
-* network errors are retried with exponential backoff, up to ``max_attempts``;
+* a call that certainly did not leave (no connection) is retried with exponential backoff, up
+  to ``max_attempts``; a call whose outcome is unknown (it timed out: Telegram may have
+  delivered it) is sent again at most ``unknown_retries`` times, then the row is marked
+  ``unknown``;
 * ``Forbidden`` (the person blocked the bot) marks the row, and every other queued row for that
   chat, undeliverable and the person unreachable;
 * ``BadRequest`` is recorded with its reason ("message is not modified" counts as sent).
 
 A row is marked sent only after Telegram accepted it. A row that was in flight when the process
-died is sent again once after the restart (so it can arrive twice), never more.
+died counts as an unknown outcome too: sent again after the restart while it has retries left,
+marked ``unknown`` otherwise. So a message is never lost silently (it ends sent, or counted as
+failed, undeliverable or unknown) and arrives at most ``1 + unknown_retries`` times.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock, Pacer
 from bot.messages import OutMessage
+from bot.redact import redact
+from bot.request import NotSent
 
 if TYPE_CHECKING:
     from bot.config import OutboxSection
@@ -101,10 +108,33 @@ class Notifier:
     ) -> int | None:
         """Queue ``message`` for ``chat_id``; return the id of the row that carries its text.
 
-        ``silent`` delivers without a notification sound (quiet hours).
+        ``silent`` delivers without a notification sound (quiet hours). A message with a
+        ``location`` is followed by the pin.
 
         Returns None when ``dedup_key`` was queued before.
         """
+        row_id = await self._send_main(tx, chat_id, message, dedup_key, batch, silent)
+        if message.location is not None and row_id is not None:
+            latitude, longitude = message.location
+            await self._queue(
+                tx,
+                chat_id,
+                "sendLocation",
+                {"latitude": latitude, "longitude": longitude},
+                batch=batch,
+            )
+        return row_id
+
+    async def _send_main(
+        self,
+        tx: Tx,
+        chat_id: int,
+        message: OutMessage,
+        dedup_key: str | None,
+        batch: str | None,
+        silent: bool,
+    ) -> int | None:
+        """The text (or the photo carrying it), after the photos of an album."""
         markup = message.reply_markup()
         photos = list(message.photos)
         extra: dict[str, Any] = {"disable_notification": True} if silent else {}
@@ -199,6 +229,11 @@ def _message_id(result: Any) -> int | None:
     return None
 
 
+def _describe(exc: Exception) -> str:
+    """What a row records about a failed call (no secret: an error may quote a URL)."""
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
 def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
@@ -248,9 +283,15 @@ class OutboxSender:
         if self._runner is not None:
             return
         async with self.db.transaction() as tx:
-            requeued, failed = await tx.outbox.recover_inflight(self.clock.now())
-        if requeued or failed:
-            LOG.warning("outbox recovery: %d rows re-queued, %d failed", requeued, failed)
+            requeued, unknown = await tx.outbox.recover_inflight(
+                self.clock.now(), self.settings.unknown_retries
+            )
+        if requeued or unknown:
+            LOG.warning(
+                "outbox recovery: of the rows in flight at the crash, %d re-queued, %d unknown",
+                requeued,
+                unknown,
+            )
         self._wake_event.set()
         self._runner = asyncio.create_task(self._run(), name="outbox-sender")
 
@@ -359,15 +400,24 @@ class OutboxSender:
                 else:
                     LOG.warning("outbox row %d rejected: %s", row.id, exc)
                     await self._final(row, "failed", f"BadRequest: {exc}")
-            except NetworkError as exc:  # includes TimedOut
+            except NotSent as exc:  # it never left: safe to try again
                 if row.attempts >= self.settings.max_attempts:
-                    await self._final(row, "failed", f"{type(exc).__name__}: {exc}")
+                    await self._final(row, "failed", _describe(exc))
                 else:
-                    backoff = min(60.0, 0.5 * 2 ** (row.attempts - 1))
-                    ready_at = self.pacer.monotonic() + backoff
-                    requeue = await self._back_to_queue(row, f"{type(exc).__name__}: {exc}")
+                    ready_at = self._backoff(row)
+                    requeue = await self._back_to_queue(row, _describe(exc))
+            except NetworkError as exc:  # TimedOut and the rest: it may have arrived
+                error = _describe(exc)
+                if row.uncertain >= self.settings.unknown_retries:
+                    LOG.warning(
+                        "outbox row %d: outcome unknown, not sent again (%s)", row.id, error
+                    )
+                    await self._final(row, "unknown", error)
+                else:
+                    ready_at = self._backoff(row)
+                    requeue = await self._uncertain(row, error)
             except TelegramError as exc:
-                await self._final(row, "failed", f"{type(exc).__name__}: {exc}")
+                await self._final(row, "failed", _describe(exc))
             else:
                 await self._finish(row, _message_id(result))
         except _Outcome:
@@ -420,6 +470,15 @@ class OutboxSender:
             raise _Outcome
         payload = dict(row.payload, message_id=ref.message_id)
         return row.model_copy(update={"payload": payload})
+
+    def _backoff(self, row: OutboxRow) -> float:
+        """When the row's chat may try again: exponential in the attempts, at most a minute."""
+        return self.pacer.monotonic() + min(60.0, 0.5 * 2 ** (row.attempts - 1))
+
+    async def _uncertain(self, row: OutboxRow, error: str) -> bool:
+        async with self.db.transaction() as tx:
+            await tx.outbox.mark_uncertain(row.id, error, self.clock.now())
+        return True
 
     async def _back_to_queue(self, row: OutboxRow, error: str) -> bool:
         async with self.db.transaction() as tx:

@@ -70,6 +70,8 @@ _QR_BORDER = 4  # quiet zone, in modules
 _QR_MAX_PX = 800
 _QR_TOP = 560
 _NO_LINE_START = frozenset({"Po", "Pe", "Pf"})  # Unicode categories of closing punctuation
+# A quoted name (in “…”, 「…」, 『…』 or 《…》) is never broken across lines.
+_QUOTES = {"“": "”", "「": "」", "『": "』", "《": "》"}
 
 
 class PosterError(Exception):
@@ -256,11 +258,23 @@ def _wrap(
     draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
 ) -> list[str]:
     """Break ``text`` into lines no wider than ``width``: at spaces between words, and
-    between any two CJK characters."""
+    between any two CJK characters, but never inside a quoted name (the service's name in
+    “…”) unless it cannot fit on a line of its own."""
     tokens: list[str] = []
     word = ""
+    closing: str | None = None  # inside a quotation: the mark that ends it
     for char in text:
-        if char.isspace():
+        if closing is not None:
+            tokens[-1] += char
+            if char == closing:
+                closing = None
+        elif char in _QUOTES:
+            if word:
+                tokens.append(word)
+            word = ""
+            tokens.append(char)
+            closing = _QUOTES[char]
+        elif char.isspace():
             if word:
                 tokens.append(word)
             tokens.append(" ")
@@ -278,9 +292,13 @@ def _wrap(
     if word:
         tokens.append(word)
 
+    fitting: list[str] = []
+    for token in tokens:  # a quotation too long for any line is broken after all
+        too_long = len(token) > 1 and draw.textlength(token, font=font) > width
+        fitting += list(token) if too_long and token[0] in _QUOTES else [token]
     lines: list[str] = []
     line = ""
-    for token in tokens:
+    for token in fitting:
         candidate = line + token
         if line and draw.textlength(candidate.rstrip(), font=font) > width:
             lines.append(line.rstrip())

@@ -16,9 +16,14 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+__all__ = ["AiohttpRequest", "NotSent"]
 
 LOG = logging.getLogger(__name__)
+
+
+class NotSent(NetworkError):
+    """The call certainly did not reach Telegram (no connection could be made), so sending it
+    again cannot duplicate it. Every other network error leaves its outcome unknown."""
 
 
 def _value(given: Any, default: float | None) -> float | None:
@@ -98,9 +103,14 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, **kwargs) as response:
                 return response.status, await response.read()
+        # The messages name no URL: a Bot API URL carries the token.
+        except aiohttp.ClientConnectorError as exc:
+            raise NotSent(f"not sent: cannot connect to {exc.host}:{exc.port}") from exc
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise NotSent("not sent: connecting timed out") from exc
         except TimeoutError as exc:
-            raise TimedOut(f"Timed out: {exc!r}") from exc
+            raise TimedOut(f"Timed out: {type(exc).__name__}") from exc
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp: {exc!r}") from exc
+            raise NetworkError(f"aiohttp: {type(exc).__name__}") from exc

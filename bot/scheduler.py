@@ -11,8 +11,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.services.deadlines import BATCH
 from bot.services.intake import AWAITING_KEY, DRAFT_KEY
+from bot.services.sweep import BATCH
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -37,17 +37,19 @@ class Sweeper:
         """The JobQueue callback: one batch of deadlines per run, so a backlog never holds up
         people's updates; a full batch schedules the next run right away."""
         await self.expire_idle_drafts()
+        await self.services.retention.sweep()
         if self.services.sender is not None:
             # Rows another process queued (`gridbot api` on its own) are seen here.
             self.services.sender.wake()
-        if await self.services.deadlines.sweep_batch(BATCH) >= BATCH:
+        if await self.services.sweep.sweep_batch(BATCH) >= BATCH:
             context.job_queue.run_once(self.run, 0.1, name=f"{SWEEP_JOB} MORE")
             return
         await self.services.dispatch.dispatch_waiting()
 
     async def sweep(self) -> None:
         await self.expire_idle_drafts()
-        await self.services.deadlines.sweep()
+        await self.services.retention.sweep()
+        await self.services.sweep.sweep()
         await self.services.dispatch.dispatch_waiting()
 
     async def expire_idle_drafts(self) -> int:
@@ -55,13 +57,13 @@ class Sweeper:
         were idle longer than ``[requests] conversation_timeout_minutes``."""
         now = self.services.clock.now()
         limit = timedelta(minutes=self.services.config.requests.conversation_timeout_minutes)
-        expired: list[int] = []
+        expired: list[tuple[int, str | None]] = []
         touched: list[int] = []
         for user_id, data in list(self.app.user_data.items()):
             draft = data.get(DRAFT_KEY)
             if draft and _older(draft.get("touched_at"), now, limit):
                 data.pop(DRAFT_KEY, None)
-                expired.append(user_id)
+                expired.append((user_id, draft.get("nonce")))
                 touched.append(user_id)
             awaiting = data.get(AWAITING_KEY)
             if awaiting and _older(awaiting.get("since"), now, limit):
@@ -69,11 +71,12 @@ class Sweeper:
                 touched.append(user_id)
         if touched:
             self.app.mark_data_for_update_persistence(user_ids=touched)
-        for user_id in expired:
-            await self.services.requests.tell_intake_expired(user_id)
+        told = 0
+        for user_id, nonce in expired:
+            told += await self.services.requests.set_aside(user_id, nonce)
         if expired:
-            LOG.info("set aside %d idle request drafts", len(expired))
-        return len(expired)
+            LOG.info("set aside %d idle request drafts (%d told)", len(expired), told)
+        return told
 
 
 def _older(stamp: object, now: datetime, limit: timedelta) -> bool:

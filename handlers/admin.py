@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.messages import OutMessage
 from bot.models import Level, Role, Tier
-from bot.services.admin import QueueFilter
+from bot.models.admin import QueueFilter
 from bot.views import admin as views
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press
+from handlers.common import reply, say_error
 
 __all__ = ["handlers"]
 
@@ -45,96 +45,117 @@ async def audit(update: Update, context: GridContext) -> None:
     await reply(update, context, views.audit_message(t, entries, context.services.config.tz))
 
 
-async def on_button(update: Update, context: GridContext) -> None:
-    """Every button of the admin screens."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    language = actor.person.language or svc.i18n.default
-    cb = cbdata.decode(query.data, views.ADMIN)
-    if cb is None:
-        await answer_expired(query, t)
-        return
-    try:
-        if cb.action == "q":
-            which = QueueFilter(cb.arg(0) or "open")
-            tier = None if cb.arg(1) in (None, "-") else Tier(str(cb.arg(1)))
-            category_id = cb.int_arg(2) or None
-            queue = await svc.admin.queue(
-                actor, which, tier=tier, category_id=category_id, page=cb.int_arg(3) or 0
-            )
-            category = await svc.requests.category(category_id) if category_id else None
-            await query.answer()
-            await edit(
-                query,
-                views.queue_message(t, language, queue, which, tier, category, svc.clock.now()),
-            )
-        elif cb.action == "cats":
-            categories = await svc.requests.categories()
-            await query.answer()
-            await edit(
-                query,
-                views.category_menu(
-                    t, language, categories, cb.arg(0) or "open", cb.arg(1) or "-"
-                ),
-            )
-        elif cb.action == "o" and (request_id := cb.int_arg()) is not None:
-            request = await svc.dispatch.admin_request(actor, request_id)
-            async with svc.db.read() as tx:
-                view = await svc.flow.view(tx, request, is_owner=False, supporters=0)
-            await query.answer()
-            await reply(
-                update,
-                context,
-                views.admin_card(t, language, view, svc.clock.now(), svc.config.tz),
-            )
-        elif cb.action == "pool" and (request_id := cb.int_arg()) is not None:
-            count = await svc.dispatch.redispatch(actor, request_id)
-            await query.answer()
-            await reply(update, context, views.sent_to_pool(t, count))
-        elif cb.action == "admins":
-            admins = await svc.admin.admins_below(actor)
-            await query.answer()
-            await edit(query, views.admins_message(t, language, admins))
-        elif cb.action == "inv":
-            units = await svc.admin.units_below(actor)
-            await query.answer()
-            await edit(query, views.invite_units(t, language, units))
-        elif cb.action == "iu" and (unit_id := cb.int_arg()) is not None:
-            payload = await svc.admin.invite(actor, unit_id)
-            unit = await svc.org.unit(unit_id)
-            assert unit is not None
-            link = f"https://t.me/{context.bot.username}?start={payload}"
-            await query.answer()
-            await edit(query, views.invite_link(t, language, unit, link))
-        elif cb.action == "rv" and (person_id := cb.int_arg()) is not None:
-            await svc.admin.revoke(actor, person_id, cb.int_arg(1) or 0)
-            await query.answer(t("Revoked."))
-            await edit(
-                query, views.admins_message(t, language, await svc.admin.admins_below(actor))
-            )
-        elif cb.action == "pending":
-            pending = await svc.admin.pending_members(actor)
-            await query.answer()
-            await reply(update, context, views.pending_message(t, language, pending))
-        elif cb.action == "audit":
-            entries = await svc.admin.audit(actor)
-            await query.answer()
-            await reply(update, context, views.audit_message(t, entries, svc.config.tz))
-        else:
-            await answer_expired(query, t)
-    except (DomainError, ValueError) as err:
-        if isinstance(err, DomainError):
-            await say_error(update, context, t, err)
-        else:
-            await answer_expired(query, t)
+BUTTONS: Buttons[None] = Buttons(views.ADMIN)
+
+
+@BUTTONS.on("q")
+async def show_queue(press: Press) -> None:
+    """The request queue, by filter, tier, category and page."""
+    svc, t, language = press.services, press.t, press.language
+    which = press.choice(QueueFilter, 0)
+    tier = None if press.arg(1, "-") == "-" else press.choice(Tier, 1)
+    category_id = press.cb.int_arg(2) or None
+    queue = await svc.admin.queue(
+        press.actor, which, tier=tier, category_id=category_id, page=press.cb.int_arg(3) or 0
+    )
+    category = await svc.requests.category(category_id) if category_id else None
+    await press.answer()
+    await press.edit(
+        views.queue_message(t, language, queue, which, tier, category, svc.clock.now()),
+    )
+
+
+@BUTTONS.on("cats")
+async def category_filter(press: Press) -> None:
+    """Offer the categories to filter the queue by."""
+    categories = await press.services.requests.categories()
+    await press.answer()
+    await press.edit(
+        views.category_menu(
+            press.t, press.language, categories, press.arg(0, "open"), press.arg(1, "-")
+        ),
+    )
+
+
+@BUTTONS.on("o")
+async def open_request(press: Press) -> None:
+    """One request of the queue as an admin card, with what the admin can do."""
+    svc = press.services
+    request = await svc.dispatch.admin_request(press.actor, press.int(0))
+    async with svc.db.read() as tx:
+        view = await svc.flow.view(tx, request, is_owner=False, supporters=0)
+    await press.answer()
+    message = views.admin_card(press.t, press.language, view, svc.clock.now(), svc.config.tz)
+    await press.reply(message)
+
+
+@BUTTONS.on("pool")
+async def send_to_pool(press: Press) -> None:
+    """Offer a waiting request to the members again."""
+    count = await press.services.dispatch.redispatch(press.actor, press.int(0))
+    await press.answer()
+    await press.reply(views.sent_to_pool(press.t, count))
+
+
+@BUTTONS.on("admins")
+async def admins_below(press: Press) -> None:
+    """The administrators of the units below the actor's."""
+    admins = await press.services.admin.admins_below(press.actor)
+    await press.answer()
+    await press.edit(views.admins_message(press.t, press.language, admins))
+
+
+@BUTTONS.on("inv")
+async def invite_units(press: Press) -> None:
+    """The units a new administrator can be invited for."""
+    units = await press.services.admin.units_below(press.actor)
+    await press.answer()
+    await press.edit(views.invite_units(press.t, press.language, units))
+
+
+@BUTTONS.on("iu")
+async def invite(press: Press) -> None:
+    """A single-use invitation link for one unit."""
+    svc = press.services
+    unit_id = press.int(0)
+    payload = await svc.admin.invite(press.actor, unit_id)
+    unit = await svc.org.unit(unit_id)
+    assert unit is not None
+    link = f"https://t.me/{press.context.bot.username}?start={payload}"
+    await press.answer()
+    await press.edit(views.invite_link(press.t, press.language, unit, link))
+
+
+@BUTTONS.on("rv")
+async def revoke(press: Press) -> None:
+    """Take an administrator's role back."""
+    svc = press.services
+    await svc.admin.revoke(press.actor, press.int(0), press.int(1))
+    await press.answer(press.t("Revoked."))
+    admins = await svc.admin.admins_below(press.actor)
+    await press.edit(views.admins_message(press.t, press.language, admins))
+
+
+@BUTTONS.on("pending")
+async def pending(press: Press) -> None:
+    """Registrations waiting for approval."""
+    waiting = await press.services.admin.pending_members(press.actor)
+    await press.answer()
+    await press.reply(views.pending_message(press.t, press.language, waiting))
+
+
+@BUTTONS.on("audit")
+async def audit_log(press: Press) -> None:
+    """The latest audit entries of the area."""
+    svc = press.services
+    entries = await svc.admin.audit(press.actor)
+    await press.answer()
+    await press.reply(views.audit_message(press.t, entries, svc.config.tz))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("admin", admin_menu, filters.ChatType.PRIVATE),
         CommandHandler("audit", audit, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(on_button, pattern=cbdata.pattern(views.ADMIN)),
+        BUTTONS.handler(),
     ]

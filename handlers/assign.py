@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
@@ -22,7 +21,8 @@ from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
 from bot.views import tasks as views
 from bot.views.common import MAIN_MENU
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press
+from handlers.common import reply, say_error
 from handlers.filters import Awaiting, menu_labels
 
 __all__ = ["handlers"]
@@ -62,61 +62,55 @@ async def assign_command(update: Update, context: GridContext) -> None:
     except DomainError as err:
         await say_error(update, context, t, err)
         return
-    assert context.user_data is not None
-    context.user_data[AWAITING_KEY] = {
-        "kind": SEARCH,
-        "request_id": request.id,
-        "since": context.services.clock.now().isoformat(),
-    }
+    _await_name(context, request.id)
     await reply(update, context, await _start_message(context, actor, request))
 
 
-async def assign_button(update: Update, context: GridContext) -> None:
-    """Team list, members of a team, all members, or the chosen member."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.ASSIGN)
-    request_id = cb.int_arg() if cb else None
-    if cb is None or request_id is None:
-        await answer_expired(query, t)
-        return
-    try:
-        if cb.action in ("r", "b"):
-            request, _members = await svc.dispatch.candidates(actor, request_id)
-            await query.answer()
-            assert context.user_data is not None
-            context.user_data[AWAITING_KEY] = {
-                "kind": SEARCH,
-                "request_id": request.id,
-                "since": svc.clock.now().isoformat(),
-            }
-            message = await _start_message(context, actor, request)
-            if cb.action == "b":  # back inside the assign menu
-                await edit(query, message)
-            else:  # from an admin card: keep the card, start below it
-                await reply(update, context, message)
-        elif cb.action in ("t", "all"):
-            team_id = cb.int_arg(1) if cb.action == "t" else None
-            request, members = await svc.dispatch.candidates(actor, request_id, team_id=team_id)
-            await query.answer()
-            await edit(query, await _members_message(context, actor, request, members))
-        elif cb.action == "m":
-            person_id = cb.int_arg(1)
-            if person_id is None:
-                await answer_expired(query, t)
-                return
-            request, member = await svc.dispatch.assign(actor, request_id, person_id)
-            await query.answer()
-            if context.user_data is not None:
-                context.user_data.pop(AWAITING_KEY, None)
-            await edit(query, views.assigned(t, request, member.real_name))
-        else:
-            await answer_expired(query, t)
-    except DomainError as err:
-        await say_error(update, context, t, err)
+BUTTONS: Buttons[None] = Buttons(views.ASSIGN)
+
+
+def _await_name(context: GridContext, request_id: int) -> None:
+    """The next text the admin types is part of a member's name."""
+    assert context.user_data is not None
+    context.user_data[AWAITING_KEY] = {
+        "kind": SEARCH,
+        "request_id": request_id,
+        "since": context.services.clock.now().isoformat(),
+    }
+
+
+@BUTTONS.on("r", "b")
+async def start_assigning(press: Press) -> None:
+    """The team list: from an admin card (below it) or back inside the assign menu."""
+    request, _members = await press.services.dispatch.candidates(press.actor, press.int(0))
+    await press.answer()
+    _await_name(press.context, request.id)
+    message = await _start_message(press.context, press.actor, request)
+    if press.action == "b":
+        await press.edit(message)
+    else:  # from an admin card: keep the card, start below it
+        await press.reply(message)
+
+
+@BUTTONS.on("t", "all")
+async def show_members(press: Press) -> None:
+    """The members of one team, or all members nearby."""
+    team_id = press.int(1) if press.action == "t" else None
+    request, members = await press.services.dispatch.candidates(
+        press.actor, press.int(0), team_id=team_id
+    )
+    await press.answer()
+    await press.edit(await _members_message(press.context, press.actor, request, members))
+
+
+@BUTTONS.on("m")
+async def choose_member(press: Press) -> None:
+    """Offer the request to the chosen member."""
+    request, member = await press.services.dispatch.assign(press.actor, press.int(0), press.int(1))
+    await press.answer()
+    if press.context.user_data is not None:
+        press.context.user_data.pop(AWAITING_KEY, None)
+    await press.edit(views.assigned(press.t, request, member.real_name))
 
 
 async def search_by_name(update: Update, context: GridContext) -> None:
@@ -143,7 +137,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
     return [
         CommandHandler("assign", assign_command, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(assign_button, pattern=cbdata.pattern(views.ASSIGN)),
+        BUTTONS.handler(),
         MessageHandler(
             Awaiting(user_data, frozenset({SEARCH})) & ~filters.COMMAND & ~menu_labels(all_menu),
             search_by_name,

@@ -38,18 +38,14 @@ from bot.errors import DomainError, InvalidTransition
 from bot.i18n import I18n
 from bot.messages import OutMessage
 from bot.models import MemberType
+from bot.models.broadcast import AudienceKind
 from bot.outbox import ptb_markup
-from bot.services.broadcast import (
-    Audience,
-    AudienceKind,
-    BroadcastDraft,
-    DraftStep,
-)
+from bot.services.broadcast import Audience, BroadcastDraft, DraftStep
 from bot.services.people import Actor
 from bot.views import broadcast as views
 from bot.views.common import MAIN_MENU, esc
 from bot.views.registration import TYPE_NAMES
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.common import answer_expired, edit, flow_end, reply, say_error
 from handlers.filters import AWAITING_KEY, Awaiting, menu_labels
 
 if TYPE_CHECKING:
@@ -442,24 +438,41 @@ async def edit_menu(update: Update, context: GridContext) -> int:
     return ComposeState.EDIT
 
 
-async def edit_choice(update: Update, context: GridContext) -> int:
-    """The audience again, the content again, or back to the preview."""
+async def edit_audience(update: Update, context: GridContext) -> int:
+    """Choose the audience again."""
     query = update.callback_query
     assert query is not None
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
-    cb = cbdata.decode(query.data, views.BROADCAST)
     await query.answer()
-    if cb is not None and cb.action == "ea":
-        await query.edit_message_reply_markup(None)
-        draft.step = DraftStep.KIND
-        return await _go(update, context, actor, draft)
-    if cb is not None and cb.action == "et":
-        await edit(query, views.edit_content_prompt(context.t(actor), draft.photo is not None))
-        draft.step = DraftStep.COMPOSE
-        _save(context, draft)
-        return ComposeState.COMPOSE
+    await query.edit_message_reply_markup(None)
+    draft.step = DraftStep.KIND
+    return await _go(update, context, actor, draft)
+
+
+async def edit_text(update: Update, context: GridContext) -> int:
+    """Write the text, or send the photo, again."""
+    query = update.callback_query
+    assert query is not None
+    actor, draft = await _draft_or_expired(update, context)
+    if draft is None:
+        return END
+    await query.answer()
+    await edit(query, views.edit_content_prompt(context.t(actor), draft.photo is not None))
+    draft.step = DraftStep.COMPOSE
+    _save(context, draft)
+    return ComposeState.COMPOSE
+
+
+async def back_to_preview(update: Update, context: GridContext) -> int:
+    """Back to the preview (or to the step still missing)."""
+    query = update.callback_query
+    assert query is not None
+    actor, draft = await _draft_or_expired(update, context)
+    if draft is None:
+        return END
+    await query.answer()
     await query.edit_message_reply_markup(None)
     if draft.text:
         return await show_preview(update, context, actor, draft)
@@ -478,11 +491,16 @@ async def send(update: Update, context: GridContext) -> int:
     svc = context.services
     t = context.t(actor)
     try:
-        broadcast = await svc.broadcast.send(actor, draft.audience(), draft.content())
+        # The notice and the end of this conversation commit together.
+        broadcast = await svc.broadcast.send(
+            actor,
+            draft.audience(),
+            draft.content(),
+            flow_end(update, context, DRAFT_KEY, draft.nonce),
+        )
     except DomainError as err:
         await say_error(update, context, t, err)
         return ComposeState.PREVIEW
-    _drop(context)
     await query.answer()
     await query.edit_message_reply_markup(None)
     progress = await svc.broadcast.progress(broadcast.id)
@@ -660,7 +678,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
                 typed,
                 photo,
                 CallbackQueryHandler(remove_photo, own("nophoto")),
-                CallbackQueryHandler(edit_choice, own("back")),
+                CallbackQueryHandler(back_to_preview, own("back")),
                 stale,
                 catch,
             ],
@@ -674,13 +692,15 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
                 catch,
             ],
             ComposeState.EDIT: [
-                CallbackQueryHandler(edit_choice, own("ea|et|back")),
+                CallbackQueryHandler(edit_audience, own("ea")),
+                CallbackQueryHandler(edit_text, own("et")),
+                CallbackQueryHandler(back_to_preview, own("back")),
                 stale,
                 catch,
             ],
         }
         conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name="broadcast",
+            name=DRAFT_KEY,
             persistent=True,
             allow_reentry=True,
             entry_points=[CommandHandler("broadcast", start, filters.ChatType.PRIVATE)],

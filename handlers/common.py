@@ -15,10 +15,19 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import Translator
 from bot.messages import OutMessage
+from bot.models import FlowEnd
 from bot.outbox import ptb_markup
 from bot.views.common import esc
 
-__all__ = ["alongside", "answer_expired", "close_button", "edit", "reply", "say_error"]
+__all__ = [
+    "alongside",
+    "answer_expired",
+    "close_button",
+    "edit",
+    "flow_end",
+    "reply",
+    "say_error",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -35,25 +44,32 @@ class Sent:
 
 async def reply(update: Update, context: GridContext, message: OutMessage) -> Sent:
     """Send ``message`` to the chat of ``update``: photos first (one photo carries the text as
-    its caption when it fits), then the text with its buttons."""
+    its caption when it fits), then the text with its buttons, then its pin if it has one."""
     chat = update.effective_chat
     assert chat is not None
+    sent = await _reply_main(context, chat.id, message)
+    if message.location is not None:
+        await context.bot.send_location(chat.id, *message.location)
+    return sent
+
+
+async def _reply_main(context: GridContext, chat_id: int, message: OutMessage) -> Sent:
     photos = list(message.photos[:10])
     if len(photos) == 1 and len(message.text) <= 1024:
         markup = ptb_markup(message.reply_markup(), context.bot)
         sent = await context.bot.send_photo(
-            chat.id, photos[0], caption=message.text or None, reply_markup=markup
+            chat_id, photos[0], caption=message.text or None, reply_markup=markup
         )
         return Sent(sent.chat_id, sent.message_id)
     last: Sent | None = None
     if len(photos) == 1:
-        photo = await context.bot.send_photo(chat.id, photos[0])
+        photo = await context.bot.send_photo(chat_id, photos[0])
         last = Sent(photo.chat_id, photo.message_id)
     elif photos:
-        album = await context.bot.send_media_group(chat.id, [InputMediaPhoto(p) for p in photos])
+        album = await context.bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in photos])
         last = Sent(album[-1].chat_id, album[-1].message_id)
     if message.text or last is None:
-        last = await send_text(context, chat.id, message)
+        last = await send_text(context, chat_id, message)
     return last
 
 
@@ -126,3 +142,18 @@ async def say_error(
         # Parameters may be msgids themselves (a status name) or user input (escaped).
         params = {k: esc(t(str(v))) for k, v in error.params.items()}
         await reply(update, context, OutMessage(t(error.message).format(**params)))
+
+
+def flow_end(update: Update, context: GridContext, name: str, nonce: str | None) -> FlowEnd:
+    """The end of the person's conversation ``name`` (its form in ``user_data[name]``), for
+    the service that commits the flow's effect to commit with it. The key is
+    python-telegram-bot's default one for a conversation: (chat id, user id)."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None and context.user_data is not None
+    return FlowEnd(
+        name=name,
+        key=(chat.id, user.id),
+        user_id=user.id,
+        user_data=context.user_data,
+        nonce=nonce,
+    )

@@ -8,18 +8,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.models import Tier
+from bot.models import EXTENSION_DAYS, Tier
 from bot.services.intake import AWAITING_KEY
 from bot.views import deadlines as views
 from bot.views.common import MAIN_MENU
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press, StaleButton
+from handlers.common import reply, say_error
 from handlers.filters import Awaiting, menu_labels
 
 __all__ = ["handlers"]
@@ -39,71 +39,69 @@ def _await(context: GridContext, kind: str, request_id: int, days: int = 0) -> N
     }
 
 
-async def escalation_button(update: Update, context: GridContext) -> None:
-    """Re-tier now; extend or message after asking for the reason or the text."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.ESCALATE)
-    request_id = cb.int_arg() if cb else None
-    if cb is None or request_id is None:
-        await answer_expired(query, t)
-        return
-    try:
-        tier = cb.arg(1)
-        if cb.action == "tier" and tier in {value.value for value in Tier}:
-            request = await svc.deadlines.retier(actor, request_id, Tier(str(tier)))
-            await query.answer()
-            await reply(update, context, views.retiered(t, request))
-        elif cb.action == "ext" and (days := cb.int_arg(1)) in views.EXTENSION_DAYS:
-            request = await svc.dispatch.admin_request(actor, request_id)
-            await query.answer()
-            _await(context, "extend_reason", request.id, days)
-            await reply(update, context, views.extend_reason_prompt(t, request, days))
-        elif cb.action == "msg":
-            request = await svc.dispatch.admin_request(actor, request_id)
-            await query.answer()
-            _await(context, "admin_msg", request.id)
-            await reply(update, context, views.admin_message_prompt(t, request))
-        else:
-            await answer_expired(query, t)
-    except DomainError as err:
-        await say_error(update, context, t, err)
+ESCALATION: Buttons[None] = Buttons(views.ESCALATE)
+EXTENSION: Buttons[None] = Buttons(views.EXTEND)
 
 
-async def extension_button(update: Update, context: GridContext) -> None:
-    """A member asks for more time (days, then the reason); an admin decides."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.EXTEND)
-    target = cb.int_arg() if cb else None
-    if cb is None or target is None:
-        await answer_expired(query, t)
-        return
-    try:
-        if cb.action == "ask":
-            request = await svc.deadlines.extension_target(actor, target)
-            await query.answer()
-            await reply(update, context, views.extension_days_prompt(t, request))
-        elif cb.action == "d" and (days := cb.int_arg(1)) in views.EXTENSION_DAYS:
-            request = await svc.deadlines.extension_target(actor, target)
-            await query.answer()
-            _await(context, "extension_reason", target, days)
-            await edit(query, views.extension_reason_prompt(t, request, days))
-        elif cb.action in ("ok", "no"):
-            await svc.deadlines.decide_extension(actor, target, approve=cb.action == "ok")
-            await query.answer()
-            await query.edit_message_reply_markup(None)
-            await reply(update, context, views.extension_done(t, cb.action == "ok"))
-        else:
-            await answer_expired(query, t)
-    except DomainError as err:
-        await say_error(update, context, t, err)
+@ESCALATION.on("tier")
+async def retier(press: Press) -> None:
+    """Change the request's tier now."""
+    request = await press.services.escalation.retier(
+        press.actor, press.int(0), press.choice(Tier, 1)
+    )
+    await press.answer()
+    await press.reply(views.retiered(press.t, request))
+
+
+@ESCALATION.on("ext")
+async def extend(press: Press) -> None:
+    """Extend by the chosen days; the reason comes next."""
+    days = press.int(1)
+    if days not in EXTENSION_DAYS:
+        raise StaleButton(press.cb)
+    request = await press.services.dispatch.admin_request(press.actor, press.int(0))
+    await press.answer()
+    _await(press.context, "extend_reason", request.id, days)
+    await press.reply(views.extend_reason_prompt(press.t, request, days))
+
+
+@ESCALATION.on("msg")
+async def message_member(press: Press) -> None:
+    """Write to the member working on the request; the text comes next."""
+    request = await press.services.dispatch.admin_request(press.actor, press.int(0))
+    await press.answer()
+    _await(press.context, "admin_msg", request.id)
+    await press.reply(views.admin_message_prompt(press.t, request))
+
+
+@EXTENSION.on("ask")
+async def ask_days(press: Press) -> None:
+    """A member asks for more time: how many days?"""
+    request = await press.services.extensions.target(press.actor, press.int(0))
+    await press.answer()
+    await press.reply(views.extension_days_prompt(press.t, request))
+
+
+@EXTENSION.on("d")
+async def ask_reason(press: Press) -> None:
+    """The days are chosen; the reason comes next."""
+    days = press.int(1)
+    if days not in EXTENSION_DAYS:
+        raise StaleButton(press.cb)
+    request = await press.services.extensions.target(press.actor, press.int(0))
+    await press.answer()
+    _await(press.context, "extension_reason", request.id, days)
+    await press.edit(views.extension_reason_prompt(press.t, request, days))
+
+
+@EXTENSION.on("ok", "no")
+async def decide(press: Press) -> None:
+    """An admin approves or refuses a member's ask for more time."""
+    approve = press.action == "ok"
+    await press.services.extensions.decide(press.actor, press.int(0), approve=approve)
+    await press.answer()
+    await press.query.edit_message_reply_markup(None)
+    await press.reply(views.extension_done(press.t, approve))
 
 
 async def awaited_answer(update: Update, context: GridContext) -> None:
@@ -121,13 +119,13 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
         return
     try:
         if kind == "extend_reason":
-            request = await svc.deadlines.extend(actor, request_id, days, text)
+            request = await svc.extensions.extend(actor, request_id, days, text)
             message = views.extended(t, request, days)
         elif kind == "admin_msg":
-            await svc.deadlines.message_assignee(actor, request_id, text)
+            await svc.escalation.message_assignee(actor, request_id, text)
             message = views.sent(t)
         else:
-            await svc.deadlines.ask_extension(actor, request_id, days, text)
+            await svc.extensions.ask(actor, request_id, days, text)
             message = views.extension_asked(t)
     except DomainError as err:
         await say_error(update, context, t, err)
@@ -139,8 +137,8 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
 def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
     return [
-        CallbackQueryHandler(escalation_button, pattern=cbdata.pattern(views.ESCALATE)),
-        CallbackQueryHandler(extension_button, pattern=cbdata.pattern(views.EXTEND)),
+        ESCALATION.handler(),
+        EXTENSION.handler(),
         MessageHandler(
             Awaiting(user_data, KINDS) & ~filters.COMMAND & ~menu_labels(all_menu),
             awaited_answer,

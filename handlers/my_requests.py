@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError, InvalidInput
 from bot.i18n import I18n
@@ -21,7 +20,8 @@ from bot.services.intake import AWAITING_KEY
 from bot.services.requests import PAGE_SIZE
 from bot.views import requests as views
 from bot.views.common import MAIN_MENU
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press, StaleButton
+from handlers.common import edit, reply, say_error
 from handlers.filters import Awaiting, menu_labels
 from handlers.onboarding import is_onboarded, prompt_current_step
 
@@ -65,96 +65,88 @@ async def _send_page(update: Update, context: GridContext, page: int, *, as_edit
         await reply(update, context, message)
 
 
-async def on_button(update: Update, context: GridContext) -> None:
-    """Paging, opening a request, cancelling it, adding information."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.MY)
-    if cb is None:
-        await answer_expired(query, t)
-        return
-    request_id = cb.int_arg()
-    page = cb.int_arg(1) or 0
-    try:
-        if cb.action == "p":
-            await query.answer()
-            await _send_page(update, context, cb.int_arg() or 0, as_edit=True)
-        elif cb.action == "o" and request_id is not None:
-            view = await svc.requests.view(actor, request_id)
-            await query.answer()
-            language = actor.person.language or svc.i18n.default
-            detail = views.request_detail(t, language, view, svc.config.tz, page)
-            if view.photos:
-                # The photos first, then the details (with their buttons) under them.
-                await reply(
-                    update,
-                    context,
-                    OutMessage("", photos=tuple(p.file_id for p in view.photos[:10])),
-                )
-                await reply(update, context, detail)
-            else:
-                await edit(query, detail)
-        elif cb.action == "c" and request_id is not None:
-            view = await svc.requests.view(actor, request_id)
-            if not view.can_cancel:
-                await answer_expired(query, t)
-                return
-            await query.answer()
-            await edit(query, views.cancel_confirm(t, view.request, page))
-        elif cb.action == "cy" and request_id is not None:
-            await svc.requests.cancel(actor, request_id)
-            await query.answer(t("Cancelled."))
-            view = await svc.requests.view(actor, request_id)
-            language = actor.person.language or svc.i18n.default
-            await edit(query, views.request_detail(t, language, view, svc.config.tz, page))
-        elif cb.action == "i" and request_id is not None:
-            view = await svc.requests.view(actor, request_id)
-            if not view.can_add_info:
-                await answer_expired(query, t)
-                return
-            await query.answer()
-            _await(context, "info", request_id)
-            await reply(update, context, views.add_info_prompt(t, view.request))
-        else:
-            await answer_expired(query, t)
-    except DomainError as err:
-        await say_error(update, context, t, err)
+MY: Buttons[None] = Buttons(views.MY)
+RATE: Buttons[None] = Buttons(views.RATE)
 
 
-async def rate(update: Update, context: GridContext) -> None:
+@MY.on("p")
+async def page(press: Press) -> None:
+    """Another page of the list."""
+    await press.answer()
+    await _send_page(press.update, press.context, press.cb.int_arg() or 0, as_edit=True)
+
+
+@MY.on("o")
+async def open_request(press: Press) -> None:
+    """One request with its photos and timeline."""
+    svc = press.services
+    view = await svc.requests.view(press.actor, press.int(0))
+    await press.answer()
+    page = press.cb.int_arg(1) or 0
+    detail = views.request_detail(press.t, press.language, view, svc.config.tz, page)
+    if view.photos:
+        # The photos first, then the details (with their buttons) under them (and the pin).
+        await press.reply(OutMessage("", photos=tuple(p.file_id for p in view.photos[:10])))
+        await press.reply(detail)
+    else:
+        await press.edit(detail)
+        chat = press.update.effective_chat
+        if detail.location is not None and chat is not None:  # the shared place, as a pin
+            await press.context.bot.send_location(chat.id, *detail.location)
+
+
+@MY.on("c")
+async def ask_cancel(press: Press) -> None:
+    """Are you sure you want to cancel it?"""
+    view = await press.services.requests.view(press.actor, press.int(0))
+    if not view.can_cancel:
+        raise StaleButton(press.cb)
+    await press.answer()
+    await press.edit(views.cancel_confirm(press.t, view.request, press.cb.int_arg(1) or 0))
+
+
+@MY.on("cy")
+async def cancel(press: Press) -> None:
+    """Cancel the request (while nobody has accepted it)."""
+    svc, request_id = press.services, press.int(0)
+    await svc.requests.cancel(press.actor, request_id)
+    await press.answer(press.t("Cancelled."))
+    view = await svc.requests.view(press.actor, request_id)
+    page = press.cb.int_arg(1) or 0
+    await press.edit(views.request_detail(press.t, press.language, view, svc.config.tz, page))
+
+
+@MY.on("i")
+async def add_info(press: Press) -> None:
+    """Add information: the next text or photo goes to the request's timeline."""
+    view = await press.services.requests.view(press.actor, press.int(0))
+    if not view.can_add_info:
+        raise StaleButton(press.cb)
+    await press.answer()
+    _await(press.context, "info", view.request.id)
+    await press.reply(views.add_info_prompt(press.t, view.request))
+
+
+@RATE.on(*_RATINGS)
+async def rate(press: Press) -> None:
     """评单: the resident rates the result; then a comment may follow."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.RATE)
-    request_id = cb.int_arg() if cb else None
-    if cb is None or request_id is None:
-        await answer_expired(query, t)
-        return
-    if cb.action == "skip":
-        await query.answer()
-        if context.user_data is not None:
-            context.user_data.pop(AWAITING_KEY, None)
-        await query.edit_message_reply_markup(None)
-        await reply(update, context, views.comment_skipped(t))
-        return
-    rating = _RATINGS.get(cb.action)
-    if rating is None:
-        await answer_expired(query, t)
-        return
-    try:
-        request = await context.services.requests.rate(actor, request_id, rating)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    _await(context, "comment", request.id)
-    await reply(update, context, views.rated(t, request, Rating(rating)))
+    rating = _RATINGS[press.action]
+    request = await press.services.requests.rate(press.actor, press.int(0), rating)
+    await press.answer()
+    await press.query.edit_message_reply_markup(None)
+    _await(press.context, "comment", request.id)
+    await press.reply(views.rated(press.t, request, Rating(rating)))
+
+
+@RATE.on("skip")
+async def skip_comment(press: Press) -> None:
+    """No comment after the rating."""
+    press.int(0)  # a rating card's button names its request
+    await press.answer()
+    if press.context.user_data is not None:
+        press.context.user_data.pop(AWAITING_KEY, None)
+    await press.query.edit_message_reply_markup(None)
+    await press.reply(views.comment_skipped(press.t))
 
 
 async def awaited_answer(update: Update, context: GridContext) -> None:
@@ -197,7 +189,7 @@ def handlers(i18n: I18n, user_data: object) -> list[BaseHandler]:  # type: ignor
     return [
         CommandHandler("my", my_requests, filters.ChatType.PRIVATE),
         MessageHandler(menu_labels(my_labels) & filters.ChatType.PRIVATE, my_requests),
-        CallbackQueryHandler(on_button, pattern=cbdata.pattern(views.MY)),
-        CallbackQueryHandler(rate, pattern=cbdata.pattern(views.RATE)),
+        MY.handler(),
+        RATE.handler(),
         MessageHandler(awaiting & ~filters.COMMAND & ~menu_labels(all_menu), awaited_answer),
     ]

@@ -9,20 +9,21 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
 
 from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES
-from bot.models import Role
+from bot.models import Level, Role
 from bot.services.admin import INVITE_PREFIX
-from bot.services.people import Actor
+from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
 from bot.views import people as views
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press, StaleButton
+from handlers.common import edit, reply, say_error
 
-__all__ = ["handlers", "is_onboarded", "prompt_current_step"]
+__all__ = ["gate_handlers", "handlers", "is_onboarded", "prompt_current_step"]
 
 LOG = logging.getLogger(__name__)
 
@@ -44,6 +45,37 @@ async def prompt_current_step(update: Update, context: GridContext, actor: Actor
         await reply(update, context, views.language_prompt(translators, first_time=True))
         return
     await _show_places(update, context, actor, None, as_edit=False)
+
+
+async def gate(update: Update, context: GridContext) -> None:
+    """Nobody is stored before they start: /start (or a language chosen on its prompt) creates
+    the person. Anyone else the bot does not know — new, or forgotten at their request — is
+    shown how to start, and nothing of theirs is kept."""
+    user = update.effective_user
+    if user is None or user.is_bot or _starts(update):
+        return
+    services = context.services
+    if await services.people.known(user.id):
+        return
+    query, chat = update.callback_query, update.effective_chat
+    if query is not None:
+        t = services.i18n.get(guess_language(user.language_code))
+        await query.answer(t("Please send /start to begin."), show_alert=True)
+    elif update.message is not None and chat is not None and chat.type == chat.PRIVATE:
+        translators = [services.i18n.get(lang) for lang in LANGUAGES]
+        await reply(update, context, views.start_first(translators))
+    raise ApplicationHandlerStop
+
+
+def _starts(update: Update) -> bool:
+    """/start (with or without a payload), or a language picked on the first prompt."""
+    message, query = update.message, update.callback_query
+    if message is not None and message.text is not None:
+        command = message.text.split(maxsplit=1)[0] if message.text.strip() else ""
+        return command.split("@", 1)[0] == "/start"
+    return query is not None and (query.data or "").startswith(
+        cbdata.encode(views.ONBOARDING, "lang")
+    )
 
 
 async def start(update: Update, context: GridContext) -> None:
@@ -99,32 +131,27 @@ async def language_command(update: Update, context: GridContext) -> None:
     await reply(update, context, views.language_prompt(translators, first_time=False))
 
 
-async def choose_language(update: Update, context: GridContext) -> None:
+BUTTONS: Buttons[None] = Buttons(views.ONBOARDING)
+
+
+@BUTTONS.on("lang")
+async def choose_language(press: Press) -> None:
     """Store the chosen language, then go on to the compound if it is still missing."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    cb = cbdata.decode(query.data, views.ONBOARDING)
-    language = cb.arg() if cb else None
+    language = press.arg(0)
     if language not in LANGUAGES:
-        await answer_expired(query, context.t(actor))
-        return
-    assert language is not None
-    actor = await context.services.people.set_language(actor, language)
-    t = context.t(actor)
-    await query.answer()
+        raise StaleButton(press.cb)
+    svc = press.services
+    actor = await svc.people.set_language(press.actor, language)
+    t = press.context.t(actor)
+    await press.answer()
     if actor.person.home_unit_id is None:
         # Admins see the same choice, with a button to skip it.
-        await _show_places(update, context, actor, None, as_edit=True)
+        await _show_places(press.update, press.context, actor, None, as_edit=True)
         return
-    await edit(query, views.language_set(t, language))
-    home = (
-        await context.services.org.unit(actor.person.home_unit_id)
-        if (actor.person.home_unit_id)
-        else None
-    )
-    path = await context.services.org.path(home) if home else None
-    await reply(update, context, views.done_message(t, language, actor.roles, path))
+    await press.edit(views.language_set(t, language))
+    home = await svc.org.unit(actor.person.home_unit_id)
+    path = await svc.org.path(home) if home else None
+    await press.reply(views.done_message(t, language, actor.roles, path))
 
 
 async def _show_places(
@@ -145,49 +172,46 @@ async def _show_places(
         await reply(update, context, message)
 
 
-async def choose_place(update: Update, context: GridContext) -> None:
+@BUTTONS.on("top")
+async def top(press: Press) -> None:
+    """Back to the top of the drill-down."""
+    await press.answer()
+    await _show_places(press.update, press.context, press.actor, None, as_edit=True)
+
+
+@BUTTONS.on("skip")
+async def skip_home(press: Press) -> None:
+    """An administrator who lives elsewhere goes on without a home compound."""
+    if Role.ADMIN not in press.actor.roles:
+        raise StaleButton(press.cb)
+    await press.answer()
+    # The drill-down loses its buttons; the menu keyboard comes with a message of its own
+    # (an edited message cannot carry one).
+    await press.query.edit_message_reply_markup(None)
+    await press.reply(views.done_message(press.t, press.language, press.actor.roles, None))
+
+
+@BUTTONS.on("u")
+async def choose_place(press: Press) -> None:
     """Go down one level, or store the compound when one is picked."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.ONBOARDING)
-    if cb is None:
-        await answer_expired(query, t)
+    svc = press.services
+    unit = await svc.org.unit(press.int(0))
+    if unit is None:
+        raise StaleButton(press.cb)
+    if unit.level is not Level.COMPOUND:
+        await press.answer()
+        await _show_places(press.update, press.context, press.actor, unit.id, as_edit=True)
         return
-    try:
-        if cb.action == "top":
-            await query.answer()
-            await _show_places(update, context, actor, None, as_edit=True)
-            return
-        if cb.action == "skip":
-            if Role.ADMIN not in actor.roles:
-                await answer_expired(query, t)
-                return
-            await query.answer()
-            await edit(
-                query, views.done_message(t, actor.person.language or "zh_CN", actor.roles, None)
-            )
-            return
-        unit_id = cb.int_arg()
-        unit = await svc.org.unit(unit_id) if unit_id is not None else None
-        if unit is None:
-            await answer_expired(query, t)
-            return
-        if unit.level.value != "compound":
-            await query.answer()
-            await _show_places(update, context, actor, unit.id, as_edit=True)
-            return
-        actor, unit = await svc.people.set_home(actor, unit.id)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return
-    await query.answer()
-    language = actor.person.language or svc.i18n.default
+    actor, unit = await svc.people.set_home(press.actor, unit.id)
+    await press.answer()
     path = await svc.org.path(unit)
-    await edit(query, views.place_set(path, language))
-    await reply(update, context, views.done_message(t, language, actor.roles, path))
+    await press.edit(views.place_set(path, press.language))
+    await press.reply(views.done_message(press.t, press.language, actor.roles, path))
+
+
+def gate_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Registered in a group before every other: see :func:`gate`."""
+    return [TypeHandler(Update, gate)]
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
@@ -195,6 +219,5 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         # Private chats only, like every command that answers about the person.
         CommandHandler("start", start, filters.ChatType.PRIVATE),
         CommandHandler("lang", language_command, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(choose_language, pattern=rf"^{views.ONBOARDING}1:lang:"),
-        CallbackQueryHandler(choose_place, pattern=rf"^{views.ONBOARDING}1:(u|top|skip)(:|$)"),
+        BUTTONS.handler(),
     ]

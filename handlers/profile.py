@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     filters,
 )
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.messages import OutMessage
 from bot.views import people as views
 from bot.views import registration as registration_views
-from handlers.common import answer_expired, edit, reply
+from handlers.buttons import Buttons, Press
+from handlers.common import reply
 
 __all__ = ["handlers", "help_command", "me"]
+
+LOG = logging.getLogger(__name__)
 
 
 async def help_command(update: Update, context: GridContext) -> None:
@@ -62,28 +66,39 @@ async def forget(update: Update, context: GridContext) -> None:
     await reply(update, context, views.forget_confirm(context.t(actor)))
 
 
-async def forget_answer(update: Update, context: GridContext) -> None:
-    """Delete the person's data, or keep it."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.FORGET)
-    if cb is None or cb.action not in ("yes", "no"):
-        await answer_expired(query, t)
-        return
-    await query.answer()
-    if cb.action == "no":
-        await edit(query, views.kept(t))
-        return
+FORGET: Buttons[None] = Buttons(views.FORGET)
+
+
+@FORGET.on("no")
+async def keep(press: Press) -> None:
+    """Keep the person's data."""
+    await press.answer()
+    await press.edit(views.kept(press.t))
+
+
+@FORGET.on("yes")
+async def forget_answer(press: Press) -> None:
+    """Delete the person's data."""
+    update, context, actor = press.update, press.context, press.actor
+    await press.answer()
     await context.services.people.forget(actor)
+    # The chat's own menu goes (the default one shows again); asked now, in this chat, rather
+    # than queued: a queued call would keep the chat id in the outbox until it went.
+    await _reset_menu(context, actor.person.telegram_id)
     # Drafts and pending answers are personal data too.
     context.application.drop_user_data(actor.person.telegram_id)
     # Without them an open conversation would only say "set aside": start afresh instead.
     _end_conversations(update, context)
     # Replace the question by the answer, which also takes the menu keyboard away.
-    await query.delete_message()
-    await reply(update, context, views.forgotten(t))
+    await press.query.delete_message()
+    await press.reply(views.forgotten(press.t))
+
+
+async def _reset_menu(context: GridContext, chat_id: int) -> None:
+    try:
+        await context.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:  # the default menu's commands still ask them to /start
+        LOG.warning("could not reset the command menu of a forgotten chat: %s", exc)
 
 
 def _end_conversations(update: Update, context: GridContext) -> None:
@@ -109,5 +124,5 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         CommandHandler("help", help_command, private),
         CommandHandler("me", me, private),
         CommandHandler("forget", forget, private),
-        CallbackQueryHandler(forget_answer, pattern=cbdata.pattern(views.FORGET)),
+        FORGET.handler(),
     ]

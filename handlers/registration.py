@@ -21,22 +21,24 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError, InvalidInput
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.models import Availability, Level, MemberStatus, MemberType, OrgUnit
+from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit
+from bot.outbox import ptb_markup
 from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
 from bot.services.registration import JoinStep, MemberForm
+from bot.views import admin as admin_views
 from bot.views import registration as views
 from bot.views.common import MAIN_MENU, main_keyboard
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press, StaleButton
+from handlers.common import answer_expired, flow_end, reply, say_error
 from handlers.filters import Awaiting, menu_labels
 from handlers.onboarding import is_onboarded, prompt_current_step
 
-__all__ = ["handlers"]
+__all__ = ["FORM_KEY", "handlers"]
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +63,17 @@ class JoinState(IntEnum):
 
 
 _STATE = {step: JoinState[step.name] for step in JoinStep}
+# The buttons each step takes (see the JOIN table below).
+_ACTIONS: dict[JoinState, tuple[str, ...]] = {
+    JoinState.WORK_UNIT: ("nowork",),
+    JoinState.COMPOUND: ("c",),
+    JoinState.TYPE: ("type",),
+    JoinState.TEAMS: ("team", "teams"),
+    JoinState.AVAILABILITY: ("slot", "slots"),
+    JoinState.SHARE_PHONE: ("share",),
+    JoinState.SUMMARY: ("ok", "edit"),
+    JoinState.EDIT: ("goto", "sum"),
+}
 
 
 def _load(context: GridContext) -> MemberForm | None:
@@ -189,14 +202,6 @@ async def text_answer(update: Update, context: GridContext) -> int:
             form.set_work_unit(text)
         elif form.step is JoinStep.SKILLS:
             form.set_skills(None if skip else text)
-            await reply(
-                update,
-                context,
-                OutMessage(
-                    context.t(actor)("Noted."),
-                    keyboard=main_keyboard(actor.roles, context.t(actor)),
-                ),
-            )
         else:
             return await reprompt(update, context)
     except DomainError as err:
@@ -216,122 +221,195 @@ async def contact(update: Update, context: GridContext) -> int:
         await reply(update, context, views.phone_reprompt(t))
         return JoinState.PHONE
     form.phone = update.message.contact.phone_number
-    await reply(update, context, OutMessage(t("Noted."), keyboard=main_keyboard(actor.roles, t)))
     return await _next(update, context, actor, form)
 
 
-async def button(update: Update, context: GridContext) -> int:
-    """Every registration button: no work unit, compound, type, teams, slots, share, summary."""
-    query = update.callback_query
-    assert query is not None
+async def typed_phone(update: Update, context: GridContext) -> int:
+    """The phone number, typed: a mainland mobile number."""
     actor, form = await _form(update, context)
     if form is None:
         return END
-    t = context.t(actor)
-    svc = context.services
-    language = actor.person.language or svc.i18n.default
-    cb = cbdata.decode(query.data, views.JOIN)
-    if cb is None:
-        return await reprompt(update, context)
-    action, arg = cb.action, cb.arg()
-    expected = {
-        "nowork": JoinStep.WORK_UNIT,
-        "c": JoinStep.COMPOUND,
-        "type": JoinStep.TYPE,
-        "team": JoinStep.TEAMS,
-        "teams": JoinStep.TEAMS,
-        "slot": JoinStep.AVAILABILITY,
-        "slots": JoinStep.AVAILABILITY,
-        "share": JoinStep.SHARE_PHONE,
-        "ok": JoinStep.SUMMARY,
-        "edit": JoinStep.SUMMARY,
-    }
-    if action in expected and expected[action] is not form.step:
-        return await reprompt(update, context)
+    assert update.message is not None and update.message.text is not None
     try:
-        if action == "nowork":
-            form.set_work_unit(None)
-        elif action == "c":
-            unit_id = cb.int_arg()
-            unit = await svc.org.unit(unit_id) if unit_id is not None else None
-            if unit_id is not None and unit is None:
-                return await reprompt(update, context)
-            if unit is None or unit.level is not Level.COMPOUND:  # open it: one level down
-                await query.answer()
-                await edit(query, await _places(context, actor, unit))
-                return JoinState.COMPOUND
-            form.compound_id = unit.id
-        elif action == "type" and arg in {k.value for k in MemberType}:
-            form.member_type = MemberType(str(arg))
-        elif action == "team" and cb.int_arg() is not None:
-            form.toggle_team(int(cb.int_arg() or 0))
-            _save(context, form)
-            await query.answer()
-            await edit(
-                query, views.teams_prompt(t, language, await svc.org.teams(), form.team_ids)
-            )
-            return JoinState.TEAMS
-        elif action == "teams":
-            if not form.team_ids:
-                await query.answer(t("Please choose at least one service team."), show_alert=True)
-                return JoinState.TEAMS
-        elif action == "slot" and arg in {s.value for s in Availability}:
-            form.toggle_availability(Availability(str(arg)))
-            _save(context, form)
-            await query.answer()
-            await edit(query, views.availability_prompt(t, form.availability))
-            return JoinState.AVAILABILITY
-        elif action == "slots":
-            if not form.availability:
-                await query.answer(t("Please choose when you can serve."), show_alert=True)
-                return JoinState.AVAILABILITY
-        elif action == "share" and arg in ("y", "n"):
-            form.share_phone = arg == "y"
-        elif action == "ok":
-            existing = await svc.members.get(actor.id)
-            member = await svc.members.submit(actor, form)
-            assert context.user_data is not None
-            context.user_data.pop(FORM_KEY, None)
-            await query.answer()
-            await query.edit_message_reply_markup(None)
-            # Sent for approval now: new, registering again, or moved to another community.
-            asked = member.status is MemberStatus.PENDING and (
-                existing is None or existing.status is not MemberStatus.PENDING
-            )
-            await reply(update, context, views.submitted(t, new=asked))
-            return END
-        elif action == "edit":
-            await query.answer()
-            await edit(query, views.edit_menu(t))
-            return JoinState.EDIT
-        else:
-            return await reprompt(update, context)
+        form.set_phone(update.message.text)
     except DomainError as err:
-        await say_error(update, context, t, err)
-        return _STATE[form.step]
-    await query.answer()
-    await query.edit_message_reply_markup(None)
+        await say_error(update, context, context.t(actor), err)
+        return JoinState.PHONE
     return await _next(update, context, actor, form)
 
 
-async def goto(update: Update, context: GridContext) -> int:
-    """Jump to one step from the summary; come back after it."""
-    query = update.callback_query
-    assert query is not None
-    actor, form = await _form(update, context)
+JOIN: Buttons[int] = Buttons(views.JOIN)
+MEMBER_ADMIN: Buttons[None] = Buttons(views.MEMBER_ADMIN)
+PAUSE: Buttons[None] = Buttons(views.PAUSE)
+
+
+async def _form_or_end(press: Press) -> MemberForm | None:
+    """The form being filled in; None when it is gone (the press is answered as expired)."""
+    form = _load(press.context)
+    if form is None:
+        await answer_expired(press.query, press.t)
+    return form
+
+
+async def _answered(press: Press, form: MemberForm) -> int:
+    """The step's answer is in the form: close the buttons, on to the next step."""
+    await press.answer()
+    await press.query.edit_message_reply_markup(None)
+    return await _next(press.update, press.context, press.actor, form)
+
+
+@JOIN.on("nowork")
+async def no_work_unit(press: Press) -> int:
+    """No work unit (retired, not employed)."""
+    form = await _form_or_end(press)
     if form is None:
         return END
-    cb = cbdata.decode(query.data, views.JOIN)
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    target = cb.arg() if cb else None
-    if cb is not None and cb.action == "goto" and target in views.STEP_NAMES:
+    form.set_work_unit(None)
+    return await _answered(press, form)
+
+
+@JOIN.on("c")
+async def compound(press: Press) -> int:
+    """Open a unit one level down, or take the compound."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    unit_id = press.cb.int_arg()
+    unit = await press.services.org.unit(unit_id) if unit_id is not None else None
+    if unit_id is not None and unit is None:
+        return await reprompt(press.update, press.context)
+    if unit is None or unit.level is not Level.COMPOUND:  # open it: one level down
+        await press.answer()
+        await press.edit(await _places(press.context, press.actor, unit))
+        return JoinState.COMPOUND
+    form.compound_id = unit.id
+    return await _answered(press, form)
+
+
+@JOIN.on("type")
+async def member_type(press: Press) -> int:
+    """Party member in service, not in work or retired, or volunteer."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    form.member_type = press.choice(MemberType)
+    return await _answered(press, form)
+
+
+@JOIN.on("team")
+async def toggle_team(press: Press) -> int:
+    """Tick or untick a service team."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    form.toggle_team(press.int(0))
+    _save(press.context, form)
+    teams = await press.services.org.teams()
+    await press.answer()
+    await press.edit(views.teams_prompt(press.t, press.language, teams, form.team_ids))
+    return JoinState.TEAMS
+
+
+@JOIN.on("teams")
+async def teams_chosen(press: Press) -> int:
+    """The teams are chosen (at least one)."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    if not form.team_ids:
+        await press.query.answer(
+            press.t("Please choose at least one service team."), show_alert=True
+        )
+        return JoinState.TEAMS
+    return await _answered(press, form)
+
+
+@JOIN.on("slot")
+async def toggle_slot(press: Press) -> int:
+    """Tick or untick when the member can serve."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    form.toggle_availability(press.choice(Availability))
+    _save(press.context, form)
+    await press.answer()
+    await press.edit(views.availability_prompt(press.t, form.availability))
+    return JoinState.AVAILABILITY
+
+
+@JOIN.on("slots")
+async def slots_chosen(press: Press) -> int:
+    """When the member can serve is chosen (at least once a week)."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    if not form.availability:
+        await press.query.answer(press.t("Please choose when you can serve."), show_alert=True)
+        return JoinState.AVAILABILITY
+    return await _answered(press, form)
+
+
+@JOIN.on("share")
+async def share_phone(press: Press) -> int:
+    """May residents see the phone number?"""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    answer = press.arg(0)
+    if answer not in ("y", "n"):
+        raise StaleButton(press.cb)
+    form.share_phone = answer == "y"
+    return await _answered(press, form)
+
+
+@JOIN.on("ok")
+async def submit(press: Press) -> int:
+    """Send the registration for approval (or save the edited profile)."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    svc, t = press.services, press.t
+    existing = await svc.members.get(press.actor.id)
+    # The registration and the end of this conversation commit together.
+    member = await svc.members.submit(
+        press.actor, form, flow_end(press.update, press.context, FORM_KEY, form.nonce)
+    )
+    await press.answer()
+    await press.query.edit_message_reply_markup(None)
+    # Sent for approval now: new, registering again, or moved to another community.
+    asked = member.status is MemberStatus.PENDING and (
+        existing is None or existing.status is not MemberStatus.PENDING
+    )
+    await press.reply(views.submitted(t, new=asked, roles=press.actor.roles))
+    return END
+
+
+@JOIN.on("edit")
+async def edit_menu(press: Press) -> int:
+    """Offer the steps to change."""
+    if await _form_or_end(press) is None:
+        return END
+    await press.answer()
+    await press.edit(views.edit_menu(press.t))
+    return JoinState.EDIT
+
+
+@JOIN.on("goto", "sum")
+async def goto(press: Press) -> int:
+    """Jump to one step from the summary (and come back after it), or back to the summary."""
+    form = await _form_or_end(press)
+    if form is None:
+        return END
+    await press.answer()
+    await press.query.edit_message_reply_markup(None)
+    target = press.cb.arg()
+    if press.action == "goto" and target in views.STEP_NAMES:
         form.step = JoinStep(str(target))
         form.editing = True
     else:
         form.step = JoinStep.SUMMARY
-    _save(context, form)
-    return await _show(update, context, actor, form)
+    _save(press.context, form)
+    return await _show(press.update, press.context, press.actor, form)
 
 
 async def cancel(update: Update, context: GridContext) -> int:
@@ -365,36 +443,45 @@ async def reprompt(update: Update, context: GridContext) -> int:
 
 
 # -- approval, pause -----------------------------------------------------------------------
-async def decide(update: Update, context: GridContext) -> None:
-    """An admin approves, or starts rejecting (the reason comes next)."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.MEMBER_ADMIN)
-    person_id = cb.int_arg() if cb else None
-    if cb is None or person_id is None or cb.action not in ("ok", "no"):
-        await answer_expired(query, t)
+@MEMBER_ADMIN.on("ok")
+async def approve(press: Press) -> None:
+    """An admin approves a registration: on the approvals list only that person's row
+    changes; a single approval card loses its buttons."""
+    member = await press.services.members.approve(press.actor, press.int(0))
+    await press.answer()
+    if press.cb.arg(1) == admin_views.FROM_LIST:
+        await press.edit(await _approvals(press.context, press.actor, member))
         return
+    await press.query.edit_message_reply_markup(None)
+    await press.reply(views.decided(press.t, member))
+
+
+@MEMBER_ADMIN.on("no")
+async def start_rejecting(press: Press) -> None:
+    """An admin rejects a registration: the reason comes next."""
+    svc, person_id = press.services, press.int(0)
+    member = await svc.members.check_decider(press.actor, person_id)
+    await press.answer()
+    assert press.context.user_data is not None
+    message = press.query.message
+    press.context.user_data[AWAITING_KEY] = {
+        "kind": "reject_reason",
+        "person_id": person_id,
+        "since": svc.clock.now().isoformat(),
+        # Rejected from the approvals list: that list is edited once the reason is in.
+        "list": message.message_id
+        if message is not None and press.cb.arg(1) == admin_views.FROM_LIST
+        else None,
+    }
+    await press.reply(views.reject_reason_prompt(press.t, member))
+
+
+async def _approvals(context: GridContext, actor: Actor, decided: Member) -> OutMessage:
+    """The approvals list as it is now, saying who was just decided."""
     svc = context.services
-    try:
-        if cb.action == "ok":
-            member = await svc.members.approve(actor, person_id)
-            await query.answer()
-            await query.edit_message_reply_markup(None)
-            await reply(update, context, views.decided(t, member))
-        else:
-            member = await svc.members.check_decider(actor, person_id)
-            await query.answer()
-            assert context.user_data is not None
-            context.user_data[AWAITING_KEY] = {
-                "kind": "reject_reason",
-                "person_id": person_id,
-                "since": svc.clock.now().isoformat(),
-            }
-            await reply(update, context, views.reject_reason_prompt(t, member))
-    except DomainError as err:
-        await say_error(update, context, t, err)
+    pending = await svc.admin.pending_members(actor)
+    language = actor.person.language or svc.i18n.default
+    return admin_views.pending_message(context.t(actor), language, pending, decided)
 
 
 async def pause(update: Update, context: GridContext) -> None:
@@ -415,28 +502,19 @@ async def pause(update: Update, context: GridContext) -> None:
     await reply(update, context, views.pause_prompt(t))
 
 
-async def pause_button(update: Update, context: GridContext) -> None:
+@PAUSE.on("d")
+async def pause_for(press: Press) -> None:
     """A leave duration was chosen."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.PAUSE)
-    days = cb.int_arg() if cb else None
+    days = press.int(0)
     if days not in (7, 14, 30):
-        await answer_expired(query, t)
-        return
-    svc = context.services
+        raise StaleButton(press.cb)
+    svc = press.services
     today = svc.clock.now().astimezone(svc.config.tz).date()
-    try:
-        member = await svc.members.pause(actor, today + timedelta(days=days or 0))
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return
-    if context.user_data is not None:
-        context.user_data.pop(AWAITING_KEY, None)
-    await query.answer()
-    await edit(query, views.paused(t, member, svc.config.tz))
+    member = await svc.members.pause(press.actor, today + timedelta(days=days))
+    if press.context.user_data is not None:
+        press.context.user_data.pop(AWAITING_KEY, None)
+    await press.answer()
+    await press.edit(views.paused(press.t, member, svc.config.tz))
 
 
 async def resume(update: Update, context: GridContext) -> None:
@@ -466,6 +544,14 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
         if awaiting.get("kind") == "reject_reason":
             member = await svc.members.reject(actor, int(awaiting.get("person_id", 0)), text)
             message = views.decided(t, member)
+            if awaiting.get("list") and update.effective_chat is not None:
+                listing = await _approvals(context, actor, member)
+                await context.bot.edit_message_text(
+                    listing.text,
+                    chat_id=update.effective_chat.id,
+                    message_id=int(awaiting["list"]),
+                    reply_markup=ptb_markup(listing.reply_markup()),
+                )
         else:
             try:
                 until = date.fromisoformat(text)
@@ -494,22 +580,29 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
     free = ~Awaiting(user_data) & filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & ~menu_labels(all_menu) & free
     other = ~filters.COMMAND & ~menu_labels(all_menu) & free
-    buttons: StepHandler = CallbackQueryHandler(button, rf"^{views.JOIN}1:(?!cancel|goto|sum)")
+    # Each step takes its own buttons; any other registration button (but Cancel, which the
+    # fallbacks take) is from an old message.
+    stale: StepHandler = CallbackQueryHandler(reprompt, rf"^{views.JOIN}\d+:(?!cancel(:|$))")
     catch: StepHandler = MessageHandler(other, reprompt)
     typed: StepHandler = MessageHandler(text, text_answer)
-    states: dict[object, list[StepHandler]] = {
-        state: [buttons, typed, catch] for state in JoinState if state is not JoinState.EDIT
-    }
-    states[JoinState.PHONE] = [MessageHandler(filters.CONTACT & free, contact), buttons, catch]
-    states[JoinState.EDIT] = [
-        CallbackQueryHandler(goto, rf"^{views.JOIN}1:(goto|sum)"),
-        buttons,
+
+    def step(state: JoinState, first: StepHandler) -> list[StepHandler]:
+        own = [JOIN.handler(*_ACTIONS[state])] if state in _ACTIONS else []
+        return [first, *own, stale, catch]
+
+    states: dict[object, list[StepHandler]] = {state: step(state, typed) for state in JoinState}
+    cancel_labels = i18n.all_translations(views.CANCEL)
+    states[JoinState.PHONE] = [
+        MessageHandler(menu_labels(cancel_labels) & free, cancel),
+        MessageHandler(filters.CONTACT & free, contact),
+        MessageHandler(text, typed_phone),
+        stale,
         catch,
     ]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name="join",
+            name=FORM_KEY,
             persistent=True,
             allow_reentry=True,
             entry_points=[CommandHandler("join", start, filters.ChatType.PRIVATE)],
@@ -521,10 +614,10 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
         )
     return [
         conversation,
-        CallbackQueryHandler(decide, pattern=cbdata.pattern(views.MEMBER_ADMIN)),
+        MEMBER_ADMIN.handler(),
         CommandHandler("pause", pause, filters.ChatType.PRIVATE),
         CommandHandler("resume", resume, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(pause_button, pattern=cbdata.pattern(views.PAUSE)),
+        PAUSE.handler(),
         MessageHandler(
             Awaiting(user_data, KINDS) & ~filters.COMMAND & ~menu_labels(all_menu),
             awaited_answer,

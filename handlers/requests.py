@@ -29,11 +29,20 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.services.intake import AWAITING_KEY, DRAFT_KEY, Draft, Step
+from bot.models import Request
+from bot.models.intake import Draft, Step
+from bot.services.intake import AWAITING_KEY, DRAFT_KEY
 from bot.services.people import Actor
 from bot.views import requests as views
 from bot.views.common import MAIN_MENU
-from handlers.common import alongside, answer_expired, close_button, reply, say_error
+from handlers.common import (
+    alongside,
+    answer_expired,
+    close_button,
+    flow_end,
+    reply,
+    say_error,
+)
 from handlers.filters import Awaiting, menu_labels
 from handlers.onboarding import is_onboarded, prompt_current_step
 
@@ -134,7 +143,7 @@ async def show_step(update: Update, context: GridContext, actor: Actor, draft: D
 async def _summary(context: GridContext, actor: Actor, draft: Draft) -> OutMessage:
     svc = context.services
     assert draft.category_id is not None and actor.person.home_unit_id is not None
-    category = await svc.requests.category(draft.category_id)
+    category = await svc.requests.category(draft.category_id, fresh=True)
     home = await svc.org.unit(actor.person.home_unit_id)
     path = await svc.org.path(home) if home else []
     language = actor.person.language or svc.i18n.default
@@ -254,24 +263,32 @@ async def choose_category(update: Update, context: GridContext) -> int:
     return await alongside(query.answer(), show_step(update, context, actor, draft))
 
 
+async def not_the_same(update: Update, context: GridContext) -> int:
+    """None of the neighbours' requests is this one: go on to the description."""
+    query = update.callback_query
+    assert query is not None
+    actor, draft = await _draft_or_expired(update, context)
+    if draft is None:
+        return END
+    return await alongside(query.answer(), advance(update, context, actor, draft))
+
+
 async def me_too(update: Update, context: GridContext) -> int:
-    """Follow a neighbour's request instead of filing a duplicate, or go on."""
+    """Follow a neighbour's request instead of filing a duplicate."""
     query = update.callback_query
     assert query is not None
     actor, draft = await _draft_or_expired(update, context)
     if draft is None:
         return END
     cb = cbdata.decode(query.data, views.INTAKE)
-    assert cb is not None
-    if cb.action == "mtno":
-        return await alongside(query.answer(), advance(update, context, actor, draft))
-    request_id = cb.int_arg()
+    request_id = cb.int_arg() if cb else None
     try:
-        request = await context.services.requests.support(actor, request_id or 0)
+        request = await context.services.requests.support(
+            actor, request_id or 0, flow_end(update, context, DRAFT_KEY, draft.nonce)
+        )
     except DomainError as err:
         await say_error(update, context, context.t(actor), err)
         return IntakeState.ME_TOO
-    drop_draft(context)
     await alongside(
         close_button(query),
         reply(update, context, views.supported(context.t(actor), request, actor.roles)),
@@ -402,17 +419,40 @@ async def confirm(update: Update, context: GridContext) -> int:
         return await stale_button(update, context)
     t = context.t(actor)
     try:
-        request, _new = await context.services.requests.submit(actor, draft)
-        category = await context.services.requests.category(request.category_id)
+        # The request and the end of this conversation commit together.
+        request, _new = await context.services.requests.submit(
+            actor, draft, flow_end(update, context, DRAFT_KEY, draft.nonce)
+        )
     except DomainError as err:
         await say_error(update, context, t, err)
         return IntakeState.SUMMARY
-    drop_draft(context)
     # The number is told only now, after the commit above.
+    return await _tell_filed(update, context, actor, request)
+
+
+async def _tell_filed(update: Update, context: GridContext, actor: Actor, request: Request) -> int:
+    query = update.callback_query
+    assert query is not None
+    category = await context.services.requests.category(request.category_id)
+    t = context.t(actor)
     await alongside(
         query.answer(), reply(update, context, views.filed(t, request, category, actor.roles))
     )
     return END
+
+
+async def confirmed_again(update: Update, context: GridContext) -> None:
+    """Confirm pressed after the intake ended (twice, or again after a restart lost the
+    reply): the number of what it filed, or "expired" if it filed nothing."""
+    query = update.callback_query
+    assert query is not None
+    actor = await context.actor(update)
+    cb = cbdata.decode(query.data, views.INTAKE)
+    request = await context.services.requests.filed(actor, cb.arg() or "") if cb else None
+    if request is None:
+        await answer_expired(query, context.t(actor))
+        return
+    await _tell_filed(update, context, actor, request)
 
 
 async def toggle_anonymous(update: Update, context: GridContext) -> int:
@@ -494,7 +534,12 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
                 stale,
                 catch,
             ],
-            IntakeState.ME_TOO: [CallbackQueryHandler(me_too, own("mt|mtno")), stale, catch],
+            IntakeState.ME_TOO: [
+                CallbackQueryHandler(me_too, own("mt")),
+                CallbackQueryHandler(not_the_same, own("mtno")),
+                stale,
+                catch,
+            ],
             IntakeState.DESCRIPTION: [MessageHandler(text, description), stale, catch],
             IntakeState.PHOTOS: [
                 MessageHandler(filters.PHOTO & free, photo),
@@ -526,7 +571,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
             IntakeState.EDIT: [CallbackQueryHandler(goto_step, own("goto|sum")), stale, catch],
         }
         conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name="intake",
+            name=DRAFT_KEY,
             persistent=True,
             allow_reentry=True,
             entry_points=[
@@ -539,4 +584,5 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
                 CallbackQueryHandler(cancel, own("cancel")),
             ],
         )
-    return [conversation]
+    # Outside the conversation: a Confirm pressed again once the intake has ended.
+    return [conversation, CallbackQueryHandler(confirmed_again, own("ok"))]

@@ -9,16 +9,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
+from bot.models.stats import Period
 from bot.services.people import Actor
-from bot.services.stats import EXPORT, VIEW, Period  # audit actions
+from bot.services.stats import EXPORT, VIEW
 from bot.views import stats as views
-from handlers.common import answer_expired, reply, say_error
+from handlers.buttons import Buttons, Press
+from handlers.common import reply, say_error
 
 __all__ = ["handlers"]
 
@@ -112,39 +113,30 @@ async def export_command(update: Update, context: GridContext) -> None:
     await _command(update, context, export=True)
 
 
-async def on_button(update: Update, context: GridContext) -> None:
-    """A period, a unit, the export, or the hint about typed dates."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.STATS)
-    if cb is not None and cb.action == views.ACT_DATES:
-        await query.answer()
-        await reply(update, context, views.dates_hint(t))
-        return
-    unit_id = cb.int_arg(0) if cb else None
-    code = cb.arg(1) if cb else None
-    known = cb is not None and cb.action in (views.ACT_VIEW, views.ACT_EXPORT)
-    if cb is None or not known or unit_id is None or not code:
-        await answer_expired(query, t)
-        return
-    try:
-        period = svc.stats.decode_period(code)
-        if cb.action == views.ACT_EXPORT:
-            await _export(update, context, actor, unit_id, period)
-        else:
-            await _show(update, context, actor, unit_id, period)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return
-    await query.answer()
+BUTTONS: Buttons[None] = Buttons(views.STATS)
+
+
+@BUTTONS.on(views.ACT_DATES)
+async def dates_hint(press: Press) -> None:
+    """How to ask for a range of dates."""
+    await press.answer()
+    await press.reply(views.dates_hint(press.t))
+
+
+@BUTTONS.on(views.ACT_VIEW, views.ACT_EXPORT)
+async def unit_period(press: Press) -> None:
+    """The figures, or the export, of a unit for a period."""
+    unit_id, period = press.int(0), press.services.stats.decode_period(press.arg(1))
+    if press.action == views.ACT_EXPORT:
+        await _export(press.update, press.context, press.actor, unit_id, period)
+    else:
+        await _show(press.update, press.context, press.actor, unit_id, period)
+    await press.answer()
 
 
 def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("stats", stats_command, filters.ChatType.PRIVATE),
         CommandHandler("export", export_command, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(on_button, pattern=cbdata.pattern(views.STATS)),
+        BUTTONS.handler(),
     ]

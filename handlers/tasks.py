@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
@@ -21,7 +20,8 @@ from bot.messages import OutMessage
 from bot.services.intake import AWAITING_KEY
 from bot.views import tasks as views
 from bot.views.common import MAIN_MENU
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press
+from handlers.common import reply, say_error
 from handlers.filters import Awaiting, menu_labels
 
 __all__ = ["handlers"]
@@ -49,24 +49,16 @@ def _await(context: GridContext, kind: str, request_id: int) -> None:
     }
 
 
-async def accept(update: Update, context: GridContext) -> None:
+TASK: Buttons[None] = Buttons(views.TASK)
+RELAY: Buttons[None] = Buttons(views.RELAY)
+
+
+@TASK.on("acc")
+async def accept(press: Press) -> None:
     """接单: the first press wins; a late one hears who took it."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.TASK)
-    request_id = cb.int_arg() if cb else None
-    if request_id is None:
-        await answer_expired(query, t)
-        return
-    try:
-        request = await context.services.dispatch.accept(actor, request_id)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return
-    await query.answer(t("Accepted. Thank you!"))
-    await reply(update, context, views.accepted_ack(t, request))
+    request = await press.services.dispatch.accept(press.actor, press.int(0))
+    await press.answer(press.t("Accepted. Thank you!"))
+    await press.reply(views.accepted_ack(press.t, request))
 
 
 async def my_tasks(update: Update, context: GridContext) -> None:
@@ -80,69 +72,61 @@ async def my_tasks(update: Update, context: GridContext) -> None:
     )
 
 
-async def task_button(update: Update, context: GridContext) -> None:
-    """Open a task, start it, or begin a note / message / hand-back / decline / done."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.TASK)
-    request_id = cb.int_arg() if cb else None
-    if cb is None or request_id is None:
-        await answer_expired(query, t)
-        return
-    language = actor.person.language or svc.i18n.default
-    try:
-        if cb.action == "open":
-            view = await svc.tasks.task(actor, request_id)
-            await query.answer()
-            await reply(update, context, views.task_detail(t, language, view, svc.clock.now()))
-        elif cb.action == "go":
-            await svc.tasks.start(actor, request_id)
-            view = await svc.tasks.task(actor, request_id)
-            await query.answer(t("The resident has been told you are on the way."))
-            await edit(query, views.task_detail(t, language, view, svc.clock.now()))
-        elif cb.action in ("wait", "work"):
-            await svc.deadlines.set_waiting(actor, request_id, cb.action == "wait")
-            view = await svc.tasks.task(actor, request_id)
-            await query.answer()
-            await edit(query, views.task_detail(t, language, view, svc.clock.now()))
-        elif cb.action in _PROMPTS:
-            if cb.action == "dec":
-                request = await svc.dispatch.offered(actor, request_id)
-            elif cb.action == "msg":  # is there anyone to write to?
-                request = await svc.tasks.relay_target(actor, request_id)
-            else:
-                request = (await svc.tasks.task(actor, request_id)).request
-            await query.answer()
-            _await(context, _KIND_OF[cb.action], request_id)
-            await reply(update, context, _PROMPTS[cb.action](t, request))
-        else:
-            await answer_expired(query, t)
-    except DomainError as err:
-        await say_error(update, context, t, err)
+async def _detail(press: Press) -> OutMessage:
+    """The task as it stands now, with its buttons."""
+    svc = press.services
+    view = await svc.tasks.task(press.actor, press.int(0))
+    return views.task_detail(press.t, press.language, view, svc.clock.now(), svc.config.tz)
 
 
-async def relay_button(update: Update, context: GridContext) -> None:
+@TASK.on("open")
+async def open_task(press: Press) -> None:
+    """Show one task with what the member can do."""
+    message = await _detail(press)
+    await press.answer()
+    await press.reply(message)
+
+
+@TASK.on("go")
+async def on_my_way(press: Press) -> None:
+    """On my way: the resident is told."""
+    await press.services.tasks.start(press.actor, press.int(0))
+    message = await _detail(press)
+    await press.answer(press.t("The resident has been told you are on the way."))
+    await press.edit(message)
+
+
+@TASK.on("wait", "work")
+async def waiting(press: Press) -> None:
+    """Pause the clock while waiting for the resident, or start it again."""
+    await press.services.waiting.set_waiting(press.actor, press.int(0), press.action == "wait")
+    message = await _detail(press)
+    await press.answer()
+    await press.edit(message)
+
+
+@TASK.on(*_PROMPTS)
+async def ask_text(press: Press) -> None:
+    """Begin a note, a message, a hand-back, a decline or done: the text comes next."""
+    svc, request_id = press.services, press.int(0)
+    if press.action == "dec":
+        request = await svc.dispatch.offered(press.actor, request_id)
+    elif press.action == "msg":  # is there anyone to write to?
+        request = await svc.tasks.relay_target(press.actor, request_id)
+    else:
+        request = (await svc.tasks.task(press.actor, request_id)).request
+    await press.answer()
+    _await(press.context, _KIND_OF[press.action], request_id)
+    await press.reply(_PROMPTS[press.action](press.t, request))
+
+
+@RELAY.on("w")
+async def relay(press: Press) -> None:
     """'Message the helper' / 'Reply': the next text goes through the relay."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    t = context.t(actor)
-    cb = cbdata.decode(query.data, views.RELAY)
-    request_id = cb.int_arg() if cb else None
-    if request_id is None:
-        await answer_expired(query, t)
-        return
-    try:
-        request = await context.services.tasks.relay_target(actor, request_id)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return
-    await query.answer()
-    _await(context, "relay", request_id)
-    await reply(update, context, views.relay_prompt(t, request))
+    request = await press.services.tasks.relay_target(press.actor, press.int(0))
+    await press.answer()
+    _await(press.context, "relay", request.id)
+    await press.reply(views.relay_prompt(press.t, request))
 
 
 async def awaited_answer(update: Update, context: GridContext) -> None:
@@ -189,9 +173,8 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
     waiting = Awaiting(user_data, KINDS)
     return [
-        CallbackQueryHandler(accept, pattern=rf"^{views.TASK}1:acc:"),
-        CallbackQueryHandler(task_button, pattern=cbdata.pattern(views.TASK)),
-        CallbackQueryHandler(relay_button, pattern=cbdata.pattern(views.RELAY)),
+        TASK.handler(),
+        RELAY.handler(),
         CommandHandler("tasks", my_tasks, filters.ChatType.PRIVATE),
         MessageHandler(waiting & ~filters.COMMAND & ~menu_labels(all_menu), awaited_answer),
     ]

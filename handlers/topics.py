@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
@@ -18,7 +17,8 @@ from bot.messages import OutMessage
 from bot.services.intake import AWAITING_KEY
 from bot.views import topics as views
 from bot.views.common import MAIN_MENU
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.buttons import Buttons, Press, StaleButton
+from handlers.common import reply, say_error
 from handlers.filters import Awaiting, menu_labels
 
 __all__ = ["handlers"]
@@ -41,52 +41,59 @@ async def topics_command(update: Update, context: GridContext) -> None:
     await reply(update, context, views.topics_list(t, language, cards))
 
 
-async def topic_button(update: Update, context: GridContext) -> None:
-    """Open, convert, set aside (with a quick or a typed reason)."""
-    query = update.callback_query
-    assert query is not None
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    language = actor.person.language or svc.i18n.default
-    cb = cbdata.decode(query.data, views.TOPICS)
-    topic_id = cb.int_arg() if cb else None
-    if cb is None or topic_id is None:
-        await answer_expired(query, t)
-        return
-    try:
-        if cb.action == "o":
-            card = await svc.topics.topic(actor, topic_id)
-            await query.answer()
-            await reply(update, context, views.topic_card(t, language, card, svc.config.tz))
-        elif cb.action == "cv" and cb.arg(1):
-            card = await svc.topics.convert(actor, topic_id, str(cb.arg(1)))
-            await query.answer()
-            await edit(query, views.topic_card(t, language, card, svc.config.tz))
-        elif cb.action == "dm":
-            card = await svc.topics.topic(actor, topic_id)
-            await query.answer()
-            await reply(update, context, views.reasons_menu(t, card.topic))
-        elif (
-            cb.action == "dr" and (n := cb.int_arg(1)) is not None and 0 <= n < len(views.REASONS)
-        ):
-            card = await svc.topics.dismiss(actor, topic_id, t(views.REASONS[n]))
-            await query.answer()
-            await edit(query, views.topic_card(t, language, card, svc.config.tz))
-        elif cb.action == "do":
-            await svc.topics.topic(actor, topic_id)  # checks the admin may
-            assert context.user_data is not None
-            context.user_data[AWAITING_KEY] = {
-                "kind": REASON,
-                "topic_id": topic_id,
-                "since": svc.clock.now().isoformat(),
-            }
-            await query.answer()
-            await edit(query, views.reason_prompt(t))
-        else:
-            await answer_expired(query, t)
-    except DomainError as err:
-        await say_error(update, context, t, err)
+BUTTONS: Buttons[None] = Buttons(views.TOPICS)
+
+
+@BUTTONS.on("o")
+async def open_topic(press: Press) -> None:
+    """One topic as a card, with what the admin can do."""
+    svc = press.services
+    card = await svc.topics.topic(press.actor, press.int(0))
+    await press.answer()
+    await press.reply(views.topic_card(press.t, press.language, card, svc.config.tz))
+
+
+@BUTTONS.on("cv")
+async def convert(press: Press) -> None:
+    """Act on the topic (make it a task, ...)."""
+    svc = press.services
+    card = await svc.topics.convert(press.actor, press.int(0), press.arg(1))
+    await press.answer()
+    await press.edit(views.topic_card(press.t, press.language, card, svc.config.tz))
+
+
+@BUTTONS.on("dm")
+async def reasons(press: Press) -> None:
+    """Set it aside: the quick reasons."""
+    card = await press.services.topics.topic(press.actor, press.int(0))
+    await press.answer()
+    await press.reply(views.reasons_menu(press.t, card.topic))
+
+
+@BUTTONS.on("dr")
+async def dismiss(press: Press) -> None:
+    """Set it aside with one of the quick reasons."""
+    svc, n = press.services, press.int(1)
+    if not 0 <= n < len(views.REASONS):
+        raise StaleButton(press.cb)
+    card = await svc.topics.dismiss(press.actor, press.int(0), press.t(views.REASONS[n]))
+    await press.answer()
+    await press.edit(views.topic_card(press.t, press.language, card, svc.config.tz))
+
+
+@BUTTONS.on("do")
+async def other_reason(press: Press) -> None:
+    """Set it aside with a reason of one's own: it is typed next."""
+    svc, topic_id = press.services, press.int(0)
+    await svc.topics.topic(press.actor, topic_id)  # checks the admin may
+    assert press.context.user_data is not None
+    press.context.user_data[AWAITING_KEY] = {
+        "kind": REASON,
+        "topic_id": topic_id,
+        "since": svc.clock.now().isoformat(),
+    }
+    await press.answer()
+    await press.edit(views.reason_prompt(press.t))
 
 
 async def typed_reason(update: Update, context: GridContext) -> None:
@@ -114,7 +121,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
     return [
         CommandHandler("topics", topics_command, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(topic_button, pattern=cbdata.pattern(views.TOPICS)),
+        BUTTONS.handler(),
         MessageHandler(
             Awaiting(user_data, frozenset({REASON}))
             & filters.TEXT

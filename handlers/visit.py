@@ -24,16 +24,16 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
 from bot.messages import OutMessage
+from bot.models.visits import VisitForm
 from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
-from bot.services.visits import VisitForm
 from bot.views import visits as views
 from bot.views.common import MAIN_MENU, esc
 from bot.views.requests import SKIP
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.common import answer_expired, edit, flow_end, reply, say_error
 from handlers.filters import Awaiting, menu_labels
 
-__all__ = ["handlers"]
+__all__ = ["FORM_KEY", "handlers"]
 
 LOG = logging.getLogger(__name__)
 
@@ -84,7 +84,6 @@ async def _prompt(update: Update, context: GridContext, actor: Actor, form: Visi
     assert form.compound_id is not None
     compound = await svc.org.unit(form.compound_id)
     assert compound is not None
-    await reply(update, context, views.keyboard_back(t, actor.roles))
     await reply(update, context, views.summary(t, language, form, compound, actor.roles))
     return VisitState.SUMMARY
 
@@ -195,12 +194,13 @@ async def confirm(update: Update, context: GridContext) -> int:
         return END
     t = context.t(actor)
     try:
-        visit = await context.services.visits.log(actor, form)
+        # The visit and the end of this conversation commit together.
+        visit = await context.services.visits.log(
+            actor, form, flow_end(update, context, FORM_KEY, form.nonce)
+        )
     except DomainError as err:
         await say_error(update, context, t, err)
         return VisitState.SUMMARY
-    assert context.user_data is not None
-    context.user_data.pop(FORM_KEY, None)
     await query.answer()
     await query.edit_message_reply_markup(None)
     await reply(update, context, views.logged(t, visit, actor.roles))
@@ -257,7 +257,7 @@ def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHa
             ],
         }
         conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name="visit",
+            name=FORM_KEY,
             persistent=True,
             allow_reentry=True,
             entry_points=[CommandHandler("visit", start, filters.ChatType.PRIVATE)],

@@ -16,19 +16,20 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from bot.i18n import EXTRACT_KEYWORDS
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "bot" / "locales"
-KEYWORDS = {"_": None, "t": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 METHOD_MAP = [("bot/**.py", "python"), ("handlers/**.py", "python")]
 
 
 def extract() -> Catalog:
     template = Catalog(project="gridbot")
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHOD_MAP, keywords=KEYWORDS
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(ROOT), METHOD_MAP, keywords=EXTRACT_KEYWORDS
     ):
         if message:
-            template.add(message)
+            template.add(message, context=context)
     return template
 
 
@@ -40,11 +41,11 @@ def main() -> int:
         path = LOCALES / language / "LC_MESSAGES" / "messages.po"
         with path.open("rb") as fh:
             catalog = read_po(fh, locale=language)
-        before = {m.id for m in catalog if m.id}
+        before = {(m.context, m.id) for m in catalog if m.id}
         catalog.update(template, no_fuzzy_matching=True)
-        after = {m.id for m in catalog if m.id}
+        after = {(m.context, m.id) for m in catalog if m.id}
         missing = sorted(
-            str(m.id)
+            f"{m.context} | {m.id}" if m.context else str(m.id)
             for m in catalog
             if m.id
             and language == "zh_CN"

@@ -32,11 +32,14 @@ if TYPE_CHECKING:
     from storage.repos.api import ApiRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.broadcasts import BroadcastsRepo
+    from storage.repos.cards import CardsRepo
     from storage.repos.deadlines import DeadlinesRepo
+    from storage.repos.flows import FlowsRepo, PersistedState
     from storage.repos.members import MembersRepo
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
     from storage.repos.people import PeopleRepo
+    from storage.repos.privacy import PrivacyRepo
     from storage.repos.requests import RequestsRepo
     from storage.repos.stats import StatsRepo
     from storage.repos.topics import TopicsRepo
@@ -107,7 +110,8 @@ class Tx(ABC):
 
     dialect: Dialect
 
-    def __init__(self) -> None:
+    def __init__(self, database: Database) -> None:
+        self.database = database
         self._after_commit: list[Callable[[], None]] = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -157,6 +161,14 @@ class Tx(ABC):
     @abstractmethod
     async def tables(self) -> list[str]:
         """The names of the store's tables, sorted."""
+
+    @abstractmethod
+    async def text_columns(self) -> list[tuple[str, str]]:
+        """(table, column) for every text column of every table, in table order."""
+
+    # The column that names a row in any table, for rewriting rows found by a scan
+    # (SQLite's rowid, PostgreSQL's ctid): valid within the transaction that read it.
+    row_id: str
 
     # For `gridbot db copy`: the shape of the store.
     @abstractmethod
@@ -212,6 +224,24 @@ class Tx(ABC):
         from storage.repos.requests import RequestsRepo
 
         return RequestsRepo(self)
+
+    @cached_property
+    def cards(self) -> CardsRepo:
+        from storage.repos.cards import CardsRepo
+
+        return CardsRepo(self)
+
+    @cached_property
+    def privacy(self) -> PrivacyRepo:
+        from storage.repos.privacy import PrivacyRepo
+
+        return PrivacyRepo(self)
+
+    @cached_property
+    def flows(self) -> FlowsRepo:
+        from storage.repos.flows import FlowsRepo
+
+        return FlowsRepo(self)
 
     @cached_property
     def deadlines(self) -> DeadlinesRepo:
@@ -293,6 +323,17 @@ class Database(ABC):
         # Tasks holding a connection: asking for a second one is a bug, not a wait (a read
         # inside a write transaction would not see that transaction's own changes).
         self._holders: set[asyncio.Task[Any]] = set()
+        self._state_listeners: list[Callable[[PersistedState], None]] = []
+
+    def on_state_written(self, listener: Callable[[PersistedState], None]) -> None:
+        """Call ``listener`` after every commit that wrote a person's conversation state
+        (``user_data`` and conversation rows) outside the persistence: the persistence keeps
+        its caches and its queued writes coherent with it."""
+        self._state_listeners.append(listener)
+
+    def state_written(self, state: PersistedState) -> None:
+        for listener in self._state_listeners:
+            listener(state)
 
     @property
     def url(self) -> str:
@@ -357,6 +398,20 @@ class Database(ABC):
             mark.recorded = True
         for callback in tx._after_commit:
             callback()
+
+    @asynccontextmanager
+    async def migration(self) -> AsyncIterator[Tx]:
+        """One migration's transaction, held by one process at a time. On SQLite, foreign
+        keys are off inside it (so a table can be rebuilt: SQLite's only way to change a
+        constraint) and checked before the commit: a migration that leaves a dangling
+        reference is rolled back."""
+        if self.read_only:
+            raise RuntimeError(f"{self.store.redacted()} is opened read-only")
+        async with self._held(), self._migration_transaction() as tx:
+            yield tx
+
+    def _migration_transaction(self) -> Any:
+        return self._write_transaction("gridbot migrate")
 
     @abstractmethod
     def _write_transaction(self, serialize: str | None) -> Any:

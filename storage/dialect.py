@@ -159,8 +159,12 @@ def _translate_ddl(dialect: DialectName, script: str) -> str:
     return _DDL_TOKENS.sub(replace, script)
 
 
-def contains_pattern(text: str) -> str:
-    """The ``LIKE`` pattern (escape character ``\\``) for "contains ``text``, ignoring case";
-    use it with ``lower(column) LIKE ? ESCAPE '\\'``."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def contains_pattern(text: str, *, fold_case: bool = True) -> str:
+    """The ``LIKE`` pattern (escape character ``\\``) for "contains ``text``": with
+    ``fold_case``, ignoring case, to use with ``lower(column) LIKE ? ESCAPE '\\'``; without,
+    to use with ``column LIKE ? ESCAPE '\\'`` (which SQLite, unlike PostgreSQL, matches
+    ignoring the case of ASCII letters: check the values found)."""
+    if fold_case:
+        text = text.lower()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

@@ -15,8 +15,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from storage.db import Database
+if TYPE_CHECKING:
+    from storage.db import Database
 
 __all__ = ["Migration", "applied_versions", "available_migrations", "migrate"]
 
@@ -92,7 +94,7 @@ async def migrate(db: Database) -> list[Migration]:
     for migration in available_migrations(db.engine):
         if migration.version in done:
             continue
-        async with db.transaction(serialize="gridbot migrate") as tx:
+        async with db.migration() as tx:
             if await tx.fetchval(
                 "SELECT 1 FROM schema_version WHERE version = ?", (migration.version,)
             ):

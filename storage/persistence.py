@@ -14,10 +14,22 @@ dicts. Anything else (a set, a datetime, an ``int`` dict key ...) makes ``update
 An empty dict is kept as no row at all, which reads back the same (PTB hands out ``{}`` for
 users it has no data for).
 
-Writes happen at once in ``update_*`` and ``drop_*``, each in its own transaction, and only when
-the JSON differs from what this instance last read or wrote for that row, so an idle bot does
-not rewrite rows on every run of PTB's persistence loop. :meth:`StorePersistence.flush` has
-nothing to do.
+Writes are queued in ``update_*`` and ``drop_*`` and committed by one writer task, one
+transaction per persistence round, only when the JSON differs from what this instance last read
+or wrote for that row, so an idle bot does not rewrite rows on every run of PTB's persistence
+loop.
+
+A service may end a conversation inside its own transaction (``tx.flows.finish``, see
+``storage/repos/flows.py``): that transaction writes the person's ``user_data`` without the
+conversation's form and deletes the conversation's state, together with the effect. The
+database then tells this persistence what was written, after the commit and before anything
+else runs: the caches take the new values and the writes still queued for those rows (older)
+are dropped, so nothing older is written over them. The writer takes its batch only once it
+holds the write connection, so a batch can never straddle such a transaction.
+
+At start-up, before PTB reads anything, :meth:`FlowsRepo.reconcile` finishes what a crash
+left half done: a form whose nonce is already recorded as finished is dropped, and a
+conversation state whose form is gone is ended, silently.
 
 PTB reads the persistence in ``Application.initialize()``, before ``post_init`` runs, so the
 persistence connects and migrates the database itself on first use (both are idempotent).
@@ -32,17 +44,27 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.clock import Clock, SystemClock
-from storage.db import Database
 from storage.migrate import migrate
 from storage.timestamps import ts
 from storage.updates import UpdateMark
 
-__all__ = ["StorePersistence"]
+if TYPE_CHECKING:
+    from storage.db import Database
+    from storage.repos.flows import PersistedState
+
+__all__ = [
+    "CONVERSATION_DELETE",
+    "USER_DATA_DELETE",
+    "USER_DATA_UPSERT",
+    "StorePersistence",
+    "conversation_key_text",
+    "user_data_text",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -97,6 +119,11 @@ _UPSERT_CONVERSATION = (
 )
 _DELETE_CONVERSATION = "DELETE FROM ptb_conversations WHERE name = ? AND key = ?"
 
+# The statements other transactions use to write the same rows (storage/repos/flows.py).
+USER_DATA_UPSERT = _USER_DATA.upsert
+USER_DATA_DELETE = _USER_DATA.delete
+CONVERSATION_DELETE = _DELETE_CONVERSATION
+
 
 def _json_problem(value: object, path: str, open_containers: set[int]) -> str | None:
     """Describe the first part of ``value`` that JSON cannot keep, or return ``None``."""
@@ -138,6 +165,16 @@ def _to_json(value: object, path: str, context: str) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def user_data_text(user_id: int, data: Data) -> str | None:
+    """The JSON stored for a user's data (None: no row, for an empty dict)."""
+    return _to_json(data, "user_data", f"user_data of user {user_id}") if data else None
+
+
+def conversation_key_text(key: ConversationKey) -> str:
+    """The JSON stored as a conversation's key."""
+    return _to_json(list(key), "key", f"conversation key {key!r}")
+
+
 def _from_json(text: str, context: str) -> Any:
     try:
         return json.loads(text)
@@ -150,6 +187,8 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
 
     Pass it to ``ApplicationBuilder().persistence(...)``; mark the ``ConversationHandler``\\ s
     to keep with ``name=...`` and ``persistent=True``. ``clock`` stamps ``updated_at``.
+    ``flows`` names the conversations that keep their form in ``user_data[name]``: at start-up
+    their finished forms are dropped and their states without a form ended.
     """
 
     __slots__ = (
@@ -159,6 +198,7 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         "_complete",
         "_conversations",
         "_db",
+        "_flows",
         "_pending",
         "_queued",
         "_ready",
@@ -177,6 +217,7 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         store_user_data: bool = True,
         store_chat_data: bool = True,
         clock: Clock | None = None,
+        flows: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(
             store_data=PersistenceInput(
@@ -188,6 +229,7 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
             update_interval=update_interval,
         )
         self._db = db
+        self._flows = flows
         self._clock: Clock = clock or SystemClock()
         self._ready = False
         self._ready_lock = asyncio.Lock()
@@ -207,6 +249,7 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         self._committed = 0
         self._round_done = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        db.on_state_written(self._written_elsewhere)
 
     def _last_written(self, scope: str, written: dict[Any, str | None], key: object) -> object:
         """The JSON last seen for ``key`` (None: no row), or ``_UNKNOWN``."""
@@ -223,7 +266,24 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
                 return
             await self._db.connect()
             await migrate(self._db)
+            async with self._db.transaction() as tx:
+                forms, states = await tx.flows.reconcile(self._flows)
+            if forms or states:
+                LOG.info(
+                    "start-up: %d finished forms dropped, %d conversations without a form ended",
+                    forms,
+                    states,
+                )
             self._ready = True
+
+    def _written_elsewhere(self, state: PersistedState) -> None:
+        """A service's transaction wrote this person's state (and committed): take it as
+        what is stored, and drop the older writes still queued for those rows."""
+        self._pending.pop((_USER_DATA.what, state.user_id), None)
+        self._users[state.user_id] = state.user_data
+        for name, key_text in state.ended:
+            self._pending.pop(("conversation", (name, key_text)), None)
+            self._conversations[name, key_text] = None
 
     # -- user_data and chat_data ---------------------------------------------------------
 
@@ -436,19 +496,22 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
 
     async def _write_pending(self) -> None:
         while self._pending:
-            batch = self._pending
-            self._pending = {}
-            queued = self._queued  # every write counted so far is in this batch or before
+            batch: dict[tuple[str, object], tuple[str, tuple[Any, ...], Owner]] = {}
+            marks: list[UpdateMark] = []
             try:
-                # One round trip per kind of statement: each row appears once in the batch,
-                # so the order between rows does not matter.
-                by_sql: dict[str, list[tuple[Any, ...]]] = {}
-                for sql, params, _owner in batch.values():
-                    by_sql.setdefault(sql, []).append(params)
-                marks = self._marks({owner for _sql, _params, owner in batch.values()})
                 async with self._db.transaction() as tx:
+                    # Taken only now, holding the write connection: a service transaction that
+                    # wrote some of these rows meanwhile has dropped them from the queue.
+                    batch, self._pending = self._pending, {}
+                    queued = self._queued  # every write counted so far is in this batch or before
+                    # One round trip per kind of statement: each row appears once in the
+                    # batch, so the order between rows does not matter.
+                    by_sql: dict[str, list[tuple[Any, ...]]] = {}
+                    for sql, params, _owner in batch.values():
+                        by_sql.setdefault(sql, []).append(params)
                     for sql, rows in by_sql.items():
                         await tx.executemany(sql, rows)
+                    marks = self._marks({owner for _sql, _params, owner in batch.values()})
                     if marks:
                         await tx.updates.record_many(marks)
                 for mark in marks:

@@ -68,8 +68,8 @@ class PostgresTx(Tx):
 
     dialect: Dialect = POSTGRESQL
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        super().__init__()
+    def __init__(self, conn: asyncpg.Connection, database: Database) -> None:
+        super().__init__(database)
         self.conn = conn
 
     @staticmethod
@@ -144,6 +144,17 @@ class PostgresTx(Tx):
         )
         kinds = {"timestamp with time zone": "timestamp", "boolean": "boolean"}
         return {str(r[0]): kinds[str(r[1])] for r in rows if str(r[1]) in kinds}
+
+    row_id = "ctid"
+
+    async def text_columns(self) -> list[tuple[str, str]]:
+        rows = await self.fetchall(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema()"
+            " AND data_type IN ('text', 'character varying', 'character')"
+            " ORDER BY table_name, ordinal_position"
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     async def continue_ids(self, table: str) -> None:
         rows = await self.fetchall(
@@ -310,7 +321,7 @@ class PostgresDatabase(Database):
             conn = self._writer
             transaction = conn.transaction()
             await transaction.start()
-            tx = PostgresTx(conn)
+            tx = PostgresTx(conn, self)
             try:
                 if serialize is not None:
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(serialize))
@@ -343,9 +354,9 @@ class PostgresDatabase(Database):
             self._pool().acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            yield PostgresTx(conn)
+            yield PostgresTx(conn, self)
 
     @asynccontextmanager
     async def _read_statement(self) -> AsyncIterator[Tx]:
         async with self._pool().acquire() as conn:
-            yield PostgresTx(conn)
+            yield PostgresTx(conn, self)

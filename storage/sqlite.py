@@ -91,8 +91,8 @@ class SQLiteTx(Tx):
 
     dialect: Dialect = SQLITE
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        super().__init__()
+    def __init__(self, conn: aiosqlite.Connection, database: Database) -> None:
+        super().__init__(database)
         self.conn = conn
 
     # Each call is one hop to aiosqlite's thread (execute and fetch together): a query's cost
@@ -142,6 +142,19 @@ class SQLiteTx(Tx):
         rows = await self.fetchall("SELECT name, pk FROM pragma_table_info(?)", (table,))
         key = [str(r[0]) for r in sorted(rows, key=lambda r: r[1]) if r[1]]
         return key or ["rowid"]
+
+    row_id = "rowid"
+
+    async def text_columns(self) -> list[tuple[str, str]]:
+        found = []
+        for table in await self.tables():
+            for column in await self.fetchall(
+                "SELECT name, type FROM pragma_table_info(?)", (table,)
+            ):
+                declared = str(column[1]).upper()
+                if declared in ("", "TEXT") or "CHAR" in declared or "CLOB" in declared:
+                    found.append((table, str(column[0])))
+        return found
 
     async def continue_ids(self, table: str) -> None:
         """Nothing to do: a rowid always continues after the largest one."""
@@ -272,7 +285,7 @@ class SQLiteDatabase(Database):
         async with which.lock:
             conn = which.conn
             await _begin(conn, "BEGIN IMMEDIATE")
-            tx = SQLiteTx(conn)
+            tx = SQLiteTx(conn, self)
             try:
                 yield tx
             except BaseException:
@@ -281,12 +294,35 @@ class SQLiteDatabase(Database):
             await _finish(conn, "COMMIT")
 
     @asynccontextmanager
+    async def _migration_transaction(self) -> AsyncIterator[Tx]:
+        which = self._require(self._writer)
+        async with which.lock:
+            conn = which.conn
+            await conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+            try:
+                await _begin(conn, "BEGIN IMMEDIATE")
+                try:
+                    yield SQLiteTx(conn, self)
+                    dangling = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
+                    if dangling:
+                        raise sqlite3.IntegrityError(
+                            f"migration leaves {len(dangling)} dangling references,"
+                            f" e.g. {tuple(dangling[0])}"
+                        )
+                except BaseException:
+                    await _finish(conn, "ROLLBACK")
+                    raise
+                await _finish(conn, "COMMIT")
+            finally:
+                await conn.execute("PRAGMA foreign_keys=ON")
+
+    @asynccontextmanager
     async def _read_transaction(self) -> AsyncIterator[Tx]:
         which = self._require(self._reader)
         async with which.lock:
             await _begin(which.conn, "BEGIN")
             try:
-                yield SQLiteTx(which.conn)
+                yield SQLiteTx(which.conn, self)
             finally:
                 await _finish(which.conn, "COMMIT")
 
@@ -294,4 +330,4 @@ class SQLiteDatabase(Database):
     async def _read_statement(self) -> AsyncIterator[Tx]:
         which = self._require(self._reader)
         async with which.lock:
-            yield SQLiteTx(which.conn)
+            yield SQLiteTx(which.conn, self)

@@ -174,6 +174,9 @@ async def test_export_round_trip(db: Database) -> None:
         "Accepted at": datetime(2026, 11, 3, 11, 0),
         "Resolved at": datetime(2026, 11, 4, 10, 0),
         "Closed at": datetime(2026, 11, 4, 12, 0),
+        "Description": "E1",
+        "Place": None,
+        "Rating comment": None,
     }
     e2 = dict(zip(COLUMNS, rows[2], strict=True))
     assert (e2["Compound"], e2["Tier"], e2["Assignee"], e2["Rating"]) == (
@@ -255,3 +258,49 @@ def test_cli_export(
     with pytest.raises(SystemExit):
         run([*c, "--to", "November", "--out", str(out)])
     assert "not a date" in capsys.readouterr().err
+
+
+async def test_text_from_people_never_becomes_a_formula(db: Database) -> None:
+    """A member registered as =HYPERLINK(...), and descriptions, places and comments that start
+    like formulas: every one is a string cell, shown with a leading apostrophe."""
+    clock = FakeClock(local(11, 26, 11).astimezone(UTC))
+    ann_id = await fill(db, clock)
+    hostile = {
+        "Assignee": '=HYPERLINK("//e.vil","点我")',
+        "Description": "=1+1",
+        "Place": "@SUM(A1:A9)",
+        "Rating comment": "-2+3",
+    }
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE members SET real_name = ? WHERE person_id = ?", (hostile["Assignee"], ann_id)
+        )
+        await tx.execute(
+            "UPDATE requests SET description = ?, address = ?, rating_comment = ?"
+            " WHERE number = 'E1'",
+            (hostile["Description"], hostile["Place"], hostile["Rating comment"]),
+        )
+        await tx.execute(
+            "UPDATE requests SET description = ? WHERE number = 'E2'", ("\t+cmd|' /C calc'!A0",)
+        )
+        await tx.execute("UPDATE org_units SET name = '+星荷豪苑' WHERE code = 'XHHY'")
+    service = StatsService(db, clock, load_config(None, storage={"database": db.path}))
+    export = await service.export_unit("BY", NOVEMBER)
+    book = load_workbook(io.BytesIO(workbook_bytes(export, I18n().get("en"), "zh_CN", TZ)))
+
+    formulas = [
+        (sheet.title, cell.coordinate, cell.value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
+    e1 = dict(zip(COLUMNS, values(book["Requests"])[1], strict=True))
+    for column, text in hostile.items():
+        assert e1[column] == "'" + text
+    assert e1["Compound"] == "'+星荷豪苑"
+    e2 = dict(zip(COLUMNS, values(book["Requests"])[2], strict=True))
+    assert e2["Description"] == "'\t+cmd|' /C calc'!A0"
+    # Numbers and times stay values.
+    assert isinstance(e1["Filed at"], datetime)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import segno
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from bot import poster
 from bot.models import Level, OrgUnit
@@ -16,6 +16,7 @@ from bot.poster import (
     POSTER_SIZE,
     PosterError,
     QrPlacement,
+    _wrap,
     deep_link,
     find_cjk_font,
     make_poster,
@@ -191,3 +192,19 @@ def test_find_cjk_font_without_fontconfig(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(poster.shutil, "which", lambda name: None)
 
     assert find_cjk_font([tmp_path / "absent.ttc"]) is None
+
+
+def test_a_quoted_name_is_never_broken_across_lines(font: Path) -> None:
+    """At every width it fits in, “邻里先锋” stays whole on one line."""
+    draw = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    face = ImageFont.truetype(str(font), 40)
+    broken_before = []
+    for width in range(250, 1000, 7):  # “邻里先锋” alone is about 240 px wide
+        lines = _wrap(draw, ZH_INSTRUCTION, face, width)
+        assert "".join(lines).replace(" ", "") == ZH_INSTRUCTION.replace(" ", "")
+        for line in lines:
+            assert ("“" in line) == ("”" in line), (width, lines)
+            if "“" in line:
+                assert "“邻里先锋”" in line
+        broken_before.append(len(lines))
+    assert max(broken_before) > 1  # the widths did make it wrap

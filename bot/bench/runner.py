@@ -41,10 +41,13 @@ from bot.messages import OutMessage
 from bot.models import Role
 from bot.outbox import Notifier
 from bot.sandbox import EXAMPLES
-from bot.services.deadlines import BATCH, DeadlineService
+from bot.services.cards import Cards
+from bot.services.clocks import Clocks
 from bot.services.dispatch import DispatchService
+from bot.services.escalation import EscalationService
 from bot.services.flow import RequestFlow
 from bot.services.orgimport import OrgImporter
+from bot.services.sweep import BATCH, DeadlineSweep
 from storage.bench_seed import (
     seed_cards,
     seed_dispatched,
@@ -184,11 +187,11 @@ class Worker:
             args += ["--store", self.db]
         args += self.extra
         env = dict(os.environ, PTB_TIMEDELTA="true")
+        polls = server.polls
         self.process = await asyncio.create_subprocess_exec(*args, env=env)
         if not wait:
             return
-        polls = server.polls
-        # Ready when it long-polls.
+        # Ready when it long-polls (a restarted worker: when it polls again).
         for _ in range(600):
             if server.polls > polls:
                 return
@@ -200,6 +203,13 @@ class Worker:
     @property
     def peak_rss_mb(self) -> float | None:
         return peak_rss_mb(self.process.pid) if self.process else None
+
+    async def kill(self) -> None:
+        """SIGKILL: the process dies at once, wherever it is."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.kill()
+        await self.process.wait()
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:
@@ -610,8 +620,11 @@ async def run_sweep(stores: Stores, sizes: list[int]) -> dict[str, Any]:
         config = load_config(None, storage={"url": url})
         i18n = I18n()
         flow = RequestFlow(clock, Notifier(clock), i18n)
-        dispatch = DispatchService(db, clock, flow, i18n, config)
-        deadlines = DeadlineService(db, clock, flow, dispatch, i18n, config)
+        cards = Cards(clock, flow, i18n, config)
+        dispatch = DispatchService(db, clock, flow, cards, i18n, config)
+        clocks = Clocks(clock, dispatch, config)
+        escalation = EscalationService(db, clock, flow, clocks, cards, i18n, config)
+        sweep = DeadlineSweep(db, clock, flow, clocks, escalation, i18n, config)
         async with db.transaction() as tx:  # a claim locks rows: a write transaction
             plan = await tx.explain(SWEEP_SQL, (datetime.now(UTC), BATCH))
             query_started = time.perf_counter()
@@ -623,7 +636,7 @@ async def run_sweep(stores: Stores, sizes: list[int]) -> dict[str, Any]:
         handled = 0
         for _ in range(3):
             sweep_started = time.perf_counter()
-            handled = await deadlines.sweep_batch(BATCH)
+            handled = await sweep.sweep_batch(BATCH)
             runs.append((time.perf_counter() - sweep_started) * 1000)
         sweep_ms = statistics.median(runs)
         await db.close()

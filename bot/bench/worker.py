@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import sys
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -26,6 +27,7 @@ from telegram.ext import (
 )
 
 from bot.app import OFFLINE_TOKEN, build_application
+from bot.clock import OffsetClock, SystemClock
 from bot.config import load_config
 from bot.processor import PerChatUpdateProcessor
 from bot.request import AiohttpRequest
@@ -71,11 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=("gridbot", "echo"))
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--store", help="the store URL (sqlite:PATH or postgresql://...)")
+    parser.add_argument("--db", help="an SQLite file (the same as --store sqlite:PATH)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--outbox-rate", type=float, default=25.0)
     parser.add_argument("--outbox-in-flight", type=int, default=16)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--takeover-seconds", type=float, default=10.0)
+    parser.add_argument("--sweep-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--clock-offset-minutes", type=float, default=0.0, help="start this much later"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -91,19 +98,27 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(
         None,
         bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
-        storage={"url": args.store},
+        storage={"url": args.store or f"sqlite:{args.db}"},
         performance={"concurrent_updates": args.concurrency},
         outbox={
             "rate_per_second": args.outbox_rate,
             "max_in_flight": args.outbox_in_flight,
             "time_scale": args.time_scale,
         },
+        scheduler={"sweep_seconds": args.sweep_seconds},
         ha={"takeover_seconds": args.takeover_seconds},
     )
+    offset = timedelta(minutes=args.clock_offset_minutes)
+    clock = OffsetClock(offset) if offset else SystemClock()
     # The production path: `gridbot run`'s runner (leadership, polling that confirms updates
     # once applied).
     return asyncio.run(
-        serve(config, RunOptions(), lambda: build_application(config, token=OFFLINE_TOKEN))
+        serve(
+            config,
+            RunOptions(),
+            lambda: build_application(config, token=OFFLINE_TOKEN, clock=clock),
+            clock=clock,
+        )
     )
 
 

@@ -68,6 +68,10 @@ class EmulatedTimeout(Exception):
     """The request 'timed out': the transport turns this into a network timeout."""
 
 
+class EmulatedRefusal(Exception):
+    """No connection could be made: the transport says the call was not sent."""
+
+
 @dataclass
 class Fault:
     """An injected failure: the next ``times`` matching calls fail with it."""
@@ -80,6 +84,7 @@ class Fault:
     retry_after: int | None = 1
     timeout: bool = False
     deliver: bool = False  # for timeouts: perform the call, then lose the answer
+    refused: bool = False  # the connection is refused: the call never arrives
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
         if self.times <= 0:
@@ -435,6 +440,9 @@ class Emulator:
         fault = next((f for f in self.faults if f.matches(method, params)), None)
         if fault is not None:
             fault.times -= 1
+            if fault.refused:  # recorded as tried, though Telegram never saw it
+                self.calls.append(CallRecord(method, params, at, ok=False, error_code=None))
+                raise EmulatedRefusal(method)
             if fault.timeout:
                 if fault.deliver:
                     await self._perform(method, params, files or {}, at)

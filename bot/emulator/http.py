@@ -21,7 +21,14 @@ from typing import Any
 
 from aiohttp import BodyPartReader, ClientSession, ClientTimeout, web
 
-from bot.emulator.core import ApiError, EmulatedTimeout, Emulator, UpdateQueue, normalize_params
+from bot.emulator.core import (
+    ApiError,
+    EmulatedRefusal,
+    EmulatedTimeout,
+    Emulator,
+    UpdateQueue,
+    normalize_params,
+)
 
 __all__ = ["EmulatorServer", "Person"]
 
@@ -165,7 +172,7 @@ class EmulatorServer:
             self.updates.clear()
         try:
             body = await self.emulator.call(method, params, files)
-        except EmulatedTimeout:
+        except (EmulatedTimeout, EmulatedRefusal):
             # The client sees a network failure (python-telegram-bot: NetworkError).
             return _json({"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
         status = 200 if body.get("ok") else int(body.get("error_code", 400))

@@ -8,7 +8,8 @@ from typing import Any
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.emulator.core import ApiError, EmulatedTimeout, Emulator
+from bot.emulator.core import ApiError, EmulatedRefusal, EmulatedTimeout, Emulator
+from bot.request import NotSent
 
 __all__ = ["EmulatorRequest"]
 
@@ -68,6 +69,8 @@ class EmulatorRequest(BaseRequest):
             body = await self.emulator.call(endpoint, params, files)
         except EmulatedTimeout:
             raise TimedOut("Timed out (emulated)") from None
+        except EmulatedRefusal:
+            raise NotSent("not sent: connection refused (emulated)") from None
         except ApiError as err:
             body = err.to_json()
         status = 200 if body.get("ok") else int(body.get("error_code", 400))

@@ -15,18 +15,23 @@ if TYPE_CHECKING:
     from bot.services.admin import AdminService
     from bot.services.apikeys import ApiKeyService
     from bot.services.broadcast import BroadcastService
-    from bot.services.deadlines import DeadlineService
+    from bot.services.clocks import Clocks
     from bot.services.dispatch import DispatchService
+    from bot.services.escalation import EscalationService
+    from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
+    from bot.services.retention import RetentionService
     from bot.services.stats import StatsService
+    from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
     from bot.services.topics import TopicService
     from bot.services.visits import VisitService
+    from bot.services.waiting import WaitingService
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -47,7 +52,11 @@ class Services:
     org: OrgService
     flow: RequestFlow
     dispatch: DispatchService
-    deadlines: DeadlineService
+    clocks: Clocks
+    escalation: EscalationService
+    extensions: ExtensionService
+    waiting: WaitingService
+    sweep: DeadlineSweep
     requests: RequestService
     tasks: TaskService
     admin: AdminService
@@ -58,6 +67,7 @@ class Services:
     apikeys: ApiKeyService
     open311: Open311Service
     topics: TopicService
+    retention: RetentionService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -20,10 +18,10 @@ from bot.models import (
     MemberStatus,
     OrgUnit,
     Person,
-    RequestView,
     Role,
     Tier,
 )
+from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.services.scope import Refused, admin_units, audited_refusals
 
 if TYPE_CHECKING:
@@ -32,30 +30,13 @@ if TYPE_CHECKING:
     from bot.services.people import Actor, PeopleService
     from storage.db import Database, Tx
 
-__all__ = ["INVITE_PREFIX", "AdminService", "Queue", "QueueFilter"]
+__all__ = ["INVITE_PREFIX", "AdminService"]
 
 LOG = logging.getLogger(__name__)
 
 INVITE_PREFIX = "adm_"
 INVITE_TTL = timedelta(days=7)
 PAGE = 5
-
-
-class QueueFilter(StrEnum):
-    OPEN = "open"
-    OVERDUE = "overdue"
-    UNASSIGNED = "unassigned"
-    RETURNED = "returned"
-    RATING = "rating"  # resolved, waiting for the resident's rating
-    ALL = "all"
-
-
-@dataclass(frozen=True)
-class Queue:
-    items: list[RequestView]
-    total: int
-    page: int
-    pages: int
 
 
 class AdminService:
@@ -228,8 +209,9 @@ class AdminService:
         return out
 
     # -- audit ---------------------------------------------------------------------------
-    async def audit(self, actor: Actor, limit: int = 20) -> list[AuditEntry]:
-        """The latest audit entries of the area (admins of a street or the district)."""
+    async def audit(self, actor: Actor, limit: int = 20) -> list[AuditLine]:
+        """The latest audit entries of the area (admins of a street or the district), with
+        the names of who did it and what it was done to."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
             scopes = await self._scopes(tx, actor, "audit.view")
             wide = [s for s in scopes if s.level in (Level.STREET, Level.DISTRICT)]
@@ -246,5 +228,38 @@ class AdminService:
             entries: list[AuditEntry] = []
             for scope in wide:
                 entries += await tx.audit.latest(limit=limit, scope=scope)
-        entries.sort(key=lambda e: e.id, reverse=True)
-        return entries[:limit]
+            entries.sort(key=lambda e: e.id, reverse=True)
+            return [await _line(tx, entry) for entry in entries[:limit]]
+
+
+async def _line(tx: Tx, entry: AuditEntry) -> AuditLine:
+    """An audit entry with names in place of ids, where they are still kept."""
+    actor = await _person_name(tx, entry.actor_id) if entry.actor_id is not None else None
+    kind, _, key = entry.subject.partition(":")
+    subject: str | None = None
+    if kind == "request" and key.isdigit():
+        request = await tx.requests.get(int(key))
+        subject = request.number if request else None
+    elif kind in ("person", "member") and key.isdigit():
+        subject = await _person_name(tx, int(key))
+    elif kind == "unit":
+        unit = await tx.org.get_by_code(key)
+        subject = unit.name if unit else None
+    return AuditLine(
+        at=entry.at,
+        actor=actor or entry.actor_label,
+        action=entry.action,
+        subject=subject or entry.subject,
+        unit_id=entry.unit_id,
+        actor_named=actor is not None,
+        subject_named=subject is not None,
+    )
+
+
+async def _person_name(tx: Tx, person_id: int) -> str | None:
+    """A member's real name, else the person's Telegram name (None once deleted)."""
+    member = await tx.members.get(person_id)
+    if member is not None:
+        return member.real_name
+    person = await tx.people.get(person_id)
+    return (person.display_name or None) if person is not None else None

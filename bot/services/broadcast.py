@@ -21,13 +21,24 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import BROADCAST, clean, visible
 from bot.i18n import N_
 from bot.messages import OutMessage
-from bot.models import MemberType, OrgUnit, ServiceTeam
+from bot.models import FlowEnd, MemberType, OrgUnit, ServiceTeam
+from bot.models.broadcast import (
+    AreaChoice,
+    AudienceKind,
+    AudienceView,
+    Broadcast,
+    BroadcastState,
+    BroadcastSummary,
+    Progress,
+    Reach,
+    Recipient,
+)
 from bot.outbox import CAPTION_LIMIT
 from bot.services.scope import Refused, admin_units, audited_refusals
 from bot.views.common import esc
-from storage.repos.broadcasts import Broadcast, BroadcastState, Recipient
 
 if TYPE_CHECKING:
     from bot.clock import Clock, Pacer
@@ -35,21 +46,14 @@ if TYPE_CHECKING:
     from bot.outbox import Notifier
     from bot.services.people import Actor
     from storage.db import Database, Tx
-    from storage.repos.outbox import OutboxCounts
 
 __all__ = [
     "MAX_TEXT",
-    "AreaChoice",
     "Audience",
-    "AudienceKind",
-    "AudienceView",
     "BroadcastDraft",
     "BroadcastService",
-    "BroadcastSummary",
     "Content",
     "DraftStep",
-    "Progress",
-    "Reach",
     "render_html",
 ]
 
@@ -57,12 +61,6 @@ LOG = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Telegram's limit for a message's text
 ACTION = "broadcast"
-
-
-class AudienceKind(StrEnum):
-    RESIDENTS = "residents"
-    MEMBERS = "members"
-    BOTH = "both"
 
 
 class Audience(BaseModel):
@@ -166,12 +164,15 @@ class BroadcastDraft(BaseModel):
         return Content(self.text or "", self.photo, self.bold_title)
 
     def set_text(self, text: str) -> None:
+        text = BROADCAST.accept(text)
         Content(text, self.photo, self.bold_title).check()
-        self.text = text.strip()
+        self.text = text
 
     def set_photo(self, file_id: str, caption: str | None) -> None:
-        """Attach (or replace) the photo; a caption replaces the text."""
-        text = caption.strip() if caption and caption.strip() else self.text
+        """Attach (or replace) the photo; a caption with something readable replaces the
+        text."""
+        caption = clean(caption or "", multiline=True)
+        text = caption if visible(caption) else self.text
         if text:
             Content(text, file_id, self.bold_title).check()
         self.photo, self.text = file_id, text
@@ -184,70 +185,6 @@ class BroadcastDraft(BaseModel):
         """A new nonce: only the latest preview's buttons act."""
         self.nonce = secrets.token_hex(4)
         return self.nonce
-
-
-@dataclass(frozen=True)
-class AreaChoice:
-    """One step of the drill-down inside the admin's scope."""
-
-    unit: OrgUnit | None  # None: the admin's units, to pick one (they administer several)
-    options: list[OrgUnit]
-    back: int | None  # where "back" goes: a unit id, 0 for the top, None for nowhere
-
-
-@dataclass(frozen=True)
-class AudienceView:
-    """An audience with its unit and team, for showing it."""
-
-    kind: AudienceKind
-    unit: OrgUnit
-    team: ServiceTeam | None = None
-    member_type: MemberType | None = None
-
-
-@dataclass(frozen=True)
-class Reach:
-    """An audience and how many people are in it now."""
-
-    audience: AudienceView
-    count: int
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a broadcast stands, from the outbox counts of its batch."""
-
-    broadcast: Broadcast
-    audience: AudienceView
-    language: str | None  # the sender's (for their progress message)
-    sent: int
-    blocked: int  # blocked the bot: undeliverable
-    failed: int
-    cancelled: int
-    remaining: int  # pending or in flight
-    rate: float | None  # messages handled per second, measured; None before any
-    eta_seconds: float | None
-    reasons: list[tuple[str, int]]  # why rows failed, grouped
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.blocked + self.failed + self.cancelled + self.remaining
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.blocked + self.failed
-
-    @property
-    def finished(self) -> bool:
-        """Nothing more will happen: the report is final."""
-        return self.broadcast.state is not BroadcastState.SENDING and self.remaining == 0
-
-
-@dataclass(frozen=True)
-class BroadcastSummary:
-    broadcast: Broadcast
-    audience: AudienceView
-    counts: OutboxCounts
 
 
 class BroadcastService:
@@ -346,9 +283,11 @@ class BroadcastService:
             return Reach(view, len(await self._recipients(tx, view)))
 
     # -- sending -------------------------------------------------------------------------
-    async def send(self, actor: Actor, audience: Audience, content: Content) -> Broadcast:
-        """Queue the notice for everyone in the audience: the broadcast, its outbox rows and the
-        audit row commit together."""
+    async def send(
+        self, actor: Actor, audience: Audience, content: Content, end: FlowEnd | None = None
+    ) -> Broadcast:
+        """Queue the notice for everyone in the audience: the broadcast, its outbox rows, the
+        audit row and the end of the /broadcast conversation (``end``) commit together."""
         content.check()
         now = self.clock.now()
         message = content.message()
@@ -391,6 +330,10 @@ class BroadcastService:
                 },
                 now=now,
             )
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"broadcast:{broadcast.id}", now=now
+                )
         self._samples[broadcast.id] = (self.pacer.monotonic(), 0)
         LOG.info("broadcast %d queued for %d people", broadcast.id, len(recipients))
         return broadcast

@@ -14,25 +14,31 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import AlreadyTaken, InvalidInput, NotAllowed, NotFound
+from bot.freetext import REASON
 from bot.i18n import N_, I18n
-from bot.lifecycle import WORKING, Status
+from bot.lifecycle import UNACCEPTED, WORKING, Status
 from bot.models import (
     Availability,
     Member,
     MemberType,
     OrgUnit,
     Request,
-    Role,
     ServiceTeam,
     TaskCard,
     Tier,
 )
-from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
+from bot.services.journal import Change, record
+from bot.services.scope import (
+    Refused,
+    administered_request,
+    audited_refusals,
+)
 from bot.views import tasks as views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.services.cards import Cards
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
     from storage.db import Database, Tx
@@ -40,9 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["DispatchService", "slot_of"]
 
 LOG = logging.getLogger(__name__)
-
-# Statuses from which a request can be (re)sent to members.
-DISPATCHABLE = frozenset({Status.TRIAGED, Status.DISPATCHED, Status.RETURNED})
 
 
 def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
@@ -56,11 +59,18 @@ def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
 
 class DispatchService:
     def __init__(
-        self, db: Database, clock: Clock, flow: RequestFlow, i18n: I18n, config: Config
+        self,
+        db: Database,
+        clock: Clock,
+        flow: RequestFlow,
+        cards: Cards,
+        i18n: I18n,
+        config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.flow = flow
+        self.cards = cards
         self.i18n = i18n
         self.config = config
 
@@ -121,13 +131,13 @@ class DispatchService:
         With nobody available the request waits (the sweep tries again) and the admins are
         told once a day.
         """
-        if request.status not in DISPATCHABLE:
+        if request.status not in UNACCEPTED:
             return 0
         members = await self.pool(tx, request)
         now = self.clock.now()
         if not members:
             day = now.astimezone(self.config.tz).date().isoformat()
-            await self._tell_admins(tx, request, views.no_pool_flag, dedup=f"nopool:{day}")
+            await self.cards.flag_admins(tx, request, views.no_pool_flag, dedup=f"nopool:{day}")
             return 0
         if request.status is not Status.DISPATCHED:
             request = await self.flow.transition(
@@ -150,7 +160,7 @@ class DispatchService:
             language = person.language or self.i18n.default
             t = self.i18n.get(language)
             outbox_id = await self.flow.notifier.send(
-                tx, person.telegram_id, views.pool_card(t, language, view, now)
+                tx, person.telegram_id, views.pool_card(t, language, view, now, self.config.tz)
             )
             await tx.members.add_card(request.id, member.person_id, "pool", outbox_id, now)
             sent += 1
@@ -218,30 +228,11 @@ class DispatchService:
                     return fresh
                 taker = await self._name(tx, fresh)
                 raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
-            await self._close_cards(tx, accepted, winner=actor.id, taker=member.real_name)
+            await self.cards.close_member_cards(
+                tx, accepted, winner=actor.id, taker=member.real_name
+            )
             await self._tell_resident_accepted(tx, accepted, member)
         return accepted
-
-    async def _close_cards(
-        self, tx: Tx, request: Request, *, winner: int | None, taker: str | None
-    ) -> None:
-        """Edit every open card: "taken by <name>", or the winner's into a working card."""
-        view = await self.flow.view(tx, request, is_owner=False, supporters=0)
-        now = self.clock.now()
-        for card in await tx.members.open_cards(request.id):
-            person = await tx.people.get(card.person_id)
-            if person is None or card.outbox_id is None:
-                continue
-            language = person.language or self.i18n.default
-            t = self.i18n.get(language)
-            if card.person_id == winner:
-                message = views.accepted_card(t, language, view, now)
-            elif taker is not None:
-                message = views.card_taken(t, request, taker)
-            else:
-                message = views.card_withdrawn(t, request)
-            await self.flow.notifier.edit(tx, card.outbox_id, message)
-        await tx.members.close_cards(request.id)
 
     async def _tell_resident_accepted(self, tx: Tx, request: Request, member: Member) -> None:
         teams = [t for t in await tx.org.teams() if t.id in member.team_ids]
@@ -265,7 +256,7 @@ class DispatchService:
     ) -> tuple[Request, list[Member]]:
         """Members an admin may assign the request to: its community, by team or by name."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            request, compound = await self._admin_request(tx, actor, request_id)
+            request, compound = await administered_request(tx, actor, request_id, "request.admin")
             community = await self._assign_area(tx, compound)
             if name is not None:
                 members = await tx.members.search([community], name.strip())
@@ -280,7 +271,7 @@ class DispatchService:
     async def admin_request(self, actor: Actor, request_id: int) -> Request:
         """The request, if the actor administers its area (refusals are audited)."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
-            request, _compound = await self._admin_request(tx, actor, request_id)
+            request, _compound = await administered_request(tx, actor, request_id, "request.admin")
         return request
 
     async def admin_request_by_number(self, actor: Actor, number: str) -> Request:
@@ -289,7 +280,7 @@ class DispatchService:
             request = await tx.requests.by_number(number) if number else None
             if request is None:
                 raise NotFound(N_("That request does not exist."))
-            found, _compound = await self._admin_request(tx, actor, request.id)
+            found, _compound = await administered_request(tx, actor, request.id, "request.admin")
         return found
 
     async def assign(
@@ -298,7 +289,7 @@ class DispatchService:
         """An admin gives the request to one member, who gets Accept / Decline."""
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            request, compound = await self._admin_request(tx, actor, request_id)
+            request, compound = await administered_request(tx, actor, request_id, "request.admin")
             member = await self._chosen(tx, request, compound, person_id, now)
             before = {"status": request.status.value, "assignee_id": request.assignee_id}
             if request.status in WORKING:
@@ -316,13 +307,13 @@ class DispatchService:
                     await self._tell_person(
                         tx, previous, lambda t, lang: views.task_reassigned(t, request)
                     )
-            if request.status not in DISPATCHABLE:
+            if request.status not in UNACCEPTED:
                 raise InvalidInput(N_("This request cannot be assigned now."))
             if request.status is not Status.DISPATCHED:
                 request = await self.flow.transition(
                     tx, request, Status.DISPATCHED, actor=actor, note=None, announce=False
                 )
-            await self._close_cards(tx, request, winner=None, taker=None)
+            await self.cards.close_member_cards(tx, request, winner=None, taker=None)
             person = await tx.people.get(member.person_id)
             assert person is not None
             view = await self.flow.view(tx, request, is_owner=False, supporters=0)
@@ -330,34 +321,21 @@ class DispatchService:
             outbox_id = await self.flow.notifier.send(
                 tx,
                 person.telegram_id,
-                views.assign_card(self.i18n.get(language), language, view, now),
+                views.assign_card(self.i18n.get(language), language, view, now, self.config.tz),
             )
             await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
-            await tx.requests.add_event(
-                request.id,
-                kind="assign",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=member.real_name,
-            )
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="request.assign",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before=before,
-                after={"status": request.status.value, "offered_to": member.person_id},
-                now=now,
+            after = {"status": request.status.value, "offered_to": member.person_id}
+            change = Change("request.assign", before, after)
+            await record(
+                tx, now, request, "assign", actor=actor, note=member.real_name, change=change
             )
         return request, member
 
     async def redispatch(self, actor: Actor, request_id: int) -> int:
         """An admin sends a waiting request to the members' pool again."""
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            request, _compound = await self._admin_request(tx, actor, request_id)
-            if request.status not in DISPATCHABLE:
+            request, _compound = await administered_request(tx, actor, request_id, "request.admin")
+            if request.status not in UNACCEPTED:
                 raise InvalidInput(N_("This request cannot be assigned now."))
             return await self.dispatch(tx, request, actor=actor)
 
@@ -369,11 +347,7 @@ class DispatchService:
 
     async def decline(self, actor: Actor, request_id: int, reason: str) -> Request:
         """The assigned member says no (with a reason): back to the pool, admins told."""
-        reason = reason.strip()
-        if not reason or len(reason) > 500:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=500
-            )
+        reason = REASON.accept(reason)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, card = await self._offer(tx, actor, request_id)
@@ -383,19 +357,12 @@ class DispatchService:
                 await self.flow.notifier.edit(
                     tx, card.outbox_id, views.card_declined(t, request, reason)
                 )
-            await tx.requests.add_event(
-                request.id,
-                kind="decline",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=reason,
-            )
+            await record(tx, now, request, "decline", actor=actor, note=reason)
             name = actor.person.display_name
             member = await tx.members.get(actor.id)
             if member is not None:
                 name = member.real_name
-            await self._tell_admins(
+            await self.cards.flag_admins(
                 tx,
                 request,
                 lambda t, lang, r, c, p: views.declined_flag(t, lang, r, c, p, name, reason),
@@ -441,25 +408,6 @@ class DispatchService:
             reason=reason,
         )
 
-    async def _admin_request(
-        self, tx: Tx, actor: Actor, request_id: int
-    ) -> tuple[Request, OrgUnit]:
-        """The request, if the actor administers its area (else a refusal to audit)."""
-        request = await tx.requests.get(request_id)
-        if request is None:
-            raise NotFound(N_("That request does not exist."))
-        compound = await tx.org.get(request.compound_id)
-        assert compound is not None
-        if Role.ADMIN not in actor.roles or not await administers(tx, actor, compound):
-            raise Refused(
-                NotAllowed(N_("Only an administrator of this area can do this.")),
-                action="request.admin",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                reason="outside the admin's scope",
-            )
-        return request, compound
-
     async def _offer(self, tx: Tx, actor: Actor, request_id: int) -> tuple[Request, TaskCard]:
         """The request and the actor's open card, if an admin offered it to them (else a
         refusal to audit: only the one it was offered to may decline it)."""
@@ -478,29 +426,9 @@ class DispatchService:
         return request, card
 
     async def _name(self, tx: Tx, request: Request) -> str:
-        if request.assignee_id is None:
-            return "?"
-        member = await tx.members.get(request.assignee_id)
-        if member is not None:
-            return member.real_name
-        person = await tx.people.get(request.assignee_id)
-        return person.display_name if person else "?"
+        return await self.flow.assignee_name(tx, request) or "?"
 
     async def _tell_person(self, tx: Tx, person_id: int, render: views.Render) -> None:
         person = await tx.people.get(person_id)
         if person is not None:
             await self.flow.send(tx, person, render)
-
-    async def _tell_admins(
-        self, tx: Tx, request: Request, build: views.AdminRender, *, dedup: str | None = None
-    ) -> None:
-        compound = await tx.org.get(request.compound_id)
-        category = await tx.requests.category(request.category_id)
-        assert compound is not None and category is not None
-        path = [*await tx.org.ancestors(compound), compound]
-        _level, admins = await nearest_admins(tx, compound)
-        for admin in admins:
-            language = admin.language or self.i18n.default
-            message = build(self.i18n.get(language), language, request, category, path)
-            key = None if dedup is None else f"{dedup}:{request.id}:{admin.id}"
-            await self.flow.notifier.send(tx, admin.telegram_id, message, dedup_key=key)

@@ -17,6 +17,7 @@ from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status, check
 from bot.messages import OutMessage
 from bot.models import Category, OrgUnit, Person, Request, RequestEvent, RequestView
+from bot.services.journal import record
 from bot.services.scope import nearest_admins
 from bot.views import requests as views
 
@@ -122,12 +123,12 @@ class RequestFlow:
         now = self.clock.now()
         if not await tx.requests.change_status(request.id, current, target, now, **fields):
             return None
-        await tx.requests.add_event(
-            request.id,
-            kind="status",
-            actor_id=actor.id if actor else None,
-            actor_label=actor.label if actor else "system",
-            now=now,
+        await record(
+            tx,
+            now,
+            request,
+            "status",
+            actor=actor,
             from_status=current,
             to_status=target,
             note=note,
@@ -178,6 +179,15 @@ class RequestFlow:
         build: AdminRender,
     ) -> None:
         """Route to the community's admins; the street's or district's if it has none."""
+        category, path, admins = await self.admins_of(tx, request)
+        for admin in admins:
+            await self.send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
+
+    async def admins_of(
+        self, tx: Tx, request: Request
+    ) -> tuple[Category, list[OrgUnit], list[Person]]:
+        """What an admin's message about the request names (its category, its compound's
+        path) and who gets it: the community's admins, else the street's or the district's."""
         compound = await tx.org.get(request.compound_id)
         category = await tx.requests.category(request.category_id)
         assert compound is not None and category is not None
@@ -185,8 +195,17 @@ class RequestFlow:
         _level, admins = await nearest_admins(tx, compound)
         if not admins:
             LOG.warning("request %s: no administrator anywhere above it", request.number)
-        for admin in admins:
-            await self.send(tx, admin, lambda t, lang: build(t, lang, request, category, path))
+        return category, path, admins
+
+    async def assignee_name(self, tx: Tx, request: Request) -> str | None:
+        """Who has the request: the member's real name (as the resident was told)."""
+        if request.assignee_id is None:
+            return None
+        member = await tx.members.get(request.assignee_id)
+        if member is not None:
+            return member.real_name
+        person = await tx.people.get(request.assignee_id)
+        return person.display_name if person else None
 
     async def view(
         self,
@@ -203,7 +222,7 @@ class RequestFlow:
         category = await tx.requests.category(request.category_id)
         compound = await tx.org.get(request.compound_id)
         assert category is not None and compound is not None
-        assignee = await tx.people.get(request.assignee_id) if request.assignee_id else None
+        assignee_name = await self.assignee_name(tx, request)
         submission = await tx.api.submission(request.id) if request.channel == "api" else None
         return RequestView(
             request=request,
@@ -212,7 +231,7 @@ class RequestFlow:
             photos=await tx.requests.photos(request.id),
             events=_for_resident(await tx.requests.events(request.id)) if timeline else [],
             supporters=supporters,
-            assignee_name=assignee.display_name if assignee else None,
+            assignee_name=assignee_name,
             is_owner=is_owner,
             can_cancel=is_owner and request.status in CANCELLABLE,
             can_add_info=is_owner and request.status in OPEN,

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.freetext import clean, visible
 from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import OPEN, STATUS_NAMES, Status
 from bot.models import ApiKey, Category, Level, OrgUnit, Request, RequestEvent, Tier
+from bot.models.intake import MAX_ADDRESS, MAX_DESCRIPTION, Draft
 from bot.services.flow import RESIDENT_EVENTS
-from bot.services.intake import MAX_ADDRESS, MAX_DESCRIPTION, Draft
 from bot.views.deadlines import fmt_span
 from bot.views.requests import LEVEL_NAMES, TIER_NAMES
 
@@ -163,11 +164,12 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
-def _one(form: Mapping[str, list[str]], name: str) -> str | None:
-    """An optional argument: empty means not given (the spec's rule)."""
+def _one(form: Mapping[str, list[str]], name: str, *, multiline: bool = False) -> str | None:
+    """An optional argument, cleaned like any free text (bot/freetext.py): nothing readable
+    means not given (the spec's rule for empty)."""
     values = form.get(name) or []
-    value = values[-1].strip() if values else ""
-    return value or None
+    value = clean(values[-1], multiline=multiline) if values else ""
+    return value if visible(value) else None
 
 
 class Open311Service:
@@ -236,7 +238,7 @@ class Open311Service:
         """POST requests: check everything, then file the request in one transaction."""
         category = await self.category(_one(form, "service_code"))
         answers = self._attributes(form)
-        description = _one(form, "description")
+        description = _one(form, "description", multiline=True)
         if description is None:
             raise Open311Error(400, N_("description was not provided."))
         if len(description) > MAX_DESCRIPTION:

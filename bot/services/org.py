@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.errors import NotAllowed, NotFound
 from bot.i18n import N_
-from bot.models import Level, OrgUnit, Role, ServiceTeam, Station
+from bot.models import Level, OrgUnit, Role, ServiceTeam
+from bot.models.org import AreaView, Choice
 
 if TYPE_CHECKING:
     from bot.services.people import Actor
     from storage.db import Database
 
-__all__ = ["AreaView", "Choice", "OrgService"]
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One step of the drill-down: where we are and what can be picked below."""
-
-    unit: OrgUnit | None  # None: the top
-    options: list[OrgUnit]
-    parent_id: int | None  # where "back" goes; None at the top
-
-
-@dataclass(frozen=True)
-class AreaView:
-    """An admin's area: the units under them and the stations in it."""
-
-    root: OrgUnit
-    units: list[OrgUnit]
-    stations: list[Station]
+__all__ = ["OrgService"]
 
 
 class OrgService:

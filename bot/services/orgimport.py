@@ -5,7 +5,7 @@ nothing. Re-importing a file updates the rows it names (matched by ``code``) and
 duplicates them. Rows the file does not mention are left alone, so a second file may add
 compounds below units that an earlier import created.
 
-TOML holds any of three arrays of tables (``examples/duanzhou.toml`` documents every key)::
+TOML holds any of four arrays of tables (``examples/duanzhou.toml`` documents every key)::
 
     [[units]]       code, name, level, parent (not for a district),
                     name_en, has_property_company (default true), sort (default 0),
@@ -13,6 +13,11 @@ TOML holds any of three arrays of tables (``examples/duanzhou.toml`` documents e
     [[stations]]    code, name, unit, address, latitude, longitude,
                     function_areas (list of strings), opening_hours
     [[teams]]       code, name, project, name_en, project_en, sort
+    [[categories]]  code, name, name_en, tier (default "important"), team, handled_by
+                    (default "members"), opinion (default false), sort, active (default true)
+
+The categories of a file are the menu of the intake: a file with ``[[categories]]`` takes the
+active categories it does not list off the menu (their requests keep them).
 
 CSV (UTF-8, an Excel byte-order mark is fine) holds units only, one per line, under the
 header ``code,name,name_en,level,parent,has_property_company,sort``. The columns ``code``,
@@ -21,7 +26,8 @@ means "not given" (``parent`` is empty for the district). ``has_property_company
 ``true/false``, ``yes/no`` or ``1/0``.
 
 Codes are 1-32 upper-case letters, digits, ``-`` or ``_``: they end up in unit paths
-(``/DZ/CX/BY/XHHY/``) and in the compound deep links (``?start=c_XHHY``).
+(``/DZ/CX/BY/XHHY/``) and in the compound deep links (``?start=c_XHHY``). Category codes are
+lower case (``property``, ``outage``).
 """
 
 from __future__ import annotations
@@ -32,13 +38,14 @@ import logging
 import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.models import Level, OrgUnit, ServiceTeam, Station
+from bot.models import Category, HandledBy, Level, OrgUnit, ServiceTeam, Station, Tier
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -46,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CSV_COLUMNS",
+    "CategorySpec",
     "ImportReport",
     "OrgFile",
     "OrgImportError",
@@ -62,7 +70,12 @@ LOG = logging.getLogger(__name__)
 CSV_COLUMNS = ("code", "name", "name_en", "level", "parent", "has_property_company", "sort")
 _CSV_REQUIRED = frozenset({"code", "name", "level", "parent"})
 
+E = TypeVar("E", bound=Enum)
+
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+_CATEGORY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_TIERS = ", ".join(f'"{tier.value}"' for tier in Tier)
+_HANDLERS = ", ".join(f'"{who.value}"' for who in HandledBy)
 _LEVELS = ", ".join(level.value for level in Level)
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
@@ -86,7 +99,10 @@ _STATION_KEYS = frozenset(
     {"code", "name", "unit", "address", "latitude", "longitude", "function_areas", "opening_hours"}
 )
 _TEAM_KEYS = frozenset({"code", "name", "name_en", "project", "project_en", "sort"})
-_TABLES = ("units", "stations", "teams")
+_CATEGORY_KEYS = frozenset(
+    {"code", "name", "name_en", "tier", "team", "handled_by", "opinion", "sort", "active"}
+)
+_TABLES = ("units", "stations", "teams", "categories")
 
 
 class OrgImportError(Exception):
@@ -142,6 +158,22 @@ class TeamSpec:
 
 
 @dataclass(frozen=True)
+class CategorySpec:
+    """One category of requests as the file gives it."""
+
+    where: str
+    code: str
+    name: str
+    name_en: str
+    tier: Tier
+    team: str | None
+    handled_by: HandledBy
+    opinion: bool
+    sort: int
+    active: bool
+
+
+@dataclass(frozen=True)
 class OrgFile:
     """A parsed org file whose rows are each well formed and whose codes are unique.
 
@@ -153,6 +185,7 @@ class OrgFile:
     units: list[UnitSpec]
     stations: list[StationSpec]
     teams: list[TeamSpec]
+    categories: list[CategorySpec]
 
 
 @dataclass(frozen=True)
@@ -165,6 +198,9 @@ class ImportReport:
     stations_updated: int = 0
     teams_created: int = 0
     teams_updated: int = 0
+    categories_created: int = 0
+    categories_updated: int = 0
+    categories_retired: int = 0  # active before, not in the file: off the menu now
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -174,7 +210,9 @@ class ImportReport:
         return (
             f"units: {self.units_created} created, {self.units_updated} updated; "
             f"stations: {self.stations_created} created, {self.stations_updated} updated; "
-            f"teams: {self.teams_created} created, {self.teams_updated} updated"
+            f"teams: {self.teams_created} created, {self.teams_updated} updated; "
+            f"categories: {self.categories_created} created, {self.categories_updated} updated"
+            + (f", {self.categories_retired} retired" if self.categories_retired else "")
         )
 
 
@@ -214,13 +252,23 @@ class _Fields:
         assert value is not None
         return value
 
-    def code(self, key: str = "code", *, required: bool = True) -> str | None:
+    def code(self, key: str = "code", *, required: bool = True, lower: bool = False) -> str | None:
         value = self.text(key, required=required)
-        if value is not None and not _CODE.match(value):
+        pattern, case = (_CATEGORY_CODE, "lower") if lower else (_CODE, "upper")
+        if value is not None and not pattern.match(value):
             raise self.error(
-                f'{key} "{value}" must be 1-32 upper-case letters, digits, "-" or "_"'
+                f'{key} "{value}" must be 1-32 {case}-case letters, digits, "-" or "_"'
             )
         return value
+
+    def choice(self, key: str, kind: type[E], default: E, allowed: str) -> E:
+        value = self.text(key)
+        if value is None:
+            return default
+        try:
+            return kind(value)
+        except ValueError:
+            raise self.error(f'unknown {key} "{value}" (use {allowed})') from None
 
     def integer(self, key: str, default: int) -> int:
         value = self.data.get(key)
@@ -346,6 +394,25 @@ def _team_spec(data: Mapping[str, Any], where: str) -> TeamSpec:
     )
 
 
+def _category_spec(data: Mapping[str, Any], where: str) -> CategorySpec:
+    f = _Fields(data, where, _CATEGORY_KEYS)
+    code = f.code(lower=True)
+    assert code is not None
+    name = f.required_text("name")
+    return CategorySpec(
+        where=where,
+        code=code,
+        name=name,
+        name_en=f.text("name_en") or name,
+        tier=f.choice("tier", Tier, Tier.IMPORTANT, _TIERS),
+        team=f.code("team", required=False),
+        handled_by=f.choice("handled_by", HandledBy, HandledBy.MEMBERS, _HANDLERS),
+        opinion=f.boolean("opinion", False),
+        sort=f.integer("sort", 0),
+        active=f.boolean("active", True),
+    )
+
+
 def _above(level: Level) -> str:
     return list(Level)[level.depth - 1].value
 
@@ -385,12 +452,14 @@ def _parse_toml(source: str, text: str) -> OrgFile:
     unknown = sorted(set(data) - set(_TABLES))
     if unknown:
         raise OrgImportError(
-            f'{source}: unknown table "{unknown[0]}" (use [[units]], [[stations]], [[teams]])'
+            f'{source}: unknown table "{unknown[0]}"'
+            " (use [[units]], [[stations]], [[teams]], [[categories]])"
         )
     builders: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
         "units": _unit_spec,
         "stations": _station_spec,
         "teams": _team_spec,
+        "categories": _category_spec,
     }
     parsed: dict[str, list[Any]] = {}
     for table, build in builders.items():
@@ -409,7 +478,9 @@ def _parse_toml(source: str, text: str) -> OrgFile:
                 where += f' (code "{code.strip()}")'
             specs.append(build(record, where))
         parsed[table] = specs
-    return OrgFile(source, parsed["units"], parsed["stations"], parsed["teams"])
+    return OrgFile(
+        source, parsed["units"], parsed["stations"], parsed["teams"], parsed["categories"]
+    )
 
 
 def _header_lines(text: str, table: str, count: int) -> list[int] | None:
@@ -448,7 +519,7 @@ def _parse_csv(source: str, text: str) -> OrgFile:
             )
     except csv.Error as exc:
         raise OrgImportError(f"{source} line {reader.line_num}: {exc}") from None
-    return OrgFile(source, units, [], [])
+    return OrgFile(source, units, [], [], [])
 
 
 def _csv_record(row: dict[str, str], where: str) -> dict[str, Any]:
@@ -479,12 +550,15 @@ def _csv_record(row: dict[str, str], where: str) -> dict[str, Any]:
 
 def _check_file(org: OrgFile) -> None:
     """Checks that need only the file: something to import, unique codes, parent levels."""
-    if not (org.units or org.stations or org.teams):
-        raise OrgImportError(f"{org.source}: nothing to import (no units, stations or teams)")
+    if not (org.units or org.stations or org.teams or org.categories):
+        raise OrgImportError(
+            f"{org.source}: nothing to import (no units, stations, teams or categories)"
+        )
     for kind, specs in (
         ("code", org.units),
         ("station code", org.stations),
         ("team code", org.teams),
+        ("category code", org.categories),
     ):
         seen: dict[str, str] = {}
         for spec in specs:
@@ -564,6 +638,7 @@ class OrgImporter:
                 )
                 teams_created += created
                 teams_updated += not created
+            categories_created, categories_updated, retired = await self._write_categories(tx, org)
             report = ImportReport(
                 units_created=units_created,
                 units_updated=units_updated,
@@ -571,6 +646,9 @@ class OrgImporter:
                 stations_updated=stations_updated,
                 teams_created=teams_created,
                 teams_updated=teams_updated,
+                categories_created=categories_created,
+                categories_updated=categories_updated,
+                categories_retired=retired,
             )
             await tx.audit.record(
                 actor_id=actor_id,
@@ -596,6 +674,31 @@ class OrgImporter:
         for station in org.stations:
             if station.unit not in in_file and await tx.org.get_by_code(station.unit) is None:
                 raise OrgImportError(f'{station.where}: unknown unit code "{station.unit}"')
+        teams = {t.code for t in org.teams} | {t.code for t in await tx.org.teams()}
+        for category in org.categories:
+            if category.team is not None and category.team not in teams:
+                raise OrgImportError(f'{category.where}: unknown team code "{category.team}"')
+
+    async def _write_categories(self, tx: Tx, org: OrgFile) -> tuple[int, int, int]:
+        """Upsert the categories; a file that lists categories retires the others.
+        Return (created, updated, retired)."""
+        created_count = 0
+        for category in org.categories:
+            created_count += await tx.requests.upsert_category(
+                code=category.code,
+                name=category.name,
+                name_en=category.name_en,
+                default_tier=category.tier,
+                team_code=category.team,
+                is_opinion=category.opinion,
+                handled_by=category.handled_by,
+                sort=category.sort,
+                active=category.active,
+            )
+        retired = 0
+        if org.categories:
+            retired = await tx.requests.retire_categories([c.code for c in org.categories])
+        return created_count, len(org.categories) - created_count, retired
 
     async def _write_units(self, tx: Tx, org: OrgFile, now: datetime) -> tuple[int, int]:
         """Upsert the units parents first; return (created, updated)."""
@@ -648,11 +751,16 @@ class OrgImporter:
 # -- showing -------------------------------------------------------------------------------
 
 
-def render_tree(units: list[OrgUnit], stations: list[Station], teams: list[ServiceTeam]) -> str:
+def render_tree(
+    units: list[OrgUnit],
+    stations: list[Station],
+    teams: list[ServiceTeam],
+    categories: Sequence[Category] = (),
+) -> str:
     """The org tree as indented plain text, for ``gridbot org show`` (operator-facing).
 
     Two spaces per level; a unit's stations are listed just below it, the service teams
-    and their projects at the end.
+    and their projects, then the categories of requests, at the end.
     """
     known = {u.id for u in units}
     children: dict[int | None, list[OrgUnit]] = {}
@@ -693,4 +801,15 @@ def render_tree(units: list[OrgUnit], stations: list[Station], teams: list[Servi
         lines.append("Service teams:")
         for team in sorted(teams, key=lambda t: (t.sort, t.code)):
             lines.append(f"  {team.name} ({team.code}) — {team.project}")
+    if categories:
+        lines.append("")
+        lines.append("Categories of requests (tier, handled by, team):")
+        for category in sorted(categories, key=lambda c: (c.sort, c.code)):
+            details = [category.default_tier.value, category.handled_by.value.replace("_", " ")]
+            details.append(category.team_code or "no team")
+            if category.is_opinion:
+                details.append("opinion")
+            if not category.active:
+                details.append("retired")
+            lines.append(f"  {category.name} ({category.code}) — {', '.join(details)}")
     return "\n".join(lines)

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotFound
+from bot.freetext import clean
 from bot.i18n import LANGUAGES, N_, I18n
+from bot.menus import commands_for
 from bot.models import Level, OrgUnit, Person, Role, RoleGrant
-from bot.services.menus import commands_for
+from bot.models.people import Profile
+from bot.privacy import Traces, mask_phone_numbers
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
     from bot.outbox import Notifier
     from storage.db import Database, Tx
 
-__all__ = ["FORGOTTEN_LABEL", "Actor", "PeopleService", "Profile", "TelegramIdentity"]
+__all__ = ["FORGOTTEN_LABEL", "Actor", "PeopleService", "TelegramIdentity"]
 
 LOG = logging.getLogger(__name__)
 
@@ -37,7 +40,9 @@ class TelegramIdentity:
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p).strip()
+        """The name as Telegram gives it, cleaned like any text people type (it may end up
+        empty: such a person is shown as "(none)")."""
+        return clean(" ".join(p for p in (self.first_name, self.last_name) if p))
 
 
 @dataclass(frozen=True)
@@ -61,15 +66,6 @@ class Actor:
 
     def units_with(self, role: Role) -> list[int]:
         return [g.unit_id for g in self.grants if g.role == role]
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Everything the bot keeps about one person, for ``/me``."""
-
-    person: Person
-    home: list[OrgUnit]  # the path from the district down to the compound
-    grants: list[tuple[RoleGrant, OrgUnit]]
 
 
 def guess_language(language_code: str | None) -> str | None:
@@ -102,6 +98,18 @@ class PeopleService:
         self.clock = clock
         self.notifier = notifier
         self.i18n = i18n
+        # Telegram ids with a person, as seen by this process (a forgotten one is dropped).
+        self._known: set[int] = set()
+
+    async def known(self, telegram_id: int) -> bool:
+        """Does the bot keep a person for this Telegram user (started, not forgotten)?"""
+        if telegram_id in self._known:
+            return True
+        async with self.db.statement() as tx:
+            found = await tx.people.by_telegram(telegram_id) is not None
+        if found:
+            self._known.add(telegram_id)
+        return found
 
     async def identify(self, who: TelegramIdentity) -> Actor:
         """Find or create the person behind a Telegram user; refresh their name.
@@ -110,6 +118,7 @@ class PeopleService:
         async with self.db.statement() as tx:
             found = await tx.people.with_grants(who.telegram_id)
         if found is not None and not _changes(found[0], who):
+            self._known.add(who.telegram_id)
             return Actor(found[0], tuple(found[1]))
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -126,6 +135,7 @@ class PeopleService:
             else:
                 person = await tx.people.update(current.id, now, **_changes(current, who))
             grants = await tx.people.grants(person.id)
+        self._known.add(who.telegram_id)
         return Actor(person, tuple(grants))
 
     async def actor(self, person_id: int) -> Actor:
@@ -200,30 +210,50 @@ class PeopleService:
         return Profile(person, home, grants)
 
     async def forget(self, actor: Actor) -> None:
-        """Delete the person and their grants; what they filed stays, without their name,
-        and what they did stays in the timelines and the audit log without their Telegram id."""
+        """Delete the person, their grants, their registration, their conversations and what
+        the bot said to them. What they filed stays, without their name and with every phone
+        number in it masked; what they did stays in the timelines and the audit log without
+        their Telegram id; and every text the bot keeps — messages to other people (task
+        cards, their edits, relayed words), notes, the audit's snapshots — loses their names,
+        phone numbers, username and id (``bot/privacy.py``). One transaction."""
         now = self.clock.now()
+        telegram_id = actor.person.telegram_id
         async with self.db.transaction() as tx:
+            traces = await self._traces(tx, actor)
+            await tx.privacy.mask_own_requests(actor.id, mask_phone_numbers)
             await tx.requests.anonymise_resident(actor.id)
             await tx.requests.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.audit.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
-            await tx.outbox.forget_chat(actor.person.telegram_id, now)
+            await tx.outbox.forget_chat(telegram_id, now)
+            await tx.broadcasts.forget_chat(telegram_id)
+            await tx.flows.forget(telegram_id)
             await tx.people.delete(actor.id)
+            scrubbed = await tx.privacy.scrub(traces.needles, traces.scrub)
             await tx.audit.record(
                 actor_id=None,
                 actor_label="system",
                 action="person.forget",
                 subject=f"person:{actor.id}",
                 before=None,
-                after=None,
+                after={"texts_cleaned": scrubbed},
                 now=now,
             )
-            # The menu goes back to the default one for this chat.
-            await self.notifier.set_commands(
-                tx,
-                actor.person.telegram_id,
-                commands_for(set(), self.i18n.get(actor.person.language)),
-            )
+        self._known.discard(telegram_id)
+
+    @staticmethod
+    async def _traces(tx: Tx, actor: Actor) -> Traces:
+        """Everything that identifies the person: names, phones, username, Telegram id."""
+        person = actor.person
+        member = await tx.members.get(actor.id)
+        phones = {p for p in (person.phone, member.phone if member else None) if p}
+        phones |= set(await tx.requests.contact_phones(actor.id))
+        names = {n for n in (person.display_name, member.real_name if member else None) if n}
+        return Traces(
+            names=sorted(names),
+            phones=sorted(phones),
+            username=person.username,
+            telegram_id=person.telegram_id,
+        )
 
     async def refresh_menu(self, actor: Actor) -> None:
         async with self.db.transaction() as tx:

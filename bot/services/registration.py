@@ -5,18 +5,34 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import NAME, REASON, SKILL, WORK_UNIT, clean, visible
 from bot.i18n import N_, I18n
-from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit, Role
-from bot.services.menus import commands_for
-from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
+from bot.menus import commands_for
+from bot.models import (
+    Availability,
+    FlowEnd,
+    Level,
+    Member,
+    MemberStatus,
+    MemberType,
+    OrgUnit,
+    Role,
+)
+from bot.services.scope import (
+    Refused,
+    audited_refusals,
+    nearest_admins,
+    require_admin,
+)
 from bot.views import registration as views
 
 if TYPE_CHECKING:
@@ -30,11 +46,12 @@ __all__ = ["JoinStep", "MemberForm", "MemberRecord", "MemberService"]
 
 LOG = logging.getLogger(__name__)
 
-MAX_NAME = 30
-MAX_WORK_UNIT = 60
+MAX_NAME = NAME.limit
+MAX_WORK_UNIT = WORK_UNIT.limit
 MAX_SKILLS = 10
-MAX_SKILL = 20
+MAX_SKILL = SKILL.limit
 _SPLIT = re.compile(r"[,，、;；\s]+")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class JoinStep(StrEnum):
@@ -53,6 +70,7 @@ class JoinStep(StrEnum):
 class MemberForm(BaseModel):
     """A registration (or a profile edit) in the making."""
 
+    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
     step: JoinStep = JoinStep.NAME
     editing: bool = False
     real_name: str | None = None
@@ -85,25 +103,30 @@ class MemberForm(BaseModel):
         )
 
     def set_name(self, text: str) -> None:
-        text = " ".join(text.split())
-        if not 2 <= len(text) <= MAX_NAME:
+        self.real_name = NAME.accept(text)
+
+    def set_phone(self, text: str) -> None:
+        """A typed mainland mobile number: 11 digits from 1[3-9] (spaces, dashes and +86 are
+        fine); kept as +86 and the 11 digits, like a shared contact."""
+        digits = re.sub(r"[\s\-()]", "", text)
+        digits = digits.removeprefix("+86") if digits.startswith("+86") else digits
+        if len(digits) == 13 and digits.startswith("86"):
+            digits = digits[2:]
+        if not _MOBILE.match(digits):
             raise InvalidInput(
-                N_("Please give your real name (2 to {limit} characters)."), limit=MAX_NAME
+                N_(
+                    "That is not a mainland mobile number (11 digits, starting with 13 to 19)."
+                    " Please type it again, or use the button."
+                )
             )
-        self.real_name = text
+        self.phone = f"+86{digits}"
 
     def set_work_unit(self, text: str | None) -> None:
-        if text is not None:
-            text = " ".join(text.split())
-            if not 1 <= len(text) <= MAX_WORK_UNIT:
-                raise InvalidInput(
-                    N_("Please keep it under {limit} characters."), limit=MAX_WORK_UNIT
-                )
-        self.work_unit = text
+        self.work_unit = None if text is None else WORK_UNIT.accept(text)
         self.work_unit_given = True
 
     def set_skills(self, text: str | None) -> None:
-        tags = [tag for tag in _SPLIT.split(text or "") if tag]
+        tags = [tag for tag in (clean(t) for t in _SPLIT.split(clean(text or ""))) if visible(tag)]
         if len(tags) > MAX_SKILLS or any(len(tag) > MAX_SKILL for tag in tags):
             raise InvalidInput(
                 N_("Up to {count} short skills, each under {limit} characters, please."),
@@ -178,8 +201,9 @@ class MemberService:
         async with self.db.read() as tx:
             return await tx.members.get(person_id)
 
-    async def submit(self, actor: Actor, form: MemberForm) -> Member:
-        """Register (pending, admins asked) or save an edit (status kept, audited).
+    async def submit(self, actor: Actor, form: MemberForm, end: FlowEnd | None = None) -> Member:
+        """Register (pending, admins asked) or save an edit (status kept, audited); ``end``
+        ends the /join conversation in the same transaction.
 
         An edit that moves the member to a compound of another community is a new
         registration there: pending again, the member role ends, that community's admins are
@@ -246,6 +270,10 @@ class MemberService:
             )
             if fresh or moved:
                 await self._ask_admins(tx, member, compound)
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"member:{actor.id}", now=now
+                )
             saved = await tx.members.get(actor.id)
         assert saved is not None
         return saved
@@ -267,11 +295,7 @@ class MemberService:
         return await self._decide(actor, person_id, approve=True, reason=None)
 
     async def reject(self, actor: Actor, person_id: int, reason: str) -> Member:
-        reason = " ".join(reason.split())
-        if not 1 <= len(reason) <= 500:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=500
-            )
+        reason = REASON.accept(reason)
         return await self._decide(actor, person_id, approve=False, reason=reason)
 
     async def check_decider(self, actor: Actor, person_id: int) -> Member:
@@ -286,14 +310,7 @@ class MemberService:
             raise NotFound(N_("That registration does not exist."))
         compound = await tx.org.get(member.compound_id)
         assert compound is not None
-        if Role.ADMIN not in actor.roles or not await administers(tx, actor, compound):
-            raise Refused(
-                NotAllowed(N_("Only an administrator of this area can do this.")),
-                action=action,
-                subject=f"member:{person_id}",
-                unit_id=compound.id,
-                reason="outside the admin's scope",
-            )
+        await require_admin(tx, actor, compound, action=action, subject=f"member:{person_id}")
         if member.status is not MemberStatus.PENDING:
             raise Refused(
                 InvalidTransition(N_("This was decided already.")),

@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import COMMENT, NOTE
 from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status
 from bot.messages import OutMessage
 from bot.models import (
     Category,
+    FlowEnd,
+    HandledBy,
     Rating,
     Request,
     RequestView,
     Tier,
 )
-from bot.services.intake import Draft
+from bot.models.intake import Draft
+from bot.services.journal import record
 from bot.services.scope import Refused, administers, audited_refusals
 from bot.views import requests as views
 from bot.views import tasks as task_views
@@ -29,10 +34,10 @@ from bot.views import tasks as task_views
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
-    from bot.services.deadlines import DeadlineService
     from bot.services.dispatch import DispatchService
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
+    from bot.services.waiting import WaitingService
     from storage.db import Database, Tx
 
 __all__ = ["PAGE_SIZE", "SIMILAR_WINDOW", "RequestService"]
@@ -43,6 +48,8 @@ PAGE_SIZE = 5
 SIMILAR_WINDOW = timedelta(hours=72)
 SIMILAR_LIMIT = 3
 CATEGORY_CACHE = timedelta(minutes=1)
+# What the resident adds to a request: text like a note, or else a photo.
+INFO = replace(NOTE, name="information", empty=N_("Please send some text or a photo."))
 
 Render = Callable[[Translator, str], OutMessage]
 
@@ -54,7 +61,7 @@ class RequestService:
         clock: Clock,
         flow: RequestFlow,
         dispatcher: DispatchService,
-        deadlines: DeadlineService,
+        waiting: WaitingService,
         i18n: I18n,
         config: Config,
     ) -> None:
@@ -62,7 +69,7 @@ class RequestService:
         self.clock = clock
         self.flow = flow
         self.dispatcher = dispatcher
-        self.deadlines = deadlines
+        self.waiting = waiting
         self.i18n = i18n
         self.config = config
         self._categories: tuple[datetime, list[Category]] | None = None
@@ -76,8 +83,15 @@ class RequestService:
                 self._categories = (now, await tx.requests.categories())
         return list(self._categories[1])
 
-    async def category(self, category_id: int) -> Category:
-        category = next((c for c in await self.categories() if c.id == category_id), None)
+    async def category(self, category_id: int, *, fresh: bool = False) -> Category:
+        """An active category; ``fresh`` reads it now (its tier, just before filing) rather
+        than from the menu read at most a minute ago."""
+        if fresh:
+            async with self.db.statement() as tx:
+                found = await tx.requests.category(category_id)
+            category = found if found is not None and found.active else None
+        else:
+            category = next((c for c in await self.categories() if c.id == category_id), None)
         if category is None:
             raise NotFound(N_("That category is not available any more."))
         return category
@@ -138,18 +152,22 @@ class RequestService:
             )
 
     # -- filing --------------------------------------------------------------------------
-    async def submit(self, actor: Actor, draft: Draft) -> tuple[Request, bool]:
+    async def submit(
+        self, actor: Actor, draft: Draft, end: FlowEnd | None = None
+    ) -> tuple[Request, bool]:
         """File the draft; return the request and whether it is new.
 
         The draft's nonce makes this idempotent: a repeated Confirm returns the same request.
+        ``end`` ends the intake conversation in the same transaction.
         """
         compound_id = self._home(actor)
         if not draft.complete or draft.category_id is None or draft.description is None:
             raise InvalidInput(N_("The request is not complete yet."))
-        source_key = f"intake:{actor.id}:{draft.nonce}"
+        source_key = _source_key(actor, draft.nonce)
         async with self.db.transaction() as tx:
             existing = await tx.requests.by_source(source_key)
             if existing is not None:
+                await self._finish(tx, actor, end, existing)
                 return existing, False
             category = await tx.requests.category(draft.category_id)
             if category is None or not category.active:
@@ -165,8 +183,21 @@ class RequestService:
             )
             if draft.phone and draft.phone != actor.person.phone:
                 await tx.people.update(actor.id, self.clock.now(), phone=draft.phone)
+            await self._finish(tx, actor, end, request)
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
+
+    async def filed(self, actor: Actor, nonce: str) -> Request | None:
+        """The request the actor's intake ``nonce`` filed, if it was (a Confirm pressed again
+        after the intake ended: the same number, never a second request)."""
+        async with self.db.statement() as tx:
+            return await tx.requests.by_source(_source_key(actor, nonce))
+
+    async def _finish(self, tx: Tx, actor: Actor, end: FlowEnd | None, request: Request) -> None:
+        if end is not None:
+            await tx.flows.finish(
+                end, person_id=actor.id, subject=f"request:{request.id}", now=self.clock.now()
+            )
 
     async def file(
         self,
@@ -212,14 +243,8 @@ class RequestService:
             now=now,
             channel=channel,
         )
-        await tx.requests.add_event(
-            request.id,
-            kind="status",
-            actor_id=filer_id,
-            actor_label=actor.label if actor is not None else label,
-            now=now,
-            from_status=None,
-            to_status=Status.SUBMITTED,
+        await record(
+            tx, now, request, "status", actor=actor, label=label, to_status=Status.SUBMITTED
         )
         for file_id in draft.photos:
             await tx.requests.add_photo(request.id, file_id, "intake", filer_id, now)
@@ -232,14 +257,18 @@ class RequestService:
         )
         if category.is_opinion:
             await self.flow.tell_admins(tx, request, views.opinion_card)
+        elif category.handled_by is HandledBy.ADMINS:
+            # The community handles it (assigns it, or convenes the parties): no pool.
+            await self.dispatcher.cards.flag_admins(tx, request, task_views.community_flag)
         else:
             # 组织下单: the members nearby who can help get a task card.
             await self.dispatcher.dispatch(tx, request)
             request = await tx.requests.get(request.id) or request
         return request
 
-    async def support(self, actor: Actor, request_id: int) -> Request:
-        """'This is my problem too': follow the request instead of filing a duplicate."""
+    async def support(self, actor: Actor, request_id: int, end: FlowEnd | None = None) -> Request:
+        """'This is my problem too': follow the request instead of filing a duplicate
+        (``end`` ends the intake in the same transaction)."""
         compound_id = self._home(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -251,13 +280,8 @@ class RequestService:
             if request.resident_id == actor.id:
                 raise InvalidInput(N_("That is your own request."))
             if await tx.requests.add_supporter(request.id, actor.id, now):
-                await tx.requests.add_event(
-                    request.id,
-                    kind="supporter",
-                    actor_id=actor.id,
-                    actor_label=actor.label,
-                    now=now,
-                )
+                await record(tx, now, request, "supporter", actor=actor)
+            await self._finish(tx, actor, end, request)
         return request
 
     # -- the resident's actions ----------------------------------------------------------
@@ -277,11 +301,7 @@ class RequestService:
     ) -> Request:
         """Append the resident's text or photo to the timeline."""
         if text is not None:
-            text = text.strip()
-            if not text:
-                raise InvalidInput(N_("Please send some text or a photo."))
-            if len(text) > 2000:
-                raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+            text = INFO.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.info")
@@ -289,15 +309,9 @@ class RequestService:
                 raise InvalidTransition(N_("That request is already settled."))
             if photo is not None:
                 await tx.requests.add_photo(request.id, photo, "info", actor.id, now)
-            await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
-            await tx.requests.add_event(
-                request.id,
-                kind="info",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=text if text is not None else N_("added a photo"),
-            )
+            await self.waiting.resume_if_waiting(tx, request)  # the resident answered
+            note = text if text is not None else N_("added a photo")
+            await record(tx, now, request, "info", actor=actor, note=note)
             if request.assignee_id is not None:
                 assignee = await tx.people.get(request.assignee_id)
                 if assignee is not None:
@@ -316,7 +330,11 @@ class RequestService:
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.rate")
             if request.status is not Status.RESOLVED:
+                if request.rating not in (None, Rating.NOT_RATED):
+                    raise InvalidTransition(N_("You have already rated this request."))
                 raise InvalidTransition(N_("This request is not waiting for a rating."))
+            # The rating first: it causes what follows (closed, or reopened: 重办).
+            await record(tx, now, request, "rating", actor=actor, note=rating.value)
             if rating is Rating.UNSATISFIED:
                 request = await self.flow.transition(
                     tx,
@@ -339,35 +357,18 @@ class RequestService:
                     rating=rating.value,
                     rated_at=now,
                 )
-            await tx.requests.add_event(
-                request.id,
-                kind="rating",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=rating.value,
-            )
         return request
 
     async def comment(self, actor: Actor, request_id: int, text: str) -> None:
         """The optional comment that goes with a rating."""
-        text = text.strip()
-        if not text or len(text) > 2000:
-            raise InvalidInput(N_("Please keep it under {limit} characters."), limit=2000)
+        text = COMMENT.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await self._own(tx, actor, request_id, "request.comment")
             if request.rating is None:
                 raise InvalidTransition(N_("This request is not waiting for a rating."))
             await tx.requests.set_comment(request.id, text, now)
-            await tx.requests.add_event(
-                request.id,
-                kind="comment",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=text,
-            )
+            await record(tx, now, request, "comment", actor=actor, note=text)
 
     async def resolve(self, actor: Actor, request_id: int, note: str) -> Request:
         """Mark a request resolved (by its assignee or an admin of its area); ask for a rating."""
@@ -387,13 +388,19 @@ class RequestService:
                 )
             return await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
 
-    async def tell_intake_expired(self, telegram_id: int) -> None:
-        """Tell someone their idle, unfinished request was set aside."""
+    async def set_aside(self, telegram_id: int, nonce: str | None) -> bool:
+        """Tell someone their idle, unfinished request was set aside; say nothing when that
+        draft was filed after all (a copy of it outlived its Confirm). True when told."""
         minutes = self.config.requests.conversation_timeout_minutes
         async with self.db.transaction() as tx:
             person = await tx.people.by_telegram(telegram_id)
-            if person is not None:
-                await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+            if person is None:
+                return False
+            if nonce and await tx.flows.finished(person.id, "intake", nonce) is not None:
+                LOG.info("person %d: a filed draft was dropped, not set aside", person.id)
+                return False
+            await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
+        return True
 
     async def _back_to_assignee(self, tx: Tx, request: Request) -> None:
         """重办: the member who did it gets it back, reopened."""
@@ -405,7 +412,9 @@ class RequestService:
         view = await self.flow.view(tx, request, is_owner=False, supporters=0)
         now = self.clock.now()
         await self.flow.send(
-            tx, assignee, lambda t, lang: task_views.reopened_card(t, lang, view, now)
+            tx,
+            assignee,
+            lambda t, lang: task_views.reopened_card(t, lang, view, now, self.config.tz),
         )
 
     # -- helpers -------------------------------------------------------------------------
@@ -433,3 +442,8 @@ class RequestService:
     async def _administers(self, tx: Tx, actor: Actor, request: Request) -> bool:
         compound = await tx.org.get(request.compound_id)
         return compound is not None and await administers(tx, actor, compound)
+
+
+def _source_key(actor: Actor, nonce: str) -> str:
+    """What marks a request as filed by one intake (a repeated Confirm files it once)."""
+    return f"intake:{actor.id}:{nonce}"

@@ -53,7 +53,14 @@ async def audited_refusals(db: Database, clock: Clock, actor: Actor) -> AsyncIte
         raise refused.error from None
 
 
-__all__ = ["admin_units", "administers", "assigned_task", "nearest_admins"]
+__all__ = [
+    "admin_units",
+    "administered_request",
+    "administers",
+    "assigned_task",
+    "nearest_admins",
+    "require_admin",
+]
 
 
 async def admin_units(tx: Tx, actor: Actor) -> list[OrgUnit]:
@@ -65,6 +72,32 @@ async def admin_units(tx: Tx, actor: Actor) -> list[OrgUnit]:
 async def administers(tx: Tx, actor: Actor, unit: OrgUnit) -> bool:
     """True when the actor is an admin of ``unit`` or of a unit above it."""
     return any(scope.contains(unit) for scope in await admin_units(tx, actor))
+
+
+async def administered_request(
+    tx: Tx, actor: Actor, request_id: int, action: str
+) -> tuple[Request, OrgUnit]:
+    """The request and its compound, if the actor is an admin of its area (the compound or a
+    unit above it); anyone else's try is a refusal audited as ``action``."""
+    request = await tx.requests.get(request_id)
+    if request is None:
+        raise NotFound(N_("That request does not exist."))
+    compound = await tx.org.get(request.compound_id)
+    assert compound is not None
+    await require_admin(tx, actor, compound, action=action, subject=f"request:{request.id}")
+    return request, compound
+
+
+async def require_admin(tx: Tx, actor: Actor, unit: OrgUnit, *, action: str, subject: str) -> None:
+    """Refuse (audited as ``action`` on ``subject``) unless the actor administers ``unit``."""
+    if Role.ADMIN not in actor.roles or not await administers(tx, actor, unit):
+        raise Refused(
+            NotAllowed(N_("Only an administrator of this area can do this.")),
+            action=action,
+            subject=subject,
+            unit_id=unit.id,
+            reason="outside the admin's scope",
+        )
 
 
 async def assigned_task(tx: Tx, actor: Actor, request_id: int, action: str) -> Request:

@@ -6,7 +6,8 @@ Definitions, for the requests of the unit's subtree (periods are whole local day
 - *received*: filed in the period; broken down by tier and category.
 - *open now* / *overdue now*: still open at the time of asking; overdue when unaccepted past its
   accept deadline or past its resolve deadline (the admin queue's "overdue").
-- *response rate*: of the requests dispatched in the period, the share accepted by their
+- *response rate*: of the requests dispatched in the period that were accepted or whose time
+  to accept has passed (one still inside it is not counted yet), the share accepted by their
   accept deadline.
 - *resolution rate*: of the requests received in the period and not cancelled, the share
   that reached ``resolved`` (resolved, or closed with ``resolved_at`` set).
@@ -25,18 +26,25 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from enum import StrEnum
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.lifecycle import OPEN
-from bot.models import Category, Level, OrgUnit, Tier, TopicState
+from bot.models import Level, OrgUnit, Tier, TopicState
+from bot.models.stats import (
+    Export,
+    HeatBlock,
+    HeatCell,
+    HeatMap,
+    Period,
+    PeriodKind,
+    Stats,
+    UnitFigures,
+)
 from bot.services.scope import Refused, admin_units, audited_refusals
-from storage.repos.stats import Counts, ExportRow
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -48,13 +56,7 @@ __all__ = [
     "EXPORT",
     "MAX_DAYS",
     "VIEW",
-    "Export",
-    "Period",
-    "PeriodKind",
-    "Rate",
-    "Stats",
     "StatsService",
-    "UnitFigures",
     "custom_period",
     "decode_period",
     "parse_period",
@@ -69,49 +71,6 @@ MAX_DAYS = 366
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _RANGE_CODE = re.compile(r"^(\d{8})-(\d{8})$")
 _EXAMPLE = "2026-11-01 2026-11-30"
-
-
-# -- periods ---------------------------------------------------------------------------------
-class PeriodKind(StrEnum):
-    WEEK = "w"  # this week, Monday to today
-    MONTH = "m"  # this month, the 1st to today
-    LAST_MONTH = "lm"  # the whole of last month
-    RANGE = "r"  # dates typed by the admin
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole local days, ``first`` to ``last`` inclusive."""
-
-    kind: PeriodKind
-    first: date
-    last: date
-
-    @property
-    def code(self) -> str:
-        """Short and stable, for callback data: ``m``, ``w``, ``lm``, ``20261101-20261130``."""
-        if self.kind is PeriodKind.RANGE:
-            return f"{self.first:%Y%m%d}-{self.last:%Y%m%d}"
-        return self.kind.value
-
-    def bounds(self, tz: tzinfo) -> tuple[datetime, datetime]:
-        """[start, end) in UTC: local midnight of ``first`` to local midnight after ``last``."""
-        return _midnight(self.first, tz), _midnight(self.last + timedelta(days=1), tz)
-
-    def weeks(self, tz: tzinfo) -> list[tuple[date, datetime, datetime]]:
-        """The period cut at each Monday: (first day, start, end) per week."""
-        out = []
-        day = self.first
-        while day <= self.last:
-            monday = day - timedelta(days=day.weekday())
-            stop = min(monday + timedelta(days=7), self.last + timedelta(days=1))
-            out.append((day, _midnight(day, tz), _midnight(stop, tz)))
-            day = stop
-        return out
-
-
-def _midnight(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
 def custom_period(first: date, last: date) -> Period:
@@ -165,54 +124,6 @@ def decode_period(code: str, today: date) -> Period:
     return custom_period(first, last)
 
 
-# -- figures ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rate:
-    """A share: ``numerator`` of ``denominator``; no value when there was nothing to count."""
-
-    numerator: int
-    denominator: int
-
-    @property
-    def value(self) -> Fraction | None:
-        return None if self.denominator == 0 else Fraction(self.numerator, self.denominator)
-
-    @property
-    def percent(self) -> float | None:
-        value = self.value
-        return None if value is None else float(value * 100)
-
-
-@dataclass(frozen=True)
-class UnitFigures:
-    """One unit's counts and its three rates."""
-
-    unit: OrgUnit
-    counts: Counts
-
-    @property
-    def response(self) -> Rate:
-        return Rate(self.counts.accepted_in_time, self.counts.dispatched)
-
-    @property
-    def resolution(self) -> Rate:
-        return Rate(self.counts.resolved, self.counts.received - self.counts.cancelled)
-
-    @property
-    def satisfaction(self) -> Rate:
-        return Rate(self.counts.satisfied, self.counts.rated)
-
-    @property
-    def rates(self) -> tuple[Rate, Rate, Rate]:
-        return self.response, self.resolution, self.satisfaction
-
-    @property
-    def score(self) -> Fraction | None:
-        """The mean of the rates that have a value (the ranking's order)."""
-        values = [r.value for r in self.rates if r.value is not None]
-        return sum(values, Fraction(0)) / len(values) if values else None
-
-
 def _rank_key(figures: UnitFigures) -> tuple[int, Fraction, int, int, str]:
     score = figures.score
     return (
@@ -222,80 +133,6 @@ def _rank_key(figures: UnitFigures) -> tuple[int, Fraction, int, int, str]:
         figures.unit.sort,
         figures.unit.code,
     )
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Everything the statistics message, the chart and the export show."""
-
-    unit: OrgUnit
-    path: list[OrgUnit]  # from the top down to the unit
-    period: Period
-    at: datetime  # when it was computed ("open now" is as of then)
-    totals: UnitFigures
-    by_tier: dict[Tier, int]  # every tier, zeros included
-    by_category: list[tuple[Category, int]]  # the categories received, most first
-    open_now: int
-    overdue_now: int
-    median_accept: timedelta | None
-    median_resolve: timedelta | None
-    residents_visited: int
-    volunteer_activities: int
-    ranking: list[UnitFigures]  # the units one level down, best first
-    weekly: list[tuple[date, int]]  # (first day of the week in the period, requests received)
-    up: OrgUnit | None = None  # the unit above, when the viewer may see it too
-
-    @property
-    def received(self) -> int:
-        return self.totals.counts.received
-
-    @property
-    def opinions(self) -> int:
-        return self.totals.counts.opinions
-
-    @property
-    def micro_matters(self) -> int:
-        return self.totals.counts.solved
-
-
-@dataclass(frozen=True)
-class HeatCell:
-    """One compound on the heat map."""
-
-    unit: OrgUnit
-    received: int
-    topic: bool  # a topic of this month is about this compound
-
-    @property
-    def per_hundred(self) -> float | None:
-        """Requests per 100 households (None without a household count)."""
-        households = self.unit.households
-        return None if not households else self.received * 100 / households
-
-
-@dataclass(frozen=True)
-class HeatBlock:
-    """One community and its compounds."""
-
-    unit: OrgUnit
-    cells: list[HeatCell]
-    topic: bool  # a community-wide topic of this month
-
-
-@dataclass(frozen=True)
-class HeatMap:
-    unit: OrgUnit
-    period: Period
-    month: str  # whose topics are marked
-    blocks: list[HeatBlock]
-
-
-@dataclass(frozen=True)
-class Export:
-    """The requests received in the period, and the statistics of the same unit and period."""
-
-    stats: Stats
-    rows: list[ExportRow]
 
 
 def _median(values: list[timedelta]) -> timedelta | None:
@@ -442,7 +279,7 @@ class StatsService:
         assert unit is not None
         start, end = period.bounds(tz)
         children = await tx.org.children(unit.id)
-        counts = await tx.stats.counts([unit, *children], start, end)
+        counts = await tx.stats.counts([unit, *children], start, end, now)
         categories = {c.id: c for c in await tx.requests.categories(active_only=False)}
         by_tier = dict.fromkeys(Tier, 0)
         by_category: dict[int, int] = {}

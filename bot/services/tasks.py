@@ -12,25 +12,28 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.freetext import NOTE, RELAY
 from bot.i18n import N_, I18n
 from bot.lifecycle import WORKING, Status
 from bot.models import Request, RequestView
+from bot.services.journal import record
 from bot.services.scope import Refused, assigned_task, audited_refusals
 from bot.views import tasks as views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
-    from bot.services.deadlines import DeadlineService
+    from bot.services.cards import Cards
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
+    from bot.services.waiting import WaitingService
     from storage.db import Database
 
 __all__ = ["MAX_NOTE", "TaskService"]
 
 LOG = logging.getLogger(__name__)
 
-MAX_NOTE = 2000
+MAX_NOTE = NOTE.limit
 MAX_COMPLETION_PHOTOS = 5
 RELAY_CLOSED = frozenset({Status.CLOSED, Status.CANCELLED})
 NO_RESIDENT = N_(
@@ -40,12 +43,7 @@ NO_RESIDENT = N_(
 
 
 def _text(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise InvalidInput(N_("Please send some text."))
-    if len(text) > MAX_NOTE:
-        raise InvalidInput(N_("Please keep it under {limit} characters."), limit=MAX_NOTE)
-    return text
+    return NOTE.accept(text)
 
 
 class TaskService:
@@ -54,14 +52,16 @@ class TaskService:
         db: Database,
         clock: Clock,
         flow: RequestFlow,
-        deadlines: DeadlineService,
+        waiting: WaitingService,
+        cards: Cards,
         i18n: I18n,
         config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.flow = flow
-        self.deadlines = deadlines
+        self.waiting = waiting
+        self.cards = cards
         self.i18n = i18n
         self.config = config
 
@@ -91,14 +91,7 @@ class TaskService:
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await assigned_task(tx, actor, request_id, "task.note")
-            await tx.requests.add_event(
-                request.id,
-                kind="note",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=text,
-            )
+            await record(tx, now, request, "note", actor=actor, note=text)
             for person_id, own in await self.flow.audience(tx, request):
                 person = await tx.people.get(person_id)
                 if person is not None:
@@ -142,7 +135,7 @@ class TaskService:
 
     async def relay(self, actor: Actor, request_id: int, text: str) -> Request:
         """Pass words between the resident and the member working on the request."""
-        text = _text(text)
+        text = RELAY.accept(text)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request = await tx.requests.get(request_id)
@@ -151,7 +144,7 @@ class TaskService:
             recipient_id = self._check_relay(actor, request)
             to_resident = actor.id == request.assignee_id
             if not to_resident:
-                await self.deadlines.resume_if_waiting(tx, request)  # the resident answered
+                await self.waiting.resume_if_waiting(tx, request)  # the resident answered
             if recipient_id is None:
                 raise InvalidInput(N_("The resident is no longer registered."))
             recipient = await tx.people.get(recipient_id)
@@ -162,13 +155,7 @@ class TaskService:
                 recipient,
                 lambda t, lang: views.relay_message(t, request, text, to_resident=to_resident),
             )
-            await tx.requests.add_event(
-                request.id,
-                kind="relay",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-            )
+            await record(tx, now, request, "relay", actor=actor)
         return request
 
     async def give_back(self, actor: Actor, request_id: int, reason: str) -> Request:
@@ -189,7 +176,7 @@ class TaskService:
             member = await tx.members.get(actor.id)
             if member is not None:
                 name = member.real_name
-            await self.flow.tell_admins(
+            await self.cards.flag_admins(
                 tx,
                 request,
                 lambda t, lang, r, c, p: views.returned_flag(t, lang, r, c, p, name, reason),

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import REASON
 from bot.hotspots import (
     Cluster,
     Finding,
@@ -33,7 +34,7 @@ from bot.hotspots import (
 from bot.i18n import N_, I18n
 from bot.messages import OutMessage
 from bot.models import Category, Level, OrgUnit, Topic, TopicKind, TopicState
-from bot.services.intake import Draft
+from bot.models.intake import Draft
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import topics as views
 
@@ -271,11 +272,7 @@ class TopicService:
 
     async def dismiss(self, actor: Actor, topic_id: int, reason: str) -> views.TopicCard:
         """Not this month's topic, with a reason every admin of the community sees."""
-        reason = reason.strip()
-        if not reason or len(reason) > MAX_REASON:
-            raise InvalidInput(
-                N_("Please give a short reason (at most {limit} characters)."), limit=MAX_REASON
-            )
+        reason = REASON.with_limit(MAX_REASON).accept(reason)
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             topic = await self._admin_topic(tx, actor, topic_id, "topic.dismiss")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
-from bot.models import Level, OrgUnit, Visit
-from bot.services.intake import Draft
+from bot.models import FlowEnd, Level, OrgUnit, Visit
+from bot.models.intake import Draft
+from bot.models.visits import VisitForm
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -18,53 +17,9 @@ if TYPE_CHECKING:
     from bot.services.requests import RequestService
     from storage.db import Database
 
-__all__ = ["MAX_HOUSEHOLDS", "MAX_PEOPLE", "VisitForm", "VisitService"]
+__all__ = ["VisitService"]
 
 LOG = logging.getLogger(__name__)
-
-MAX_HOUSEHOLDS = 500
-MAX_PEOPLE = 5000
-MAX_TEXT = 2000
-
-
-def _number(text: str, limit: int) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise InvalidInput(N_("Please send a number.")) from None
-    if not 1 <= value <= limit:
-        raise InvalidInput(N_("Please send a number from 1 to {limit}."), limit=limit)
-    return value
-
-
-def _text(text: str) -> str:
-    text = text.strip()
-    if not text or len(text) > MAX_TEXT:
-        raise InvalidInput(N_("Please keep it under {limit} characters."), limit=MAX_TEXT)
-    return text
-
-
-class VisitForm(BaseModel):
-    """A visit being logged (kept in the member's user data between steps)."""
-
-    compound_id: int | None = None
-    households: int | None = None
-    people: int | None = None
-    note: str | None = None
-    opinion: str | None = None
-    step: str = "compound"
-
-    def set_households(self, text: str) -> None:
-        self.households = _number(text, MAX_HOUSEHOLDS)
-
-    def set_people(self, text: str) -> None:
-        self.people = _number(text, MAX_PEOPLE)
-
-    def set_note(self, text: str) -> None:
-        self.note = _text(text)
-
-    def set_opinion(self, text: str) -> None:
-        self.opinion = _text(text)
 
 
 class VisitService:
@@ -85,8 +40,9 @@ class VisitService:
             units = await tx.org.subtree(community, Level.COMPOUND) if community else [home]
         return sorted(units, key=lambda u: (u.id != home.id, u.sort, u.code))
 
-    async def log(self, actor: Actor, form: VisitForm) -> Visit:
-        """Record the visit; an opinion collected is filed as an opinion request."""
+    async def log(self, actor: Actor, form: VisitForm, end: FlowEnd | None = None) -> Visit:
+        """Record the visit; an opinion collected is filed as an opinion request. ``end``
+        ends the /visit conversation in the same transaction."""
         if form.compound_id is None or form.households is None or form.people is None:
             raise InvalidInput(N_("The visit is not complete yet."))
         allowed = {u.id for u in await self.compounds(actor)}
@@ -133,6 +89,10 @@ class VisitService:
                 },
                 now=now,
             )
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"visit:{visit.id}", now=now
+                )
         LOG.info("visit %d logged by person %d", visit.id, actor.id)
         return visit
 

@@ -5,23 +5,32 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from bot import cbdata
-from bot.i18n import N_, Translator
+from bot.i18n import N_, NC_, Translator
 from bot.lifecycle import OPEN
 from bot.messages import Button, OutMessage, rows
-from bot.models import AuditEntry, Category, Member, OrgUnit, Person, RequestView, Tier
-from bot.services.admin import Queue, QueueFilter
+from bot.models import (
+    EXTENSION_DAYS,
+    Category,
+    Member,
+    OrgUnit,
+    Person,
+    RequestView,
+    Tier,
+)
+from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
+from bot.views.deadlines import ESCALATE
+from bot.views.registration import MEMBER_ADMIN
+from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
-from bot.views.tasks import ASSIGN
+from bot.views.tasks import assign_button
 
 __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 
 ADMIN = "ad"
-ESCALATE = "es"
-EXTENSION_DAYS = (1, 3, 7)
 
 FILTER_NAMES = {
-    QueueFilter.OPEN: N_("Open"),
+    QueueFilter.OPEN: NC_("queue filter", "Open"),
     QueueFilter.OVERDUE: N_("Overdue"),
     QueueFilter.UNASSIGNED: N_("Not taken"),
     QueueFilter.RETURNED: N_("Handed back"),
@@ -128,21 +137,24 @@ def category_menu(
 
 
 def admin_card(
-    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+    t: Translator,
+    language: str,
+    view: RequestView,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    head: str | None = None,
 ) -> OutMessage:
-    """A request as an administrator sees it, with what they can do."""
+    """A request as an administrator sees it, with what they can do now."""
     r = view.request
-    card = member_card(t, language, view, now, admin=True)
-    lines = [card.text, t("Status: {status}").format(status=status_name(t, r.status))]
+    card = member_card(t, language, view, now, tz=tz, admin=True)
+    lines = [head] if head else []
+    lines += [card.text, t("Status: {status}").format(status=status_name(t, r.status))]
     if view.assignee_name:
         lines.append(t("Taken by: {name}").format(name=esc(view.assignee_name)))
-    if r.accept_due_at and r.accepted_at is None:
-        lines.append(t("Accept by: {when}").format(when=fmt_time(r.accept_due_at, tz)))
-    if r.resolve_due_at and r.status in OPEN:
-        lines.append(t("Resolve by: {when}").format(when=fmt_time(r.resolve_due_at, tz)))
     buttons: list[tuple[Button, ...]] = []
     if r.status in OPEN:
-        buttons.append((Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", r.id)),))
+        buttons.append((assign_button(t, r),))
         buttons.append(
             tuple(
                 Button(t(TIER_NAMES[tier]), cbdata.encode(ESCALATE, "tier", r.id, tier.value))
@@ -166,7 +178,9 @@ def admin_card(
             buttons.append(
                 (Button(t("📣 Send to the members again"), cbdata.encode(ADMIN, "pool", r.id)),)
             )
-    return OutMessage("\n".join(lines), buttons=tuple(buttons), photos=card.photos)
+    return OutMessage(
+        "\n".join(lines), buttons=tuple(buttons), photos=card.photos, location=card.location
+    )
 
 
 def sent_to_pool(t: Translator, count: int) -> OutMessage:
@@ -226,28 +240,128 @@ def revoked(t: Translator) -> OutMessage:
     return OutMessage(t("Revoked."))
 
 
-def audit_message(t: Translator, entries: list[AuditEntry], tz: tzinfo) -> OutMessage:
-    if not entries:
+# What each audited action is called in the log (by its code; a ".refused" one was refused).
+ACTION_NAMES = {
+    "admin.grant": N_("grant administration"),
+    "admin.invite": N_("invite an administrator"),
+    "admin.queue": N_("view the request queue"),
+    "admin.revoke": N_("revoke an administrator"),
+    "api.key.create": N_("create an API key"),
+    "api.key.revoke": N_("revoke an API key"),
+    "audit.view": N_("view the log"),
+    "broadcast": N_("send a notice"),
+    "export": N_("export to Excel"),
+    "member.approve": N_("approve a registration"),
+    "member.edit": N_("edit a registration"),
+    "member.pause": N_("go on leave"),
+    "member.pending": N_("view the approvals"),
+    "member.register": N_("register"),
+    "member.reject": N_("not approve a registration"),
+    "member.resume": N_("back from leave"),
+    "org.import": N_("import the org file"),
+    "person.forget": N_("delete their data"),
+    "person.home": N_("set the home compound"),
+    "person.language": N_("set the language"),
+    "request.accept": N_("accept a request"),
+    "request.admin": N_("act on a request"),
+    "request.api_submit": N_("file a request through the API"),
+    "request.assign": N_("assign a member"),
+    "request.cancel": N_("cancel a request"),
+    "request.comment": N_("comment on a rating"),
+    "request.extend": N_("extend the deadline"),
+    "request.extension": N_("decide on more time"),
+    "request.info": N_("add information"),
+    "request.message": N_("write to the member"),
+    "request.rate": N_("rate a request"),
+    "request.relay": N_("write through the relay"),
+    "request.resolve": N_("resolve a request"),
+    "request.retier": N_("change the tier"),
+    "request.view": N_("view a request"),
+    "role.grant": N_("grant a role"),
+    "role.revoke": N_("revoke a role"),
+    "stats.view": N_("view the statistics"),
+    "task.decline": N_("decline a task"),
+    "topic.convert": N_("act on a topic of the month"),
+    "topic.dismiss": N_("set a topic aside"),
+    "topic.view": N_("view a topic of the month"),
+    "topics.propose": N_("propose the topics of the month"),
+    "task.done": N_("complete a task"),
+    "task.extension": N_("ask for more time"),
+    "task.note": N_("add a progress note"),
+    "task.return": N_("hand a task back"),
+    "task.start": N_("set off"),
+    "task.view": N_("view a task"),
+    "task.waiting": N_("wait for the resident"),
+    "visit.log": N_("log a visit"),
+}
+# Who did it, when it was not a person the bot still knows.
+ACTOR_NAMES = {
+    "system": N_("the system"),
+    "cli": N_("the command line"),
+    "config": N_("the config file"),
+    "forgotten": N_("a deleted user"),
+}
+REFUSED = ".refused"
+
+
+def _action_name(t: Translator, action: str) -> str:
+    base = action.removesuffix(REFUSED)
+    name = t(ACTION_NAMES[base]) if base in ACTION_NAMES else esc(base)
+    return t("{action} (refused)").format(action=name) if action.endswith(REFUSED) else name
+
+
+def _subject_name(t: Translator, line: AuditLine) -> str:
+    if line.subject_named:
+        return esc(line.subject)
+    kind, _, key = line.subject.partition(":")
+    if kind in ("person", "member"):
+        return t("a deleted user")
+    if kind == "visit":
+        return t("visit #{id}").format(id=esc(key))
+    if kind == "topic":
+        return t("topic #{id}").format(id=esc(key))
+    if kind == "broadcast":
+        return t("notice #{id}").format(id=esc(key))
+    return esc(line.subject)
+
+
+def audit_message(t: Translator, lines: list[AuditLine], tz: tzinfo) -> OutMessage:
+    """操作记录: when · who · what · to what, in words."""
+    if not lines:
         return OutMessage(t("The audit log is empty."))
-    lines = [t("<b>Audit log</b> (latest {count})").format(count=len(entries))]
-    for entry in entries:
-        lines.append(
-            f"{fmt_time(entry.at, tz)} · {esc(entry.actor_label)} · {esc(entry.action)} · "
-            f"{esc(entry.subject)}"
+    out = [t("<b>Audit log</b> (latest {count})").format(count=len(lines))]
+    for line in lines:
+        actor = line.actor if line.actor_named else t(ACTOR_NAMES.get(line.actor, line.actor))
+        out.append(
+            f"{fmt_time(line.at, tz)} · {esc(actor)} · {_action_name(t, line.action)} · "
+            f"{_subject_name(t, line)}"
         )
-    return OutMessage("\n".join(lines))
+    return OutMessage("\n".join(out))
 
 
-MEMBER_ADMIN = "ma"
+# The buttons of the approvals list carry this mark: deciding one edits only its own row.
+FROM_LIST = "l"
 
 
 def pending_message(
-    t: Translator, language: str, pending: list[tuple[Member, OrgUnit]]
+    t: Translator,
+    language: str,
+    pending: list[tuple[Member, OrgUnit]],
+    decided: Member | None = None,
 ) -> OutMessage:
-    """Registrations waiting for approval, each with Approve / Reject."""
+    """Registrations waiting for approval, each with Approve / Reject; ``decided``, the one
+    just approved or rejected from this list, is said above the others."""
+    lines = []
+    if decided is not None:
+        lines.append(
+            t("{name}: {status}.").format(
+                name=esc(decided.real_name), status=t(MEMBER_STATUS_NAMES[decided.status])
+            )
+        )
     if not pending:
-        return OutMessage(t("Nobody is waiting for approval."))
-    lines = [t("<b>Waiting for approval</b> ({count})").format(count=len(pending))]
+        lines.append(t("Nobody is waiting for approval."))
+        return OutMessage("\n".join(lines))
+    lines.append(t("<b>Waiting for approval</b> ({count})").format(count=len(pending)))
     buttons: list[tuple[Button, ...]] = []
     for member, unit in pending:
         lines.append(f"• {esc(member.real_name)} — {esc(unit.label(language))}")
@@ -255,9 +369,11 @@ def pending_message(
             (
                 Button(
                     t("Approve {name}").format(name=member.real_name),
-                    cbdata.encode(MEMBER_ADMIN, "ok", member.person_id),
+                    cbdata.encode(MEMBER_ADMIN, "ok", member.person_id, FROM_LIST),
                 ),
-                Button(t("Reject"), cbdata.encode(MEMBER_ADMIN, "no", member.person_id)),
+                Button(
+                    t("Reject"), cbdata.encode(MEMBER_ADMIN, "no", member.person_id, FROM_LIST)
+                ),
             )
         )
     return OutMessage("\n".join(lines), buttons=tuple(buttons))

@@ -11,17 +11,17 @@ from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage, rows
 from bot.models import Level, Role, ServiceTeam
-from bot.services.broadcast import (
+from bot.models.broadcast import (
     AreaChoice,
     AudienceKind,
     AudienceView,
+    BroadcastState,
     BroadcastSummary,
     Progress,
     Reach,
 )
 from bot.views.common import esc, fmt_time, main_keyboard
 from bot.views.registration import TYPE_NAMES
-from storage.repos.broadcasts import BroadcastState
 
 __all__ = [
     "BROADCAST",

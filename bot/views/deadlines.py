@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from bot import cbdata
 from bot.i18n import Translator
 from bot.messages import Button, OutMessage
-from bot.models import Request, RequestView, Tier
+from bot.models import EXTENSION_DAYS, Request, RequestView, Tier
 from bot.views.common import esc
 from bot.views.requests import LEVEL_NAMES, TIER_NAMES, member_card
-from bot.views.tasks import ASSIGN, TASK, task_buttons
+from bot.views.tasks import TASK, assign_button, task_buttons
 
 __all__ = [
     "ESCALATE",
@@ -23,7 +23,6 @@ __all__ = [
 
 ESCALATE = "es"
 EXTEND = "xt"
-EXTENSION_DAYS = (1, 3, 7)
 
 
 def fmt_span(t: Translator, span: timedelta) -> str:
@@ -43,6 +42,7 @@ def reminder(
     language: str,
     view: RequestView,
     now: datetime,
+    tz: tzinfo,
     *,
     what: str,
     due: datetime | None,
@@ -60,14 +60,16 @@ def reminder(
         ).format(left=left)
     else:
         head = t("⏰ <b>Reminder:</b> this task is due in {left}.").format(left=left)
-    card = member_card(t, language, view, now)
+    card = member_card(t, language, view, now, tz=tz, holder=not can_accept)
     if can_accept:
         buttons: tuple[tuple[Button, ...], ...] = (
             (Button(t("✋ Accept"), cbdata.encode(TASK, "acc", view.request.id)),),
         )
     else:
         buttons = task_buttons(t, view.request)
-    return OutMessage(f"{head}\n{card.text}", buttons=buttons, photos=card.photos)
+    return OutMessage(
+        f"{head}\n{card.text}", buttons=buttons, photos=card.photos, location=card.location
+    )
 
 
 def escalation_card(
@@ -75,6 +77,7 @@ def escalation_card(
     language: str,
     view: RequestView,
     now: datetime,
+    tz: tzinfo,
     *,
     what: str,
     level: str,
@@ -93,7 +96,7 @@ def escalation_card(
             "it is now with {level}."
         )
     head = head.format(span=fmt_span(t, overdue), level=t(LEVEL_NAMES[level]))
-    card = member_card(t, language, view, now, admin=True)
+    card = member_card(t, language, view, now, tz=tz, admin=True)
     lines = [head, card.text]
     if view.assignee_name:
         lines.append(t("Taken by: {name}").format(name=esc(view.assignee_name)))
@@ -108,13 +111,13 @@ def escalation_card(
         for days in EXTENSION_DAYS
     ]
     buttons: list[tuple[Button, ...]] = [
-        (Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", rid)),),
+        (assign_button(t, r),),
         tuple(tiers),
         tuple(extend),
     ]
     if r.assignee_id is not None:
         buttons.append((Button(t("💬 Message the member"), cbdata.encode(ESCALATE, "msg", rid)),))
-    return OutMessage("\n".join(lines), buttons=tuple(buttons))
+    return OutMessage("\n".join(lines), buttons=tuple(buttons), location=card.location)
 
 
 def retiered(t: Translator, request: Request) -> OutMessage:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import Translator
 from bot.messages import OutMessage
-from bot.services.org import AreaView
+from bot.models.org import AreaView
 from bot.views.common import esc
 
 __all__ = ["area_message"]

@@ -8,11 +8,11 @@ from babel import Locale
 
 from bot import cbdata
 from bot.i18n import LANGUAGES, Translator
+from bot.menus import commands_for
 from bot.messages import Button, OutMessage, rows
 from bot.models import OrgUnit, Role
-from bot.services.menus import commands_for
-from bot.services.org import Choice
-from bot.services.people import Profile
+from bot.models.org import Choice
+from bot.models.people import Profile
 from bot.views.common import esc, fmt_time, main_keyboard, unit_path
 
 __all__ = [
@@ -41,6 +41,18 @@ def language_prompt(translators: list[Translator], *, first_time: bool) -> OutMe
         if first_time:
             lines.append(t("Welcome to the Neighbourhood Pioneers service!"))
         lines.append(t("Please choose your language."))
+    buttons = [
+        Button(language_name(lang), cbdata.encode(ONBOARDING, "lang", lang)) for lang in LANGUAGES
+    ]
+    return OutMessage("\n".join(lines), buttons=rows(*buttons))
+
+
+def start_first(translators: list[Translator]) -> OutMessage:
+    """To someone the bot does not know (new, or forgotten at their request): start first."""
+    lines = [
+        t("To use the service, please start: choose your language (or send /start).")
+        for t in translators
+    ]
     buttons = [
         Button(language_name(lang), cbdata.encode(ONBOARDING, "lang", lang)) for lang in LANGUAGES
     ]

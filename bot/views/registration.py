@@ -14,10 +14,11 @@ from bot.models import (
     MemberStatus,
     MemberType,
     OrgUnit,
+    Role,
     ServiceTeam,
 )
-from bot.services.org import Choice
-from bot.views.common import esc, fmt_time, unit_path
+from bot.models.org import Choice
+from bot.views.common import esc, fmt_time, main_keyboard, unit_path
 
 __all__ = ["JOIN", "MEMBER_ADMIN", "approval_card", "summary"]
 
@@ -54,10 +55,11 @@ STEP_NAMES = {
 NO_WORK_UNIT = N_("No work unit")
 SHARE_PHONE = N_("📞 Share my phone number")
 SKIP = N_("Skip")
+CANCEL = N_("✖ Cancel")
 
 
 def _cancel(t: Translator) -> tuple[Button, ...]:
-    return (Button(t("✖ Cancel"), cbdata.encode(JOIN, "cancel")),)
+    return (Button(t(CANCEL), cbdata.encode(JOIN, "cancel")),)
 
 
 def intro(t: Translator) -> OutMessage:
@@ -116,17 +118,26 @@ def compound_prompt(
     )
 
 
+def _phone_keyboard(t: Translator) -> tuple[tuple[ReplyButton, ...], ...]:
+    return ((ReplyButton(t(SHARE_PHONE), request_contact=True),), (ReplyButton(t(CANCEL)),))
+
+
 def phone_prompt(t: Translator) -> OutMessage:
     return OutMessage(
-        t("Step 4 of 9: your phone number, for the community. Use the button below."),
-        keyboard=((ReplyButton(t(SHARE_PHONE), request_contact=True),),),
+        t(
+            "Step 4 of 9: your phone number, for the community. Use the button below, or type"
+            " your mobile number."
+        ),
+        keyboard=_phone_keyboard(t),
+        one_time=True,
     )
 
 
 def phone_reprompt(t: Translator) -> OutMessage:
     return OutMessage(
-        t("Please use the button to share your own phone number."),
-        keyboard=((ReplyButton(t(SHARE_PHONE), request_contact=True),),),
+        t("Please share your own phone number with the button, or type your mobile number."),
+        keyboard=_phone_keyboard(t),
+        one_time=True,
     )
 
 
@@ -167,6 +178,7 @@ def skills_prompt(t: Translator) -> OutMessage:
             "commas, or Skip."
         ),
         keyboard=((ReplyButton(t(SKIP)),),),
+        one_time=True,
     )
 
 
@@ -269,15 +281,16 @@ def edit_menu(t: Translator) -> OutMessage:
     )
 
 
-def submitted(t: Translator, *, new: bool) -> OutMessage:
+def submitted(t: Translator, *, new: bool, roles: set[Role]) -> OutMessage:
+    """The end of /join; it brings the main menu keyboard back."""
     if new:
-        return OutMessage(
-            t(
-                "✅ Thank you! Your registration was sent to the community for "
-                "approval. You will be told the outcome."
-            )
+        text = t(
+            "✅ Thank you! Your registration was sent to the community for "
+            "approval. You will be told the outcome."
         )
-    return OutMessage(t("✅ Your profile is saved."))
+    else:
+        text = t("✅ Your profile is saved.")
+    return OutMessage(text, keyboard=main_keyboard(roles, t))
 
 
 def cancelled(t: Translator) -> OutMessage:

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import N_, Translator
-from bot.lifecycle import OPEN, STATUS_NAMES, Status
+from bot.lifecycle import OPEN, STATUS_NAMES, UNACCEPTED, Status
 from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import (
     Category,
@@ -19,7 +19,7 @@ from bot.models import (
     Role,
     Tier,
 )
-from bot.services.intake import MAX_PHOTOS, Draft, Step
+from bot.models.intake import MAX_PHOTOS, Draft, Step
 from bot.views.common import esc, fmt_age, fmt_time, main_keyboard, unit_path
 
 __all__ = [
@@ -267,7 +267,10 @@ def summary(
         (
             t("Anonymous: helpers will not see your name or phone.")
             if draft.anonymous
-            else t("Helpers will see your name ({name}) and phone.").format(name=esc(name))
+            else t(
+                "The helper who takes it will see your name ({name}) and phone; "
+                "the others, only your surname."
+            ).format(name=esc(name))
         ),
     ]
     anon_label = t("🙈 Anonymous: on") if draft.anonymous else t("🙈 Anonymous: off")
@@ -391,7 +394,7 @@ def _event_line(t: Translator, event: RequestEvent) -> str:
             return t("⚠ Being chased by {level}").format(level=t(LEVEL_NAMES[level]))
         return t("⚠ Escalated")
     if kind == "retier" and note in {tier.value for tier in Tier}:
-        return t("Tier: {tier}").format(tier=t(TIER_NAMES[Tier(note)]))
+        return t('Now "{tier}"').format(tier=t(TIER_NAMES[Tier(note)]))
     if kind == "extension":
         days = re.match(r"\+(\d+)d", note or "")
         if days:
@@ -424,8 +427,8 @@ def request_detail(
         t("Compound: {place}").format(place=unit_path(view.compound_path, language)),
         t("Description: {text}").format(text=_clip(r.description, DESCRIPTION_CHARS)),
     ]
-    if r.address:
-        lines.append(t("Place: {place}").format(place=esc(r.address)))
+    if (place := place_line(t, r)) is not None:
+        lines.append(place)
     if view.photos:
         lines.append(t("Photos: {count}").format(count=len(view.photos)))
     if view.supporters:
@@ -460,7 +463,7 @@ def request_detail(
     if actions:
         buttons.append(tuple(actions))
     buttons.append((Button(t("« Back to my requests"), cbdata.encode(MY, "p", page)),))
-    return OutMessage("\n".join(lines), buttons=tuple(buttons))
+    return OutMessage("\n".join(lines), buttons=tuple(buttons), location=pin_of(r))
 
 
 def cancel_confirm(t: Translator, request: Request, page: int) -> OutMessage:
@@ -510,6 +513,24 @@ def status_update(
         head,
         buttons=((Button(t("Open"), cbdata.encode(MY, "o", request.id, 0)),),),
     )
+
+
+def retier_notice(
+    t: Translator, language: str, *, request: Request, tz: tzinfo, own: bool
+) -> OutMessage:
+    """The community changed the tier: the new one, and when it is to be done by now."""
+    text = (
+        t('Your request <b>{number}</b> is now "{tier}"; its deadline was recomputed.')
+        if own
+        else t(
+            'Request <b>{number}</b> that you follow is now "{tier}"; its deadline was recomputed.'
+        )
+    ).format(number=esc(request.number), tier=t(TIER_NAMES[request.tier]))
+    if request.resolve_due_at is not None:
+        text += "\n" + t("To be resolved by {when}.").format(
+            when=fmt_time(request.resolve_due_at, tz)
+        )
+    return OutMessage(text, buttons=((Button(t("Open"), cbdata.encode(MY, "o", request.id, 0)),),))
 
 
 def rating_prompt(t: Translator, language: str, request: Request, note: str | None) -> OutMessage:
@@ -607,27 +628,87 @@ def info_added(
     )
 
 
+def place_line(t: Translator, request: Request) -> str | None:
+    """📍 The place the resident gave: the address, and that a pin follows when they shared a
+    location (it comes as its own message right after, see :attr:`OutMessage.location`)."""
+    pinned = request.latitude is not None and request.longitude is not None
+    if request.address and pinned:
+        place = t("{address} (pin below)").format(address=esc(request.address))
+    elif request.address:
+        place = esc(request.address)
+    elif pinned:
+        place = t("see the pin below")
+    else:
+        return None
+    return t("📍 Place: {place}").format(place=place)
+
+
+def pin_of(request: Request) -> tuple[float, float] | None:
+    """The shared location of a request, to send as a pin."""
+    if request.latitude is None or request.longitude is None:
+        return None
+    return request.latitude, request.longitude
+
+
+def deadline_line(t: Translator, request: Request, tz: tzinfo) -> str | None:
+    """The deadline that runs now: to accept (nobody has it yet) or to resolve."""
+    if request.status in UNACCEPTED and request.accept_due_at is not None:
+        return t("Accept by: {when}").format(when=fmt_time(request.accept_due_at, tz))
+    if request.status in OPEN and request.resolve_due_at is not None:
+        return t("Resolve by: {when}").format(when=fmt_time(request.resolve_due_at, tz))
+    return None
+
+
+def masked_name(name: str | None) -> str | None:
+    """The surname and two stars (Wang Xiaoming as one word → W**, Ann Smith → S**): enough
+    to greet someone at the door, not enough to find them."""
+    words = (name or "").split()
+    if not words:
+        return None
+    # One word (王小明): the surname comes first. Several (Telegram's first and last name,
+    # 小明 王 or Ann Smith): it is the last one.
+    return f"{words[-1][0]}**"
+
+
 def member_card(
-    t: Translator, language: str, view: RequestView, now: datetime, *, admin: bool = False
+    t: Translator,
+    language: str,
+    view: RequestView,
+    now: datetime,
+    *,
+    tz: tzinfo,
+    admin: bool = False,
+    holder: bool = False,
 ) -> OutMessage:
-    """A request as a member sees it; name and phone only if not anonymous (admins: always)."""
+    """A request as a member sees it, with its place and deadline. The phone goes only to
+    whoever does the work: the member who holds the task (``holder``) and the admins see the
+    resident's name and phone; the members a card is offered to see the surname only
+    (Wang → W**); nobody but the admins sees either when the resident asked to stay
+    anonymous. A shared location comes as a pin after it."""
     r = view.request
     lines = [
         f"{TIER_ICON[r.tier]} <b>{esc(r.number)}</b> · {esc(view.category.label(language))}"
         f" · {t(TIER_SHORT[r.tier])}",
         t("Compound: {place}").format(place=unit_path(view.compound_path[-1:], language)),
     ]
-    if r.address:
-        lines.append(t("Place: {place}").format(place=esc(r.address)))
+    if (place := place_line(t, r)) is not None:
+        lines.append(place)
     lines.append(t("Description: {text}").format(text=esc(r.description)))
     lines.append(t("Filed: {age}").format(age=fmt_age(t, now - r.created_at)))
+    if (deadline := deadline_line(t, r, tz)) is not None:
+        lines.append(deadline)
     if view.source_system is not None:
         lines.append(t("City system: {name}").format(name=esc(view.source_system)))
     elif r.channel == "community":
         lines.append(t("Raised by the community itself (acting before residents ask)"))
-    if admin or not r.anonymous:
+    if admin or (holder and not r.anonymous):
         lines.append(t("Resident: {name}").format(name=esc(r.contact_name) or t("(none)")))
         lines.append(t("Phone: {phone}").format(phone=esc(r.contact_phone) or t("(none)")))
+    elif not r.anonymous:
+        name = masked_name(r.contact_name)
+        lines.append(t("Resident: {name}").format(name=esc(name) if name else t("(none)")))
     else:
         lines.append(t("Resident: anonymous"))
-    return OutMessage("\n".join(lines), photos=tuple(p.file_id for p in view.photos[:1]))
+    return OutMessage(
+        "\n".join(lines), photos=tuple(p.file_id for p in view.photos[:1]), location=pin_of(r)
+    )

@@ -8,7 +8,7 @@ from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage, rows
 from bot.models import OrgUnit, Tier
-from bot.services.stats import Export, HeatMap, Period, PeriodKind, Rate, Stats
+from bot.models.stats import Export, HeatMap, Period, PeriodKind, Rate, Stats
 from bot.views.common import esc
 from bot.views.deadlines import fmt_span
 from bot.views.requests import TIER_SHORT
@@ -128,7 +128,10 @@ def stats_message(t: Translator, language: str, stats: Stats) -> OutMessage:
         ),
         "",
         t("<b>The three rates</b>"),
-        t("Response rate: <b>{rate}</b> ({n} of {d} dispatched were accepted in time)").format(
+        t(
+            "Response rate: <b>{rate}</b> ({n} of {d} dispatched were accepted in time; one still"
+            " inside its time to accept is not counted yet)"
+        ).format(
             rate=fmt_rate(totals.response),
             n=totals.response.numerator,
             d=totals.response.denominator,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import Translator
@@ -18,6 +18,7 @@ __all__ = [
     "RELAY",
     "TASK",
     "AdminRender",
+    "CardRender",
     "Render",
     "accepted_card",
     "pool_card",
@@ -29,29 +30,34 @@ ASSIGN = "as"
 
 Render = Callable[[Translator, str], OutMessage]
 AdminRender = Callable[[Translator, str, Request, Category, list[OrgUnit]], OutMessage]
+CardRender = Callable[[Translator, str, RequestView, datetime, tzinfo], OutMessage]
 
 
 def _with(
     message: OutMessage, *, head: str | None = None, buttons: tuple[tuple[Button, ...], ...] = ()
 ) -> OutMessage:
     text = f"{head}\n{message.text}" if head else message.text
-    return OutMessage(text, buttons=buttons, photos=message.photos)
+    return OutMessage(text, buttons=buttons, photos=message.photos, location=message.location)
 
 
 # -- cards to members ---------------------------------------------------------------------
-def pool_card(t: Translator, language: str, view: RequestView, now: datetime) -> OutMessage:
+def pool_card(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+) -> OutMessage:
     """组织下单: the task card sent to the pool, with Accept."""
     return _with(
-        member_card(t, language, view, now),
+        member_card(t, language, view, now, tz=tz),
         head=t("🙋 <b>A neighbour needs help</b>"),
         buttons=((Button(t("✋ Accept"), cbdata.encode(TASK, "acc", view.request.id)),),),
     )
 
 
-def assign_card(t: Translator, language: str, view: RequestView, now: datetime) -> OutMessage:
+def assign_card(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+) -> OutMessage:
     rid = view.request.id
     return _with(
-        member_card(t, language, view, now),
+        member_card(t, language, view, now, tz=tz),
         head=t("📌 <b>The community asks you to take this task</b>"),
         buttons=(
             (
@@ -87,26 +93,38 @@ def task_buttons(t: Translator, request: Request) -> tuple[tuple[Button, ...], .
     )
 
 
-def accepted_card(t: Translator, language: str, view: RequestView, now: datetime) -> OutMessage:
+def _task_card(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo, head: str
+) -> OutMessage:
+    """The card a member works from (they hold the task: name and phone): the request, and
+    what they can do."""
+    return _with(
+        member_card(t, language, view, now, tz=tz, holder=True),
+        head=head,
+        buttons=task_buttons(t, view.request),
+    )
+
+
+def accepted_card(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+) -> OutMessage:
     """The winner's card after accepting: the task with its actions."""
     head = t("✅ <b>You accepted this task.</b> Thank you!")
-    return _with(
-        member_card(t, language, view, now), head=head, buttons=task_buttons(t, view.request)
-    )
+    return _task_card(t, language, view, now, tz, head)
 
 
-def task_detail(t: Translator, language: str, view: RequestView, now: datetime) -> OutMessage:
+def task_detail(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+) -> OutMessage:
     head = t("Status: {status}").format(status=status_name(t, view.request.status))
-    return _with(
-        member_card(t, language, view, now), head=head, buttons=task_buttons(t, view.request)
-    )
+    return _task_card(t, language, view, now, tz, head)
 
 
-def reopened_card(t: Translator, language: str, view: RequestView, now: datetime) -> OutMessage:
+def reopened_card(
+    t: Translator, language: str, view: RequestView, now: datetime, tz: tzinfo
+) -> OutMessage:
     head = t("🔁 <b>Reopened:</b> the resident was not satisfied. Please do it again.")
-    return _with(
-        member_card(t, language, view, now), head=head, buttons=task_buttons(t, view.request)
-    )
+    return _task_card(t, language, view, now, tz, head)
 
 
 def card_taken(t: Translator, request: Request, name: str) -> OutMessage:
@@ -295,6 +313,12 @@ def relay_message(t: Translator, request: Request, text: str, *, to_resident: bo
 
 
 # -- to the admins ------------------------------------------------------------------------
+def assign_button(t: Translator, request: Request) -> Button:
+    """Assign, or reassign when a member has it (the card says who)."""
+    label = t("👤 Reassign") if request.assignee_id is not None else t("👤 Assign a member")
+    return Button(label, cbdata.encode(ASSIGN, "r", request.id))
+
+
 def _admin_flag(
     t: Translator,
     language: str,
@@ -313,6 +337,20 @@ def _admin_flag(
     return OutMessage(
         "\n".join(lines),
         buttons=((Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", request.id)),),),
+    )
+
+
+def community_flag(
+    t: Translator, language: str, request: Request, category: Category, path: list[OrgUnit]
+) -> OutMessage:
+    """A request of a category the community's administrators handle themselves."""
+    return _admin_flag(
+        t,
+        language,
+        t("📋 <b>A request for the community to handle</b> (not offered to the members)"),
+        request,
+        category,
+        path,
     )
 
 

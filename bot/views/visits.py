@@ -6,7 +6,7 @@ from bot import cbdata
 from bot.i18n import Translator
 from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import OrgUnit, Role, Visit
-from bot.services.visits import VisitForm
+from bot.models.visits import VisitForm
 from bot.views.common import esc, main_keyboard
 from bot.views.requests import SKIP
 
@@ -39,6 +39,7 @@ def note_prompt(t: Translator) -> OutMessage:
     return OutMessage(
         t("A short note about the visit (what you found, what was done), or Skip."),
         keyboard=((ReplyButton(t(SKIP)),),),
+        one_time=True,
     )
 
 
@@ -49,6 +50,7 @@ def opinion_prompt(t: Translator) -> OutMessage:
             "an opinion; or Skip."
         ),
         keyboard=((ReplyButton(t(SKIP)),),),
+        one_time=True,
     )
 
 
@@ -68,10 +70,6 @@ def summary(
         "\n".join(lines),
         buttons=((Button(t("✅ Confirm"), cbdata.encode(VISIT, "ok")),), _cancel(t)),
     )
-
-
-def keyboard_back(t: Translator, roles: set[Role]) -> OutMessage:
-    return OutMessage(t("Noted."), keyboard=main_keyboard(roles, t))
 
 
 def logged(t: Translator, visit: Visit, roles: set[Role]) -> OutMessage:

@@ -5,61 +5,22 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from bot.models import MemberType, OrgUnit
+from bot.models.broadcast import Broadcast, BroadcastState, Recipient
 from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["Broadcast", "BroadcastState", "BroadcastsRepo", "Recipient"]
+__all__ = ["BroadcastsRepo"]
 
 _COLS = (
     "id, actor_id, unit_id, audience, text, photo_file_id, recipients, state, progress_chat_id,"
     " progress_message_id, created_at, finished_at"
 )
 _B_COLS = ", ".join("b." + col.strip() for col in _COLS.split(","))
-
-
-class BroadcastState(StrEnum):
-    SENDING = "sending"
-    CANCELLED = "cancelled"
-    DONE = "done"
-
-
-class Broadcast(BaseModel):
-    """One notice and where its progress is shown."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    actor_id: int | None
-    unit_id: int
-    audience: dict[str, Any]
-    text: str
-    photo_file_id: str | None = None
-    recipients: int
-    state: BroadcastState
-    progress_chat_id: int
-    progress_message_id: int | None = None
-    created_at: datetime
-    finished_at: datetime | None = None
-
-    @property
-    def batch(self) -> str:
-        """The outbox batch of its messages."""
-        return f"broadcast:{self.id}"
-
-
-class Recipient(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    person_id: int
-    telegram_id: int
 
 
 def _row(r: Any) -> Broadcast:
@@ -116,6 +77,15 @@ class BroadcastsRepo:
         await self.tx.execute(
             "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
             (chat_id, message_id, broadcast_id),
+        )
+
+    async def forget_chat(self, chat_id: int) -> int:
+        """/forget of the admin who sent them: their progress messages are not theirs any
+        more (and their chat id goes)."""
+        return await self.tx.execute(
+            "UPDATE broadcasts SET progress_chat_id = 0, progress_message_id = NULL"
+            " WHERE progress_chat_id = ?",
+            (chat_id,),
         )
 
     async def finish(self, broadcast_id: int, state: BroadcastState, now: datetime) -> bool:

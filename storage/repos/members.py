@@ -187,6 +187,15 @@ class MembersRepo:
         )
         return None if row is None else TaskCard.model_validate(dict(row))
 
+    async def latest_card(self, request_id: int, person_id: int) -> TaskCard | None:
+        """The card a member last got for a request (open or not): the one they work from."""
+        row = await self.tx.fetchone(
+            f"SELECT {_CARD_COLS} FROM task_cards WHERE request_id = ? AND person_id = ?"
+            " AND outbox_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (request_id, person_id),
+        )
+        return None if row is None else TaskCard.model_validate(dict(row))
+
     async def close_cards(self, request_id: int, person_id: int | None = None) -> None:
         sql = "UPDATE task_cards SET state = 'closed' WHERE request_id = ? AND state = 'open'"
         params: list[Any] = [request_id]

@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.models import OutboxRow
+from bot.models import OutboxCounts, OutboxRow
 from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["OutboxCounts", "OutboxRepo", "QueuedRef"]
+__all__ = ["OutboxRepo", "QueuedRef"]
 
 _COLS = (
-    "id, chat_id, method, payload, status, attempts, dedup_key, ref_id, batch, message_id,"
-    " error, created_at, sent_at"
+    "id, chat_id, method, payload, status, attempts, uncertain, dedup_key, ref_id, batch,"
+    " message_id, error, created_at, sent_at"
 )
 
 
@@ -25,17 +25,6 @@ _COLS = (
 class QueuedRef:
     id: int
     chat_id: int
-
-
-@dataclass(frozen=True)
-class OutboxCounts:
-    pending: int
-    inflight: int
-    sent: int
-    failed: int
-    undeliverable: int
-    cancelled: int
-    oldest_pending: datetime | None
 
 
 def _row(r: Any) -> OutboxRow:
@@ -119,30 +108,40 @@ class OutboxRepo:
             (error, ts(now), row_id),
         )
 
+    async def mark_uncertain(self, row_id: int, error: str, now: datetime) -> None:
+        """The call's outcome is unknown (a timeout): queue it again, counting the doubt."""
+        await self.tx.execute(
+            "UPDATE outbox SET status = 'pending', uncertain = uncertain + 1, error = ?,"
+            " updated_at = ? WHERE id = ?",
+            (error, ts(now), row_id),
+        )
+
     async def mark_final(self, row_id: int, status: str, error: str | None, now: datetime) -> None:
-        if status not in ("failed", "undeliverable", "cancelled"):
+        if status not in ("failed", "undeliverable", "cancelled", "unknown"):
             raise ValueError(status)
         await self.tx.execute(
             "UPDATE outbox SET status = ?, error = ?, updated_at = ? WHERE id = ?",
             (status, error, ts(now), row_id),
         )
 
-    async def recover_inflight(self, now: datetime) -> tuple[int, int]:
-        """After a crash: re-queue rows that were in flight once; fail those re-queued before.
+    async def recover_inflight(self, now: datetime, retries: int) -> tuple[int, int]:
+        """After a crash: a row that was in flight may or may not have arrived. Re-queue it
+        while its doubtful attempts are fewer than ``retries``; mark it unknown after that.
 
-        Returns (requeued, failed).
+        Returns (requeued, unknown).
         """
-        failed = await self.tx.execute(
-            "UPDATE outbox SET status = 'failed', error = 'interrupted twice', updated_at = ?"
-            " WHERE status = 'inflight' AND recovered",
-            (ts(now),),
+        unknown = await self.tx.execute(
+            "UPDATE outbox SET status = 'unknown', uncertain = uncertain + 1,"
+            " error = 'interrupted while in flight', updated_at = ?"
+            " WHERE status = 'inflight' AND uncertain >= ?",
+            (ts(now), retries),
         )
         requeued = await self.tx.execute(
-            "UPDATE outbox SET status = 'pending', recovered = TRUE, updated_at = ?"
-            " WHERE status = 'inflight'",
+            "UPDATE outbox SET status = 'pending', uncertain = uncertain + 1,"
+            " error = 'interrupted while in flight', updated_at = ? WHERE status = 'inflight'",
             (ts(now),),
         )
-        return requeued, failed
+        return requeued, unknown
 
     async def cancel_batch(self, batch: str, now: datetime) -> int:
         return await self.tx.execute(
@@ -153,12 +152,24 @@ class OutboxRepo:
 
     async def forget_chat(self, chat_id: int, now: datetime) -> int:
         """A person asked to be forgotten: what is still queued for their chat is cancelled,
-        and no row keeps what was said to them (the rows stay, so counts add up)."""
+        and no row keeps what was said to them, nor their chat id (the rows stay, so counts
+        add up)."""
         return await self.tx.execute(
-            "UPDATE outbox SET payload = '{}', updated_at = ?,"
+            "UPDATE outbox SET payload = '{}', chat_id = 0, updated_at = ?,"
             " status = CASE status WHEN 'pending' THEN 'cancelled' ELSE status END"
             " WHERE chat_id = ? AND status != 'inflight'",
             (ts(now), chat_id),
+        )
+
+    async def blank_before(self, before: datetime, limit: int) -> int:
+        """Retention: the payloads of up to ``limit`` rows settled before ``before`` are
+        blanked (the outbox is not an archive of everything said); the rows stay."""
+        return await self.tx.execute(
+            "UPDATE outbox SET payload = '{}' WHERE id IN (SELECT id FROM outbox"
+            " WHERE payload != '{}' AND status IN"
+            " ('sent', 'failed', 'undeliverable', 'cancelled', 'unknown')"
+            " AND updated_at < ? LIMIT ?)",
+            (ts(before), limit),
         )
 
     async def counts(self, batch: str | None = None) -> OutboxCounts:
@@ -180,6 +191,7 @@ class OutboxRepo:
             failed=by.get("failed", 0),
             undeliverable=by.get("undeliverable", 0),
             cancelled=by.get("cancelled", 0),
+            unknown=by.get("unknown", 0),
             oldest_pending=None if oldest is None else from_ts(oldest),
         )
 

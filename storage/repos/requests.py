@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.lifecycle import Status
-from bot.models import Category, OrgUnit, Request, RequestEvent, RequestPhoto, Tier
+from bot.models import Category, HandledBy, OrgUnit, Request, RequestEvent, RequestPhoto, Tier
 from storage.timestamps import ts
 
 if TYPE_CHECKING:
@@ -39,7 +39,9 @@ SIMILAR_SQL = (
     " ORDER BY r.id DESC LIMIT ?"
 )
 
-_CATEGORY_COLS = "id, code, name, name_en, default_tier, team_code, is_opinion, sort, active"
+_CATEGORY_COLS = (
+    "id, code, name, name_en, default_tier, team_code, is_opinion, handled_by, sort, active"
+)
 # Timestamps a status change may set, by the status it enters.
 _STAMPS = {
     Status.TRIAGED: "triaged_at",
@@ -104,15 +106,19 @@ class RequestsRepo:
         default_tier: Tier,
         team_code: str | None,
         is_opinion: bool,
+        handled_by: HandledBy,
         sort: int,
         active: bool,
-    ) -> None:
+    ) -> bool:
+        """Create or update the category ``code``; True when it was created."""
+        existed = await self.tx.fetchval("SELECT 1 FROM categories WHERE code = ?", (code,))
         await self.tx.execute(
             "INSERT INTO categories (code, name, name_en, default_tier, team_code, is_opinion,"
-            " sort, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
-            " name = excluded.name, name_en = excluded.name_en,"
+            " handled_by, sort, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en,"
             " default_tier = excluded.default_tier, team_code = excluded.team_code,"
-            " is_opinion = excluded.is_opinion, sort = excluded.sort, active = excluded.active",
+            " is_opinion = excluded.is_opinion, handled_by = excluded.handled_by,"
+            " sort = excluded.sort, active = excluded.active",
             (
                 code,
                 name,
@@ -120,9 +126,19 @@ class RequestsRepo:
                 default_tier.value,
                 team_code,
                 is_opinion,
+                handled_by.value,
                 sort,
                 active,
             ),
+        )
+        return existed is None
+
+    async def retire_categories(self, keep: list[str]) -> int:
+        """Take the active categories not in ``keep`` off the menu (their requests stay);
+        return how many."""
+        marks = ", ".join("?" for _ in keep) or "''"
+        return await self.tx.execute(
+            f"UPDATE categories SET active = 0 WHERE active = 1 AND code NOT IN ({marks})", keep
         )
 
     # -- requests ------------------------------------------------------------------------
@@ -292,10 +308,11 @@ class RequestsRepo:
         return [_request(r) for r in rows]
 
     async def waiting_for_pool(self, limit: int = 500) -> list[int]:
-        """Triaged requests (not opinions) that no member has been offered yet."""
+        """Triaged requests (not opinions, nor for the admins) no member has been offered yet."""
         rows = await self.tx.fetchall(
             "SELECT r.id FROM requests r JOIN categories c ON c.id = r.category_id"
-            " WHERE r.status = 'triaged' AND NOT c.is_opinion ORDER BY r.id LIMIT ?",
+            " WHERE r.status = 'triaged' AND NOT c.is_opinion AND c.handled_by != 'admins'"
+            " ORDER BY r.id LIMIT ?",
             (limit,),
         )
         return [int(r[0]) for r in rows]
@@ -337,6 +354,15 @@ class RequestsRepo:
             [*params, limit, offset],
         )
         return total, [_request(r) for r in rows]
+
+    async def contact_phones(self, person_id: int) -> list[str]:
+        """The phone numbers a person gave on the requests they filed."""
+        rows = await self.tx.fetchall(
+            "SELECT DISTINCT contact_phone FROM requests"
+            " WHERE resident_id = ? AND contact_phone IS NOT NULL",
+            (person_id,),
+        )
+        return [str(r[0]) for r in rows]
 
     async def anonymise_resident(self, person_id: int) -> int:
         """Clear a forgotten person's name and phone from the requests they filed."""

@@ -15,16 +15,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from bot.lifecycle import Status
 from bot.models import OrgUnit, Rating, Tier
+from bot.models.stats import Counts, Durations, ExportRow
 from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["Counts", "Durations", "ExportRow", "StatsRepo", "subtree_range"]
+__all__ = ["StatsRepo", "subtree_range"]
 
 _FINISHED = (Status.RESOLVED.value, Status.CLOSED.value)
 _RATED = (Rating.SATISFIED.value, Rating.BASIC.value, Rating.UNSATISFIED.value)
@@ -38,71 +37,6 @@ def subtree_range(unit: OrgUnit) -> tuple[str, str]:
 
 def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-class Counts(BaseModel):
-    """One unit's counts for a period (the parts of the three rates and the work figures)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    received: int = 0  # created in the period
-    cancelled: int = 0  # of those, cancelled
-    resolved: int = 0  # of those, reached `resolved` (resolved, or closed with resolved_at)
-    dispatched: int = 0  # dispatched in the period
-    accepted_in_time: int = 0  # of those, accepted by their accept deadline
-    rated: int = 0  # rated in the period: satisfied, basic or unsatisfied
-    satisfied: int = 0  # of those, satisfied or basically satisfied
-    opinions: int = 0  # received in the period, of an opinion category
-    solved: int = 0  # resolved in the period (民生微实事)
-
-
-class Durations(BaseModel):
-    """Times to accept and to resolve, from filing, of the requests received in a period."""
-
-    model_config = ConfigDict(frozen=True)
-
-    accept: list[timedelta]
-    resolve: list[timedelta]
-
-
-class ExportRow(BaseModel):
-    """One request as the export lists it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    number: str
-    status: Status
-    tier: Tier
-    rating: Rating | None = None
-    category_name: str
-    category_name_en: str
-    compound_name: str
-    compound_name_en: str | None = None
-    community_name: str | None = None
-    community_name_en: str | None = None
-    assignee_name: str | None = None
-    created_at: datetime
-    triaged_at: datetime | None = None
-    dispatched_at: datetime | None = None
-    accepted_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-
-    def category(self, language: str) -> str:
-        return self.category_name_en if language == "en" else self.category_name
-
-    def compound(self, language: str) -> str:
-        return (
-            self.compound_name_en
-            if language == "en" and self.compound_name_en
-            else self.compound_name
-        )
-
-    def community(self, language: str) -> str:
-        if language == "en" and self.community_name_en:
-            return self.community_name_en
-        return self.community_name or ""
 
 
 # The compounds of one subtree, by the path index.
@@ -123,13 +57,14 @@ class StatsRepo:
         return await self.tx.has_table(name)
 
     async def counts(
-        self, units: list[OrgUnit], start: datetime, end: datetime
+        self, units: list[OrgUnit], start: datetime, end: datetime, now: datetime
     ) -> dict[int, Counts]:
         """The counts of each unit's subtree for [start, end), in one query; a unit without
-        requests gets zeros."""
+        requests gets zeros. A dispatched request counts towards the response rate once it
+        is accepted or its time to accept has passed (as of ``now``)."""
         if not units:
             return {}
-        params: dict[str, Any] = {"start": ts(start), "end": ts(end)}
+        params: dict[str, Any] = {"start": ts(start), "end": ts(end), "now": ts(now)}
         groups = []
         for n, unit in enumerate(units):
             params[f"g{n}"] = unit.id
@@ -157,7 +92,8 @@ class StatsRepo:
             "  count(*) FILTER (WHERE rec AND status = 'cancelled') AS cancelled,"
             f"  count(*) FILTER (WHERE rec AND status IN {_in(_FINISHED)}"
             "                   AND resolved_at IS NOT NULL) AS resolved,"
-            "  count(*) FILTER (WHERE dis) AS dispatched,"
+            "  count(*) FILTER (WHERE dis AND (accepted_at IS NOT NULL OR accept_due_at IS NULL"
+            "    OR accept_due_at <= :now)) AS dispatched,"
             "  count(*) FILTER (WHERE dis AND accepted_at IS NOT NULL"
             "    AND (accept_due_at IS NULL OR accepted_at <= accept_due_at)) AS accepted_in_time,"
             f"  count(*) FILTER (WHERE rat AND rating IN {_in(_RATED)}) AS rated,"
@@ -278,7 +214,8 @@ class StatsRepo:
             " c.name AS category_name, c.name_en AS category_name_en,"
             " u.name AS compound_name, u.name_en AS compound_name_en,"
             " p.name AS community_name, p.name_en AS community_name_en,"
-            " coalesce(m.real_name, a.display_name) AS assignee_name"
+            " coalesce(m.real_name, a.display_name) AS assignee_name,"
+            " r.description, r.address, r.rating_comment"
             " FROM requests r JOIN org_units u ON u.id = r.compound_id"
             " LEFT JOIN org_units p ON p.id = u.parent_id"
             " JOIN categories c ON c.id = r.category_id"

@@ -10,9 +10,11 @@ databases. Each test gets its own database, cloned from a migrated template made
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,6 +29,7 @@ __all__ = [
     "fresh_store",
     "is_untouched",
     "postgres_server",
+    "snapshot_store",
 ]
 
 ENV = "GRIDBOT_TEST_POSTGRES_URL"
@@ -119,6 +122,32 @@ async def is_untouched(url: str) -> bool:
     finally:
         await conn.close()
     return int(tables) == 0
+
+
+async def snapshot_store(url: str, tmp_path: Path, name: str) -> str:
+    """A copy of what the (running) store at ``url`` has committed, as a process killed now
+    would leave it: SQLite's backup of the file, a ``gridbot db copy`` on PostgreSQL."""
+    if not url.startswith("postgresql://"):
+        target = tmp_path / f"{name}.db"
+        await asyncio.to_thread(_backup, url.removeprefix("sqlite:"), target)
+        return f"sqlite:{target}"
+    from storage.copy import copy_store
+    from storage.db import open_database
+
+    copy = await fresh_store(tmp_path, name)
+    async with open_database(url) as source, open_database(copy) as target:
+        await copy_store(source, target)
+    return copy
+
+
+def _backup(source: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
 
 
 async def clone_store(url: str, tmp_path: Path, name: str) -> str:

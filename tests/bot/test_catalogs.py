@@ -7,36 +7,24 @@ import string
 from pathlib import Path
 
 import pytest
+from auxil.catalogs import catalog, key
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 
 from bot.emulator.htmltext import to_plain
-from bot.i18n import LANGUAGES
+from bot.i18n import EXTRACT_KEYWORDS, LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "t": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def used_msgids() -> set[str]:
     found: set[str] = set()
-    for _f, _l, message, _c, _ctx in extract_from_dir(
-        str(ROOT), [("bot/**.py", "python"), ("handlers/**.py", "python")], keywords=KEYWORDS
+    for _f, _l, message, _c, context in extract_from_dir(
+        str(ROOT),
+        [("bot/**.py", "python"), ("handlers/**.py", "python")],
+        keywords=EXTRACT_KEYWORDS,
     ):
-        found.add(message[0] if isinstance(message, tuple) else message)
+        found.add(key(context, message[0] if isinstance(message, tuple) else message))
     return found
-
-
-def catalog(language: str) -> dict[str, str]:
-    path = ROOT / "bot" / "locales" / language / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as fh:
-        cat = read_po(fh, locale=language)
-    out: dict[str, str] = {}
-    for m in cat:
-        if not m.id:
-            continue
-        key = m.id[0] if isinstance(m.id, tuple) else m.id
-        out[key] = m.string[0] if isinstance(m.string, tuple) else (m.string or "")
-    return out
 
 
 def fields(text: str) -> set[str]:
@@ -54,8 +42,8 @@ def test_chinese_is_complete_and_well_formed() -> None:
     used = used_msgids()
     untranslated = [m for m in used if not zh.get(m)]
     assert not untranslated, untranslated
-    for msgid in used:
-        translation = zh[msgid]
+    for keyed in used:
+        translation, msgid = zh[keyed], keyed.rpartition("\x04")[2]
         assert fields(translation) == fields(msgid), msgid
         sample = {name: 1 for name in fields(msgid)}
         # Telegram must accept the HTML of both the msgid and the translation.

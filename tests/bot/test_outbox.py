@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from telegram import Bot
 
+from bot.__main__ import run
 from bot.clock import FakeClock, VirtualPacer
 from bot.config import OutboxSection
 from bot.emulator.core import Emulator, Fault
@@ -74,10 +77,10 @@ async def test_faults_lose_nothing_and_send_nothing_twice(rig: Rig) -> None:
             language="zh_CN",
             now=rig.clock.now(),
         )
-    # A 429 early on, two timeouts for one chat, a late 429 with a longer pause.
+    # A 429 early on, two refused connections for one chat (the calls never left).
     rig.emulator.faults += [
         Fault(method="sendMessage", chat_id=2002, times=1, code=429, retry_after=3),
-        Fault(method="sendMessage", chat_id=2003, times=2, timeout=True),
+        Fault(method="sendMessage", chat_id=2003, times=2, refused=True),
     ]
     for n in range(8):
         for chat in chats:
@@ -147,18 +150,18 @@ async def test_bad_request_is_recorded_with_its_reason(rig: Rig) -> None:
     assert rows[1]["status"] == "sent"
 
 
-async def test_network_errors_give_up_after_max_attempts(rig: Rig) -> None:
+async def test_calls_that_never_left_give_up_after_max_attempts(rig: Rig) -> None:
     rig.emulator.add_user(4101, "u")
-    rig.emulator.faults.append(Fault(method="sendMessage", chat_id=4101, times=99, timeout=True))
+    rig.emulator.faults.append(Fault(method="sendMessage", chat_id=4101, times=99, refused=True))
     await rig.queue(4101, "never arrives")
     await rig.start()
     assert rig.sender is not None
     await rig.sender.wait_idle()
     async with rig.db.read() as tx:
-        row = await tx.fetchone("SELECT status, attempts, error FROM outbox")
+        row = await tx.fetchone("SELECT status, attempts, uncertain, error FROM outbox")
     assert row is not None
-    assert (row["status"], row["attempts"]) == ("failed", 5)
-    assert "TimedOut" in row["error"]
+    assert (row["status"], row["attempts"], row["uncertain"]) == ("failed", 5, 0)
+    assert "NotSent" in row["error"]
     # Backoff: the five tries were spread out, not hammered.
     tries = [c.at for c in rig.emulator.calls if c.chat_id == 4101]
     gaps = [b - a for a, b in itertools.pairwise(tries)]
@@ -197,16 +200,67 @@ async def test_in_flight_rows_are_resent_once_after_a_crash(rig: Rig) -> None:
     a = await rig.queue(6001, "was in flight")
     b = await rig.queue(6001, "was in flight twice")
     async with rig.db.transaction() as tx:
-        # The process died while these were in flight; b had already been recovered once.
+        # The process died while these were in flight; b had been re-sent once already.
         await tx.execute("UPDATE outbox SET status = 'inflight' WHERE id IN (?, ?)", (a, b))
-        await tx.execute("UPDATE outbox SET recovered = TRUE WHERE id = ?", (b,))
+        await tx.execute("UPDATE outbox SET uncertain = 1 WHERE id = ?", (b,))
     await rig.start()
     assert rig.sender is not None
     await rig.sender.wait_idle()
     async with rig.db.read() as tx:
         rows = {r["id"]: r["status"] for r in await tx.fetchall("SELECT id, status FROM outbox")}
-    assert rows == {a: "sent", b: "failed"}
+    assert rows == {a: "sent", b: "unknown"}
     assert [m.text for m in rig.emulator.bot_messages(6001)] == ["was in flight"]
+
+
+async def test_a_timed_out_call_is_sent_again_once_then_counted_unknown(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Telegram may deliver a call whose answer timed out: ten chats whose every call times
+    out after delivery get each message at most twice, and the rows end "unknown"."""
+    chats = list(range(6101, 6111))
+    for chat in chats:
+        rig.emulator.add_user(chat, "u")
+        rig.emulator.faults.append(
+            Fault(method="sendMessage", chat_id=chat, times=10, timeout=True, deliver=True)
+        )
+        await rig.queue(chat, f"notice for {chat}")
+    rig.emulator.add_user(6200, "u")  # one timeout, then the retry's answer arrives
+    rig.emulator.faults.append(
+        Fault(method="sendMessage", chat_id=6200, times=1, timeout=True, deliver=True)
+    )
+    await rig.queue(6200, "timed out once")
+    await rig.start()
+    assert rig.sender is not None
+    await rig.sender.wait_idle()
+
+    for chat in chats:
+        assert [m.text for m in rig.emulator.bot_messages(chat)] == [f"notice for {chat}"] * 2
+    assert [m.text for m in rig.emulator.bot_messages(6200)] == ["timed out once"] * 2
+    assert await statuses(rig.db) == Counter({"unknown": 10, "sent": 1})
+    async with rig.db.read() as tx:
+        row = await tx.fetchone("SELECT attempts, uncertain, error FROM outbox WHERE id = 1")
+    assert row is not None and (row["attempts"], row["uncertain"]) == (2, 1)
+    assert "TimedOut" in row["error"]
+    # The operator sees them counted.
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\ndatabase = "{rig.db.path}"\n')
+    assert await asyncio.to_thread(run, ["--config", str(config), "outbox"]) == 0
+    out = capsys.readouterr().out
+    assert "unknown:       10" in out and "sent:          1" in out
+
+
+async def test_no_unknown_retries_means_never_twice(rig: Rig) -> None:
+    rig.settings = OutboxSection(unknown_retries=0)
+    rig.emulator.add_user(6301, "u")
+    rig.emulator.faults.append(
+        Fault(method="sendMessage", chat_id=6301, times=1, timeout=True, deliver=True)
+    )
+    await rig.queue(6301, "once at most")
+    await rig.start()
+    assert rig.sender is not None
+    await rig.sender.wait_idle()
+    assert [m.text for m in rig.emulator.bot_messages(6301)] == ["once at most"]
+    assert await statuses(rig.db) == Counter({"unknown": 1})
 
 
 async def test_stop_and_restart_delivers_the_rest(rig: Rig) -> None:

@@ -143,13 +143,13 @@ async def test_a_request_from_filing_to_rating(
     # Step 5, danger: yes makes it urgent. Step 6, phone: skipped.
     await sees(resident, "是否有人身危险")
     await press(resident, "是，很紧急")
-    await sees(resident, "是否方便处理人员给您打电话？")
+    await sees(resident, "是否方便承办人给您打电话？")
     await reply_keyboard(resident, "📞 提供我的手机号", "跳过")
     await tap(resident, "跳过")
 
     # The summary, then the number.
     summary = await sees(resident, "请核对您的诉求")
-    for part in ("类别：物业维修", "分级：急事：立刻办", "描述：楼道的水管爆了", "照片：1 张"):
+    for part in ("类别：物业维修", "事项分类：急事立刻办", "描述：楼道的水管爆了", "照片：1 张"):
         await expect(summary).to_contain_text(part)
     await shots.take("resident-summary")
     await press(resident, "✅ 确认提交")
@@ -162,7 +162,7 @@ async def test_a_request_from_filing_to_rating(
 
     # 李师傅 (and 小陈, same community) get the urgent task card; 李师傅 takes it.
     card = await sees(member, "有邻居需要帮助")
-    for part in (number, "🔴", "急事", "楼道的水管爆了，水流到走廊里", "居民：王阿姨"):
+    for part in (number, "🔴", "急事", "楼道的水管爆了，水流到走廊里", "居民：王**"):
         await expect(card).to_contain_text(part)
     await expect(card.get_by_test_id("inline-button")).to_have_text(["✋ 接单"])
     await sees(other, number)
@@ -170,17 +170,20 @@ async def test_a_request_from_filing_to_rating(
     await press(member, "✋ 接单")
     await expect(member.get_by_test_id("toast")).to_contain_text("接单成功", timeout=STEP)
     taken = await sees(member, "✅ 您已接单。谢谢！")
+    await expect(taken).to_contain_text("居民：王阿姨")  # the one who does the work: the name
     await expect(taken.get_by_test_id("edited")).to_be_visible()
-    await expect(taken.get_by_test_id("inline-button").filter(has_text="✅ 办结")).to_be_visible()
-    await sees(other, f"{number}：已由 李建华 接单")
-    await sees(resident, f"您的诉求 {number} 已由 李建华")
+    await expect(
+        taken.get_by_test_id("inline-button").filter(has_text="✅ 办理完成")
+    ).to_be_visible()
+    await sees(other, f"{number}：已由李建华接单")
+    await sees(resident, f"您的诉求 {number} 已由李建华")
     await shots.take("member-accepted")
 
     # He is done: a note closes the task.
-    await press(member, "✅ 办结")
+    await press(member, "✅ 办理完成")
     await sees(member, "简要说明办了什么")
     await send(member, "已更换水管接头，走廊已清理")
-    await sees(member, f"{number} 已办结，已请居民评价")
+    await sees(member, f"{number} 已办理完成，已请居民评价")
 
     # 王阿姨 is asked to rate it and is satisfied.
     asked = await sees(resident, f"您的诉求 {number} 已办理完成")

@@ -62,7 +62,7 @@ async def test_queue_shows_only_the_admins_area_with_filters(area: Harness) -> N
     assert "共 2 件" in text
     await banyue.press("急事")
     assert urgent in banyue.last_text() and mine not in banyue.last_text()
-    await banyue.press("全部分级")
+    await banyue.press("全部事项")
     await banyue.press("类别 ▾")
     await banyue.press("物业维修")
     assert mine in banyue.last_text() and urgent not in banyue.last_text()
@@ -70,7 +70,7 @@ async def test_queue_shows_only_the_admins_area_with_filters(area: Harness) -> N
     await banyue.press(f"查看 {mine}")
     card = banyue.last_text()
     assert "居民：Res_by" in card and "接单期限" in card
-    assert {"👤 指派党员", "难事：合力办", "+3 天", "📣 重新派单"} <= set(banyue.buttons())
+    assert {"👤 指派党员", "难事合力办", "+3 天", "📣 重新派单"} <= set(banyue.buttons())
     # The district sees both; the other community neither of these.
     district = h.players["district"]
     await district.command("/admin")
@@ -137,7 +137,7 @@ async def test_invite_grants_an_admin_below_and_revoke_takes_it_back(area: Harne
     # Revoke.
     await chengxi.command("/admin")
     await chengxi.press("👥 管理员")
-    await chengxi.press(next(b for b in chengxi.buttons() if b.startswith("撤销 Newbie")))
+    await chengxi.press(next(b for b in chengxi.buttons() if b.startswith("撤销：Newbie")))
     async with h.services.db.read() as tx:
         assert await tx.people.grants(person.id) == []
     # A community admin cannot invite for its own level or above.
@@ -161,9 +161,9 @@ async def test_audit_is_for_street_and_district_admins(area: Harness) -> None:
     await banyue.press_data(f"es1:tier:{filed.id}:urgent")
     chengxi = h.players["chengxi"]
     await chengxi.command("/audit")
-    assert "审计日志" in chengxi.last_text() and "request.retier" in chengxi.last_text()
+    assert "操作记录" in chengxi.last_text() and f"调整分级 · {number}" in chengxi.last_text()
     await banyue.command("/audit")
-    assert "审计日志仅供街道和区级管理员查看" in banyue.last_text()
+    assert "操作记录仅供街道和区级管理员查看" in banyue.last_text()
 
 
 async def test_member_logs_a_visit_with_an_opinion(area: Harness) -> None:

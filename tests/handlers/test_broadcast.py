@@ -17,11 +17,11 @@ from auxil.harness import Harness, Player
 from bot.emulator.core import Fault
 from bot.i18n import Translator
 from bot.models import Role
+from bot.models.broadcast import AudienceKind, Broadcast, BroadcastState
 from bot.outbox import OutboxSender
-from bot.services.broadcast import Audience, AudienceKind, Content
+from bot.services.broadcast import Audience, Content
 from bot.services.people import TelegramIdentity
 from handlers.broadcast import job_name, refresh_progress
-from storage.repos.broadcasts import Broadcast, BroadcastState
 
 MAX_IN_FLIGHT = 16  # [outbox] max_in_flight: messages the sender has on their way at once
 ADMINS = [

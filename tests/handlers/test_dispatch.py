@@ -48,6 +48,34 @@ async def members(org: Harness) -> dict[str, Player]:
     return people
 
 
+async def test_the_phone_goes_only_to_whoever_accepts(
+    org: Harness, members: dict[str, Player]
+) -> None:
+    """Pool cards show 王** and no phone; the member who accepts sees the name and the phone;
+    nothing queued for the other members ever carried them."""
+    res = org.player("wang", user_id=888)
+    org.emulator.add_user(888, "小红", last_name="王")
+    await onboard(res)
+    number = await file_request(org, res, description="水管漏水", phone=True)
+    for member in members.values():
+        card = next(m for m in member.bot_messages() if number in (m.text or ""))
+        assert "居民：王**" in (card.text or "")
+        assert "小红" not in (card.text or "") and "13800138000" not in (card.text or "")
+    ann = members["ann"]
+    await ann.press("✋ 接单")
+    [card] = [m for m in ann.bot_messages() if number in (m.text or "") and m.inline_buttons]
+    assert "居民：小红 王" in (card.text or "") and "+8613800138000" in (card.text or "")
+    async with org.services.db.read() as tx:
+        others = [members["bao"].id, members["cui"].id]
+        payloads = [
+            str(r[0])
+            for r in await tx.fetchall(
+                "SELECT payload FROM outbox WHERE chat_id IN (?, ?)", (others[0], others[1])
+            )
+        ]
+    assert payloads and not [p for p in payloads if "13800138000" in p or "小红" in p]
+
+
 async def test_cards_go_to_the_compound_pool(org: Harness, members: dict[str, Player]) -> None:
     res = org.player("res")
     await onboard(res)
@@ -64,9 +92,10 @@ async def test_cards_go_to_the_compound_pool(org: Harness, members: dict[str, Pl
         "星荷豪苑",
         "3栋",
         "提交于：刚刚",
-        "居民：Res",
+        "居民：R**",  # the surname only, and no phone: the pool does not do the work yet
     ):
         assert part in card.text, part
+    assert "电话" not in card.text and "Res" not in card.text
     filed = await request(org, number)
     assert filed.status is Status.DISPATCHED and filed.dispatched_at is not None
     async with org.services.db.read() as tx:
@@ -179,7 +208,7 @@ async def test_twenty_members_press_accept_at_once(org: Harness) -> None:
     accepted = await request(org, number)
     assert accepted.status is Status.ACCEPTED
     winners = [p for p in crowd if (p.last_answer() or {}).get("text") == "接单成功，谢谢！"]
-    losers = [p for p in crowd if "已被" in ((p.last_answer() or {}).get("text") or "")]
+    losers = [p for p in crowd if "已由" in ((p.last_answer() or {}).get("text") or "")]
     assert len(winners) == 1 and len(losers) == 19
     [winner] = winners
     async with org.services.db.read() as tx:
@@ -190,15 +219,15 @@ async def test_twenty_members_press_accept_at_once(org: Harness) -> None:
     name = f"{winner.name.capitalize()} Real"
     for loser in losers:
         card = next(m for m in loser.bot_messages() if number in (m.text or ""))
-        assert card.text == f"{number}：已由 {name} 接单，同样感谢您！"
+        assert card.text == f"{number}：已由{name}接单，同样感谢您！"
         assert card.inline_buttons == []
     win_card = next(m for m in winner.bot_messages() if "您已接单" in (m.text or ""))
-    assert "✅ 办结" in [b["text"] for b in win_card.inline_buttons]
-    assert f"您的诉求 {number} 已由 {name}" in res.last_text()
+    assert "✅ 办理完成" in [b["text"] for b in win_card.inline_buttons]
+    assert f"您的诉求 {number} 已由{name}" in res.last_text()
     # A late press is told who has it.
     late = losers[0]
     await late.press_data(f"tk1:acc:{filed.id}")
-    assert (late.last_answer() or {})["text"] == f"已被 {name} 接单。"
+    assert (late.last_answer() or {})["text"] == f"已由{name}接单。"
 
 
 async def test_outsiders_cannot_accept(org: Harness, members: dict[str, Player]) -> None:
@@ -250,7 +279,7 @@ async def test_work_a_task_through_to_a_reopened_rating(tmp_path) -> None:  # ty
         assert f"指派 {number}" in admin.last_text()
         await admin.send("Ann")
         await admin.press(next(b for b in admin.buttons() if b.startswith("Ann Real")))
-        assert f"已把 {number} 指派给 Ann Real" in admin.last_text()
+        assert f"已把 {number} 指派给Ann Real" in admin.last_text()
         # The pool cards were withdrawn; Ann got Accept / Decline.
         bao_card = next(m for m in bao.bot_messages() if number in (m.text or ""))
         assert bao_card.inline_buttons == [] and "已不再派单" in (bao_card.text or "")
@@ -260,15 +289,14 @@ async def test_work_a_task_through_to_a_reopened_rating(tmp_path) -> None:  # ty
         await ann.send("这周出差")
         assert f"好的，{number} 将重新派给其他党员" in ann.last_text()
         assert (
-            "Ann Real 婉拒了您指派的任务：" in admin.last_text()
-            and "这周出差" in admin.last_text()
+            "Ann Real婉拒了您指派的任务：" in admin.last_text() and "这周出差" in admin.last_text()
         )
         assert "✋ 接单" in bao.buttons()  # back in the pool
 
         # Bao takes it, is on the way, writes a progress note.
         await bao.press("✋ 接单")
         await bao.press("🚶 我正在赶来")
-        assert "办理中" in res.texts()[-1] or "接单人正在赶来" in res.last_text()
+        assert "办理中" in res.texts()[-1] or "承办人正在赶来" in res.last_text()
         await bao.press("📝 进展说明")
         await bao.send("已买好灯泡")
         assert (
@@ -281,19 +309,19 @@ async def test_work_a_task_through_to_a_reopened_rating(tmp_path) -> None:  # ty
         await ann.press("✋ 接单")
         await ann.press("↩ 退回")
         await ann.send("不是我能修的")
-        assert "Ann Real 退回了一项任务" in admin.last_text()
+        assert "Ann Real退回了一项任务" in admin.last_text()
         assert (await request(h, number)).status is Status.RETURNED
         await admin.press("👤 指派党员")
-        await admin.press("附近的全部党员")
+        await admin.press("附近的全部党员、志愿者")
         await admin.press(next(b for b in admin.buttons() if b.startswith("Bao Real")))
         await bao.press("✋ 接单")
 
         # Done with a photo and a note; pressing Done twice resolves once.
-        await bao.press("✅ 办结")
+        await bao.press("✅ 办理完成")
         await bao.send_photo(b"fixed lamp")
         assert "已收到 1 张" in bao.last_text()
         await bao.send("换了新灯泡")
-        assert f"{number} 已办结" in bao.last_text()
+        assert f"{number} 已办理完成" in bao.last_text()
         await bao.press_data(f"tk1:done:{filed.id}")
         assert "这项任务已经结束" in (bao.last_answer() or {})["text"]
         resolved = await request(h, number)
@@ -310,7 +338,7 @@ async def test_work_a_task_through_to_a_reopened_rating(tmp_path) -> None:  # ty
         assert reopened.status is Status.REOPENED and reopened.assignee_id == (
             await person_id(h, bao)
         )
-        assert "重办" in bao.last_text() and "✅ 办结" in bao.buttons()
+        assert "重办" in bao.last_text() and "✅ 办理完成" in bao.buttons()
         await bao.command("/tasks")
         assert number in bao.last_text() and "重新办理" in bao.last_text()
     finally:
@@ -333,12 +361,12 @@ async def test_relay_never_shows_ids_usernames_or_phones(org: Harness) -> None:
     number = await file_request(org, res, phone=True, anonymous=True)
     await helper.press("✋ 接单")
     first_call = len(org.emulator.calls)
-    await res.press("💬 给接单人留言")
+    await res.press("💬 给承办人留言")
     await res.send("请下午三点后来")
     assert f"{number} 的居民留言" in helper.last_text() and "请下午三点后来" in helper.last_text()
     await helper.press("↩ 回复")
     await helper.send("好的，三点半到")
-    assert f"您的诉求 {number} 的接单人留言" in res.last_text()
+    assert f"您的诉求 {number} 的承办人留言" in res.last_text()
     await res.press("↩ 回复")
     await res.send("谢谢")
     # Everything the bot sent to either side after the accept:

@@ -48,10 +48,10 @@ async def test_whole_intake_with_photos_location_and_contact(org: Harness) -> No
     await alice.share_contact("+8613912345678")
     summary = alice.last_text()
     assert "请核对您的诉求" in summary
-    assert "类别：物业维修" in summary and "分级：急事：立刻办" in summary
+    assert "类别：物业维修" in summary and "事项分类：急事立刻办" in summary
     assert "3栋电梯停了两天" in summary and "照片：2 张" in summary
     assert "23.05120" in summary and "+8613912345678" in summary
-    assert "处理人员可以看到您的姓名（Alice）和电话" in summary
+    assert "承办人能看到您的姓名（Alice）和电话，其他人只看到您的姓氏" in summary
     await alice.press("✅ 确认提交")
 
     [request] = await requests_of(org, alice)

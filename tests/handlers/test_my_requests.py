@@ -8,8 +8,8 @@ from auxil.flows import file_request, onboard
 from auxil.harness import Harness, Player
 
 from bot.lifecycle import Status
-from bot.models import Rating, Request
-from bot.services.intake import Draft
+from bot.models import Rating, Request, RequestView
+from bot.models.intake import Draft
 from bot.services.people import Actor
 from bot.views import requests as views
 
@@ -158,7 +158,7 @@ async def test_me_too_offers_at_most_three(org: Harness) -> None:
     assert "请简单描述问题" in hua.last_text()
 
 
-async def test_anonymous_hides_name_and_phone_from_members_not_admins(org: Harness) -> None:
+async def test_phone_goes_only_to_whoever_does_the_work(org: Harness) -> None:
     ida = org.player("ida")
     await onboard(ida)
     number = await file_request(org, ida, description="隔壁噪音", phone=True, anonymous=True)
@@ -167,19 +167,25 @@ async def test_anonymous_hides_name_and_phone_from_members_not_admins(org: Harne
     async with org.services.db.read() as tx:
         view = await org.services.flow.view(tx, filed, is_owner=False, supporters=0)
     t = org.services.i18n.get("zh_CN")
-    member = views.member_card(t, "zh_CN", view, org.clock.now()).text
-    admin = views.member_card(t, "zh_CN", view, org.clock.now(), admin=True).text
-    assert "居民：匿名" in member
-    assert "Ida" not in member and "13800138000" not in member
+
+    def render(view: RequestView, **who: bool) -> str:
+        return views.member_card(t, "zh_CN", view, org.clock.now(), tz=org.config.tz, **who).text
+
+    member, holder, admin = render(view), render(view, holder=True), render(view, admin=True)
+    for card in (member, holder):
+        assert "居民：匿名" in card
+        assert "Ida" not in card and "13800138000" not in card
     assert "居民：Ida" in admin and "+8613800138000" in admin
-    # Not anonymous: members see both.
+    # Not anonymous: the pool sees the surname, the member doing it the name and phone.
     jon = org.player("jon")
     await onboard(jon)
     open_number = await file_request(org, jon, description="路灯坏了", phone=True)
     open_request = await request(org, open_number)
     async with org.services.db.read() as tx:
         view = await org.services.flow.view(tx, open_request, is_owner=False, supporters=0)
-    shown = views.member_card(t, "zh_CN", view, org.clock.now()).text
+    pool = render(view)
+    assert "居民：J**" in pool and "Jon" not in pool and "13800138000" not in pool
+    shown = render(view, holder=True)
     assert "居民：Jon" in shown and "+8613800138000" in shown
 
 
@@ -206,9 +212,9 @@ async def test_rating_satisfied_closes_with_a_comment(org: Harness) -> None:
     filed = await request(org, number)
     assert filed.status is Status.CLOSED and filed.rating is Rating.BASIC
     assert filed.rating_comment == "师傅很辛苦"
-    # A second press on the old rating buttons changes nothing.
+    # A second press on the old rating buttons changes nothing, and says why.
     await kay.press_data(f"rt1:s:{filed.id}")
-    assert "该诉求现在不需要评价" in (kay.last_answer() or {})["text"]
+    assert "您已评价过" in (kay.last_answer() or {})["text"]
     assert (await request(org, number)).rating is Rating.BASIC
 
 

@@ -195,9 +195,11 @@ async def test_me_shows_the_data_and_forget_deletes_it(org: Harness) -> None:
         )
         audit = await tx.audit.latest(action="person.forget")
     assert leftovers == 0
-    assert len(audit) == 1 and audit[0].before is None and audit[0].after is None
-    # The menu went back to the default one.
-    assert hal.commands() == RESIDENT_MENU
+    assert len(audit) == 1 and audit[0].before is None
+    assert audit[0].after is not None and "texts_cleaned" in audit[0].after
+    # The chat's own menu is gone: the default one (the resident's) shows again.
+    assert f"chat:{hal.id}" not in org.emulator.commands
+    assert [c["command"] for c in org.emulator.commands["default"]] == RESIDENT_MENU
 
 
 async def test_lang_switches_language_and_menu(org: Harness) -> None:

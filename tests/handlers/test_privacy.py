@@ -96,11 +96,13 @@ async def test_forget_takes_the_telegram_id_out_of_timelines_and_audit(district:
         said = [
             tuple(row)
             for row in await tx.fetchall(
-                "SELECT status, payload FROM outbox WHERE chat_id = ? AND id <= ?",
-                (mia.id, before),
+                "SELECT status, payload FROM outbox WHERE chat_id = 0 AND id <= ?",
+                (before,),
             )
         ]
     assert left == 0
+    async with h.services.db.read() as tx:
+        assert await tx.fetchval("SELECT count(*) FROM outbox WHERE chat_id = ?", (mia.id,)) == 0
     # Nothing the bot said to her before is kept, and nothing of it is still queued.
     assert said and all(payload == "{}" and status != "pending" for status, payload in said)
     # What she did is still there, by someone forgotten.
@@ -115,8 +117,9 @@ async def test_forget_takes_the_telegram_id_out_of_timelines_and_audit(district:
     admin = h.players["district"]
     await admin.command("/audit")
     text = admin.last_text()
-    assert "审计日志" in text and f"{FORGOTTEN_LABEL} · person.home" in text
-    assert tag not in text and f"tg:{ned.id}" in text
+    # Names, not codes: she is "a deleted user"; Ned, still here, by his name.
+    assert "操作记录" in text and "已删除的用户 · 设置小区 · 已删除的用户" in text
+    assert tag not in text and "Ned · 设置小区 · Ned" in text
 
 
 async def test_forget_in_the_middle_of_a_request_starts_afresh(org: Harness) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from auxil.flows import onboard
+from auxil.flows import onboard, register
 from auxil.harness import Harness, Player
 
 from bot.models import Availability, MemberStatus, MemberType, Role
@@ -31,28 +31,6 @@ async def area(tmp_path: Path) -> AsyncIterator[Harness]:
         yield h
     finally:
         await h.stop()
-
-
-async def register(h: Harness, player: Player, *, name: str = "王建国") -> None:
-    """The whole of /join: name, no work unit, 星荷豪苑, phone, retired, two teams, skills,
-    weekends and evenings, phone shown."""
-    await onboard(player)
-    await player.command("/join")
-    assert "第 1 步" in player.last_text()
-    await player.send(name)
-    await player.press("无工作单位")
-    await player.press("星荷豪苑")
-    await player.share_contact("+8613600000001")
-    await player.press("无职党员（离退休、待业）")
-    await player.press("人民调解")
-    await player.press("关爱老人")
-    assert "✅ 人民调解" in player.buttons()
-    await player.press("完成 ➡")
-    await player.send("电工，会修水管")
-    await player.press("工作日晚上")
-    await player.press("周末")
-    await player.press("完成 ➡")
-    await player.press("是")
 
 
 async def member_of(h: Harness, player: Player):  # type: ignore[no-untyped-def]
@@ -92,7 +70,7 @@ async def test_registration_through_approval(area: Harness) -> None:
     banyue, xinghu = h.players["banyue"], h.players["xinghu"]
     assert "有新的党员、志愿者报到" in banyue.last_text() and "王建国" in banyue.last_text()
     assert not any("王建国" in (m.text or "") for m in xinghu.bot_messages())
-    await banyue.press("同意")
+    await banyue.press("通过")
     assert "王建国：已通过。" in banyue.last_text()
     assert "您的报到已通过审核" in wang.last_text()
     member, grants = await member_of(h, wang)
@@ -101,7 +79,7 @@ async def test_registration_through_approval(area: Harness) -> None:
     assert "tasks" in wang.commands() and "visit" in wang.commands()
     # /me shows the member record.
     await wang.command("/me")
-    assert "党员/志愿者身份" in wang.last_text() and "已办结任务：0" in wang.last_text()
+    assert "党员/志愿者身份" in wang.last_text() and "已办理完成的任务：0" in wang.last_text()
 
 
 async def test_registration_through_rejection_with_a_reason(area: Harness) -> None:
@@ -111,7 +89,7 @@ async def test_registration_through_rejection_with_a_reason(area: Harness) -> No
     await li.press("✅ 确认提交")
     banyue = h.players["banyue"]
     await banyue.press("不通过")
-    assert "李四 未通过的原因是什么" in banyue.last_text()
+    assert "李四未通过的原因是什么" in banyue.last_text()
     await banyue.send("不住本小区")
     assert "李四：未通过。" in banyue.last_text()
     assert "您的报到未通过：不住本小区" in li.last_text()
@@ -133,7 +111,7 @@ async def test_approval_is_checked_in_the_service_and_audited(area: Harness) -> 
     await register(h, zhao, name="赵六")
     await zhao.press("✅ 确认提交")
     banyue, xinghu = h.players["banyue"], h.players["xinghu"]
-    approve = banyue.find_button("同意")[1]["callback_data"]
+    approve = banyue.find_button("通过")[1]["callback_data"]
     # The other community's admin, a resident, and zhao himself, with forged presses:
     others = [xinghu, h.player("nosy")]
     await onboard(others[1])
@@ -145,7 +123,7 @@ async def test_approval_is_checked_in_the_service_and_audited(area: Harness) -> 
     async with h.services.db.read() as tx:
         refused = await tx.audit.latest(action="member.approve.refused")
     assert len(refused) == 3
-    await banyue.press("同意")
+    await banyue.press("通过")
     await banyue.press_data(approve)  # twice
     assert "此事已经处理过了" in (banyue.last_answer() or {})["text"]
     async with h.services.db.read() as tx:
@@ -160,8 +138,8 @@ async def test_a_reason_for_a_decided_registration_ends_the_wait(area: Harness) 
     await zhou.press("✅ 确认提交")
     banyue = h.players["banyue"]
     await banyue.press("不通过")
-    assert "周九 未通过的原因是什么" in banyue.last_text()
-    await banyue.press("同意")  # changed their mind on the same card
+    assert "周九未通过的原因是什么" in banyue.last_text()
+    await banyue.press("通过")  # changed their mind on the same card
     assert "周九：已通过。" in banyue.last_text()
     await banyue.send("不住本小区")
     assert "此事已经处理过了" in banyue.last_text()
@@ -248,7 +226,7 @@ async def test_profile_edit_is_audited_and_keeps_approval(area: Harness) -> None
     wang = h.player("wang")
     await register(h, wang)
     await wang.press("✅ 确认提交")
-    await h.players["banyue"].press("同意")
+    await h.players["banyue"].press("通过")
     await wang.command("/join")
     assert "您的报到信息" in wang.last_text()
     await wang.press("✏ 修改")
@@ -271,7 +249,7 @@ async def test_moving_to_another_community_asks_it_again(area: Harness) -> None:
     wang = h.player("wang")
     await register(h, wang)
     await wang.press("✅ 确认提交")
-    await h.players["banyue"].press("同意")
+    await h.players["banyue"].press("通过")
     await wang.command("/join")
     await wang.press("✏ 修改")
     await wang.press("小区")
@@ -292,7 +270,7 @@ async def test_pause_and_resume(area: Harness) -> None:
     wang = h.player("wang")
     await register(h, wang)
     await wang.press("✅ 确认提交")
-    await h.players["banyue"].press("同意")
+    await h.players["banyue"].press("通过")
     await wang.command("/pause")
     await wang.press("2 周")
     assert "已请假至 2026-12-10" in wang.last_text()
@@ -333,5 +311,7 @@ async def test_stale_buttons_and_someone_elses_contact(area: Harness) -> None:
         )
     )
     assert "请点按钮提供您本人的手机号" in qian.last_text()
-    await qian.send("13800000000")  # typed, not shared
-    assert "请点按钮提供您本人的手机号" in qian.last_text()
+    await qian.send("1380000")  # typed, and too short
+    assert "不是有效的大陆手机号码" in qian.last_text()
+    await qian.send("138 0000 0000")  # typed: a mainland mobile number will do
+    assert "第 5 步" in qian.last_text()

@@ -73,7 +73,7 @@ async def test_the_timeline_shows_residents_only_what_is_theirs(org: Harness) ->
         await player.press(f"查看 {number}")
         text = player.last_text()
         assert "街道正在督办" in text, text
-        assert "分级：急事：立刻办" in text
+        assert "调整为“急事立刻办”" in text
         assert "期限顺延 3 天" in text
         assert "等待居民" in text
         assert "进展：已经联系物业" in text
@@ -158,9 +158,9 @@ async def test_a_wait_for_information_ends_with_its_request(org: Harness) -> Non
     await ben.press("✖ 撤销诉求")  # still on the details message
     await ben.press("是的，撤销")
     await ben.send("你好")
-    assert "已经办结" in ben.last_text()
+    assert "已办理完成或已撤销" in ben.last_text()
     await ben.send("还有一句")
-    assert "已经办结" not in ben.last_text()
+    assert "已办理完成或已撤销" not in ben.last_text()
     assert len((await stored(org, number)).description) > 0
 
 

@@ -171,12 +171,13 @@ async def test_service_list(api: Api, fmt: str) -> None:
             assert list(service) == SERVICE_FIELDS
             assert service["metadata"] == "true"
     codes = [s["service_code"] for s in services]
-    assert codes[:3] == ["property", "environment", "safety"] and len(codes) == 12
+    # The categories of the org file, in its order: 18, urgent outages first.
+    assert codes[:3] == ["outage", "safety", "property"] and len(codes) == 18
     first = services[0]
-    assert first["service_name"] == "Property and repairs"
+    assert first["service_name"] == "Water, power or gas outage"
     assert first["type"] == "realtime"
-    assert first["group"] == "Important: settle by consultation"
-    assert "物业维修" in str(first["keywords"])
+    assert first["group"] == "Urgent: act now"
+    assert "停水停电停气" in str(first["keywords"])
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -220,9 +221,9 @@ async def test_service_definition(api: Api, fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_unknown_service_definition_is_404(api: Api, fmt: str) -> None:
-    status, _ctype, body, _h = await api.get(f"services/elevator.{fmt}")
+    status, _ctype, body, _h = await api.get(f"services/fireworks.{fmt}")
     assert status == 404
-    assert_error(fmt, body, 404, "service_code elevator was not found.")
+    assert_error(fmt, body, 404, "service_code fireworks was not found.")
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ def assert_error(fmt: str, body: bytes, code: int, description: str) -> None:
 async def test_bad_input_gets_a_clear_error_and_changes_nothing(api: Api, fmt: str) -> None:
     key = await new_key(api.h)
     cases: list[tuple[dict[str, str], int, str]] = [
-        ({"service_code": "elevator"}, 404, "service_code elevator was not found."),
+        ({"service_code": "fireworks"}, 404, "service_code fireworks was not found."),
         ({"service_code": ""}, 400, "service_code was not provided."),
         (
             {"address_id": "", "description": "没有地点"},
@@ -450,7 +451,7 @@ async def test_request_filters(api: Api, fmt: str) -> None:
 
     for params, message in (
         ({"status": "pending"}, "status must be open or closed."),
-        ({"service_code": "elevator"}, "service_code elevator was not found."),
+        ({"service_code": "fireworks"}, "service_code fireworks was not found."),
         (
             {"start_date": "2026-11-01"},
             "start_date must be a w3 date and time with a time zone,"
@@ -588,8 +589,11 @@ async def test_api_request_worked_in_telegram_and_closed_through_the_api(api: Ap
     card = ann.last()
     assert number in (card.text or "")
     assert "城市系统：12345 hotline" in (card.text or "")  # where it came from
-    assert "居民：伟 王" in (card.text or "") and "13800138000" in (card.text or "")
+    # The pool sees the surname; the member who takes it, the name and the phone.
+    assert "居民：王**" in (card.text or "") and "13800138000" not in (card.text or "")
     await ann.press("✋ 接单")
+    [taken] = [m for m in ann.bot_messages() if m.message_id == card.message_id]
+    assert "居民：伟 王" in (taken.text or "") and "13800138000" in (taken.text or "")
     assert "💬 联系居民" not in ann.buttons()  # nobody in the bot to write to
     assert "⏸ 等待居民回复" not in ann.buttons()
     await ann.press("📝 进展说明")
@@ -600,7 +604,7 @@ async def test_api_request_worked_in_telegram_and_closed_through_the_api(api: Ap
     assert record["status"] == "open"
     assert record["status_notes"] == "accepted: 已联系电梯公司，今晚维修"
 
-    await ann.press("✅ 办结")
+    await ann.press("✅ 办理完成")
     await ann.send("已修好，电梯恢复运行")
     assert (await stored(h, number)).status is Status.RESOLVED
 

@@ -12,16 +12,10 @@ from pydantic import ValidationError
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed
 from bot.models import Member, MemberStatus, MemberType, Role
+from bot.models.broadcast import AudienceKind, BroadcastState
 from bot.outbox import CAPTION_LIMIT
-from bot.services.broadcast import (
-    Audience,
-    AudienceKind,
-    BroadcastDraft,
-    Content,
-    render_html,
-)
+from bot.services.broadcast import Audience, BroadcastDraft, Content, render_html
 from bot.services.people import Actor, TelegramIdentity
-from storage.repos.broadcasts import BroadcastState
 
 ADMINS = [
     {"telegram_id": 9901, "unit": "BY"},  # 伴月社区 (城西街道)

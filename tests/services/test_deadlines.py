@@ -101,7 +101,7 @@ async def test_urgent_unaccepted_reminds_then_climbs_the_ladder(ladder: Harness)
     await tick(h, minutes=6)  # 30 minutes: to the community
     [card] = escalations(admins["community"], number)
     assert "超时无人接单" in card and "社区督办" in card
-    assert {"👤 指派党员", "+1 天", "要事：商议办"} <= set(admins["community"].buttons())
+    assert {"👤 指派党员", "+1 天", "要事商议办"} <= set(admins["community"].buttons())
     assert escalations(admins["street"], number) == []
     await tick(h, minutes=30)  # 60 minutes: the street
     assert len(escalations(admins["street"], number)) == 1
@@ -198,11 +198,11 @@ async def test_member_asks_for_more_time_and_the_community_approves(ladder: Harn
     assert "为什么需要延期 3 天" in ann.last_text()
     await ann.send("需要等配件到货")
     assert "您的延期申请已提交社区" in ann.last_text()
-    assert "Ann Real 申请延期 3 天" in admin.last_text() and "需要等配件到货" in admin.last_text()
-    approve = admin.find_button("同意")[1]["callback_data"]
-    await admin.press("同意")
-    assert "已同意，期限已顺延" in admin.last_text()
-    assert f"社区同意 {number} 延期 3 天" in ann.last_text()
+    assert "Ann Real申请延期 3 天" in admin.last_text() and "需要等配件到货" in admin.last_text()
+    approve = admin.find_button("通过")[1]["callback_data"]
+    await admin.press("通过")
+    assert "已通过，期限已顺延" in admin.last_text()
+    assert f"社区已通过 {number} 的延期申请，顺延 3 天" in ann.last_text()
     extended = await request(h, number)
     assert extended.resolve_due_at == due + timedelta(days=3)
     async with h.services.db.read() as tx:
@@ -228,16 +228,16 @@ async def test_refused_extension_and_admin_extend_and_retier(ladder: Harness) ->
     await ann.press("⏳ 申请延期")
     await ann.press("+1 天")
     await ann.send("太忙")
-    await admin.press("不同意")
-    assert "社区未同意" in ann.last_text()
+    await admin.press("不通过")
+    assert "社区未通过" in ann.last_text()
     # Overdue escalation lets the admin extend and re-tier.
     await tick(h, days=7, minutes=1)
     assert escalations(admin, number)
     await admin.press("+7 天")
     await admin.send("需要业委会开会")
     assert f"{number} 的期限已顺延 7 天" in admin.last_text()
-    await admin.press_data(admin.find_button("难事：合力办")[1]["callback_data"])
-    assert f"{number} 已调整为：难事：合力办" in admin.last_text()
+    await admin.press_data(admin.find_button("难事合力办")[1]["callback_data"])
+    assert f"{number} 已调整为“难事合力办”" in admin.last_text()
     filed = await request(h, number)
     assert filed.tier.value == "difficult"
     assert filed.resolve_due_at == (filed.triaged_at or filed.created_at) + timedelta(days=30)
@@ -256,7 +256,7 @@ async def test_waiting_for_the_resident_pauses_the_resolve_clock(ladder: Harness
     await ann.press("⏸ 等待居民")
     await tick(h, days=2)
     # The resident answers through the relay: the clock runs again, two days later.
-    await res.press("💬 给接单人留言")
+    await res.press("💬 给承办人留言")
     await res.send("我明天在家")
     assert (await request(h, number)).resolve_due_at == due + timedelta(days=2)
     assert (await request(h, number)).waiting_since is None
@@ -282,8 +282,8 @@ async def test_more_time_while_waiting_keeps_the_clock_paused(ladder: Harness) -
     await ann.press("⏳ 申请延期")
     await ann.press("+1 天")
     await ann.send("居民出差")
-    await admin.press("同意")
-    assert "已同意，期限已顺延" in admin.last_text()
+    await admin.press("通过")
+    assert "已通过，期限已顺延" in admin.last_text()
     waiting = await request(h, number)
     assert waiting.waiting_since is not None
     assert waiting.resolve_due_at == due + timedelta(days=1)
@@ -324,7 +324,7 @@ async def test_a_second_ask_for_more_time_waits_for_the_first(ladder: Harness) -
     assert filed.assignee_id is not None
     actor = await h.services.people.actor(filed.assignee_id)
     with pytest.raises(InvalidInput) as refused:
-        await h.services.deadlines.ask_extension(actor, filed.id, 7, "还在等配件")
+        await h.services.extensions.ask(actor, filed.id, 7, "还在等配件")
     # In the bot the second ask stops at the first button, before the reason is typed.
     await ann.press("⏳ 申请延期")
     t = h.services.i18n.get("zh_CN")
@@ -336,10 +336,10 @@ async def test_a_second_ask_for_more_time_waits_for_the_first(ladder: Harness) -
             "SELECT state FROM extension_requests WHERE request_id = ?", (filed.id,)
         )
     assert [r[0] for r in rows] == ["pending"]
-    await admin.press("同意")
+    await admin.press("通过")
     assert (await request(h, number)).resolve_due_at == due + timedelta(days=7)
     # Once decided, the member may ask again.
-    assert await h.services.deadlines.ask_extension(actor, filed.id, 1, "还差一点")
+    assert await h.services.extensions.ask(actor, filed.id, 1, "还差一点")
 
 
 async def test_resolved_and_unrated_closes_as_not_rated(ladder: Harness) -> None:
@@ -350,7 +350,7 @@ async def test_resolved_and_unrated_closes_as_not_rated(ladder: Harness) -> None
     await onboard(res)
     number = await file_request(h, res)
     await ann.press("✋ 接单")
-    await ann.press("✅ 办结")
+    await ann.press("✅ 办理完成")
     await ann.send("修好了")
     await tick(h, days=2, hours=23)
     assert (await request(h, number)).status is Status.RESOLVED
@@ -390,7 +390,7 @@ async def test_two_sweeps_at_once_send_once(ladder: Harness) -> None:
     for n in range(10):
         await file_request(h, res, urgent=True, category="其他", description=f"第{n}件")
     h.clock.advance(minutes=15)
-    handled = await asyncio.gather(h.services.deadlines.sweep(), h.services.deadlines.sweep())
+    handled = await asyncio.gather(h.services.sweep.sweep(), h.services.sweep.sweep())
     await h.settle()
     assert sum(handled) == 10  # ten due reminder rows, each claimed by one sweep only
     for member in members:

@@ -118,7 +118,7 @@ async def test_submit_makes_a_pending_member_and_asks_the_community(area: Harnes
     assert entry is not None and entry["status"] == "pending"
     # Only the nearest admins (the community's) get the card, with Approve / Reject.
     banyue, xinghu, chengxi = (h.players[n] for n in ("banyue", "xinghu", "chengxi"))
-    assert "王 建国" in banyue.last_text() and banyue.buttons() == ["同意", "不通过"]
+    assert "王 建国" in banyue.last_text() and banyue.buttons() == ["通过", "不通过"]
     assert banyue.last().inline_buttons[0]["callback_data"] == f"ma1:ok:{actor.id}"
     assert not any(
         "王 建国" in (m.text or "") for p in (xinghu, chengxi) for m in p.bot_messages()

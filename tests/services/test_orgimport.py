@@ -15,6 +15,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duanzhou.toml"
 
 # The demo org: 1 district, 2 streets, 4 communities, 9 compounds.
 UNITS, STATIONS, TEAMS = 16, 4, 8
+# Its categories of requests; SEEDED of them are also the store's defaults (migration 0002).
+CATEGORIES, SEEDED = 18, 12
 
 
 @pytest.fixture
@@ -58,7 +60,11 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
     report = await importer.import_file(EXAMPLE)
 
     assert report == ImportReport(
-        units_created=UNITS, stations_created=STATIONS, teams_created=TEAMS
+        units_created=UNITS,
+        stations_created=STATIONS,
+        teams_created=TEAMS,
+        categories_created=CATEGORIES - SEEDED,
+        categories_updated=SEEDED,
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:
@@ -119,11 +125,14 @@ async def test_reimport_updates_and_never_duplicates(importer: OrgImporter, db: 
     report = await importer.import_file(EXAMPLE)
 
     assert report == ImportReport(
-        units_updated=UNITS, stations_updated=STATIONS, teams_updated=TEAMS
+        units_updated=UNITS,
+        stations_updated=STATIONS,
+        teams_updated=TEAMS,
+        categories_updated=CATEGORIES,
     )
     assert report.summary() == (
         f"units: 0 created, {UNITS} updated; stations: 0 created, {STATIONS} updated; "
-        f"teams: 0 created, {TEAMS} updated"
+        f"teams: 0 created, {TEAMS} updated; categories: 0 created, {CATEGORIES} updated"
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:

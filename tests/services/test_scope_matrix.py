@@ -24,10 +24,11 @@ from auxil.members import make_member
 
 from bot.errors import NotAllowed
 from bot.models import AuditEntry, MemberStatus, Role, Tier
+from bot.models.broadcast import AudienceKind
+from bot.models.stats import PeriodKind
 from bot.services.admin import INVITE_PREFIX
-from bot.services.broadcast import Audience, AudienceKind, Content
+from bot.services.broadcast import Audience, Content
 from bot.services.people import Actor
-from bot.services.stats import PeriodKind
 from storage.db import Tx
 from storage.repos.admin import Invite
 
@@ -231,7 +232,7 @@ ACTIONS = [
     ),
     Action(
         "retier_request",
-        lambda h, w, a: h.services.deadlines.retier(a, w.request, Tier.URGENT),
+        lambda h, w, a: h.services.escalation.retier(a, w.request, Tier.URGENT),
         refused_as="request.retier",
         audited="request.retier",
         row="no  no  ok  no  no  ok  ok",
@@ -239,7 +240,7 @@ ACTIONS = [
     ),
     Action(
         "extend_request",
-        lambda h, w, a: h.services.deadlines.extend(a, w.request, 3, "等配件"),
+        lambda h, w, a: h.services.extensions.extend(a, w.request, 3, "等配件"),
         refused_as="request.extend",
         audited="request.extend",
         row="no  no  ok  no  no  ok  ok",
@@ -247,7 +248,7 @@ ACTIONS = [
     ),
     Action(
         "grant_extension",
-        lambda h, w, a: h.services.deadlines.decide_extension(a, w.extension, approve=True),
+        lambda h, w, a: h.services.extensions.decide(a, w.extension, approve=True),
         refused_as="request.extension",
         audited="request.extend",
         row="no  no  ok  no  no  ok  ok",
@@ -333,7 +334,7 @@ async def template(tmp_path_factory: pytest.TempPathFactory) -> World:
             asked = await tx.requests.by_number(second)
         assert request is not None and asked is not None
         await h.services.dispatch.accept(member, asked.id)
-        extension = await h.services.deadlines.ask_extension(member, asked.id, 3, "等配件")
+        extension = await h.services.extensions.ask(member, asked.id, 3, "等配件")
         community = await actor_by_telegram(h, TELEGRAM_IDS[Who.COMMUNITY])
         broadcast = await h.services.broadcast.send(
             community,

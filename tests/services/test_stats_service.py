@@ -22,17 +22,10 @@ from bot.config import load_config
 from bot.errors import InvalidInput, NotAllowed
 from bot.lifecycle import Status
 from bot.models import Rating, Role, Tier
+from bot.models.stats import Period, PeriodKind, Rate
 from bot.services.orgimport import OrgImporter
 from bot.services.people import Actor
-from bot.services.stats import (
-    Period,
-    PeriodKind,
-    Rate,
-    StatsService,
-    decode_period,
-    parse_period,
-    period_of,
-)
+from bot.services.stats import StatsService, decode_period, parse_period, period_of
 from storage.db import Database
 from storage.repos.stats import subtree_range
 
@@ -274,8 +267,8 @@ async def test_every_figure_of_a_community(world: World) -> None:
     assert stats.by_tier == {Tier.URGENT: 2, Tier.IMPORTANT: 5, Tier.DIFFICULT: 1}
     assert [(cat.code, n) for cat, n in stats.by_category] == [
         ("property", 3),  # R1 R3 R5, then by the categories' order
-        ("environment", 1),
         ("safety", 1),
+        ("environment", 1),
         ("legal", 1),
         ("opinion", 1),
         ("other", 1),

@@ -4,14 +4,19 @@ from two processes at once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from auxil import stores
 
+import storage.migrate
 from storage.db import Database, open_database
 from storage.dialect import POSTGRESQL, SQLITE
 from storage.migrate import available_migrations, migrate
+from storage.timestamps import ts_text
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "storage" / "migrations"
 CORE = {
@@ -132,3 +137,112 @@ def test_portable_ddl_translates_types_per_store() -> None:
         "    note TEXT DEFAULT 'INTEGER PRIMARY KEY'\n"
         ");"
     )
+
+
+T = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+async def migrate_before(db: Database, version: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database as a version before ``version`` left it (``monkeypatch.undo()`` ends it)."""
+    shipped = available_migrations(db.engine)
+    monkeypatch.setattr(
+        storage.migrate,
+        "available_migrations",
+        lambda engine="sqlite": [m for m in shipped if m.version < version],
+    )
+    await migrate(db)
+
+
+async def test_intakes_filed_before_finished_flows_are_recorded_as_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0010 records the nonce of every intake already filed, so a draft an older version left
+    behind is finished at the first start."""
+    db = open_database(await stores.fresh_store(tmp_path, "old", migrated=False))
+    async with db:
+        await migrate_before(db, 10, monkeypatch)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO people (id, telegram_id, created_at, updated_at)"
+                " VALUES (5, 4242, ?, ?)",
+                (T, T),
+            )
+            unit = await tx.insert(
+                "INSERT INTO org_units (code, name, level, path, created_at, updated_at)"
+                " VALUES ('C', 'C', 'compound', '/C/', ?, ?)",
+                (T, T),
+            )
+            for n, (key, resident) in enumerate(
+                [("intake:5:ab12cd34", 5), ("intake:5:0f0f0f0f", None), (None, 5)], 1
+            ):
+                await tx.execute(
+                    "INSERT INTO requests (id, number, source_key, resident_id, compound_id,"
+                    " category_id, tier, status, description, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, 1, 'important', 'submitted', 'd', ?, ?)",
+                    (n, f"DZ-2026-00000{n}", key, resident, unit, T.replace(day=n), T),
+                )
+        monkeypatch.undo()
+        await migrate(db)
+        async with db.read() as tx:
+            found = [
+                tuple(ts_text(v) if isinstance(v, datetime) else v for v in r)
+                for r in await tx.fetchall("SELECT * FROM finished_flows")
+            ]
+    assert found == [(5, "intake", "ab12cd34", "request:1", ts_text(T))]
+
+
+async def test_the_outbox_change_keeps_every_row_and_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0011 gives the outbox a new status (SQLite rebuilds the table, PostgreSQL alters it);
+    rows, edits' references and task cards keep pointing where they did, and a row re-queued
+    after a crash counts as one doubtful try."""
+    db = open_database(await stores.fresh_store(tmp_path, "old", migrated=False))
+    async with db:
+        await migrate_before(db, 11, monkeypatch)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO outbox (id, chat_id, method, payload, status, recovered,"
+                " created_at, updated_at) VALUES (1, 7, 'sendMessage', '{}', 'sent', TRUE, ?, ?)",
+                (T, T),
+            )
+            await tx.execute(
+                "INSERT INTO outbox (id, chat_id, method, payload, ref_id, created_at,"
+                " updated_at) VALUES (2, 7, 'editMessageText', '{}', 1, ?, ?)",
+                (T, T),
+            )
+        monkeypatch.undo()
+        await migrate(db)
+        async with db.transaction() as tx:
+            rows = [
+                tuple(r)
+                for r in await tx.fetchall(
+                    "SELECT id, status, uncertain, ref_id FROM outbox ORDER BY id"
+                )
+            ]
+            await tx.execute("UPDATE outbox SET status = 'unknown' WHERE id = 2")
+            if db.engine == "sqlite":
+                assert await tx.fetchall("PRAGMA foreign_key_check") == []
+                assert await tx.fetchval("PRAGMA foreign_keys") == 1
+                sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            else:
+                sql = "SELECT indexname FROM pg_indexes WHERE tablename = ?"
+            indexes = {r[0] for r in await tx.fetchall(sql, ("outbox",))}
+    assert rows == [(1, "sent", 1, None), (2, "pending", 0, 1)]
+    assert {"outbox_open", "outbox_batch", "outbox_ref"} <= indexes
+
+
+async def test_a_migration_that_leaves_a_dangling_reference_is_rolled_back(
+    db: Database,
+) -> None:
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.ForeignKeyViolationError)):
+        async with db.migration() as tx:
+            await tx.execute(
+                "INSERT INTO role_grants (person_id, role, unit_id, granted_at)"
+                " VALUES (999, 'resident', 999, ?)",
+                (T,),
+            )
+    async with db.transaction() as tx:  # the writer: foreign keys on again
+        assert await tx.fetchval("SELECT count(*) FROM role_grants") == 0
+        if db.engine == "sqlite":
+            assert await tx.fetchval("PRAGMA foreign_keys") == 1

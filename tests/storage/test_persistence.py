@@ -448,3 +448,96 @@ async def test_a_conversation_continues_after_a_restart(tmp_path: Path) -> None:
     finally:
         await app.shutdown()
         await second_db.close()
+
+
+# -- a service's transaction ends a conversation (storage/repos/flows.py) --------------------
+
+
+async def _person(db: Database, telegram_id: int) -> int:
+    async with db.transaction() as tx:
+        person = await tx.people.create(
+            telegram_id=telegram_id,
+            display_name="Alice",
+            username=None,
+            language="zh_CN",
+            now=datetime(2026, 11, 26, tzinfo=UTC),
+        )
+    return person.id
+
+
+async def test_a_flow_end_wins_over_an_older_write_still_queued(
+    db: Database, reopened: Database, clock: FakeClock
+) -> None:
+    """The persistence round that saw the summary is queued, but the request's transaction
+    (which also ends the conversation) takes the write connection first: the older draft is
+    never written over what that transaction stored."""
+    from bot.models import FlowEnd
+
+    person_id = await _person(db, ALICE)
+    persistence = StorePersistence(db, clock=clock, flows=frozenset({"intake"}))
+    live: dict[str, Any] = {"intake": {"nonce": "n1", "step": "summary"}, "lang": "zh"}
+    await persistence.update_user_data(ALICE, dict(live, intake={"nonce": "n1", "step": "x"}))
+    await persistence.update_conversation("intake", (ALICE, ALICE), 8)
+    # The writer task is queued, not yet run: the service's transaction starts first.
+    end = FlowEnd(name="intake", key=(ALICE, ALICE), user_id=ALICE, user_data=live, nonce="n1")
+    async with db.transaction() as tx:
+        await tx.flows.finish(end, person_id=person_id, subject="request:1", now=clock.now())
+        assert "intake" in live  # only once committed
+    assert live == {"lang": "zh"}
+    await persistence.flush()
+
+    assert await rows(db, "SELECT data FROM ptb_user_data") == [('{"lang":"zh"}',)]
+    assert await rows(db, "SELECT count(*) FROM ptb_conversations") == [(0,)]
+    # PTB's next round hands over the live data (without the form) and END: nothing to write.
+    await persistence.update_user_data(ALICE, dict(live))
+    await persistence.update_conversation("intake", (ALICE, ALICE), None)
+    assert persistence._pending == {}
+    assert await StorePersistence(reopened).get_user_data() == {ALICE: {"lang": "zh"}}
+
+
+async def test_a_flow_end_that_rolls_back_changes_nothing(db: Database, clock: FakeClock) -> None:
+    from bot.models import FlowEnd
+
+    person_id = await _person(db, ALICE)
+    persistence = StorePersistence(db, clock=clock, flows=frozenset({"intake"}))
+    live: dict[str, Any] = {"intake": {"nonce": "n1", "step": "summary"}}
+    await persistence.update_user_data(ALICE, dict(live))
+    await persistence.update_conversation("intake", (ALICE, ALICE), 8)
+    await persistence.flush()
+    end = FlowEnd(name="intake", key=(ALICE, ALICE), user_id=ALICE, user_data=live, nonce="n1")
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.flows.finish(end, person_id=person_id, subject=None, now=clock.now())
+            raise RuntimeError("the effect failed")
+    assert "intake" in live
+    assert await rows(db, "SELECT count(*) FROM ptb_conversations") == [(1,)]
+    assert await rows(db, "SELECT count(*) FROM finished_flows") == [(0,)]
+    assert '"intake"' in (await user_row(db, ALICE) or ("", ""))[0]
+
+
+async def test_start_up_drops_finished_forms_and_ends_states_without_a_form(
+    db: Database, reopened: Database, clock: FakeClock
+) -> None:
+    """A finished form is dropped, an unfinished one kept; a flow's state without its form is
+    ended; conversations that are not flows are left alone."""
+    person_id = await _person(db, ALICE)
+    await _person(db, 7)
+    persistence = StorePersistence(db, clock=clock)
+    await persistence.update_user_data(ALICE, {"intake": {"nonce": "done"}, "x": 1})
+    await persistence.update_user_data(7, {"intake": {"nonce": "open"}})
+    for key, name in (((ALICE, ALICE), "intake"), ((7, 7), "intake"), ((7, 7), "join")):
+        await persistence.update_conversation(name, key, 3)
+    await persistence.update_conversation("t", (9, 9), 1)
+    await persistence.flush()
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO finished_flows (person_id, flow, nonce, finished_at)"
+            " VALUES (?, 'intake', 'done', '2026-11-26T00:00:00.000000Z')",
+            (person_id,),
+        )
+
+    after = StorePersistence(reopened, flows=frozenset({"intake", "join"}))
+    assert await after.get_user_data() == {ALICE: {"x": 1}, 7: {"intake": {"nonce": "open"}}}
+    assert await after.get_conversations("intake") == {(7, 7): 3}
+    assert await after.get_conversations("join") == {}
+    assert await after.get_conversations("t") == {(9, 9): 1}

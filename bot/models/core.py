@@ -1,7 +1,9 @@
-"""Domain models shared by services and repositories (plain pydantic, no Telegram types)."""
+"""The core entities shared by services and repositories (plain pydantic, no Telegram types)."""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -11,15 +13,20 @@ from pydantic import BaseModel, ConfigDict
 from bot.lifecycle import Status
 
 __all__ = [
+    "EXTENSION_DAYS",
+    "AdminCard",
     "ApiKey",
     "AuditEntry",
     "Availability",
     "Category",
+    "FlowEnd",
+    "HandledBy",
     "Level",
     "Member",
     "MemberStatus",
     "MemberType",
     "OrgUnit",
+    "OutboxCounts",
     "OutboxRow",
     "Person",
     "Rating",
@@ -158,6 +165,7 @@ class OutboxRow(_Model):
     payload: dict[str, Any]
     status: str
     attempts: int = 0
+    uncertain: int = 0  # attempts whose outcome is unknown (a timeout, a crash in flight)
     dedup_key: str | None = None
     ref_id: int | None = None
     batch: str | None = None
@@ -165,6 +173,24 @@ class OutboxRow(_Model):
     error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """How many outbox rows are in each state, and the age of the oldest pending one."""
+
+    pending: int
+    inflight: int
+    sent: int
+    failed: int
+    undeliverable: int
+    cancelled: int
+    unknown: int
+    oldest_pending: datetime | None
+
+
+# The extensions of a deadline on offer, in days (an admin's, or a member's ask).
+EXTENSION_DAYS = (1, 3, 7)
 
 
 class Tier(StrEnum):
@@ -182,6 +208,14 @@ class Rating(StrEnum):
     NOT_RATED = "not_rated"  # closed without an answer
 
 
+class HandledBy(StrEnum):
+    """Who handles the requests of a category."""
+
+    MEMBERS = "members"  # offered to the members nearby (党员接单)
+    PROPERTY_COMPANY = "property_company"  # the compound's 物业
+    ADMINS = "admins"  # the community's administrators
+
+
 class Category(_Model):
     id: int
     code: str
@@ -190,6 +224,7 @@ class Category(_Model):
     default_tier: Tier
     team_code: str | None = None
     is_opinion: bool = False
+    handled_by: HandledBy = HandledBy.MEMBERS
     sort: int = 0
     active: bool = True
 
@@ -323,6 +358,15 @@ class TaskCard(_Model):
     created_at: datetime
 
 
+class AdminCard(_Model):
+    """A card about a request in an administrator's chat (a flag, an escalation card)."""
+
+    id: int
+    request_id: int
+    person_id: int
+    outbox_id: int
+
+
 class Visit(_Model):
     """A member's household visit (走访)."""
 
@@ -335,6 +379,26 @@ class Visit(_Model):
     opinion_request_id: int | None = None
     visited_at: datetime
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class FlowEnd:
+    """The end of one person's guided conversation, committed by the service in the same
+    transaction as the effect that ends it (the request filed, the visit logged ...).
+
+    ``name`` is the ``ConversationHandler``'s name; the conversation's form lives in
+    ``user_data[name]``. The transaction stores ``user_data`` without the form and deletes the
+    conversation's state; once it commits, the form is also taken out of the live
+    ``user_data`` (PTB's own dict), so nothing of the form can be written back later.
+    ``nonce`` (the form's) is recorded as finished: a leftover copy of the form is dropped at
+    start-up, and a repeated final press finds what it made.
+    """
+
+    name: str
+    key: tuple[int | str, ...]  # the conversation key: (chat id, user id)
+    user_id: int  # the Telegram user whose user_data holds the form
+    user_data: MutableMapping[str, Any]
+    nonce: str | None = None
 
 
 class ApiKey(_Model):
