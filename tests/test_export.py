@@ -284,7 +284,7 @@ async def test_text_from_people_never_becomes_a_formula(db: Database) -> None:
             "UPDATE requests SET description = ? WHERE number = 'E2'", ("\t+cmd|' /C calc'!A0",)
         )
         await tx.execute("UPDATE org_units SET name = '+星荷豪苑' WHERE code = 'XHHY'")
-    service = StatsService(db, clock, load_config(None, storage={"database": db.path}))
+    service = StatsService(db, clock, load_config(None, storage={"url": db.url}))
     export = await service.export_unit("BY", NOVEMBER)
     book = load_workbook(io.BytesIO(workbook_bytes(export, I18n().get("en"), "zh_CN", TZ)))
 

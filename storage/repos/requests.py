@@ -138,7 +138,7 @@ class RequestsRepo:
         return how many."""
         marks = ", ".join("?" for _ in keep) or "''"
         return await self.tx.execute(
-            f"UPDATE categories SET active = 0 WHERE active = 1 AND code NOT IN ({marks})", keep
+            f"UPDATE categories SET active = FALSE WHERE active AND code NOT IN ({marks})", keep
         )
 
     # -- requests ------------------------------------------------------------------------
