@@ -171,9 +171,17 @@ class Tx(ABC):
     row_id: str
 
     # For `gridbot db copy`: the shape of the store.
-    @abstractmethod
     async def foreign_keys(self) -> dict[str, set[str]]:
         """Each table and the other tables its foreign keys refer to."""
+        graph: dict[str, set[str]] = {t: set() for t in await self.tables()}
+        for table, parent in await self._references():
+            if table != parent:
+                graph.setdefault(table, set()).add(parent)
+        return graph
+
+    @abstractmethod
+    async def _references(self) -> list[tuple[str, str]]:
+        """(table, referenced table) for every foreign key."""
 
     @abstractmethod
     async def primary_key(self, table: str) -> list[str]:

@@ -114,17 +114,13 @@ class PostgresTx(Tx):
         )
         return row is not None
 
-    async def foreign_keys(self) -> dict[str, set[str]]:
+    async def _references(self) -> list[tuple[str, str]]:
         rows = await self.fetchall(
             "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c"
             " JOIN pg_namespace n ON n.oid = c.connamespace"
             " WHERE c.contype = 'f' AND n.nspname = current_schema()"
         )
-        graph: dict[str, set[str]] = {t: set() for t in await self.tables()}
-        for table, parent in rows:
-            if table != parent:
-                graph.setdefault(str(table), set()).add(str(parent))
-        return graph
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     async def primary_key(self, table: str) -> list[str]:
         rows = await self.fetchall(

@@ -127,16 +127,12 @@ class SQLiteTx(Tx):
         )
         return row is not None
 
-    async def foreign_keys(self) -> dict[str, set[str]]:
+    async def _references(self) -> list[tuple[str, str]]:
         rows = await self.fetchall(
             'SELECT m.name, f."table" FROM sqlite_master m'
             " JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'"
         )
-        graph: dict[str, set[str]] = {t: set() for t in await self.tables()}
-        for table, parent in rows:
-            if table != parent:
-                graph.setdefault(str(table), set()).add(str(parent))
-        return graph
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     async def primary_key(self, table: str) -> list[str]:
         rows = await self.fetchall("SELECT name, pk FROM pragma_table_info(?)", (table,))

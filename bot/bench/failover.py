@@ -15,7 +15,6 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.bench.runner import (
@@ -25,14 +24,11 @@ from bot.bench.runner import (
     Waiters,
     Worker,
     _resident_intake,
-    category_id,
-    fresh_db,
     percentile,
-    unit_id,
+    seeded_residents,
 )
 from bot.emulator.core import Emulator
 from bot.emulator.http import EmulatorServer
-from storage.bench_seed import seed_people
 from storage.db import open_database
 
 if TYPE_CHECKING:
@@ -105,17 +101,7 @@ async def run_failover(
     seed: int = 17,
 ) -> FailoverResult:
     """Run the scenario; ``kill_share`` of the intake's answers go out before the kill."""
-    url = await stores.fresh("failover")
-    db = await fresh_db(url)
-    await seed_people(
-        db,
-        first_telegram_id=FIRST_RESIDENT,
-        count=residents,
-        compound_id=await unit_id(db, "XHHY"),
-        now=datetime.now(UTC),
-    )
-    other = await category_id(db, "other")
-    await db.close()
+    url, other = await seeded_residents(stores, "failover", residents)
 
     emulator = Emulator()
     server = EmulatorServer(emulator, port=0, latency=latency)

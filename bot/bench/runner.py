@@ -287,6 +287,24 @@ async def category_id(db: Database, code: str) -> int:
     return found.id
 
 
+async def seeded_residents(stores: Stores, name: str, residents: int) -> tuple[str, int]:
+    """A fresh store with the demo org and ``residents`` onboarded residents of 星荷豪苑; its URL
+    and the id of the category "other"."""
+    url = await stores.fresh(name)
+    db = await fresh_db(url)
+    try:
+        await seed_people(
+            db,
+            first_telegram_id=FIRST_RESIDENT,
+            count=residents,
+            compound_id=await unit_id(db, "XHHY"),
+            now=datetime.now(UTC),
+        )
+        return url, await category_id(db, "other")
+    finally:
+        await db.close()
+
+
 # -- intake -----------------------------------------------------------------------------------
 @dataclass
 class RunResult:
@@ -448,21 +466,13 @@ async def run_intake(
     all acting as fast as they can (capacity: updates per second), once pausing like people
     between steps (responsiveness: latency percentiles)."""
     results: dict[str, Any] = {"residents": residents, "latency_ms": latency * 1000}
-    db_file = db_url or await stores.fresh("intake")
     if seed:
-        db = await fresh_db(db_file)
-        await seed_people(
-            db,
-            first_telegram_id=FIRST_RESIDENT,
-            count=residents,
-            compound_id=await unit_id(db, "XHHY"),
-            now=datetime.now(UTC),
-        )
+        db_file, other = await seeded_residents(stores, "intake", residents)
     else:
-        db = open_database(db_file)
-        await db.connect()
-    other = await category_id(db, "other")
-    await db.close()
+        assert db_url is not None
+        db_file = db_url
+        async with open_database(db_file) as db:
+            other = await category_id(db, "other")
     loads = {"saturated": Load(), "paced": Load(think=think)}
     for mode in ("gridbot", "echo"):
         emulator = Emulator()
