@@ -80,17 +80,20 @@ COMPOSE.ask(DraftStep.KIND, views.kind_prompt)
 
 @COMPOSE.prompt(DraftStep.AREA)
 async def ask_area(turn: Turn[BroadcastDraft]) -> OutMessage:
+    """Ask where: the drill-down inside the admin's area."""
     choice = await turn.services.broadcast.browse(turn.actor, turn.form.browsing)
     return views.area_prompt(turn.t, turn.language, choice)
 
 
 @COMPOSE.prompt(DraftStep.FILTER)
 async def ask_filter(turn: Turn[BroadcastDraft]) -> OutMessage:
+    """Ask which members: all, one type or one team."""
     return views.filter_prompt(turn.t, turn.language, await turn.services.broadcast.teams())
 
 
 @COMPOSE.prompt(DraftStep.COMPOSE, reprompt=views.compose_reprompt)
 async def ask_content(turn: Turn[BroadcastDraft]) -> OutMessage:
+    """Ask for the text (or a photo), with how many it will reach."""
     if turn.form.photo and not turn.form.text:
         return views.text_needed(turn.t)
     reach = await turn.services.broadcast.reach(turn.actor, turn.form.audience())

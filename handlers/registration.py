@@ -65,22 +65,26 @@ JOIN.ask(JoinStep.SHARE_PHONE, views.share_phone_prompt)
 
 @JOIN.prompt(JoinStep.COMPOUND)
 async def ask_compound(turn: Turn[MemberForm]) -> OutMessage:
+    """Ask for the compound, from the top (the home compound first)."""
     return await _places(turn, None)
 
 
 @JOIN.prompt(JoinStep.TEAMS)
 async def ask_teams(turn: Turn[MemberForm]) -> OutMessage:
+    """Ask for the service teams, the ticked ones marked."""
     teams = await turn.services.org.teams()
     return views.teams_prompt(turn.t, turn.language, teams, turn.form.team_ids)
 
 
 @JOIN.prompt(JoinStep.AVAILABILITY)
 def ask_availability(turn: Turn[MemberForm]) -> OutMessage:
+    """Ask when the member can serve, the ticked times marked."""
     return views.availability_prompt(turn.t, turn.form.availability)
 
 
 @JOIN.prompt(JoinStep.SUMMARY)
 async def summary(turn: Turn[MemberForm]) -> OutMessage:
+    """Show the registration (or the profile) to check."""
     svc, form = turn.services, turn.form
     compound = await svc.org.unit(form.compound_id) if form.compound_id else None
     teams = [team for team in await svc.org.teams() if team.id in form.team_ids]
@@ -126,6 +130,7 @@ async def typed(turn: Turn[MemberForm], text: str) -> JoinStep:
 
 @JOIN.skip(JoinStep.SKILLS)
 async def no_skills(turn: Turn[MemberForm]) -> JoinStep:
+    """No skills to name."""
     turn.form.set_skills(None)
     return turn.form.next_step()
 

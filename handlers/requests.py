@@ -53,6 +53,7 @@ async def begin(turn: Turn[Draft], stored: Draft | None) -> Draft | None:
 # -- what each step asks -------------------------------------------------------------------
 @INTAKE.prompt(Step.CATEGORY)
 async def ask_category(turn: Turn[Draft]) -> OutMessage:
+    """Ask what the matter is about: the categories."""
     categories = await turn.services.requests.categories()
     return views.category_prompt(turn.t, turn.language, categories)
 
@@ -69,6 +70,7 @@ async def ask_me_too(turn: Turn[Draft]) -> OutMessage | Step:
 
 @INTAKE.prompt(Step.DESCRIPTION, reprompt=views.description_reprompt)
 async def ask_description(turn: Turn[Draft]) -> OutMessage:
+    """Ask for the description, naming the category chosen."""
     chosen = None
     if turn.form.category_id is not None:
         category = await turn.services.requests.category(turn.form.category_id)
@@ -78,6 +80,7 @@ async def ask_description(turn: Turn[Draft]) -> OutMessage:
 
 @INTAKE.prompt(Step.PHOTOS)
 def ask_photos(turn: Turn[Draft]) -> OutMessage:
+    """Ask for photos, with how many are in."""
     return views.photos_prompt(turn.t, len(turn.form.photos))
 
 
@@ -90,6 +93,7 @@ INTAKE.ask(Step.CONTACT, views.contact_prompt, reprompt=views.contact_reprompt)
 
 @INTAKE.prompt(Step.SUMMARY)
 async def summary(turn: Turn[Draft]) -> OutMessage:
+    """Show the request to check before it is filed."""
     svc, draft = turn.services, turn.form
     assert draft.category_id is not None and turn.actor.person.home_unit_id is not None
     category = await svc.requests.category(draft.category_id, fresh=True)
@@ -149,6 +153,7 @@ async def photo(turn: Turn[Draft], file_id: str) -> Step:
 
 @INTAKE.location(Step.PLACE)
 async def location(turn: Turn[Draft], shared: Location) -> Step:
+    """Store a shared location."""
     turn.form.set_location(shared.latitude, shared.longitude)
     return turn.form.next_step()
 

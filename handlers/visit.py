@@ -27,6 +27,7 @@ async def begin(turn: Turn[VisitForm], _stored: VisitForm | None) -> VisitForm:
 
 @VISIT.prompt(VisitStep.COMPOUND)
 async def ask_compound(turn: Turn[VisitForm]) -> OutMessage:
+    """Ask which compound was visited (the member's own first)."""
     compounds = await turn.services.visits.compounds(turn.actor)
     return views.compound_prompt(turn.t, turn.language, compounds)
 
@@ -39,6 +40,7 @@ VISIT.ask(VisitStep.OPINION, views.opinion_prompt)
 
 @VISIT.prompt(VisitStep.SUMMARY)
 async def summary(turn: Turn[VisitForm]) -> OutMessage:
+    """Show the visit to check before it is logged."""
     assert turn.form.compound_id is not None
     compound = await turn.services.org.unit(turn.form.compound_id)
     assert compound is not None

@@ -418,6 +418,7 @@ class Wizard(Generic[F]):
         return str(turn.form.step)
 
     async def reprompt(self, turn: Turn[F]) -> object:
+        """Ask the turn's step again: its re-prompt, or its prompt; the new state."""
         _prompt, reprompt = self._prompts[str(turn.form.step)]
         if reprompt is None:
             return await self.show(turn)
@@ -475,6 +476,7 @@ class Wizard(Generic[F]):
         return answered
 
     async def _pressed(self, update: Update, context: GridContext) -> object:
+        """A button of the current step: its function, if it is this step's and fresh."""
         turn = await self._turn(update, context)
         if turn is None:
             return END
@@ -487,14 +489,17 @@ class Wizard(Generic[F]):
         return await self._run(turn, function(turn))
 
     async def _stale_press(self, update: Update, context: GridContext) -> object:
+        """Any other button of this flow: expired, the step asked again."""
         turn = await self._turn(update, context)
         return END if turn is None else await self._stale(turn)
 
     async def _wrong(self, update: Update, context: GridContext) -> object:
+        """The wrong kind of message for this step: its re-prompt."""
         turn = await self._turn(update, context)
         return END if turn is None else await self.reprompt(turn)
 
     async def _start(self, update: Update, context: GridContext) -> object:
+        """Start the flow (a command, a menu label or a start button)."""
         caller = await Caller.of(update, context)
         query = update.callback_query
         cb = cbdata.decode(query.data, self.prefix) if query is not None else None
@@ -519,6 +524,7 @@ class Wizard(Generic[F]):
         return await self.show(turn)
 
     async def _cancel(self, update: Update, context: GridContext) -> object:
+        """Drop the form (/cancel, the Cancel button or label)."""
         caller = await Caller.of(update, context)
         self._drop(context)
         if context.user_data is not None:
