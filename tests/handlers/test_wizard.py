@@ -16,6 +16,7 @@ from auxil.harness import Harness, Player
 from auxil.persisted import leave_behind, stored_state
 
 from bot.app import FLOWS
+from bot.models.intake import Draft, Step
 
 EXPIRED = "此菜单已过期"
 SET_ASIDE = "您通过 /note 填写的内容已有 30 分钟没有继续，已暂时搁置，没有保存。"
@@ -198,3 +199,19 @@ async def test_a_button_can_start_the_flow(h: Harness) -> None:
     assert gus.last_text() == "1/3 Your note?"
     await gus.send("电梯异响")
     assert gus.last_text() == "2/3 How soon?"
+
+
+async def test_a_conversation_left_in_an_older_state_goes_on_by_its_form(h: Harness) -> None:
+    """An older version kept the intake's state as a number (3: the description): the form's
+    step is what counts, so the answer is taken, not asked for again."""
+    hal = h.player("hal")
+    await onboard(hal)
+    [category] = [c for c in await h.services.requests.categories() if c.name == "环境卫生"]
+    form = Draft(step=Step.DESCRIPTION, category_id=category.id).model_dump(mode="json")
+    await h.stop()
+    await leave_behind(h.config.storage.database, hal.id, "intake", form, 3)
+    await h.start()
+    await hal.send("垃圾桶满了")
+    assert "最多 5 张照片" in hal.last_text()
+    await hal.press("不发照片，下一步 ➡")
+    assert "具体在哪里" in hal.last_text()
