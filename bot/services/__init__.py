@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
+    from bot.services.forms import FormService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
@@ -68,6 +69,7 @@ class Services:
     open311: Open311Service
     topics: TopicService
     retention: RetentionService
+    forms: FormService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)
