@@ -4,6 +4,7 @@ handler together."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -13,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.apibot import GridBot
 from bot.clock import Clock, Pacer, RealPacer, SystemClock
 from bot.config import Config
 from bot.context import BotData, GridContext
@@ -35,6 +37,7 @@ from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
+from bot.services.forms import FormService
 from bot.services.households import HouseholdService
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
@@ -74,9 +77,10 @@ from handlers import (
     votes,
 )
 from handlers.errors import on_error
-from storage.db import Database
+from handlers.wizard import Wizard
+from storage.db import Database, open_database
 from storage.migrate import migrate
-from storage.persistence import SQLitePersistence
+from storage.persistence import StorePersistence
 
 if TYPE_CHECKING:
     from bot.open311.server import Open311Server
@@ -95,10 +99,12 @@ LOG = logging.getLogger(__name__)
 
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
 
-# The guided conversations: each keeps its form in user_data under its own name.
-FLOWS = frozenset(
-    {requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY}
-    | consult_forms.FORM_NAMES
+# The guided flows (handlers/wizard.py): each keeps its form in user_data under its name.
+FLOWS: tuple[Wizard[Any], ...] = (
+    requests.INTAKE,
+    visit.VISIT,
+    registration.JOIN,
+    broadcast.COMPOSE,
 )
 
 HOTSPOTS_JOB = "HOTSPOTS"
@@ -124,48 +130,59 @@ def build_application(
     pacer: Pacer | None = None,
     request: BaseRequest | None = None,
     token: str | None = None,
+    flows: Sequence[Wizard[Any]] = FLOWS,
 ) -> GridApplication:
     """Build the Application for ``config``.
 
     ``request`` replaces the network (the emulator in tests and the sandbox); ``token``
-    defaults to the configured one.
+    defaults to the configured one; ``flows`` are the guided flows the bot runs.
     """
     token = token or config.require_token()
     protect(token)  # never in a log, whatever the level (bot/redact.py)
     clock = clock or SystemClock()
     pacer = pacer or RealPacer()
-    db = Database(config.storage.database)
+    db = open_database(config.storage.store_url)
+    reports = (
+        open_database(config.storage.read_url, read_only=True) if config.storage.read_url else db
+    )
+    if request is None:  # aiohttp: far less CPU per Bot API call than the default httpx
+        request, updates_request = AiohttpRequest(), AiohttpRequest(connection_pool_size=2)
+    else:
+        updates_request = request
+    bot = GridBot(
+        token,
+        base_url=config.bot.base_url,
+        base_file_url=config.bot.base_file_url,
+        request=request,
+        get_updates_request=updates_request,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz),
+    )
     builder = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(config.bot.base_url)
-        .base_file_url(config.bot.base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
+        .bot(bot)
         .context_types(ContextTypes(context=GridContext, bot_data=BotData))
         .post_init(_post_init)
         .post_stop(stop_sender)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor(config.performance.concurrent_updates))
-        # Conversations and user data live in SQLite; written within ~1 s of a change, and
-        # at once by the transaction that ends a flow.
+        # Conversations and user data live in the store: committed before an update counts
+        # as applied (bot/runner.py), and at once by the transaction that ends a flow.
         .persistence(
-            SQLitePersistence(
-                db, update_interval=1.0, store_chat_data=False, clock=clock, flows=FLOWS
+            StorePersistence(
+                db,
+                update_interval=1.0,
+                store_chat_data=False,
+                clock=clock,
+                flows=frozenset(flow.name for flow in flows) | consult_forms.FORM_NAMES,
             )
         )
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    else:  # aiohttp: far less CPU per Bot API call than the default httpx transport
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connection_pool_size=2)
-        )
     app: GridApplication = builder.build()
 
-    services = build_services(config, db=db, clock=clock, pacer=pacer)
+    services = build_services(config, db=db, clock=clock, pacer=pacer, reports=reports)
     i18n = services.i18n
     app.bot_data.services = services
-    sweeper = Sweeper(app, services)
+    sweeper = Sweeper(app, services, {flow.name: flow.set_aside for flow in flows})
     services.sweeper = sweeper
     assert app.job_queue is not None
     app.job_queue.run_repeating(
@@ -201,8 +218,8 @@ def build_application(
         app.add_handler(handler, group=-1)
     for module_handlers in (
         fallback.edit_handlers(),  # edits of sent messages are no answers to any step
-        requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
-        visit.handlers(i18n, app.user_data),
+        # The guided flows first: they own their steps.
+        *(flow.handlers(i18n, app.user_data) for flow in flows),
         registration.handlers(i18n, app.user_data),
         onboarding.handlers(),
         my_requests.handlers(i18n, app.user_data),
@@ -212,7 +229,7 @@ def build_application(
         admin.handlers(),
         profile.handlers(),
         org.handlers(),
-        broadcast.handlers(i18n, app.user_data),
+        broadcast.handlers(),
         stats.handlers(i18n, app.user_data),
         topics.handlers(i18n, app.user_data),
         parties.handlers(i18n, app.user_data),
@@ -228,9 +245,15 @@ def build_application(
 
 
 def build_services(
-    config: Config, *, db: Database, clock: Clock, pacer: Pacer | None = None
+    config: Config,
+    *,
+    db: Database,
+    clock: Clock,
+    pacer: Pacer | None = None,
+    reports: Database | None = None,
 ) -> Services:
-    """Every service, wired together (for the bot, and for ``gridbot api`` on its own)."""
+    """Every service, wired together (for the bot, and for ``gridbot api`` on its own).
+    ``reports`` is the read replica for statistics, exports and charts (default: ``db``)."""
     i18n = I18n(config.locale.default_language)
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
@@ -253,6 +276,7 @@ def build_services(
     return Services(
         config=config,
         db=db,
+        reports=reports or db,
         clock=clock,
         pacer=pacer or RealPacer(),
         i18n=i18n,
@@ -272,7 +296,7 @@ def build_services(
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
         broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
-        stats=StatsService(db, clock, config),
+        stats=StatsService(db, clock, config, reports),
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=topics,
@@ -284,6 +308,7 @@ def build_services(
         seat_votes=seat_votes,
         decisions=DecisionService(db, clock, consult, seat_votes, flow, sweep, i18n, config),
         owners_vote=OwnersVoteService(db, clock, consult, notifier, sweep, i18n, config),
+        forms=FormService(db, notifier, i18n),
     )
 
 
@@ -326,6 +351,7 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     """Open the database, migrate, apply config admins, start the outbox sender."""
     services = services_of(app)
     await services.db.connect()
+    await services.reports.connect()
     applied = await migrate(services.db)
     if applied:
         LOG.info("applied %d migrations", len(applied))
@@ -359,10 +385,12 @@ async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
         await services.api_server.stop()
         services.api_server = None
     await stop_sender(app)
+    if services.reports is not services.db:
+        await services.reports.close()
     await services.db.close()
 
 
-async def _hotspots_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _hotspots_job(context: GridContext) -> None:
     await services_of(context.application).topics.run_due()
 
 

@@ -20,7 +20,7 @@ from bot.models.consult import ConveneForm, ItemForm, ProposalForm, VoteForm, Vo
 from bot.services.consult import BACKGROUND, ITEM, MAX_FILES, OPTION, PROPOSAL, TITLE, Convening
 from bot.services.owners_vote import QUESTION
 from bot.views import consult as consult_views
-from bot.views import forms as views
+from bot.views import consult_forms as views
 from bot.views import votes as vote_views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import edit, reply

@@ -15,7 +15,6 @@ from telegram import Update
 from bot.context import GridContext
 from bot.models import FlowEnd
 from handlers.buttons import Press, StaleButton
-from handlers.common import flow_end
 
 __all__ = ["FormStore"]
 
@@ -67,4 +66,13 @@ class FormStore(Generic[M]):
         return form
 
     def end(self, update: Update, context: GridContext, form: M) -> FlowEnd:
-        return flow_end(update, context, self.name, str(getattr(form, "nonce", "")) or None)
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None and user is not None and context.user_data is not None
+        nonce = str(getattr(form, "nonce", "")) or None
+        return FlowEnd(
+            name=self.name,
+            key=(chat.id, user.id),
+            user_id=user.id,
+            user_data=context.user_data,
+            nonce=nonce,
+        )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
+    from bot.services.forms import FormService
     from bot.services.households import HouseholdService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
@@ -50,6 +51,7 @@ class Services:
 
     config: Config
     db: Database
+    reports: Database  # statistics, exports, charts: the read replica, or ``db``
     clock: Clock
     pacer: Pacer
     i18n: I18n
@@ -81,6 +83,7 @@ class Services:
     seat_votes: SeatVoteService
     decisions: DecisionService
     owners_vote: OwnersVoteService
+    forms: FormService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -21,8 +21,8 @@ from bot.models import (
 from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.consult import CONSULT
+from bot.views.consult_forms import FORMS
 from bot.views.deadlines import ESCALATE
-from bot.views.forms import FORMS
 from bot.views.parties import PARTIES
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES

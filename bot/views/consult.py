@@ -22,7 +22,7 @@ from bot.models.consult import (
 )
 from bot.models.parties import SeatHolding
 from bot.views.common import esc, fmt_time, unit_path
-from bot.views.forms import FORMS
+from bot.views.consult_forms import FORMS
 from bot.views.parties import COMMUNITY_NAME, seat_label
 from bot.views.votes import VOTES, vote_summary
 

@@ -8,17 +8,20 @@ the outbox has delivered everything it queued.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from auxil import stores
 from telegram import Update
 
-from bot.app import OFFLINE_TOKEN, GridApplication, build_application, services_of
+from bot.app import FLOWS, OFFLINE_TOKEN, GridApplication, build_application, services_of
 from bot.clock import FakeClock, VirtualPacer
 from bot.config import Config, load_config
 from bot.emulator.core import Emulator, StoredMessage
 from bot.emulator.inprocess import EmulatorRequest
 from bot.services import Services
+from handlers.wizard import Wizard
 
 __all__ = ["Harness", "Player"]
 
@@ -28,12 +31,18 @@ EXAMPLE_ORG = Path(__file__).resolve().parents[2] / "examples" / "duanzhou.toml"
 class Harness:
     """One emulated Telegram, one database, and the Application running on them."""
 
-    def __init__(self, tmp_path: Path, **config: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, *, flows: Sequence[Wizard[Any]] = FLOWS, **config: Any
+    ) -> None:
+        """``config``: settings over the defaults; ``flows``: the guided flows the bot runs."""
         self.tmp_path = tmp_path
+        self.flows = flows
         self.clock = FakeClock()
         self.pacer = VirtualPacer()
         self.emulator = Emulator(clock=self.clock.now, monotonic=self.pacer.monotonic)
         settings: dict[str, Any] = {"storage": {"database": tmp_path / "gridbot.db"}}
+        # No store given: a fresh one on the store the tests run on (made in start()).
+        self._fresh_store = "storage" not in config
         settings.update(config)
         self.config: Config = load_config(None, **settings)
         self.app: GridApplication | None = None
@@ -45,14 +54,22 @@ class Harness:
         assert self.app is not None, "harness not started"
         return services_of(self.app)
 
+    @property
+    def store_url(self) -> str:
+        return self.config.storage.store_url
+
     async def start(self) -> None:
         """Build the Application and run its start-up as ``gridbot run`` would."""
+        if self._fresh_store:
+            self._fresh_store = False
+            self.config.storage.url = await stores.fresh_store(self.tmp_path, "gridbot")
         self.app = build_application(
             self.config,
             clock=self.clock,
             pacer=self.pacer,
             request=EmulatorRequest(self.emulator),
             token=OFFLINE_TOKEN,
+            flows=self.flows,
         )
         await self.app.initialize()
         assert self.app.post_init is not None

@@ -6,11 +6,13 @@ what it said only for ``[retention] outbox_days``."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 from auxil.flows import file_request, onboard, onboard_admin
 from auxil.harness import Harness, Player
@@ -28,8 +30,28 @@ def forms_of(phone: str) -> list[str]:
     return [phone, phone.lstrip("+"), phone[3:]]  # +86…, 86…, bare
 
 
-def traces_left(db_path: Path, needles: list[str]) -> list[tuple[str, str, str, str]]:
-    """(table, column, needle, value) for every text value in the file that holds a needle."""
+async def traces_left(url: str, needles: list[str]) -> list[tuple[str, str, str, str]]:
+    """(table, column, needle, value) for every value in the store that holds a needle: every
+    text column of an SQLite file, every column of a PostgreSQL database (as text)."""
+    if not url.startswith("postgresql://"):
+        return await asyncio.to_thread(_sqlite_traces, url.removeprefix("sqlite:"), needles)
+    conn = await asyncpg.connect(url)
+    try:
+        found = []
+        columns = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema()"
+        )
+        for table, name in columns:
+            for (value,) in await conn.fetch(f'SELECT "{name}"::text FROM "{table}"'):
+                text = value or ""
+                found += [(table, name, n, text[:120]) for n in needles if n in text]
+        return found
+    finally:
+        await conn.close()
+
+
+def _sqlite_traces(db_path: str, needles: list[str]) -> list[tuple[str, str, str, str]]:
     conn = sqlite3.connect(db_path)
     try:
         found = []
@@ -92,13 +114,13 @@ async def a_worked_request(h: Harness) -> tuple[Player, Player, str]:
 async def test_forget_leaves_no_trace_of_a_resident_in_any_table(h: Harness) -> None:
     res, ann, number = await a_worked_request(h)
     needles = ["小红 王", "王小红", *forms_of(PHONE), "wang_xh", str(res.id)]
-    db_path = h.config.storage.database
-    assert traces_left(db_path, needles)  # the setup did spread them
+    db_path = h.store_url
+    assert await traces_left(db_path, needles)  # the setup did spread them
 
     await res.command("/forget")
     await res.press("是的，删除我的信息")
 
-    assert traces_left(db_path, needles) == []
+    assert await traces_left(db_path, needles) == []
     async with h.services.db.read() as tx:
         filed = await tx.requests.by_number(number)
         assert await tx.fetchval("SELECT count(*) FROM outbox WHERE chat_id = ?", (res.id,)) == 0
@@ -113,15 +135,15 @@ async def test_forget_leaves_no_trace_of_a_resident_in_any_table(h: Harness) -> 
 async def test_forget_leaves_no_trace_of_a_member_in_any_table(h: Harness) -> None:
     _res, ann, _number = await a_worked_request(h)
     needles = ["Ann Real", "Ann", *forms_of(MEMBER_PHONE), "ann_helps", str(ann.id)]
-    db_path = h.config.storage.database
-    assert traces_left(db_path, needles)
+    db_path = h.store_url
+    assert await traces_left(db_path, needles)
 
     await ann.command("/forget")
     await ann.press("是的，删除我的信息")
 
-    assert traces_left(db_path, needles) == []
+    assert await traces_left(db_path, needles) == []
     # The resident is still who she was.
-    assert traces_left(db_path, ["小红 王"])
+    assert await traces_left(db_path, ["小红 王"])
 
 
 async def test_sent_outbox_payloads_are_blanked_after_retention(h: Harness) -> None:

@@ -16,7 +16,6 @@ from bot.registry import RegistryError, parse_registry
 from bot.services.households import code_hash
 from bot.services.orgimport import OrgImporter, OrgImportError
 from storage.db import Database
-from storage.migrate import migrate
 
 BASE = """
 [[units]]
@@ -192,14 +191,11 @@ async def test_codes_are_one_time_hashed_and_limited(org: Harness) -> None:
     assert "输错次数太多" in guesser.last_text()
 
 
-async def test_the_example_registry_imports(tmp_path: Path) -> None:
-    db = Database(tmp_path / "x.db")
-    async with db:
-        await migrate(db)
-        await OrgImporter(db, FakeClock()).import_file(EXAMPLE_ORG)
-        async with db.read() as tx:
-            xhhy = await tx.org.get_by_code("XHHY")
-            assert xhhy is not None
-            registry = await tx.households.of_compound(xhhy.id)
+async def test_the_example_registry_imports(db: Database) -> None:
+    await OrgImporter(db, FakeClock()).import_file(EXAMPLE_ORG)
+    async with db.read() as tx:
+        xhhy = await tx.org.get_by_code("XHHY")
+        assert xhhy is not None
+        registry = await tx.households.of_compound(xhhy.id)
     assert len(registry) == 40
     assert sum(h.area_centi for h in registry) == 397828
