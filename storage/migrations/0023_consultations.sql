@@ -7,7 +7,9 @@ CREATE TABLE consultations (
     id              INTEGER PRIMARY KEY,
     compound_id     INTEGER NOT NULL REFERENCES org_units (id),
     request_id      INTEGER REFERENCES requests (id) ON DELETE SET NULL,
-    topic_id        INTEGER REFERENCES topics (id) ON DELETE SET NULL,
+    -- The topic of the month it came from (topics.id, which records 'consultation:<id>' as
+    -- what it became). No foreign key: topics (0051) is made after this on a new store.
+    topic_id        INTEGER,
     source_key      TEXT    UNIQUE,         -- the flow or press that made it: made once
     title           TEXT    NOT NULL,
     background      TEXT    NOT NULL,

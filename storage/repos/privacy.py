@@ -82,15 +82,15 @@ class PrivacyRepo:
             ("property_rating_answers", "comment", "person_id"),
         ):
             rows = await self.tx.fetchall(
-                f'SELECT rowid, "{column}" FROM "{table}" WHERE "{key}" = ?'
+                f'SELECT id, "{column}" FROM "{table}" WHERE "{key}" = ?'
                 f' AND "{column}" IS NOT NULL',
                 (person_id,),
             )
-            for rowid, value in rows:
+            for row_id, value in rows:
                 masked = mask(str(value))
                 if masked != value:
                     await self.tx.execute(
-                        f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (masked, rowid)
+                        f'UPDATE "{table}" SET "{column}" = ? WHERE id = ?', (masked, row_id)
                     )
                     changed += 1
         return changed
