@@ -105,6 +105,10 @@ FLOWS: tuple[Wizard[Any], ...] = (
     visit.VISIT,
     registration.JOIN,
     broadcast.COMPOSE,
+    consult_forms.CONVENE,
+    consult_forms.PROPOSE,
+    consult_forms.VOTE,
+    consult_forms.ITEM,
 )
 
 HOTSPOTS_JOB = "HOTSPOTS"
@@ -173,7 +177,7 @@ def build_application(
                 update_interval=1.0,
                 store_chat_data=False,
                 clock=clock,
-                flows=frozenset(flow.name for flow in flows) | consult_forms.FORM_NAMES,
+                flows=frozenset(flow.name for flow in flows),
             )
         )
     )
@@ -234,7 +238,6 @@ def build_application(
         topics.handlers(i18n, app.user_data),
         parties.handlers(i18n, app.user_data),
         consult.handlers(i18n, app.user_data),
-        consult_forms.handlers(i18n, app.user_data),
         votes.handlers(i18n, app.user_data),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):

@@ -22,15 +22,22 @@ from bot.i18n import N_
 
 __all__ = [
     "ADDRESS",
+    "BACKGROUND",
     "BROADCAST",
     "COMMENT",
+    "DECISION",
     "DESCRIPTION",
     "FIELDS",
+    "ITEM",
     "NAME",
     "NOTE",
+    "OPTION",
+    "PROPOSAL",
+    "QUESTION",
     "REASON",
     "RELAY",
     "SKILL",
+    "TITLE",
     "WORK_UNIT",
     "TextField",
     "clean",
@@ -146,4 +153,34 @@ BROADCAST = TextField(
     too_long=N_("The text is too long: at most {limit} characters."),
 )
 
-FIELDS = (DESCRIPTION, ADDRESS, NAME, WORK_UNIT, SKILL, NOTE, RELAY, COMMENT, REASON, BROADCAST)
+# 议事协商 and 业主表决: what the chair types on the cards, and the decision.
+TITLE = TextField("title", 60, multiline=False, empty=N_("Please give the matter a short title."))
+BACKGROUND = DESCRIPTION.with_limit(2000)
+PROPOSAL = TextField("proposal", 500, multiline=True, empty=N_("Please type the proposal."))
+OPTION = TextField("option", 100, multiline=False, empty=N_("Please type the option."))
+DECISION = TextField("decision", 2000, multiline=True, empty=N_("Please type the decision."))
+ITEM = TextField(
+    "action item", 300, multiline=True, empty=N_("Please describe what is to be done.")
+)
+QUESTION = TextField(
+    "question", 500, multiline=True, empty=N_("Please type the question the owners vote on.")
+)
+
+FIELDS = (
+    DESCRIPTION,
+    ADDRESS,
+    NAME,
+    WORK_UNIT,
+    SKILL,
+    NOTE,
+    RELAY,
+    COMMENT,
+    REASON,
+    BROADCAST,
+    TITLE,
+    PROPOSAL,
+    OPTION,
+    DECISION,
+    ITEM,
+    QUESTION,
+)

@@ -1,147 +1,206 @@
-"""The chair's forms, one card each: convening a consultation (from /consult, a request's admin
-card or anew), putting a proposal, opening an owners' vote, adding an action item."""
+"""The chair's cards, four guided flows on the one scaffold (``handlers/wizard.py``):
+convening a consultation (from /consult, a request's admin card or flag, or anew), putting a
+proposal, opening an owners' vote, adding an action item.
+
+Each flow's main step is its card (:mod:`bot.views.consult_forms`): a button per field takes
+the chair to that field's step (typed next; the background takes photos and files too) and
+back to a fresh card; the other buttons (seats, matter, building, who carries it out, the
+days) change the card in place; ✅ Confirm calls the service with the flow's end.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import Update
-from telegram.ext import BaseHandler
-
-from bot.context import GridContext
-from bot.errors import InvalidInput
-from bot.i18n import I18n, Translator
 from bot.messages import OutMessage
-from bot.models.consult import ConveneForm, ItemForm, ProposalForm, VoteForm, VoteMatter
-from bot.services.consult import BACKGROUND, ITEM, MAX_FILES, OPTION, PROPOSAL, TITLE, Convening
-from bot.services.owners_vote import QUESTION
+from bot.models.consult import (
+    ConveneForm,
+    ConveneStep,
+    ItemForm,
+    ItemStep,
+    ProposalForm,
+    ProposalStep,
+    VoteForm,
+    VoteMatter,
+    VoteStep,
+)
+from bot.services.consult import Convening
 from bot.views import consult as consult_views
 from bot.views import consult_forms as views
 from bot.views import votes as vote_views
-from handlers.buttons import Buttons, Press, StaleButton
-from handlers.common import edit, reply
-from handlers.forms import FormStore
-from handlers.waits import Answer, Wait, Waits
+from handlers.wizard import Next, StaleButton, Turn, Wizard
 
-__all__ = ["FORM_NAMES", "handlers", "start_convening"]
+__all__ = ["CONVENE", "ITEM", "PROPOSE", "VOTE"]
 
 LOG = logging.getLogger(__name__)
 
-CONVENE = FormStore("convene", ConveneForm)
-PROPOSE = FormStore("propose", ProposalForm)
-VOTE = FormStore("owners_vote", VoteForm)
-ITEM_FORM = FormStore("action_item", ItemForm)
-FORM_NAMES = frozenset(store.name for store in (CONVENE, PROPOSE, VOTE, ITEM_FORM))
+CONVENE: Wizard[ConveneForm] = Wizard(
+    "convene",
+    ConveneForm,
+    prefix=views.CONVENE,
+    starts=("new", "req"),
+    set_aside=lambda t, minutes: views.set_aside(t, views.CONVENE_NAME, minutes),
+)
+PROPOSE: Wizard[ProposalForm] = Wizard(
+    "propose",
+    ProposalForm,
+    prefix=views.PROPOSE,
+    starts=("new",),
+    set_aside=lambda t, minutes: views.set_aside(t, views.PROPOSAL_NAME, minutes),
+)
+VOTE: Wizard[VoteForm] = Wizard(
+    "owners_vote",
+    VoteForm,
+    prefix=views.VOTE,
+    starts=("new",),
+    set_aside=lambda t, minutes: views.set_aside(t, views.VOTE_NAME, minutes),
+)
+ITEM: Wizard[ItemForm] = Wizard(
+    "action_item",
+    ItemForm,
+    prefix=views.ITEM,
+    starts=("new",),
+    set_aside=lambda t, minutes: views.set_aside(t, views.ITEM_NAME, minutes),
+)
 
-BUTTONS: Buttons[None] = Buttons(views.FORMS)
+
+def _days(turn: Turn[Any], offered: tuple[int, ...]) -> int:
+    """The days a card's button offers (argument 1, after the nonce); stale otherwise."""
+    return turn.pick({str(n): n for n in offered}, 1)
 
 
 # -- convening ---------------------------------------------------------------------------
-async def start_convening(
-    update: Update, context: GridContext, *, request_id: int | None = None
-) -> None:
-    """A new convene form (its compound chosen first when the chair has several)."""
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    language = actor.person.language or svc.i18n.default
-    compounds = await svc.consult.convening_compounds(actor)
-    form = CONVENE.new(context, request_id=request_id, days=svc.config.consultation.close_days)
-    if request_id is not None:
-        request = await svc.dispatch.admin_request(actor, request_id)
+async def _in_compound(turn: Turn[ConveneForm], compound_id: int) -> None:
+    """The compound of the consultation: every seat of it invited, until the chair leaves
+    some out."""
+    parties = await turn.services.consult.invitable(turn.actor, compound_id)
+    turn.form.compound_id = compound_id
+    turn.form.seat_ids = [h.seat.id for _p, hs in parties.parties for h in hs]
+
+
+@CONVENE.start
+async def begin_convening(turn: Turn[ConveneForm], _stored: ConveneForm | None) -> ConveneForm:
+    """A new card (the community's administrators and branch secretaries): on a request, its
+    description as the background; otherwise its compound chosen first when there are
+    several."""
+    svc, form = turn.services, turn.form
+    compounds = await svc.consult.convening_compounds(turn.actor)
+    form.days = svc.config.consultation.close_days
+    if turn.cb is not None and turn.cb.action == "req":
+        request = await svc.dispatch.admin_request(turn.actor, turn.int(0))
         category = await svc.requests.category(request.category_id, fresh=True)
-        form.compound_id = request.compound_id
-        form.title = TITLE.accept(f"{category.label(language)} {request.number}")
+        form.request_id = request.id
+        form.set_title(f"{category.label(turn.language)} {request.number}")
         form.background = request.description
-        CONVENE.save(context, form)
+        if request.compound_id is not None:
+            await _in_compound(turn, request.compound_id)
     elif len(compounds) == 1:
-        form.compound_id = compounds[0].id
-        CONVENE.save(context, form)
-    else:
-        message = views.convene_compounds(t, language, compounds, CONVENE.tag(form))
-        await _send(update, context, message, new=True)
-        return
-    await _convene_card(update, context, form, new=True)
+        await _in_compound(turn, compounds[0].id)
+    if form.compound_id is None:
+        form.step = ConveneStep.COMPOUND
+    return form
 
 
-async def _convene_card(
-    update: Update, context: GridContext, form: ConveneForm, *, new: bool = False
-) -> None:
-    actor = await context.actor(update)
-    svc = context.services
+@CONVENE.prompt(ConveneStep.COMPOUND)
+async def ask_compound(turn: Turn[ConveneForm]) -> OutMessage:
+    """In which compound."""
+    compounds = await turn.services.consult.convening_compounds(turn.actor)
+    return views.convene_compounds(turn.t, turn.language, compounds)
+
+
+@CONVENE.button(ConveneStep.COMPOUND, "in")
+async def choose_compound(turn: Turn[ConveneForm]) -> ConveneStep:
+    """This compound: on to the card."""
+    compounds = await turn.services.consult.convening_compounds(turn.actor)
+    compound = next((c for c in compounds if c.id == turn.int(0)), None)
+    if compound is None:
+        raise StaleButton(turn.cb)
+    await turn.close()
+    await _in_compound(turn, compound.id)
+    return ConveneStep.CARD
+
+
+@CONVENE.prompt(ConveneStep.CARD)
+async def convene_card(turn: Turn[ConveneForm]) -> OutMessage:
+    """The draft: topic, background, files, the seats invited, the days."""
+    svc, form = turn.services, turn.form
     assert form.compound_id is not None
-    parties = await svc.consult.invitable(actor, form.compound_id)
-    if not form.chosen:  # every seat, until the chair leaves some out
-        form.seat_ids = [h.seat.id for _p, hs in parties.parties for h in hs]
-        form.chosen = True
-        CONVENE.save(context, form)
-    request = await svc.dispatch.admin_request(actor, form.request_id) if form.request_id else None
-    language = actor.person.language or svc.i18n.default
-    message = views.convene_card(
-        context.t(actor), language, form, parties.compound, parties, request
+    parties = await svc.consult.invitable(turn.actor, form.compound_id)
+    request = (
+        await svc.dispatch.admin_request(turn.actor, form.request_id) if form.request_id else None
     )
-    await _send(update, context, message, new=new)
+    return views.convene_card(turn.t, turn.language, form, parties.compound, parties, request)
 
 
-async def _send(update: Update, context: GridContext, message: Any, *, new: bool = False) -> None:
-    """The card: a new message when a form starts, else in place of the card pressed."""
-    if update.callback_query is not None and not new:
-        await update.callback_query.answer()
-        await edit(update.callback_query, message)
-    else:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        await reply(update, context, message)
+CONVENE.prompt(ConveneStep.TITLE)(lambda turn: views.topic_prompt(turn.t, turn.form.nonce))
+CONVENE.prompt(ConveneStep.BACKGROUND)(
+    lambda turn: views.background_prompt(turn.t, turn.form.nonce)
+)
 
 
-@BUTTONS.on("cvn")
-async def convene_new(press: Press) -> None:
-    """Convene a consultation as a new topic."""
-    await start_convening(press.update, press.context)
+@CONVENE.button(ConveneStep.CARD, "title", "bg", fresh=True)
+async def convene_field(turn: Turn[ConveneForm]) -> ConveneStep:
+    """The topic, or the background (with photos and files), typed next."""
+    await turn.close()
+    return ConveneStep.TITLE if turn.cb and turn.cb.action == "title" else ConveneStep.BACKGROUND
 
 
-@BUTTONS.on("cvr")
-async def convene_request(press: Press) -> None:
-    """Convene a consultation on a request (from its admin card)."""
-    await start_convening(press.update, press.context, request_id=press.int(0))
+@CONVENE.text(ConveneStep.TITLE)
+async def title(turn: Turn[ConveneForm], text: str) -> ConveneStep:
+    turn.form.set_title(text)
+    return ConveneStep.CARD
 
 
-@BUTTONS.on("cvc")
-async def convene_compound(press: Press) -> None:
-    form = CONVENE.of(press, 1)
-    compounds = await press.services.consult.convening_compounds(press.actor)
-    if press.int(0) not in {c.id for c in compounds}:
-        raise StaleButton(press.cb)
-    form.compound_id = press.int(0)
-    CONVENE.save(press.context, form)
-    await _convene_card(press.update, press.context, form)
+@CONVENE.text(ConveneStep.BACKGROUND)
+async def background(turn: Turn[ConveneForm], text: str) -> ConveneStep:
+    turn.form.set_background(text)
+    return ConveneStep.CARD
 
 
-@BUTTONS.on("cvs")
-async def convene_seat(press: Press) -> None:
+@CONVENE.photo(ConveneStep.BACKGROUND)
+async def photo(turn: Turn[ConveneForm], file_id: str) -> Next:
+    """A photo for the background (its caption, if any, is the background's text)."""
+    turn.form.add_file(file_id, "photo")
+    return await _file_added(turn)
+
+
+@CONVENE.document(ConveneStep.BACKGROUND)
+async def document(turn: Turn[ConveneForm], file: tuple[str, str | None]) -> Next:
+    """A file for the background (a plan, a quotation)."""
+    turn.form.add_file(file[0], "document", file[1])
+    return await _file_added(turn)
+
+
+async def _file_added(turn: Turn[ConveneForm]) -> Next:
+    if turn.message.caption:
+        turn.form.set_background(turn.message.caption)
+    await turn.reply(views.file_added(turn.t, turn.form.nonce, len(turn.form.files)))
+    return None  # more may follow
+
+
+@CONVENE.button(ConveneStep.CARD, "seat", fresh=True)
+async def toggle_seat(turn: Turn[ConveneForm]) -> None:
     """Leave a seat out, or take it back."""
-    form = CONVENE.of(press, 1)
-    seat_id = press.int(0)
-    form.seat_ids = (
-        [s for s in form.seat_ids if s != seat_id]
-        if seat_id in form.seat_ids
-        else [*form.seat_ids, seat_id]
-    )
-    CONVENE.save(press.context, form)
-    await _convene_card(press.update, press.context, form)
+    turn.form.toggle_seat(turn.int(1))
+    await turn.edit(await convene_card(turn))
 
 
-@BUTTONS.on("cvk")
-async def convene_confirm(press: Press) -> None:
-    """Convene: the invitations go out."""
-    form = CONVENE.of(press, 0)
+@CONVENE.button(ConveneStep.CARD, "days", fresh=True)
+async def convene_days(turn: Turn[ConveneForm]) -> None:
+    """How long the consultation runs."""
+    turn.form.days = _days(turn, views.CLOSE_DAYS)
+    await turn.edit(await convene_card(turn))
+
+
+@CONVENE.finish(ConveneStep.CARD, "ok")
+async def convene(turn: Turn[ConveneForm]) -> None:
+    """Convene (with the end of this flow): the invitations go out; the card becomes the
+    consultation's."""
+    svc, form = turn.services, turn.form
     if not form.complete or form.compound_id is None:
-        raise StaleButton(press.cb)
-    svc = press.services
+        raise StaleButton(turn.cb)
     convening = Convening(
         compound_id=form.compound_id,
         title=form.title or "",
@@ -150,299 +209,280 @@ async def convene_confirm(press: Press) -> None:
         closes_at=svc.clock.now() + timedelta(days=form.days),
         files=tuple(form.files),
         request_id=form.request_id,
-        source_key=f"convene:{press.actor.id}:{form.nonce}",
+        source_key=f"convene:{turn.actor.id}:{form.nonce}",
     )
-    end = CONVENE.end(press.update, press.context, form)
-    consultation, _new = await svc.consult.convene(press.actor, convening, end)
-    await press.answer()
-    view = await svc.consult.view(press.actor, consultation.id)
-    await press.edit(
-        consult_views.consultation_card(
-            press.t, press.language, view, svc.config.tz, is_chair=True
-        )
+    consultation, _new = await svc.consult.convene(turn.actor, convening, turn.end())
+    view = await svc.consult.view(turn.actor, consultation.id)
+    await turn.edit(
+        consult_views.consultation_card(turn.t, turn.language, view, svc.config.tz, is_chair=True)
     )
 
 
 # -- a proposal ----------------------------------------------------------------------------
-async def _proposal_card(
-    update: Update, context: GridContext, form: ProposalForm, *, new: bool = False
-) -> None:
-    actor = await context.actor(update)
-    consultation = await context.services.consult.require_chair(
-        actor, form.consultation_id, "proposal.add"
+@PROPOSE.start
+async def begin_proposal(turn: Turn[ProposalForm], _stored: ProposalForm | None) -> ProposalForm:
+    """A new proposal for the consultation whose card the button was on (its chair only)."""
+    consultation = await turn.services.consult.require_chair(
+        turn.actor, turn.int(0), "proposal.add"
     )
-    message = views.proposal_card(context.t(actor), form, consultation.title)
-    await _send(update, context, message, new=new)
+    turn.form.consultation_id = consultation.id
+    return turn.form
 
 
-@BUTTONS.on("ppn")
-async def proposal_new(press: Press) -> None:
-    """A new proposal form (from the consultation's card)."""
-    consultation = await press.services.consult.require_chair(
-        press.actor, press.int(0), "proposal.add"
+@PROPOSE.prompt(ProposalStep.CARD)
+async def proposal_card(turn: Turn[ProposalForm]) -> OutMessage:
+    """The proposal, its options and how long the seats have."""
+    consultation = await turn.services.consult.require_chair(
+        turn.actor, turn.form.consultation_id, "proposal.add"
     )
-    form = PROPOSE.new(press.context, consultation_id=consultation.id)
-    await _proposal_card(press.update, press.context, form, new=True)
+    return views.proposal_card(turn.t, turn.form, consultation.title)
 
 
-@BUTTONS.on("ppz")
-async def proposal_plain(press: Press) -> None:
+PROPOSE.prompt(ProposalStep.TEXT)(
+    lambda turn: views.field_prompt(
+        turn.t, views.PROPOSE, turn.form.nonce, turn.t("Type the proposal.")
+    )
+)
+PROPOSE.prompt(ProposalStep.OPTIONS)(lambda turn: views.options_prompt(turn.t, turn.form.nonce))
+
+
+@PROPOSE.button(ProposalStep.CARD, "text", "opts", fresh=True)
+async def proposal_field(turn: Turn[ProposalForm]) -> ProposalStep:
+    """The proposal, or its options, typed next."""
+    await turn.close()
+    return ProposalStep.TEXT if turn.cb and turn.cb.action == "text" else ProposalStep.OPTIONS
+
+
+@PROPOSE.text(ProposalStep.TEXT)
+async def proposal_text(turn: Turn[ProposalForm], text: str) -> ProposalStep:
+    turn.form.set_text(text)
+    return ProposalStep.CARD
+
+
+@PROPOSE.text(ProposalStep.OPTIONS)
+async def proposal_options(turn: Turn[ProposalForm], text: str) -> ProposalStep:
+    turn.form.set_options(text)
+    return ProposalStep.CARD
+
+
+@PROPOSE.button(ProposalStep.CARD, "plain", fresh=True)
+async def no_options(turn: Turn[ProposalForm]) -> None:
     """No options: the seats agree or not with the proposal itself."""
-    form = PROPOSE.of(press, 0)
-    form.options = []
-    PROPOSE.save(press.context, form)
-    await _proposal_card(press.update, press.context, form)
+    turn.form.options = []
+    await turn.edit(await proposal_card(turn))
 
 
-@BUTTONS.on("ppk")
-async def proposal_confirm(press: Press) -> None:
-    form = PROPOSE.of(press, 0)
+@PROPOSE.button(ProposalStep.CARD, "days", fresh=True)
+async def proposal_days(turn: Turn[ProposalForm]) -> None:
+    """How long the seats have (0: until the consultation closes)."""
+    turn.form.days = _days(turn, (0, *views.PROPOSAL_DAYS)) or None
+    await turn.edit(await proposal_card(turn))
+
+
+@PROPOSE.finish(ProposalStep.CARD, "ok")
+async def propose(turn: Turn[ProposalForm]) -> None:
+    """Put the proposal to the seats (with the end of this flow)."""
+    svc, form = turn.services, turn.form
     if not form.text:
-        raise StaleButton(press.cb)
-    svc = press.services
+        raise StaleButton(turn.cb)
     closes = svc.clock.now() + timedelta(days=form.days) if form.days else None
-    end = PROPOSE.end(press.update, press.context, form)
     await svc.seat_votes.propose(
-        press.actor, form.consultation_id, form.text, form.options, closes, end
+        turn.actor, form.consultation_id, form.text, form.options, closes, turn.end()
     )
-    await press.answer()
-    await press.edit(consult_views.proposal_sent(press.t))
+    await turn.edit(consult_views.proposal_sent(turn.t))
 
 
 # -- an owners' vote -------------------------------------------------------------------------
-async def _vote_card(
-    update: Update, context: GridContext, form: VoteForm, *, new: bool = False
-) -> None:
-    actor = await context.actor(update)
-    svc = context.services
-    consultation = await svc.consult.require_chair(actor, form.consultation_id, "vote.open")
+@VOTE.start
+async def begin_vote(turn: Turn[VoteForm], _stored: VoteForm | None) -> VoteForm:
+    """A new owners' vote of the consultation's compound (its chair only)."""
+    consultation = await turn.services.consult.require_chair(turn.actor, turn.int(0), "vote.open")
+    turn.form.consultation_id = consultation.id
+    turn.form.days = turn.services.config.consultation.owners_vote_days
+    return turn.form
+
+
+async def _electorate(turn: Turn[VoteForm]) -> tuple[str, list[str], int, int]:
+    """The consultation's title, the buildings, and the households and area that vote."""
+    svc, form = turn.services, turn.form
+    consultation = await svc.consult.require_chair(turn.actor, form.consultation_id, "vote.open")
     buildings, households, area = await svc.owners_vote.electorate(
-        actor, form.consultation_id, form.building
+        turn.actor, form.consultation_id, form.building
     )
-    message = views.vote_card(
-        context.t(actor), form, consultation.title, buildings, households, area
+    return consultation.title, buildings, households, area
+
+
+@VOTE.prompt(VoteStep.CARD)
+async def vote_card(turn: Turn[VoteForm]) -> OutMessage:
+    """The question, the matter (its rule), who votes, the days."""
+    title_, buildings, households, area = await _electorate(turn)
+    return views.vote_card(turn.t, turn.form, title_, buildings, households, area)
+
+
+VOTE.prompt(VoteStep.QUESTION)(
+    lambda turn: views.field_prompt(
+        turn.t, views.VOTE, turn.form.nonce, turn.t("Type the question the owners vote on.")
     )
-    await _send(update, context, message, new=new)
+)
 
 
-@BUTTONS.on("vtn")
-async def vote_new(press: Press) -> None:
-    consultation = await press.services.consult.require_chair(
-        press.actor, press.int(0), "vote.open"
-    )
-    days = press.services.config.consultation.owners_vote_days
-    form = VOTE.new(press.context, consultation_id=consultation.id, days=days)
-    await _vote_card(press.update, press.context, form, new=True)
+@VOTE.button(VoteStep.CARD, "q", fresh=True)
+async def vote_field(turn: Turn[VoteForm]) -> VoteStep:
+    """The question, typed next."""
+    await turn.close()
+    return VoteStep.QUESTION
 
 
-@BUTTONS.on("vtm")
-async def vote_matter(press: Press) -> None:
-    form = VOTE.of(press, 1)
-    form.matter = press.choice(VoteMatter, 0)
-    VOTE.save(press.context, form)
-    await _vote_card(press.update, press.context, form)
+@VOTE.text(VoteStep.QUESTION)
+async def question(turn: Turn[VoteForm], text: str) -> VoteStep:
+    turn.form.set_question(text)
+    return VoteStep.CARD
 
 
-@BUTTONS.on("vtb")
-async def vote_building(press: Press) -> None:
-    form = VOTE.of(press, 1)
-    building = press.arg(0)
-    form.building = None if building == "-" else building
-    VOTE.save(press.context, form)
-    await _vote_card(press.update, press.context, form)
+@VOTE.button(VoteStep.CARD, "matter", fresh=True)
+async def matter(turn: Turn[VoteForm]) -> None:
+    """What kind of matter (it sets the rule of art. 278)."""
+    turn.form.matter = turn.choice(VoteMatter, 1)
+    await turn.edit(await vote_card(turn))
 
 
-@BUTTONS.on("vtk")
-async def vote_confirm(press: Press) -> None:
-    form = VOTE.of(press, 0)
+@VOTE.button(VoteStep.CARD, "bldg", fresh=True)
+async def building(turn: Turn[VoteForm]) -> None:
+    """The whole compound votes, or one building."""
+    chosen = turn.arg(1)
+    if chosen != "-":
+        _title, buildings, _n, _area = await _electorate(turn)
+        if chosen not in buildings:
+            raise StaleButton(turn.cb)
+    turn.form.building = None if chosen == "-" else chosen
+    await turn.edit(await vote_card(turn))
+
+
+@VOTE.button(VoteStep.CARD, "days", fresh=True)
+async def vote_days(turn: Turn[VoteForm]) -> None:
+    """How long the owners have."""
+    turn.form.days = _days(turn, views.VOTE_DAYS)
+    await turn.edit(await vote_card(turn))
+
+
+@VOTE.finish(VoteStep.CARD, "ok")
+async def open_vote(turn: Turn[VoteForm]) -> None:
+    """Open the vote (with the end of this flow): every bound owner gets a ballot; the card
+    becomes the live tally."""
+    svc, form = turn.services, turn.form
     if not form.question:
-        raise StaleButton(press.cb)
-    svc = press.services
-    end = VOTE.end(press.update, press.context, form)
+        raise StaleButton(turn.cb)
     vote = await svc.owners_vote.open(
-        press.actor,
+        turn.actor,
         form.consultation_id,
         form.question,
         form.matter,
         svc.clock.now() + timedelta(days=form.days),
-        end,
+        turn.end(),
         building=form.building,
     )
-    view = await svc.owners_vote.tally(press.actor, vote.id)
-    await press.answer()
-    await press.edit(vote_views.tally_message(press.t, press.language, view, svc.config.tz))
+    view = await svc.owners_vote.tally(turn.actor, vote.id)
+    await turn.edit(vote_views.tally_message(turn.t, turn.language, view, svc.config.tz))
 
 
 # -- an action item --------------------------------------------------------------------------
-async def _item_card(
-    update: Update, context: GridContext, form: ItemForm, *, new: bool = False
-) -> None:
-    actor = await context.actor(update)
-    svc = context.services
-    consultation = await svc.consult.require_chair(actor, form.consultation_id, "action.add")
-    parties = await svc.decisions.assignees(actor, form.consultation_id)
-    message = views.item_card(context.t(actor), form, consultation.title, parties)
-    await _send(update, context, message, new=new)
+@ITEM.start
+async def begin_item(turn: Turn[ItemForm], _stored: ItemForm | None) -> ItemForm:
+    """A new action item of the consultation's decision (its chair only)."""
+    consultation = await turn.services.consult.require_chair(turn.actor, turn.int(0), "action.add")
+    turn.form.consultation_id = consultation.id
+    turn.form.days = turn.services.config.consultation.action_days
+    return turn.form
 
 
-@BUTTONS.on("itn")
-async def item_new(press: Press) -> None:
-    consultation = await press.services.consult.require_chair(
-        press.actor, press.int(0), "action.add"
+@ITEM.prompt(ItemStep.CARD)
+async def item_card(turn: Turn[ItemForm]) -> OutMessage:
+    """What is to be done, by whom (a party, or one of its seat holders), by when."""
+    svc, form = turn.services, turn.form
+    consultation = await svc.consult.require_chair(turn.actor, form.consultation_id, "action.add")
+    parties = await svc.decisions.assignees(turn.actor, form.consultation_id)
+    return views.item_card(turn.t, form, consultation.title, parties)
+
+
+ITEM.prompt(ItemStep.TEXT)(
+    lambda turn: views.field_prompt(
+        turn.t, views.ITEM, turn.form.nonce, turn.t("Type what is to be done.")
     )
-    days = press.services.config.consultation.action_days
-    form = ITEM_FORM.new(press.context, consultation_id=consultation.id, days=days)
-    await _item_card(press.update, press.context, form, new=True)
+)
 
 
-@BUTTONS.on("ita", "itp")
-async def item_assignee(press: Press) -> None:
-    """A party, or one of its seat holders, carries it out."""
-    form = ITEM_FORM.of(press, 1)
-    if press.action == "ita":
-        form.party_id, form.person_id = press.int(0), None
+@ITEM.button(ItemStep.CARD, "text", fresh=True)
+async def item_field(turn: Turn[ItemForm]) -> ItemStep:
+    """What is to be done, typed next."""
+    await turn.close()
+    return ItemStep.TEXT
+
+
+@ITEM.text(ItemStep.TEXT)
+async def item_text(turn: Turn[ItemForm], text: str) -> ItemStep:
+    turn.form.set_text(text)
+    return ItemStep.CARD
+
+
+@ITEM.button(ItemStep.CARD, "party", "person", fresh=True)
+async def assignee(turn: Turn[ItemForm]) -> None:
+    """A party carries it out (any of its seat holders), or one of them."""
+    chosen = turn.int(1)
+    parties = await turn.services.decisions.assignees(turn.actor, turn.form.consultation_id)
+    if turn.cb is not None and turn.cb.action == "party":
+        if chosen not in {p.id for p, _hs in parties.parties}:
+            raise StaleButton(turn.cb)
+        turn.form.party_id, turn.form.person_id = chosen, None
     else:
-        form.party_id, form.person_id = None, press.int(0)
-    ITEM_FORM.save(press.context, form)
-    await _item_card(press.update, press.context, form)
+        if chosen not in {h.seat.person_id for _p, hs in parties.parties for h in hs}:
+            raise StaleButton(turn.cb)
+        turn.form.party_id, turn.form.person_id = None, chosen
+    await turn.edit(await item_card(turn))
 
 
-@BUTTONS.on("itk")
-async def item_confirm(press: Press) -> None:
-    form = ITEM_FORM.of(press, 0)
-    if not form.text:
-        raise StaleButton(press.cb)
-    svc = press.services
-    end = ITEM_FORM.end(press.update, press.context, form)
+@ITEM.button(ItemStep.CARD, "days", fresh=True)
+async def item_days(turn: Turn[ItemForm]) -> None:
+    """The deadline, in days."""
+    turn.form.days = _days(turn, views.ITEM_DAYS)
+    await turn.edit(await item_card(turn))
+
+
+@ITEM.finish(ItemStep.CARD, "ok")
+async def add_item(turn: Turn[ItemForm]) -> None:
+    """Add the item (with the end of this flow): whoever carries it out is told; the card
+    becomes the consultation's."""
+    svc, form = turn.services, turn.form
+    if not form.complete or not form.text:
+        raise StaleButton(turn.cb)
     await svc.decisions.add_item(
-        press.actor,
+        turn.actor,
         form.consultation_id,
         form.text,
         party_id=form.party_id,
         person_id=form.person_id,
         due_at=svc.clock.now() + timedelta(days=form.days),
-        end=end,
+        end=turn.end(),
     )
-    await press.answer()
-    view = await svc.consult.view(press.actor, form.consultation_id)
-    await press.edit(
-        consult_views.consultation_card(
-            press.t, press.language, view, svc.config.tz, is_chair=True
-        )
+    view = await svc.consult.view(turn.actor, form.consultation_id)
+    await turn.edit(
+        consult_views.consultation_card(turn.t, turn.language, view, svc.config.tz, is_chair=True)
     )
 
 
-# -- what the cards share: typed fields, days, cancelling ------------------------------------
-@dataclass(frozen=True)
-class Kind:
-    """One kind of card: its forms, how the card is drawn, the days it offers."""
+# -- every card: a field's Back, and its fresh card ------------------------------------------
+def _back(wizard: Wizard[Any], card: str, *fields: str) -> None:
+    """The field steps' « Back to the card (from the prompt, or a file's "added")."""
 
-    store: FormStore[Any]
-    card: Callable[..., Awaitable[None]]
-    days: tuple[int, ...]
+    async def back(turn: Turn[Any]) -> str:
+        """Back to the card, the field as it was."""
+        await turn.close()
+        return card
 
-
-@dataclass(frozen=True)
-class Field:
-    """A field typed next: its card, the prompt, and how the text is taken."""
-
-    kind: str
-    name: str
-    prompt: Callable[[Translator], OutMessage]
-    parse: Callable[[str], object]
+    for step in fields:
+        wizard.button(step, "back", fresh=True)(back)
 
 
-def _options(text: str) -> list[str]:
-    options = [OPTION.accept(line) for line in text.splitlines() if line.strip()]
-    if not 2 <= len(options) <= 4:
-        raise InvalidInput(consult_views.OPTIONS_COUNT)
-    return options
-
-
-KINDS = {
-    "cv": Kind(CONVENE, _convene_card, views.CLOSE_DAYS),
-    "pp": Kind(PROPOSE, _proposal_card, (0, *views.PROPOSAL_DAYS)),  # 0: with the consultation
-    "vt": Kind(VOTE, _vote_card, views.VOTE_DAYS),
-    "it": Kind(ITEM_FORM, _item_card, views.ITEM_DAYS),
-}
-FIELDS = {
-    "cvt": Field("cv", "title", views.topic_prompt, TITLE.accept),
-    "cvb": Field("cv", "background", views.background_prompt, BACKGROUND.accept),
-    "ppt": Field("pp", "text", views.text_prompt, PROPOSAL.accept),
-    "ppo": Field("pp", "options", views.options_prompt, _options),
-    "vtq": Field("vt", "question", views.text_prompt, QUESTION.accept),
-    "itt": Field("it", "text", views.text_prompt, ITEM.accept),
-}
-WITH_FILES = "cvb"  # the background takes photos and files too
-
-
-@BUTTONS.on(*FIELDS)
-async def ask(press: Press) -> None:
-    """A field of a card: typed next."""
-    field = FIELDS[press.action]
-    KINDS[field.kind].store.of(press, 0)
-    wait = "form_files" if press.action == WITH_FILES else "form_text"
-    WAITS.start(press.context, wait, field=press.action)
-    await press.answer()
-    await press.reply(field.prompt(press.t))
-
-
-async def typed(answer: Answer) -> None:
-    """A typed field (or a photo or file of the background): on a fresh card."""
-    key = str(answer.data.get("field"))
-    field = FIELDS[key]
-    kind = KINDS[field.kind]
-    form = kind.store.load(answer.context)
-    if form is None:
-        return
-    if answer.photo or answer.document:
-        await _file(answer, form)
-        return
-    setattr(form, field.name, field.parse(answer.text or ""))
-    kind.store.save(answer.context, form)
-    await kind.card(answer.update, answer.context, form)
-
-
-async def _file(answer: Answer, form: ConveneForm) -> None:
-    if len(form.files) >= MAX_FILES:
-        raise InvalidInput(consult_views.TOO_MANY_FILES, n=MAX_FILES)
-    if answer.photo:
-        form.files = [*form.files, (answer.photo, "photo", None)]
-    elif answer.document:
-        form.files = [*form.files, (answer.document[0], "document", answer.document[1])]
-    if answer.text:
-        form.background = BACKGROUND.accept(answer.text)
-    CONVENE.save(answer.context, form)
-    WAITS.start(answer.context, "form_files", field=WITH_FILES)  # more may follow
-    await answer.reply(views.file_added(answer.t, len(form.files)))
-
-
-@BUTTONS.on("cvd", "ppd", "vtd", "itd")
-async def days(press: Press) -> None:
-    """How long: the consultation, a proposal's vote, an owners' vote, an action item."""
-    kind = KINDS[press.action[:2]]
-    form = kind.store.of(press, 1)
-    if press.int(0) not in kind.days:
-        raise StaleButton(press.cb)
-    form.days = press.int(0) or None
-    kind.store.save(press.context, form)
-    await kind.card(press.update, press.context, form)
-
-
-@BUTTONS.on("cvx", "ppx", "vtx", "itx")
-async def cancel(press: Press) -> None:
-    store = KINDS[press.action[:2]].store
-    store.of(press, 0)
-    store.drop(press.context)
-    await press.answer()
-    await press.edit(views.form_cancelled(press.t))
-
-
-WAITS = Waits(
-    Wait("form_text", typed),
-    Wait("form_files", typed, photos=True, documents=True),
-)
-
-
-def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]
-    return [BUTTONS.handler(), WAITS.handler(i18n, user_data)]
+_back(CONVENE, ConveneStep.CARD, ConveneStep.TITLE, ConveneStep.BACKGROUND)
+_back(PROPOSE, ProposalStep.CARD, ProposalStep.TEXT, ProposalStep.OPTIONS)
+_back(VOTE, VoteStep.CARD, VoteStep.QUESTION)
+_back(ITEM, ItemStep.CARD, ItemStep.TEXT)

@@ -1,4 +1,5 @@
-"""Guided flows on one scaffold: the intake, /join, /visit, /broadcast and those to come.
+"""Guided flows on one scaffold: the intake, /join, /visit, /broadcast, the chair's cards
+(convene, proposal, owners' vote, action item) and those to come.
 
 A flow is a :class:`Wizard`: a name (its ``ConversationHandler``'s, and where its form lives
 in ``user_data``), a :class:`~bot.models.forms.Form` whose ``step`` is the flow's ``StrEnum``,
@@ -29,6 +30,9 @@ The scaffold does the rest, the same way in every flow:
   current step asked again (:class:`StaleButton` does the same from inside a step); any
   other kind of message gets the step's re-prompt; every press is answered;
 - /cancel, the Cancel button (``<prefix>1:cancel``) and the Cancel label drop the form;
+- with several flows open at once (a chair's card left while another is filled), the one
+  answered last takes the person's next message, /cancel and the Cancel label (a button of
+  another makes that one the last);
 - the sweep sets a form idle for ``[requests] conversation_timeout_minutes`` aside with a
   message (:meth:`Wizard.set_aside`), and a step that finds its form gone says so;
 - the effect and the end of the flow are one transaction: :meth:`Turn.end` is the
@@ -176,6 +180,27 @@ _TEXT = _Kind("text", lambda m: m.text)
 _PHOTO = _Kind("photo", lambda m: m.photo[-1].file_id)
 _LOCATION = _Kind("location", lambda m: m.location)
 _CONTACT = _Kind("contact", lambda m: m.contact)
+_DOCUMENT = _Kind("document", lambda m: (m.document.file_id, m.document.file_name))
+
+# Every flow's name: with several of a person's flows open, the one answered last takes the
+# next message (:class:`_Latest`).
+_NAMES: set[str] = set()
+
+
+class _Latest(filters.UpdateFilter):
+    """True when flow ``name`` is the one to take this person's message: of their open forms
+    (of any flow) it was answered last, or none is open (a form set aside says so)."""
+
+    def __init__(self, name: str, user_data: Mapping[int, dict[str, Any]]) -> None:
+        super().__init__(name=f"Latest({name})")
+        self._name = name
+        self._user_data = user_data
+
+    def filter(self, update: Update) -> bool:
+        user = update.effective_user
+        data = (self._user_data.get(user.id) or {}) if user is not None else {}
+        orders = {n: f.get("order") or 0 for n in _NAMES if isinstance(f := data.get(n), dict)}
+        return not orders or max(orders, key=lambda n: (orders[n], n == self._name)) == self._name
 
 
 class Wizard(Generic[F]):
@@ -199,6 +224,7 @@ class Wizard(Generic[F]):
         if not commands and set_aside is None:
             raise ValueError(f"{name}: without a command, say what set_aside tells")
         self.name = name
+        _NAMES.add(name)
         self.form = form
         self.prefix = prefix
         self.commands = tuple(commands)
@@ -272,6 +298,10 @@ class Wizard(Generic[F]):
     def photo(self, *steps: str) -> Callable[[_Input[F]], _Input[F]]:
         """A photo at ``steps``: ``function(turn, file_id)``."""
         return self._input(_PHOTO, steps)
+
+    def document(self, *steps: str) -> Callable[[_Input[F]], _Input[F]]:
+        """A file at ``steps``: ``function(turn, (file_id, file_name))``."""
+        return self._input(_DOCUMENT, steps)
 
     def location(self, *steps: str) -> Callable[[_Input[F]], _Input[F]]:
         """A shared location at ``steps``: ``function(turn, location)``."""
@@ -380,9 +410,17 @@ class Wizard(Generic[F]):
             return None
 
     def _save(self, turn: Turn[F]) -> None:
-        assert turn.context.user_data is not None
+        user_data = turn.context.user_data
+        assert user_data is not None
         turn.form.touched_at = turn.services.clock.now()
-        turn.context.user_data[self.name] = turn.form.model_dump(mode="json")
+        others = [
+            form.get("order") or 0
+            for name in _NAMES - {self.name}
+            if isinstance(form := user_data.get(name), dict)
+        ]
+        if others and max(others) >= turn.form.order:  # answered last of the person's forms
+            turn.form.order = max(others) + 1
+        user_data[self.name] = turn.form.model_dump(mode="json")
 
     def _drop(self, context: GridContext) -> None:
         if context.user_data is not None:
@@ -556,7 +594,7 @@ class Wizard(Generic[F]):
         if missing:
             raise ValueError(f"{self.name}: no prompt for {missing}")
         menu = menu_labels({s for label, _ in MAIN_MENU for s in i18n.all_translations(label)})
-        free = ~Awaiting(user_data) & filters.ChatType.PRIVATE
+        free = ~Awaiting(user_data) & _Latest(self.name, user_data) & filters.ChatType.PRIVATE
         cancel_labels = menu_labels(i18n.all_translations(views.CANCEL))
         self._filters = {
             _SKIP: menu_labels(i18n.all_translations(views.SKIP)) & free,
@@ -564,6 +602,7 @@ class Wizard(Generic[F]):
             _PHOTO: filters.PHOTO & free,
             _LOCATION: filters.LOCATION & free,
             _CONTACT: filters.CONTACT & free,
+            _DOCUMENT: filters.Document.ALL & free,
         }
         own = rf"^{self.prefix}{cbdata.VERSION}:"
         states: dict[object, list[BaseHandler[Update, GridContext, object]]] = {}
@@ -597,7 +636,7 @@ class Wizard(Generic[F]):
                 entry_points=entry,
                 states=states,
                 fallbacks=[
-                    CommandHandler("cancel", self._cancel),
+                    CommandHandler("cancel", self._cancel, _Latest(self.name, user_data)),
                     CallbackQueryHandler(self._cancel, rf"{own}cancel(:|$)"),
                     MessageHandler(cancel_labels & free, self._cancel),
                     # Any other button of this flow is from another step or an old message;

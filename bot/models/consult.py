@@ -8,13 +8,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.art278 import Choice, Rule, Tally
+from bot.errors import InvalidInput
+from bot.freetext import BACKGROUND, ITEM, OPTION, PROPOSAL, QUESTION, TITLE
+from bot.i18n import N_
 from bot.models.core import OrgUnit, Request
+from bot.models.forms import Form
 from bot.models.parties import Party, PartyKind, SeatHolding
 
 __all__ = [
+    "MAX_FILES",
+    "MAX_OPTIONS",
     "ActionItem",
     "ActionState",
     "Ballot",
@@ -24,8 +30,10 @@ __all__ = [
     "ConsultationState",
     "ConsultationView",
     "ConveneForm",
+    "ConveneStep",
     "Household",
     "ItemForm",
+    "ItemStep",
     "Objection",
     "OwnersVote",
     "OwnersVoteView",
@@ -33,6 +41,7 @@ __all__ = [
     "ParticipantKind",
     "Proposal",
     "ProposalForm",
+    "ProposalStep",
     "ProposalView",
     "RatingRound",
     "SeatVoteCount",
@@ -40,6 +49,7 @@ __all__ = [
     "VoteForm",
     "VoteMatter",
     "VoteState",
+    "VoteStep",
 ]
 
 
@@ -380,49 +390,119 @@ class ConsultFigures:
         )
 
 
-# -- the forms of the chair (one card each; kept in user_data under the form's name) --------
-class _Form(BaseModel):
-    """A draft being filled on one card; ``nonce`` ends it durably (FlowEnd)."""
-
-    model_config = ConfigDict(validate_assignment=True)
-
-    nonce: str
-    touched_at: str | None = None
+# -- the chair's forms (guided flows on handlers/wizard.py: a card, and a field typed next) ----
+MAX_OPTIONS = 4
+MAX_FILES = 10
+OPTIONS_COUNT = N_("Please give 2 to {n} options, one per line.")
+TOO_MANY_FILES = N_("At most {n} photos and files.")
 
 
-class ConveneForm(_Form):
+class ConveneStep(StrEnum):
+    COMPOUND = "compound"  # which compound (a chair of several)
+    CARD = "card"  # the draft, a button per field, the seats to leave out, the days
+    TITLE = "title"
+    BACKGROUND = "background"  # text, photos and files
+
+
+class ConveneForm(Form):
+    """A consultation being convened."""
+
+    step: ConveneStep = ConveneStep.CARD
     compound_id: int | None = None
     request_id: int | None = None
     title: str | None = None
     background: str | None = None
-    files: list[tuple[str, str, str | None]] = []  # (file id, photo|document, name)
-    seat_ids: list[int] = []
-    chosen: bool = False  # the seats were set (else: every seat)
+    files: list[tuple[str, str, str | None]] = Field(default_factory=list)  # id, kind, name
+    seat_ids: list[int] = Field(default_factory=list)
     days: int = 7
 
     @property
     def complete(self) -> bool:
         return bool(self.compound_id and self.title and self.background)
 
+    def set_title(self, text: str) -> None:
+        self.title = TITLE.accept(text)
 
-class ProposalForm(_Form):
-    consultation_id: int
+    def set_background(self, text: str) -> None:
+        self.background = BACKGROUND.accept(text)
+
+    def add_file(self, file_id: str, kind: str, name: str | None = None) -> None:
+        """A photo or a file for the background (at most :data:`MAX_FILES`)."""
+        if len(self.files) >= MAX_FILES:
+            raise InvalidInput(TOO_MANY_FILES, n=MAX_FILES)
+        self.files = [*self.files, (file_id, kind, name)]
+
+    def toggle_seat(self, seat_id: int) -> None:
+        """Leave a seat out, or take it back."""
+        chosen = self.seat_ids
+        self.seat_ids = (
+            [s for s in chosen if s != seat_id] if seat_id in chosen else [*chosen, seat_id]
+        )
+
+
+class ProposalStep(StrEnum):
+    CARD = "card"
+    TEXT = "text"
+    OPTIONS = "options"
+
+
+class ProposalForm(Form):
+    """A proposal being put to the seats."""
+
+    step: ProposalStep = ProposalStep.CARD
+    consultation_id: int = 0
     text: str | None = None
-    options: list[str] = []
+    options: list[str] = Field(default_factory=list)
     days: int | None = None  # None: until the consultation closes
 
+    def set_text(self, text: str) -> None:
+        self.text = PROPOSAL.accept(text)
 
-class VoteForm(_Form):
-    consultation_id: int
+    def set_options(self, text: str) -> None:
+        """One option a line, 2 to :data:`MAX_OPTIONS`."""
+        options = [OPTION.accept(line) for line in text.splitlines() if line.strip()]
+        if not 2 <= len(options) <= MAX_OPTIONS:
+            raise InvalidInput(OPTIONS_COUNT, n=MAX_OPTIONS)
+        self.options = options
+
+
+class VoteStep(StrEnum):
+    CARD = "card"
+    QUESTION = "question"
+
+
+class VoteForm(Form):
+    """An owners' vote being opened."""
+
+    step: VoteStep = VoteStep.CARD
+    consultation_id: int = 0
     question: str | None = None
     matter: VoteMatter = VoteMatter.ORDINARY
     building: str | None = None  # None: the whole compound
     days: int = 14
 
+    def set_question(self, text: str) -> None:
+        self.question = QUESTION.accept(text)
 
-class ItemForm(_Form):
-    consultation_id: int
+
+class ItemStep(StrEnum):
+    CARD = "card"
+    TEXT = "text"
+
+
+class ItemForm(Form):
+    """An action item being added to a decision."""
+
+    step: ItemStep = ItemStep.CARD
+    consultation_id: int = 0
     text: str | None = None
-    party_id: int | None = None
-    person_id: int | None = None
+    party_id: int | None = None  # a party carries it out (any of its seat holders) ...
+    person_id: int | None = None  # ... or one person
     days: int = 30
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.text) and (self.party_id or self.person_id) is not None
+
+    def set_text(self, text: str) -> None:
+        self.text = ITEM.accept(text)

@@ -25,7 +25,9 @@ class Form(BaseModel):
     at start-up), and buttons that must belong to this very form carry it. ``step`` is where
     the person is. ``touched_at`` is the last answer: the sweep sets a form idle longer than
     ``[requests] conversation_timeout_minutes`` aside. ``editing``: one part is being changed
-    from the summary, which comes back right after it.
+    from the summary, which comes back right after it. ``order``: with several flows open (a
+    chair's draft left while another is filled), the one answered last takes the next
+    message.
     """
 
     # A step set by name ("summary") becomes the flow's own StrEnum member.
@@ -35,6 +37,7 @@ class Form(BaseModel):
     step: str
     editing: bool = False
     touched_at: datetime | None = None
+    order: int = 0  # of the person's open forms, the highest was answered last
 
     def revise(self, step: str) -> None:
         """The part ``step`` is about to be answered again, from the summary (a form whose

@@ -30,12 +30,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from bot.freetext import DESCRIPTION, NOTE, REASON, TextField
+from bot.freetext import BACKGROUND, NOTE, REASON, TITLE
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN, UNACCEPTED, Status
 from bot.models import FlowEnd, Level, OrgUnit, Person, Request, Role, Topic
 from bot.models.consult import (
     LIVE_STATES,
+    MAX_FILES,
     ActionState,
     Consultation,
     ConsultationState,
@@ -83,16 +84,6 @@ __all__ = [
 
 LOG = logging.getLogger(__name__)
 
-TITLE = TextField("title", 60, multiline=False, empty=N_("Please give the matter a short title."))
-BACKGROUND = DESCRIPTION.with_limit(2000)
-PROPOSAL = TextField("proposal", 500, multiline=True, empty=N_("Please type the proposal."))
-OPTION = TextField("option", 100, multiline=False, empty=N_("Please type the option."))
-DECISION = TextField("decision", 2000, multiline=True, empty=N_("Please type the decision."))
-ITEM = TextField(
-    "action item", 300, multiline=True, empty=N_("Please describe what is to be done.")
-)
-MAX_OPTIONS = 4
-MAX_FILES = 10
 
 CONSULT_INVITE_PREFIX = "cs_"
 CONSULT_REMIND = "consult_remind"

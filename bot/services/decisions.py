@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from bot.freetext import NOTE, REASON
+from bot.freetext import DECISION, ITEM, NOTE, REASON
 from bot.i18n import N_, I18n
 from bot.lifecycle import Status, is_allowed
 from bot.models import FlowEnd, Person, Role
@@ -31,8 +31,6 @@ from bot.services.consult import (
     ACTION_REMIND,
     CONSULT_CLOSE,
     CONSULT_REMIND,
-    DECISION,
-    ITEM,
     OBJECTION_END,
 )
 from bot.services.consult_base import assignee_name, chair_check, item_people, journal

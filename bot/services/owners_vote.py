@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from bot.art278 import Choice, Tally, tally
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from bot.freetext import TextField
+from bot.freetext import QUESTION
 from bot.i18n import N_, I18n, Translator
 from bot.messages import OutMessage
 from bot.models import FlowEnd, Person
@@ -59,9 +59,6 @@ __all__ = ["VOTE_KINDS", "OwnersVoteService", "parse_household"]
 
 LOG = logging.getLogger(__name__)
 
-QUESTION = TextField(
-    "question", 500, multiline=True, empty=N_("Please type the question the owners vote on.")
-)
 VOTE_REMIND = "vote_remind"
 VOTE_CLOSE = "vote_close"
 VOTE_KINDS = (VOTE_REMIND, VOTE_CLOSE)

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from bot.art278 import Choice
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.freetext import OPTION, PROPOSAL
 from bot.i18n import N_, I18n
 from bot.models import FlowEnd
-from bot.models.consult import Consultation, ConsultationState, Proposal, ProposalView
-from bot.services.consult import CONSULT_CLOSE, MAX_OPTIONS, OPTION, PROPOSAL, PROPOSAL_CLOSE
+from bot.models.consult import MAX_OPTIONS, Consultation, ConsultationState, Proposal, ProposalView
+from bot.services.consult import CONSULT_CLOSE, PROPOSAL_CLOSE
 from bot.services.consult_base import Render, chair_check, journal, proposal_view, speakers_of
 from bot.services.scope import Refused, audited_refusals
 from bot.views import consult as views

@@ -14,14 +14,13 @@ from bot.models import (
     Member,
     OrgUnit,
     Person,
-    Request,
     RequestView,
     Tier,
 )
 from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.consult import CONSULT
-from bot.views.consult_forms import FORMS
+from bot.views.consult_forms import convene_button
 from bot.views.deadlines import ESCALATE
 from bot.views.parties import PARTIES
 from bot.views.registration import MEMBER_ADMIN
@@ -177,7 +176,7 @@ def admin_card(
             )
         )
         if r.tier is Tier.IMPORTANT and r.assignee_id is None:
-            buttons.append((convene_button(t, r),))
+            buttons.append((convene_button(t, r.id),))
         if r.assignee_id is not None:
             buttons.append(
                 (Button(t("💬 Message the member"), cbdata.encode(ESCALATE, "msg", r.id)),)
@@ -189,11 +188,6 @@ def admin_card(
     return OutMessage(
         "\n".join(lines), buttons=tuple(buttons), photos=card.photos, location=card.location
     )
-
-
-def convene_button(t: Translator, request: Request) -> Button:
-    """要事商议办: put the request to a consultation of the compound's parties."""
-    return Button(t("🏛 Consult the parties"), cbdata.encode(FORMS, "cvr", request.id))
 
 
 def sent_to_pool(t: Translator, count: int) -> OutMessage:

@@ -22,7 +22,7 @@ from bot.models.consult import (
 )
 from bot.models.parties import SeatHolding
 from bot.views.common import esc, fmt_time, unit_path
-from bot.views.consult_forms import FORMS
+from bot.views.consult_forms import convene_button, item_button, proposal_button, vote_button
 from bot.views.parties import COMMUNITY_NAME, seat_label
 from bot.views.votes import VOTES, vote_summary
 
@@ -342,8 +342,8 @@ def _card_buttons(
     if c.state is ConsultationState.OPEN:
         rows.append(
             (
-                Button(t("🗳 Put a proposal"), cbdata.encode(FORMS, "ppn", c.id)),
-                Button(t("🏠 Open an owners' vote"), cbdata.encode(FORMS, "vtn", c.id)),
+                proposal_button(t, c.id),
+                vote_button(t, c.id),
             )
         )
         rows.append((_b(t, N_("📝 Record the decision"), "dec", c.id),))
@@ -360,7 +360,7 @@ def _card_buttons(
         ConsultationState.PUBLISHED,
         ConsultationState.CARRYING_OUT,
     ):
-        rows.append((Button(t("➕ Add an action item"), cbdata.encode(FORMS, "itn", c.id)),))
+        rows.append((item_button(t, c.id),))
     if c.state is ConsultationState.CARRYING_OUT and not any(
         i.state is ActionState.OPEN for i, _w in view.items
     ):
@@ -381,7 +381,7 @@ def consultations_list(
         lines.append(f"• {esc(c.title)} — {t(STATE_NAMES[c.state])}")
         buttons.append((Button(f"🏛 {c.title[:40]}", cbdata.encode(CONSULT, "o", c.id)),))
     if can_convene:
-        buttons.append((Button(t("➕ Convene a consultation"), cbdata.encode(FORMS, "cvn")),))
+        buttons.append((convene_button(t),))
     return OutMessage("\n".join(lines), buttons=tuple(buttons[:30]))
 
 
@@ -453,9 +453,7 @@ def published(t: Translator, consultation: Consultation, told: int, tz: tzinfo) 
         ).format(
             n=told, when=fmt_time(consultation.objection_until or consultation.created_at, tz)
         ),
-        buttons=(
-            (Button(t("➕ Add an action item"), cbdata.encode(FORMS, "itn", consultation.id)),),
-        ),
+        buttons=((item_button(t, consultation.id),),),
     )
 
 
@@ -465,10 +463,6 @@ def objection_prompt(t: Translator, consultation: Consultation) -> OutMessage:
             title=esc(consultation.title)
         )
     )
-
-
-TOO_MANY_FILES = N_("At most {n} photos and files.")
-OPTIONS_COUNT = N_("Please give 2 to 4 options, one per line.")
 
 
 def proposal_sent(t: Translator) -> OutMessage:
@@ -528,7 +522,7 @@ def window_ended(
     return OutMessage(
         text,
         buttons=(
-            (Button(t("➕ Add an action item"), cbdata.encode(FORMS, "itn", consultation.id)),),
+            (item_button(t, consultation.id),),
             (_b(t, N_("📋 Details"), "o", consultation.id),),
         ),
     )

@@ -1,54 +1,109 @@
-"""The chair's cards: convening a consultation, putting a proposal, opening an owners' vote,
-adding an action item. Each is one message with the draft and a button per field."""
+"""The chair's cards, each a guided flow (``handlers/consult_forms.py``): convening a
+consultation, putting a proposal, opening an owners' vote, adding an action item. A card shows
+the draft with a button per field (typed next, then a fresh card), the choices made by
+buttons, the days, ✅ Confirm once it is complete and ✖ Cancel. Every button but Cancel
+carries the form's nonce: a card of an older form is expired."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from bot import cbdata
 from bot.art278 import area_text
 from bot.i18n import N_, Translator
-from bot.messages import Button, OutMessage
+from bot.messages import Button, OutMessage, rows
 from bot.models import OrgUnit, Request
 from bot.models.consult import ConveneForm, ItemForm, ProposalForm, VoteForm, VoteMatter
 from bot.models.parties import CompoundParties
 from bot.views.common import esc
+from bot.views.forms import cancel_button
 from bot.views.parties import PARTY_ICONS, ROLE_NAMES, party_name, seat_label
 from bot.views.votes import MATTER_NAMES, RULE_NAMES
 
 __all__ = [
     "CLOSE_DAYS",
-    "FORMS",
+    "CONVENE",
+    "ITEM",
+    "ITEM_DAYS",
+    "PROPOSAL_DAYS",
+    "PROPOSE",
+    "VOTE",
+    "VOTE_DAYS",
+    "background_prompt",
+    "convene_button",
     "convene_card",
+    "convene_compounds",
+    "field_prompt",
+    "file_added",
+    "item_button",
     "item_card",
+    "options_prompt",
+    "proposal_button",
     "proposal_card",
+    "set_aside",
+    "topic_prompt",
+    "vote_button",
     "vote_card",
 ]
 
-FORMS = "cf"
+# The callback prefixes of the four flows.
+CONVENE = "cv"
+PROPOSE = "pp"
+VOTE = "vo"
+ITEM = "ai"
+
 CLOSE_DAYS = (3, 7, 14)
 VOTE_DAYS = (7, 14, 30)
 ITEM_DAYS = (7, 14, 30, 60)
-PROPOSAL_DAYS = (1, 3)  # or with the consultation
+PROPOSAL_DAYS = (1, 3)  # or with the consultation (0)
 NOT_SET = N_("(not set)")
 
+# What each card is, in the message of a card the sweep set aside.
+CONVENE_NAME = N_("convening a consultation")
+PROPOSAL_NAME = N_("putting a proposal")
+VOTE_NAME = N_("opening an owners' vote")
+ITEM_NAME = N_("adding an action item")
 
-def _b(label: str, action: str, *args: object) -> Button:
-    return Button(label, cbdata.encode(FORMS, action, *args))
+
+# -- the buttons that start them --------------------------------------------------------
+def convene_button(t: Translator, request_id: int | None = None) -> Button:
+    """Convene a consultation: on a request (its admin card or flag), or as a new topic."""
+    if request_id is None:
+        return Button(t("➕ Convene a consultation"), cbdata.encode(CONVENE, "new"))
+    return Button(t("🏛 Consult the parties"), cbdata.encode(CONVENE, "req", request_id))
+
+
+def proposal_button(t: Translator, consultation_id: int) -> Button:
+    return Button(t("🗳 Put a proposal"), cbdata.encode(PROPOSE, "new", consultation_id))
+
+
+def vote_button(t: Translator, consultation_id: int) -> Button:
+    return Button(t("🏠 Open an owners' vote"), cbdata.encode(VOTE, "new", consultation_id))
+
+
+def item_button(t: Translator, consultation_id: int) -> Button:
+    return Button(t("➕ Add an action item"), cbdata.encode(ITEM, "new", consultation_id))
+
+
+# -- what the cards share ------------------------------------------------------------------
+def _b(label: str, prefix: str, action: str, nonce: str, *args: object) -> Button:
+    return Button(label, cbdata.encode(prefix, action, nonce, *args))
 
 
 def _days(
-    t: Translator, action: str, tag: str, options: tuple[int, ...], chosen: int | None
+    t: Translator, prefix: str, nonce: str, options: Sequence[int], chosen: int | None
 ) -> tuple[Button, ...]:
     return tuple(
-        _b(("✔ " if n == chosen else "") + t("{n} days").format(n=n), action, n, tag)
+        _b(("✔ " if n == chosen else "") + t("{n} days").format(n=n), prefix, "days", nonce, n)
         for n in options
     )
 
 
-def _foot(t: Translator, action: str, tag: str, ready: bool) -> tuple[tuple[Button, ...], ...]:
-    row = [_b(t("✖ Cancel"), action + "x", tag)]
+def _foot(t: Translator, prefix: str, nonce: str, ready: bool) -> tuple[Button, ...]:
+    row = [cancel_button(t, prefix)]
     if ready:
-        row.insert(0, _b(t("✅ Confirm"), action + "k", tag))
-    return (tuple(row),)
+        row.insert(0, _b(t("✅ Confirm"), prefix, "ok", nonce))
+    return tuple(row)
 
 
 def _value(t: Translator, text: str | None, limit: int = 300) -> str:
@@ -57,15 +112,31 @@ def _value(t: Translator, text: str | None, limit: int = 300) -> str:
     return esc(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+def field_prompt(t: Translator, prefix: str, nonce: str, question: str) -> OutMessage:
+    """A field of a card, typed next (``question`` translated), with a way back to the card."""
+    return OutMessage(question, buttons=((_b(t("« Back to the card"), prefix, "back", nonce),),))
+
+
+def set_aside(t: Translator, what: str, minutes: int) -> OutMessage:
+    """A card left idle was set aside by the sweep."""
+    return OutMessage(
+        t(
+            "You did not go on {what} for {minutes} minutes, so the card was set aside and"
+            " nothing was sent. Start it again from the consultation's card when you are ready."
+        ).format(what=t(what), minutes=minutes)
+    )
+
+
 # -- convening ---------------------------------------------------------------------------
-def convene_compounds(
-    t: Translator, language: str, compounds: list[OrgUnit], tag: str
-) -> OutMessage:
+def convene_compounds(t: Translator, language: str, compounds: list[OrgUnit]) -> OutMessage:
     return OutMessage(
         t("🏛 <b>Convene a consultation</b>\nIn which compound?"),
         buttons=(
-            *((_b(unit.label(language), "cvc", unit.id, tag),) for unit in compounds[:40]),
-            (_b(t("✖ Cancel"), "cvx", tag),),
+            *(
+                (Button(u.label(language), cbdata.encode(CONVENE, "in", u.id)),)
+                for u in compounds[:40]
+            ),
+            (cancel_button(t, CONVENE),),
         ),
     )
 
@@ -78,7 +149,7 @@ def convene_card(
     parties: CompoundParties,
     request: Request | None,
 ) -> OutMessage:
-    tag = form.nonce[:6]
+    nonce = form.nonce
     chosen = set(form.seat_ids)
     lines = [
         t("🏛 <b>Convene a consultation</b> — {compound}").format(
@@ -97,45 +168,54 @@ def convene_card(
         t("The community's administrators take part for the community party organisation."),
     ]
     buttons: list[tuple[Button, ...]] = [
-        (_b(t("✏ Topic"), "cvt", tag), _b(t("✏ Background, photos, files"), "cvb", tag)),
+        (
+            _b(t("✏ Topic"), CONVENE, "title", nonce),
+            _b(t("✏ Background, photos, files"), CONVENE, "bg", nonce),
+        ),
     ]
     for party, holdings in parties.parties:
         for h in holdings:
             mark = "✅" if h.seat.id in chosen else "⬜"
             who = h.name or t("(vacant)")
             label = f"{mark} {PARTY_ICONS[party.kind]} {t(ROLE_NAMES[h.seat.role])} {who}"
-            buttons.append((_b(label, "cvs", h.seat.id, tag),))
+            buttons.append((_b(label, CONVENE, "seat", nonce, h.seat.id),))
     if not parties.parties:
         lines.append(t("This compound has no parties recorded: the community consults alone."))
-    buttons.append(_days(t, "cvd", tag, CLOSE_DAYS, form.days))
-    buttons += _foot(t, "cv", tag, form.complete)
+    buttons.append(_days(t, CONVENE, nonce, CLOSE_DAYS, form.days))
+    buttons.append(_foot(t, CONVENE, nonce, form.complete))
     if not form.complete:
         lines += ["", t("Give the topic and the background to convene.")]
     return OutMessage("\n".join(lines), buttons=tuple(buttons[:90]))
 
 
-def background_prompt(t: Translator) -> OutMessage:
-    return OutMessage(
-        t(
-            "Type the background of the matter (what happened, what residents ask for). You may"
-            " also send photos and files now, one by one; /cancel to stop."
-        )
+def topic_prompt(t: Translator, nonce: str) -> OutMessage:
+    return field_prompt(
+        t, CONVENE, nonce, t("Type the topic of the consultation in a few words (at most 60).")
     )
 
 
-def topic_prompt(t: Translator) -> OutMessage:
-    return OutMessage(t("Type the topic of the consultation in a few words (at most 60)."))
+def background_prompt(t: Translator, nonce: str) -> OutMessage:
+    return field_prompt(
+        t,
+        CONVENE,
+        nonce,
+        t(
+            "Type the background of the matter (what happened, what residents ask for). You may"
+            " also send photos and files now, one by one."
+        ),
+    )
 
 
-def file_added(t: Translator, count: int) -> OutMessage:
+def file_added(t: Translator, nonce: str, count: int) -> OutMessage:
     return OutMessage(
-        t("📎 Added ({n} in all). Send more, or type the background text.").format(n=count)
+        t("📎 Added ({n} in all). Send more, or type the background text.").format(n=count),
+        buttons=((_b(t("« Back to the card"), CONVENE, "back", nonce),),),
     )
 
 
 # -- a proposal ------------------------------------------------------------------------
 def proposal_card(t: Translator, form: ProposalForm, title: str) -> OutMessage:
-    tag = form.nonce[:6]
+    nonce = form.nonce
     lines = [
         t("🗳 <b>Put a proposal</b> — {title}").format(title=esc(title)),
         t("Proposal: {text}").format(text=_value(t, form.text)),
@@ -150,27 +230,27 @@ def proposal_card(t: Translator, form: ProposalForm, title: str) -> OutMessage:
         if form.days is None
         else t("Voting closes in {n} days.").format(n=form.days)
     )
+    with_it = ("✔ " if form.days is None else "") + t("With the consultation")
     buttons: list[tuple[Button, ...]] = [
-        (_b(t("✏ Proposal"), "ppt", tag), _b(t("✏ Options"), "ppo", tag)),
+        (_b(t("✏ Proposal"), PROPOSE, "text", nonce), _b(t("✏ Options"), PROPOSE, "opts", nonce)),
         (
-            _b(("✔ " if form.days is None else "") + t("With the consultation"), "ppd", 0, tag),
-            *_days(t, "ppd", tag, PROPOSAL_DAYS, form.days),
+            _b(with_it, PROPOSE, "days", nonce, 0),
+            *_days(t, PROPOSE, nonce, PROPOSAL_DAYS, form.days),
         ),
     ]
     if form.options:
-        buttons.append((_b(t("No options"), "ppz", tag),))
-    buttons += _foot(t, "pp", tag, bool(form.text))
+        buttons.append((_b(t("No options"), PROPOSE, "plain", nonce),))
+    buttons.append(_foot(t, PROPOSE, nonce, bool(form.text)))
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
 
 
-def options_prompt(t: Translator) -> OutMessage:
-    return OutMessage(
-        t("Type the options, one per line (2 to 4), e.g. “install on the north side”.")
+def options_prompt(t: Translator, nonce: str) -> OutMessage:
+    return field_prompt(
+        t,
+        PROPOSE,
+        nonce,
+        t("Type the options, one per line (2 to 4), e.g. “install on the north side”."),
     )
-
-
-def text_prompt(t: Translator) -> OutMessage:
-    return OutMessage(t("Please type it."))
 
 
 # -- an owners' vote ---------------------------------------------------------------------
@@ -182,7 +262,7 @@ def vote_card(
     households: int,
     area: int,
 ) -> OutMessage:
-    tag = form.nonce[:6]
+    nonce = form.nonce
     rule = t(RULE_NAMES[form.matter.rule])
     scope = (
         t("the whole compound")
@@ -200,46 +280,40 @@ def vote_card(
             n=form.days
         ),
     ]
-    buttons: list[tuple[Button, ...]] = [(_b(t("✏ Question"), "vtq", tag),)]
+    buttons: list[tuple[Button, ...]] = [(_b(t("✏ Question"), VOTE, "q", nonce),)]
     buttons += [
-        (_b(("✔ " if form.matter is m else "") + t(MATTER_NAMES[m]), "vtm", m.value, tag),)
+        (_b(("✔ " if form.matter is m else "") + t(MATTER_NAMES[m]), VOTE, "matter", nonce, m),)
         for m in VoteMatter
     ]
-    scopes = [_b(("✔ " if form.building is None else "") + t("Whole compound"), "vtb", "-", tag)]
+    whole = ("✔ " if form.building is None else "") + t("Whole compound")
+    scopes = [_b(whole, VOTE, "bldg", nonce, "-")]
     scopes += [
         _b(
             ("✔ " if form.building == b else "") + t("Building {building}").format(building=b),
-            "vtb",
+            VOTE,
+            "bldg",
+            nonce,
             b,
-            tag,
         )
         for b in buildings[:12]
     ]
-    buttons += [tuple(scopes[i : i + 3]) for i in range(0, len(scopes), 3)]
-    buttons.append(_days(t, "vtd", tag, VOTE_DAYS, form.days))
-    buttons += _foot(t, "vt", tag, bool(form.question) and households > 0)
+    buttons += rows(*scopes, width=3)
+    buttons.append(_days(t, VOTE, nonce, VOTE_DAYS, form.days))
+    buttons.append(_foot(t, VOTE, nonce, bool(form.question) and households > 0))
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
 
 
 # -- an action item ----------------------------------------------------------------------
 def item_card(t: Translator, form: ItemForm, title: str, parties: CompoundParties) -> OutMessage:
-    tag = form.nonce[:6]
+    nonce = form.nonce
     who = t(NOT_SET)
-    buttons: list[tuple[Button, ...]] = [(_b(t("✏ What is to be done"), "itt", tag),)]
+    buttons: list[tuple[Button, ...]] = [(_b(t("✏ What is to be done"), ITEM, "text", nonce),)]
     for party, holdings in parties.parties:
         mark = "✔ " if form.party_id == party.id else ""
         if mark:
             who = esc(party.name)
-        buttons.append(
-            (
-                _b(
-                    f"{mark}{PARTY_ICONS[party.kind]} {party_name(t, party.kind)}",
-                    "ita",
-                    party.id,
-                    tag,
-                ),
-            )
-        )
+        label = f"{mark}{PARTY_ICONS[party.kind]} {party_name(t, party.kind)}"
+        buttons.append((_b(label, ITEM, "party", nonce, party.id),))
         people = []
         for h in holdings:
             if h.seat.person_id is None:
@@ -247,20 +321,14 @@ def item_card(t: Translator, form: ItemForm, title: str, parties: CompoundPartie
             mark = "✔ " if form.person_id == h.seat.person_id else ""
             if mark:
                 who = esc(f"{seat_label(t, party.kind, h.seat.role)} {h.name or ''}")
-            people.append(_b(f"{mark}{h.name or '?'}", "itp", h.seat.person_id, tag))
-        buttons += [tuple(people[i : i + 3]) for i in range(0, len(people), 3)]
+            people.append(_b(f"{mark}{h.name or '?'}", ITEM, "person", nonce, h.seat.person_id))
+        buttons += rows(*people, width=3)
     lines = [
         t("📌 <b>Add an action item</b> — {title}").format(title=esc(title)),
         t("To do: {text}").format(text=_value(t, form.text)),
         t("Carried out by: {who}").format(who=who),
         t("Deadline: in {n} days.").format(n=form.days),
     ]
-    buttons.append(_days(t, "itd", tag, ITEM_DAYS, form.days))
-    buttons += _foot(
-        t, "it", tag, bool(form.text) and (form.party_id or form.person_id) is not None
-    )
+    buttons.append(_days(t, ITEM, nonce, ITEM_DAYS, form.days))
+    buttons.append(_foot(t, ITEM, nonce, form.complete))
     return OutMessage("\n".join(lines), buttons=tuple(buttons[:90]))
-
-
-def form_cancelled(t: Translator) -> OutMessage:
-    return OutMessage(t("Cancelled; nothing was sent."))

@@ -11,7 +11,7 @@ from bot.lifecycle import Status
 from bot.messages import Button, OutMessage, rows
 from bot.models import Category, Member, OrgUnit, Request, RequestView, ServiceTeam
 from bot.views.common import esc, fmt_age
-from bot.views.consult_forms import FORMS
+from bot.views.consult_forms import convene_button
 from bot.views.requests import TIER_ICON, TIER_SHORT, member_card, status_name
 
 __all__ = [
@@ -355,7 +355,7 @@ def community_flag(
         request,
         category,
         path,
-        (Button(t("🏛 Consult the parties"), cbdata.encode(FORMS, "cvr", request.id)),),
+        (convene_button(t, request.id),),
     )
 
 

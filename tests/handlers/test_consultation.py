@@ -134,7 +134,7 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
         assert "同意 3 · 反对 0 · 弃权 0" in guo.last_text()
 
         # The owners' vote: an elevator is a major matter (3/4 of area and owners).
-        await guo.press_data(f"cf1:vtn:{consultation.id}")
+        await guo.press_data(f"vo1:new:{consultation.id}")
         await guo.press("✏ 事项")
         await guo.send("是否同意3栋加装电梯？")
         await guo.press("改建、重建建筑物及其附属设施（如加装电梯）")
@@ -190,13 +190,13 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
         assert "补偿标准太低" in guo.last_text()
 
         # Two action items: the property company and the owners' committee.
-        await guo.press_data(f"cf1:itn:{consultation.id}")
+        await guo.press_data(f"ai1:new:{consultation.id}")
         await guo.press("✏ 要做的事")
         await guo.send("联系电梯厂家，报施工方案")
         await guo.press("🛠 物业公司")
         await guo.press("✅ 确认提交")
         assert "联系电梯厂家" in chen.last_text() and "✅ 办理完成" in chen.buttons()
-        await guo.press_data(f"cf1:itn:{consultation.id}")
+        await guo.press_data(f"ai1:new:{consultation.id}")
         await guo.press("✏ 要做的事")
         await guo.send("发放一楼补偿")
         await guo.press("🏘 业主委员会")
@@ -258,8 +258,9 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
 
 
 async def test_the_chairs_cards_take_typed_fields_files_options_and_days(tmp_path: Path) -> None:
-    """One set of handlers for every card: a field typed next, photos for the background,
-    options checked, the days offered by the card, cancel, and an older card expired."""
+    """The chair's cards on the flow scaffold: a field typed next (or back to the card), photos
+    and files for the background, options checked, the days offered by the card, cancel, an
+    older card expired, and two cards open at once each taking its own answers."""
     async with admin_world(tmp_path, {"guo": (ADMIN, "BY")}) as h:
         guo = h.players["guo"]
         wang = h.player("wang")
@@ -269,18 +270,28 @@ async def test_the_chairs_cards_take_typed_fields_files_options_and_days(tmp_pat
         await guo.press("🏛 四方议事")
         old = guo.last()
         confirm = {b["text"]: b["callback_data"] for b in old.inline_buttons}["✅ 确认提交"]
+        await guo.press("✏ 议题")
+        assert "输入议题" in guo.last_text()
+        await guo.press("« 返回卡片")  # changed their mind: the card again, the topic as it was
+        assert f"议题：加装电梯 {number}" in guo.last_text()
         await guo.press("✏ 背景、照片、文件")
         await guo.send_photo(caption="楼道照片")
         assert "已添加（共 1 个）" in guo.last_text()
         await guo.send_photo()
         assert "已添加（共 2 个）" in guo.last_text()
+        await guo.harness.process(
+            h.emulator.user_message(guo.id, document=("方案.pdf", b"%PDF-1.4 plan"))
+        )
+        assert "已添加（共 3 个）" in guo.last_text()
+        await guo.send_location(23.1, 113.3)  # not an answer here: the step asks again
+        assert "输入事情的背景" in guo.last_text()
         await guo.send("3栋业主联名申请加装电梯")
         card = guo.last_text()
-        assert "照片和文件：2 个" in card and "3栋业主联名申请加装电梯" in card
+        assert "照片和文件：3 个" in card and "3栋业主联名申请加装电梯" in card
         await guo.press("14 天")
         assert "14 天后截止。" in guo.last_text()
         await guo.press("✖ 取消")
-        assert "已取消，没有发出任何内容。" in guo.last_text()
+        assert "已取消，没有保存。" in guo.last_text()
         await guo.press_data(confirm, old.message_id)
         assert "此菜单已过期" in (guo.last_answer() or {})["text"]
         await guo.press("🏛 四方议事")  # a new form: the old card's buttons stay expired
@@ -292,6 +303,8 @@ async def test_the_chairs_cards_take_typed_fields_files_options_and_days(tmp_pat
             assert await tx.consult.of_request(filed.id) == []
 
         await guo.press("✅ 确认提交")
+        async with h.services.db.read() as tx:
+            [consultation] = await tx.consult.of_request(filed.id)
         await guo.press("🗳 提出方案")
         await guo.press("✏ 方案")
         await guo.send("加装电梯的位置")
@@ -305,6 +318,30 @@ async def test_the_chairs_cards_take_typed_fields_files_options_and_days(tmp_pat
         assert "3 天后截止表决。" in guo.last_text()
         await guo.press("随议事截止")
         assert "随议事协商一同截止表决。" in guo.last_text()
+
+        # The proposal's card is left open; a new consultation's card takes the next answer.
+        await guo.press_data("cv1:new")
+        await guo.press("星荷豪苑")  # 伴月社区 has two compounds
+        await guo.press("✏ 议题")
+        await guo.send("楼道堆物")
+        assert "议题：楼道堆物" in guo.last_text()
+        proposal = next(m for m in reversed(guo.bot_messages()) if "提出方案" in (m.text or ""))
+        assert "加装电梯的位置" in (proposal.text or "")  # untouched
+        await guo.press("✏ 选项")  # back on the proposal's card: it takes the next answer
+        await guo.send("东侧\n西侧")
+        assert "1. 东侧" in guo.last_text()
+        await guo.command("/cancel")  # the card answered last: the proposal
+        assert "已取消，没有保存。" in guo.last_text()
+        async with h.services.db.read() as tx:
+            assert await tx.consult.proposals(consultation.id) == []
+        await guo.press("✏ 背景、照片、文件")  # the new consultation's card is still open
+        await guo.send("楼道堆满杂物")
+        await guo.press("✅ 确认提交")
+        assert "楼道堆物" in guo.last_text() and "议事协商" in guo.last_text()
+        async with h.services.db.read() as tx:
+            second = await tx.consult.get(consultation.id + 1)
+        assert second is not None and second.title == "楼道堆物"
+        assert second.background == "楼道堆满杂物" and second.request_id is None
 
 
 async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path) -> None:
@@ -326,7 +363,7 @@ async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path)
             filed = await tx.requests.by_number(number)
             assert filed is not None
             [consultation] = await tx.consult.of_request(filed.id)
-        await guo.press_data(f"cf1:vtn:{consultation.id}")
+        await guo.press_data(f"vo1:new:{consultation.id}")
         await guo.press("✏ 事项")
         await guo.send("是否同意加装电梯？")
         await guo.press("✅ 确认提交")
@@ -353,3 +390,29 @@ async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path)
         log = h.players["street"].last_text()
         assert f"取消议事协商 · 议事协商 #{consultation.id}" in log
         assert f"取消业主表决 · 业主表决 #{vote.id}" in log
+
+
+async def test_a_chairs_card_left_idle_is_set_aside_and_survives_a_restart(
+    tmp_path: Path,
+) -> None:
+    """A card is a guided flow like any other: kept across a restart, set aside when idle
+    (with its own words), its buttons expired afterwards."""
+    async with admin_world(tmp_path, {"guo": (ADMIN, "BY")}) as h:
+        guo = h.players["guo"]
+        await guo.press_data("cv1:new")
+        await guo.press("星荷豪苑")
+        await guo.press("✏ 议题")
+        await h.restart()
+        await guo.send("楼道堆物")  # taken by the card's step after the restart
+        assert "议题：楼道堆物" in guo.last_text()
+        card = guo.last()
+        h.clock.advance(timedelta(minutes=31))
+        assert h.services.sweeper is not None
+        assert await h.services.sweeper.expire_idle_drafts() == 1
+        await h.settle()
+        assert "您召集议事协商已有 30 分钟没有继续操作，卡片已暂时搁置" in guo.last_text()
+        days = {b["text"]: b["callback_data"] for b in card.inline_buttons}["14 天"]
+        await guo.press_data(days, card.message_id)
+        assert "此菜单已过期" in (guo.last_answer() or {})["text"]
+        async with h.services.db.read() as tx:
+            assert await tx.fetchval("SELECT count(*) FROM consultations") == 0

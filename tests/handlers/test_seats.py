@@ -84,7 +84,7 @@ async def test_forget_vacates_the_seats_and_leaves_no_trace(tmp_path: Path) -> N
         await fill_seat(h, guo, chen, "XHHY-PC-MGR")
         codes = await issue_codes(h)
         await bind(hong, codes["3-1-601"])
-        await guo.press_data("cf1:cvn")
+        await guo.press_data("cv1:new")
         await guo.press("星荷豪苑")  # 伴月社区 has two compounds
         await guo.press("✏ 议题")
         await guo.send("楼道堆物")
