@@ -109,6 +109,7 @@ FLOWS: tuple[Wizard[Any], ...] = (
     consult_forms.PROPOSE,
     consult_forms.VOTE,
     consult_forms.ITEM,
+    votes.PAPER,
 )
 
 HOTSPOTS_JOB = "HOTSPOTS"

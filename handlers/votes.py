@@ -1,5 +1,6 @@
 """业主表决: /votes and the ballot buttons of owners, the chair's tally and paper ballots, and
-/bind (an owner binding their household by its one-time code)."""
+/bind (an owner binding their household by its one-time code); paper ballots are a guided
+flow (:data:`PAPER`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import I18n
+from bot.models.consult import PaperForm, PaperStep
 from bot.views import votes as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import reply, say_error
 from handlers.waits import Answer, Wait, Waits
+from handlers.wizard import DONE, Done, Next, Turn, Wizard
 
-__all__ = ["bind_by_link", "handlers"]
+__all__ = ["PAPER", "bind_by_link", "handlers"]
 
 LOG = logging.getLogger(__name__)
 
@@ -109,26 +112,45 @@ async def tally(press: Press) -> None:
         await press.reply(message)
 
 
-@BUTTONS.on("p")
-async def paper_ask(press: Press) -> None:
-    """Record a paper ballot: the household and choice are typed next."""
-    await press.services.owners_vote.tally(press.actor, press.int(0))  # checks who may
-    WAITS.start(press.context, "paper_ballot", vote_id=press.int(0))
-    await press.answer()
-    await press.reply(views.paper_prompt(press.t))
+PAPER: Wizard[PaperForm] = Wizard(
+    "paper_ballots",
+    PaperForm,
+    prefix=views.PAPER,
+    starts=("go",),
+    set_aside=views.paper_set_aside,
+)
+PAPER.ask(PaperStep.BALLOT, views.paper_prompt)
 
 
-async def paper(answer: Answer) -> None:
-    household_text, _, choice_text = (answer.text or "").strip().partition(" ")
-    svc = answer.context.services
-    household, choice, before = await svc.owners_vote.record_paper(
-        answer.actor, answer.int("vote_id"), household_text, choice_text
+@PAPER.start
+async def begin_paper(turn: Turn[PaperForm], _stored: PaperForm | None) -> PaperForm:
+    """Paper ballots of a vote (its chair, the owners' committee, the community)."""
+    await turn.services.owners_vote.tally(turn.actor, turn.int(0))  # checks who may
+    turn.form.vote_id = turn.int(0)
+    return turn.form
+
+
+@PAPER.text(PaperStep.BALLOT)
+async def paper(turn: Turn[PaperForm], text: str) -> Next:
+    """One ballot (``3-1-502 agree``): recorded at once; the next one is typed after it."""
+    household_text, _, choice_text = text.strip().partition(" ")
+    household, choice, before = await turn.services.owners_vote.record_paper(
+        turn.actor, turn.form.vote_id, household_text, choice_text
     )
-    WAITS.start(answer.context, "paper_ballot", vote_id=answer.int("vote_id"))  # the next one
-    await answer.reply(views.paper_recorded(answer.t, household, choice, before is not None))
+    turn.form.recorded += 1
+    await turn.reply(views.paper_recorded(turn.t, household, choice, before is not None))
+    return None
 
 
-WAITS = Waits(Wait("bind_code", bind_answer), Wait("paper_ballot", paper))
+@PAPER.button(PaperStep.BALLOT, "done")
+async def paper_done(turn: Turn[PaperForm]) -> Done:
+    """No more paper ballots for now."""
+    await turn.close()
+    await turn.reply(views.paper_done(turn.t, turn.form.recorded))
+    return DONE
+
+
+WAITS = Waits(Wait("bind_code", bind_answer))
 
 
 def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]

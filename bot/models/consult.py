@@ -37,6 +37,8 @@ __all__ = [
     "Objection",
     "OwnersVote",
     "OwnersVoteView",
+    "PaperForm",
+    "PaperStep",
     "Participant",
     "ParticipantKind",
     "Proposal",
@@ -506,3 +508,15 @@ class ItemForm(Form):
 
     def set_text(self, text: str) -> None:
         self.text = ITEM.accept(text)
+
+
+class PaperStep(StrEnum):
+    BALLOT = "ballot"  # one paper ballot after another, until Done
+
+
+class PaperForm(Form):
+    """The owners' committee (or the chair) typing in the paper ballots of a vote."""
+
+    step: PaperStep = PaperStep.BALLOT
+    vote_id: int = 0
+    recorded: int = 0

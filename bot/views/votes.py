@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 VOTES = "ov"
+PAPER = "pb"  # the flow of paper ballots
 
 MATTER_NAMES: dict[VoteMatter, str] = {
     VoteMatter.ORDINARY: N_("An ordinary matter"),
@@ -268,7 +269,7 @@ def tally_message(t: Translator, language: str, view: OwnersVoteView, tz: tzinfo
         buttons.append(
             (
                 Button(t("🔄 Refresh"), cbdata.encode(VOTES, "tr", vote.id)),
-                Button(t("📝 Record a paper ballot"), cbdata.encode(VOTES, "p", vote.id)),
+                Button(t("📝 Record paper ballots"), cbdata.encode(PAPER, "go", vote.id)),
             )
         )
     return OutMessage("\n".join(lines)[:4000], buttons=tuple(buttons))
@@ -298,12 +299,17 @@ def result(t: Translator, language: str, view: OwnersVoteView, tz: tzinfo) -> Ou
     return OutMessage("\n".join(lines))
 
 
+def _done(t: Translator) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(t("✅ That is all"), cbdata.encode(PAPER, "done")),),)
+
+
 def paper_prompt(t: Translator) -> OutMessage:
     return OutMessage(
         t(
             "Type the household and its choice from the paper ballot, e.g. “3-1-502 agree”"
             " (agree, disagree or abstain). It replaces any earlier ballot of that household."
-        )
+        ),
+        buttons=_done(t),
     )
 
 
@@ -315,8 +321,25 @@ def paper_recorded(
     )
     if replaced:
         text += " " + t("(It replaces that household's earlier ballot.)")
-    text += "\n" + t("Type the next one, or /cancel when done.")
-    return OutMessage(text)
+    text += "\n" + t("Type the next one, or press “That is all”.")
+    return OutMessage(text, buttons=_done(t))
+
+
+def paper_done(t: Translator, recorded: int) -> OutMessage:
+    return OutMessage(
+        t("Done: {n} paper ballots recorded. The tally counts them already.").format(n=recorded)
+    )
+
+
+def paper_set_aside(t: Translator, minutes: int) -> OutMessage:
+    """The sweep ended an idle round of paper ballots (those typed are recorded)."""
+    return OutMessage(
+        t(
+            "You typed no paper ballot for {minutes} minutes, so the bot stopped waiting for"
+            " them. Those you typed are recorded; press “Record paper ballots” on the tally to"
+            " go on."
+        ).format(minutes=minutes)
+    )
 
 
 # -- binding a household -----------------------------------------------------------------

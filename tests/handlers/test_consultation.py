@@ -416,3 +416,47 @@ async def test_a_chairs_card_left_idle_is_set_aside_and_survives_a_restart(
         assert "此菜单已过期" in (guo.last_answer() or {})["text"]
         async with h.services.db.read() as tx:
             assert await tx.fetchval("SELECT count(*) FROM consultations") == 0
+
+
+async def test_paper_ballots_are_typed_one_after_another(tmp_path: Path) -> None:
+    """The committee's paper ballots: a guided flow that takes one ballot after another (a
+    wrong one is explained and nothing is lost), a household's second ballot replaces its
+    first, and "That is all" ends it."""
+    async with admin_world(tmp_path, {"guo": (ADMIN, "BY")}) as h:
+        guo = h.players["guo"]
+        await guo.press_data("cv1:new")
+        await guo.press("星荷豪苑")
+        await guo.press("✏ 议题")
+        await guo.send("楼道改造")
+        await guo.press("✏ 背景、照片、文件")
+        await guo.send("楼道灯和扶手老化")
+        await guo.press("✅ 确认提交")
+        async with h.services.db.read() as tx:
+            consultation = await tx.consult.get(1)
+        assert consultation is not None
+        await guo.press_data(f"vo1:new:{consultation.id}")
+        await guo.press("✏ 事项")
+        await guo.send("是否同意改造楼道？")
+        await guo.press("✅ 确认提交")
+        first, second = [x.label for x in (await households(h))[:2]]
+
+        await guo.press("📝 录入书面表决票")
+        assert "3-1-502" in guo.last_text()  # the example of the prompt
+        await guo.send(f"{first} 同意")
+        assert f"已录入书面表决票：{first}" in guo.last_text()
+        await guo.send("9-9-999 同意")
+        assert "没有 9-9-999 这一户" in guo.last_text()
+        await guo.send(f"{second}")
+        assert "请写明房号和表决意见" in guo.last_text()
+        await guo.send(f"{second} 反对")
+        await guo.send(f"{first} 弃权")
+        assert "已替换该户此前的表决票" in guo.last_text()
+        await guo.press("✅ 录入完毕")
+        assert "共录入 3 张书面表决票" in guo.last_text()
+        await guo.send(f"{second} 同意")  # the flow is over: not taken as a ballot
+        async with h.services.db.read() as tx:
+            ballots = await tx.households.ballots(1)
+        assert sorted((b.choice.value, b.channel) for b in ballots) == [
+            ("abstain", "paper"),
+            ("disagree", "paper"),
+        ]
