@@ -11,6 +11,7 @@ days) change the card in place; ✅ Confirm calls the service with the flow's en
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -134,31 +135,6 @@ async def convene_card(turn: Turn[ConveneForm]) -> OutMessage:
     return views.convene_card(turn.t, turn.language, form, parties.compound, parties, request)
 
 
-CONVENE.prompt(ConveneStep.TITLE)(lambda turn: views.topic_prompt(turn.t, turn.form.nonce))
-CONVENE.prompt(ConveneStep.BACKGROUND)(
-    lambda turn: views.background_prompt(turn.t, turn.form.nonce)
-)
-
-
-@CONVENE.button(ConveneStep.CARD, "title", "bg", fresh=True)
-async def convene_field(turn: Turn[ConveneForm]) -> ConveneStep:
-    """The topic, or the background (with photos and files), typed next."""
-    await turn.close()
-    return ConveneStep.TITLE if turn.cb and turn.cb.action == "title" else ConveneStep.BACKGROUND
-
-
-@CONVENE.text(ConveneStep.TITLE)
-async def title(turn: Turn[ConveneForm], text: str) -> ConveneStep:
-    turn.form.set_title(text)
-    return ConveneStep.CARD
-
-
-@CONVENE.text(ConveneStep.BACKGROUND)
-async def background(turn: Turn[ConveneForm], text: str) -> ConveneStep:
-    turn.form.set_background(text)
-    return ConveneStep.CARD
-
-
 @CONVENE.photo(ConveneStep.BACKGROUND)
 async def photo(turn: Turn[ConveneForm], file_id: str) -> Next:
     """A photo for the background (its caption, if any, is the background's text)."""
@@ -238,33 +214,6 @@ async def proposal_card(turn: Turn[ProposalForm]) -> OutMessage:
     return views.proposal_card(turn.t, turn.form, consultation.title)
 
 
-PROPOSE.prompt(ProposalStep.TEXT)(
-    lambda turn: views.field_prompt(
-        turn.t, views.PROPOSE, turn.form.nonce, turn.t("Type the proposal.")
-    )
-)
-PROPOSE.prompt(ProposalStep.OPTIONS)(lambda turn: views.options_prompt(turn.t, turn.form.nonce))
-
-
-@PROPOSE.button(ProposalStep.CARD, "text", "opts", fresh=True)
-async def proposal_field(turn: Turn[ProposalForm]) -> ProposalStep:
-    """The proposal, or its options, typed next."""
-    await turn.close()
-    return ProposalStep.TEXT if turn.cb and turn.cb.action == "text" else ProposalStep.OPTIONS
-
-
-@PROPOSE.text(ProposalStep.TEXT)
-async def proposal_text(turn: Turn[ProposalForm], text: str) -> ProposalStep:
-    turn.form.set_text(text)
-    return ProposalStep.CARD
-
-
-@PROPOSE.text(ProposalStep.OPTIONS)
-async def proposal_options(turn: Turn[ProposalForm], text: str) -> ProposalStep:
-    turn.form.set_options(text)
-    return ProposalStep.CARD
-
-
 @PROPOSE.button(ProposalStep.CARD, "plain", fresh=True)
 async def no_options(turn: Turn[ProposalForm]) -> None:
     """No options: the seats agree or not with the proposal itself."""
@@ -317,26 +266,6 @@ async def vote_card(turn: Turn[VoteForm]) -> OutMessage:
     """The question, the matter (its rule), who votes, the days."""
     title_, buildings, households, area = await _electorate(turn)
     return views.vote_card(turn.t, turn.form, title_, buildings, households, area)
-
-
-VOTE.prompt(VoteStep.QUESTION)(
-    lambda turn: views.field_prompt(
-        turn.t, views.VOTE, turn.form.nonce, turn.t("Type the question the owners vote on.")
-    )
-)
-
-
-@VOTE.button(VoteStep.CARD, "q", fresh=True)
-async def vote_field(turn: Turn[VoteForm]) -> VoteStep:
-    """The question, typed next."""
-    await turn.close()
-    return VoteStep.QUESTION
-
-
-@VOTE.text(VoteStep.QUESTION)
-async def question(turn: Turn[VoteForm], text: str) -> VoteStep:
-    turn.form.set_question(text)
-    return VoteStep.CARD
 
 
 @VOTE.button(VoteStep.CARD, "matter", fresh=True)
@@ -404,26 +333,6 @@ async def item_card(turn: Turn[ItemForm]) -> OutMessage:
     return views.item_card(turn.t, form, consultation.title, parties)
 
 
-ITEM.prompt(ItemStep.TEXT)(
-    lambda turn: views.field_prompt(
-        turn.t, views.ITEM, turn.form.nonce, turn.t("Type what is to be done.")
-    )
-)
-
-
-@ITEM.button(ItemStep.CARD, "text", fresh=True)
-async def item_field(turn: Turn[ItemForm]) -> ItemStep:
-    """What is to be done, typed next."""
-    await turn.close()
-    return ItemStep.TEXT
-
-
-@ITEM.text(ItemStep.TEXT)
-async def item_text(turn: Turn[ItemForm], text: str) -> ItemStep:
-    turn.form.set_text(text)
-    return ItemStep.CARD
-
-
 @ITEM.button(ItemStep.CARD, "party", "person", fresh=True)
 async def assignee(turn: Turn[ItemForm]) -> None:
     """A party carries it out (any of its seat holders), or one of them."""
@@ -469,20 +378,70 @@ async def add_item(turn: Turn[ItemForm]) -> None:
     )
 
 
-# -- every card: a field's Back, and its fresh card ------------------------------------------
-def _back(wizard: Wizard[Any], card: str, *fields: str) -> None:
-    """The field steps' « Back to the card (from the prompt, or a file's "added")."""
+# -- every card's fields: its ✏ button, the step that takes the text, « Back -----------------
+def _field(
+    wizard: Wizard[Any],
+    card: str,
+    action: str,
+    step: str,
+    question: str,
+    take: Callable[[Any, str], None],
+) -> None:
+    """A field of ``wizard``'s card: the button ``action`` goes to ``step``, which asks
+    ``question``; the text typed there is taken by ``take(form, text)`` (InvalidInput: told,
+    asked again) and a fresh card follows. « Back returns to the card, the field as it was."""
+
+    async def go(turn: Turn[Any]) -> str:
+        await turn.close()
+        return step
+
+    async def typed(turn: Turn[Any], text: str) -> str:
+        take(turn.form, text)
+        return card
 
     async def back(turn: Turn[Any]) -> str:
-        """Back to the card, the field as it was."""
         await turn.close()
         return card
 
-    for step in fields:
-        wizard.button(step, "back", fresh=True)(back)
+    wizard.button(card, action, fresh=True)(go)
+    wizard.prompt(step)(
+        lambda turn: views.field_prompt(turn.t, wizard.prefix, turn.form.nonce, question)
+    )
+    wizard.text(step)(typed)
+    wizard.button(step, "back", fresh=True)(back)
 
 
-_back(CONVENE, ConveneStep.CARD, ConveneStep.TITLE, ConveneStep.BACKGROUND)
-_back(PROPOSE, ProposalStep.CARD, ProposalStep.TEXT, ProposalStep.OPTIONS)
-_back(VOTE, VoteStep.CARD, VoteStep.QUESTION)
-_back(ITEM, ItemStep.CARD, ItemStep.TEXT)
+_field(
+    CONVENE,
+    ConveneStep.CARD,
+    "title",
+    ConveneStep.TITLE,
+    views.TOPIC_QUESTION,
+    ConveneForm.set_title,
+)
+_field(
+    CONVENE,
+    ConveneStep.CARD,
+    "bg",
+    ConveneStep.BACKGROUND,
+    views.BACKGROUND_QUESTION,
+    ConveneForm.set_background,
+)
+_field(
+    PROPOSE,
+    ProposalStep.CARD,
+    "text",
+    ProposalStep.TEXT,
+    views.PROPOSAL_QUESTION,
+    ProposalForm.set_text,
+)
+_field(
+    PROPOSE,
+    ProposalStep.CARD,
+    "opts",
+    ProposalStep.OPTIONS,
+    views.OPTIONS_QUESTION,
+    ProposalForm.set_options,
+)
+_field(VOTE, VoteStep.CARD, "q", VoteStep.QUESTION, views.VOTE_QUESTION, VoteForm.set_question)
+_field(ITEM, ItemStep.CARD, "text", ItemStep.TEXT, views.ITEM_QUESTION, ItemForm.set_text)

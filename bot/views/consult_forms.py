@@ -29,7 +29,6 @@ __all__ = [
     "PROPOSE",
     "VOTE",
     "VOTE_DAYS",
-    "background_prompt",
     "convene_button",
     "convene_card",
     "convene_compounds",
@@ -37,11 +36,9 @@ __all__ = [
     "file_added",
     "item_button",
     "item_card",
-    "options_prompt",
     "proposal_button",
     "proposal_card",
     "set_aside",
-    "topic_prompt",
     "vote_button",
     "vote_card",
 ]
@@ -57,6 +54,17 @@ VOTE_DAYS = (7, 14, 30)
 ITEM_DAYS = (7, 14, 30, 60)
 PROPOSAL_DAYS = (1, 3)  # or with the consultation (0)
 NOT_SET = N_("(not set)")
+
+# What each field's step asks (typed next).
+TOPIC_QUESTION = N_("Type the topic of the consultation in a few words (at most 60).")
+BACKGROUND_QUESTION = N_(
+    "Type the background of the matter (what happened, what residents ask for). You may also"
+    " send photos and files now, one by one."
+)
+PROPOSAL_QUESTION = N_("Type the proposal.")
+OPTIONS_QUESTION = N_("Type the options, one per line (2 to 4), e.g. “install on the north side”.")
+VOTE_QUESTION = N_("Type the question the owners vote on.")
+ITEM_QUESTION = N_("Type what is to be done.")
 
 # What each card is, in the message of a card the sweep set aside.
 CONVENE_NAME = N_("convening a consultation")
@@ -113,8 +121,10 @@ def _value(t: Translator, text: str | None, limit: int = 300) -> str:
 
 
 def field_prompt(t: Translator, prefix: str, nonce: str, question: str) -> OutMessage:
-    """A field of a card, typed next (``question`` translated), with a way back to the card."""
-    return OutMessage(question, buttons=((_b(t("« Back to the card"), prefix, "back", nonce),),))
+    """A field of a card, typed next (``question``: one of the questions above), with a way
+    back to the card."""
+    back = _b(t("« Back to the card"), prefix, "back", nonce)
+    return OutMessage(t(question), buttons=((back,),))
 
 
 def set_aside(t: Translator, what: str, minutes: int) -> OutMessage:
@@ -188,24 +198,6 @@ def convene_card(
     return OutMessage("\n".join(lines), buttons=tuple(buttons[:90]))
 
 
-def topic_prompt(t: Translator, nonce: str) -> OutMessage:
-    return field_prompt(
-        t, CONVENE, nonce, t("Type the topic of the consultation in a few words (at most 60).")
-    )
-
-
-def background_prompt(t: Translator, nonce: str) -> OutMessage:
-    return field_prompt(
-        t,
-        CONVENE,
-        nonce,
-        t(
-            "Type the background of the matter (what happened, what residents ask for). You may"
-            " also send photos and files now, one by one."
-        ),
-    )
-
-
 def file_added(t: Translator, nonce: str, count: int) -> OutMessage:
     return OutMessage(
         t("📎 Added ({n} in all). Send more, or type the background text.").format(n=count),
@@ -242,15 +234,6 @@ def proposal_card(t: Translator, form: ProposalForm, title: str) -> OutMessage:
         buttons.append((_b(t("No options"), PROPOSE, "plain", nonce),))
     buttons.append(_foot(t, PROPOSE, nonce, bool(form.text)))
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
-
-
-def options_prompt(t: Translator, nonce: str) -> OutMessage:
-    return field_prompt(
-        t,
-        PROPOSE,
-        nonce,
-        t("Type the options, one per line (2 to 4), e.g. “install on the north side”."),
-    )
 
 
 # -- an owners' vote ---------------------------------------------------------------------
