@@ -398,7 +398,7 @@ async def _hotspots_job(context: GridContext) -> None:
     await services_of(context.application).topics.run_due()
 
 
-async def _ratings_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _ratings_job(context: GridContext) -> None:
     await services_of(context.application).property.run_due()
 
 

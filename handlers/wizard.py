@@ -180,7 +180,9 @@ _TEXT = _Kind("text", lambda m: m.text)
 _PHOTO = _Kind("photo", lambda m: m.photo[-1].file_id)
 _LOCATION = _Kind("location", lambda m: m.location)
 _CONTACT = _Kind("contact", lambda m: m.contact)
-_DOCUMENT = _Kind("document", lambda m: (m.document.file_id, m.document.file_name))
+_DOCUMENT = _Kind(
+    "document", lambda m: (m.document.file_id, m.document.file_name) if m.document else None
+)
 
 # Every flow's name: with several of a person's flows open, the one answered last takes the
 # next message (:class:`_Latest`).

@@ -150,9 +150,9 @@ class ConsultationService:
                 for unit in await tx.org.subtree(scope, Level.COMPOUND):
                     found[unit.id] = unit
             for unit_id in actor.units_with(Role.SEAT):
-                unit = await tx.org.get(unit_id)
-                if unit is not None and await self._leads_branch(tx, actor, unit):
-                    found[unit.id] = unit
+                seat_unit = await tx.org.get(unit_id)
+                if seat_unit is not None and await self._leads_branch(tx, actor, seat_unit):
+                    found[seat_unit.id] = seat_unit
         if not found:
             raise NotAllowed(
                 N_("Consultations are convened by the community or the branch secretary.")

@@ -165,9 +165,9 @@ class PartyService:
                 for unit in await tx.org.subtree(scope, Level.COMPOUND):
                     compounds[unit.id] = unit
             for unit_id in actor.units_with(Role.SEAT):
-                unit = await tx.org.get(unit_id)
-                if unit is not None:
-                    compounds[unit.id] = unit
+                seat_unit = await tx.org.get(unit_id)
+                if seat_unit is not None:
+                    compounds[seat_unit.id] = seat_unit
             ordered = sorted(compounds.values(), key=lambda u: (u.path, u.sort))
             return [await compound_parties(tx, unit) for unit in ordered]
 

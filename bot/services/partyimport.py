@@ -199,7 +199,8 @@ def _empty(section: PartiesSection) -> bool:
 async def _check(tx: Tx, org: OrgFile, section: PartiesSection) -> None:
     """The compounds named exist (in the file or already) and fit their parties."""
     in_file = {u.code: u for u in org.units}
-    for spec in [*section.parties, *section.registries]:
+    specs: list[PartySpec | RegistrySpec] = [*section.parties, *section.registries]
+    for spec in specs:
         unit = in_file.get(spec.compound)
         if unit is not None:
             level, has_company = unit.level, unit.has_property_company
@@ -228,15 +229,15 @@ async def _check(tx: Tx, org: OrgFile, section: PartiesSection) -> None:
             if existing is None:
                 continue
             owner = await tx.parties.party(existing.party_id)
-            unit = await tx.org.get(owner.compound_id) if owner else None
+            held_in = await tx.org.get(owner.compound_id) if owner else None
             if (
                 owner is not None
-                and unit is not None
-                and (unit.code != party.compound or owner.kind is not party.kind)
+                and held_in is not None
+                and (held_in.code != party.compound or owner.kind is not party.kind)
             ):
                 raise OrgImportError(
                     f'{seat.where}: seat "{seat.code}" belongs to the {owner.kind.value} of'
-                    f" {unit.code}; seat codes are stable: give a new seat a new code"
+                    f" {held_in.code}; seat codes are stable: give a new seat a new code"
                 )
 
 
