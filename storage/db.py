@@ -31,6 +31,7 @@ from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastsRepo
 from storage.repos.cards import CardsRepo
 from storage.repos.deadlines import DeadlinesRepo
+from storage.repos.departments import DepartmentsRepo
 from storage.repos.flows import FlowsRepo, PersistedState
 from storage.repos.members import MembersRepo
 from storage.repos.org import OrgRepo
@@ -41,6 +42,7 @@ from storage.repos.requests import RequestsRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.topics import TopicsRepo
 from storage.repos.visits import VisitsRepo
+from storage.repos.whistles import WhistlesRepo
 
 __all__ = ["Database", "Tx"]
 
@@ -184,6 +186,14 @@ class Tx:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self)
+
+    @cached_property
+    def departments(self) -> DepartmentsRepo:
+        return DepartmentsRepo(self)
+
+    @cached_property
+    def whistles(self) -> WhistlesRepo:
+        return WhistlesRepo(self)
 
 
 @dataclass

@@ -67,6 +67,12 @@ class Role(StrEnum):
     RESIDENT = "resident"
     MEMBER = "member"
     ADMIN = "admin"
+    # Scoped to a department (``RoleGrant.department_id``): its liaison (联络员) acts on its
+    # sub-orders; its head (负责人) also hears of the late ones.
+    DEPARTMENT = "department"
+    DEPARTMENT_HEAD = "department_head"
+    # 第一书记: attached to a community (``RoleGrant.unit_id``), seconded by a paired city unit.
+    FIRST_SECRETARY = "first_secretary"
 
 
 class _Model(BaseModel):
@@ -140,7 +146,8 @@ class RoleGrant(_Model):
     id: int
     person_id: int
     role: Role
-    unit_id: int
+    unit_id: int  # the unit the role is held at (a department role: the area it serves)
+    department_id: int | None = None  # a department role's department
     granted_by: int | None = None
     granted_at: datetime
     revoked_at: datetime | None = None

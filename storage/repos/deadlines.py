@@ -28,6 +28,7 @@ class DeadlineItem:
     step: int
     person_id: int | None
     due_at: datetime
+    sub_order_id: int | None = None  # a department's sub-order of the request's whistle
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,12 @@ class DeadlinesRepo:
         *,
         step: int = 0,
         person_id: int | None = None,
+        sub_order_id: int | None = None,
     ) -> int:
         return await self.tx.insert(
-            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (request_id, kind, step, person_id, ts(due_at), ts(now)),
+            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at,"
+            " sub_order_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (request_id, kind, step, person_id, ts(due_at), ts(now), sub_order_id),
         )
 
     async def add_many(
@@ -81,21 +83,10 @@ class DeadlinesRepo:
         rows = await self.tx.fetchall(
             f"UPDATE deadline_items SET state = 'done', done_at = ?"
             f" WHERE id IN ({marks}) AND state = 'pending'"
-            " RETURNING id, request_id, kind, step, person_id, due_at",
+            f" RETURNING {_ITEM_COLS}",
             (ts(now), *ids),
         )
-        items = [
-            DeadlineItem(
-                int(r[0]),
-                int(r[1]),
-                str(r[2]),
-                int(r[3]),
-                None if r[4] is None else int(r[4]),
-                from_ts(r[5]),
-            )
-            for r in rows
-        ]
-        return sorted(items, key=lambda i: (i.due_at, i.id))
+        return sorted((_item(r) for r in rows), key=lambda i: (i.due_at, i.id))
 
     async def cancel(self, request_id: int, kinds: tuple[str, ...] | None = None) -> int:
         """Cancel the pending (and held) rows of a request, optionally only some kinds."""
@@ -146,21 +137,28 @@ class DeadlinesRepo:
 
     async def pending(self, request_id: int) -> list[DeadlineItem]:
         rows = await self.tx.fetchall(
-            "SELECT id, request_id, kind, step, person_id, due_at FROM deadline_items"
+            f"SELECT {_ITEM_COLS} FROM deadline_items"
             " WHERE request_id = ? AND state = 'pending' ORDER BY due_at, id",
             (request_id,),
         )
-        return [
-            DeadlineItem(
-                int(r[0]),
-                int(r[1]),
-                str(r[2]),
-                int(r[3]),
-                None if r[4] is None else int(r[4]),
-                from_ts(r[5]),
-            )
-            for r in rows
-        ]
+        return [_item(r) for r in rows]
+
+    # -- sub-orders' clocks ------------------------------------------------------------------
+    async def pending_for_order(self, sub_order_id: int) -> list[DeadlineItem]:
+        rows = await self.tx.fetchall(
+            f"SELECT {_ITEM_COLS} FROM deadline_items"
+            " WHERE sub_order_id = ? AND state = 'pending' ORDER BY due_at, id",
+            (sub_order_id,),
+        )
+        return [_item(r) for r in rows]
+
+    async def cancel_for_order(self, sub_order_id: int, kinds: tuple[str, ...]) -> int:
+        """Cancel the pending rows of ``kinds`` of one sub-order."""
+        return await self.tx.execute(
+            "UPDATE deadline_items SET state = 'cancelled' WHERE sub_order_id = ?"
+            f" AND state IN ('pending', 'held') AND kind IN ({','.join('?' * len(kinds))})",
+            (sub_order_id, *kinds),
+        )
 
     # -- extensions ----------------------------------------------------------------------
     async def add_extension(
@@ -199,6 +197,21 @@ class DeadlinesRepo:
             (state, by, ts(now), extension_id),
         )
         return changed == 1
+
+
+_ITEM_COLS = "id, request_id, kind, step, person_id, due_at, sub_order_id"
+
+
+def _item(row: Sequence[Any]) -> DeadlineItem:
+    return DeadlineItem(
+        int(row[0]),
+        int(row[1]),
+        str(row[2]),
+        int(row[3]),
+        None if row[4] is None else int(row[4]),
+        from_ts(row[5]),
+        None if row[6] is None else int(row[6]),
+    )
 
 
 def _extension(row: Sequence[Any]) -> Extension:

@@ -17,6 +17,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duanzhou.toml"
 UNITS, STATIONS, TEAMS = 16, 4, 8
 # Its categories of requests; SEEDED of them are also the store's defaults (migration 0002).
 CATEGORIES, SEEDED = 18, 12
+DEPARTMENTS, PAIRINGS = 12, 4  # 吹哨报到: 8 district departments and 4 local branches
 
 
 @pytest.fixture
@@ -65,6 +66,8 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
         teams_created=TEAMS,
         categories_created=CATEGORIES - SEEDED,
         categories_updated=SEEDED,
+        departments_created=DEPARTMENTS,
+        pairings_created=PAIRINGS,
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:
@@ -129,10 +132,12 @@ async def test_reimport_updates_and_never_duplicates(importer: OrgImporter, db: 
         stations_updated=STATIONS,
         teams_updated=TEAMS,
         categories_updated=CATEGORIES,
+        departments_updated=DEPARTMENTS,
     )
     assert report.summary() == (
         f"units: 0 created, {UNITS} updated; stations: 0 created, {STATIONS} updated; "
-        f"teams: 0 created, {TEAMS} updated; categories: 0 created, {CATEGORIES} updated"
+        f"teams: 0 created, {TEAMS} updated; categories: 0 created, {CATEGORIES} updated; "
+        f"departments: 0 created, {DEPARTMENTS} updated"
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:
