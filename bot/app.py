@@ -29,6 +29,7 @@ from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
 from bot.services.cards import Cards
 from bot.services.clocks import Clocks
+from bot.services.departments import DepartmentService
 from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
@@ -40,15 +41,21 @@ from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
 from bot.services.stats import StatsService
+from bot.services.suborders import SubOrderService
 from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
 from bot.services.topics import TopicService
 from bot.services.visits import VisitService
 from bot.services.waiting import WaitingService
+from bot.services.whistle import WhistleService
+from bot.services.whistle_cards import WhistleCards
+from bot.services.whistle_clocks import KINDS as WHISTLE_KINDS
+from bot.services.whistle_clocks import WhistleClocks
 from handlers import (
     admin,
     assign,
     broadcast,
+    departments,
     escalation,
     fallback,
     my_requests,
@@ -58,9 +65,11 @@ from handlers import (
     registration,
     requests,
     stats,
+    suborders,
     tasks,
     topics,
     visit,
+    whistle,
 )
 from handlers.errors import on_error
 from storage.db import Database
@@ -190,6 +199,9 @@ def build_application(
         broadcast.handlers(i18n, app.user_data),
         stats.handlers(i18n, app.user_data),
         topics.handlers(i18n, app.user_data),
+        whistle.handlers(i18n, app.user_data),
+        suborders.handlers(i18n, app.user_data),
+        departments.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -214,6 +226,14 @@ def build_services(
     escalations = EscalationService(db, clock, flow, clocks, cards, i18n, config)
     waiting = WaitingService(db, clock)
     requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
+    sweep = DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config)
+    # 吹哨报到: departments' sub-orders, their clocks in working time on the same sweep.
+    calendar = config.working_calendar()
+    whistle_cards = WhistleCards(clock, flow, i18n, config)
+    whistle_clocks = WhistleClocks(clock, calendar, whistle_cards, config)
+    sweep.register(WHISTLE_KINDS, whistle_clocks.due)
+    whistles = WhistleService(db, clock, flow, cards, whistle_cards, whistle_clocks, i18n)
+    flow.observers.append(whistles.on_transition)
     return Services(
         config=config,
         db=db,
@@ -229,7 +249,7 @@ def build_services(
         escalation=escalations,
         extensions=ExtensionService(db, clock, flow),
         waiting=waiting,
-        sweep=DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config),
+        sweep=sweep,
         requests=requests_service,
         tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
         admin=AdminService(db, clock, flow, people),
@@ -241,6 +261,10 @@ def build_services(
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
         retention=RetentionService(db, clock, config),
+        calendar=calendar,
+        departments=DepartmentService(db, clock, people),
+        whistles=whistles,
+        suborders=SubOrderService(db, clock, flow, whistle_cards, whistle_clocks, i18n),
     )
 
 

@@ -22,12 +22,14 @@ from bot.i18n import N_
 
 __all__ = [
     "ADDRESS",
+    "ASK",
     "BROADCAST",
     "COMMENT",
     "DESCRIPTION",
     "FIELDS",
     "NAME",
     "NOTE",
+    "PLACE",
     "REASON",
     "RELAY",
     "SKILL",
@@ -146,4 +148,33 @@ BROADCAST = TextField(
     too_long=N_("The text is too long: at most {limit} characters."),
 )
 
-FIELDS = (DESCRIPTION, ADDRESS, NAME, WORK_UNIT, SKILL, NOTE, RELAY, COMMENT, REASON, BROADCAST)
+# 吹哨报到: what is asked of a department, and where a joint on-site meeting is held.
+ASK = TextField(
+    "ask",
+    500,
+    multiline=True,
+    empty=N_("Please write what this department should do."),
+    too_long=_KEEP_UNDER,
+)
+PLACE = TextField(
+    "place",
+    100,
+    multiline=False,
+    empty=N_("Please write where to meet, e.g. the gate of building 3."),
+    too_long=_KEEP_UNDER,
+)
+
+FIELDS = (
+    DESCRIPTION,
+    ADDRESS,
+    NAME,
+    WORK_UNIT,
+    SKILL,
+    NOTE,
+    RELAY,
+    COMMENT,
+    REASON,
+    BROADCAST,
+    ASK,
+    PLACE,
+)

@@ -15,10 +15,12 @@ from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES
-from bot.models import Level, Role
+from bot.models import OFFICE_ROLES, Level
 from bot.services.admin import INVITE_PREFIX
+from bot.services.departments import INVITE_PREFIX as ROLE_INVITE_PREFIX
 from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
+from bot.views import departments as department_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import edit, reply, say_error
@@ -34,7 +36,7 @@ def is_onboarded(actor: Actor) -> bool:
     """Language chosen, and a home compound (admins may skip the compound)."""
     person = actor.person
     return person.language is not None and (
-        person.home_unit_id is not None or Role.ADMIN in actor.roles
+        person.home_unit_id is not None or bool(actor.roles & OFFICE_ROLES)
     )
 
 
@@ -84,7 +86,18 @@ async def start(update: Update, context: GridContext) -> None:
     svc = context.services
     t = context.t(actor)
     payload = context.args[0] if context.args else ""
-    if payload.startswith(INVITE_PREFIX):
+    if payload.startswith(ROLE_INVITE_PREFIX):
+        try:
+            joined = await svc.departments.accept_invite(actor, payload)
+        except DomainError as err:
+            await say_error(update, context, t, err)
+        else:
+            actor = await svc.people.actor(actor.id)
+            language = actor.person.language or svc.i18n.default
+            await reply(update, context, department_views.joined(t, language, joined))
+        if actor.person.language is not None:
+            return
+    elif payload.startswith(INVITE_PREFIX):
         try:
             admin_unit = await svc.admin.accept_invite(actor, payload)
         except DomainError as err:
@@ -111,7 +124,7 @@ async def start(update: Update, context: GridContext) -> None:
                 )
                 return
     if actor.person.language is None or (
-        actor.person.home_unit_id is None and Role.ADMIN not in actor.roles
+        actor.person.home_unit_id is None and not actor.roles & OFFICE_ROLES
     ):
         # New, or in the middle of onboarding: begin again from the language.
         translators = [svc.i18n.get(lang) for lang in LANGUAGES]
@@ -162,10 +175,12 @@ async def _show_places(
     language = actor.person.language or svc.i18n.default
     choice = await svc.org.browse(unit_id)
     if choice.unit is None and not choice.options:
-        await reply(update, context, views.empty_org(t, is_admin=Role.ADMIN in actor.roles))
+        office = bool(actor.roles & OFFICE_ROLES)
+        await reply(update, context, views.empty_org(t, is_admin=office))
         return
     path = await svc.org.path(choice.unit) if choice.unit else []
-    message = views.drill_down(choice, t, language, can_skip=Role.ADMIN in actor.roles, path=path)
+    can_skip = bool(actor.roles & OFFICE_ROLES)
+    message = views.drill_down(choice, t, language, can_skip=can_skip, path=path)
     if as_edit and update.callback_query is not None:
         await edit(update.callback_query, message)
     else:
@@ -181,8 +196,9 @@ async def top(press: Press) -> None:
 
 @BUTTONS.on("skip")
 async def skip_home(press: Press) -> None:
-    """An administrator who lives elsewhere goes on without a home compound."""
-    if Role.ADMIN not in press.actor.roles:
+    """An administrator (or a department's staff, a first secretary) who lives elsewhere goes
+    on without a home compound."""
+    if not press.actor.roles & OFFICE_ROLES:
         raise StaleButton(press.cb)
     await press.answer()
     # The drill-down loses its buttons; the menu keyboard comes with a message of its own

@@ -14,11 +14,13 @@ from bot.lifecycle import Status
 
 __all__ = [
     "EXTENSION_DAYS",
+    "OFFICE_ROLES",
     "AdminCard",
     "ApiKey",
     "AuditEntry",
     "Availability",
     "Category",
+    "Department",
     "FlowEnd",
     "HandledBy",
     "Level",
@@ -75,6 +77,11 @@ class Role(StrEnum):
     FIRST_SECRETARY = "first_secretary"
 
 
+# Roles held for work outside one's home: their holders may use the bot without a home
+# compound (an administrator, a department's staff, a first secretary).
+OFFICE_ROLES = frozenset({Role.ADMIN, Role.DEPARTMENT, Role.DEPARTMENT_HEAD, Role.FIRST_SECRETARY})
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
@@ -99,6 +106,24 @@ class OrgUnit(_Model):
     def contains(self, other: OrgUnit) -> bool:
         """True when ``other`` is this unit or lies below it."""
         return other.path.startswith(self.path)
+
+
+class Department(_Model):
+    """A functional department (职能部门) or its local branch, serving an area."""
+
+    id: int
+    code: str
+    name: str
+    short_name: str
+    name_en: str | None = None
+    unit_id: int  # the area it serves: the district, or a street for a local branch
+    parent_id: int | None = None  # a branch's district department
+    sort: int = 0
+    active: bool = True
+
+    def label(self, language: str) -> str:
+        """The name residents and staff read: 城管执法局 (the English name in English)."""
+        return self.name_en if language == "en" and self.name_en else self.short_name
 
 
 class Station(_Model):
@@ -307,6 +332,8 @@ class RequestView(_Model):
     can_cancel: bool = False
     can_add_info: bool = False
     source_system: str | None = None  # the city system that submitted it (the API key's name)
+    # The departments named on its timeline (吹哨报到: "城管执法局已签收"), by id.
+    departments: dict[int, Department] = {}
 
 
 class MemberType(StrEnum):

@@ -3,29 +3,38 @@ what the screens about them show."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.models.core import OrgUnit, Person, Rating, RequestView, _Model
+from pydantic import BaseModel, Field
+
+from bot.models.core import Department, OrgUnit, Person, Rating, RequestView, _Model
 from bot.suborders import ACTIVE, SubOrderRole, SubOrderState
 
 __all__ = [
-    "Department",
     "DepartmentPost",
+    "Joined",
     "Meeting",
     "MeetingParty",
     "MeetingView",
     "Pairing",
+    "PairingLine",
     "Post",
     "StaffLine",
     "SubOrder",
     "SubOrderEvent",
     "SubOrderView",
     "Whistle",
+    "WhistleDraft",
+    "WhistleOptions",
+    "WhistlePart",
     "WhistleState",
     "WhistleView",
 ]
+
+MAX_PARTS = 8  # departments summoned by one whistle at once
 
 
 class Post(StrEnum):
@@ -34,24 +43,6 @@ class Post(StrEnum):
     LIAISON = "liaison"  # 联络员 of a department
     HEAD = "head"  # 负责人 of a department
     FIRST_SECRETARY = "first_secretary"  # 第一书记 of a community
-
-
-class Department(_Model):
-    """A functional department (职能部门) or its local branch, serving an area."""
-
-    id: int
-    code: str
-    name: str
-    short_name: str
-    name_en: str | None = None
-    unit_id: int  # the area it serves: the district, or a street for a local branch
-    parent_id: int | None = None  # a branch's district department
-    sort: int = 0
-    active: bool = True
-
-    def label(self, language: str) -> str:
-        """The name residents and staff read: 城管执法局 (the English name in English)."""
-        return self.name_en if language == "en" and self.name_en else self.short_name
 
 
 class DepartmentPost(_Model):
@@ -227,3 +218,69 @@ class StaffLine:
     person: Person
     department: Department
     post: Post
+
+
+class WhistlePart(BaseModel):
+    """One department of a whistle being prepared, and what is asked of it."""
+
+    department_id: int
+    lead: bool = False
+    ask: str | None = None
+
+
+class WhistleDraft(BaseModel):
+    """A whistle being prepared (plain data: it lives in the flow's form)."""
+
+    nonce: str = Field(default_factory=lambda: secrets.token_hex(4))
+    request_id: int
+    parts: list[WhistlePart] = []
+    note: str | None = None
+    share_contact: bool = False
+    topic_id: int | None = None
+
+    def part(self, department_id: int) -> WhistlePart | None:
+        return next((p for p in self.parts if p.department_id == department_id), None)
+
+    @property
+    def lead(self) -> WhistlePart | None:
+        return next((p for p in self.parts if p.lead), None)
+
+
+@dataclass(frozen=True)
+class WhistleOptions:
+    """What a whistle on a request may summon: the departments serving its area, and those
+    already on it (a second whistle adds departments; the lead stays)."""
+
+    request: RequestView
+    departments: list[Department]
+    on_it: list[tuple[SubOrder, Department]]
+
+    @property
+    def needs_lead(self) -> bool:
+        return not any(
+            o.is_lead and o.state in ACTIVE | {SubOrderState.COMPLETED} for o, _d in self.on_it
+        )
+
+    def available(self) -> list[Department]:
+        """The departments not already working on it."""
+        busy = {d.id for o, d in self.on_it if o.state in ACTIVE}
+        return [d for d in self.departments if d.id not in busy]
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What an invitation link made of the person who opened it."""
+
+    post: Post
+    department: Department | None
+    community: OrgUnit | None
+    partner: str | None
+
+
+@dataclass(frozen=True)
+class PairingLine:
+    """A community's pairing and its first secretaries, for an administrator."""
+
+    pairing: Pairing
+    community: OrgUnit
+    secretaries: list[str]  # their names

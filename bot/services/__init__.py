@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.services.apikeys import ApiKeyService
     from bot.services.broadcast import BroadcastService
     from bot.services.clocks import Clocks
+    from bot.services.departments import DepartmentService
     from bot.services.dispatch import DispatchService
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
@@ -27,11 +28,14 @@ if TYPE_CHECKING:
     from bot.services.requests import RequestService
     from bot.services.retention import RetentionService
     from bot.services.stats import StatsService
+    from bot.services.suborders import SubOrderService
     from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
     from bot.services.topics import TopicService
     from bot.services.visits import VisitService
     from bot.services.waiting import WaitingService
+    from bot.services.whistle import WhistleService
+    from bot.workcal import WorkingCalendar
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -67,6 +71,10 @@ class Services:
     open311: Open311Service
     topics: TopicService
     retention: RetentionService
+    calendar: WorkingCalendar
+    departments: DepartmentService
+    whistles: WhistleService
+    suborders: SubOrderService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -47,6 +47,7 @@ RESIDENT_EVENTS = frozenset(
         "retier",
         "extension",
         "waiting",
+        "department",  # a department's plain step (吹哨报到): "城管执法局已签收"
     }
 )
 
@@ -224,12 +225,17 @@ class RequestFlow:
         assert category is not None and compound is not None
         assignee_name = await self.assignee_name(tx, request)
         submission = await tx.api.submission(request.id) if request.channel == "api" else None
+        events = _for_resident(await tx.requests.events(request.id)) if timeline else []
+        departments = {}
+        if any(e.kind == "department" for e in events):
+            departments = {d.id: d for d in await tx.departments.all(active_only=False)}
         return RequestView(
             request=request,
             category=category,
             compound_path=[*await tx.org.ancestors(compound), compound],
             photos=await tx.requests.photos(request.id),
-            events=_for_resident(await tx.requests.events(request.id)) if timeline else [],
+            events=events,
+            departments=departments,
             supporters=supporters,
             assignee_name=assignee_name,
             is_owner=is_owner,

@@ -48,8 +48,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.models import Category, HandledBy, Level, OrgUnit, ServiceTeam, Station, Tier
-from bot.models.whistle import Department, Pairing
+from bot.models import Category, Department, HandledBy, Level, OrgUnit, ServiceTeam, Station, Tier
+from bot.models.whistle import Pairing
 
 if TYPE_CHECKING:
     from bot.clock import Clock

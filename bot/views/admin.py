@@ -20,10 +20,12 @@ from bot.models import (
 from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.deadlines import ESCALATE
+from bot.views.departments import DEPARTMENTS
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
 from bot.views.tasks import assign_button
+from bot.views.whistle import WHISTLE
 
 __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 
@@ -45,6 +47,9 @@ def admin_menu(t: Translator, *, can_audit: bool) -> OutMessage:
         Button(t("👥 Administrators"), cbdata.encode(ADMIN, "admins")),
         Button(t("✅ Member approvals"), cbdata.encode(ADMIN, "pending")),
     ]
+    if can_audit:  # a street's or the district's: the departments serve their area
+        buttons.append(Button(t("🏛 Departments"), cbdata.encode(DEPARTMENTS, "m")))
+    buttons.append(Button(t("🤝 First secretaries"), cbdata.encode(DEPARTMENTS, "fm")))
     if can_audit:
         buttons.append(Button(t("📒 Audit log"), cbdata.encode(ADMIN, "audit")))
     return OutMessage(
@@ -155,6 +160,9 @@ def admin_card(
     buttons: list[tuple[Button, ...]] = []
     if r.status in OPEN:
         buttons.append((assign_button(t, r),))
+        buttons.append(
+            (Button(t("🔔 Blow the whistle to departments"), cbdata.encode(WHISTLE, "go", r.id)),)
+        )
         buttons.append(
             tuple(
                 Button(t(TIER_NAMES[tier]), cbdata.encode(ESCALATE, "tier", r.id, tier.value))

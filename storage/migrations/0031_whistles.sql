@@ -116,17 +116,19 @@ CREATE TABLE whistle_joiners (
     PRIMARY KEY (whistle_id, person_id)
 );
 
--- Cards about a whistle in people's chats (a department's sub-order card, the whistler's card
--- of a returned one, the district's card of a dispute, an escalation), with the outbox row
--- that sent them, so every copy is edited when the sub-order moves on.
+-- Cards about a whistle in people's chats, with the outbox row that sent them, so every copy
+-- is edited when things move on: the whistle's board (the whistler's, a first secretary's),
+-- a sub-order's card (its department's staff, a head's or the district's escalation card,
+-- the whistler's card of a return, the district's card of a dispute).
 CREATE TABLE whistle_cards (
     id            INTEGER PRIMARY KEY,
-    sub_order_id  INTEGER NOT NULL REFERENCES sub_orders (id) ON DELETE CASCADE,
+    whistle_id    INTEGER NOT NULL REFERENCES whistles (id) ON DELETE CASCADE,
+    sub_order_id  INTEGER REFERENCES sub_orders (id) ON DELETE CASCADE,  -- NULL: the board
     person_id     INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     kind          TEXT    NOT NULL,
     outbox_id     INTEGER NOT NULL REFERENCES outbox (id)
 );
-CREATE INDEX whistle_cards_order ON whistle_cards (sub_order_id);
+CREATE INDEX whistle_cards_whistle ON whistle_cards (whistle_id, sub_order_id);
 
 -- The sub-orders' clocks are timer rows of the sweep like the requests' own.
 ALTER TABLE deadline_items ADD COLUMN sub_order_id INTEGER REFERENCES sub_orders (id)

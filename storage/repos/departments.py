@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.models import OrgUnit, Person
-from bot.models.whistle import Department, DepartmentPost, Pairing, Post
+from bot.models import Department, OrgUnit, Person
+from bot.models.whistle import DepartmentPost, Pairing, Post
 from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:

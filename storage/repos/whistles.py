@@ -337,6 +337,12 @@ class WhistlesRepo:
         )
         return [MeetingParty.model_validate(dict(r)) for r in rows]
 
+    async def party(self, party_id: int) -> MeetingParty | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_PARTY_COLS} FROM meeting_parties WHERE id = ?", (party_id,)
+        )
+        return None if row is None else MeetingParty.model_validate(dict(row))
+
     async def answer(self, party_id: int, answer: str, by: int, now: datetime) -> bool:
         """Record a party's answer; False when it is the same as before."""
         changed = await self.tx.execute(
@@ -364,18 +370,23 @@ class WhistlesRepo:
         return [Person.model_validate(dict(r)) for r in rows]
 
     # -- cards -------------------------------------------------------------------------------
-    async def add_card(self, order_id: int, person_id: int, kind: str, outbox_id: int) -> None:
+    async def add_card(
+        self, whistle_id: int, order_id: int | None, person_id: int, kind: str, outbox_id: int
+    ) -> None:
         await self.tx.execute(
-            "INSERT INTO whistle_cards (sub_order_id, person_id, kind, outbox_id)"
-            " VALUES (?, ?, ?, ?)",
-            (order_id, person_id, kind, outbox_id),
+            "INSERT INTO whistle_cards (whistle_id, sub_order_id, person_id, kind, outbox_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (whistle_id, order_id, person_id, kind, outbox_id),
         )
 
-    async def cards(self, order_id: int) -> list[tuple[int, str, int]]:
-        """(person id, kind, outbox id) of every card of the sub-order."""
+    async def cards(self, whistle_id: int) -> list[tuple[int | None, int, str, int]]:
+        """(sub-order id or None for the board, person id, kind, outbox id) of every card of
+        the whistle."""
         rows = await self.tx.fetchall(
-            "SELECT person_id, kind, outbox_id FROM whistle_cards WHERE sub_order_id = ?"
-            " ORDER BY id",
-            (order_id,),
+            "SELECT sub_order_id, person_id, kind, outbox_id FROM whistle_cards"
+            " WHERE whistle_id = ? ORDER BY id",
+            (whistle_id,),
         )
-        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+        return [
+            (None if r[0] is None else int(r[0]), int(r[1]), str(r[2]), int(r[3])) for r in rows
+        ]
