@@ -51,6 +51,7 @@ from bot.services.whistle import WhistleService
 from bot.services.whistle_cards import WhistleCards
 from bot.services.whistle_clocks import KINDS as WHISTLE_KINDS
 from bot.services.whistle_clocks import WhistleClocks
+from bot.services.whistle_stats import WhistleStatsService
 from handlers import (
     admin,
     assign,
@@ -234,6 +235,7 @@ def build_services(
     sweep.register(WHISTLE_KINDS, whistle_clocks.due)
     whistles = WhistleService(db, clock, flow, cards, whistle_cards, whistle_clocks, i18n)
     flow.observers.append(whistles.on_transition)
+    stats = StatsService(db, clock, config)
     return Services(
         config=config,
         db=db,
@@ -256,7 +258,7 @@ def build_services(
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
         broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
-        stats=StatsService(db, clock, config),
+        stats=stats,
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
@@ -265,6 +267,7 @@ def build_services(
         departments=DepartmentService(db, clock, people),
         whistles=whistles,
         suborders=SubOrderService(db, clock, flow, whistle_cards, whistle_clocks, i18n),
+        whistle_stats=WhistleStatsService(db, clock, calendar, stats, config),
     )
 
 

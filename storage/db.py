@@ -42,6 +42,7 @@ from storage.repos.requests import RequestsRepo
 from storage.repos.stats import StatsRepo
 from storage.repos.topics import TopicsRepo
 from storage.repos.visits import VisitsRepo
+from storage.repos.whistle_stats import WhistleStatsRepo
 from storage.repos.whistles import WhistlesRepo
 
 __all__ = ["Database", "Tx"]
@@ -194,6 +195,10 @@ class Tx:
     @cached_property
     def whistles(self) -> WhistlesRepo:
         return WhistlesRepo(self)
+
+    @cached_property
+    def whistle_stats(self) -> WhistleStatsRepo:
+        return WhistleStatsRepo(self)
 
 
 @dataclass

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bot.services.visits import VisitService
     from bot.services.waiting import WaitingService
     from bot.services.whistle import WhistleService
+    from bot.services.whistle_stats import WhistleStatsService
     from bot.workcal import WorkingCalendar
     from storage.db import Database
 
@@ -75,6 +76,7 @@ class Services:
     departments: DepartmentService
     whistles: WhistleService
     suborders: SubOrderService
+    whistle_stats: WhistleStatsService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -45,6 +45,7 @@ from bot.models.stats import (
     UnitFigures,
 )
 from bot.services.scope import Refused, admin_units, audited_refusals
+from bot.services.whistle_stats import department_stats
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -183,6 +184,10 @@ class StatsService:
             )
         return scopes
 
+    async def check_unit(self, tx: Tx, actor: Actor, unit_id: int, action: str = VIEW) -> None:
+        """Refuse (audited as ``action``) unless the unit is in the actor's scope."""
+        await self._unit(tx, actor, unit_id, action)
+
     async def _unit(self, tx: Tx, actor: Actor, unit_id: int, action: str) -> OrgUnit | None:
         """The unit, checked against the actor's scopes; returns the unit above it when the
         actor may see that one too."""
@@ -264,7 +269,13 @@ class StatsService:
     async def _export(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Export:
         stats = await self._compute(tx, unit_id, period, up)
         start, end = period.bounds(self.config.tz)
-        return Export(stats, await tx.stats.export_rows(stats.unit, start, end))
+        departments = None
+        if stats.unit.level in (Level.STREET, Level.DISTRICT):  # 部门考评: their own sheet
+            calendar = self.config.working_calendar()
+            departments = await department_stats(
+                tx, stats.unit, period, self.clock.now(), calendar, self.config
+            )
+        return Export(stats, await tx.stats.export_rows(stats.unit, start, end), departments)
 
     async def _compute(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Stats:
         now = self.clock.now()
