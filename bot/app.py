@@ -47,7 +47,7 @@ from bot.services.tasks import TaskService
 from bot.services.topics import TopicService
 from bot.services.visits import VisitService
 from bot.services.waiting import WaitingService
-from bot.services.whistle import WhistleService
+from bot.services.whistle import WhistleService, topic_conversion
 from bot.services.whistle_cards import WhistleCards
 from bot.services.whistle_clocks import KINDS as WHISTLE_KINDS
 from bot.services.whistle_clocks import WhistleClocks
@@ -236,6 +236,8 @@ def build_services(
     whistles = WhistleService(db, clock, flow, cards, whistle_cards, whistle_clocks, i18n)
     flow.observers.append(whistles.on_transition)
     stats = StatsService(db, clock, config)
+    topics = TopicService(db, clock, flow, requests_service, i18n, config)
+    topics.register(topic_conversion(topics))  # 每月一题 → 吹哨
     return Services(
         config=config,
         db=db,
@@ -261,7 +263,7 @@ def build_services(
         stats=stats,
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
-        topics=TopicService(db, clock, flow, requests_service, i18n, config),
+        topics=topics,
         retention=RetentionService(db, clock, config),
         calendar=calendar,
         departments=DepartmentService(db, clock, people),

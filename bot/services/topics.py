@@ -33,7 +33,17 @@ from bot.hotspots import (
 )
 from bot.i18n import N_, I18n
 from bot.messages import OutMessage
-from bot.models import Category, Level, OrgUnit, Topic, TopicKind, TopicState
+from bot.models import (
+    Category,
+    HandledBy,
+    Level,
+    OrgUnit,
+    Request,
+    Tier,
+    Topic,
+    TopicKind,
+    TopicState,
+)
 from bot.models.intake import Draft
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import topics as views
@@ -320,6 +330,21 @@ class TopicService:
     # -- the task conversion ------------------------------------------------------------------
     async def _to_task(self, tx: Tx, actor: Actor, topic: Topic) -> str:
         """A request of the community itself, for the members of the place (未诉先办)."""
+        request = await self.file_for(tx, actor, topic)
+        return f"request:{request.id}"
+
+    async def file_for(
+        self,
+        tx: Tx,
+        actor: Actor,
+        topic: Topic,
+        *,
+        tier: Tier | None = None,
+        handled_by: HandledBy | None = None,
+    ) -> Request:
+        """A request of the community itself about the topic, filed where most of its voices
+        came from (a conversion's part; ``tier`` and ``handled_by`` as for
+        :meth:`RequestService.file`)."""
         scope = await tx.org.get(topic.scope_id)
         assert scope is not None
         compound = scope
@@ -346,8 +371,10 @@ class TopicService:
             contact_name=None,
             channel="community",
             label=actor.label,
+            tier=tier,
+            handled_by=handled_by,
         )
-        return f"request:{request.id}"
+        return request
 
     # -- helpers ---------------------------------------------------------------------------
     async def _communities(self, tx: Tx, actor: Actor) -> list[OrgUnit]:

@@ -21,7 +21,18 @@ from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.freetext import ASK, NOTE
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN, UNACCEPTED, Status
-from bot.models import Department, FlowEnd, Level, OrgUnit, Rating, Request, Role
+from bot.models import (
+    Department,
+    FlowEnd,
+    HandledBy,
+    Level,
+    OrgUnit,
+    Rating,
+    Request,
+    Role,
+    Tier,
+    Topic,
+)
 from bot.models.whistle import (
     MAX_PARTS,
     Post,
@@ -41,6 +52,7 @@ from bot.services.scope import (
     require_admin,
     secretary_of,
 )
+from bot.services.topics import Conversion
 from bot.services.whistle_cards import DISPUTE_CARD, ORDER_CARD
 from bot.suborders import ACTIVE, SubOrderRole, SubOrderState, check
 from bot.views import suborders as order_views
@@ -51,15 +63,17 @@ if TYPE_CHECKING:
     from bot.services.cards import Cards
     from bot.services.flow import RequestFlow
     from bot.services.people import Actor
+    from bot.services.topics import TopicService
     from bot.services.whistle_cards import WhistleCards
     from bot.services.whistle_clocks import WhistleClocks
     from storage.db import Database, Tx
 
-__all__ = ["FLOW", "WhistleService"]
+__all__ = ["FLOW", "WhistleService", "topic_conversion"]
 
 LOG = logging.getLogger(__name__)
 
 FLOW = "whistle"  # the flow's name (its form in user_data, its finished forms)
+CONVERSION = "whistle"  # a topic of the month's conversion into a whistle
 
 
 class WhistleService:
@@ -666,3 +680,17 @@ class WhistleService:
             await self.wcards.send_order_card(
                 tx, lead, person, ORDER_CARD, order_views.reopened_card, view=view
             )
+
+
+def topic_conversion(topics: TopicService) -> Conversion:
+    """每月一题 → 难事合力办: one press files the community's own difficult matter about the
+    topic, for its administrators (never the members' pool), who then pick the departments
+    to whistle (the press goes on into the whistle's steps)."""
+
+    async def run(tx: Tx, actor: Actor, topic: Topic) -> str:
+        request = await topics.file_for(
+            tx, actor, topic, tier=Tier.DIFFICULT, handled_by=HandledBy.ADMINS
+        )
+        return f"request:{request.id}"
+
+    return Conversion(CONVERSION, N_("🔔 Blow the whistle"), run)

@@ -134,12 +134,20 @@ async def test_scratch(world: Harness) -> None:
         print("STATS>", text[:1500])
     from bot.charts import department_chart
     from bot.models.stats import PeriodKind
+
     dz_actor = await person_actor(h, district)
     async with h.services.db.read() as tx:
         dz = await tx.org.get_by_code("DZ")
-    figs = await h.services.whistle_stats.figures(dz_actor, dz.id, h.services.stats.period(PeriodKind.MONTH))
+    figs = await h.services.whistle_stats.figures(
+        dz_actor, dz.id, h.services.stats.period(PeriodKind.MONTH)
+    )
     t = h.services.i18n.get("zh_CN")
     open("/tmp/i15scratch/dept.png", "wb").write(department_chart(figs, t, "zh_CN"))
-    export = await h.services.stats.export(dz_actor, dz.id, h.services.stats.period(PeriodKind.MONTH))
+    export = await h.services.stats.export(
+        dz_actor, dz.id, h.services.stats.period(PeriodKind.MONTH)
+    )
     from bot.export import workbook_bytes
-    open("/tmp/i15scratch/export.xlsx", "wb").write(workbook_bytes(export, t, "zh_CN", h.config.tz))
+
+    open("/tmp/i15scratch/export.xlsx", "wb").write(
+        workbook_bytes(export, t, "zh_CN", h.config.tz)
+    )
