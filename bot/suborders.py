@@ -5,7 +5,7 @@
     sent -> signed -> completed
       |        \\
       |         +-> withdrawn          (the whistler calls the department off)
-      +-> returned -> rerouted         (退单: the whistler sends the task elsewhere)
+      +-> returned -> rerouted         (returned: the whistler sends it elsewhere)
       |           \\-> disputed -> ruled (a dispute of responsibility: the district decides)
       |            \\-> withdrawn
       +-> withdrawn

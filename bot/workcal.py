@@ -3,8 +3,8 @@ hours, and time counted in working time.
 
 Departments answer a whistle in working time: a sign-for window of two working hours opened at
 17:30 on the Friday before a holiday ends on the next working day. A day is a working day when
-it is a weekday and not a listed holiday, or when it is a listed make-up working day (调休上班,
-a Saturday or Sunday worked in exchange for a longer holiday). The lists come from the
+it is a weekday and not a listed holiday, or when it is a listed make-up working day (a
+Saturday or Sunday worked in exchange for a longer holiday). The lists come from the
 configuration (``[calendar]``), copied each year from the State Council's notice.
 
 Pure and timezone-aware: times in and out are aware datetimes; days and hours are those of the

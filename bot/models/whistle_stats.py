@@ -32,12 +32,13 @@ class OrderFacts:
 class DepartmentFigures:
     """One department's sub-orders sent in the period, and its rates.
 
-    - 签收率 (signed in time): of the sub-orders signed, or still unsigned past their window,
-      the share signed within the window (a returned one counts in the return rate instead);
-    - 按时办结率 (completed on time): of those completed, or signed and past their completion
-      deadline, the share completed by it;
-    - 满意率: of those the resident's rating was credited to, satisfied or basically satisfied;
-    - 退单率: the share returned;
+    - signed in time: of the sub-orders signed, or still unsigned past their window, the share
+      signed within the window (a returned one counts in the return rate instead);
+    - completed on time: of those completed, or signed and past their completion deadline,
+      the share completed by it;
+    - satisfaction: of those the resident's rating was credited to, satisfied or basically
+      satisfied;
+    - returned: the share returned;
     - median working time to sign for one, and from signing to completing it.
     """
 

@@ -1,10 +1,10 @@
 """Departments' people and first secretaries: who may bring them into the bot, and how.
 
-A department's liaisons (联络员) and head (负责人) join through a single-use invitation link,
+A department's liaisons and its head join through a single-use invitation link,
 like administrators: an administrator whose area the department serves (the district's for a
 district department, the street's or the district's for a local branch), or the department's
 own head for its liaisons, makes the link; whoever opens it holds the post, scoped to that
-department. A community's first secretary (第一书记, seconded by its paired city unit) joins
+department. A community's first secretary (seconded by its paired city unit) joins
 the same way, by a link from an administrator of the community or above.
 """
 

@@ -17,7 +17,7 @@ TOML holds any of four arrays of tables (``examples/duanzhou.toml`` documents ev
                     (default "members"), opinion (default false), sort, active (default true)
     [[departments]] code, name, short_name, name_en, unit (the district, or a street for a
                     local branch), parent (a branch's district department), sort, active
-    [[pairings]]    community, partner (结对共建: the city unit seconding a first secretary)
+    [[pairings]]    community, partner (the city unit pairing with it: its first secretary)
 
 The categories of a file are the menu of the intake: a file with ``[[categories]]`` takes the
 active categories it does not list off the menu (their requests keep them).
@@ -1007,7 +1007,7 @@ def _render_departments(
             for branch in sorted(branches, key=lambda d: (d.sort, d.code)):
                 lines.append(_department_line(branch, names, "    "))
     if pairings:
-        lines += ["", "Pairings (结对共建, first secretaries):"]
+        lines += ["", "Pairings (first secretaries seconded by city units):"]
         for pairing in pairings:
             lines.append(f"  {names.get(pairing.community_id, '?')} — {pairing.partner}")
     return lines

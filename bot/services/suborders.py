@@ -1,11 +1,12 @@
 """报到、处置: what a department does with its sub-order. Sign for it (签收) in time or return
-it with a reason (退单); report on site (optionally with a shared location), add progress
+it with a reason; report on site (optionally with a shared location), add progress
 notes and photos, propose a joint on-site meeting that the other parties answer, complete its
-part with a report; and, for the lead department (主办), resolve the request once every part
+part with a report; and, for the lead department, resolve the request once every part
 is done.
 
 Only the department's own staff act on its sub-order (a refusal is audited). The resident's
-timeline gets plain steps ("城管执法局已签收", "已到现场"), never a name or a phone.
+timeline gets plain steps (the department signed for it, is on site), never a name or a
+phone.
 """
 
 from __future__ import annotations
@@ -385,7 +386,7 @@ class SubOrderService:
             order = await self._own(tx, actor, order_id, "request.resolve")
             if not order.is_lead:
                 raise Refused(
-                    NotAllowed(N_("Only the lead department (主办) resolves the request.")),
+                    NotAllowed(N_("Only the lead department resolves the request.")),
                     action="request.resolve",
                     subject=f"sub_order:{order.id}",
                     unit_id=None,

@@ -4,8 +4,8 @@ ruling, calling a department off; and what a whistle's request does to it (rated
 cancelled).
 
 A community or street administrator blows the whistle on a request of their area: each
-department summoned gets a sub-order (派单) with what is asked of it, exactly one of them the
-lead (主办). The request counts as taken by the community (accepted), the members' cards are
+department summoned gets a sub-order with what is asked of it, exactly one of them the
+lead. The request counts as taken by the community (accepted), the members' cards are
 taken back, the departments' staff get their cards, the resident is told which departments act
 together, and the community's first secretaries are told and may join. Everything a flow
 confirmed commits in one transaction with the end of that flow.
@@ -153,7 +153,7 @@ class WhistleService:
             raise InvalidInput(N_("That department cannot be summoned to this request."))
         leads = [p for p in draft.parts if p.lead]
         if options.needs_lead and len(leads) != 1:
-            raise InvalidInput(N_("Choose the one department that leads (主办)."))
+            raise InvalidInput(N_("Choose the one department that leads."))
         if not options.needs_lead and leads:
             raise InvalidInput(N_("This whistle already has a lead department."))
         parts = []
@@ -200,7 +200,7 @@ class WhistleService:
                 request,
                 Status.ACCEPTED,
                 actor=actor,
-                note=N_("the departments act on it together (吹哨报到)"),
+                note=N_("the departments act on it together"),
                 announce=False,
                 assignee_id=None,
             )
@@ -619,7 +619,7 @@ class WhistleService:
     # -- the request moved on ------------------------------------------------------------------
     async def on_transition(self, tx: Tx, request: Request, old: Status, new: Status) -> None:
         """Keep a whistle in step with its request (an observer of RequestFlow): the rating
-        is credited to every department that did its part; not satisfied (重办) gives the lead
+        is credited to every department that did its part; not satisfied (redo) gives the lead
         its part back; a cancelled request calls every department off."""
         if new not in (Status.CLOSED, Status.REOPENED, Status.CANCELLED):
             return

@@ -33,7 +33,7 @@ def joined(t: Translator, language: str, joined: Joined) -> OutMessage:
     if joined.department is not None:
         text = t(
             "✅ You are now the {post} of {department} in the bot. Sub-orders of the whistles "
-            "(吹哨报到) come to you here; /suborders lists the open ones."
+            "come to you here; /suborders lists the open ones."
         ).format(
             post=t(POST_NAMES[joined.post]), department=esc(joined.department.label(language))
         )
@@ -103,10 +103,10 @@ def pairings_menu(t: Translator, language: str, lines: list[PairingLine]) -> Out
     """结对共建: the pairings of the administrator's communities and their first secretaries."""
     if not lines:
         return OutMessage(t("No community of your area is paired with a city unit yet."))
-    text = [t("<b>First secretaries (结对共建)</b>")]
+    text = [t("<b>First secretaries of paired city units</b>")]
     buttons = []
     for line in lines:
-        who = "、".join(line.secretaries) or t("(none yet)")
+        who = t(", ").join(line.secretaries) or t("(none yet)")
         text.append(
             f"• {esc(line.community.label(language))} — {esc(line.pairing.partner)}: {esc(who)}"
         )

@@ -405,7 +405,7 @@ def department_step(
             return t("the departments will meet on site")
         return t("the departments will meet on site at {when}").format(when=fmt_time(when, tz))
     found = [departments[int(i)] for i in rest.split(",") if i.isdigit() and int(i) in departments]
-    who = esc("、".join(d.label(language) for d in found)) or t("a department")
+    who = esc(t(", ").join(d.label(language) for d in found)) or t("a department")
     return t(DEPARTMENT_STEPS.get(step, N_("{who}: an update"))).format(who=who)
 
 

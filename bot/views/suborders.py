@@ -32,7 +32,7 @@ ORDERS = "so"
 
 OrderRender = Callable[[Translator, str, SubOrderView, datetime, tzinfo], OutMessage]
 
-ROLE_NAMES = {SubOrderRole.LEAD: N_("lead (主办)"), SubOrderRole.ASSIST: N_("assisting (协办)")}
+ROLE_NAMES = {SubOrderRole.LEAD: N_("lead"), SubOrderRole.ASSIST: N_("assisting")}
 # Why a department returns a sub-order (the reason is typed next).
 RETURN_KINDS = (N_("Not our responsibility: it is another department's"), N_("Another reason"))
 ANSWERS = {"yes": "✅", "no": "✖", None: "❔"}
@@ -56,9 +56,9 @@ def departments_line(t: Translator, language: str, view: SubOrderView) -> str:
     ]
     lead = [d.label(language) for o, d in live if o.role is SubOrderRole.LEAD]
     assist = [d.label(language) for o, d in live if o.role is SubOrderRole.ASSIST]
-    line = t("Lead: {lead}").format(lead=esc("、".join(lead)) or t("(none)"))
+    line = t("Lead: {lead}").format(lead=esc(t(", ").join(lead)) or t("(none)"))
     if assist:
-        line += t("; assisting: {names}").format(names=esc("、".join(assist)))
+        line += t("; assisting: {names}").format(names=esc(t(", ").join(assist)))
     return line
 
 
@@ -162,7 +162,7 @@ def order_card(
     """派单: a department's sub-order as it stands, with what its staff can do now. The first
     card comes with the pin of the place the resident shared."""
     lines = [
-        t("🔔 <b>Whistle: a sub-order for your department</b>"),
+        t("🔔 <b>Whistle: your department's sub-order</b>"),
         *_body(t, language, view, now, tz),
     ]
     return OutMessage(
@@ -216,7 +216,7 @@ def reopened_card(
     t: Translator, language: str, view: SubOrderView, now: datetime, tz: tzinfo
 ) -> OutMessage:
     return _headed(
-        N_("↩ <b>The resident is not satisfied: your department's part is open again (重办)</b>")
+        N_("↩ <b>The resident is not satisfied: your department's part is open again</b>")
     )(t, language, view, now, tz)
 
 
@@ -252,7 +252,7 @@ def orders_list(
 
 # -- joint meetings --------------------------------------------------------------------------
 def meeting_line(t: Translator, meeting: MeetingView, tz: tzinfo) -> str:
-    answers = "、".join(
+    answers = t(", ").join(
         f"{esc(name)}{ANSWERS.get(party.answer, '❔')}" for party, name in meeting.parties
     )
     return t("🤝 Joint meeting {when} at {place} ({proposer}): {answers}").format(
@@ -281,7 +281,7 @@ def meeting_card(
     lines = [
         t("🤝 <b>Joint on-site meeting</b> · {number}").format(number=esc(r.number)),
         t("Time: {when}").format(when=fmt_time(meeting.meeting.meets_at, tz)),
-        t("Place: {place}").format(place=esc(meeting.meeting.place)),
+        t("Meeting place: {place}").format(place=esc(meeting.meeting.place)),
         t("Proposed by: {who}").format(who=esc(meeting.proposer)),
     ]
     for item, name in meeting.parties:

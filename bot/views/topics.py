@@ -46,7 +46,7 @@ KIND_TITLES = {
 CONVERTED = {
     "task": N_("✅ Made a task: {ref} ({who})"),
     "consultation": N_("✅ Put to a consultation: {ref} ({who})"),
-    "whistle": N_("✅ Made a difficult matter for the departments (吹哨): {ref} ({who})"),
+    "whistle": N_("✅ Made a difficult matter for the departments: {ref} ({who})"),
 }
 
 

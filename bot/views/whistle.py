@@ -18,10 +18,10 @@ from bot.models.whistle import (
     WhistleOptions,
     WhistleView,
 )
-from bot.suborders import ACTIVE, SubOrderState
+from bot.suborders import ACTIVE, SubOrderRole, SubOrderState
 from bot.views.common import esc, fmt_time
 from bot.views.requests import TIER_ICON, TIER_SHORT, status_name
-from bot.views.suborders import meeting_line, role_name, state_name, watch_card
+from bot.views.suborders import ROLE_NAMES, meeting_line, role_name, state_name, watch_card
 
 __all__ = [
     "FLOW",
@@ -39,8 +39,8 @@ FLOW = "wf"  # the steps of blowing the whistle
 BOARD_NOTES = 3  # the latest progress notes on the board
 
 
-def names(departments: list[Department], language: str) -> str:
-    return "、".join(d.label(language) for d in departments)
+def names(t: Translator, departments: list[Department], language: str) -> str:
+    return t(", ").join(d.label(language) for d in departments)
 
 
 # -- the resident ----------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def resident_whistled(
         )
     )
     return OutMessage(
-        text.format(number=esc(request.number), departments=esc(names(departments, language)))
+        text.format(number=esc(request.number), departments=esc(names(t, departments, language)))
     )
 
 
@@ -94,7 +94,7 @@ def pick_departments(
     lines = [_head(t, language, options)]
     busy = [d for o, d in options.on_it if o.state in ACTIVE]
     if busy:
-        lines.append(t("Already on it: {names}").format(names=esc(names(busy, language))))
+        lines.append(t("Already on it: {names}").format(names=esc(names(t, busy, language))))
     lines.append(t("Which departments should act? Pick one or more, then Next."))
     chosen = {p.department_id for p in draft.parts}
     buttons = [
@@ -123,8 +123,8 @@ def pick_lead(
         [
             _head(t, language, options),
             t(
-                "Which department leads (主办)? It resolves the request once every department has "
-                "done its part; the others assist (协办)."
+                "Which department leads? It resolves the request once every department has done "
+                "its part; the others assist."
             ),
         ]
     )
@@ -165,7 +165,7 @@ def summary(
         department = known.get(part.department_id)
         if department is None:
             continue
-        role = N_("lead (主办)") if part.lead else N_("assisting (协办)")
+        role = ROLE_NAMES[SubOrderRole.LEAD if part.lead else SubOrderRole.ASSIST]
         lines.append(
             f"• <b>{esc(department.label(language))}</b>（{t(role)}）：{esc(part.ask or '')}"
         )
@@ -199,7 +199,7 @@ def sent(t: Translator, language: str, count: int, departments: list[Department]
             "📣 Whistle blown: {count} departments got their sub-orders ({names}). Their "
             "progress is on the board below.",
             count,
-        ).format(count=count, names=esc(names(departments, language)))
+        ).format(count=count, names=esc(names(t, departments, language)))
     )
 
 
@@ -262,7 +262,7 @@ def board(
     if view.joiners:
         lines.append(
             t("First secretaries who joined: {names}").format(
-                names=esc("、".join(p.display_name for p in view.joiners))
+                names=esc(t(", ").join(p.display_name for p in view.joiners))
             )
         )
     buttons: list[tuple[Button, ...]] = []
@@ -293,7 +293,7 @@ def secretary_card(
         f"{t(TIER_SHORT[r.tier])} · {esc(view.request.compound_path[-1].label(language))}",
         t("Description: {text}").format(text=esc(r.description)),
         t("Departments: {names}").format(
-            names=esc(names([d for _o, d in view.sub_orders], language))
+            names=esc(names(t, [d for _o, d in view.sub_orders], language))
         ),
     ]
     if lead is not None:

@@ -15,10 +15,10 @@ __all__ = ["DEPARTMENT_RATE_NAMES", "chart_caption", "department_message"]
 
 # The four rates of a department, in the order of the ranking's columns and the chart.
 DEPARTMENT_RATE_NAMES = (
-    N_("Signed in time (签收率)"),
-    N_("Completed on time (按时办结率)"),
-    N_("Satisfaction (满意率)"),
-    N_("Returned (退单率)"),
+    N_("Signed in time"),
+    N_("Completed on time"),
+    N_("Satisfaction"),
+    N_("Returned"),
 )
 
 
@@ -48,9 +48,7 @@ def department_message(t: Translator, language: str, stats: DepartmentStats) -> 
     """The departments' ranking of the period, and the whistles of the units below."""
     totals = stats.totals
     lines = [
-        t("🏛 <b>Departments of {unit}</b> (吹哨报到)").format(
-            unit=esc(stats.unit.label(language))
-        ),
+        t("🏛 <b>Departments of {unit}</b>").format(unit=esc(stats.unit.label(language))),
         period_text(t, stats.period),
         t(
             "Whistles blown: {whistles} · departments reached: {departments} · difficult matters"

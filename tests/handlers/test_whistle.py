@@ -1,153 +1,219 @@
-"""吹哨报到 end to end: a difficult request whistled to three departments."""
+"""吹哨报到 end to end, as the people do it in their chats: a difficult request whistled to
+three departments. One signs in time; one signs late (reminded at 50% and 80%, escalated to
+its head, then to the district); one returns it and the whistler re-routes it to a fourth. A
+joint on-site meeting is proposed and confirmed; every department completes its part; the lead
+resolves the request; the resident rates it; the departments' figures show exactly that."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from auxil.departments import department, join_department, person_actor
-from auxil.flows import file_request, onboard
+from auxil.departments import person_actor
 from auxil.harness import Harness, Player
+from auxil.whistles import blow, difficult_request, orders_of, staff, tick, whistle_world
 
-from bot.models.whistle import Post, WhistleDraft, WhistlePart
+from bot.lifecycle import Status
+from bot.models import Rating
+from bot.models.stats import PeriodKind
+from bot.suborders import SubOrderState
 
-THURSDAY_MORNING = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 in Zhaoqing
-ADMINS = {
-    "community": (9601, "BY"),  # 伴月社区
-    "street": (9602, "CX"),  # 城西街道
-    "district": (9603, "DZ"),  # 端州区
-}
+STAFF_NAMES = ("Cg", "Zj", "Pcs", "Ga", "Zjhead")
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = Harness(
-        tmp_path, admins=[{"telegram_id": tid, "unit": unit} for tid, unit in ADMINS.values()]
-    )
-    await h.start()
-    try:
-        await h.import_org()
-        await h.restart()
-        h.clock.set(THURSDAY_MORNING)
-        for name, (tid, _unit) in ADMINS.items():
-            admin = h.player(name, user_id=tid)
-            await admin.command("/start")
-            await admin.press("中文")
-            await admin.press("跳过：我只做管理工作")
+    async with whistle_world(tmp_path) as h:
         yield h
-    finally:
-        await h.stop()
 
 
-async def tick(h: Harness, **delta: float) -> None:
-    h.clock.advance(timedelta(**delta))
-    assert h.services.sweeper is not None
-    await h.services.sweeper.sweep()
-    await h.settle()
+def texts_with(player: Player, part: str) -> list[str]:
+    return [text for text in player.texts() if part in text]
 
 
-async def test_scratch(world: Harness) -> None:
+async def test_a_whistle_to_three_departments_from_sign_for_to_rating(world: Harness) -> None:
     h = world
-    district = h.player("district")
-    cg, zj, pcs, ga, zjhead = (h.player(n) for n in ("cg", "zj", "pcs", "ga", "zjhead"))
-    for player, code in ((cg, "CGJ"), (zj, "ZJJ"), (pcs, "PCS-CX"), (ga, "GAFJ")):
-        await join_department(h, player, code, district)
-        print(player.name, player.texts()[-3:])
-    await join_department(h, zjhead, "ZJJ", district, Post.HEAD)
+    people = staff(h)
+    cg, zj, pcs, ga, zjhead = (people[n] for n in ("cg", "zj", "pcs", "ga", "zjhead"))
+    community, district = h.player("community"), h.player("district")
     alice = h.player("alice")
-    await onboard(alice)
-    number = await file_request(h, alice, category="违章搭建", description="3栋楼顶违章搭建铁皮房")
-    print(number)
-    admin = await person_actor(h, h.player("community"))
-    async with h.services.db.read() as tx:
-        req = await tx.requests.by_number(number)
-    parts = [
-        WhistlePart(department_id=(await department(h, "CGJ")).id, lead=True, ask="依法拆除"),
-        WhistlePart(department_id=(await department(h, "ZJJ")).id, ask="结构安全鉴定"),
-        WhistlePart(department_id=(await department(h, "PCS-CX")).id, ask="维持秩序"),
-    ]
-    whistle, orders = await h.services.whistles.blow(
-        admin, WhistleDraft(request_id=req.id, parts=parts, note="业主多次投诉")
-    )
-    await h.settle()
-    print(cg.texts()[-1])
-    print(h.player("community").texts()[-1])
-    print(alice.texts()[-1])
 
-    # cg signs in time
+    # 10:00 Thursday: 王阿姨 reports an illegal rooftop shed; the community whistles.
+    request = await difficult_request(h, alice)
+    assert "🔔 吹哨，召集部门" in community.buttons()  # on the community's card of it
+    await blow(
+        h,
+        community,
+        request,
+        [
+            ("CGJ", True, "依法拆除违建"),
+            ("ZJJ", False, "结构安全鉴定"),
+            ("PCS-CX", False, "维持秩序"),
+        ],
+        note="业主多次投诉",
+    )
+    orders = await orders_of(h, request)
+    assert [o.state for o in orders.values()] == [SubOrderState.SENT] * 3
+    assert "社区已“吹哨”，城管执法局、区住建局、城西派出所将合力办理" in alice.last_text()
+    card = cg.last_text()
+    assert "🔔 吹哨报到：贵部门派单" in card and "请贵部门：依法拆除违建" in card
+    assert "主办：城管执法局；协办：区住建局、城西派出所" in card
+    assert "签收期限：2026-11-26 12:00" in card
+    assert cg.buttons() == ["✅ 签收", "↩ 退单"]
+
+    # 10:30 城管执法局 signs for it in time.
     await tick(h, minutes=30)
-    await cg.press("✅ Sign for it")
-    print("CG after sign:", cg.last_text()[-200:], cg.buttons())
-    # pcs returns
-    await pcs.press("↩ Return it")
-    print(pcs.last_text(), pcs.buttons())
-    await pcs.press("Another reason")
-    await pcs.send("治安秩序由社区网格员协调即可，不需派出所到场")
-    print("PCS:", pcs.last_text())
-    community = h.player("community")
-    print("COMMUNITY:", community.texts()[-2:], community.buttons())
-    await community.press("🔁 Re-route")
-    print(community.last_text(), community.buttons())
+    await cg.press("✅ 签收")
+    assert cg.last_answer() is not None and cg.last_answer()["text"] == "已签收。"
+    assert "状态：已签收，办理中" in cg.last_text()
+    assert "办理期限：2026-12-10 10:30" in cg.last_text()  # ten working days
+
+    # 10:40 城西派出所 returns it; the whistler re-routes it to 公安分局, which signs.
+    await tick(h, minutes=10)
+    await pcs.press("↩ 退单")
+    await pcs.press("其他原因")
+    await pcs.send("秩序维护由公安分局治安大队统一安排")
+    assert pcs.last_text() == "已退单，原因已告知吹哨单位。"
+    returned = community.bot_messages()[-1]
+    assert "↩ 城西派出所退单" in (returned.text or "")
+    assert "原因：秩序维护由公安分局治安大队统一安排" in (returned.text or "")
+    assert community.buttons(returned) == ["🔁 改派", "⚖ 提请区级裁定", "✖ 撤回此派单"]
+    await community.press("🔁 改派")
+    assert "公安分局" in community.buttons()
     await community.press("公安分局")
-    print(community.last_text())
-    print("GA:", ga.last_text()[:300])
-    await ga.press("✅ Sign for it")
-    # ZJ late: reminders
-    await tick(h, minutes=30)  # 11:00
-    print("ZJ reminder:", zj.texts()[-1][:80])
-    await tick(h, minutes=40)  # 11:40
-    print("ZJ reminder2:", zj.texts()[-1][:80])
-    await tick(h, minutes=25)  # 12:05
-    print("ZJHEAD:", zjhead.texts()[-1][:120], zjhead.buttons())
-    await tick(h, hours=4, minutes=30)  # 16:35
-    print("DISTRICT:", district.texts()[-1][:160])
-    await zj.press("✅ Sign for it")
-    print("ZJ:", zj.last_answer())
-    # meeting by the lead (service for now)
+    assert community.last_text() == "已改派给公安分局。"
+    assert "请贵部门：维持秩序" in ga.last_text()
+    await ga.press("✅ 签收")
+
+    # 区住建局 does not sign: reminded at 50% (11:00) and 80% (11:36) of its two working
+    # hours, escalated to its head at 12:00 and to the district at 16:30 (two more working
+    # hours, after the lunch break).
+    await tick(h, minutes=20)  # 11:00
+    assert len(texts_with(zj, "⏰ 催办：请尽快签收派单")) == 1
+    await tick(h, minutes=36)  # 11:36
+    assert len(texts_with(zj, "⏰ 催办：请尽快签收派单")) == 2
+    assert texts_with(zjhead, "督办") == []
+    await tick(h, minutes=24)  # 12:00
+    assert len(texts_with(zjhead, "⚠ 督办：贵部门超时未签收此派单")) == 1
+    assert zjhead.buttons() == ["✅ 签收", "↩ 退单"]  # the head may act on it
+    assert texts_with(district, "区级督办") == []
+    await tick(h, hours=4, minutes=29)  # 16:29
+    assert texts_with(district, "区级督办") == []
+    await tick(h, minutes=1)  # 16:30
+    oversight = texts_with(district, "⚠ 区级督办：有部门超时未签收派单")
+    assert len(oversight) == 1 and "派单 #2 · 区住建局（协办）" in oversight[0]
+    await tick(h, minutes=5)  # 16:35
+    await zj.press("✅ 签收")
+    assert "状态：已签收，办理中" in zj.last_text()
+
+    # The lead is on site; the resident hears it.
+    await cg.press("📍 到达现场")
+    await cg.send_location(23.0541, 112.4655)
+    assert cg.last_text() == "已报告到场。"
+    assert alice.last_text() == "🚩 DZ-2026-000001：城管执法局已到现场。"
+
+    # The lead proposes a joint on-site meeting for tomorrow 10:00; the others confirm.
+    meets = h.clock.now() + timedelta(hours=17, minutes=25)  # Friday 10:00
     cg_actor = await person_actor(h, cg)
-    meets = h.clock.now() + timedelta(hours=18)
-    await h.services.suborders.propose_meeting(cg_actor, orders[0].id, meets, "星荷豪苑3栋楼下")
+    await h.services.suborders.propose_meeting(cg_actor, orders["CGJ"].id, meets, "3栋楼下")
     await h.settle()
-    print("ZJ meeting:", zj.last_text(), zj.buttons())
-    await zj.press("✅ We attend")
-    await ga.press("✅ We attend")
-    await h.player("community").press("✅ We attend")
-    print("ZJ meeting after:", zj.last_text())
-    # everybody completes
-    for player in (zj, ga, cg):
-        await player.press("✅ Our part is done")
-        await player.send("已完成本部门工作：……")
-        print(player.name, player.last_text())
-    print("CG:", cg.texts()[-2:], cg.buttons())
-    await cg.press("🏁 Resolve the request")
-    await cg.send("违建已拆除，楼顶恢复原状。")
-    print("CG resolve:", cg.last_text())
-    print("ALICE:", alice.last_text(), alice.buttons())
+    for party in (zj, ga, community):
+        assert "🤝 联合现场会 · DZ-2026-000001" in party.last_text()
+        assert "时间：2026-11-27 10:00" in party.last_text()
+        await party.press("✅ 参加")
+    confirmed = zj.bot_messages()[-1].text or ""
+    assert "· 区住建局：✅ 参加" in confirmed and "· 伴月社区：✅ 参加" in confirmed
+    assert "· 公安分局：✅ 参加" in confirmed
+
+    # Friday: every department completes its part; the lead resolves; the resident rates.
+    await tick(h, hours=18)
+    for player, report in ((zj, "结构安全，无需加固"), (ga, "现场秩序良好"), (cg, "违建已拆除")):
+        await player.press("✅ 本部门办理完成")
+        await player.send(report)
+        assert "本部门事项已办理完成，谢谢！" in player.texts()[-2:]
+    assert "🏁 各部门均已办理完成。请主办部门答复居民、办结诉求。" in cg.last_text()
+    await cg.press("🏁 答复居民，办理完成")
+    await cg.send("楼顶铁皮房已依法拆除，恢复原状。")
+    assert cg.last_text() == "诉求已办理完成，已请居民评价。"
+    assert "说明：楼顶铁皮房已依法拆除，恢复原状。" in alice.last_text()
     await alice.press("满意")
-    await alice.command("/my")
-    await alice.press(number, exact=False)
-    print("ALICE MY:", alice.last_text())
-    await district.command("/stats")
-    for text in district.texts()[-6:]:
-        print("STATS>", text[:1500])
-    from bot.charts import department_chart
-    from bot.models.stats import PeriodKind
-
-    dz_actor = await person_actor(h, district)
     async with h.services.db.read() as tx:
-        dz = await tx.org.get_by_code("DZ")
-    figs = await h.services.whistle_stats.figures(
-        dz_actor, dz.id, h.services.stats.period(PeriodKind.MONTH)
-    )
-    t = h.services.i18n.get("zh_CN")
-    open("/tmp/i15scratch/dept.png", "wb").write(department_chart(figs, t, "zh_CN"))
-    export = await h.services.stats.export(
-        dz_actor, dz.id, h.services.stats.period(PeriodKind.MONTH)
-    )
-    from bot.export import workbook_bytes
+        rated = await tx.requests.get(request.id)
+    assert rated is not None and rated.status is Status.CLOSED
+    credited = {code: o.rating for code, o in (await orders_of(h, request)).items()}
+    assert credited == {
+        "CGJ": Rating.SATISFIED,
+        "ZJJ": Rating.SATISFIED,
+        "PCS-CX": None,  # it returned the sub-order and did nothing
+        "GAFJ": Rating.SATISFIED,
+    }
 
-    open("/tmp/i15scratch/export.xlsx", "wb").write(
-        workbook_bytes(export, t, "zh_CN", h.config.tz)
+    # The resident's timeline: plain steps, no staff's names.
+    await alice.command("/my")
+    await alice.press("DZ-2026-000001", exact=False)
+    timeline = alice.last_text()
+    for step in (
+        "已“吹哨”：城管执法局、区住建局、城西派出所合力办理",
+        "城管执法局已签收",
+        "公安分局加入合力办理",
+        "区住建局已签收",
+        "城管执法局已到现场",
+        "多部门将于 2026-11-27 10:00 到现场联合办理",
+        "区住建局已办理完成",
+        "办理完成（待评价） — 楼顶铁皮房已依法拆除，恢复原状。",
+    ):
+        assert step in timeline, step
+    for name in STAFF_NAMES:
+        assert not any(name in text for text in alice.texts()), name
+
+    # The district's figures show exactly these facts.
+    dz = await person_actor(h, district)
+    async with h.services.db.read() as tx:
+        unit = await tx.org.get_by_code("DZ")
+    assert unit is not None
+    figures = await h.services.whistle_stats.figures(
+        dz, unit.id, h.services.stats.period(PeriodKind.MONTH)
     )
+    assert figures is not None
+    rows = {
+        f.department.code: (
+            f.sent,
+            (f.sign_rate.numerator, f.sign_rate.denominator),
+            (f.on_time_rate.numerator, f.on_time_rate.denominator),
+            (f.satisfaction.numerator, f.satisfaction.denominator),
+            (f.return_rate.numerator, f.return_rate.denominator),
+        )
+        for f in figures.ranking
+    }
+    assert rows == {
+        "CGJ": (1, (1, 1), (1, 1), (1, 1), (0, 1)),
+        "GAFJ": (1, (1, 1), (1, 1), (1, 1), (0, 1)),
+        "ZJJ": (1, (0, 1), (1, 1), (1, 1), (0, 1)),
+        "PCS-CX": (1, (0, 0), (0, 0), (0, 0), (1, 1)),
+    }
+    assert [f.department.code for f in figures.ranking] == ["GAFJ", "CGJ", "ZJJ", "PCS-CX"]
+    medians = {f.department.code: f.median_sign for f in figures.ranking}
+    assert medians["CGJ"] == timedelta(minutes=30)
+    assert medians["ZJJ"] == timedelta(hours=4, minutes=5)  # 10:00-12:00, 14:30-16:35
+    assert medians["PCS-CX"] is None
+    assert (figures.totals.whistles, figures.totals.departments, figures.totals.resolved) == (
+        1,
+        4,
+        1,
+    )
+    by_unit = {f.unit.code: (f.whistles, f.departments, f.resolved) for f in figures.by_unit}
+    assert by_unit == {"CD": (0, 0, 0), "CX": (1, 4, 1)}
+
+    # /stats of the district shows the ranking in words.
+    await district.command("/stats")
+    ranking = next(t for t in district.texts() if "🏛 端州区部门考评" in t)
+    assert "吹哨 1 次 · 召集部门 4 个 · 解决难事 1 件" in ranking
+    assert (
+        "1. 公安分局 — 派单 1 件 · 签收率 100% · 按时办结率 100% · 满意率 100% · 退单率 0%"
+        in ranking
+    )
+    assert "3. 区住建局 — 派单 1 件 · 签收率 0% · 按时办结率 100% · 满意率 100%" in ranking
+    returned = "4. 城西派出所 — 派单 1 件 · 签收率 – · 按时办结率 – · 满意率 – · 退单率 100%"
+    assert returned in ranking

@@ -667,7 +667,7 @@ async def test_households_only_for_compounds(importer: OrgImporter, tmp_path: Pa
         await importer.import_file(path)
 
 
-# -- departments and pairings (吹哨报到, 结对共建) ---------------------------------------------------
+# -- departments and pairings (吹哨报到, 结对共建) -------------------------------------------
 
 DEPARTMENTS_TOML = (
     TOP
