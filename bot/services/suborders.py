@@ -38,7 +38,7 @@ from bot.services.scope import (
     departments_of,
     require_department,
 )
-from bot.services.whistle_cards import RETURN_CARD
+from bot.services.whistle_cards import READY_CARD, RETURN_CARD
 from bot.suborders import ACTIVE, SETTLED, SubOrderState, check
 from bot.views import suborders as views
 from bot.views import whistle as whistle_views
@@ -374,7 +374,7 @@ class SubOrderService:
         view = await self.cards.order_view(tx, lead)
         for person in await self.cards.staff(tx, lead.department_id):
             await self.cards.send_order_card(
-                tx, lead, person, "order", views.ready_card, view=view
+                tx, lead, person, READY_CARD, views.ready_card, view=view
             )
 
     async def resolve(self, actor: Actor, order_id: int, note: str) -> Request:

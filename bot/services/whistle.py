@@ -53,7 +53,7 @@ from bot.services.scope import (
     secretary_of,
 )
 from bot.services.topics import Conversion
-from bot.services.whistle_cards import DISPUTE_CARD, ORDER_CARD
+from bot.services.whistle_cards import DISPUTE_CARD, ORDER_CARD, REOPENED_CARD
 from bot.suborders import ACTIVE, SubOrderRole, SubOrderState, check
 from bot.views import suborders as order_views
 from bot.views import whistle as views
@@ -630,6 +630,7 @@ class WhistleService:
         rating = request.rating
         if rating is not None and rating is not Rating.NOT_RATED:
             await tx.whistles.credit_rating(whistle.id, rating, now)
+        lead: SubOrder | None = None
         if new is Status.CLOSED:
             await tx.whistles.set_whistle(whistle.id, now, state=WhistleState.CLOSED)
         elif new is Status.CANCELLED:
@@ -641,12 +642,18 @@ class WhistleService:
                     )
                     await self.clocks.stop(tx, order)
         else:
-            await self._redo(tx, whistle)
+            lead = await self._redo(tx, whistle)
         await self.wcards.refresh(tx, whistle.id)
+        if lead is not None:
+            view = await self.wcards.order_view(tx, lead)
+            for person in await self.wcards.staff(tx, lead.department_id):
+                await self.wcards.send_order_card(
+                    tx, lead, person, REOPENED_CARD, order_views.reopened_card, view=view
+                )
 
-    async def _redo(self, tx: Tx, whistle: Whistle) -> None:
+    async def _redo(self, tx: Tx, whistle: Whistle) -> SubOrder | None:
         """重办: the resident was not satisfied; the lead's part is open again, with a new
-        completion deadline, and its staff are told."""
+        completion deadline (its staff are told by the caller); return it."""
         now = self.clock.now()
         await tx.whistles.set_whistle(
             whistle.id, now, state=WhistleState.OPEN, resolved_at=None, resolved_by=None
@@ -660,7 +667,7 @@ class WhistleService:
             None,
         )
         if lead is None:
-            return
+            return None
         due = await self.clocks.schedule(tx, lead, "complete", now)
         await tx.whistles.change_state(
             lead.id,
@@ -674,12 +681,7 @@ class WhistleService:
         await tx.whistles.add_event(
             lead.id, kind="reopened", actor_id=None, actor_label="system", now=now
         )
-        lead = await tx.whistles.order(lead.id) or lead
-        view = await self.wcards.order_view(tx, lead)
-        for person in await self.wcards.staff(tx, lead.department_id):
-            await self.wcards.send_order_card(
-                tx, lead, person, ORDER_CARD, order_views.reopened_card, view=view
-            )
+        return await tx.whistles.order(lead.id)
 
 
 def topic_conversion(topics: TopicService) -> Conversion:

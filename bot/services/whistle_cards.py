@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from bot.services.flow import RequestFlow
     from storage.db import Tx
 
-__all__ = ["OrderRender", "WhistleCards", "WhistleRender"]
+__all__ = ["OrderRender", "WhistleCards", "WhistleRender", "escalation_kind", "reminder_kind"]
 
 LOG = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ BOARD = "board"  # the whistle's board (the whistler, first secretaries who join
 RETURN_CARD = "return"  # the whistler's card of a returned sub-order
 DISPUTE_CARD = "dispute"  # the district's card of a dispute
 WATCH_CARD = "watch"  # an escalation card (a head's or the district's): where it stands
+READY_CARD = "ready"  # the lead's "every part is done: resolve it"
+REOPENED_CARD = "reopened"  # the lead's "the resident is not satisfied"
 MEETING_CARD = "meeting"  # an invitation to a joint meeting: "meeting:<meeting>:<party>"
 
 
@@ -256,11 +258,30 @@ class WhistleCards:
             await self.flow.notifier.edit(tx, outbox_id, message)
 
 
+def reminder_kind(what: str) -> str:
+    """The kind a reminder card is kept as (redrawn with its header)."""
+    return f"remind:{what}"
+
+
+def escalation_kind(what: str, level: str) -> str:
+    """The kind an escalation card is kept as (redrawn with its header)."""
+    return f"escalate:{what}:{level}"
+
+
 def _redraw(kind: str) -> OrderRender:
-    """How a kept sub-order card is drawn as it stands now."""
+    """How a kept sub-order card is drawn as it stands now (a reminder or an escalation keeps
+    its header: it says what the message was)."""
+    name, _, rest = kind.partition(":")
+    if name == "remind":
+        return order_views.reminder_card(rest)
+    if name == "escalate":
+        what, _, level = rest.partition(":")
+        return order_views.escalation_card(what, level)
     return {
         ORDER_CARD: order_views.order_card,
         RETURN_CARD: whistle_views.return_card,
         DISPUTE_CARD: whistle_views.dispute_card,
         WATCH_CARD: order_views.watch_card,
+        READY_CARD: order_views.ready_card,
+        REOPENED_CARD: order_views.reopened_card,
     }.get(kind, order_views.watch_card)

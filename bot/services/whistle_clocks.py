@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.models.whistle import Post, SubOrder
+from bot.services.whistle_cards import escalation_kind, reminder_kind
 from bot.suborders import SubOrderState
 from bot.views import suborders as views
 
@@ -122,7 +123,7 @@ class WhistleClocks:
         view = await self.cards.order_view(tx, order)
         for person in people:
             await self.cards.send_order_card(
-                tx, order, person, "order", views.reminder_card(what), view=view
+                tx, order, person, reminder_kind(what), views.reminder_card(what), view=view
             )
         await tx.whistles.add_event(
             order.id,
@@ -143,19 +144,19 @@ class WhistleClocks:
         now = self.clock.now()
         if level == "head":
             people = await self.cards.heads(tx, department)
-            kind = "order"  # a head may act on it too
         else:
             request = await tx.requests.get(order.request_id)
             assert request is not None
             people = await self.cards.district_admins(tx, request.compound_id)
-            kind = "watch"
         await tx.whistles.set_order(order.id, now, escalation_level=level)
         await self.cards.refresh(tx, order.whistle_id, order.id)  # the cards show it is late
         order = order.model_copy(update={"escalation_level": level})
         view = await self.cards.order_view(tx, order)
-        render = views.escalation_card(what, level)
+        render = views.escalation_card(what, level)  # a head may act on it; the district watches
         for person in people:
-            await self.cards.send_order_card(tx, order, person, kind, render, view=view)
+            await self.cards.send_order_card(
+                tx, order, person, escalation_kind(what, level), render, view=view
+            )
         await tx.whistles.add_event(
             order.id,
             kind="escalation",

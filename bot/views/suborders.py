@@ -112,7 +112,7 @@ def _body(
     if order.ruled:
         lines.append(t("⚖ Assigned by the district's ruling: it cannot be returned."))
     lines.append(t("State: {state}").format(state=state_name(t, order.state)))
-    if order.state is SubOrderState.RETURNED and order.return_reason:
+    if order.return_reason:  # returned: why (also while the district rules on it)
         lines.append(t("Reason: {reason}").format(reason=esc(order.return_reason)))
     if order.on_site_at is not None:
         lines.append(t("On site since {when}").format(when=fmt_time(order.on_site_at, tz)))
