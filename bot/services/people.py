@@ -207,7 +207,10 @@ class PeopleService:
                 unit = await tx.org.get(grant.unit_id)
                 if unit is not None:
                     grants.append((grant, unit))
-        return Profile(person, home, grants)
+            departments = await tx.departments.many(
+                [g.department_id for g, _unit in grants if g.department_id is not None]
+            )
+        return Profile(person, home, grants, departments)
 
     async def forget(self, actor: Actor) -> None:
         """Delete the person, their grants, their registration, their conversations and what

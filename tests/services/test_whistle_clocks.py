@@ -32,9 +32,7 @@ def count(player: Player, part: str) -> int:
 async def test_a_whistle_at_1730_on_the_friday_before_a_holiday_is_due_on_the_next_working_day(
     tmp_path: Path,
 ) -> None:
-    async with whistle_world(
-        tmp_path, at=FRIDAY_BEFORE_QINGMING, calendar=HOLIDAYS_2026
-    ) as h:
+    async with whistle_world(tmp_path, at=FRIDAY_BEFORE_QINGMING, calendar=HOLIDAYS_2026) as h:
         zj, zjhead, district = staff(h)["zj"], staff(h)["zjhead"], h.player("district")
         request = await difficult_request(h, h.player("alice"))
         await blow(h, h.player("community"), request, [("ZJJ", True, "结构安全鉴定")])
@@ -108,7 +106,10 @@ async def test_a_dispute_goes_to_the_district_which_rules_for_good(world: Harnes
     await community.press("⚖ 提请区级裁定")
     assert community.last_text() == "已提请区级裁定。"
     card = district.last_text()
-    assert "⚖ 职责争议，请区级裁定" in card and "原因：违建拆除现场秩序应由公安分局治安大队负责" in card
+    assert (
+        "⚖ 职责争议，请区级裁定" in card
+        and "原因：违建拆除现场秩序应由公安分局治安大队负责" in card
+    )
     await district.press("⚖ 裁定：指定办理部门")
     await district.press("公安分局")
     assert district.last_text() == "已裁定：由公安分局办理。"
@@ -149,8 +150,9 @@ async def test_not_satisfied_gives_the_lead_its_part_back(world: Harness) -> Non
     people = staff(h)
     cg, zj, alice = people["cg"], people["zj"], h.player("alice")
     request = await difficult_request(h, alice)
-    await blow(h, h.player("community"), request, [("CGJ", True, "依法拆除"), ("ZJJ", False,
-                                                                             "安全鉴定")])
+    await blow(
+        h, h.player("community"), request, [("CGJ", True, "依法拆除"), ("ZJJ", False, "安全鉴定")]
+    )
     for player in (cg, zj):
         await player.press("✅ 签收")
     for player in (zj, cg):
