@@ -245,6 +245,9 @@ async def _line(tx: Tx, entry: AuditEntry) -> AuditLine:
     elif kind == "unit":
         unit = await tx.org.get_by_code(key)
         subject = unit.name if unit else None
+    elif kind == "department":
+        department = await tx.departments.by_code(key)
+        subject = department.short_name if department else None
     return AuditLine(
         at=entry.at,
         actor=actor or entry.actor_label,

@@ -226,6 +226,7 @@ class PeopleService:
             await tx.privacy.mask_own_requests(actor.id, mask_phone_numbers)
             await tx.requests.anonymise_resident(actor.id)
             await tx.requests.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
+            await tx.whistles.mask_notes(actor.id, mask_phone_numbers)
             await tx.whistles.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.audit.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.outbox.forget_chat(telegram_id, now)

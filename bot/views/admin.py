@@ -258,6 +258,29 @@ ACTION_NAMES = {
     "api.key.revoke": N_("revoke an API key"),
     "audit.view": N_("view the log"),
     "broadcast": N_("send a notice"),
+    "department.invite": N_("invite a department's liaison or head"),
+    "department.staff": N_("view a department's people"),
+    "meeting.answer": N_("answer a joint meeting"),
+    "meeting.propose": N_("propose a joint meeting"),
+    "pairing.invite": N_("invite a first secretary"),
+    "pairing.view": N_("view the first secretaries"),
+    "suborder.complete": N_("complete a sub-order"),
+    "suborder.list": N_("list the sub-orders"),
+    "suborder.note": N_("add a note to a sub-order"),
+    "suborder.on_site": N_("report on site"),
+    "suborder.photo": N_("add a photo to a sub-order"),
+    "suborder.return": N_("return a sub-order"),
+    "suborder.sign": N_("sign for a sub-order"),
+    "suborder.view": N_("view a sub-order"),
+    "whistle.blow": N_("blow the whistle"),
+    "whistle.dispute": N_("send a dispute to the district"),
+    "whistle.join": N_("join a joint action"),
+    "whistle.list": N_("list the whistles"),
+    "whistle.reroute": N_("re-route a sub-order"),
+    "whistle.rule": N_("rule on a dispute"),
+    "whistle.share_contact": N_("share the resident's contact with departments"),
+    "whistle.view": N_("view a whistle"),
+    "whistle.withdraw": N_("call a department off"),
     "export": N_("export to Excel"),
     "member.approve": N_("approve a registration"),
     "member.edit": N_("edit a registration"),
@@ -330,6 +353,10 @@ def _subject_name(t: Translator, line: AuditLine) -> str:
         return t("topic #{id}").format(id=esc(key))
     if kind == "broadcast":
         return t("notice #{id}").format(id=esc(key))
+    if kind == "sub_order":
+        return t("sub-order #{id}").format(id=esc(key))
+    if kind == "meeting":
+        return t("joint meeting #{id}").format(id=esc(key))
     return esc(line.subject)
 
 

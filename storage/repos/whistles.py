@@ -3,6 +3,7 @@ who join, and the cards kept in people's chats."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -274,6 +275,22 @@ class WhistlesRepo:
             (order_id,),
         )
         return [SubOrderEvent.model_validate(dict(r)) for r in rows]
+
+    async def mask_notes(self, person_id: int, mask: Callable[[str], str]) -> int:
+        """/forget: the notes a person wrote on sub-orders keep their words, with ``mask``
+        applied (every phone number in them masked); return how many changed."""
+        rows = await self.tx.fetchall(
+            "SELECT id, note FROM sub_order_events WHERE actor_id = ? AND note IS NOT NULL",
+            (person_id,),
+        )
+        changed = [(mask(str(note)), int(row_id)) for row_id, note in rows]
+        changed = [
+            (new, row_id)
+            for (new, row_id), (_i, old) in zip(changed, rows, strict=True)
+            if new != old
+        ]
+        await self.tx.executemany("UPDATE sub_order_events SET note = ? WHERE id = ?", changed)
+        return len(changed)
 
     async def forget_actor(self, person_id: int, old_label: str, new_label: str) -> int:
         """Unlink a forgotten person from what they did on sub-orders."""

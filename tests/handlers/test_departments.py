@@ -9,9 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from auxil.departments import person_actor
+from auxil.departments import department, person_actor
 from auxil.harness import Harness, Player
-from auxil.whistles import whistle_world
+from auxil.traces import forms_of, traces_left
+from auxil.whistles import blow, difficult_request, orders_of, whistle_world
 
 from bot.errors import NotAllowed
 from bot.models import Role
@@ -140,3 +141,40 @@ async def test_a_first_secretary_joins_by_the_communitys_link(world: Harness) ->
     assert chen.last_text() == "本社区还没有吹哨事项。"
     await chen.command("/me")
     assert "• 第一书记 — 伴月社区" in chen.last_text()
+
+
+async def test_a_liaison_who_forgets_leaves_no_trace(world: Harness) -> None:
+    """A liaison's name, phone and username go from every table; what they did stays on the
+    sub-order, by a deleted user."""
+    h = world
+    lin = h.player("lin", user_id=73456789, username="lin_cg")
+    h.emulator.add_user(73456789, "峰", last_name="林", username="lin_cg")
+    await h.player("cg").command("/start")  # the demo liaison stays
+    district = h.player("district")
+    payload = await h.services.departments.invite(
+        await person_actor(h, district), (await department(h, "CGJ")).id, Post.LIAISON
+    )
+    await lin.command(f"/start {payload}")
+    await lin.press("中文")
+    await lin.press("跳过：我只做管理工作")
+    request = await difficult_request(h, h.player("alice"))
+    await blow(h, h.player("community"), request, [("CGJ", True, "依法拆除")])
+    await lin.press("✅ 签收")
+    await lin.press("📝 进展说明")
+    await lin.send("我是林峰，电话 13800001111，明早到场")
+    needles = ["峰 林", "林峰", *forms_of("+8613800001111"), "lin_cg", str(lin.id)]
+    db_path = h.config.storage.database
+    assert traces_left(db_path, needles)
+
+    await lin.command("/forget")
+    await lin.press("是的，删除我的信息")
+
+    assert traces_left(db_path, needles) == []
+    order = (await orders_of(h, request))["CGJ"]
+    async with h.services.db.read() as tx:
+        events = await tx.whistles.events(order.id)
+    assert [(e.kind, e.actor_label) for e in events if e.kind in ("signed", "note")] == [
+        ("signed", "forgotten"),
+        ("note", "forgotten"),
+    ]
+    assert order.state.value == "signed" and order.signed_by is None
