@@ -107,32 +107,18 @@ class DepartmentService:
         """A single-use link that makes whoever opens it the department's liaison or head."""
         if post is Post.FIRST_SECRETARY:
             raise InvalidInput(N_("This menu has expired. Please use the latest message."))
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             department = await self._department(
                 tx, actor, department_id, post, "department.invite"
             )
-            token = secrets.token_urlsafe(12)
-            await tx.departments.add_invite(
-                token,
+            return await self._link(
+                tx,
+                actor,
                 post,
                 department_id=department.id,
-                pairing_id=None,
-                created_by=actor.id,
-                now=now,
-                expires_at=now + INVITE_TTL,
+                audit=("department.invite", f"department:{department.code}", department.unit_id),
+                after={"post": post.value},
             )
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="department.invite",
-                subject=f"department:{department.code}",
-                unit_id=department.unit_id,
-                before=None,
-                after={"post": post.value, "expires_at": now + INVITE_TTL},
-                now=now,
-            )
-        return f"{INVITE_PREFIX}{token}"
 
     async def revoke(self, actor: Actor, department_id: int, person_id: int) -> None:
         """Take someone's post in a department back."""
@@ -187,7 +173,6 @@ class DepartmentService:
 
     async def invite_secretary(self, actor: Actor, pairing_id: int) -> str:
         """A single-use link that makes whoever opens it the community's first secretary."""
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             pairing = await tx.departments.pairing(pairing_id)
             community = await tx.org.get(pairing.community_id) if pairing else None
@@ -201,26 +186,50 @@ class DepartmentService:
                     unit_id=community.id,
                     reason="outside the admin's scope",
                 )
-            token = secrets.token_urlsafe(12)
-            await tx.departments.add_invite(
-                token,
+            return await self._link(
+                tx,
+                actor,
                 Post.FIRST_SECRETARY,
-                department_id=None,
                 pairing_id=pairing.id,
-                created_by=actor.id,
-                now=now,
-                expires_at=now + INVITE_TTL,
+                audit=("pairing.invite", f"unit:{community.code}", community.id),
+                after={"partner": pairing.partner},
             )
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="pairing.invite",
-                subject=f"unit:{community.code}",
-                unit_id=community.id,
-                before=None,
-                after={"partner": pairing.partner, "expires_at": now + INVITE_TTL},
-                now=now,
-            )
+
+    async def _link(
+        self,
+        tx: Tx,
+        actor: Actor,
+        post: Post,
+        *,
+        audit: tuple[str, str, int],
+        after: dict[str, object],
+        department_id: int | None = None,
+        pairing_id: int | None = None,
+    ) -> str:
+        """A stored single-use invitation for ``post`` and its audit row (action, subject,
+        unit); return the deep-link payload."""
+        now = self.clock.now()
+        token = secrets.token_urlsafe(12)
+        await tx.departments.add_invite(
+            token,
+            post,
+            department_id=department_id,
+            pairing_id=pairing_id,
+            created_by=actor.id,
+            now=now,
+            expires_at=now + INVITE_TTL,
+        )
+        action, subject, unit_id = audit
+        await tx.audit.record(
+            actor_id=actor.id,
+            actor_label=actor.label,
+            action=action,
+            subject=subject,
+            unit_id=unit_id,
+            before=None,
+            after={**after, "expires_at": now + INVITE_TTL},
+            now=now,
+        )
         return f"{INVITE_PREFIX}{token}"
 
     # -- opening a link ----------------------------------------------------------------------

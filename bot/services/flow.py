@@ -167,6 +167,16 @@ class RequestFlow:
         out += [(pid, False) for pid in await tx.requests.supporter_ids(request.id)]
         return out
 
+    async def tell_audience(
+        self, tx: Tx, request: Request, build: Callable[..., OutMessage], **params: object
+    ) -> None:
+        """Tell the resident and the neighbours following the request: ``build(t, language,
+        request=..., own=..., **params)`` for each."""
+        for person_id, own in await self.audience(tx, request):
+            person = await tx.people.get(person_id)
+            if person is not None:
+                await self.send(tx, person, partial(build, request=request, own=own, **params))
+
     async def send(self, tx: Tx, person: Person, render: Render) -> None:
         if person.unreachable:
             return

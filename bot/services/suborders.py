@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -30,7 +29,8 @@ from bot.models.whistle import (
     WhistleState,
 )
 from bot.privacy import mask_phone_numbers
-from bot.services.journal import Change, record
+from bot.services.journal import Change, audit, record
+from bot.services.order_flow import transition
 from bot.services.scope import (
     Refused,
     administers,
@@ -201,20 +201,9 @@ class SubOrderService:
             )
             await self.clocks.stop(tx, order)
             request = await self._request(tx, order)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="suborder.return",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before={"sub_order": order.id, "state": SubOrderState.SENT.value},
-                after={
-                    "state": SubOrderState.RETURNED.value,
-                    "dispute": dispute,
-                    "reason": reason,
-                },
-                now=now,
-            )
+            after = {"state": SubOrderState.RETURNED.value, "dispute": dispute, "reason": reason}
+            before = {"sub_order": order.id, "state": SubOrderState.SENT.value}
+            await audit(tx, now, request, Change("suborder.return", before, after), actor=actor)
             whistle = await self._whistle(tx, order)
             view = await self.cards.order_view(tx, order)
             for person in await self._whistlers(tx, whistle):
@@ -246,15 +235,7 @@ class SubOrderService:
             first = order.on_site_at is None
             if first:
                 await tx.whistles.set_order(order.id, now, on_site_at=now)
-            await tx.whistles.add_event(
-                order.id,
-                kind="on_site",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                latitude=latitude,
-                longitude=longitude,
-            )
+            await self._log(tx, actor, order, "on_site", latitude=latitude, longitude=longitude)
             request = await self._request(tx, order)
             if first:
                 await self._step(tx, actor, order, "on_site")
@@ -279,28 +260,16 @@ class SubOrderService:
             note=N_("the departments are on site"),
             announce=False,
         )
-        for person_id, own in await self.flow.audience(tx, request):
-            person = await tx.people.get(person_id)
-            if person is not None:
-                render = partial(
-                    whistle_views.resident_on_site, request=request, department=department, own=own
-                )
-                await self.flow.send(tx, person, render)
+        await self.flow.tell_audience(
+            tx, request, whistle_views.resident_on_site, department=department
+        )
 
     async def note(self, actor: Actor, order_id: int, text: str) -> SubOrder:
         """A progress note: on the sub-order, for the whistler and the other departments."""
         text = NOTE.accept(text)
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             order = await self._working(tx, actor, order_id, "suborder.note")
-            await tx.whistles.add_event(
-                order.id,
-                kind="note",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=text,
-            )
+            await self._log(tx, actor, order, "note", note=text)
             await self.cards.refresh(tx, order.whistle_id, order.id)
             return order
 
@@ -316,14 +285,7 @@ class SubOrderService:
                     limit=MAX_PHOTOS,
                 )
             await tx.requests.add_photo(order.request_id, file_id, "department", actor.id, now)
-            await tx.whistles.add_event(
-                order.id,
-                kind="photo",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=file_id,
-            )
+            await self._log(tx, actor, order, "photo", note=file_id)
             return count + 1
 
     # -- done -----------------------------------------------------------------------------
@@ -454,24 +416,9 @@ class SubOrderService:
             await record(
                 tx, now, request, "department", actor=actor, note=f"meeting:{meets_at.isoformat()}"
             )
-            await tx.whistles.add_event(
-                order.id,
-                kind="meeting",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                now=now,
-                note=f"{meets_at.isoformat()} {place}",
-            )
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="meeting.propose",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before=None,
-                after={"meeting": meeting.id, "at": meets_at, "place": place},
-                now=now,
-            )
+            await self._log(tx, actor, order, "meeting", note=f"{meets_at.isoformat()} {place}")
+            proposed = {"meeting": meeting.id, "at": meets_at, "place": place}
+            await audit(tx, now, request, Change("meeting.propose", None, proposed), actor=actor)
             await self.cards.refresh(tx, whistle.id, orders=False)
             return meeting
 
@@ -547,26 +494,32 @@ class SubOrderService:
         note: str | None = None,
         **fields: object,
     ) -> SubOrder:
-        """One conditional update and its event: of two concurrent presses one wins."""
-        check(order.state, target)
-        now = self.clock.now()
-        if not await tx.whistles.change_state(order.id, order.state, target, now, **fields):
-            fresh = await tx.whistles.order(order.id)
-            if fresh is not None and fresh.state is target:
-                return fresh
-            check(fresh.state if fresh else order.state, target)
-            raise InvalidTransition(N_("Someone else has just changed this; please look again."))
+        return await transition(
+            tx, self.clock.now(), order, target, actor=actor, note=note, **fields
+        )
+
+    async def _log(
+        self,
+        tx: Tx,
+        actor: Actor,
+        order: SubOrder,
+        kind: str,
+        *,
+        note: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> None:
+        """What a department's person did on the sub-order (no change of its state)."""
         await tx.whistles.add_event(
             order.id,
-            kind=target.value,
+            kind=kind,
             actor_id=actor.id,
             actor_label=actor.label,
-            now=now,
+            now=self.clock.now(),
             note=note,
+            latitude=latitude,
+            longitude=longitude,
         )
-        fresh = await tx.whistles.order(order.id)
-        assert fresh is not None
-        return fresh
 
     async def _step(
         self, tx: Tx, actor: Actor, order: SubOrder, step: str, *, change: Change | None = None

@@ -14,7 +14,6 @@ confirmed commits in one transaction with the end of that flow.
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -43,7 +42,8 @@ from bot.models.whistle import (
     WhistleState,
     WhistleView,
 )
-from bot.services.journal import Change, record
+from bot.services.journal import Change, audit, record
+from bot.services.order_flow import transition
 from bot.services.scope import (
     Refused,
     admin_units,
@@ -226,16 +226,8 @@ class WhistleService:
         await record(tx, now, request, "department", actor=actor, note=f"whistled:{ids}")
         await record(tx, now, request, "whistle", actor=actor, note=draft.note, change=change)
         if draft.share_contact:
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="whistle.share_contact",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before=None,
-                after={"departments": codes},
-                now=now,
-            )
+            shared = Change("whistle.share_contact", None, {"departments": codes})
+            await audit(tx, now, request, shared, actor=actor)
         await self._tell_resident(tx, request, [names[p.department_id] for p in draft.parts])
         if first:
             await self.wcards.send_board(tx, whistle, actor.person)
@@ -243,25 +235,6 @@ class WhistleService:
         else:
             await self.wcards.refresh(tx, whistle.id)
         return whistle, orders
-
-    async def _send(
-        self,
-        tx: Tx,
-        actor: Actor | None,
-        whistle: Whistle,
-        department: Department,
-        role: SubOrderRole,
-        ask: str,
-        *,
-        ruled: bool = False,
-        replaces: SubOrder | None = None,
-    ) -> SubOrder:
-        """One sub-order: stored, its sign-for clock started, its department's staff told."""
-        order = await self._create(
-            tx, actor, whistle, department, role, ask, ruled=ruled, replaces=replaces
-        )
-        await self._notify(tx, order, department)
-        return order
 
     async def _create(
         self,
@@ -322,13 +295,9 @@ class WhistleService:
     async def _tell_resident(
         self, tx: Tx, request: Request, departments: list[Department]
     ) -> None:
-        for person_id, own in await self.flow.audience(tx, request):
-            person = await tx.people.get(person_id)
-            if person is not None:
-                render = partial(
-                    views.resident_whistled, request=request, departments=departments, own=own
-                )
-                await self.flow.send(tx, person, render)
+        await self.flow.tell_audience(
+            tx, request, views.resident_whistled, departments=departments
+        )
 
     async def _tell_secretaries(self, tx: Tx, whistle: Whistle, compound: OrgUnit) -> None:
         """The community's first secretaries hear of the joint action and may join it."""
@@ -360,54 +329,22 @@ class WhistleService:
 
     async def reroute(self, actor: Actor, order_id: int, department_id: int) -> SubOrder:
         """改派: what one department returned goes to another, with the same ask and role."""
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             order, request, compound = await self._whistler_order(
                 tx, actor, order_id, "whistle.reroute"
             )
-            options = await self._options(tx, request, compound)
-            target = next((d for d in options.available() if d.id == department_id), None)
-            if target is None or target.id == order.department_id:
-                raise InvalidInput(N_("That department cannot be summoned to this request."))
-            await self._decide(tx, actor, order, SubOrderState.REROUTED, note=target.code)
-            whistle = await tx.whistles.get(order.whistle_id)
-            assert whistle is not None
-            new = await self._send(
-                tx, actor, whistle, target, order.role, order.ask, replaces=order
+            return await self._replace(
+                tx, actor, request, compound, order, department_id, SubOrderState.REROUTED
             )
-            await record(tx, now, request, "department", actor=actor, note=f"added:{target.id}")
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="whistle.reroute",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before={"sub_order": order.id, "department": await self._code(tx, order)},
-                after={"sub_order": new.id, "department": target.code},
-                now=now,
-            )
-            await self.wcards.refresh(tx, whistle.id)
-            return new
 
     async def dispute(self, actor: Actor, order_id: int) -> SubOrder:
         """A dispute of responsibility goes up to the district (区级统筹), whose administrators
         rule which department does it."""
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             order, request, _compound = await self._whistler_order(
                 tx, actor, order_id, "whistle.dispute"
             )
-            order = await self._decide(tx, actor, order, SubOrderState.DISPUTED, note=None)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="whistle.dispute",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before={"sub_order": order.id, "state": SubOrderState.RETURNED.value},
-                after={"state": SubOrderState.DISPUTED.value},
-                now=now,
-            )
+            order = await self._decide(tx, actor, request, order, SubOrderState.DISPUTED)
             admins = await self.wcards.district_admins(tx, request.compound_id)
             view = await self.wcards.order_view(tx, order)
             for admin in admins:
@@ -431,37 +368,15 @@ class WhistleService:
     async def rule(self, actor: Actor, order_id: int, department_id: int) -> SubOrder:
         """裁定: the district assigns the disputed part to a department, which may not return
         it again."""
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             order, request, compound = await self._district_order(tx, actor, order_id)
-            options = await self._options(tx, request, compound)
-            target = next((d for d in options.available() if d.id == department_id), None)
-            if target is None:
-                raise InvalidInput(N_("That department cannot be summoned to this request."))
-            await self._decide(tx, actor, order, SubOrderState.RULED, note=target.code)
-            whistle = await tx.whistles.get(order.whistle_id)
-            assert whistle is not None
-            new = await self._send(
-                tx, actor, whistle, target, order.role, order.ask, ruled=True, replaces=order
+            return await self._replace(
+                tx, actor, request, compound, order, department_id, SubOrderState.RULED
             )
-            await record(tx, now, request, "department", actor=actor, note=f"added:{target.id}")
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="whistle.rule",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before={"sub_order": order.id, "department": await self._code(tx, order)},
-                after={"sub_order": new.id, "department": target.code},
-                now=now,
-            )
-            await self.wcards.refresh(tx, whistle.id)
-            return new
 
     async def withdraw(self, actor: Actor, order_id: int) -> SubOrder:
         """撤回: the whistler calls an assisting department off (the lead is re-routed
         instead)."""
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             order, request, _compound = await self._whistler_order(
                 tx, actor, order_id, "whistle.withdraw"
@@ -470,43 +385,83 @@ class WhistleService:
                 raise InvalidInput(
                     N_("The lead department cannot be called off; re-route it instead.")
                 )
-            order = await self._decide(tx, actor, order, SubOrderState.WITHDRAWN, note=None)
+            order = await self._decide(tx, actor, request, order, SubOrderState.WITHDRAWN)
             await self.clocks.stop(tx, order)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="whistle.withdraw",
-                subject=f"request:{request.id}",
-                unit_id=request.compound_id,
-                before={"sub_order": order.id},
-                after={"state": SubOrderState.WITHDRAWN.value},
-                now=now,
-            )
             await self.wcards.refresh(tx, order.whistle_id, order.id)
             return order
 
-    async def _decide(
-        self, tx: Tx, actor: Actor, order: SubOrder, target: SubOrderState, *, note: str | None
+    async def _replace(
+        self,
+        tx: Tx,
+        actor: Actor,
+        request: Request,
+        compound: OrgUnit,
+        order: SubOrder,
+        department_id: int,
+        target: SubOrderState,
     ) -> SubOrder:
-        check(order.state, target)
-        now = self.clock.now()
-        if not await tx.whistles.change_state(
-            order.id, order.state, target, now, decided_at=now, decided_by=actor.id
-        ):
-            fresh = await tx.whistles.order(order.id)
-            check(fresh.state if fresh else order.state, target)
-            raise InvalidTransition(N_("Someone else has just changed this; please look again."))
-        await tx.whistles.add_event(
-            order.id,
-            kind=target.value,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            now=now,
-            note=note,
+        """What one department returned goes to another (re-routed by the whistler, or ruled by
+        the district: then it cannot be returned again), with the same ask and role."""
+        options = await self._options(tx, request, compound)
+        department = next((d for d in options.available() if d.id == department_id), None)
+        # Re-routed elsewhere; the district may rule that the one that returned it does it.
+        same = department is not None and department.id == order.department_id
+        if department is None or (same and target is not SubOrderState.RULED):
+            raise InvalidInput(N_("That department cannot be summoned to this request."))
+        whistle = await tx.whistles.get(order.whistle_id)
+        assert whistle is not None
+        await self._decide(tx, actor, request, order, target, department=department)
+        new = await self._create(
+            tx,
+            actor,
+            whistle,
+            department,
+            order.role,
+            order.ask,
+            ruled=target is SubOrderState.RULED,
+            replaces=order,
         )
-        fresh = await tx.whistles.order(order.id)
-        assert fresh is not None
-        return fresh
+        await self._notify(tx, new, department)
+        await record(
+            tx, self.clock.now(), request, "department", actor=actor, note=f"added:{department.id}"
+        )
+        await self.wcards.refresh(tx, whistle.id)
+        return new
+
+    async def _decide(
+        self,
+        tx: Tx,
+        actor: Actor,
+        request: Request,
+        order: SubOrder,
+        target: SubOrderState,
+        *,
+        department: Department | None = None,
+    ) -> SubOrder:
+        """The whistler's (or the district's) decision on a sub-order, with its audit row:
+        ``whistle.reroute``, ``.dispute``, ``.rule``, ``.withdraw``; ``department`` is where
+        the task goes now."""
+        now = self.clock.now()
+        before = {
+            "sub_order": order.id,
+            "state": order.state.value,
+            "department": await self._code(tx, order),
+        }
+        after: dict[str, object] = {"state": target.value}
+        if department is not None:
+            after["department"] = department.code
+        note = department.code if department is not None else None
+        decided = await transition(
+            tx, now, order, target, actor=actor, note=note, decided_at=now, decided_by=actor.id
+        )
+        action = {
+            SubOrderState.REROUTED: "whistle.reroute",
+            SubOrderState.DISPUTED: "whistle.dispute",
+            SubOrderState.RULED: "whistle.rule",
+            SubOrderState.WITHDRAWN: "whistle.withdraw",
+        }[target]
+        await audit(tx, now, request, Change(action, before, after), actor=actor)
+        return decided
 
     async def _code(self, tx: Tx, order: SubOrder) -> str:
         department = await tx.departments.get(order.department_id)
