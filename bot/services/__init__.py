@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
+    from bot.services.forms import FormService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
@@ -77,6 +78,7 @@ class Services:
     whistles: WhistleService
     suborders: SubOrderService
     whistle_stats: WhistleStatsService
+    forms: FormService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)
