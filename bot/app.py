@@ -73,6 +73,7 @@ from handlers import (
     topics,
     visit,
     whistle,
+    whistle_flow,
 )
 from handlers.errors import on_error
 from handlers.wizard import Wizard
@@ -103,6 +104,8 @@ FLOWS: tuple[Wizard[Any], ...] = (
     visit.VISIT,
     registration.JOIN,
     broadcast.COMPOSE,
+    whistle_flow.WHISTLE,
+    suborders.MEETING,
 )
 
 HOTSPOTS_JOB = "HOTSPOTS"

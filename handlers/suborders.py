@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import InputMediaPhoto, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import GridContext
-from bot.errors import DomainError
-from bot.i18n import I18n
+from bot.errors import DomainError, InvalidInput
+from bot.i18n import N_, I18n
 from bot.messages import OutMessage
+from bot.models.whistle import MeetingForm, MeetingStep
 from bot.services.intake import AWAITING_KEY
 from bot.views import suborders as views
 from bot.views.common import MAIN_MENU
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import reply, say_error
 from handlers.filters import Awaiting, menu_labels
+from handlers.wizard import Turn, Wizard
 
-__all__ = ["handlers"]
+__all__ = ["MEETING", "handlers"]
 
 LOG = logging.getLogger(__name__)
 
@@ -230,6 +233,103 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
         return
     context.user_data.pop(AWAITING_KEY, None)
     await reply(update, context, views.done(t, done))
+
+
+# -- proposing a joint on-site meeting: a guided flow ------------------------------------------
+MEETING: Wizard[MeetingForm] = Wizard(
+    "meeting",
+    MeetingForm,
+    prefix=views.MEETING_FLOW,
+    starts=("go",),
+    cancelled=views.meeting_cancelled,
+    set_aside=views.meeting_set_aside,
+)
+MEETING_DAYS = 7  # the next working days offered
+
+
+@MEETING.start
+async def begin_meeting(turn: Turn[MeetingForm], _stored: MeetingForm | None) -> MeetingForm:
+    """Begin on a sub-order the actor's department has signed for."""
+    order = await turn.services.suborders.working(turn.actor, turn.int(0))
+    turn.form.order_id = order.id
+    return turn.form
+
+
+def _days(turn: Turn[MeetingForm]) -> list[date]:
+    """The next working days, today first (when some of it is left)."""
+    svc = turn.services
+    today = svc.clock.now().astimezone(svc.config.tz).date()
+    days: list[date] = []
+    day = today
+    while len(days) < MEETING_DAYS and day <= today + timedelta(days=30):
+        if svc.calendar.is_working_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+@MEETING.prompt(MeetingStep.DAY)
+def ask_day(turn: Turn[MeetingForm]) -> OutMessage:
+    """On which day."""
+    return views.meeting_day_prompt(turn.t, _days(turn))
+
+
+@MEETING.prompt(MeetingStep.TIME)
+def ask_time(turn: Turn[MeetingForm]) -> OutMessage:
+    """At what time."""
+    assert turn.form.day is not None
+    return views.meeting_time_prompt(turn.t, turn.form.day)
+
+
+MEETING.ask(MeetingStep.PLACE, views.meeting_place_prompt)
+
+
+@MEETING.prompt(MeetingStep.CONFIRM)
+def ask_confirm(turn: Turn[MeetingForm]) -> OutMessage:
+    """Propose it?"""
+    tz = turn.services.config.tz
+    assert turn.form.place is not None
+    when = turn.form.meets_at(tz)
+    return views.meeting_confirm(turn.t, when, turn.form.place, tz, turn.form.nonce)
+
+
+@MEETING.button(MeetingStep.DAY, "d")
+async def day(turn: Turn[MeetingForm]) -> MeetingStep:
+    """The day."""
+    chosen = {f"{d:%Y%m%d}": d for d in _days(turn)}
+    turn.form.day = turn.pick(chosen)
+    await turn.close()
+    return MeetingStep.TIME
+
+
+@MEETING.button(MeetingStep.TIME, "h")
+async def hour(turn: Turn[MeetingForm]) -> MeetingStep:
+    """The time (a day's time already past is refused)."""
+    times = {t.replace(":", ""): t for t in views.MEETING_TIMES}
+    turn.form.time = turn.pick(times)
+    if turn.form.meets_at(turn.services.config.tz) <= turn.services.clock.now():
+        raise InvalidInput(N_("That time has passed; please choose a later one."))
+    await turn.close()
+    return MeetingStep.PLACE
+
+
+@MEETING.text(MeetingStep.PLACE)
+async def place(turn: Turn[MeetingForm], text: str) -> MeetingStep:
+    """Where."""
+    turn.form.set_place(text)
+    return MeetingStep.CONFIRM
+
+
+@MEETING.finish(MeetingStep.CONFIRM, "ok")
+async def propose(turn: Turn[MeetingForm]) -> None:
+    """Send the invitations (with the end of this flow)."""
+    assert turn.form.place is not None
+    when = turn.form.meets_at(turn.services.config.tz)
+    await turn.services.suborders.propose_meeting(
+        turn.actor, turn.form.order_id, when, turn.form.place, turn.end()
+    )
+    await turn.close()
+    await turn.reply(views.meeting_proposed(turn.t))
 
 
 def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]

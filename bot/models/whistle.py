@@ -3,21 +3,26 @@ what the screens about them show."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from bot.errors import InvalidInput
+from bot.freetext import ASK, NOTE, PLACE
+from bot.i18n import N_
 from bot.models.core import Department, OrgUnit, Person, Rating, RequestView, _Model
+from bot.models.forms import Form
 from bot.suborders import ACTIVE, SubOrderRole, SubOrderState
 
 __all__ = [
     "DepartmentPost",
     "Joined",
     "Meeting",
+    "MeetingForm",
     "MeetingParty",
+    "MeetingStep",
     "MeetingView",
     "Pairing",
     "PairingLine",
@@ -31,6 +36,7 @@ __all__ = [
     "WhistleOptions",
     "WhistlePart",
     "WhistleState",
+    "WhistleStep",
     "WhistleView",
 ]
 
@@ -228,12 +234,22 @@ class WhistlePart(BaseModel):
     ask: str | None = None
 
 
-class WhistleDraft(BaseModel):
-    """A whistle being prepared (plain data: it lives in the flow's form)."""
+class WhistleStep(StrEnum):
+    """The steps of blowing the whistle."""
 
-    nonce: str = Field(default_factory=lambda: secrets.token_hex(4))
-    request_id: int
-    parts: list[WhistlePart] = []
+    DEPARTMENTS = "departments"  # which departments (several)
+    LEAD = "lead"  # which of them leads
+    ASK = "ask"  # what is asked of each, one message per department
+    NOTE = "note"  # a note for every department (may be skipped)
+    SUMMARY = "summary"  # check, share the resident's contact or not, send
+
+
+class WhistleDraft(Form):
+    """A whistle being prepared: the form of its guided flow (plain data, in user_data)."""
+
+    step: WhistleStep = WhistleStep.DEPARTMENTS
+    request_id: int = 0
+    parts: list[WhistlePart] = Field(default_factory=list)
     note: str | None = None
     share_contact: bool = False
     topic_id: int | None = None
@@ -244,6 +260,69 @@ class WhistleDraft(BaseModel):
     @property
     def lead(self) -> WhistlePart | None:
         return next((p for p in self.parts if p.lead), None)
+
+    def toggle(self, department_id: int) -> None:
+        """Pick a department, or unpick it (what was asked of it goes with it)."""
+        if self.part(department_id) is None:
+            self.parts = [*self.parts, WhistlePart(department_id=department_id)]
+        else:
+            self.parts = [p for p in self.parts if p.department_id != department_id]
+
+    def choose_lead(self, department_id: int | None) -> None:
+        """``department_id`` leads, the others assist (None: every one assists)."""
+        self.parts = [
+            p.model_copy(update={"lead": p.department_id == department_id}) for p in self.parts
+        ]
+
+    @property
+    def unasked(self) -> WhistlePart | None:
+        """The next department nothing has been asked of yet."""
+        return next((p for p in self.parts if p.ask is None), None)
+
+    def set_ask(self, text: str) -> None:
+        """What the next department is asked (ASK's rules: cleaned, at most 500 characters)."""
+        part = self.unasked
+        if part is None:
+            raise InvalidInput(N_("Every department already has its ask."))
+        asked = ASK.accept(text)
+        self.parts = [p.model_copy(update={"ask": asked}) if p is part else p for p in self.parts]
+
+    def same_ask(self) -> None:
+        """The next department is asked the same as the one before it."""
+        asked = [p.ask for p in self.parts if p.ask is not None]
+        if not asked:
+            raise InvalidInput(N_("Write what each department should do."))
+        self.set_ask(asked[-1])
+
+    def set_note(self, text: str) -> None:
+        self.note = NOTE.with_limit(1000).accept(text)
+
+
+class MeetingStep(StrEnum):
+    """The steps of proposing a joint on-site meeting."""
+
+    DAY = "day"
+    TIME = "time"
+    PLACE = "place"
+    CONFIRM = "confirm"
+
+
+class MeetingForm(Form):
+    """A joint on-site meeting being proposed by a department on its sub-order."""
+
+    step: MeetingStep = MeetingStep.DAY
+    order_id: int = 0
+    day: date | None = None
+    time: str | None = None  # "HH:MM", local
+    place: str | None = None
+
+    def set_place(self, text: str) -> None:
+        self.place = PLACE.accept(text)
+
+    def meets_at(self, tz: tzinfo) -> datetime:
+        """The chosen day and time, local, as an aware time."""
+        assert self.day is not None and self.time is not None
+        return datetime.combine(self.day, time.fromisoformat(self.time), tz)
 
 
 @dataclass(frozen=True)

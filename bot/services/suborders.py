@@ -19,7 +19,7 @@ from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.freetext import NOTE, PLACE, REASON
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN, WORKING, Status
-from bot.models import Person, Request, Role
+from bot.models import FlowEnd, Person, Request, Role
 from bot.models.whistle import (
     Meeting,
     MeetingParty,
@@ -378,17 +378,35 @@ class SubOrderService:
             return request
 
     # -- joint on-site meetings ----------------------------------------------------------------
+    async def working(self, actor: Actor, order_id: int) -> SubOrder:
+        """The sub-order, if the actor's department has signed for it and works on it (what
+        a joint meeting is proposed on)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            return await self._working(tx, actor, order_id, "meeting.propose")
+
     async def propose_meeting(
-        self, actor: Actor, order_id: int, meets_at: datetime, place: str
+        self,
+        actor: Actor,
+        order_id: int,
+        meets_at: datetime,
+        place: str,
+        end: FlowEnd | None = None,
     ) -> Meeting:
         """联合现场会: a department proposes a time and place; every other party of the
         whistle (the departments on it, the whistling unit, first secretaries who joined) is
-        asked to confirm."""
+        asked to confirm. ``end`` ends the flow that proposed it, in the same transaction (a
+        repeated Send finds the meeting it made)."""
         place = PLACE.accept(place)
         now = self.clock.now()
-        if not now < meets_at <= now + MEETING_AHEAD:
-            raise InvalidInput(N_("Choose a time within the next 30 days."))
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
+            if end is not None and end.nonce:
+                done = await tx.flows.finished(actor.id, end.name, end.nonce)
+                if done is not None and done.startswith("meeting:"):
+                    found = await tx.whistles.meeting(int(done.split(":", 1)[1]))
+                    if found is not None:
+                        return found
+            if not now < meets_at <= now + MEETING_AHEAD:
+                raise InvalidInput(N_("Choose a time within the next 30 days."))
             order = await self._working(tx, actor, order_id, "meeting.propose")
             whistle = await self._whistle(tx, order)
             meeting = await tx.whistles.add_meeting(
@@ -420,6 +438,10 @@ class SubOrderService:
             proposed = {"meeting": meeting.id, "at": meets_at, "place": place}
             await audit(tx, now, request, Change("meeting.propose", None, proposed), actor=actor)
             await self.cards.refresh(tx, whistle.id, orders=False)
+            if end is not None:
+                await tx.flows.finish(
+                    end, person_id=actor.id, subject=f"meeting:{meeting.id}", now=now
+                )
             return meeting
 
     async def _invite(self, tx: Tx, meeting: Meeting, party_id: int, people: list[Person]) -> None:

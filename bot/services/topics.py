@@ -120,6 +120,9 @@ class Conversion:
     kind: str
     button: str  # msgid of the card's button
     run: Callable[[Tx, Actor, Topic], Awaitable[str]]  # returns what it made: 'request:12'
+    # The callback feature of a guided flow that the button starts instead (its action
+    # "topic" with the topic's id): the flow converts the topic, then goes on with its steps.
+    flow: str | None = None
 
 
 @dataclass
@@ -465,7 +468,7 @@ class TopicService:
             made = await tx.requests.get(int(topic.converted_ref.split(":", 1)[1]))
             result = made.number if made else None
         actions = (
-            [(c.kind, c.button) for c in self.conversions.values()]
+            [(c.kind, c.button, c.flow) for c in self.conversions.values()]
             if topic.state is TopicState.PROPOSED
             else []
         )

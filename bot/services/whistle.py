@@ -650,4 +650,4 @@ def topic_conversion(topics: TopicService) -> Conversion:
         )
         return f"request:{request.id}"
 
-    return Conversion(CONVERSION, N_("🔔 Blow the whistle"), run)
+    return Conversion(CONVERSION, N_("🔔 Blow the whistle"), run, flow=views.FLOW)

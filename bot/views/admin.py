@@ -25,7 +25,7 @@ from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
 from bot.views.tasks import assign_button
-from bot.views.whistle import WHISTLE
+from bot.views.whistle import FLOW as WHISTLE_FLOW
 
 __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 
@@ -161,7 +161,12 @@ def admin_card(
     if r.status in OPEN:
         buttons.append((assign_button(t, r),))
         buttons.append(
-            (Button(t("🔔 Blow the whistle to departments"), cbdata.encode(WHISTLE, "go", r.id)),)
+            (
+                Button(
+                    t("🔔 Blow the whistle to departments"),
+                    cbdata.encode(WHISTLE_FLOW, "go", r.id),
+                ),
+            )
         )
         buttons.append(
             tuple(

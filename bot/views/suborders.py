@@ -4,15 +4,16 @@ escalations (督办), joint meetings, and the prompts and answers of their actio
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage, rows
-from bot.models import Department
+from bot.models import Department, Role
 from bot.models.whistle import MeetingView, SubOrder, SubOrderView, WhistleView
 from bot.suborders import SETTLED, STATE_NAMES, SubOrderRole, SubOrderState
 from bot.views.common import esc, fmt_time
+from bot.views.forms import cancel_row
 from bot.views.requests import TIER_ICON, TIER_SHORT, pin_of, place_line
 
 __all__ = [
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 ORDERS = "so"
+MEETING_FLOW = "mf"  # the steps of proposing a joint on-site meeting
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+MEETING_TIMES = ("08:30", "09:30", "10:30", "11:00", "14:30", "15:30", "16:30")
 
 OrderRender = Callable[[Translator, str, SubOrderView, datetime, tzinfo], OutMessage]
 
@@ -144,7 +148,7 @@ def _buttons(t: Translator, view: SubOrderView) -> tuple[tuple[Button, ...], ...
                 Button(t("📍 On site"), cbdata.encode(ORDERS, "os", oid)),
                 Button(t("📝 Progress note"), cbdata.encode(ORDERS, "nt", oid)),
                 Button(t("📷 Add photos"), cbdata.encode(ORDERS, "ph", oid)),
-                Button(t("🤝 Joint on-site meeting"), cbdata.encode(ORDERS, "mp", oid)),
+                Button(t("🤝 Joint on-site meeting"), cbdata.encode(MEETING_FLOW, "go", oid)),
             ),
             (Button(t("✅ Our part is done"), cbdata.encode(ORDERS, "cp", oid)),),
             *((photos,) if photos else ()),
@@ -361,3 +365,78 @@ def done(t: Translator, what: str, department: Department | None = None) -> OutM
 
 def photo_saved(t: Translator, count: int) -> OutMessage:
     return OutMessage(t("Photo {count} saved. Send more, or press Done.").format(count=count))
+
+
+# -- proposing a joint meeting (a guided flow) -------------------------------------------------
+def day_label(t: Translator, day: date) -> str:
+    """``11-27 Fri`` (周五)."""
+    return f"{day:%m-%d} {t(WEEKDAYS[day.weekday()])}"
+
+
+def meeting_day_prompt(t: Translator, days: list[date]) -> OutMessage:
+    """Step 1: which day (the next working days)."""
+    buttons = [
+        Button(day_label(t, day), cbdata.encode(MEETING_FLOW, "d", f"{day:%Y%m%d}"))
+        for day in days
+    ]
+    return OutMessage(
+        t(
+            "🤝 <b>Joint on-site meeting</b>\nOn which day? The other parties will be asked to "
+            "confirm."
+        ),
+        buttons=(*rows(*buttons, width=3), cancel_row(t, MEETING_FLOW)),
+    )
+
+
+def meeting_time_prompt(t: Translator, day: date) -> OutMessage:
+    """Step 2: at what time."""
+    buttons = [
+        Button(hhmm, cbdata.encode(MEETING_FLOW, "h", hhmm.replace(":", "")))
+        for hhmm in MEETING_TIMES
+    ]
+    return OutMessage(
+        t("At what time on {day}?").format(day=day_label(t, day)),
+        buttons=(*rows(*buttons, width=4), cancel_row(t, MEETING_FLOW)),
+    )
+
+
+def meeting_place_prompt(t: Translator) -> OutMessage:
+    """Step 3: where to meet, typed."""
+    return OutMessage(
+        t("Where do you meet? Send it in one message, e.g. the gate of building 3."),
+        buttons=(cancel_row(t, MEETING_FLOW),),
+    )
+
+
+def meeting_confirm(
+    t: Translator, when: datetime, place: str, tz: tzinfo, nonce: str
+) -> OutMessage:
+    """Step 4: propose it to the other parties."""
+    return OutMessage(
+        t(
+            "🤝 Propose a joint on-site meeting at {when}, at {place}? The other departments, the "
+            "whistling community and the first secretaries who joined are asked to confirm."
+        ).format(when=fmt_time(when, tz), place=esc(place)),
+        buttons=(
+            (Button(t("📣 Send the invitations"), cbdata.encode(MEETING_FLOW, "ok", nonce)),),
+            cancel_row(t, MEETING_FLOW),
+        ),
+    )
+
+
+def meeting_proposed(t: Translator) -> OutMessage:
+    return OutMessage(t("The invitations are sent; the answers appear on the card."))
+
+
+def meeting_set_aside(t: Translator, minutes: int) -> OutMessage:
+    return OutMessage(
+        t(
+            "You did not go on with the joint meeting for {minutes} minutes, so it was set aside "
+            "and nothing was sent. Press 🤝 on the sub-order's card to begin again."
+        ).format(minutes=minutes)
+    )
+
+
+def meeting_cancelled(t: Translator, roles: set[Role]) -> OutMessage:
+    del roles
+    return OutMessage(t("No meeting was proposed."))

@@ -12,7 +12,7 @@ from bot.messages import Button, OutMessage, rows
 from bot.models import Category, Member, OrgUnit, Request, RequestView, ServiceTeam, Tier
 from bot.views.common import esc, fmt_age
 from bot.views.requests import TIER_ICON, TIER_SHORT, member_card, status_name
-from bot.views.whistle import WHISTLE
+from bot.views.whistle import FLOW as WHISTLE_FLOW
 
 __all__ = [
     "ASSIGN",
@@ -339,7 +339,7 @@ def _admin_flag(
         (Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", request.id)),),
     )
     if request.tier is Tier.DIFFICULT:  # 难事合力办: the departments act together
-        whistle = cbdata.encode(WHISTLE, "go", request.id)
+        whistle = cbdata.encode(WHISTLE_FLOW, "go", request.id)
         buttons += ((Button(t("🔔 Blow the whistle to departments"), whistle),),)
     return OutMessage("\n".join(lines), buttons=buttons)
 

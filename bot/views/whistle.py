@@ -10,7 +10,7 @@ from bot import cbdata
 from bot.i18n import N_, Translator
 from bot.lifecycle import OPEN
 from bot.messages import Button, OutMessage, rows
-from bot.models import Department, Request
+from bot.models import Department, Request, Role
 from bot.models.whistle import (
     SubOrder,
     SubOrderView,
@@ -20,6 +20,7 @@ from bot.models.whistle import (
 )
 from bot.suborders import ACTIVE, SubOrderRole, SubOrderState
 from bot.views.common import esc, fmt_time
+from bot.views.forms import cancel_button, cancel_row
 from bot.views.requests import TIER_ICON, TIER_SHORT, status_name
 from bot.views.suborders import ROLE_NAMES, meeting_line, role_name, state_name, watch_card
 
@@ -83,14 +84,10 @@ def _head(t: Translator, language: str, options: WhistleOptions) -> str:
     )
 
 
-def _cancel(t: Translator) -> Button:
-    return Button(t("✖ Cancel"), cbdata.encode(FLOW, "x"))
-
-
 def pick_departments(
     t: Translator, language: str, options: WhistleOptions, draft: WhistleDraft
 ) -> OutMessage:
-    """Step 1: which departments (several may be picked)."""
+    """Step 1: which departments (several may be picked; a press ticks or unticks one)."""
     lines = [_head(t, language, options)]
     busy = [d for o, d in options.on_it if o.state in ACTIVE]
     if busy:
@@ -103,7 +100,7 @@ def pick_departments(
         )
         for d in options.available()
     ]
-    last = [_cancel(t)]
+    last = [cancel_button(t, FLOW)]
     if chosen:
         last.insert(0, Button(t("Next ➡"), cbdata.encode(FLOW, "nx")))
     return OutMessage("\n".join(lines), buttons=(*rows(*buttons), tuple(last)))
@@ -113,11 +110,11 @@ def pick_lead(
     t: Translator, language: str, options: WhistleOptions, draft: WhistleDraft
 ) -> OutMessage:
     """Step 2: which of them leads (主办) and resolves the whole matter."""
-    chosen = {d.id: d for d in options.departments}
+    known = {d.id: d for d in options.departments}
     buttons = [
-        Button(chosen[p.department_id].label(language), cbdata.encode(FLOW, "ld", p.department_id))
+        Button(known[p.department_id].label(language), cbdata.encode(FLOW, "ld", p.department_id))
         for p in draft.parts
-        if p.department_id in chosen
+        if p.department_id in known
     ]
     text = "\n".join(
         [
@@ -128,7 +125,7 @@ def pick_lead(
             ),
         ]
     )
-    return OutMessage(text, buttons=(*rows(*buttons), (_cancel(t),)))
+    return OutMessage(text, buttons=(*rows(*buttons), cancel_row(t, FLOW)))
 
 
 def ask_prompt(
@@ -141,17 +138,17 @@ def ask_prompt(
     first: list[Button] = []
     if same:
         first.append(Button(t("Same as the previous one"), cbdata.encode(FLOW, "same")))
-    return OutMessage(text, buttons=(*((tuple(first),) if first else ()), (_cancel(t),)))
+    return OutMessage(text, buttons=(*((tuple(first),) if first else ()), cancel_row(t, FLOW)))
 
 
 def note_prompt(t: Translator) -> OutMessage:
     """Step 4: a note for every department (optional)."""
     return OutMessage(
         t(
-            "Anything every department should know (the history, who to contact on site)? Send "
-            "it in one message, or skip."
+            "Anything every department should know (the history, who to contact on site)? "
+            "Send it in one message, or skip."
         ),
-        buttons=((Button(t("Skip"), cbdata.encode(FLOW, "sk")), _cancel(t)),),
+        buttons=((Button(t("Skip"), cbdata.encode(FLOW, "sk")), cancel_button(t, FLOW)),),
     )
 
 
@@ -186,8 +183,10 @@ def summary(
             else t("☐ Share the resident's contact")
         )
         buttons.append((Button(label, cbdata.encode(FLOW, "ct")),))
-    buttons.append((Button(t("📣 Blow the whistle"), cbdata.encode(FLOW, "ok")),))
-    buttons.append((Button(t("✏ Change departments"), cbdata.encode(FLOW, "ed")), _cancel(t)))
+    buttons.append((Button(t("📣 Blow the whistle"), cbdata.encode(FLOW, "ok", draft.nonce)),))
+    buttons.append(
+        (Button(t("✏ Change departments"), cbdata.encode(FLOW, "ed")), cancel_button(t, FLOW))
+    )
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
 
 
@@ -203,8 +202,20 @@ def sent(t: Translator, language: str, count: int, departments: list[Department]
     )
 
 
-def cancelled(t: Translator) -> OutMessage:
+def cancelled(t: Translator, roles: set[Role]) -> OutMessage:
+    """The whistle dropped at the whistler's wish."""
+    del roles  # an administrator's: no keyboard to bring back
     return OutMessage(t("The whistle was not blown."))
+
+
+def set_aside(t: Translator, minutes: int) -> OutMessage:
+    """The whistle being prepared was idle too long."""
+    return OutMessage(
+        t(
+            "You did not go on with the whistle for {minutes} minutes, so it was set aside and "
+            "nothing was sent. Press 🔔 on the request's card to begin again."
+        ).format(minutes=minutes)
+    )
 
 
 def no_departments(t: Translator) -> OutMessage:

@@ -134,3 +134,33 @@ async def orders_of(h: Harness, request: Request) -> dict[str, SubOrder]:
         orders = await tx.whistles.orders(whistle.id)
         codes = await tx.departments.many([o.department_id for o in orders])
     return {codes[o.department_id].code: o for o in orders}
+
+
+async def blow_in_chat(
+    whistler: Player,
+    asks: list[tuple[str, str]],
+    *,
+    lead: str | None = None,
+    note: str | None = None,
+    share_contact: bool = False,
+) -> str:
+    """The whistle blown as a person does it, from 🔔 on the latest card that has it:
+    departments (by name) with what each is asked, the lead, a note, the contact; return the
+    summary it showed before sending."""
+    await whistler.press("🔔 吹哨，召集部门")
+    for name, _ask in asks:
+        await whistler.press(name)
+    await whistler.press("下一步 ➡")
+    if lead is not None:
+        await whistler.press(lead)
+    for _name, ask in asks:
+        await whistler.send(ask)
+    if note is None:
+        await whistler.press("跳过")
+    else:
+        await whistler.send(note)
+    if share_contact:
+        await whistler.press("☐ 向部门提供居民联系方式")
+    summary = whistler.last_text()
+    await whistler.press("📣 吹哨派单")
+    return summary

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from auxil.departments import person_actor
 from auxil.harness import Harness, Player
-from auxil.whistles import blow, difficult_request, orders_of, staff, tick, whistle_world
+from auxil.whistles import blow_in_chat, difficult_request, orders_of, staff, tick, whistle_world
 
 from bot.lifecycle import Status
 from bot.models import Rating
@@ -43,17 +43,24 @@ async def test_a_whistle_to_three_departments_from_sign_for_to_rating(world: Har
     # 10:00 Thursday: 王阿姨 reports an illegal rooftop shed; the community whistles.
     request = await difficult_request(h, alice)
     assert "🔔 吹哨，召集部门" in community.buttons()  # on the community's card of it
-    await blow(
-        h,
+    summary = await blow_in_chat(
         community,
-        request,
-        [
-            ("CGJ", True, "依法拆除违建"),
-            ("ZJJ", False, "结构安全鉴定"),
-            ("PCS-CX", False, "维持秩序"),
-        ],
+        [("城管执法局", "依法拆除违建"), ("区住建局", "结构安全鉴定"), ("城西派出所", "维持秩序")],
+        lead="城管执法局",
         note="业主多次投诉",
     )
+    assert summary.splitlines()[2:] == [
+        "• 城管执法局（主办）：依法拆除违建",
+        "• 区住建局（协办）：结构安全鉴定",
+        "• 城西派出所（协办）：维持秩序",
+        "给各部门的说明：业主多次投诉",
+        "☐ 不向部门提供居民姓名和电话。",
+    ]
+    assert community.texts()[-2] == (
+        "📣 已吹哨：3 个部门收到派单（城管执法局、区住建局、城西派出所）。"
+        "办理进展见下方“吹哨进展”。"
+    )
+    assert "⭐ 城管执法局（主办）：待签收 · 签收期限 2026-11-26 12:00" in community.texts()[-1]
     orders = await orders_of(h, request)
     assert [o.state for o in orders.values()] == [SubOrderState.SENT] * 3
     assert "社区已“吹哨”，城管执法局、区住建局、城西派出所将合力办理" in alice.last_text()
@@ -114,14 +121,17 @@ async def test_a_whistle_to_three_departments_from_sign_for_to_rating(world: Har
     assert cg.last_text() == "已报告到场。"
     assert alice.last_text() == "🚩 DZ-2026-000001：城管执法局已到现场。"
 
-    # The lead proposes a joint on-site meeting for tomorrow 10:00; the others confirm.
-    meets = h.clock.now() + timedelta(hours=17, minutes=25)  # Friday 10:00
-    cg_actor = await person_actor(h, cg)
-    await h.services.suborders.propose_meeting(cg_actor, orders["CGJ"].id, meets, "3栋楼下")
-    await h.settle()
+    # The lead proposes a joint on-site meeting for tomorrow 10:30; the others confirm.
+    await cg.press("🤝 联合现场会")
+    assert "11-26 周四" in cg.buttons() and "11-28 周六" not in cg.buttons()
+    await cg.press("11-27 周五")
+    await cg.press("10:30")
+    await cg.send("3栋楼下")
+    await cg.press("📣 发出邀请")
+    assert cg.last_text() == "邀请已发出，各方回复会显示在卡片上。"
     for party in (zj, ga, community):
         assert "🤝 联合现场会 · DZ-2026-000001" in party.last_text()
-        assert "时间：2026-11-27 10:00" in party.last_text()
+        assert "时间：2026-11-27 10:30" in party.last_text()
         await party.press("✅ 参加")
     confirmed = zj.bot_messages()[-1].text or ""
     assert "· 区住建局：✅ 参加" in confirmed and "· 伴月社区：✅ 参加" in confirmed
@@ -160,7 +170,7 @@ async def test_a_whistle_to_three_departments_from_sign_for_to_rating(world: Har
         "公安分局加入合力办理",
         "区住建局已签收",
         "城管执法局已到现场",
-        "多部门将于 2026-11-27 10:00 到现场联合办理",
+        "多部门将于 2026-11-27 10:30 到现场联合办理",
         "区住建局已办理完成",
         "办理完成（待评价） — 楼顶铁皮房已依法拆除，恢复原状。",
     ):
