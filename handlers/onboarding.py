@@ -7,6 +7,9 @@ no conversation state to lose: any message from someone not yet set up re-asks t
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
@@ -14,7 +17,8 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, Ty
 from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, Translator
+from bot.messages import OutMessage
 from bot.models import OFFICE_ROLES, Level
 from bot.services.admin import INVITE_PREFIX
 from bot.services.departments import INVITE_PREFIX as ROLE_INVITE_PREFIX
@@ -24,6 +28,9 @@ from bot.views import departments as department_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import Caller, edit, reply, say_error
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 __all__ = ["gate_handlers", "handlers", "has_home", "is_onboarded", "prompt_current_step"]
 
@@ -90,32 +97,43 @@ def _starts(update: Update) -> bool:
     )
 
 
+Joined = Callable[[Translator, str], OutMessage]
+
+
+def _invitation(svc: Services, actor: Actor, payload: str) -> Awaitable[Joined] | None:
+    """Opening an invitation link (an administrator's, a department's person's, a first
+    secretary's): what accepting it tells, in a language; None for any other payload."""
+
+    async def admin() -> Joined:
+        unit = await svc.admin.accept_invite(actor, payload)
+        return partial(admin_views.invite_accepted, unit=unit)
+
+    async def post() -> Joined:
+        joined = await svc.departments.accept_invite(actor, payload)
+        return partial(department_views.joined, joined=joined)
+
+    if payload.startswith(INVITE_PREFIX):
+        return admin()
+    if payload.startswith(ROLE_INVITE_PREFIX):
+        return post()
+    return None
+
+
 async def start(update: Update, context: GridContext) -> None:
     """Start onboarding, take a compound from a deep link, or greet someone set up."""
     actor = await context.actor(update)
     svc = context.services
     t = context.t(actor)
     payload = context.args[0] if context.args else ""
-    if payload.startswith(ROLE_INVITE_PREFIX):
+    invitation = _invitation(svc, actor, payload)
+    if invitation is not None:
         try:
-            joined = await svc.departments.accept_invite(actor, payload)
+            render = await invitation
         except DomainError as err:
             await say_error(update, context, t, err)
         else:
             actor = await svc.people.actor(actor.id)
-            language = actor.person.language or svc.i18n.default
-            await reply(update, context, department_views.joined(t, language, joined))
-        if actor.person.language is not None:
-            return
-    elif payload.startswith(INVITE_PREFIX):
-        try:
-            admin_unit = await svc.admin.accept_invite(actor, payload)
-        except DomainError as err:
-            await say_error(update, context, t, err)
-        else:
-            actor = await svc.people.actor(actor.id)
-            language = actor.person.language or svc.i18n.default
-            await reply(update, context, admin_views.invite_accepted(t, language, admin_unit))
+            await reply(update, context, render(t, actor.person.language or svc.i18n.default))
         if actor.person.language is not None:
             return
     elif payload.startswith(DEEP_LINK_PREFIX):

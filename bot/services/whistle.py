@@ -508,13 +508,18 @@ class WhistleService:
             whistle = await self._visible(tx, actor, whistle_id, "whistle.view")
             return await self.wcards.whistle_view(tx, whistle)
 
-    async def _visible(self, tx: Tx, actor: Actor, whistle_id: int, action: str) -> Whistle:
+    async def _place(self, tx: Tx, whistle_id: int) -> tuple[Whistle, Request, OrgUnit]:
+        """The whistle, its request and the request's compound."""
         whistle = await tx.whistles.get(whistle_id)
         if whistle is None:
             raise NotFound(N_("That whistle does not exist."))
         request = await tx.requests.get(whistle.request_id)
         compound = await tx.org.get(request.compound_id) if request else None
         assert request is not None and compound is not None
+        return whistle, request, compound
+
+    async def _visible(self, tx: Tx, actor: Actor, whistle_id: int, action: str) -> Whistle:
+        whistle, request, compound = await self._place(tx, whistle_id)
         if compound.parent_id is not None and secretary_of(actor, compound.parent_id):
             return whistle
         await require_admin(tx, actor, compound, action=action, subject=f"request:{request.id}")
@@ -525,12 +530,7 @@ class WhistleService:
         and the meetings proposed from then on."""
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
-            whistle = await tx.whistles.get(whistle_id)
-            if whistle is None:
-                raise NotFound(N_("That whistle does not exist."))
-            request = await tx.requests.get(whistle.request_id)
-            compound = await tx.org.get(request.compound_id) if request else None
-            assert request is not None and compound is not None
+            whistle, request, compound = await self._place(tx, whistle_id)
             if compound.parent_id is None or not secretary_of(actor, compound.parent_id):
                 raise Refused(
                     NotAllowed(N_("Only the first secretary of this community can join.")),
