@@ -243,16 +243,8 @@ def _departments_sheet(
     )
     for cell in sheet[sheet.max_row]:
         cell.font = _BOLD
-    for figures in [*stats.by_unit, stats.totals]:
-        _append(
-            sheet,
-            [
-                figures.unit.label(language),
-                figures.whistles,
-                figures.departments,
-                figures.resolved,
-            ],
-        )
+    for unit in [*stats.by_unit, stats.totals]:
+        _append(sheet, [unit.unit.label(language), unit.whistles, unit.departments, unit.resolved])
     _widths(sheet, [22, 22, 12, 16, 18, 14, 14, 18, 18])
 
 

@@ -214,7 +214,8 @@ class WhistleView:
         leads = [(s, d) for s, d in self.sub_orders if s.is_lead]
         live = [(s, d) for s, d in leads if s.state in ACTIVE]
         done = [(s, d) for s, d in leads if s.state is SubOrderState.COMPLETED]
-        return (live or done or [None])[-1]
+        found = live or done
+        return found[-1] if found else None
 
 
 @dataclass(frozen=True)

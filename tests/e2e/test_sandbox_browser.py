@@ -323,9 +323,7 @@ async def test_a_whistle_played_through_in_the_sandbox(
     resident, admin = pane(page, RESIDENT), pane(page, ADMIN)
     urban, housing, secretary = pane(page, 1201), pane(page, 1202), pane(page, 1203)
     await expect(urban.get_by_test_id("person-role")).to_have_text("部门联络员 department")
-    await expect(secretary.get_by_test_id("person-role")).to_have_text(
-        "第一书记 first secretary"
-    )
+    await expect(secretary.get_by_test_id("person-role")).to_have_text("第一书记 first secretary")
 
     await send(resident, "/start")
     await sees(resident, "欢迎回来！")

@@ -6,6 +6,7 @@ resolves the request; the resident rates it; the departments' figures show exact
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from auxil.departments import person_actor
 from auxil.harness import Harness, Player
 from auxil.whistles import blow_in_chat, difficult_request, orders_of, staff, tick, whistle_world
+from openpyxl import load_workbook
 
 from bot.lifecycle import Status
 from bot.models import Rating
@@ -227,3 +229,25 @@ async def test_a_whistle_to_three_departments_from_sign_for_to_rating(world: Har
     assert "3. 区住建局 — 派单 1 件 · 签收率 0% · 按时办结率 100% · 满意率 100%" in ranking
     returned = "4. 城西派出所 — 派单 1 件 · 签收率 – · 按时办结率 – · 满意率 – · 退单率 100%"
     assert returned in ranking
+
+    # The export's 部门考评 sheet holds the same figures, and the departments' chart came too.
+    charts = [m for m in district.bot_messages() if m.photo and "🏛" in (m.text or "")]
+    assert len(charts) == 1 and "🏛 端州区部门考评" in (charts[0].text or "")
+    chart, _name = h.emulator.files[charts[0].photo[-1]["file_id"]]
+    assert chart.startswith(b"\x89PNG")
+    (h.tmp_path / "departments.png").write_bytes(chart)
+    await district.command("/export")
+    document = district.bot_messages()[-1]
+    assert document.document is not None
+    data, _name = h.emulator.files[document.document["file_id"]]
+    sheet = load_workbook(io.BytesIO(data))["部门考评"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[3][:7] == ["排名", "部门", "派单数", "签收率", "按时办结率", "满意率", "退单率"]
+    assert rows[6][:7] == [3, "区住建局", 1, 0.0, 1.0, 1.0, 0.0]
+    assert rows[7][:7] == [4, "城西派出所", 1, None, None, None, 1.0]
+    assert rows[6][7] == pytest.approx(4 + 5 / 60, abs=0.01)  # working hours to sign
+    assert [r[:4] for r in rows[-3:]] == [
+        ["城东街道", 0, 0, 0],
+        ["城西街道", 1, 4, 1],
+        ["端州区", 1, 4, 1],
+    ]
