@@ -179,3 +179,22 @@ async def test_not_satisfied_gives_the_lead_its_part_back(world: Harness) -> Non
     await alice.press("满意")
     orders = await orders_of(h, request)
     assert orders["CGJ"].rating is Rating.SATISFIED and orders["ZJJ"].rating is Rating.SATISFIED
+
+
+async def test_a_late_completion_reaches_the_head_then_the_district(world: Harness) -> None:
+    h = world
+    zj, zjhead, district = staff(h)["zj"], staff(h)["zjhead"], h.player("district")
+    request = await difficult_request(h, h.player("alice"))
+    await blow(h, h.player("community"), request, [("ZJJ", True, "结构安全鉴定")])
+    await zj.press("✅ 签收")  # Thursday 26 November, 10:00
+    order = (await orders_of(h, request))["ZJJ"]
+    assert order.complete_due_at == datetime(2026, 12, 10, 2, 0, tzinfo=UTC)  # ten working days
+    await tick(h, days=7)  # Thursday 3 December, 10:00: half of the window (32.5 hours)
+    assert count(zj, "⏰ 催办：派单办理期限将到") == 1
+    await tick(h, days=7)  # Thursday 10 December, 10:00
+    assert count(zj, "⏰ 催办：派单办理期限将到") == 2
+    assert count(zjhead, "⚠ 督办：贵部门超期未办理完成此派单") == 1
+    assert count(district, "区级督办") == 0
+    await tick(h, days=14)  # Thursday 24 December: one more window
+    assert count(district, "⚠ 区级督办：有部门超期未办理完成派单") == 1
+    assert (await orders_of(h, request))["ZJJ"].escalation_level == "district"
