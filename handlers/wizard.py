@@ -36,17 +36,21 @@ The scaffold does the rest, the same way in every flow:
   pressed again after the end gets :meth:`Wizard.again`'s answer, or "done already";
 - at start-up a form already finished is dropped and a state without its form ended
   (``storage/repos/flows.py``, for every flow the app runs);
-- :meth:`Wizard.handlers` builds the ``ConversationHandler``: one state per step.
+- :meth:`Wizard.handlers` builds the ``ConversationHandler``: one state per step, but the
+  form's step is the truth (an answer or a press is taken by the step the form is at, so a
+  state kept by an older version heals itself with the next message).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import or_
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import ValidationError
@@ -210,6 +214,7 @@ class Wizard(Generic[F]):
         self._buttons: dict[str, dict[str, tuple[_Press[F], bool]]] = {s: {} for s in self.steps}
         self._final: set[str] = set()
         self._summary: str | None = None  # with review(): where a changed part returns
+        self._filters: dict[_Kind, filters.BaseFilter] = {}  # set by handlers()
 
     # -- declaring the flow ----------------------------------------------------------------
     def data(self, action: str, *args: object) -> str:
@@ -355,7 +360,9 @@ class Wizard(Generic[F]):
     def _input(self, kind: _Kind, steps: Iterable[str]) -> Callable[[_Input[F]], _Input[F]]:
         def register(function: _Input[F]) -> _Input[F]:
             for step in steps:
-                self._inputs[self._known(step)].append((kind, function))
+                taken = self._inputs[self._known(step)]
+                taken.append((kind, function))
+                taken.sort(key=lambda entry: entry[0] is not _SKIP)  # Skip before any text
             return function
 
         return register
@@ -457,23 +464,21 @@ class Wizard(Generic[F]):
         turn.form.step = result
         return await self.show(turn)
 
-    def _on(self, kind: _Kind) -> Callable[[Update, GridContext], Coroutine[Any, Any, object]]:
-        async def answered(update: Update, context: GridContext) -> object:
-            turn = await self._turn(update, context)
-            if turn is None:
-                return END
-            value = kind.value(turn.message)
-            if kind is _CONTACT:  # only the person's own phone number will do
-                own = value.user_id == turn.actor.person.telegram_id
-                value = value.phone_number if own else None
-            for taken, function in self._inputs[str(turn.form.step)]:
-                if taken is kind and value is not None:
-                    return await self._run(turn, function(turn, value))
-            # Someone else's contact, or the form is at another step than the state.
-            return await self.reprompt(turn)
-
-        answered.__name__ = f"{self.name}_{kind.name}"
-        return answered
+    async def _message(self, update: Update, context: GridContext) -> object:
+        """A message: the form's step takes it if it is of a kind the step takes (its own
+        contact, for a contact); anything else gets the step's re-prompt."""
+        turn = await self._turn(update, context)
+        if turn is None:
+            return END
+        for kind, function in self._inputs[str(turn.form.step)]:
+            if self._filters[kind].check_update(update):
+                value = kind.value(turn.message)
+                if kind is _CONTACT and value.user_id != turn.actor.person.telegram_id:
+                    break  # someone else's contact
+                if kind is _CONTACT:
+                    value = value.phone_number
+                return await self._run(turn, function(turn, value))
+        return await self.reprompt(turn)
 
     async def _pressed(self, update: Update, context: GridContext) -> object:
         """A button of the current step: its function, if it is this step's and fresh."""
@@ -487,16 +492,6 @@ class Wizard(Generic[F]):
         if fresh and (not turn.form.nonce or turn.arg(0, "") != turn.form.nonce):
             return await self._stale(turn)
         return await self._run(turn, function(turn))
-
-    async def _stale_press(self, update: Update, context: GridContext) -> object:
-        """Any other button of this flow: expired, the step asked again."""
-        turn = await self._turn(update, context)
-        return END if turn is None else await self._stale(turn)
-
-    async def _wrong(self, update: Update, context: GridContext) -> object:
-        """The wrong kind of message for this step: its re-prompt."""
-        turn = await self._turn(update, context)
-        return END if turn is None else await self.reprompt(turn)
 
     async def _start(self, update: Update, context: GridContext) -> object:
         """Start the flow (a command, a menu label or a start button)."""
@@ -563,7 +558,7 @@ class Wizard(Generic[F]):
         menu = menu_labels({s for label, _ in MAIN_MENU for s in i18n.all_translations(label)})
         free = ~Awaiting(user_data) & filters.ChatType.PRIVATE
         cancel_labels = menu_labels(i18n.all_translations(views.CANCEL))
-        kinds = {
+        self._filters = {
             _SKIP: menu_labels(i18n.all_translations(views.SKIP)) & free,
             _TEXT: filters.TEXT & ~filters.COMMAND & ~menu & ~cancel_labels & free,
             _PHOTO: filters.PHOTO & free,
@@ -571,13 +566,12 @@ class Wizard(Generic[F]):
             _CONTACT: filters.CONTACT & free,
         }
         own = rf"^{self.prefix}{cbdata.VERSION}:"
-        on: dict[_Kind, BaseHandler[Update, GridContext, object]] = {
-            kind: MessageHandler(taken, self._on(kind)) for kind, taken in kinds.items()
-        }
         states: dict[object, list[BaseHandler[Update, GridContext, object]]] = {}
         for step in self.steps:
-            taken = sorted({k for k, _ in self._inputs[step]}, key=lambda k: k is not _SKIP)
-            handlers: list[BaseHandler[Update, GridContext, object]] = [on[k] for k in taken]
+            handlers: list[BaseHandler[Update, GridContext, object]] = []
+            if self._inputs[step]:
+                taken = [self._filters[kind] for kind, _ in self._inputs[step]]
+                handlers.append(MessageHandler(functools.reduce(or_, taken), self._message))
             if self._buttons[step]:
                 actions = "|".join(self._buttons[step])
                 handlers.append(CallbackQueryHandler(self._pressed, rf"{own}({actions})(:|$)"))
@@ -608,8 +602,8 @@ class Wizard(Generic[F]):
                     MessageHandler(cancel_labels & free, self._cancel),
                     # Any other button of this flow is from another step or an old message;
                     # any other message is the wrong kind for this step.
-                    CallbackQueryHandler(self._stale_press, cbdata.pattern(self.prefix)),
-                    MessageHandler(~filters.COMMAND & ~menu & free, self._wrong),
+                    CallbackQueryHandler(self._pressed, cbdata.pattern(self.prefix)),
+                    MessageHandler(~filters.COMMAND & ~menu & free, self._message),
                 ],
             )
         result: list[BaseHandler] = [conversation]  # type: ignore[type-arg]

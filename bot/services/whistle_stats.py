@@ -147,8 +147,9 @@ class WhistleStatsService:
 
     async def figures(self, actor: Actor, unit_id: int, period: Period) -> DepartmentStats | None:
         """For a street or the district in the actor's scope (None for a community or a
-        compound: departments answer to streets and the district)."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+        compound: departments answer to streets and the district). Read from the statistics'
+        store (``[storage] read_url``, a replica, when configured)."""
+        async with audited_refusals(self.db, self.clock, actor), self.stats.reports.read() as tx:
             await self.stats.check_unit(tx, actor, unit_id)
             unit = await tx.org.get(unit_id)
             assert unit is not None

@@ -163,13 +163,13 @@ async def test_a_liaison_who_forgets_leaves_no_trace(world: Harness) -> None:
     await lin.press("📝 进展说明")
     await lin.send("我是林峰，电话 13800001111，明早到场")
     needles = ["峰 林", "林峰", *forms_of("+8613800001111"), "lin_cg", str(lin.id)]
-    db_path = h.config.storage.database
-    assert traces_left(db_path, needles)
+    db_path = h.store_url
+    assert await traces_left(db_path, needles)
 
     await lin.command("/forget")
     await lin.press("是的，删除我的信息")
 
-    assert traces_left(db_path, needles) == []
+    assert await traces_left(db_path, needles) == []
     order = (await orders_of(h, request))["CGJ"]
     async with h.services.db.read() as tx:
         events = await tx.whistles.events(order.id)

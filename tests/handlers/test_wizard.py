@@ -16,6 +16,7 @@ from auxil.harness import Harness, Player
 from auxil.persisted import leave_behind, stored_state
 
 from bot.app import FLOWS
+from bot.models.intake import Draft, Step
 
 EXPIRED = "此菜单已过期"
 SET_ASIDE = "您通过 /note 填写的内容已有 30 分钟没有继续，已暂时搁置，没有保存。"
@@ -72,7 +73,7 @@ async def test_three_steps_then_the_effect_and_the_end_in_one_commit(h: Harness)
     assert note["text"] == "东门的路灯坏了 <b>两盏</b>" and note["soon"] is True
     assert form_of(h, ann) is None
     # On disk at once, in the commit of the note: no form, no conversation state.
-    data, states = await stored_state(h.config.storage.database, ann.id)
+    data, states = await stored_state(h.store_url, ann.id)
     assert "notes" not in data and states == []
     # Confirm pressed again: "done already", nothing made twice.
     await ann.press("Leave it")
@@ -178,10 +179,10 @@ async def test_a_restart_loses_nothing_and_a_finished_form_never_comes_back(h: H
     assert len(await noted(h)) == 1
     # A copy of the form and its state, as a crash of an older version could leave them:
     await h.stop()
-    await leave_behind(h.config.storage.database, fei.id, "notes", leftover, "confirm")
+    await leave_behind(h.store_url, fei.id, "notes", leftover, "confirm")
     await h.start()
     # ... is finished silently at start-up: no form, no state, no "set aside" later.
-    assert await stored_state(h.config.storage.database, fei.id) == ({}, [])
+    assert await stored_state(h.store_url, fei.id) == ({}, [])
     seen = len(fei.bot_messages())
     h.clock.advance(minutes=31)
     assert await h.services.sweeper.expire_idle_drafts() == 0  # type: ignore[union-attr]
@@ -198,3 +199,19 @@ async def test_a_button_can_start_the_flow(h: Harness) -> None:
     assert gus.last_text() == "1/3 Your note?"
     await gus.send("电梯异响")
     assert gus.last_text() == "2/3 How soon?"
+
+
+async def test_a_conversation_left_in_an_older_state_goes_on_by_its_form(h: Harness) -> None:
+    """An older version kept the intake's state as a number (3: the description): the form's
+    step is what counts, so the answer is taken, not asked for again."""
+    hal = h.player("hal")
+    await onboard(hal)
+    [category] = [c for c in await h.services.requests.categories() if c.name == "环境卫生"]
+    form = Draft(step=Step.DESCRIPTION, category_id=category.id).model_dump(mode="json")
+    await h.stop()
+    await leave_behind(h.store_url, hal.id, "intake", form, 3)
+    await h.start()
+    await hal.send("垃圾桶满了")
+    assert "最多 5 张照片" in hal.last_text()
+    await hal.press("不发照片，下一步 ➡")
+    assert "具体在哪里" in hal.last_text()
