@@ -37,6 +37,7 @@ from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
 from bot.services.forms import FormService
+from bot.services.invitations import InvitationService
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
@@ -248,6 +249,8 @@ def build_services(
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
     people = PeopleService(db, clock, notifier, i18n)
+    # Invitation links: each service that hands out a role by a link registers its kind.
+    invitations = InvitationService(db, clock, people)
     cards = Cards(clock, flow, i18n, config)
     dispatch = DispatchService(db, clock, flow, cards, i18n, config)
     clocks = Clocks(clock, dispatch, config)
@@ -276,6 +279,7 @@ def build_services(
         i18n=i18n,
         notifier=notifier,
         people=people,
+        invitations=invitations,
         org=OrgService(db),
         flow=flow,
         dispatch=dispatch,
@@ -286,7 +290,7 @@ def build_services(
         sweep=sweep,
         requests=requests_service,
         tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
-        admin=AdminService(db, clock, flow, people),
+        admin=AdminService(db, clock, flow, people, invitations),
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
         broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
@@ -296,7 +300,7 @@ def build_services(
         topics=topics,
         retention=RetentionService(db, clock, config),
         calendar=calendar,
-        departments=DepartmentService(db, clock, people),
+        departments=DepartmentService(db, clock, people, invitations),
         whistles=whistles,
         suborders=SubOrderService(db, clock, flow, whistle_cards, whistle_clocks, i18n),
         whistle_stats=WhistleStatsService(db, clock, calendar, stats, config),

@@ -7,9 +7,8 @@ no conversation state to lose: any message from someone not yet set up re-asks t
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from functools import partial
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
@@ -20,8 +19,8 @@ from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Translator
 from bot.messages import OutMessage
 from bot.models import OFFICE_ROLES, Level
-from bot.services.admin import INVITE_PREFIX
-from bot.services.departments import INVITE_PREFIX as ROLE_INVITE_PREFIX
+from bot.models.whistle import Post
+from bot.services.admin import INVITATION as ADMIN_INVITATION
 from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
 from bot.views import departments as department_views
@@ -30,7 +29,7 @@ from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import Caller, edit, reply, say_error
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    pass
 
 __all__ = ["gate_handlers", "handlers", "has_home", "is_onboarded", "prompt_current_step"]
 
@@ -97,26 +96,14 @@ def _starts(update: Update) -> bool:
     )
 
 
-Joined = Callable[[Translator, str], OutMessage]
-
-
-def _invitation(svc: Services, actor: Actor, payload: str) -> Awaitable[Joined] | None:
-    """Opening an invitation link (an administrator's, a department's person's, a first
-    secretary's): what accepting it tells, in a language; None for any other payload."""
-
-    async def admin() -> Joined:
-        unit = await svc.admin.accept_invite(actor, payload)
-        return partial(admin_views.invite_accepted, unit=unit)
-
-    async def post() -> Joined:
-        joined = await svc.departments.accept_invite(actor, payload)
-        return partial(department_views.joined, joined=joined)
-
-    if payload.startswith(INVITE_PREFIX):
-        return admin()
-    if payload.startswith(ROLE_INVITE_PREFIX):
-        return post()
-    return None
+# What opening an invitation link tells, by its kind (bot/services/invitations.py): a view of
+# (translator, language, what the kind's grant gave). A feature with a kind of its own adds it.
+INVITATION_VIEWS: dict[str, Callable[[Translator, str, Any], OutMessage]] = {
+    ADMIN_INVITATION: admin_views.invite_accepted,
+    Post.LIAISON.value: department_views.joined,
+    Post.HEAD.value: department_views.joined,
+    Post.FIRST_SECRETARY.value: department_views.joined,
+}
 
 
 async def start(update: Update, context: GridContext) -> None:
@@ -125,15 +112,16 @@ async def start(update: Update, context: GridContext) -> None:
     svc = context.services
     t = context.t(actor)
     payload = context.args[0] if context.args else ""
-    invitation = _invitation(svc, actor, payload)
-    if invitation is not None:
+    if svc.invitations.is_link(payload):
         try:
-            render = await invitation
+            accepted = await svc.invitations.accept(actor, payload)
         except DomainError as err:
             await say_error(update, context, t, err)
         else:
             actor = await svc.people.actor(actor.id)
-            await reply(update, context, render(t, actor.person.language or svc.i18n.default))
+            language = actor.person.language or svc.i18n.default
+            view = INVITATION_VIEWS[accepted.kind]
+            await reply(update, context, view(t, language, accepted.shown))
         if actor.person.language is not None:
             return
     elif payload.startswith(DEEP_LINK_PREFIX):

@@ -28,7 +28,6 @@ from storage.dialect import Dialect
 from storage.updates import APPLYING
 
 if TYPE_CHECKING:
-    from storage.repos.admin import AdminRepo
     from storage.repos.api import ApiRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.broadcasts import BroadcastsRepo
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from storage.repos.deadlines import DeadlinesRepo
     from storage.repos.departments import DepartmentsRepo
     from storage.repos.flows import FlowsRepo, PersistedState
+    from storage.repos.invitations import InvitationsRepo
     from storage.repos.members import MembersRepo
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
@@ -213,10 +213,10 @@ class Tx(ABC):
         return PeopleRepo(self)
 
     @cached_property
-    def admin(self) -> AdminRepo:
-        from storage.repos.admin import AdminRepo
+    def invitations(self) -> InvitationsRepo:
+        from storage.repos.invitations import InvitationsRepo
 
-        return AdminRepo(self)
+        return InvitationsRepo(self)
 
     @cached_property
     def api(self) -> ApiRepo:

@@ -23,6 +23,7 @@ __all__ = [
     "Department",
     "FlowEnd",
     "HandledBy",
+    "Invitation",
     "Level",
     "Member",
     "MemberStatus",
@@ -176,6 +177,20 @@ class RoleGrant(_Model):
     granted_by: int | None = None
     granted_at: datetime
     revoked_at: datetime | None = None
+
+
+class Invitation(_Model):
+    """A single-use invitation link: opening it grants what its ``kind`` says, at
+    ``target_id`` (a unit for an administrator, a department, a pairing ...)."""
+
+    token: str
+    kind: str
+    target_id: int
+    created_by: int | None = None
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
 
 
 class AuditEntry(_Model):

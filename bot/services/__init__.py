@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
     from bot.services.forms import FormService
+    from bot.services.invitations import InvitationService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
@@ -55,6 +56,7 @@ class Services:
     i18n: I18n
     notifier: Notifier
     people: PeopleService
+    invitations: InvitationService  # every role given by a link: one mechanism, kinds registered
     org: OrgService
     flow: RequestFlow
     dispatch: DispatchService

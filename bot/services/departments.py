@@ -11,34 +11,41 @@ the same way, by a link from an administrator of the community or above.
 from __future__ import annotations
 
 import logging
-import secrets
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.models import Department
 from bot.models.whistle import Joined, PairingLine, Post, StaffLine
+from bot.services.invitations import Granted
 from bot.services.scope import Refused, admin_units, audited_refusals
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.clock import Clock
+    from bot.models import Invitation
+    from bot.services.invitations import InvitationService
     from bot.services.people import Actor, PeopleService
     from storage.db import Database, Tx
 
-__all__ = ["INVITE_PREFIX", "DepartmentService"]
+__all__ = ["DepartmentService"]
 
 LOG = logging.getLogger(__name__)
 
-INVITE_PREFIX = "inv_"
-INVITE_TTL = timedelta(days=7)
-
 
 class DepartmentService:
-    def __init__(self, db: Database, clock: Clock, people: PeopleService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, people: PeopleService, invitations: InvitationService
+    ) -> None:
         self.db = db
         self.clock = clock
         self.people = people
+        self.invitations = invitations
+        # The kinds of their links are the posts' names; the target: a department, a pairing.
+        invitations.register(Post.LIAISON.value, self._join_department)
+        invitations.register(Post.HEAD.value, self._join_department)
+        invitations.register(Post.FIRST_SECRETARY.value, self._join_pairing)
 
     # -- what an administrator manages ---------------------------------------------------------
     async def manageable(self, actor: Actor) -> list[Department]:
@@ -111,12 +118,14 @@ class DepartmentService:
             department = await self._department(
                 tx, actor, department_id, post, "department.invite"
             )
-            return await self._link(
+            return await self.invitations.issue(
                 tx,
                 actor,
-                post,
-                department_id=department.id,
-                audit=("department.invite", f"department:{department.code}", department.unit_id),
+                post.value,
+                department.id,
+                action="department.invite",
+                subject=f"department:{department.code}",
+                unit_id=department.unit_id,
                 after={"post": post.value},
             )
 
@@ -186,91 +195,46 @@ class DepartmentService:
                     unit_id=community.id,
                     reason="outside the admin's scope",
                 )
-            return await self._link(
+            return await self.invitations.issue(
                 tx,
                 actor,
-                Post.FIRST_SECRETARY,
-                pairing_id=pairing.id,
-                audit=("pairing.invite", f"unit:{community.code}", community.id),
+                Post.FIRST_SECRETARY.value,
+                pairing.id,
+                action="pairing.invite",
+                subject=f"unit:{community.code}",
+                unit_id=community.id,
                 after={"partner": pairing.partner},
             )
 
-    async def _link(
-        self,
-        tx: Tx,
-        actor: Actor,
-        post: Post,
-        *,
-        audit: tuple[str, str, int],
-        after: dict[str, object],
-        department_id: int | None = None,
-        pairing_id: int | None = None,
-    ) -> str:
-        """A stored single-use invitation for ``post`` and its audit row (action, subject,
-        unit); return the deep-link payload."""
-        now = self.clock.now()
-        token = secrets.token_urlsafe(12)
-        await tx.departments.add_invite(
-            token,
-            post,
-            department_id=department_id,
-            pairing_id=pairing_id,
-            created_by=actor.id,
-            now=now,
-            expires_at=now + INVITE_TTL,
-        )
-        action, subject, unit_id = audit
-        await tx.audit.record(
-            actor_id=actor.id,
-            actor_label=actor.label,
-            action=action,
-            subject=subject,
-            unit_id=unit_id,
-            before=None,
-            after={**after, "expires_at": now + INVITE_TTL},
-            now=now,
-        )
-        return f"{INVITE_PREFIX}{token}"
-
     # -- opening a link ----------------------------------------------------------------------
-    async def accept_invite(self, actor: Actor, payload: str) -> Joined:
-        """Opening an invitation link: hold its post (once, before it expires)."""
-        token = payload.removeprefix(INVITE_PREFIX)
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            invite = await tx.departments.invite(token)
-            if invite is None or invite.used_at is not None or invite.expires_at <= now:
-                raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
-            await tx.departments.use_invite(token, actor.id, now)
-            if invite.department_id is not None:
-                department = await tx.departments.get(invite.department_id)
-                if department is None or not department.active:
-                    raise NotFound(N_("That department does not exist."))
-                await tx.departments.add_staff(
-                    department.id, actor.id, invite.post, by=invite.created_by, now=now
-                )
-                joined = Joined(invite.post, department, None, None)
-                unit_id, what = department.unit_id, {"department": department.code}
-            else:
-                assert invite.pairing_id is not None
-                pairing = await tx.departments.pairing(invite.pairing_id)
-                community = await tx.org.get(pairing.community_id) if pairing else None
-                if pairing is None or community is None:
-                    raise NotFound(N_("That pairing does not exist."))
-                await tx.departments.add_secretary(
-                    pairing.id, actor.id, by=invite.created_by, now=now
-                )
-                joined = Joined(invite.post, None, community, pairing.partner)
-                unit_id, what = community.id, {"unit": community.code, "partner": pairing.partner}
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="role.grant",
-                subject=f"person:{actor.id}",
-                unit_id=unit_id,
-                before=None,
-                after={"role": invite.post.value, **what, "invited_by": invite.created_by},
-                now=now,
-            )
-        await self.people.refresh_menu(await self.people.actor(actor.id))
-        return joined
+    async def _join_department(
+        self, tx: Tx, actor: Actor, invitation: Invitation, now: datetime
+    ) -> Granted:
+        """A liaison's or a head's link: hold that post in its department."""
+        post = Post(invitation.kind)
+        department = await tx.departments.get(invitation.target_id)
+        if department is None or not department.active:
+            raise NotFound(N_("That department does not exist."))
+        await tx.departments.add_staff(
+            department.id, actor.id, post, by=invitation.created_by, now=now
+        )
+        return Granted(
+            department.unit_id,
+            {"department": department.code},
+            shown=Joined(post, department, None, None),
+        )
+
+    async def _join_pairing(
+        self, tx: Tx, actor: Actor, invitation: Invitation, now: datetime
+    ) -> Granted:
+        """A first secretary's link: become the first secretary of its pairing's community."""
+        pairing = await tx.departments.pairing(invitation.target_id)
+        community = await tx.org.get(pairing.community_id) if pairing else None
+        if pairing is None or community is None:
+            raise NotFound(N_("That pairing does not exist."))
+        await tx.departments.add_secretary(pairing.id, actor.id, by=invitation.created_by, now=now)
+        return Granted(
+            community.id,
+            {"unit": community.code, "partner": pairing.partner},
+            shown=Joined(Post.FIRST_SECRETARY, None, community, pairing.partner),
+        )

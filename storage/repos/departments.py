@@ -1,37 +1,25 @@
 """Departments and their staff, the pairings of communities with city units and their first
-secretaries, and the invitation links that bring staff and first secretaries in."""
+secretaries (the links that bring them in are ``invitations``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Department, OrgUnit, Person
 from bot.models.whistle import DepartmentPost, Pairing, Post
-from storage.timestamps import from_ts, ts
+from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["DepartmentsRepo", "RoleInvite"]
+__all__ = ["DepartmentsRepo"]
 
 _DEPT_COLS = "id, code, name, short_name, name_en, unit_id, parent_id, sort, active"
 _PERSON_COLS = (
     "p.id, p.telegram_id, p.display_name, p.username, p.language, p.home_unit_id, p.phone,"
     " p.unreachable, p.created_at, p.updated_at"
 )
-
-
-@dataclass(frozen=True)
-class RoleInvite:
-    token: str
-    post: Post
-    department_id: int | None
-    pairing_id: int | None
-    created_by: int | None
-    expires_at: datetime
-    used_at: datetime | None
 
 
 def _department(row: Any) -> Department:
@@ -246,46 +234,3 @@ class DepartmentsRepo:
             )
             out.append((Person.model_validate(data), pairing))
         return out
-
-    # -- invitations -------------------------------------------------------------------------
-    async def add_invite(
-        self,
-        token: str,
-        post: Post,
-        *,
-        department_id: int | None,
-        pairing_id: int | None,
-        created_by: int,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        await self.tx.execute(
-            "INSERT INTO role_invites (token, post, department_id, pairing_id, created_by,"
-            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (token, post.value, department_id, pairing_id, created_by, ts(now), ts(expires_at)),
-        )
-
-    async def invite(self, token: str) -> RoleInvite | None:
-        row = await self.tx.fetchone(
-            "SELECT token, post, department_id, pairing_id, created_by, expires_at, used_at"
-            " FROM role_invites WHERE token = ?",
-            (token,),
-        )
-        if row is None:
-            return None
-        return RoleInvite(
-            token=str(row["token"]),
-            post=Post(row["post"]),
-            department_id=row["department_id"],
-            pairing_id=row["pairing_id"],
-            created_by=row["created_by"],
-            expires_at=from_ts(row["expires_at"]),
-            used_at=None if row["used_at"] is None else from_ts(row["used_at"]),
-        )
-
-    async def use_invite(self, token: str, person_id: int, now: datetime) -> bool:
-        changed = await self.tx.execute(
-            "UPDATE role_invites SET used_by = ?, used_at = ? WHERE token = ? AND used_at IS NULL",
-            (person_id, ts(now), token),
-        )
-        return changed == 1

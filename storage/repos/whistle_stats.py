@@ -20,7 +20,7 @@ __all__ = ["WhistleStatsRepo"]
 _SCOPE = "r.compound_id IN (SELECT id FROM org_units WHERE path >= :lo AND path < :hi)"
 
 
-def _when(value: str | None) -> datetime | None:
+def _when(value: str | datetime | None) -> datetime | None:
     return None if value is None else from_ts(value)
 
 
@@ -28,7 +28,7 @@ class WhistleStatsRepo:
     def __init__(self, tx: Tx) -> None:
         self.tx = tx
 
-    def _params(self, unit: OrgUnit, start: datetime, end: datetime) -> dict[str, str]:
+    def _params(self, unit: OrgUnit, start: datetime, end: datetime) -> dict[str, object]:
         lo, hi = subtree_range(unit)
         return {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)}
 

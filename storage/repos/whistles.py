@@ -17,6 +17,7 @@ from bot.models.whistle import (
     WhistleState,
 )
 from bot.suborders import SubOrderRole, SubOrderState
+from storage.repos.stats import subtree_range
 from storage.timestamps import ts
 
 if TYPE_CHECKING:
@@ -132,14 +133,14 @@ class WhistlesRepo:
         """The latest whistles on requests of compounds inside ``units``."""
         if not units:
             return []
-        paths = " OR ".join("o.path LIKE ?" for _ in units)
+        paths = " OR ".join("(o.path >= ? AND o.path < ?)" for _ in units)
         marks = ",".join("?" * len(states))
         rows = await self.tx.fetchall(
             f"SELECT {', '.join('w.' + c.strip() for c in _WHISTLE_COLS.split(','))}"
             " FROM whistles w JOIN requests r ON r.id = w.request_id"
             f" JOIN org_units o ON o.id = r.compound_id WHERE ({paths})"
             f" AND w.state IN ({marks}) ORDER BY w.id DESC LIMIT ?",
-            [*(u.path + "%" for u in units), *(s.value for s in states), limit],
+            [*(b for u in units for b in subtree_range(u)), *(s.value for s in states), limit],
         )
         return [_whistle(r) for r in rows]
 
