@@ -272,10 +272,12 @@ def _cmd_org(config: Config, args: argparse.Namespace) -> int:
             teams = await tx.org.teams()
             categories = await tx.requests.categories(active_only=False)
             notes = await party_notes(tx)
+            departments = await tx.departments.all(active_only=False)
+            pairings = await tx.departments.pairings()
         if not units:
             print("the org tree is empty: run `gridbot org import FILE`")
             return 0
-        print(render_tree(units, stations, teams, categories, notes))
+        print(render_tree(units, stations, teams, categories, departments, pairings, notes))
         return 0
 
     async def qr(db: Database) -> int:

@@ -33,12 +33,14 @@ from bot.services.cards import Cards
 from bot.services.clocks import Clocks
 from bot.services.consult import ConsultationService
 from bot.services.decisions import DecisionService
+from bot.services.departments import DepartmentService
 from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
 from bot.services.forms import FormService
 from bot.services.households import HouseholdService
+from bot.services.invitations import InvitationService
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
 from bot.services.owners_vote import OwnersVoteService
@@ -50,17 +52,24 @@ from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
 from bot.services.seat_votes import SeatVoteService
 from bot.services.stats import StatsService
+from bot.services.suborders import SubOrderService
 from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
 from bot.services.topics import TopicService
 from bot.services.visits import VisitService
 from bot.services.waiting import WaitingService
+from bot.services.whistle import WhistleService, topic_conversion
+from bot.services.whistle_cards import WhistleCards
+from bot.services.whistle_clocks import KINDS as WHISTLE_KINDS
+from bot.services.whistle_clocks import WhistleClocks
+from bot.services.whistle_stats import WhistleStatsService
 from handlers import (
     admin,
     assign,
     broadcast,
     consult,
     consult_forms,
+    departments,
     escalation,
     fallback,
     my_requests,
@@ -71,10 +80,13 @@ from handlers import (
     registration,
     requests,
     stats,
+    suborders,
     tasks,
     topics,
     visit,
     votes,
+    whistle,
+    whistle_flow,
 )
 from handlers.errors import on_error
 from handlers.wizard import Wizard
@@ -110,6 +122,8 @@ FLOWS: tuple[Wizard[Any], ...] = (
     consult_forms.VOTE,
     consult_forms.ITEM,
     votes.PAPER,
+    whistle_flow.WHISTLE,
+    suborders.MEETING,
 )
 
 HOTSPOTS_JOB = "HOTSPOTS"
@@ -240,6 +254,9 @@ def build_application(
         parties.handlers(i18n, app.user_data),
         consult.handlers(i18n, app.user_data),
         votes.handlers(i18n, app.user_data),
+        whistle.handlers(i18n, app.user_data),
+        suborders.handlers(i18n, app.user_data),
+        departments.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -262,6 +279,8 @@ def build_services(
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
     people = PeopleService(db, clock, notifier, i18n)
+    # Invitation links: each service that hands out a role by a link registers its kind.
+    invitations = InvitationService(db, clock, people)
     cards = Cards(clock, flow, i18n, config)
     dispatch = DispatchService(db, clock, flow, cards, i18n, config)
     clocks = Clocks(clock, dispatch, config)
@@ -273,9 +292,20 @@ def build_services(
     sweep = DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config)
     # The four parties: their routes (property matters) and clocks (action items, owners'
     # votes, ratings) join the dispatch and the sweep here.
-    consult = ConsultationService(db, clock, flow, cards, notifier, sweep, i18n, config)
+    consult = ConsultationService(
+        db, clock, flow, cards, notifier, sweep, invitations, i18n, config
+    )
     seat_votes = SeatVoteService(db, clock, consult, sweep, i18n)
+    # 吹哨报到: departments' sub-orders, their clocks in working time on the same sweep.
+    calendar = config.working_calendar()
+    whistle_cards = WhistleCards(clock, flow, i18n, config)
+    whistle_clocks = WhistleClocks(clock, calendar, whistle_cards, config)
+    sweep.register(WHISTLE_KINDS, whistle_clocks.due)
+    whistles = WhistleService(db, clock, flow, cards, whistle_cards, whistle_clocks, i18n)
+    flow.observers.append(whistles.on_transition)
+    stats = StatsService(db, clock, config, reports)
     topics = TopicService(db, clock, flow, requests_service, i18n, config)
+    topics.register(topic_conversion(topics))  # 每月一题 → 吹哨
     topics.register(consult.topic_conversion(topics.place))  # 每月一题 → 议事协商
     return Services(
         config=config,
@@ -286,6 +316,7 @@ def build_services(
         i18n=i18n,
         notifier=notifier,
         people=people,
+        invitations=invitations,
         org=OrgService(db),
         flow=flow,
         dispatch=dispatch,
@@ -296,22 +327,27 @@ def build_services(
         sweep=sweep,
         requests=requests_service,
         tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
-        admin=AdminService(db, clock, flow, people),
+        admin=AdminService(db, clock, flow, people, invitations),
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
         broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
-        stats=StatsService(db, clock, config, reports),
+        stats=stats,
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=topics,
         retention=RetentionService(db, clock, config),
-        parties=PartyService(db, clock, notifier, people, i18n, config),
+        parties=PartyService(db, clock, notifier, people, invitations, i18n, config),
         property=PropertyService(db, clock, dispatch, flow, notifier, sweep, i18n, config),
         households=HouseholdService(db, clock, people),
         consult=consult,
         seat_votes=seat_votes,
         decisions=DecisionService(db, clock, consult, seat_votes, flow, sweep, i18n, config),
         owners_vote=OwnersVoteService(db, clock, consult, notifier, sweep, i18n, config),
+        calendar=calendar,
+        departments=DepartmentService(db, clock, people, invitations),
+        whistles=whistles,
+        suborders=SubOrderService(db, clock, flow, whistle_cards, whistle_clocks, i18n),
+        whistle_stats=WhistleStatsService(db, clock, calendar, stats, config),
         forms=FormService(db, notifier, i18n),
     )
 

@@ -27,9 +27,11 @@ from bot.art278 import Tally
 from bot.i18n import N_, Translator
 from bot.models import Tier
 from bot.models.stats import Export, Rate, Stats
+from bot.models.whistle_stats import DepartmentStats
 from bot.views.consult import STATE_NAMES as CONSULT_STATES
 from bot.views.requests import RATING_NAMES, TIER_SHORT, status_name
 from bot.views.stats import RATE_NAMES, period_text
+from bot.views.whistle_stats import DEPARTMENT_RATE_NAMES
 
 __all__ = ["COLUMNS", "build_workbook", "cell_text", "workbook_bytes", "write_workbook"]
 
@@ -282,8 +284,64 @@ def _consultations_sheet(
     _widths(sheet, [30, 14, 14, 17, 17, 40, 10, 10, 12, 12, 12, 10, 10, 12])
 
 
+def _departments_sheet(
+    sheet: Worksheet, stats: DepartmentStats, t: Translator, language: str
+) -> None:
+    """部门考评: the departments' ranking, then the whistles by unit."""
+    _append(sheet, [t("Unit"), stats.unit.label(language)])
+    _append(sheet, [t("Period"), period_text(t, stats.period)])
+    sheet.append([])
+    header = [
+        t("Rank"),
+        t("Department"),
+        t("Sub-orders"),
+        *(t(name) for name in DEPARTMENT_RATE_NAMES),
+        t("Median working hours to sign"),
+        t("Median working hours to complete"),
+    ]
+    _append(sheet, header)
+    for cell in sheet[sheet.max_row]:
+        cell.font = _BOLD
+    for rank, figures in enumerate(stats.ranking, 1):
+        rates = (
+            figures.sign_rate,
+            figures.on_time_rate,
+            figures.satisfaction,
+            figures.return_rate,
+        )
+        _append(
+            sheet,
+            [
+                rank,
+                figures.department.label(language),
+                figures.sent,
+                *(None if r.value is None else float(r.value) for r in rates),
+                _hours(figures.median_sign),
+                _hours(figures.median_complete),
+            ],
+        )
+        for column in (4, 5, 6, 7):
+            sheet.cell(sheet.max_row, column).number_format = _PERCENT
+    sheet.append([])
+    _append(
+        sheet,
+        [
+            t("Unit"),
+            t("Whistles blown"),
+            t("Departments reached"),
+            t("Difficult matters resolved"),
+        ],
+    )
+    for cell in sheet[sheet.max_row]:
+        cell.font = _BOLD
+    for unit in [*stats.by_unit, stats.totals]:
+        _append(sheet, [unit.unit.label(language), unit.whistles, unit.departments, unit.resolved])
+    _widths(sheet, [22, 22, 12, 16, 18, 14, 14, 18, 18])
+
+
 def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> Workbook:
-    """The workbook: the requests, the statistics, and 要事商议办 (consultations)."""
+    """The workbook: the requests, then the statistics, 要事商议办 (consultations) when the
+    period has any, and the departments' figures for a street or the district."""
     workbook = Workbook()
     requests = workbook.active
     assert requests is not None
@@ -293,6 +351,10 @@ def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> 
     if export.stats.consult is not None:
         sheet = workbook.create_sheet(t("Consultations"))
         _consultations_sheet(sheet, export.stats, t, language, tz)
+    if export.departments is not None:
+        _departments_sheet(
+            workbook.create_sheet(t("Departments")), export.departments, t, language
+        )
     workbook.properties.creator = "Gridbot"
     workbook.properties.created = _local(export.stats.at, tz)
     return workbook

@@ -22,6 +22,7 @@ from bot.i18n import N_
 
 __all__ = [
     "ADDRESS",
+    "ASK",
     "BACKGROUND",
     "BROADCAST",
     "COMMENT",
@@ -32,6 +33,7 @@ __all__ = [
     "NAME",
     "NOTE",
     "OPTION",
+    "PLACE",
     "PROPOSAL",
     "QUESTION",
     "REASON",
@@ -165,6 +167,21 @@ ITEM = TextField(
 QUESTION = TextField(
     "question", 500, multiline=True, empty=N_("Please type the question the owners vote on.")
 )
+# 吹哨报到: what is asked of a department, and where a joint on-site meeting is held.
+ASK = TextField(
+    "ask",
+    500,
+    multiline=True,
+    empty=N_("Please write what this department should do."),
+    too_long=_KEEP_UNDER,
+)
+PLACE = TextField(
+    "place",
+    100,
+    multiline=False,
+    empty=N_("Please write where to meet, e.g. the gate of building 3."),
+    too_long=_KEEP_UNDER,
+)
 
 FIELDS = (
     DESCRIPTION,
@@ -183,4 +200,6 @@ FIELDS = (
     DECISION,
     ITEM,
     QUESTION,
+    ASK,
+    PLACE,
 )

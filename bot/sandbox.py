@@ -24,6 +24,7 @@ from bot.config import Config, load_config
 from bot.emulator.core import Emulator, FloodLimits
 from bot.emulator.http import EmulatorServer, Person
 from bot.models import Availability, Member, MemberStatus, MemberType, Role
+from bot.models.whistle import Post
 from bot.sandbox_parties import seed_elevator, seed_parties
 from bot.services.orgimport import OrgImporter
 from bot.services.people import TelegramIdentity
@@ -141,6 +142,8 @@ class Sandbox:
                 await services.people.grant_admin(spec["id"], spec["unit"], actor_label="sandbox")
             if spec["role"] == "member":
                 await _make_member(services.db, actor.id, spec, now)
+            if spec["role"] in ("department", "first_secretary"):
+                await _give_post(services.db, actor.id, spec, now)
             await services.people.refresh_menu(await services.people.actor(actor.id))
         await seed_parties(services, self.people_spec)
         with (EXAMPLES / "sandbox_elevator.toml").open("rb") as fh:
@@ -176,6 +179,22 @@ async def _make_member(db: Any, person_id: int, spec: dict[str, Any], now: datet
         )
         await tx.members.save(member, now)
         await tx.people.grant(person_id, Role.MEMBER, unit.id, by=None, now=now)
+
+
+async def _give_post(db: Any, person_id: int, spec: dict[str, Any], now: datetime) -> None:
+    """A department's liaison or head, or a community's first secretary (as if they had
+    opened an invitation link)."""
+    async with db.transaction() as tx:
+        if spec["role"] == "department":
+            department = await tx.departments.by_code(spec["department"])
+            assert department is not None, spec
+            post = Post(spec.get("post", "liaison"))
+            await tx.departments.add_staff(department.id, person_id, post, by=None, now=now)
+        else:
+            community = await tx.org.get_by_code(spec["community"])
+            assert community is not None, spec
+            pairing = (await tx.departments.pairings([community.id]))[0]
+            await tx.departments.add_secretary(pairing.id, person_id, by=None, now=now)
 
 
 def _load_people() -> list[dict[str, Any]]:

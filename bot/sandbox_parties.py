@@ -13,7 +13,6 @@ from bot.models.consult import VoteMatter
 from bot.models.intake import Draft
 from bot.services.consult import Convening
 from bot.services.households import IssuedCode
-from bot.services.parties import sync_seat_role
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -33,10 +32,7 @@ async def seed_parties(services: Services, people: list[dict[str, Any]]) -> None
             async with services.db.transaction() as tx:
                 seat = await tx.parties.by_code(code)
                 assert seat is not None, code
-                party = await tx.parties.party(seat.party_id)
-                assert party is not None
                 await tx.parties.link(seat.id, actor.id, spec["name"], now)
-                await sync_seat_role(tx, actor.id, party.compound_id, by=None, now=now)
         labels = list(spec.get("households", []))
         if labels:
             codes = await _codes(services, spec["compound"], labels)

@@ -11,12 +11,12 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import GridContext
-from bot.errors import DomainError, NotAllowed
+from bot.errors import NotAllowed
 from bot.i18n import I18n
 from bot.models.consult import ParticipantKind
 from bot.views import consult as views
 from handlers.buttons import Buttons, Press, StaleButton
-from handlers.common import reply, say_error
+from handlers.common import reply
 from handlers.waits import Answer, Wait, Waits
 
 __all__ = ["BUTTONS", "WAITS", "handlers"]
@@ -210,21 +210,6 @@ async def invite(press: Press) -> None:
     await press.reply(
         views.invite_link(press.t, consultation, link, kind is ParticipantKind.MEMBER)
     )
-
-
-async def join_by_link(update: Update, context: GridContext, payload: str) -> bool:
-    """/start cs_...: someone the chair invited joins the discussion."""
-    actor = await context.actor(update)
-    svc = context.services
-    t = context.t(actor)
-    try:
-        view = await svc.consult.join(actor, payload)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return False
-    language = actor.person.language or svc.i18n.default
-    await reply(update, context, views.invitation(t, language, view, svc.config.tz))
-    return True
 
 
 @BUTTONS.on("idone")

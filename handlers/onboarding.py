@@ -7,8 +7,8 @@ no conversation state to lose: any message from someone not yet set up re-asks t
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
@@ -18,17 +18,23 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import LANGUAGES, Translator
 from bot.messages import OutMessage
-from bot.models import Level, Role
-from bot.services.admin import INVITE_PREFIX
-from bot.services.consult import CONSULT_INVITE_PREFIX
+from bot.models import OFFICE_ROLES, Level
+from bot.models.whistle import Post
+from bot.services.admin import INVITATION as ADMIN_INVITATION
+from bot.services.consult import MEMBER_INVITATION, REPRESENTATIVE_INVITATION
 from bot.services.households import BIND_PREFIX
-from bot.services.parties import SEAT_INVITE_PREFIX
+from bot.services.parties import SEAT_INVITATION
 from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
+from bot.views import consult as consult_views
+from bot.views import departments as department_views
 from bot.views import parties as party_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import Caller, edit, reply, say_error
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["gate_handlers", "handlers", "has_home", "is_onboarded", "prompt_current_step"]
 
@@ -40,7 +46,9 @@ DEEP_LINK_PREFIX = "c_"
 def is_onboarded(actor: Actor) -> bool:
     """Language chosen, and a home compound (admins may skip the compound)."""
     person = actor.person
-    return person.language is not None and (person.home_unit_id is not None or _may_skip(actor))
+    return person.language is not None and (
+        person.home_unit_id is not None or bool(actor.roles & OFFICE_ROLES)
+    )
 
 
 async def prompt_current_step(update: Update, context: GridContext, actor: Actor) -> None:
@@ -93,136 +101,73 @@ def _starts(update: Update) -> bool:
     )
 
 
+# What opening an invitation link tells, by its kind (bot/services/invitations.py): a view of
+# (translator, language, what the kind's grant gave). A feature with a kind of its own adds it.
+INVITATION_VIEWS: dict[str, Callable[[Translator, str, Any], OutMessage]] = {
+    ADMIN_INVITATION: admin_views.invite_accepted,
+    Post.LIAISON.value: department_views.joined,
+    Post.HEAD.value: department_views.joined,
+    Post.FIRST_SECRETARY.value: department_views.joined,
+    SEAT_INVITATION: party_views.seat_filled,
+    REPRESENTATIVE_INVITATION: consult_views.joined,
+    MEMBER_INVITATION: consult_views.joined,
+}
+
+
 async def start(update: Update, context: GridContext) -> None:
-    """Start onboarding, act on a deep link (a compound's poster, an invitation, a household's
-    code), or greet someone set up."""
-    actor: Actor | None = await context.actor(update)
+    """Start onboarding, act on a deep link (an invitation, a household's code, a compound's
+    poster), or greet someone set up."""
+    actor = await context.actor(update)
     svc = context.services
+    t = context.t(actor)
     payload = context.args[0] if context.args else ""
-    link = next((act for prefix, act in DEEP_LINKS if payload.startswith(prefix)), None)
-    if link is not None and actor is not None:
-        actor = await link(update, context, actor, payload)
-    if actor is None:
-        return  # the link's answer was all
+    if svc.invitations.is_link(payload):
+        try:
+            accepted = await svc.invitations.accept(actor, payload)
+        except DomainError as err:
+            await say_error(update, context, t, err)
+        else:
+            actor = await svc.people.actor(actor.id)
+            language = actor.person.language or svc.i18n.default
+            view = INVITATION_VIEWS[accepted.kind]
+            await reply(update, context, view(t, language, accepted.shown))
+        if actor.person.language is not None:
+            return
+    elif payload.startswith(BIND_PREFIX):  # a household's slip (its QR code)
+        from handlers.votes import bind_by_link
+
+        await bind_by_link(update, context, payload)
+        actor = await svc.people.actor(actor.id)
+        if actor.person.language is not None:
+            return
+    elif payload.startswith(DEEP_LINK_PREFIX):
+        code = payload.removeprefix(DEEP_LINK_PREFIX)
+        unit = await svc.org.compound_by_code(code)
+        if unit is None:
+            await reply(update, context, views.unknown_code(t, code))
+        else:
+            actor, unit = await svc.people.set_home(actor, unit.id)
+            if actor.person.language is not None:
+                path = await svc.org.path(unit)
+                await reply(
+                    update,
+                    context,
+                    views.done_message(t, actor.person.language, actor.roles, path),
+                )
+                return
     if actor.person.language is None or (
-        actor.person.home_unit_id is None and not _may_skip(actor)
+        actor.person.home_unit_id is None and not actor.roles & OFFICE_ROLES
     ):
         # New, or in the middle of onboarding: begin again from the language.
         translators = [svc.i18n.get(lang) for lang in LANGUAGES]
         await reply(update, context, views.language_prompt(translators, first_time=True))
         return
-    t = context.t(actor)
     home = await svc.org.unit(actor.person.home_unit_id) if actor.person.home_unit_id else None
     home_path = await svc.org.path(home) if home else None
     await reply(
         update, context, views.welcome_back(t, actor.person.language, actor.roles, home_path)
     )
     await reply(update, context, views.change_place_button(t))
-
-
-LinkAction = Callable[[Update, GridContext, Actor, str], Awaitable["Actor | None"]]
-
-
-async def _goes_on(context: GridContext, actor: Actor) -> Actor | None:
-    """After a link: onboarding goes on (the actor, fresh) unless it is done."""
-    actor = await context.services.people.actor(actor.id)
-    return None if actor.person.language is not None else actor
-
-
-async def _accept(
-    update: Update,
-    context: GridContext,
-    actor: Actor,
-    accept: Callable[[], Awaitable[Any]],
-    view: Callable[[Translator, str, Any], OutMessage],
-) -> Actor | None:
-    """An invitation: accepted and said so (or why not), then onboarding if it is not done."""
-    t = context.t(actor)
-    try:
-        accepted = await accept()
-    except DomainError as err:
-        await say_error(update, context, t, err)
-    else:
-        language = (await context.services.people.actor(actor.id)).person.language
-        await reply(update, context, view(t, language or context.services.i18n.default, accepted))
-    return await _goes_on(context, actor)
-
-
-async def _admin_invite(
-    update: Update, context: GridContext, actor: Actor, payload: str
-) -> Actor | None:
-    """An administrator's invitation: the role."""
-    accept = context.services.admin.accept_invite
-    return await _accept(
-        update, context, actor, lambda: accept(actor, payload), admin_views.invite_accepted
-    )
-
-
-async def _seat_invite(
-    update: Update, context: GridContext, actor: Actor, payload: str
-) -> Actor | None:
-    """A seat's invitation link: the person holds the seat."""
-    accept = context.services.parties.accept_invite
-    return await _accept(
-        update, context, actor, lambda: accept(actor, payload), party_views.seat_filled
-    )
-
-
-async def _compound(
-    update: Update, context: GridContext, actor: Actor, payload: str
-) -> Actor | None:
-    """A compound's poster: it becomes the person's home."""
-    svc = context.services
-    code = payload.removeprefix(DEEP_LINK_PREFIX)
-    unit = await svc.org.compound_by_code(code)
-    if unit is None:
-        await reply(update, context, views.unknown_code(context.t(actor), code))
-        return actor
-    actor, unit = await svc.people.set_home(actor, unit.id)
-    if actor.person.language is None:
-        return actor
-    path = await svc.org.path(unit)
-    await reply(
-        update,
-        context,
-        views.done_message(context.t(actor), actor.person.language, actor.roles, path),
-    )
-    return None
-
-
-async def _consultation(
-    update: Update, context: GridContext, actor: Actor, payload: str
-) -> Actor | None:
-    """A consultation's invitation (a resident representative, a party member)."""
-    from handlers.consult import join_by_link
-
-    await join_by_link(update, context, payload)
-    return await _goes_on(context, actor)
-
-
-async def _household(
-    update: Update, context: GridContext, actor: Actor, payload: str
-) -> Actor | None:
-    """A household's code (the slip's QR code): the person owns it in the bot."""
-    from handlers.votes import bind_by_link
-
-    await bind_by_link(update, context, payload)
-    return await _goes_on(context, actor)
-
-
-# Deep links /start <payload>, by prefix.
-DEEP_LINKS: tuple[tuple[str, LinkAction], ...] = (
-    (INVITE_PREFIX, _admin_invite),
-    (SEAT_INVITE_PREFIX, _seat_invite),
-    (BIND_PREFIX, _household),
-    (CONSULT_INVITE_PREFIX, _consultation),
-    (DEEP_LINK_PREFIX, _compound),
-)
-
-
-def _may_skip(actor: Actor) -> bool:
-    """Administrators and the parties' seat holders may go on without a home compound."""
-    return Role.ADMIN in actor.roles or Role.SEAT in actor.roles
 
 
 async def language_command(update: Update, context: GridContext) -> None:
@@ -262,10 +207,12 @@ async def _show_places(
     language = actor.person.language or svc.i18n.default
     choice = await svc.org.browse(unit_id)
     if choice.unit is None and not choice.options:
-        await reply(update, context, views.empty_org(t, is_admin=_may_skip(actor)))
+        office = bool(actor.roles & OFFICE_ROLES)
+        await reply(update, context, views.empty_org(t, is_admin=office))
         return
     path = await svc.org.path(choice.unit) if choice.unit else []
-    message = views.drill_down(choice, t, language, can_skip=_may_skip(actor), path=path)
+    can_skip = bool(actor.roles & OFFICE_ROLES)
+    message = views.drill_down(choice, t, language, can_skip=can_skip, path=path)
     if as_edit and update.callback_query is not None:
         await edit(update.callback_query, message)
     else:
@@ -281,9 +228,9 @@ async def top(press: Press) -> None:
 
 @BUTTONS.on("skip")
 async def skip_home(press: Press) -> None:
-    """An administrator (or a seat holder) who lives elsewhere goes on without a home
-    compound."""
-    if not _may_skip(press.actor):
+    """An administrator (or a department's staff, a first secretary) who lives elsewhere goes
+    on without a home compound."""
+    if not press.actor.roles & OFFICE_ROLES:
         raise StaleButton(press.cb)
     await press.answer()
     # The drill-down loses its buttons; the menu keyboard comes with a message of its own

@@ -28,16 +28,16 @@ from storage.dialect import Dialect
 from storage.updates import APPLYING
 
 if TYPE_CHECKING:
-    from storage.repos.admin import AdminRepo
     from storage.repos.api import ApiRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.broadcasts import BroadcastsRepo
     from storage.repos.cards import CardsRepo
     from storage.repos.consult import ConsultRepo
     from storage.repos.deadlines import DeadlinesRepo
+    from storage.repos.departments import DepartmentsRepo
     from storage.repos.flows import FlowsRepo, PersistedState
     from storage.repos.households import HouseholdsRepo
-    from storage.repos.invites import InviteLinks
+    from storage.repos.invitations import InvitationsRepo
     from storage.repos.members import MembersRepo
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from storage.repos.stats import StatsRepo
     from storage.repos.topics import TopicsRepo
     from storage.repos.visits import VisitsRepo
+    from storage.repos.whistle_stats import WhistleStatsRepo
+    from storage.repos.whistles import WhistlesRepo
     from storage.updates import UpdatesRepo
 
 __all__ = [
@@ -215,10 +217,10 @@ class Tx(ABC):
         return PeopleRepo(self)
 
     @cached_property
-    def admin(self) -> AdminRepo:
-        from storage.repos.admin import AdminRepo
+    def invitations(self) -> InvitationsRepo:
+        from storage.repos.invitations import InvitationsRepo
 
-        return AdminRepo(self)
+        return InvitationsRepo(self)
 
     @cached_property
     def api(self) -> ApiRepo:
@@ -305,12 +307,6 @@ class Tx(ABC):
         return PartiesRepo(self)
 
     @cached_property
-    def seat_invites(self) -> InviteLinks:
-        from storage.repos.invites import InviteLinks
-
-        return InviteLinks(self, "seat_invites", "seat_id")
-
-    @cached_property
     def households(self) -> HouseholdsRepo:
         from storage.repos.households import HouseholdsRepo
 
@@ -327,6 +323,24 @@ class Tx(ABC):
         from storage.repos.ratings import RatingsRepo
 
         return RatingsRepo(self)
+
+    @cached_property
+    def departments(self) -> DepartmentsRepo:
+        from storage.repos.departments import DepartmentsRepo
+
+        return DepartmentsRepo(self)
+
+    @cached_property
+    def whistles(self) -> WhistlesRepo:
+        from storage.repos.whistles import WhistlesRepo
+
+        return WhistlesRepo(self)
+
+    @cached_property
+    def whistle_stats(self) -> WhistleStatsRepo:
+        from storage.repos.whistle_stats import WhistleStatsRepo
+
+        return WhistleStatsRepo(self)
 
     @cached_property
     def updates(self) -> UpdatesRepo:

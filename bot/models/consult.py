@@ -4,7 +4,7 @@ compound, the decision, objections and action items; and what their screens show
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "Household",
     "ItemForm",
     "ItemStep",
+    "Joined",
     "Objection",
     "OwnersVote",
     "OwnersVoteView",
@@ -319,6 +320,15 @@ class ConsultationView:
     messages: int = 0
     is_chair: bool = False
     viewer: Speaker | None = None
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Someone who opened a consultation's link, and the consultation as they see it (shown
+    in the bot's time zone)."""
+
+    view: ConsultationView
+    tz: tzinfo
 
 
 class RatingRound(_Model):

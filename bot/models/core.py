@@ -14,13 +14,16 @@ from bot.lifecycle import Status
 
 __all__ = [
     "EXTENSION_DAYS",
+    "OFFICE_ROLES",
     "AdminCard",
     "ApiKey",
     "AuditEntry",
     "Availability",
     "Category",
+    "Department",
     "FlowEnd",
     "HandledBy",
+    "Invitation",
     "Level",
     "Member",
     "MemberStatus",
@@ -69,6 +72,20 @@ class Role(StrEnum):
     ADMIN = "admin"
     SEAT = "seat"  # holds a seat in one of the parties of a compound (at the compound)
     OWNER = "owner"  # bound to a household of a compound (业主), at the compound
+    # Scoped to a department (``RoleGrant.department_id``): its liaison (联络员) acts on its
+    # sub-orders; its head (负责人) also hears of the late ones.
+    DEPARTMENT = "department"
+    DEPARTMENT_HEAD = "department_head"
+    # 第一书记: attached to a community (``RoleGrant.unit_id``), seconded by a paired city unit.
+    FIRST_SECRETARY = "first_secretary"
+
+
+# Roles held for work outside one's home: their holders may use the bot without a home
+# compound (an administrator, a department's staff, a first secretary, a seat holder such as
+# the property company's manager).
+OFFICE_ROLES = frozenset(
+    {Role.ADMIN, Role.DEPARTMENT, Role.DEPARTMENT_HEAD, Role.FIRST_SECRETARY, Role.SEAT}
+)
 
 
 class _Model(BaseModel):
@@ -95,6 +112,24 @@ class OrgUnit(_Model):
     def contains(self, other: OrgUnit) -> bool:
         """True when ``other`` is this unit or lies below it."""
         return other.path.startswith(self.path)
+
+
+class Department(_Model):
+    """A functional department (职能部门) or its local branch, serving an area."""
+
+    id: int
+    code: str
+    name: str
+    short_name: str
+    name_en: str | None = None
+    unit_id: int  # the area it serves: the district, or a street for a local branch
+    parent_id: int | None = None  # a branch's district department
+    sort: int = 0
+    active: bool = True
+
+    def label(self, language: str) -> str:
+        """The name residents and staff read: 城管执法局 (the English name in English)."""
+        return self.name_en if language == "en" and self.name_en else self.short_name
 
 
 class Station(_Model):
@@ -142,10 +177,25 @@ class RoleGrant(_Model):
     id: int
     person_id: int
     role: Role
-    unit_id: int
+    unit_id: int  # the unit the role is held at (a department role: the area it serves)
+    department_id: int | None = None  # a department role's department
     granted_by: int | None = None
     granted_at: datetime
     revoked_at: datetime | None = None
+
+
+class Invitation(_Model):
+    """A single-use invitation link: opening it grants what its ``kind`` says, at
+    ``target_id`` (a unit for an administrator, a department, a pairing ...)."""
+
+    token: str
+    kind: str
+    target_id: int
+    created_by: int | None = None
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
 
 
 class AuditEntry(_Model):
@@ -303,6 +353,8 @@ class RequestView(_Model):
     can_cancel: bool = False
     can_add_info: bool = False
     source_system: str | None = None  # the city system that submitted it (the API key's name)
+    # The departments named on its timeline (吹哨报到: "城管执法局已签收"), by id.
+    departments: dict[int, Department] = {}
 
 
 class MemberType(StrEnum):

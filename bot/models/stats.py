@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.lifecycle import Status
 from bot.models.consult import ConsultFigures
 from bot.models.core import Category, OrgUnit, Rating, Tier
+
+if TYPE_CHECKING:
+    from bot.models.whistle_stats import DepartmentStats
 
 __all__ = [
     "Counts",
@@ -27,6 +31,7 @@ __all__ = [
     "Rate",
     "Stats",
     "UnitFigures",
+    "median",
 ]
 
 
@@ -159,6 +164,17 @@ class Rate:
         return None if value is None else float(value * 100)
 
 
+def median(values: list[timedelta]) -> timedelta | None:
+    """The median of some durations; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
 @dataclass(frozen=True)
 class UnitFigures:
     """One unit's counts and its three rates."""
@@ -226,10 +242,12 @@ class Stats:
 
 @dataclass(frozen=True)
 class Export:
-    """The requests received in the period, and the statistics of the same unit and period."""
+    """The requests received in the period, and the statistics of the same unit and period
+    (with the departments' figures for a street or the district)."""
 
     stats: Stats
     rows: list[ExportRow]
+    departments: DepartmentStats | None = None
 
 
 @dataclass(frozen=True)

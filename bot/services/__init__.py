@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from bot.services.clocks import Clocks
     from bot.services.consult import ConsultationService
     from bot.services.decisions import DecisionService
+    from bot.services.departments import DepartmentService
     from bot.services.dispatch import DispatchService
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
     from bot.services.forms import FormService
     from bot.services.households import HouseholdService
+    from bot.services.invitations import InvitationService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.owners_vote import OwnersVoteService
@@ -35,11 +37,15 @@ if TYPE_CHECKING:
     from bot.services.retention import RetentionService
     from bot.services.seat_votes import SeatVoteService
     from bot.services.stats import StatsService
+    from bot.services.suborders import SubOrderService
     from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
     from bot.services.topics import TopicService
     from bot.services.visits import VisitService
     from bot.services.waiting import WaitingService
+    from bot.services.whistle import WhistleService
+    from bot.services.whistle_stats import WhistleStatsService
+    from bot.workcal import WorkingCalendar
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -57,6 +63,7 @@ class Services:
     i18n: I18n
     notifier: Notifier
     people: PeopleService
+    invitations: InvitationService  # every role given by a link: one mechanism, kinds registered
     org: OrgService
     flow: RequestFlow
     dispatch: DispatchService
@@ -83,6 +90,11 @@ class Services:
     seat_votes: SeatVoteService
     decisions: DecisionService
     owners_vote: OwnersVoteService
+    calendar: WorkingCalendar
+    departments: DepartmentService
+    whistles: WhistleService
+    suborders: SubOrderService
+    whistle_stats: WhistleStatsService
     forms: FormService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)

@@ -23,7 +23,6 @@ service that acts on it.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +40,7 @@ from bot.models.consult import (
     Consultation,
     ConsultationState,
     ConsultationView,
+    Joined,
     OwnersVoteView,
     ParticipantKind,
 )
@@ -55,6 +55,7 @@ from bot.services.consult_base import (
     proposal_view,
     speakers_of,
 )
+from bot.services.invitations import Granted
 from bot.services.journal import Change, record
 from bot.services.parties import compound_parties, holding
 from bot.services.scope import Refused, admin_units, administers, audited_refusals, nearest_admins
@@ -65,10 +66,12 @@ from bot.views import topics as topic_views
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.models import Invitation
     from bot.outbox import Notifier
     from bot.services.cards import Cards
     from bot.services.escalation import RungCache
     from bot.services.flow import RequestFlow
+    from bot.services.invitations import InvitationService
     from bot.services.people import Actor
     from bot.services.sweep import DeadlineSweep
     from storage.db import Database, Tx
@@ -76,8 +79,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTION_KINDS",
-    "CONSULT_INVITE_PREFIX",
     "CONSULT_KINDS",
+    "MEMBER_INVITATION",
+    "REPRESENTATIVE_INVITATION",
     "ConsultationService",
     "Convening",
 ]
@@ -85,7 +89,13 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 
-CONSULT_INVITE_PREFIX = "cs_"
+# The kinds of a consultation's invitation links (bot/services/invitations.py).
+REPRESENTATIVE_INVITATION = "consult_representative"
+MEMBER_INVITATION = "consult_member"
+INVITATION_KINDS = {
+    ParticipantKind.REPRESENTATIVE: REPRESENTATIVE_INVITATION,
+    ParticipantKind.MEMBER: MEMBER_INVITATION,
+}
 CONSULT_REMIND = "consult_remind"
 CONSULT_CLOSE = "consult_close"
 PROPOSAL_CLOSE = "proposal_close"
@@ -124,6 +134,7 @@ class ConsultationService:
         cards: Cards,
         notifier: Notifier,
         sweep: DeadlineSweep,
+        invitations: InvitationService,
         i18n: I18n,
         config: Config,
     ) -> None:
@@ -140,6 +151,9 @@ class ConsultationService:
         self.votes_of: VotesOf | None = None
         self.cancel_votes: VotesCancel | None = None  # and cancels them with it
         sweep.register((CONSULT_REMIND,), self._remind_due)  # the others: seat_votes, decisions
+        self.invitations = invitations
+        for kind in INVITATION_KINDS.values():
+            invitations.register(kind, self._join)
 
     async def convening_compounds(self, actor: Actor) -> list[OrgUnit]:
         """Where the actor may convene: the compounds of their area, or whose branch they
@@ -425,49 +439,43 @@ class ConsultationService:
         self, actor: Actor, consultation_id: int, kind: ParticipantKind
     ) -> tuple[Consultation, str]:
         """A one-time deep-link payload that brings a resident representative or a party member
-        into the discussion (they speak; they do not vote)."""
-        if kind not in (ParticipantKind.REPRESENTATIVE, ParticipantKind.MEMBER):
+        into the discussion (they speak; they do not vote), until the discussion closes."""
+        invitation = INVITATION_KINDS.get(kind)
+        if invitation is None:
             raise InvalidInput(N_("This menu has expired. Please use the latest message."))
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             consultation = await self.get(tx, consultation_id)
             await chair_check(tx, actor, consultation, "consultation.invite")
             if consultation.state is not ConsultationState.OPEN:
                 raise InvalidTransition(N_("The discussion of this consultation has closed."))
-            token = secrets.token_urlsafe(12)
-            until = min(consultation.closes_at, now + timedelta(days=7))
-            await tx.consult.add_invite(token, consultation.id, kind, actor.id, now, until)
-            await journal(
+            payload = await self.invitations.issue(
                 tx,
-                now,
                 actor,
-                "consultation.invite",
-                consultation,
-                after={"kind": kind.value, "expires_at": until},
+                invitation,
+                consultation.id,
+                action="consultation.invite",
+                subject=f"consultation:{consultation.id}",
+                unit_id=consultation.compound_id,
+                after={"kind": kind.value},
+                until=consultation.closes_at,
             )
-        return consultation, f"{CONSULT_INVITE_PREFIX}{token}"
+        return consultation, payload
 
-    async def join(self, actor: Actor, payload: str) -> ConsultationView:
+    async def _join(self, tx: Tx, actor: Actor, invitation: Invitation, now: datetime) -> Granted:
         """Opening a consultation's link: the person takes part (and is sent the invitation)."""
-        token = payload.removeprefix(CONSULT_INVITE_PREFIX)
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            used = await tx.consult.use_invite(token, actor.id, now)
-            if used is None:
-                raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
-            consultation = await self.get(tx, used[0])
-            if consultation.state is not ConsultationState.OPEN:
-                raise InvalidTransition(N_("The discussion of this consultation has closed."))
-            await tx.consult.add_participant(consultation.id, actor.id, used[1], now)
-            await journal(
-                tx,
-                now,
-                actor,
-                "consultation.join",
-                consultation,
-                after={"kind": used[1].value},
-            )
-            return await self.view_in(tx, consultation, actor.id)
+        kind = next(k for k, v in INVITATION_KINDS.items() if v == invitation.kind)
+        consultation = await self.get(tx, invitation.target_id)
+        if consultation.state is not ConsultationState.OPEN:
+            raise InvalidTransition(N_("The discussion of this consultation has closed."))
+        await tx.consult.add_participant(consultation.id, actor.id, kind, now)
+        view = await self.view_in(tx, consultation, actor.id)
+        return Granted(
+            consultation.compound_id,
+            {"kind": kind.value},
+            shown=Joined(view, self.tz),
+            action="consultation.join",
+            subject=f"consultation:{consultation.id}",
+        )
 
     async def say(
         self, actor: Actor, consultation_id: int, *, text: str | None, photo: str | None = None

@@ -120,11 +120,20 @@ class DispatchService:
         routes.insert(names.index(before) if before in names else len(routes), route)
         self._named.setdefault(route.name, route)
 
-    async def route(self, tx: Tx, request: Request, *, actor: Actor | None = None) -> Request:
-        """组织下单: hand a triaged request to whoever does it, by its category's routes."""
+    async def route(
+        self,
+        tx: Tx,
+        request: Request,
+        *,
+        actor: Actor | None = None,
+        handled_by: HandledBy | None = None,
+    ) -> Request:
+        """组织下单: hand a triaged request to whoever does it, by the routes of who handles it
+        (``handled_by``, for a request filed for others than its category's, else its
+        category's)."""
         category = await tx.requests.category(request.category_id)
         assert category is not None
-        for route in self.routes.get(category.handled_by, []):
+        for route in self.routes.get(handled_by or category.handled_by, []):
             request = await tx.requests.get(request.id) or request
             if await route.offer(tx, request, actor):
                 await tx.requests.set_fields(request.id, self.clock.now(), route=route.name)

@@ -27,7 +27,6 @@ from bot.i18n import N_
 from bot.models import Level, OrgUnit
 from bot.models.consult import Household
 from bot.registry import read_registry
-from bot.services.parties import sync_owner_role
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -106,8 +105,7 @@ class HouseholdService:
                 created += new
                 updated += not new
             before = len(await tx.households.of_compound(compound.id))
-            for owner_id in await tx.households.retire_others(compound.id, kept, now):
-                await sync_owner_role(tx, owner_id, compound.id, now=now)
+            await tx.households.retire_others(compound.id, kept, now)
             retired = before - len(kept)
             await tx.audit.record(
                 actor_id=None,
@@ -195,9 +193,6 @@ class HouseholdService:
             if not await tx.households.bind(household.id, actor.id, now):
                 raise InvalidInput(BAD_CODE)
             previous = household.owner_id
-            if previous is not None and previous != actor.id:
-                await sync_owner_role(tx, previous, household.compound_id, now=now)
-            await sync_owner_role(tx, actor.id, household.compound_id, now=now)
             await tx.audit.record(
                 actor_id=actor.id,
                 actor_label=actor.label,

@@ -2,17 +2,17 @@
 an invitation link, vacating it, what /org and /me show, and who may act for a party.
 
 Seats are created by the org file (``[[parties]]``); the community's administrators fill them
-in the bot with a single-use invitation link per seat (like the administrators' own links:
-a deep link, valid for 7 days, audited). Holding a seat grants the role ``seat`` at the
-compound (its menus); one person may hold seats in several parties (cross-holding), and every
+in the bot with a single-use invitation link per seat (the one invitation mechanism,
+:mod:`bot.services.invitations`: kind ``seat``, a link per seat at a time). Holding a seat is
+the role ``seat`` at the compound (read with the person's grants from ``seats`` itself, so
+their menus follow); one person may hold seats in several parties (cross-holding), and every
 screen shows it.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -27,50 +27,27 @@ from bot.models.parties import (
     SeatHolding,
     SeatRole,
 )
+from bot.services.invitations import Granted
 from bot.services.scope import Refused, admin_units, administers, audited_refusals
 from bot.views import parties as views
 
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
+    from bot.models import Invitation
     from bot.outbox import Notifier
+    from bot.services.invitations import InvitationService
     from bot.services.people import Actor, PeopleService
     from storage.db import Database, Tx
 
-__all__ = [
-    "SEAT_INVITE_PREFIX",
-    "PartyService",
-    "compound_parties",
-    "holding",
-    "sync_owner_role",
-    "sync_seat_role",
-]
+__all__ = ["SEAT_INVITATION", "PartyService", "compound_parties", "holding"]
 
 LOG = logging.getLogger(__name__)
 
-SEAT_INVITE_PREFIX = "seat_"
+SEAT_INVITATION = "seat"  # the kind of a seat's invitation links
 
 # The seat that convenes consultations of its compound, besides the community's admins.
 CONVENER = (PartyKind.BRANCH, SeatRole.SECRETARY)
-
-
-async def sync_seat_role(
-    tx: Tx, person_id: int, compound_id: int, *, by: int | None, now: datetime
-) -> None:
-    """Grant the role ``seat`` at the compound while the person holds a seat there; revoke it
-    when they hold none."""
-    if await tx.parties.held_in(person_id, compound_id):
-        await tx.people.grant(person_id, Role.SEAT, compound_id, by=by, now=now)
-    else:
-        await tx.people.revoke(person_id, Role.SEAT, compound_id, by=by, now=now)
-
-
-async def sync_owner_role(tx: Tx, person_id: int, compound_id: int, *, now: datetime) -> None:
-    """Grant the role ``owner`` at the compound while the person owns a household there."""
-    if await tx.households.owned_by(person_id, compound_id):
-        await tx.people.grant(person_id, Role.OWNER, compound_id, by=None, now=now)
-    else:
-        await tx.people.revoke(person_id, Role.OWNER, compound_id, by=None, now=now)
 
 
 async def _person_name(tx: Tx, person_id: int) -> str | None:
@@ -142,6 +119,7 @@ class PartyService:
         clock: Clock,
         notifier: Notifier,
         people: PeopleService,
+        invitations: InvitationService,
         i18n: I18n,
         config: Config,
     ) -> None:
@@ -149,12 +127,10 @@ class PartyService:
         self.clock = clock
         self.notifier = notifier
         self.people = people
+        self.invitations = invitations
         self.i18n = i18n
         self.config = config
-
-    @property
-    def invite_ttl(self) -> timedelta:
-        return timedelta(days=self.config.consultation.seat_invite_days)
+        invitations.register(SEAT_INVITATION, self._fill)
 
     # -- reading -------------------------------------------------------------------------
     async def overview(self, actor: Actor) -> list[CompoundParties]:
@@ -207,64 +183,50 @@ class PartyService:
     async def invite(self, actor: Actor, seat_id: int) -> tuple[SeatHolding, str]:
         """A single-use deep-link payload that makes whoever opens it the holder of the seat;
         earlier links of the seat stop working."""
-        now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             seat, compound = await self._admin_seat(tx, actor, seat_id, "seat.invite")
-            await tx.seat_invites.drop_open_invites(seat.id, now)
-            token = secrets.token_urlsafe(12)
-            await tx.seat_invites.add_invite(token, seat.id, actor.id, now, now + self.invite_ttl)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
+            payload = await self.invitations.issue(
+                tx,
+                actor,
+                SEAT_INVITATION,
+                seat.id,
                 action="seat.invite",
                 subject=f"seat:{seat.code}",
                 unit_id=compound.id,
-                before=None,
-                after={"expires_at": now + self.invite_ttl},
-                now=now,
+                only=True,
             )
             found = await holding(tx, seat)
-        return found, f"{SEAT_INVITE_PREFIX}{token}"
+        return found, payload
 
-    async def accept_invite(self, actor: Actor, payload: str) -> SeatHolding:
-        """Opening a seat's link: the actor holds the seat now (once, before it expires); a
-        previous holder is told they no longer hold it."""
-        token = payload.removeprefix(SEAT_INVITE_PREFIX)
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            invite = await tx.seat_invites.take(token, actor.id, now)
-            if invite is None:
-                raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
-            seat = await tx.parties.seat(invite.subject_id)
-            if seat is None:
-                raise NotFound(N_("That seat does not exist (any more)."))
-            party = await tx.parties.party(seat.party_id)
-            assert party is not None
-            previous = seat.person_id
-            name = actor.person.display_name or None
-            if previous is not None and previous != actor.id:
-                await tx.parties.vacate(seat.id, now)  # a new holder: the old name goes too
-                name = actor.person.display_name or seat.holder_name
-            await tx.parties.link(seat.id, actor.id, name, now)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="seat.fill",
-                subject=f"seat:{seat.code}",
-                unit_id=party.compound_id,
-                before={"person_id": previous},
-                after={"person_id": actor.id, "invited_by": invite.created_by},
-                now=now,
-            )
-            await sync_seat_role(tx, actor.id, party.compound_id, by=invite.created_by, now=now)
-            filled = await holding(tx, await self._seat(tx, seat.id))
-            if previous is not None and previous != actor.id:
-                await sync_seat_role(
-                    tx, previous, party.compound_id, by=invite.created_by, now=now
-                )
-                await self._tell(tx, previous, filled, views.seat_handed_over)
-        await self.people.refresh_menu(await self.people.actor(actor.id))
-        return filled
+    async def _fill(self, tx: Tx, actor: Actor, invitation: Invitation, now: datetime) -> Granted:
+        """Opening a seat's link: the actor holds the seat now; a previous holder is told they
+        no longer hold it."""
+        seat = await tx.parties.seat(invitation.target_id)
+        if seat is None:
+            raise NotFound(N_("That seat does not exist (any more)."))
+        party = await tx.parties.party(seat.party_id)
+        assert party is not None
+        previous = seat.person_id
+        name = actor.person.display_name or None
+        if previous is not None and previous != actor.id:
+            await tx.parties.vacate(seat.id, now)  # a new holder: the old name goes too
+            name = actor.person.display_name or seat.holder_name
+        await tx.parties.link(seat.id, actor.id, name, now)
+        await tx.audit.record(
+            actor_id=actor.id,
+            actor_label=actor.label,
+            action="seat.fill",
+            subject=f"seat:{seat.code}",
+            unit_id=party.compound_id,
+            before={"person_id": previous},
+            after={"person_id": actor.id, "invited_by": invitation.created_by},
+            now=now,
+        )
+        filled = await holding(tx, await self._seat(tx, seat.id))
+        if previous is not None and previous != actor.id:
+            await self._tell(tx, previous, filled, views.seat_handed_over)
+            await self.people.queue_menu(tx, previous)
+        return Granted(party.compound_id, {"seat": seat.code}, shown=filled)
 
     async def vacate(self, actor: Actor, seat_id: int) -> SeatHolding:
         """An admin empties a seat (the holder left): its person and name go; they are told."""
@@ -275,7 +237,7 @@ class PartyService:
                 raise InvalidInput(N_("This seat is vacant already."))
             before = await holding(tx, seat)
             await tx.parties.vacate(seat.id, now)
-            await tx.seat_invites.drop_open_invites(seat.id, now)
+            await self.invitations.expire(tx, SEAT_INVITATION, seat.id, now)
             await tx.audit.record(
                 actor_id=actor.id,
                 actor_label=actor.label,
@@ -287,7 +249,6 @@ class PartyService:
                 now=now,
             )
             if seat.person_id is not None:
-                await sync_seat_role(tx, seat.person_id, compound.id, by=actor.id, now=now)
                 await self._tell(tx, seat.person_id, before, views.seat_vacated)
             emptied = await holding(tx, await self._seat(tx, seat.id))
         if seat.person_id is not None:

@@ -33,7 +33,6 @@ from bot.services.orgimport import (
     RecordFields,
     Where,
 )
-from bot.services.parties import sync_owner_role, sync_seat_role
 
 if TYPE_CHECKING:
     from storage.db import Tx
@@ -249,14 +248,12 @@ async def _write(tx: Tx, org: OrgFile, section: PartiesSection, now: datetime) -
         "seats updated": 0,
         "households": 0,
     }
-    touched: set[tuple[int, int]] = set()  # (person, compound) whose seat role may change
     for party in section.parties:
         compound = await tx.org.get_by_code(party.compound)
         assert compound is not None
         party_id, created = await tx.parties.upsert_party(compound.id, party.kind, party.name, now)
         counts["parties created" if created else "parties updated"] += 1
         for spec in party.seats:
-            before = await tx.parties.by_code(spec.code)
             seat, new = await tx.parties.upsert_seat(
                 code=spec.code,
                 party_id=party_id,
@@ -266,8 +263,6 @@ async def _write(tx: Tx, org: OrgFile, section: PartiesSection, now: datetime) -
                 now=now,
             )
             counts["seats created" if new else "seats updated"] += 1
-            if before is not None and before.person_id is not None:
-                touched.add((before.person_id, compound.id))
             if spec.telegram_id is not None:
                 person = await tx.people.by_telegram(spec.telegram_id)
                 if person is None:
@@ -290,9 +285,6 @@ async def _write(tx: Tx, org: OrgFile, section: PartiesSection, now: datetime) -
                         after={"person_id": person.id, "from": "org file"},
                         now=now,
                     )
-                touched.add((person.id, compound.id))
-    for person_id, compound_id in touched:
-        await sync_seat_role(tx, person_id, compound_id, by=None, now=now)
     for registry in section.registries:
         compound = await tx.org.get_by_code(registry.compound)
         assert compound is not None
@@ -302,8 +294,7 @@ async def _write(tx: Tx, org: OrgFile, section: PartiesSection, now: datetime) -
                 compound.id, row.building, row.unit, row.room, row.area_centi, now
             )
             kept.append(household_id)
-        for owner_id in await tx.households.retire_others(compound.id, kept, now):
-            await sync_owner_role(tx, owner_id, compound.id, now=now)
+        await tx.households.retire_others(compound.id, kept, now)
         counts["households"] += len(kept)
     if not section.registries:
         del counts["households"]

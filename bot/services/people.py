@@ -65,7 +65,8 @@ class Actor:
         return f"tg:{self.person.telegram_id}"
 
     def units_with(self, role: Role) -> list[int]:
-        return [g.unit_id for g in self.grants if g.role == role]
+        """Where the actor holds ``role``, each unit once (two seats of one compound: once)."""
+        return list(dict.fromkeys(g.unit_id for g in self.grants if g.role == role))
 
 
 def guess_language(language_code: str | None) -> str | None:
@@ -207,7 +208,10 @@ class PeopleService:
                 unit = await tx.org.get(grant.unit_id)
                 if unit is not None:
                     grants.append((grant, unit))
-        return Profile(person, home, grants)
+            departments = await tx.departments.many(
+                [g.department_id for g, _unit in grants if g.department_id is not None]
+            )
+        return Profile(person, home, grants, departments)
 
     async def forget(self, actor: Actor) -> None:
         """Delete the person, their grants, their registration, their conversations and what
@@ -224,6 +228,8 @@ class PeopleService:
             await tx.privacy.mask_own_words(actor.id, mask_phone_numbers)
             await tx.requests.anonymise_resident(actor.id)
             await tx.requests.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
+            await tx.whistles.mask_notes(actor.id, mask_phone_numbers)
+            await tx.whistles.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.audit.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.outbox.forget_chat(telegram_id, now)
             await tx.broadcasts.forget_chat(telegram_id)
@@ -263,6 +269,12 @@ class PeopleService:
     async def refresh_menu(self, actor: Actor) -> None:
         async with self.db.transaction() as tx:
             await self._queue_menu(tx, actor.person, list(actor.grants))
+
+    async def queue_menu(self, tx: Tx, person_id: int) -> None:
+        """Queue the person's command menu as their roles are in ``tx`` (one changed in it)."""
+        person = await tx.people.get(person_id)
+        if person is not None:
+            await self._queue_menu(tx, person)
 
     async def _queue_menu(
         self, tx: Tx, person: Person, grants: list[RoleGrant] | None = None

@@ -19,6 +19,7 @@ from bot.messages import OutMessage
 from bot.models import (
     Category,
     FlowEnd,
+    HandledBy,
     Rating,
     Request,
     RequestView,
@@ -211,17 +212,20 @@ class RequestService:
         channel: str = "telegram",
         label: str = "system",
         on_created: Callable[[Tx, Request], Awaitable[None]] | None = None,
+        tier: Tier | None = None,
+        handled_by: HandledBy | None = None,
     ) -> Request:
         """Create, triage and route a request inside the caller's transaction.
 
         ``actor`` is the resident filing it; None for a request with no resident in the bot
         (a city system's, through the API, or the community's own), whose events carry
         ``label``. ``on_created`` runs once the request exists, before it is routed (so the
-        cards already show what it records).
+        cards already show what it records). ``tier`` and ``handled_by`` override the
+        category's (the community's own difficult matter goes to its administrators).
         """
         assert draft.description is not None
         now = self.clock.now()
-        tier = Tier.URGENT if draft.urgent else category.default_tier
+        tier = tier or (Tier.URGENT if draft.urgent else category.default_tier)
         year = now.astimezone(self.config.tz).year
         number = await tx.requests.next_number(self.config.requests.number_prefix, year)
         filer_id = actor.id if actor is not None else None
@@ -257,8 +261,9 @@ class RequestService:
         if category.is_opinion:
             await self.flow.tell_admins(tx, request, views.opinion_card)
         else:
-            # 组织下单: by the category's routes (the members nearby, the property company ...).
-            request = await self.dispatcher.route(tx, request)
+            # 组织下单: by the routes of who handles it (the members nearby, the community's
+            # administrators, the property company ...).
+            request = await self.dispatcher.route(tx, request, handled_by=handled_by)
         return request
 
     async def support(self, actor: Actor, request_id: int, end: FlowEnd | None = None) -> Request:

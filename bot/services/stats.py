@@ -46,9 +46,11 @@ from bot.models.stats import (
     PeriodKind,
     Stats,
     UnitFigures,
+    median,
 )
 from bot.services.consult_stats import consult_figures
 from bot.services.scope import Refused, admin_units, audited_refusals
+from bot.services.whistle_stats import department_stats
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -139,16 +141,6 @@ def _rank_key(figures: UnitFigures) -> tuple[int, Fraction, int, int, str]:
     )
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
-
-
 # -- the service -----------------------------------------------------------------------------
 class StatsService:
     """Statistics and exports. Their queries go to ``reports`` (``[storage] read_url``, a read
@@ -192,6 +184,10 @@ class StatsService:
                 reason="not an admin",
             )
         return scopes
+
+    async def check_unit(self, tx: Tx, actor: Actor, unit_id: int, action: str = VIEW) -> None:
+        """Refuse (audited as ``action``) unless the unit is in the actor's scope."""
+        await self._unit(tx, actor, unit_id, action)
 
     async def _unit(self, tx: Tx, actor: Actor, unit_id: int, action: str) -> OrgUnit | None:
         """The unit, checked against the actor's scopes; returns the unit above it when the
@@ -274,7 +270,13 @@ class StatsService:
     async def _export(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Export:
         stats = await self._compute(tx, unit_id, period, up, rows=True)
         start, end = period.bounds(self.config.tz)
-        return Export(stats, await tx.stats.export_rows(stats.unit, start, end))
+        departments = None
+        if stats.unit.level in (Level.STREET, Level.DISTRICT):  # 部门考评: their own sheet
+            calendar = self.config.working_calendar()
+            departments = await department_stats(
+                tx, stats.unit, period, self.clock.now(), calendar, self.config
+            )
+        return Export(stats, await tx.stats.export_rows(stats.unit, start, end), departments)
 
     async def _compute(
         self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None, *, rows: bool = False
@@ -312,8 +314,8 @@ class StatsService:
             ),
             open_now=open_now,
             overdue_now=overdue_now,
-            median_accept=_median(durations.accept),
-            median_resolve=_median(durations.resolve),
+            median_accept=median(durations.accept),
+            median_resolve=median(durations.resolve),
             residents_visited=await tx.stats.residents_visited(unit, start, end),
             volunteer_activities=0,  # no volunteer events are recorded yet
             ranking=ranking,

@@ -1,20 +1,19 @@
 """The deadline sweep: act on every due timer row — reminders (催办), escalations (督办) and the
-auto-close of unrated requests, and whatever other clocks features register.
+auto-close of unrated requests, and whatever other clocks register their kinds.
 
 The sweep claims due rows in a transaction, so a restart loses nothing and overlapping sweeps
 never act twice. Non-urgent reminders wait for the end of quiet hours and for the member's
 availability (a held row for that person).
 
-Each kind of row has one handler (:meth:`DeadlineSweep.register`): the request's clocks are
-registered here; a feature with clocks of its own (an action item's deadline, an owners'
-vote's close ...) registers its kinds when it is built, and its rows are claimed by the same
-index, in the same batches.
+Each kind of row has one handler (:meth:`DeadlineSweep.register`): the requests' own clocks
+are registered here; another feature's clock (the sub-orders of a whistle) registers its kinds
+when the services are wired, and its rows are claimed by the same index-backed query.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_, I18n
@@ -36,18 +35,9 @@ __all__ = ["BATCH", "DeadlineSweep", "DueHandler"]
 
 LOG = logging.getLogger(__name__)
 
-# Acts on one claimed row, in the sweep's transaction (the cache is shared by one batch).
+# What a kind of due row does: (the sweep's transaction, the claimed row, the batch's cache of
+# escalation rungs).
 DueHandler = Callable[["Tx", "DeadlineItem", "RungCache"], Awaitable[None]]
-
-REQUEST_KINDS = (
-    "auto_close",
-    "remind_accept",
-    "remind_resolve",
-    "deliver_accept",
-    "deliver_resolve",
-    "escalate_accept",
-    "escalate_resolve",
-)
 
 # Rows one sweep run claims and acts on, in one transaction. The store has one writer, so
 # while a batch runs people's own writes wait: 25 rows keep that under ~50 ms (about 1.4 ms a
@@ -74,15 +64,18 @@ class DeadlineSweep:
         self.escalation = escalation
         self.i18n = i18n
         self.config = config
-        self._handlers: dict[str, DueHandler] = {}
-        self.register(REQUEST_KINDS, self._act_request)
+        self._kinds: dict[str, DueHandler] = {}
+        self.register(["auto_close"], self._auto_close)
+        self.register(["remind_accept", "remind_resolve"], self._reminder)
+        self.register(["deliver_accept", "deliver_resolve"], self._delivery)
+        self.register(["escalate_accept", "escalate_resolve"], self._escalation)
 
-    def register(self, kinds: tuple[str, ...], handler: DueHandler) -> None:
-        """Hand the due rows of ``kinds`` to ``handler``."""
+    def register(self, kinds: Iterable[str], handler: DueHandler) -> None:
+        """Make ``handler`` act on the due rows of ``kinds``."""
         for kind in kinds:
-            if kind in self._handlers:
+            if kind in self._kinds:
                 raise ValueError(f"due-item kind {kind!r} registered twice")
-            self._handlers[kind] = handler
+            self._kinds[kind] = handler
 
     async def sweep(self) -> int:
         """Act on every due timer row, batch after batch; return how many were handled."""
@@ -106,43 +99,44 @@ class DeadlineSweep:
         return len(items)
 
     async def _act(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
-        handler = self._handlers.get(item.kind)
+        handler = self._kinds.get(item.kind)
         if handler is None:
-            LOG.error("due item %d of unknown kind %r: skipped", item.id, item.kind)
+            LOG.warning("deadline item %d of unknown kind %r: skipped", item.id, item.kind)
             return
         await handler(tx, item, cache)
 
-    async def _act_request(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
-        """The request's clocks: reminders, escalations, auto-close."""
-        if item.request_id is None:
-            return
+    # -- the requests' own clocks ---------------------------------------------------------
+    async def _auto_close(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
         request = await tx.requests.get(item.request_id)
-        if request is None:
-            return
-        kind = item.kind
-        if kind == "auto_close":
-            if request.status is Status.RESOLVED:
-                await self.flow.transition(
-                    tx,
-                    request,
-                    Status.CLOSED,
-                    actor=None,
-                    note=N_("closed without a rating"),
-                    rating=Rating.NOT_RATED.value,
-                )
-        elif kind == "remind_accept" and request.status in UNACCEPTED:
-            await self._remind(tx, request, "accept", item.step)
-        elif kind == "remind_resolve" and request.status in WORKING:
-            await self._remind(tx, request, "resolve", item.step)
-        elif kind in ("deliver_accept", "deliver_resolve") and item.person_id is not None:
-            what = kind.removeprefix("deliver_")
-            still = UNACCEPTED if what == "accept" else WORKING
-            if request.status in still:
-                await self._remind_person(tx, request, what, item.step, item.person_id)
-        elif kind == "escalate_accept" and request.status in UNACCEPTED:
-            await self.escalation.escalate(tx, request, item.step, "accept", cache)
-        elif kind == "escalate_resolve" and request.status in OPEN:
-            await self.escalation.escalate(tx, request, item.step, "resolve", cache)
+        if request is not None and request.status is Status.RESOLVED:
+            await self.flow.transition(
+                tx,
+                request,
+                Status.CLOSED,
+                actor=None,
+                note=N_("closed without a rating"),
+                rating=Rating.NOT_RATED.value,
+            )
+
+    async def _reminder(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        request = await tx.requests.get(item.request_id)
+        what = item.kind.removeprefix("remind_")
+        if request is not None and request.status in (UNACCEPTED if what == "accept" else WORKING):
+            await self._remind(tx, request, what, item.step)
+
+    async def _delivery(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        """A reminder held for one person (quiet hours, their availability) is due now."""
+        request = await tx.requests.get(item.request_id)
+        what = item.kind.removeprefix("deliver_")
+        still = UNACCEPTED if what == "accept" else WORKING
+        if request is not None and item.person_id is not None and request.status in still:
+            await self._remind_person(tx, request, what, item.step, item.person_id)
+
+    async def _escalation(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        request = await tx.requests.get(item.request_id)
+        what = item.kind.removeprefix("escalate_")
+        if request is not None and request.status in (UNACCEPTED if what == "accept" else OPEN):
+            await self.escalation.escalate(tx, request, item.step, what, cache)
 
     # -- reminders ---------------------------------------------------------------------------
     async def _remind(self, tx: Tx, request: Request, what: str, step: int) -> None:

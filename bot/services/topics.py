@@ -33,7 +33,17 @@ from bot.hotspots import (
 )
 from bot.i18n import N_, I18n
 from bot.messages import OutMessage
-from bot.models import Category, Level, OrgUnit, Topic, TopicKind, TopicState
+from bot.models import (
+    Category,
+    HandledBy,
+    Level,
+    OrgUnit,
+    Request,
+    Tier,
+    Topic,
+    TopicKind,
+    TopicState,
+)
 from bot.models.intake import Draft
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import topics as views
@@ -110,8 +120,12 @@ class Conversion:
     kind: str
     button: str  # msgid of the card's button
     run: Callable[[Tx, Actor, Topic], Awaitable[str]]  # returns what it made: 'request:12'
-    # What the card calls what it made (a request's number, a consultation's title).
+    # What the card calls what it made (a consultation's title); by default a request's
+    # number (for 'request:<id>').
     describe: Callable[[Tx, str], Awaitable[str | None]] | None = None
+    # The callback feature of a guided flow that the button starts instead (its action
+    # "topic" with the topic's id): the flow converts the topic, then goes on with its steps.
+    flow: str | None = None
 
 
 @dataclass
@@ -125,9 +139,7 @@ class TopicService:
     conversions: dict[str, Conversion] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.register(
-            Conversion("task", N_("📋 Make it a task"), self._to_task, self._request_number)
-        )
+        self.register(Conversion("task", N_("📋 Make it a task"), self._to_task))
 
     def register(self, conversion: Conversion) -> None:
         """Add a way to act on a topic (its button appears on every open card)."""
@@ -322,6 +334,11 @@ class TopicService:
             return await self._view(tx, topic.id, actor.person.language)
 
     # -- the task conversion ------------------------------------------------------------------
+    async def _to_task(self, tx: Tx, actor: Actor, topic: Topic) -> str:
+        """A request of the community itself, for the members of the place (未诉先办)."""
+        request = await self.file_for(tx, actor, topic)
+        return f"request:{request.id}"
+
     async def place(self, tx: Tx, topic: Topic) -> tuple[OrgUnit, OrgUnit]:
         """Where a topic is (its scope) and the compound acting on it takes place: the scope
         itself, or for a community's topic the compound most of it came from."""
@@ -335,8 +352,18 @@ class TopicService:
             compound = top if top is not None else (children[0] if children else scope)
         return scope, compound
 
-    async def _to_task(self, tx: Tx, actor: Actor, topic: Topic) -> str:
-        """A request of the community itself, for the members of the place (未诉先办)."""
+    async def file_for(
+        self,
+        tx: Tx,
+        actor: Actor,
+        topic: Topic,
+        *,
+        tier: Tier | None = None,
+        handled_by: HandledBy | None = None,
+    ) -> Request:
+        """A request of the community itself about the topic, filed where most of its voices
+        came from (a conversion's part; ``tier`` and ``handled_by`` as for
+        :meth:`RequestService.file`)."""
         scope, compound = await self.place(tx, topic)
         categories = await tx.requests.categories(active_only=False)
         category = next((c for c in categories if c.id == topic.category_id), None)
@@ -356,8 +383,10 @@ class TopicService:
             contact_name=None,
             channel="community",
             label=actor.label,
+            tier=tier,
+            handled_by=handled_by,
         )
-        return f"request:{request.id}"
+        return request
 
     async def _request_number(self, tx: Tx, ref: str) -> str | None:
         kind, _, key = ref.partition(":")
@@ -450,10 +479,11 @@ class TopicService:
             decider = person.display_name if person else None
         result = None
         conversion = self.conversions.get(topic.converted_kind or "")
-        if topic.converted_ref and conversion is not None and conversion.describe is not None:
-            result = await conversion.describe(tx, topic.converted_ref)
+        if topic.converted_ref and conversion is not None:
+            describe = conversion.describe or self._request_number
+            result = await describe(tx, topic.converted_ref)
         actions = (
-            [(c.kind, c.button) for c in self.conversions.values()]
+            [(c.kind, c.button, c.flow) for c in self.conversions.values()]
             if topic.state is TopicState.PROPOSED
             else []
         )

@@ -22,11 +22,13 @@ from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.consult import CONSULT
 from bot.views.consult_forms import convene_button
 from bot.views.deadlines import ESCALATE
+from bot.views.departments import DEPARTMENTS
 from bot.views.parties import PARTIES
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
 from bot.views.tasks import assign_button
+from bot.views.whistle import FLOW as WHISTLE_FLOW
 
 __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 
@@ -50,6 +52,9 @@ def admin_menu(t: Translator, *, can_audit: bool) -> OutMessage:
         Button(t("🏛 Seats of the four parties"), cbdata.encode(PARTIES, "m")),
         Button(t("🏛 Consultations"), cbdata.encode(CONSULT, "list")),
     ]
+    if can_audit:  # a street's or the district's: the departments serve their area
+        buttons.append(Button(t("🏛 Departments"), cbdata.encode(DEPARTMENTS, "m")))
+    buttons.append(Button(t("🤝 First secretaries"), cbdata.encode(DEPARTMENTS, "fm")))
     if can_audit:
         buttons.append(Button(t("📒 Audit log"), cbdata.encode(ADMIN, "audit")))
     return OutMessage(
@@ -161,6 +166,14 @@ def admin_card(
     if r.status in OPEN:
         buttons.append((assign_button(t, r),))
         buttons.append(
+            (
+                Button(
+                    t("🔔 Blow the whistle to departments"),
+                    cbdata.encode(WHISTLE_FLOW, "go", r.id),
+                ),
+            )
+        )
+        buttons.append(
             tuple(
                 Button(t(TIER_NAMES[tier]), cbdata.encode(ESCALATE, "tier", r.id, tier.value))
                 for tier in Tier
@@ -257,6 +270,29 @@ ACTION_NAMES = {
     "api.key.revoke": N_("revoke an API key"),
     "audit.view": N_("view the log"),
     "broadcast": N_("send a notice"),
+    "department.invite": N_("invite a department's liaison or head"),
+    "department.staff": N_("view a department's people"),
+    "meeting.answer": N_("answer a joint meeting"),
+    "meeting.propose": N_("propose a joint meeting"),
+    "pairing.invite": N_("invite a first secretary"),
+    "pairing.view": N_("view the first secretaries"),
+    "suborder.complete": N_("complete a sub-order"),
+    "suborder.list": N_("list the sub-orders"),
+    "suborder.note": N_("add a note to a sub-order"),
+    "suborder.on_site": N_("report on site"),
+    "suborder.photo": N_("add a photo to a sub-order"),
+    "suborder.return": N_("return a sub-order"),
+    "suborder.sign": N_("sign for a sub-order"),
+    "suborder.view": N_("view a sub-order"),
+    "whistle.blow": N_("blow the whistle"),
+    "whistle.dispute": N_("send a dispute to the district"),
+    "whistle.join": N_("join a joint action"),
+    "whistle.list": N_("list the whistles"),
+    "whistle.reroute": N_("re-route a sub-order"),
+    "whistle.rule": N_("rule on a dispute"),
+    "whistle.share_contact": N_("share the resident's contact with departments"),
+    "whistle.view": N_("view a whistle"),
+    "whistle.withdraw": N_("call a department off"),
     "export": N_("export to Excel"),
     "member.approve": N_("approve a registration"),
     "member.edit": N_("edit a registration"),
@@ -351,6 +387,8 @@ SUBJECT_NAMES = {
     "seat": N_("seat {id}"),
     "household": N_("household #{id}"),
     "rating": N_("property rating #{id}"),
+    "sub_order": N_("sub-order #{id}"),
+    "meeting": N_("joint meeting #{id}"),
 }
 REFUSED = ".refused"
 

@@ -16,6 +16,7 @@ from bot.models.consult import (
     Consultation,
     ConsultationState,
     ConsultationView,
+    Joined,
     ParticipantKind,
     ProposalView,
     Speaker,
@@ -141,6 +142,11 @@ def invitation(t: Translator, language: str, view: ConsultationView, tz: tzinfo)
         buttons=((_b(t, N_("💬 Speak"), "say", c.id), _b(t, N_("📋 Details"), "o", c.id)),),
         photos=tuple(view.photos[:10]),
     )
+
+
+def joined(t: Translator, language: str, joined: Joined) -> OutMessage:
+    """Someone opened a consultation's link: its invitation, as the others got it."""
+    return invitation(t, language, joined.view, joined.tz)
 
 
 def said(

@@ -1,7 +1,5 @@
--- Two generalisations the four parties (and the other features of the three tiers) need; see
--- the .sqlite.sql for the why. PostgreSQL changes the constraints in place.
-
-ALTER TABLE role_grants DROP CONSTRAINT IF EXISTS role_grants_role_check;
+-- deadline_items serve more than requests (see the .sqlite.sql); PostgreSQL changes the
+-- constraint in place.
 
 ALTER TABLE deadline_items ALTER COLUMN request_id DROP NOT NULL;
 ALTER TABLE deadline_items ADD COLUMN subject_id BIGINT;

@@ -31,17 +31,8 @@ CREATE TABLE seats (
 CREATE INDEX seats_party ON seats (party_id, sort, id);
 CREATE INDEX seats_person ON seats (person_id) WHERE person_id IS NOT NULL;
 
--- An invitation link for one seat: whoever opens it holds the seat (once, before it expires).
-CREATE TABLE seat_invites (
-    token        TEXT    PRIMARY KEY,
-    seat_id      INTEGER NOT NULL REFERENCES seats (id) ON DELETE CASCADE,
-    created_by   INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    created_at   TIMESTAMPTZ NOT NULL,
-    expires_at   TIMESTAMPTZ NOT NULL,
-    used_by      INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    used_at      TIMESTAMPTZ
-);
-CREATE INDEX seat_invites_seat ON seat_invites (seat_id);
+-- A seat is filled through an invitation link: a row of invitations (kind 'seat'), the one
+-- invitation mechanism (0032, bot/services/invitations.py).
 
 -- Which route took a request: 'pool' (the members nearby), 'admins', 'property_company',
 -- 'self_management_group', 'community' (a 三无 compound) ... (bot/services/dispatch.py). The

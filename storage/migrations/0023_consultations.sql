@@ -128,16 +128,5 @@ CREATE INDEX action_items_of ON action_items (consultation_id, id);
 CREATE INDEX action_items_person ON action_items (person_id, state);
 CREATE INDEX action_items_party ON action_items (party_id, state);
 
--- An invitation link the chair sends to a resident representative or a party member: whoever
--- opens it (once, before it expires) takes part (speaks; seats and the community vote).
-CREATE TABLE consultation_invites (
-    token            TEXT    PRIMARY KEY,
-    consultation_id  INTEGER NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
-    kind             TEXT    NOT NULL CHECK (kind IN ('representative', 'member')),
-    created_by       INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    created_at       TIMESTAMPTZ NOT NULL,
-    expires_at       TIMESTAMPTZ NOT NULL,
-    used_by          INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    used_at          TIMESTAMPTZ
-);
-CREATE INDEX consultation_invites_of ON consultation_invites (consultation_id);
+-- A resident representative or a party member joins through an invitation link: a row of
+-- invitations (kinds 'consult_representative', 'consult_member', 0032).

@@ -223,33 +223,6 @@ class ConsultRepo:
         )
         return [Participant.model_validate(dict(r)) for r in rows]
 
-    async def add_invite(
-        self,
-        token: str,
-        consultation_id: int,
-        kind: ParticipantKind,
-        created_by: int,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        await self.tx.execute(
-            "INSERT INTO consultation_invites (token, consultation_id, kind, created_by,"
-            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (token, consultation_id, kind.value, created_by, ts(now), ts(expires_at)),
-        )
-
-    async def use_invite(
-        self, token: str, person_id: int, now: datetime
-    ) -> tuple[int, ParticipantKind] | None:
-        """Use the link (once, before it expires): its consultation and kind; None otherwise."""
-        row = await self.tx.fetchone(
-            "UPDATE consultation_invites SET used_by = ?, used_at = ? WHERE token = ?"
-            " AND used_at IS NULL AND expires_at > ? RETURNING consultation_id, kind",
-            (person_id, ts(now), token, ts(now)),
-        )
-        return None if row is None else (int(row[0]), ParticipantKind(row[1]))
-
-    # -- files and discussion ------------------------------------------------------------
     async def add_file(
         self, consultation_id: int, file_id: str, kind: str, name: str | None, now: datetime
     ) -> None:

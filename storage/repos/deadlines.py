@@ -36,22 +36,8 @@ class DeadlineItem:
     step: int
     person_id: int | None
     due_at: datetime
+    sub_order_id: int | None = None  # a department's sub-order of the request's whistle
     subject_id: int | None = None
-
-
-_ITEM_COLS = "id, request_id, kind, step, person_id, due_at, subject_id"
-
-
-def _item(r: Sequence[Any]) -> DeadlineItem:
-    return DeadlineItem(
-        int(r[0]),
-        None if r[1] is None else int(r[1]),
-        str(r[2]),
-        int(r[3]),
-        None if r[4] is None else int(r[4]),
-        from_ts(r[5]),
-        None if r[6] is None else int(r[6]),
-    )
 
 
 @dataclass(frozen=True)
@@ -77,11 +63,12 @@ class DeadlinesRepo:
         *,
         step: int = 0,
         person_id: int | None = None,
+        sub_order_id: int | None = None,
     ) -> int:
         return await self.tx.insert(
-            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (request_id, kind, step, person_id, ts(due_at), ts(now)),
+            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at,"
+            " sub_order_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (request_id, kind, step, person_id, ts(due_at), ts(now), sub_order_id),
         )
 
     async def add_many(
@@ -110,6 +97,7 @@ class DeadlinesRepo:
         )
         items = [_item(r) for r in rows]
         return sorted(items, key=lambda i: (i.due_at, i.id))
+        return sorted((_item(r) for r in rows), key=lambda i: (i.due_at, i.id))
 
     # -- subjects other than requests ------------------------------------------------------
     async def add_for(
@@ -201,6 +189,23 @@ class DeadlinesRepo:
         )
         return [_item(r) for r in rows]
 
+    # -- sub-orders' clocks ------------------------------------------------------------------
+    async def pending_for_order(self, sub_order_id: int) -> list[DeadlineItem]:
+        rows = await self.tx.fetchall(
+            f"SELECT {_ITEM_COLS} FROM deadline_items"
+            " WHERE sub_order_id = ? AND state = 'pending' ORDER BY due_at, id",
+            (sub_order_id,),
+        )
+        return [_item(r) for r in rows]
+
+    async def cancel_for_order(self, sub_order_id: int, kinds: tuple[str, ...]) -> int:
+        """Cancel the pending rows of ``kinds`` of one sub-order."""
+        return await self.tx.execute(
+            "UPDATE deadline_items SET state = 'cancelled' WHERE sub_order_id = ?"
+            f" AND state IN ('pending', 'held') AND kind IN ({','.join('?' * len(kinds))})",
+            (sub_order_id, *kinds),
+        )
+
     # -- extensions ----------------------------------------------------------------------
     async def add_extension(
         self, request_id: int, person_id: int, days: int, reason: str, now: datetime
@@ -238,6 +243,22 @@ class DeadlinesRepo:
             (state, by, ts(now), extension_id),
         )
         return changed == 1
+
+
+_ITEM_COLS = "id, request_id, kind, step, person_id, due_at, sub_order_id, subject_id"
+
+
+def _item(row: Sequence[Any]) -> DeadlineItem:
+    return DeadlineItem(
+        int(row[0]),
+        None if row[1] is None else int(row[1]),
+        str(row[2]),
+        int(row[3]),
+        None if row[4] is None else int(row[4]),
+        from_ts(row[5]),
+        None if row[6] is None else int(row[6]),
+        None if row[7] is None else int(row[7]),
+    )
 
 
 def _extension(row: Sequence[Any]) -> Extension:

@@ -1,4 +1,5 @@
-"""The parties of compounds and their seats (the links that fill a seat: ``tx.seat_invites``)."""
+"""The parties of compounds and their seats (a seat is filled by an invitation link:
+``tx.invitations``, kind ``seat``)."""
 
 from __future__ import annotations
 

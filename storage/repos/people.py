@@ -18,8 +18,63 @@ _PERSON_COLS = (
     " created_at, updated_at"
 )
 _P_PERSON_COLS = ", ".join("p." + col.strip() for col in _PERSON_COLS.split(","))
-_GRANT_COLS = "id, person_id, role, unit_id, granted_by, granted_at, revoked_at"
 _UPDATABLE = {"display_name", "username", "language", "home_unit_id", "phone", "unreachable"}
+
+# Every live role of a person, as one compound query: the grants of role_grants, and the
+# department-scoped and community-attached roles kept with their own records (a department's
+# staff, a pairing's first secretary, a seat in one of a compound's parties, a household's
+# owner). ``{person}`` picks the person in each arm: by their id, or (``p`` joined) by their
+# Telegram id; every arm is index-backed.
+_GRANT_ARMS = (
+    "SELECT {cols} r.id AS g_id, r.person_id AS g_person, r.role AS g_role, r.unit_id AS g_unit,"
+    " r.granted_by AS g_by, r.granted_at AS g_at, CAST(NULL AS BIGINT) AS g_department"
+    " FROM {people} {outer} role_grants r ON r.person_id = {pid} AND r.revoked_at IS NULL"
+    " WHERE {person}"
+    " UNION ALL"
+    " SELECT {cols} s.id, s.person_id,"
+    " CASE s.post WHEN 'head' THEN 'department_head' ELSE 'department' END,"
+    " d.unit_id, s.granted_by, s.granted_at, s.department_id"
+    " FROM {people} JOIN department_staff s ON s.person_id = {pid} AND s.revoked_at IS NULL"
+    " JOIN departments d ON d.id = s.department_id WHERE {person}"
+    " UNION ALL"
+    " SELECT {cols} f.id, f.person_id, 'first_secretary', pr.community_id, f.granted_by,"
+    " f.granted_at, CAST(NULL AS BIGINT)"
+    " FROM {people} JOIN first_secretaries f ON f.person_id = {pid} AND f.revoked_at IS NULL"
+    " JOIN pairings pr ON pr.id = f.pairing_id WHERE {person}"
+    " UNION ALL"
+    " SELECT {cols} s.id, s.person_id, 'seat', pa.compound_id, CAST(NULL AS BIGINT),"
+    " COALESCE(s.linked_at, s.updated_at), CAST(NULL AS BIGINT)"
+    " FROM {people} JOIN seats s ON s.person_id = {pid}"
+    " JOIN parties pa ON pa.id = s.party_id WHERE {person}"
+    " UNION ALL"
+    " SELECT {cols} h.id, h.owner_id, 'owner', h.compound_id, CAST(NULL AS BIGINT),"
+    " COALESCE(h.bound_at, h.updated_at), CAST(NULL AS BIGINT)"
+    " FROM {people} JOIN households h ON h.owner_id = {pid} AND h.active WHERE {person}"
+)
+# The person (by Telegram id) with each grant; a person without any comes once, grant NULL.
+_WITH_GRANTS = _GRANT_ARMS.format(
+    cols=f"{_P_PERSON_COLS},",
+    people="people p",
+    outer="LEFT JOIN",
+    pid="p.id",
+    person="p.telegram_id = :tg",
+)
+# The grants of a person by id.
+_GRANTS_OF = _GRANT_ARMS.format(
+    cols="", people="people p", outer="JOIN", pid="p.id", person="p.id = :pid"
+)
+
+
+def _grant(row: Any) -> RoleGrant:
+    return RoleGrant(
+        id=row["g_id"],
+        person_id=row["g_person"],
+        role=row["g_role"],
+        unit_id=row["g_unit"],
+        granted_by=row["g_by"],
+        granted_at=row["g_at"],
+        department_id=row["g_department"],
+    )
 
 
 class PeopleRepo:
@@ -39,31 +94,15 @@ class PeopleRepo:
         return None if row is None else Person.model_validate(dict(row))
 
     async def with_grants(self, telegram_id: int) -> tuple[Person, list[RoleGrant]] | None:
-        """The person and their live grants, in one statement."""
-        rows = await self.tx.fetchall(
-            f"SELECT {_P_PERSON_COLS}, g.id AS g_id, g.role AS g_role, g.unit_id AS g_unit,"
-            " g.granted_by AS g_by, g.granted_at AS g_at FROM people p"
-            " LEFT JOIN role_grants g ON g.person_id = p.id AND g.revoked_at IS NULL"
-            " WHERE p.telegram_id = ? ORDER BY g.id",
-            (telegram_id,),
-        )
+        """The person and their live grants (department posts and first secretaries'
+        pairings included, see :data:`_GRANT_ARMS`), in one statement."""
+        rows = await self.tx.fetchall(_WITH_GRANTS, {"tg": telegram_id})
         if not rows:
             return None
         first = dict(rows[0])
         person = Person.model_validate({k: v for k, v in first.items() if not k.startswith("g_")})
-        grants = [
-            RoleGrant(
-                id=r["g_id"],
-                person_id=person.id,
-                role=r["g_role"],
-                unit_id=r["g_unit"],
-                granted_by=r["g_by"],
-                granted_at=r["g_at"],
-            )
-            for r in rows
-            if r["g_id"] is not None
-        ]
-        return person, grants
+        grants = [_grant(r) for r in rows if r["g_id"] is not None]
+        return person, sorted(grants, key=lambda g: (g.role != Role.RESIDENT, g.id))
 
     async def create(
         self,
@@ -138,12 +177,10 @@ class PeopleRepo:
         return await self.tx.execute(sql, params)
 
     async def grants(self, person_id: int) -> list[RoleGrant]:
-        rows = await self.tx.fetchall(
-            f"SELECT {_GRANT_COLS} FROM role_grants WHERE person_id = ? AND revoked_at IS NULL"
-            " ORDER BY id",
-            (person_id,),
-        )
-        return [RoleGrant.model_validate(dict(r)) for r in rows]
+        """The person's live grants, department posts and first secretaries included."""
+        rows = await self.tx.fetchall(_GRANTS_OF, {"pid": person_id})
+        grants = [_grant(r) for r in rows]
+        return sorted(grants, key=lambda g: (g.role != Role.RESIDENT, g.id))
 
     async def holders(self, role: Role, units: list[OrgUnit]) -> list[Person]:
         """People holding ``role`` exactly at one of ``units``."""

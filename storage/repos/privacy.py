@@ -36,6 +36,8 @@ _SKIPPED = frozenset(
         "parties",
         "seats",
         "households",
+        "departments",
+        "pairings",
         "api_keys",
         "schema_version",
     }

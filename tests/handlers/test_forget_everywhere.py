@@ -1,4 +1,4 @@
-"""/forget forgets everywhere: after it, no text column of any table of the SQLite file holds
+"""/forget forgets everywhere: after it, no text column of any table of the store holds
 the person's name, phone (+86…, 86…, bare), username or Telegram id — not in the messages the
 bot sent to other people (task cards, their edits, relayed words), not in notes or the audit's
 snapshots. Their requests stay, with every phone number in them masked. And the outbox keeps
@@ -6,17 +6,15 @@ what it said only for ``[retention] outbox_days``."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 from auxil.flows import file_request, onboard, onboard_admin
 from auxil.harness import Harness, Player
 from auxil.members import make_member
+from auxil.traces import forms_of, traces_left
 
 from bot.messages import OutMessage
 
@@ -24,49 +22,6 @@ EVENING = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday 20:00 in Zhaoqin
 ADMIN = 9601  # the admin of 伴月社区
 PHONE = "+8613912345678"
 MEMBER_PHONE = "+8613711112222"
-
-
-def forms_of(phone: str) -> list[str]:
-    return [phone, phone.lstrip("+"), phone[3:]]  # +86…, 86…, bare
-
-
-async def traces_left(url: str, needles: list[str]) -> list[tuple[str, str, str, str]]:
-    """(table, column, needle, value) for every value in the store that holds a needle: every
-    text column of an SQLite file, every column of a PostgreSQL database (as text)."""
-    if not url.startswith("postgresql://"):
-        return await asyncio.to_thread(_sqlite_traces, url.removeprefix("sqlite:"), needles)
-    conn = await asyncpg.connect(url)
-    try:
-        found = []
-        columns = await conn.fetch(
-            "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema()"
-        )
-        for table, name in columns:
-            for (value,) in await conn.fetch(f'SELECT "{name}"::text FROM "{table}"'):
-                text = value or ""
-                found += [(table, name, n, text[:120]) for n in needles if n in text]
-        return found
-    finally:
-        await conn.close()
-
-
-def _sqlite_traces(db_path: str, needles: list[str]) -> list[tuple[str, str, str, str]]:
-    conn = sqlite3.connect(db_path)
-    try:
-        found = []
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for column in conn.execute(f'PRAGMA table_info("{table}")'):
-                name, declared = column[1], str(column[2]).upper()
-                if declared not in ("", "TEXT"):
-                    continue
-                for (value,) in conn.execute(f'SELECT "{name}" FROM "{table}"'):
-                    text = str(value) if value is not None else ""
-                    found += [(table, name, n, text[:120]) for n in needles if n in text]
-        return found
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -246,3 +246,64 @@ async def test_a_migration_that_leaves_a_dangling_reference_is_rolled_back(
         assert await tx.fetchval("SELECT count(*) FROM role_grants") == 0
         if db.engine == "sqlite":
             assert await tx.fetchval("PRAGMA foreign_keys") == 1
+
+
+async def test_the_invitation_links_handed_out_keep_working_in_one_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0032 moves the administrators' links (admin_invites) and the departments' and first
+    secretaries' (role_invites) into ``invitations``, tokens, makers, times and use kept."""
+    db = open_database(await stores.fresh_store(tmp_path, "old", migrated=False))
+    later = T.replace(day=8)
+    async with db:
+        await migrate_before(db, 32, monkeypatch)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO people (id, telegram_id, created_at, updated_at)"
+                " VALUES (5, 4242, ?, ?), (6, 4343, ?, ?)",
+                (T, T, T, T),
+            )
+            unit = await tx.insert(
+                "INSERT INTO org_units (code, name, level, path, created_at, updated_at)"
+                " VALUES ('BY', 'BY', 'community', '/BY/', ?, ?)",
+                (T, T),
+            )
+            department = await tx.insert(
+                "INSERT INTO departments (code, name, short_name, unit_id, created_at,"
+                " updated_at) VALUES ('CGJ', 'CGJ', 'CGJ', ?, ?, ?)",
+                (unit, T, T),
+            )
+            pairing = await tx.insert(
+                "INSERT INTO pairings (community_id, partner, created_at, updated_at)"
+                " VALUES (?, 'Finance', ?, ?)",
+                (unit, T, T),
+            )
+            await tx.execute(
+                "INSERT INTO admin_invites (token, unit_id, created_by, created_at, expires_at,"
+                " used_by, used_at) VALUES ('a1', ?, 5, ?, ?, 6, ?)",
+                (unit, T, later, T.replace(day=2)),
+            )
+            await tx.execute(
+                "INSERT INTO role_invites (token, post, department_id, pairing_id, created_by,"
+                " created_at, expires_at) VALUES ('r1', 'head', ?, NULL, 5, ?, ?),"
+                " ('r2', 'first_secretary', NULL, ?, NULL, ?, ?)",
+                (department, T, later, pairing, T, later),
+            )
+        monkeypatch.undo()
+        await migrate(db)
+        async with db.read() as tx:
+            rows = [
+                tuple(ts_text(v) if isinstance(v, datetime) else v for v in r)
+                for r in await tx.fetchall(
+                    "SELECT token, kind, target_id, created_by, created_at, expires_at, used_by,"
+                    " used_at FROM invitations ORDER BY token"
+                )
+            ]
+            tables = {t for t, _ in await tx.text_columns()}
+    created, expires = ts_text(T), ts_text(later)
+    assert rows == [
+        ("a1", "admin", unit, 5, created, expires, 6, ts_text(T.replace(day=2))),
+        ("r1", "head", department, 5, created, expires, None, None),
+        ("r2", "first_secretary", pairing, None, created, expires, None, None),
+    ]
+    assert not tables & {"admin_invites", "role_invites"}

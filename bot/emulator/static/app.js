@@ -14,6 +14,8 @@
     admin: "管理员 admin",
     seat: "四方席位 party seat",
     owner: "业主 owner",
+    department: "部门联络员 department",
+    first_secretary: "第一书记 first secretary",
   };
   // The location the share-location button sends: Duanzhou District, Zhaoqing.
   const ZHAOQING = { latitude: 23.0512, longitude: 112.4651 };
