@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.context import BotData, GridContext
 from bot.i18n import LANGUAGES, I18n
 from bot.menus import commands_for
+from bot.models import HandledBy
 from bot.outbox import Notifier, OutboxSender
 from bot.processor import PerChatUpdateProcessor
 from bot.redact import protect
@@ -39,6 +40,7 @@ from bot.services.people import PeopleService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
+from bot.services.routes import OPINION, AdminsRoute, MembersRoute, OpinionRoute
 from bot.services.stats import StatsService
 from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
@@ -208,6 +210,11 @@ def build_services(
     people = PeopleService(db, clock, notifier, i18n)
     cards = Cards(clock, flow, i18n, config)
     dispatch = DispatchService(db, clock, flow, cards, i18n, config)
+    dispatch.routes.register(HandledBy.MEMBERS.value, MembersRoute(dispatch))
+    # The property company's own route is still to come: its requests go to the members.
+    dispatch.routes.register(HandledBy.PROPERTY_COMPANY.value, MembersRoute(dispatch))
+    dispatch.routes.register(HandledBy.ADMINS.value, AdminsRoute(dispatch))
+    dispatch.routes.register(OPINION, OpinionRoute(dispatch))
     clocks = Clocks(clock, dispatch, config)
     # Every status change moves the clocks, then edits the cards (which show the deadlines).
     flow.observers += [clocks.on_transition, cards.on_transition]

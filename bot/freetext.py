@@ -25,12 +25,15 @@ __all__ = [
     "BROADCAST",
     "COMMENT",
     "DESCRIPTION",
+    "DETAILS",
     "FIELDS",
     "NAME",
+    "NEED",
     "NOTE",
     "REASON",
     "RELAY",
     "SKILL",
+    "TITLE",
     "WORK_UNIT",
     "TextField",
     "clean",
@@ -146,4 +149,30 @@ BROADCAST = TextField(
     too_long=N_("The text is too long: at most {limit} characters."),
 )
 
-FIELDS = (DESCRIPTION, ADDRESS, NAME, WORK_UNIT, SKILL, NOTE, RELAY, COMMENT, REASON, BROADCAST)
+NEED = TextField(
+    "need", 1000, multiline=True, empty=N_("Please say in words what you would like help with.")
+)
+TITLE = TextField(
+    "title",
+    60,
+    multiline=False,
+    empty=N_("Please give the activity a title in words."),
+    too_long=N_("Please keep the title under {limit} characters."),
+)
+DETAILS = TextField("details", 1000, multiline=True, empty=_SOME_TEXT, too_long=_KEEP_UNDER)
+
+FIELDS = (
+    DESCRIPTION,
+    ADDRESS,
+    NAME,
+    WORK_UNIT,
+    SKILL,
+    NOTE,
+    RELAY,
+    COMMENT,
+    REASON,
+    BROADCAST,
+    NEED,
+    TITLE,
+    DETAILS,
+)

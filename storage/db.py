@@ -25,20 +25,24 @@ from typing import Any
 
 import aiosqlite
 
+from storage.repos.activities import ActivitiesRepo
 from storage.repos.admin import AdminRepo
 from storage.repos.api import ApiRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastsRepo
 from storage.repos.cards import CardsRepo
 from storage.repos.deadlines import DeadlinesRepo
+from storage.repos.due import DueRepo
 from storage.repos.flows import FlowsRepo, PersistedState
 from storage.repos.members import MembersRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
+from storage.repos.points import PointsRepo
 from storage.repos.privacy import PrivacyRepo
 from storage.repos.requests import RequestsRepo
 from storage.repos.stats import StatsRepo
+from storage.repos.teams import TeamsRepo
 from storage.repos.topics import TopicsRepo
 from storage.repos.visits import VisitsRepo
 
@@ -184,6 +188,22 @@ class Tx:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self)
+
+    @cached_property
+    def teams(self) -> TeamsRepo:
+        return TeamsRepo(self)
+
+    @cached_property
+    def activities(self) -> ActivitiesRepo:
+        return ActivitiesRepo(self)
+
+    @cached_property
+    def due(self) -> DueRepo:
+        return DueRepo(self)
+
+    @cached_property
+    def points(self) -> PointsRepo:
+        return PointsRepo(self)
 
 
 @dataclass

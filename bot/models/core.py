@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.lifecycle import Status
 
@@ -25,6 +26,7 @@ __all__ = [
     "Member",
     "MemberStatus",
     "MemberType",
+    "OpeningSpan",
     "OrgUnit",
     "OutboxCounts",
     "OutboxRow",
@@ -67,6 +69,7 @@ class Role(StrEnum):
     RESIDENT = "resident"
     MEMBER = "member"
     ADMIN = "admin"
+    TEAM_LEADER = "team_leader"  # 队长: leads one service team in a unit (table team_leaders)
 
 
 class _Model(BaseModel):
@@ -95,6 +98,14 @@ class OrgUnit(_Model):
         return other.path.startswith(self.path)
 
 
+class OpeningSpan(_Model):
+    """A station is open on ``days`` (0 = Monday) from ``open`` to ``close`` (local time)."""
+
+    days: tuple[int, ...]
+    open: time
+    close: time
+
+
 class Station(_Model):
     id: int
     code: str
@@ -104,10 +115,14 @@ class Station(_Model):
     latitude: float | None = None
     longitude: float | None = None
     function_areas: list[str] = []
-    opening_hours: str = ""
+    opening_hours: str = ""  # a note shown as written (e.g. closed on public holidays)
+    hours: list[OpeningSpan] = []  # when it is open, structured
 
 
 class ServiceTeam(_Model):
+    """A party members' service team and its project (一队一项目): what the project offers,
+    when and where, in Chinese and English, and the category its orders are filed in."""
+
     id: int
     code: str
     name: str
@@ -115,12 +130,28 @@ class ServiceTeam(_Model):
     project: str
     project_en: str | None = None
     sort: int = 0
+    offers: str = ""
+    offers_en: str | None = None
+    schedule: str = ""
+    schedule_en: str | None = None
+    venue: str = ""
+    venue_en: str | None = None
+    order_category: str | None = None  # a category code
 
     def label(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name
 
     def project_label(self, language: str) -> str:
         return self.project_en if language == "en" and self.project_en else self.project
+
+    def offers_label(self, language: str) -> str:
+        return self.offers_en if language == "en" and self.offers_en else self.offers
+
+    def schedule_label(self, language: str) -> str:
+        return self.schedule_en if language == "en" and self.schedule_en else self.schedule
+
+    def venue_label(self, language: str) -> str:
+        return self.venue_en if language == "en" and self.venue_en else self.venue
 
 
 class Person(_Model):
@@ -144,6 +175,7 @@ class RoleGrant(_Model):
     granted_by: int | None = None
     granted_at: datetime
     revoked_at: datetime | None = None
+    team_id: int | None = None  # a team leader's team
 
 
 class AuditEntry(_Model):
@@ -263,6 +295,16 @@ class Request(_Model):
     waiting_since: datetime | None = None
     escalation_level: str | None = None
     channel: str = "telegram"  # telegram, api (a city system), community (pre-emptive)
+    service_team_id: int | None = None  # a service order (点单) of this team's project
+    preferred_slots: list[str] = []  # a service order's preferred time slots
+
+    @field_validator("preferred_slots", mode="before")
+    @classmethod
+    def _slots(cls, value: object) -> object:
+        """Stored as a JSON list (NULL for a request that is no service order)."""
+        if value is None:
+            return []
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class RequestPhoto(_Model):

@@ -1,9 +1,10 @@
 """组织下单、党员接单: who gets a task card, exactly-once accept, assignment by hand.
 
-The pool of a request: approved, active members of its compound (narrowed to the category's
-service team when it has one), available now; widened to the whole community when fewer than
-``[dispatch] min_pool``. Accepting is one conditional update; the first press wins and every
-other card is edited to say who took it.
+Where a request goes is its route (:mod:`bot.services.routes`). The members' pool: approved,
+active members of its compound (narrowed to the category's service team when it has one),
+available now; widened to the whole community when fewer than ``[dispatch] min_pool``.
+Accepting is one conditional update; the first press wins and every other card is edited to
+say who took it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.models import (
     Tier,
 )
 from bot.services.journal import Change, record
+from bot.services.routes import Routes
 from bot.services.scope import (
     Refused,
     administered_request,
@@ -73,6 +75,14 @@ class DispatchService:
         self.cards = cards
         self.i18n = i18n
         self.config = config
+        self.routes = Routes()  # registered where the services are wired (bot/app.py)
+
+    async def route(self, tx: Tx, request: Request, *, actor: Actor | None = None) -> Request:
+        """Send a request just triaged on its route; return it as it is now."""
+        category = await tx.requests.category(request.category_id)
+        assert category is not None
+        await self.routes.of(request, category).send(tx, request, actor=actor)
+        return await tx.requests.get(request.id) or request
 
     # -- the pool ------------------------------------------------------------------------
     def available(self, member: Member, tier: Tier, now: datetime) -> bool:
@@ -88,13 +98,24 @@ class DispatchService:
         return slot in member.availability
 
     async def pool(self, tx: Tx, request: Request) -> list[Member]:
-        """The members who get a card for ``request`` now."""
+        """The members who get a card for ``request`` now (its route says who)."""
+        category = await tx.requests.category(request.category_id)
+        assert category is not None
+        return await self.routes.of(request, category).pool(tx, request)
+
+    async def members_pool(
+        self, tx: Tx, request: Request, *, team_id: int | None = None, strict: bool = False
+    ) -> list[Member]:
+        """The members nearby: of the compound, widened to the community when too few. Of
+        ``team_id`` (default: the category's team), and only of it when ``strict``; else,
+        when the team has nobody in the community, anyone there."""
         now = self.clock.now()
         compound = await tx.org.get(request.compound_id)
         category = await tx.requests.category(request.category_id)
         assert compound is not None and category is not None
-        team = await self._team(tx, category.team_code)
-        team_id = team.id if team else None
+        if team_id is None:
+            team = await self._team(tx, category.team_code)
+            team_id = team.id if team else None
 
         # Not the resident themselves, nor anyone who declined this request.
         excluded = {request.resident_id} | {
@@ -113,7 +134,7 @@ class DispatchService:
             community = await tx.org.get(compound.parent_id)
             assert community is not None
             wider = eligible(await tx.members.in_units([community], team_id=team_id))
-            if not wider and team_id is not None:
+            if not wider and team_id is not None and not strict:
                 wider = eligible(await tx.members.in_units([community]))
             if len(wider) > len(chosen):
                 chosen = wider
@@ -291,45 +312,51 @@ class DispatchService:
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, compound = await administered_request(tx, actor, request_id, "request.admin")
             member = await self._chosen(tx, request, compound, person_id, now)
-            before = {"status": request.status.value, "assignee_id": request.assignee_id}
-            if request.status in WORKING:
-                previous = request.assignee_id
-                request = await self.flow.transition(
-                    tx,
-                    request,
-                    Status.RETURNED,
-                    actor=actor,
-                    note=N_("reassigned by the community"),
-                    announce=False,
-                    assignee_id=None,
-                )
-                if previous is not None:
-                    await self._tell_person(
-                        tx, previous, lambda t, lang: views.task_reassigned(t, request)
-                    )
-            if request.status not in UNACCEPTED:
-                raise InvalidInput(N_("This request cannot be assigned now."))
-            if request.status is not Status.DISPATCHED:
-                request = await self.flow.transition(
-                    tx, request, Status.DISPATCHED, actor=actor, note=None, announce=False
-                )
-            await self.cards.close_member_cards(tx, request, winner=None, taker=None)
-            person = await tx.people.get(member.person_id)
-            assert person is not None
-            view = await self.flow.view(tx, request, is_owner=False, supporters=0)
-            language = person.language or self.i18n.default
-            outbox_id = await self.flow.notifier.send(
-                tx,
-                person.telegram_id,
-                views.assign_card(self.i18n.get(language), language, view, now, self.config.tz),
-            )
-            await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
-            after = {"status": request.status.value, "offered_to": member.person_id}
-            change = Change("request.assign", before, after)
-            await record(
-                tx, now, request, "assign", actor=actor, note=member.real_name, change=change
-            )
+            request = await self.offer_to(tx, actor, request, member)
         return request, member
+
+    async def offer_to(self, tx: Tx, actor: Actor, request: Request, member: Member) -> Request:
+        """Give the request to ``member`` by hand (whoever had it is told it moved on): they
+        get a card with Accept / Decline. The caller checked that the actor may."""
+        now = self.clock.now()
+        before = {"status": request.status.value, "assignee_id": request.assignee_id}
+        if request.status in WORKING:
+            previous = request.assignee_id
+            request = await self.flow.transition(
+                tx,
+                request,
+                Status.RETURNED,
+                actor=actor,
+                note=N_("reassigned by the community"),
+                announce=False,
+                assignee_id=None,
+            )
+            if previous is not None:
+                returned = request
+                await self._tell_person(
+                    tx, previous, lambda t, lang: views.task_reassigned(t, returned)
+                )
+        if request.status not in UNACCEPTED:
+            raise InvalidInput(N_("This request cannot be assigned now."))
+        if request.status is not Status.DISPATCHED:
+            request = await self.flow.transition(
+                tx, request, Status.DISPATCHED, actor=actor, note=None, announce=False
+            )
+        await self.cards.close_member_cards(tx, request, winner=None, taker=None)
+        person = await tx.people.get(member.person_id)
+        assert person is not None
+        view = await self.flow.view(tx, request, is_owner=False, supporters=0)
+        language = person.language or self.i18n.default
+        outbox_id = await self.flow.notifier.send(
+            tx,
+            person.telegram_id,
+            views.assign_card(self.i18n.get(language), language, view, now, self.config.tz),
+        )
+        await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
+        after = {"status": request.status.value, "offered_to": member.person_id}
+        change = Change("request.assign", before, after)
+        await record(tx, now, request, "assign", actor=actor, note=member.real_name, change=change)
+        return request
 
     async def redispatch(self, actor: Actor, request_id: int) -> int:
         """An admin sends a waiting request to the members' pool again."""

@@ -35,17 +35,27 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from bot.models import Category, HandledBy, Level, OrgUnit, ServiceTeam, Station, Tier
+from bot.hours import parse_spans, spans_text
+from bot.models import (
+    Category,
+    HandledBy,
+    Level,
+    OpeningSpan,
+    OrgUnit,
+    ServiceTeam,
+    Station,
+    Tier,
+)
+from bot.services.orgfields import Fields, OrgImportError
+from bot.services.orgmenu import SECTIONS
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -70,10 +80,6 @@ LOG = logging.getLogger(__name__)
 CSV_COLUMNS = ("code", "name", "name_en", "level", "parent", "has_property_company", "sort")
 _CSV_REQUIRED = frozenset({"code", "name", "level", "parent"})
 
-E = TypeVar("E", bound=Enum)
-
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
-_CATEGORY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _TIERS = ", ".join(f'"{tier.value}"' for tier in Tier)
 _HANDLERS = ", ".join(f'"{who.value}"' for who in HandledBy)
 _LEVELS = ", ".join(level.value for level in Level)
@@ -96,17 +102,23 @@ _UNIT_KEYS = frozenset(
 )
 _COMPOUND_ONLY = ("households", "latitude", "longitude")
 _STATION_KEYS = frozenset(
-    {"code", "name", "unit", "address", "latitude", "longitude", "function_areas", "opening_hours"}
+    {
+        "code",
+        "name",
+        "unit",
+        "address",
+        "latitude",
+        "longitude",
+        "function_areas",
+        "opening_hours",
+        "hours",
+    }
 )
 _TEAM_KEYS = frozenset({"code", "name", "name_en", "project", "project_en", "sort"})
 _CATEGORY_KEYS = frozenset(
     {"code", "name", "name_en", "tier", "team", "handled_by", "opinion", "sort", "active"}
 )
 _TABLES = ("units", "stations", "teams", "categories")
-
-
-class OrgImportError(Exception):
-    """The file cannot be imported; the message names the file, the place in it and why."""
 
 
 # -- what a file holds ---------------------------------------------------------------------
@@ -142,6 +154,7 @@ class StationSpec:
     longitude: float | None
     function_areas: list[str]
     opening_hours: str
+    hours: list[OpeningSpan] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,7 @@ class OrgFile:
     stations: list[StationSpec]
     teams: list[TeamSpec]
     categories: list[CategorySpec]
+    sections: dict[str, list[Any]] = field(default_factory=dict)  # by table, e.g. "projects"
 
 
 @dataclass(frozen=True)
@@ -201,9 +215,14 @@ class ImportReport:
     categories_created: int = 0
     categories_updated: int = 0
     categories_retired: int = 0  # active before, not in the file: off the menu now
+    # The sections' rows, by table: (created, updated).
+    sections: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as JSON keeps them (a section's pair as a list)."""
+        data = asdict(self)
+        data["sections"] = {table: list(pair) for table, pair in self.sections.items()}
+        return data
 
     def summary(self) -> str:
         """One line for the command line."""
@@ -213,112 +232,18 @@ class ImportReport:
             f"teams: {self.teams_created} created, {self.teams_updated} updated; "
             f"categories: {self.categories_created} created, {self.categories_updated} updated"
             + (f", {self.categories_retired} retired" if self.categories_retired else "")
+            + "".join(
+                f"; {table.replace('_', ' ')}: {created} created, {updated} updated"
+                for table, (created, updated) in self.sections.items()
+            )
         )
 
 
 # -- reading fields ------------------------------------------------------------------------
 
 
-class _Fields:
-    """Typed access to one record's keys; every complaint names the record."""
-
-    def __init__(self, data: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
-        self.data = data
-        self.where = where
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise self.error(f'unknown key "{unknown[0]}" (allowed: {", ".join(sorted(allowed))})')
-
-    def error(self, message: str) -> OrgImportError:
-        return OrgImportError(f"{self.where}: {message}")
-
-    def text(self, key: str, *, required: bool = False) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise self.error(f'missing required key "{key}"')
-            return None
-        if not isinstance(value, str):
-            raise self.error(f'"{key}" must be a string, not {_type_name(value)}')
-        value = value.strip()
-        if not value:
-            if required:
-                raise self.error(f'"{key}" must not be empty')
-            return None
-        return value
-
-    def required_text(self, key: str) -> str:
-        value = self.text(key, required=True)
-        assert value is not None
-        return value
-
-    def code(self, key: str = "code", *, required: bool = True, lower: bool = False) -> str | None:
-        value = self.text(key, required=required)
-        pattern, case = (_CATEGORY_CODE, "lower") if lower else (_CODE, "upper")
-        if value is not None and not pattern.match(value):
-            raise self.error(
-                f'{key} "{value}" must be 1-32 {case}-case letters, digits, "-" or "_"'
-            )
-        return value
-
-    def choice(self, key: str, kind: type[E], default: E, allowed: str) -> E:
-        value = self.text(key)
-        if value is None:
-            return default
-        try:
-            return kind(value)
-        except ValueError:
-            raise self.error(f'unknown {key} "{value}" (use {allowed})') from None
-
-    def integer(self, key: str, default: int) -> int:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(f'"{key}" must be an integer, not {_type_name(value)}')
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(f'"{key}" must be true or false, not {_type_name(value)}')
-        return value
-
-    def number(self, key: str, low: float, high: float) -> float | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(f'"{key}" must be a number, not {_type_name(value)}')
-        number = float(value)
-        if not math.isfinite(number) or not low <= number <= high:
-            raise self.error(f"{key} {value} is out of range ({low:g} to {high:g})")
-        return number
-
-    def text_list(self, key: str) -> list[str]:
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(f'"{key}" must be a list of strings')
-        return [v.strip() for v in value if v.strip()]
-
-
-def _type_name(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
 def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
-    f = _Fields(data, where, _UNIT_KEYS)
+    f = Fields(data, where, _UNIT_KEYS)
     code = f.code()
     assert code is not None
     name = f.required_text("name")
@@ -358,7 +283,7 @@ def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
 
 
 def _station_spec(data: Mapping[str, Any], where: str) -> StationSpec:
-    f = _Fields(data, where, _STATION_KEYS)
+    f = Fields(data, where, _STATION_KEYS)
     code = f.code()
     unit = f.code("unit")
     assert code is not None and unit is not None
@@ -376,11 +301,35 @@ def _station_spec(data: Mapping[str, Any], where: str) -> StationSpec:
         longitude=longitude,
         function_areas=f.text_list("function_areas"),
         opening_hours=f.text("opening_hours") or "",
+        hours=_hours(data.get("hours"), f),
     )
 
 
+def _hours(value: object, f: Fields) -> list[OpeningSpan]:
+    """A station's ``hours``: a list of ``{ days = "mon-fri", times = ["09:00-12:00"] }``."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise f.error('"hours" must be a list of tables like { days = "mon-fri", times = [...] }')
+    spans: list[OpeningSpan] = []
+    for group in value:
+        unknown = sorted(set(group) - {"days", "times"})
+        if unknown:
+            raise f.error(f'unknown key "{unknown[0]}" in hours (use days and times)')
+        days, times = group.get("days"), group.get("times")
+        if not isinstance(days, str) or not isinstance(times, list):
+            raise f.error('each entry of "hours" needs days (a string) and times (a list)')
+        if not all(isinstance(t, str) for t in times):
+            raise f.error('"times" must be a list of strings like "09:00-12:00"')
+        try:
+            spans += parse_spans(days, times)
+        except ValueError as exc:
+            raise f.error(str(exc)) from None
+    return spans
+
+
 def _team_spec(data: Mapping[str, Any], where: str) -> TeamSpec:
-    f = _Fields(data, where, _TEAM_KEYS)
+    f = Fields(data, where, _TEAM_KEYS)
     code = f.code()
     assert code is not None
     return TeamSpec(
@@ -395,7 +344,7 @@ def _team_spec(data: Mapping[str, Any], where: str) -> TeamSpec:
 
 
 def _category_spec(data: Mapping[str, Any], where: str) -> CategorySpec:
-    f = _Fields(data, where, _CATEGORY_KEYS)
+    f = Fields(data, where, _CATEGORY_KEYS)
     code = f.code(lower=True)
     assert code is not None
     name = f.required_text("name")
@@ -449,17 +398,19 @@ def _parse_toml(source: str, text: str) -> OrgFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OrgImportError(f"{source}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - set(_TABLES))
+    tables = (*_TABLES, *(section.table for section in SECTIONS))
+    unknown = sorted(set(data) - set(tables))
     if unknown:
         raise OrgImportError(
             f'{source}: unknown table "{unknown[0]}"'
-            " (use [[units]], [[stations]], [[teams]], [[categories]])"
+            f" (use {', '.join(f'[[{table}]]' for table in tables)})"
         )
     builders: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
         "units": _unit_spec,
         "stations": _station_spec,
         "teams": _team_spec,
         "categories": _category_spec,
+        **{section.table: section.parse for section in SECTIONS},
     }
     parsed: dict[str, list[Any]] = {}
     for table, build in builders.items():
@@ -473,13 +424,18 @@ def _parse_toml(source: str, text: str) -> OrgFile:
             where += f": {table}[{i}]"
             if not isinstance(record, dict):
                 raise OrgImportError(f"{where}: must be a table")
-            code = record.get("code")
+            code = record.get("code", record.get("team"))
             if isinstance(code, str) and code.strip():
                 where += f' (code "{code.strip()}")'
             specs.append(build(record, where))
         parsed[table] = specs
     return OrgFile(
-        source, parsed["units"], parsed["stations"], parsed["teams"], parsed["categories"]
+        source,
+        parsed["units"],
+        parsed["stations"],
+        parsed["teams"],
+        parsed["categories"],
+        {section.table: parsed[section.table] for section in SECTIONS if parsed[section.table]},
     )
 
 
@@ -550,15 +506,19 @@ def _csv_record(row: dict[str, str], where: str) -> dict[str, Any]:
 
 def _check_file(org: OrgFile) -> None:
     """Checks that need only the file: something to import, unique codes, parent levels."""
-    if not (org.units or org.stations or org.teams or org.categories):
+    if not (org.units or org.stations or org.teams or org.categories or org.sections):
         raise OrgImportError(
             f"{org.source}: nothing to import (no units, stations, teams or categories)"
         )
+    sections = [
+        (f"{section.noun} code", org.sections.get(section.table, [])) for section in SECTIONS
+    ]
     for kind, specs in (
         ("code", org.units),
         ("station code", org.stations),
         ("team code", org.teams),
         ("category code", org.categories),
+        *sections,
     ):
         seen: dict[str, str] = {}
         for spec in specs:
@@ -621,6 +581,7 @@ class OrgImporter:
                     longitude=station.longitude,
                     function_areas=station.function_areas,
                     opening_hours=station.opening_hours,
+                    hours=station.hours,
                     now=now,
                 )
                 stations_created += created
@@ -639,6 +600,7 @@ class OrgImporter:
                 teams_created += created
                 teams_updated += not created
             categories_created, categories_updated, retired = await self._write_categories(tx, org)
+            written = await self._write_sections(tx, org, now)
             report = ImportReport(
                 units_created=units_created,
                 units_updated=units_updated,
@@ -649,6 +611,7 @@ class OrgImporter:
                 categories_created=categories_created,
                 categories_updated=categories_updated,
                 categories_retired=retired,
+                sections=written,
             )
             await tx.audit.record(
                 actor_id=actor_id,
@@ -678,6 +641,17 @@ class OrgImporter:
         for category in org.categories:
             if category.team is not None and category.team not in teams:
                 raise OrgImportError(f'{category.where}: unknown team code "{category.team}"')
+
+    async def _write_sections(
+        self, tx: Tx, org: OrgFile, now: datetime
+    ) -> dict[str, tuple[int, int]]:
+        """The features' sections, after the core tables they refer to."""
+        written: dict[str, tuple[int, int]] = {}
+        for section in SECTIONS:
+            specs = org.sections.get(section.table)
+            if specs:
+                written[section.table] = await section.write(tx, specs, now)
+        return written
 
     async def _write_categories(self, tx: Tx, org: OrgFile) -> tuple[int, int, int]:
         """Upsert the categories; a file that lists categories retires the others.
@@ -782,7 +756,9 @@ def render_tree(
             extra += f", {unit.households} households"
         lines.append(f"{indent}{unit.name} ({unit.code}, {unit.level.value}{extra})")
         for station in stations_of.get(unit.id, []):
-            hours = f" — {station.opening_hours}" if station.opening_hours else ""
+            when = [spans_text(station.hours)] if station.hours else []
+            when += [station.opening_hours] if station.opening_hours else []
+            hours = f" — {'; '.join(when)}" if when else ""
             lines.append(f"{indent}  [station] {station.name} ({station.code}){hours}")
         for child in children.get(unit.id, []):
             walk(child, depth + 1)
@@ -800,7 +776,8 @@ def render_tree(
         lines.append("")
         lines.append("Service teams:")
         for team in sorted(teams, key=lambda t: (t.sort, t.code)):
-            lines.append(f"  {team.name} ({team.code}) — {team.project}")
+            orders = f", orders filed as {team.order_category}" if team.order_category else ""
+            lines.append(f"  {team.name} ({team.code}) — {team.project}{orders}")
     if categories:
         lines.append("")
         lines.append("Categories of requests (tier, handled by, team):")

@@ -19,7 +19,6 @@ from bot.messages import OutMessage
 from bot.models import (
     Category,
     FlowEnd,
-    HandledBy,
     Rating,
     Request,
     RequestView,
@@ -212,13 +211,16 @@ class RequestService:
         channel: str = "telegram",
         label: str = "system",
         on_created: Callable[[Tx, Request], Awaitable[None]] | None = None,
+        service_team_id: int | None = None,
+        preferred_slots: list[str] | None = None,
     ) -> Request:
         """Create, triage and route a request inside the caller's transaction.
 
         ``actor`` is the resident filing it; None for a request with no resident in the bot
         (a city system's, through the API, or the community's own), whose events carry
         ``label``. ``on_created`` runs once the request exists, before it is routed (so the
-        cards already show what it records).
+        cards already show what it records). ``service_team_id`` makes it a service order of
+        that team's project (点单), routed to the team's members.
         """
         assert draft.description is not None
         now = self.clock.now()
@@ -242,6 +244,8 @@ class RequestService:
             longitude=draft.longitude,
             now=now,
             channel=channel,
+            service_team_id=service_team_id,
+            preferred_slots=preferred_slots,
         )
         await record(
             tx, now, request, "status", actor=actor, label=label, to_status=Status.SUBMITTED
@@ -255,16 +259,8 @@ class RequestService:
         request = await self.flow.transition(
             tx, request, Status.TRIAGED, actor=None, note=note, announce=False
         )
-        if category.is_opinion:
-            await self.flow.tell_admins(tx, request, views.opinion_card)
-        elif category.handled_by is HandledBy.ADMINS:
-            # The community handles it (assigns it, or convenes the parties): no pool.
-            await self.dispatcher.cards.flag_admins(tx, request, task_views.community_flag)
-        else:
-            # 组织下单: the members nearby who can help get a task card.
-            await self.dispatcher.dispatch(tx, request)
-            request = await tx.requests.get(request.id) or request
-        return request
+        # 组织下单: on its route (the members nearby, the admins, a team ...).
+        return await self.dispatcher.route(tx, request)
 
     async def support(self, actor: Actor, request_id: int, end: FlowEnd | None = None) -> Request:
         """'This is my problem too': follow the request instead of filing a duplicate

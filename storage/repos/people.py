@@ -18,7 +18,14 @@ _PERSON_COLS = (
     " created_at, updated_at"
 )
 _P_PERSON_COLS = ", ".join("p." + col.strip() for col in _PERSON_COLS.split(","))
-_GRANT_COLS = "id, person_id, role, unit_id, granted_by, granted_at, revoked_at"
+# A person's live grants: the role grants, and the team leaderships (a role with its team).
+_LIVE_GRANTS = (
+    "SELECT id, person_id, role, unit_id, granted_by, granted_at, revoked_at,"
+    " CAST(NULL AS BIGINT) AS team_id, 0 AS src FROM role_grants"
+    " WHERE person_id = ? AND revoked_at IS NULL"
+    " UNION ALL SELECT id, person_id, 'team_leader', unit_id, granted_by, granted_at,"
+    " revoked_at, team_id, 1 FROM team_leaders WHERE person_id = ? AND revoked_at IS NULL"
+)
 _UPDATABLE = {"display_name", "username", "language", "home_unit_id", "phone", "unreachable"}
 
 
@@ -39,13 +46,18 @@ class PeopleRepo:
         return None if row is None else Person.model_validate(dict(row))
 
     async def with_grants(self, telegram_id: int) -> tuple[Person, list[RoleGrant]] | None:
-        """The person and their live grants, in one statement."""
+        """The person and their live grants (team leadership included), in one statement:
+        each half is a lookup by index (the person by Telegram id, their grants by person)."""
         rows = await self.tx.fetchall(
             f"SELECT {_P_PERSON_COLS}, g.id AS g_id, g.role AS g_role, g.unit_id AS g_unit,"
-            " g.granted_by AS g_by, g.granted_at AS g_at FROM people p"
-            " LEFT JOIN role_grants g ON g.person_id = p.id AND g.revoked_at IS NULL"
-            " WHERE p.telegram_id = ? ORDER BY g.id",
-            (telegram_id,),
+            " g.granted_by AS g_by, g.granted_at AS g_at, CAST(NULL AS BIGINT) AS g_team,"
+            " 0 AS g_src FROM people p LEFT JOIN role_grants g"
+            " ON g.person_id = p.id AND g.revoked_at IS NULL WHERE p.telegram_id = ?"
+            f" UNION ALL SELECT {_P_PERSON_COLS}, l.id, 'team_leader', l.unit_id,"
+            " l.granted_by, l.granted_at, l.team_id, 1 FROM people p JOIN team_leaders l"
+            " ON l.person_id = p.id AND l.revoked_at IS NULL WHERE p.telegram_id = ?"
+            " ORDER BY g_src, g_id",
+            (telegram_id, telegram_id),
         )
         if not rows:
             return None
@@ -59,6 +71,7 @@ class PeopleRepo:
                 unit_id=r["g_unit"],
                 granted_by=r["g_by"],
                 granted_at=r["g_at"],
+                team_id=r["g_team"],
             )
             for r in rows
             if r["g_id"] is not None
@@ -138,11 +151,8 @@ class PeopleRepo:
         return await self.tx.execute(sql, params)
 
     async def grants(self, person_id: int) -> list[RoleGrant]:
-        rows = await self.tx.fetchall(
-            f"SELECT {_GRANT_COLS} FROM role_grants WHERE person_id = ? AND revoked_at IS NULL"
-            " ORDER BY id",
-            (person_id,),
-        )
+        """The person's live grants, team leadership included."""
+        rows = await self.tx.fetchall(f"{_LIVE_GRANTS} ORDER BY src, id", (person_id, person_id))
         return [RoleGrant.model_validate(dict(r)) for r in rows]
 
     async def holders(self, role: Role, units: list[OrgUnit]) -> list[Person]:

@@ -1,0 +1,70 @@
+"""菜单式服务: the service menu and its orders (点单), as the screens show them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from bot.errors import InvalidInput
+from bot.freetext import NEED
+from bot.i18n import N_
+from bot.models.core import Category, OrgUnit, Request, ServiceTeam
+
+__all__ = ["MenuEntry", "OrderForm", "TeamOrder", "TimeSlot"]
+
+
+class TimeSlot(StrEnum):
+    """When the resident would like the service (any number of them)."""
+
+    WEEKDAY_MORNING = "wd_am"
+    WEEKDAY_AFTERNOON = "wd_pm"
+    WEEKDAY_EVENING = "wd_ev"
+    WEEKEND = "we"
+
+
+class OrderForm(BaseModel):
+    """The draft of one service order: the team's project, what is needed, when, contact."""
+
+    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
+    step: str = "need"  # need, slots, contact, summary
+    team_id: int
+    need: str | None = None
+    slots: list[TimeSlot] = []
+    phone: str | None = None
+
+    def set_need(self, text: str) -> None:
+        self.need = NEED.accept(text)
+
+    def toggle(self, slot: TimeSlot) -> None:
+        if slot in self.slots:
+            self.slots.remove(slot)
+        else:
+            self.slots.append(slot)
+            self.slots.sort(key=list(TimeSlot).index)
+
+    def check_slots(self) -> None:
+        if not self.slots:
+            raise InvalidInput(N_("Please choose at least one time that suits you."))
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One team's project on the menu, with how many members of the person's community
+    serve in it."""
+
+    team: ServiceTeam
+    members_nearby: int
+
+
+@dataclass(frozen=True)
+class TeamOrder:
+    """A service order as a team leader's list shows it."""
+
+    request: Request
+    team: ServiceTeam
+    category: Category
+    compound_path: list[OrgUnit]
+    assignee_name: str | None
