@@ -25,6 +25,7 @@ from bot.redact import protect
 from bot.request import AiohttpRequest
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
+from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
 from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
@@ -34,13 +35,16 @@ from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
+from bot.services.menu import MenuService, TeamRoute
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
 from bot.services.people import PeopleService
+from bot.services.points import PointsService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
-from bot.services.routes import OPINION, AdminsRoute, MembersRoute, OpinionRoute
+from bot.services.routes import OPINION, TEAM, AdminsRoute, MembersRoute, OpinionRoute
+from bot.services.stations import StationService
 from bot.services.stats import StatsService
 from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
@@ -48,17 +52,21 @@ from bot.services.topics import TopicService
 from bot.services.visits import VisitService
 from bot.services.waiting import WaitingService
 from handlers import (
+    activities,
     admin,
     assign,
     broadcast,
     escalation,
     fallback,
+    menu,
     my_requests,
     onboarding,
     org,
+    points,
     profile,
     registration,
     requests,
+    stations,
     stats,
     tasks,
     topics,
@@ -192,6 +200,10 @@ def build_application(
         broadcast.handlers(i18n, app.user_data),
         stats.handlers(i18n, app.user_data),
         topics.handlers(i18n, app.user_data),
+        menu.handlers(i18n),
+        activities.handlers(i18n, app.user_data),
+        points.handlers(),
+        stations.handlers(),  # a location outside the conversations: check-in or stations
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -215,12 +227,18 @@ def build_services(
     dispatch.routes.register(HandledBy.PROPERTY_COMPANY.value, MembersRoute(dispatch))
     dispatch.routes.register(HandledBy.ADMINS.value, AdminsRoute(dispatch))
     dispatch.routes.register(OPINION, OpinionRoute(dispatch))
+    dispatch.routes.register(TEAM, TeamRoute(dispatch))  # service orders (点单)
     clocks = Clocks(clock, dispatch, config)
-    # Every status change moves the clocks, then edits the cards (which show the deadlines).
-    flow.observers += [clocks.on_transition, cards.on_transition]
+    points = PointsService(db, clock, flow, config)
+    # Every status change moves the clocks, then edits the cards (which show the deadlines);
+    # a request closed earns its member points.
+    flow.observers += [clocks.on_transition, cards.on_transition, points.on_transition]
     escalations = EscalationService(db, clock, flow, clocks, cards, i18n, config)
     waiting = WaitingService(db, clock)
     requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
+    sweep = DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config)
+    activities = ActivityService(db, clock, notifier, clocks, points, i18n, config)
+    activities.register(sweep.kinds)  # reminders and the close are due items of the sweep
     return Services(
         config=config,
         db=db,
@@ -236,7 +254,7 @@ def build_services(
         escalation=escalations,
         extensions=ExtensionService(db, clock, flow),
         waiting=waiting,
-        sweep=DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config),
+        sweep=sweep,
         requests=requests_service,
         tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
         admin=AdminService(db, clock, flow, people),
@@ -248,6 +266,10 @@ def build_services(
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
         retention=RetentionService(db, clock, config),
+        menu=MenuService(db, clock, flow, dispatch, requests_service),
+        points=points,
+        activities=activities,
+        stations=StationService(db, clock, activities, config),
     )
 
 

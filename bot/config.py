@@ -156,6 +156,22 @@ class HotspotsSection(_Section):
     min_seasonal: int = Field(4, ge=2)  # requests in the same month last year
 
 
+class PointsSection(_Section):
+    """积分: what earns points, and how long a redemption code is good for."""
+
+    per_hour: int = Field(10, ge=0, le=1000)  # per volunteer hour of an activity attended
+    per_task: int = Field(5, ge=0, le=1000)  # per request done as its member (closed)
+    code_minutes: int = Field(30, ge=5, le=24 * 60)  # a redemption code shown at the station
+
+
+class ActivitiesSection(_Section):
+    """志愿服务活动: reminders and check-in."""
+
+    remind_before_hours: tuple[float, ...] = (24.0, 1.0)  # reminders: the day and the hour before
+    checkin_radius_m: float = Field(300.0, gt=0, le=5000)  # a shared location this close
+    close_after_minutes: int = Field(30, ge=0, le=24 * 60)  # closes by itself after its end
+
+
 class PerformanceSection(_Section):
     concurrent_updates: int = Field(64, ge=1, le=1024)
 
@@ -184,6 +200,8 @@ class Config(BaseSettings):
     broadcast: BroadcastSection = BroadcastSection()
     api: ApiSection = ApiSection()
     hotspots: HotspotsSection = HotspotsSection()
+    points: PointsSection = PointsSection()
+    activities: ActivitiesSection = ActivitiesSection()
 
     _source: str = PrivateAttr("defaults")
     _from_file: bool = PrivateAttr(False)

@@ -22,6 +22,7 @@ from bot.views import admin as admin_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import edit, reply, say_error
+from handlers.stations import STATION_LINK_PREFIX, show_page
 
 __all__ = ["gate_handlers", "handlers", "is_onboarded", "prompt_current_step"]
 
@@ -94,6 +95,14 @@ async def start(update: Update, context: GridContext) -> None:
             language = actor.person.language or svc.i18n.default
             await reply(update, context, admin_views.invite_accepted(t, language, admin_unit))
         if actor.person.language is not None:
+            return
+    elif payload.startswith(STATION_LINK_PREFIX):
+        # A station's poster: its page first; someone new goes on to choose a language.
+        try:
+            await show_page(update, context, actor, payload.removeprefix(STATION_LINK_PREFIX))
+        except DomainError as err:
+            await say_error(update, context, t, err)
+        if is_onboarded(actor):
             return
     elif payload.startswith(DEEP_LINK_PREFIX):
         code = payload.removeprefix(DEEP_LINK_PREFIX)

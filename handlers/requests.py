@@ -34,7 +34,7 @@ from bot.models.intake import Draft, Step
 from bot.services.intake import AWAITING_KEY, DRAFT_KEY
 from bot.services.people import Actor
 from bot.views import requests as views
-from bot.views.common import MAIN_MENU
+from bot.views.common import MAIN_MENU, RAISE_REQUEST
 from handlers.common import (
     alongside,
     answer_expired,
@@ -510,7 +510,7 @@ async def goto_step(update: Update, context: GridContext) -> int:
 
 def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]
     """The intake conversation; ``user_data`` backs the "awaiting an answer" filter."""
-    start_labels = i18n.all_translations(MAIN_MENU[0][0])
+    start_labels = i18n.all_translations(RAISE_REQUEST)
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
     skip_labels = i18n.all_translations(views.SKIP)
     free = ~Awaiting(user_data) & filters.ChatType.PRIVATE

@@ -342,6 +342,7 @@ class RequestView(_Model):
     can_cancel: bool = False
     can_add_info: bool = False
     source_system: str | None = None  # the city system that submitted it (the API key's name)
+    service_team: ServiceTeam | None = None  # a service order: the team whose project it is
 
 
 class MemberType(StrEnum):

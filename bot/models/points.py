@@ -18,6 +18,7 @@ __all__ = [
     "Redemption",
     "RedemptionState",
     "ShopItem",
+    "Staffed",
 ]
 
 
@@ -99,3 +100,15 @@ class RankRow:
     name: str
     hours: float
     activities: int
+
+
+@dataclass(frozen=True)
+class Staffed:
+    """A redemption as the station's staff see it: the item, the station, who it is for and
+    their balance."""
+
+    redemption: Redemption
+    item: ShopItem
+    station: Station
+    name: str
+    balance: int

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.open311.server import Open311Server
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
+    from bot.services.activities import ActivityService
     from bot.services.admin import AdminService
     from bot.services.apikeys import ApiKeyService
     from bot.services.broadcast import BroadcastService
@@ -20,12 +21,15 @@ if TYPE_CHECKING:
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
+    from bot.services.menu import MenuService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.people import PeopleService
+    from bot.services.points import PointsService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
     from bot.services.retention import RetentionService
+    from bot.services.stations import StationService
     from bot.services.stats import StatsService
     from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
@@ -67,6 +71,10 @@ class Services:
     open311: Open311Service
     topics: TopicService
     retention: RetentionService
+    menu: MenuService
+    points: PointsService
+    activities: ActivityService
+    stations: StationService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

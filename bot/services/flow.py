@@ -224,6 +224,7 @@ class RequestFlow:
         assert category is not None and compound is not None
         assignee_name = await self.assignee_name(tx, request)
         submission = await tx.api.submission(request.id) if request.channel == "api" else None
+        team = await tx.org.team(request.service_team_id) if request.service_team_id else None
         return RequestView(
             request=request,
             category=category,
@@ -236,6 +237,7 @@ class RequestFlow:
             can_cancel=is_owner and request.status in CANCELLABLE,
             can_add_info=is_owner and request.status in OPEN,
             source_system=submission.key_name if submission else None,
+            service_team=team,
         )
 
 

@@ -1,8 +1,8 @@
 """The service menu's sections of the org file: the teams' projects and the stations' shops.
 
-``[[projects]]`` says what each team's project (一队一项目) offers, when and where, and which
+``[[projects]]`` says what each team's project offers, when and where, and which
 category its orders are filed in; ``[[shop_items]]`` lists what each station's points shop
-(积分超市) offers and for how many points. Both are :class:`~bot.services.orgfields.Section`
+offers and for how many points. Both are :class:`~bot.services.orgfields.Section`
 objects the org import runs after its core tables, in the same transaction.
 """
 

@@ -220,7 +220,7 @@ class RequestService:
         (a city system's, through the API, or the community's own), whose events carry
         ``label``. ``on_created`` runs once the request exists, before it is routed (so the
         cards already show what it records). ``service_team_id`` makes it a service order of
-        that team's project (点单), routed to the team's members.
+        that team's project (a service order), routed to the team's members.
         """
         assert draft.description is not None
         now = self.clock.now()

@@ -1,7 +1,7 @@
 """Where a triaged request goes: one route per way of handling it.
 
-A request is handled by the members nearby (the pool, 党员接单), by the community's
-administrators, as an opinion the community collects, or — a service order (点单) of a team's
+A request is handled by the members nearby (the pool), by the community's
+administrators, as an opinion the community collects, or — a service order of a team's
 project — by that team's members. Each way is a :class:`Route` registered under its kind in
 :class:`Routes`; :func:`route_kind` says which kind a request is. A new way of handling (the
 property company's own route, say) is one more registered route, not another branch in the

@@ -9,13 +9,28 @@ from bot.i18n import N_, Translator
 from bot.messages import ReplyButton
 from bot.models import OrgUnit, Role
 
-__all__ = ["MAIN_MENU", "esc", "fmt_age", "fmt_time", "main_keyboard", "unit_path"]
+__all__ = [
+    "MAIN_MENU",
+    "MY_REQUESTS",
+    "RAISE_REQUEST",
+    "SERVICE_MENU",
+    "esc",
+    "fmt_age",
+    "fmt_time",
+    "main_keyboard",
+    "unit_path",
+]
+
+RAISE_REQUEST = N_("Raise a request")
+MY_REQUESTS = N_("My requests")
+SERVICE_MENU = N_("Service menu")  # 菜单式服务: the teams' projects, activities, stations, points
 
 # Reply-keyboard buttons of the main menu, by the roles that see them. Handlers recognise a
 # tapped button by comparing its text with these labels in every language.
 MAIN_MENU: tuple[tuple[str, frozenset[Role] | None], ...] = (
-    (N_("Raise a request"), None),
-    (N_("My requests"), None),
+    (RAISE_REQUEST, None),
+    (SERVICE_MENU, None),
+    (MY_REQUESTS, None),
     (N_("Help"), None),
     (N_("My data"), None),
 )

@@ -163,6 +163,7 @@ def role_name(t: Translator, role: Role) -> str:
         Role.RESIDENT: t("Resident"),
         Role.MEMBER: t("Member"),
         Role.ADMIN: t("Administrator"),
+        Role.TEAM_LEADER: t("Team leader"),
     }[role]
 
 

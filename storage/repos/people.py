@@ -168,3 +168,18 @@ class PeopleRepo:
             [role.value, *(u.id for u in units)],
         )
         return [Person.model_validate(dict(r)) for r in rows]
+
+    async def search(self, units: list[OrgUnit], text: str, limit: int = 10) -> list[Person]:
+        """People living in ``units`` whose Telegram name contains ``text`` (any case)."""
+        if not units or not text:
+            return []
+        where = " OR ".join("substr(u.path, 1, ?) = ?" for _ in units)
+        params: list[Any] = [p for unit in units for p in (len(unit.path), unit.path)]
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.tx.fetchall(
+            f"SELECT {_P_PERSON_COLS} FROM people p JOIN org_units u ON u.id = p.home_unit_id"
+            f" WHERE ({where}) AND lower(p.display_name) LIKE ? ESCAPE '\\'"
+            " ORDER BY p.display_name, p.id LIMIT ?",
+            [*params, f"%{escaped}%", limit],
+        )
+        return [Person.model_validate(dict(r)) for r in rows]
