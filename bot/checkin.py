@@ -45,7 +45,7 @@ def code_at(secret: str, activity_id: int, when: datetime) -> str:
 
 def valid_code(secret: str, activity_id: int, code: str, when: datetime) -> bool:
     """Is ``code`` the code of the minute of ``when`` or of the minute before?"""
-    code = code.strip()
+    code = "".join(code.split())  # "358 238" as shown, or typed without the space
     if len(code) != DIGITS or not code.isdigit():
         return False
     minute = _minute(when)

@@ -61,7 +61,7 @@ BUTTONS: Buttons[None] = Buttons(views.ACTIVITY)
 async def _card(press: Press, activity_id: int) -> OutMessage:
     svc = press.services
     view = await svc.activities.view(press.actor, activity_id)
-    return views.card(press.t, press.language, view, svc.config.tz, svc.clock.now())
+    return views.card(press.t, press.language, view, svc.config.tz)
 
 
 @BUTTONS.on("v")
@@ -78,7 +78,7 @@ async def sign_up(press: Press) -> None:
     svc = press.services
     view = await svc.activities.sign_up(press.actor, press.int(0))
     await press.answer()
-    await press.edit(views.card(press.t, press.language, view, svc.config.tz, svc.clock.now()))
+    await press.edit(views.card(press.t, press.language, view, svc.config.tz))
 
 
 @BUTTONS.on("c")
@@ -86,24 +86,24 @@ async def withdraw(press: Press) -> None:
     """Cancel one's sign-up or place on the waiting list."""
     svc = press.services
     view = await svc.activities.withdraw(press.actor, press.int(0))
-    await press.answer(press.t("Cancelled."))
-    await press.edit(views.card(press.t, press.language, view, svc.config.tz, svc.clock.now()))
+    await press.answer(press.t("Your sign-up is cancelled."))
+    await press.edit(views.card(press.t, press.language, view, svc.config.tz))
 
 
 @BUTTONS.on("ci")
 async def check_in(press: Press) -> None:
     """Check in: the code from the organiser's phone is typed next, or the location shared."""
     svc = press.services
-    view = await svc.activities.view(press.actor, press.int(0))
+    activity = await svc.activities.checkin_target(press.actor, press.int(0))
     assert press.context.user_data is not None
     press.context.user_data[AWAITING_KEY] = {
         "kind": CHECKIN,
-        "activity_id": view.activity.id,
+        "activity_id": activity.id,
         "since": svc.clock.now().isoformat(),
     }
     await press.answer()
     await press.reply(
-        views.checkin_prompt(press.t, view.activity, main_keyboard(press.actor.roles, press.t))
+        views.checkin_prompt(press.t, activity, main_keyboard(press.actor.roles, press.t))
     )
 
 

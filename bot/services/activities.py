@@ -575,6 +575,18 @@ class ActivityService:
                 N_("Check-in runs from half an hour before the start to the end.")
             )
 
+    async def checkin_target(self, actor: Actor, activity_id: int) -> Activity:
+        """The activity the actor pressed Check in on, if they may check in to it now."""
+        async with self.db.read() as tx:
+            activity = await tx.activities.get(activity_id)
+            signup = await tx.activities.signup(activity_id, actor.id)
+        if activity is None or signup is None or signup.state is not SignupState.SIGNED:
+            raise NotFound(N_("You have not signed up for this activity."))
+        if signup.attended:
+            raise InvalidTransition(N_("You are checked in already."))
+        self._checkin_open(activity, self.clock.now())
+        return activity
+
     async def open_for(self, actor: Actor) -> list[Activity]:
         """The actor's activities where check-in runs now (signed up, not yet checked in)."""
         now = self.clock.now()

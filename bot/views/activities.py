@@ -68,7 +68,9 @@ SHARE_LOCATION_TO_CHECK_IN = N_("📍 Share my location to check in")
 
 def _place(t: Translator, view: ActivityView) -> str:
     if view.station is not None:
-        return f"{esc(view.station.name)} ({esc(view.station.address)})"
+        return t("{station} ({address})").format(
+            station=esc(view.station.name), address=esc(view.station.address)
+        )
     return esc(view.activity.address) or t("(a place shared on the map)")
 
 
@@ -106,9 +108,7 @@ def _mine(t: Translator, view: ActivityView) -> str | None:
     return t("⏳ You are number {n} on the waiting list.").format(n=view.position or 1)
 
 
-def _buttons(
-    t: Translator, view: ActivityView, now: datetime | None
-) -> tuple[tuple[Button, ...], ...]:
+def _buttons(t: Translator, view: ActivityView) -> tuple[tuple[Button, ...], ...]:
     activity = view.activity
     if activity.state is not ActivityState.PUBLISHED:
         return ()
@@ -118,12 +118,7 @@ def _buttons(
         label = t("⏳ Join the waiting list") if view.full else t("✅ Sign up")
         out.append(Button(label, cbdata.encode(ACTIVITY, "s", activity.id)))
     else:
-        if (
-            mine.state is SignupState.SIGNED
-            and not mine.attended
-            and now is not None
-            and activity.checkin_open(now)
-        ):
+        if mine.state is SignupState.SIGNED and not mine.attended:
             out.append(Button(t("📍 Check in"), cbdata.encode(ACTIVITY, "ci", activity.id)))
         if not mine.attended:
             label = (
@@ -140,11 +135,11 @@ def card(
     language: str,
     view: ActivityView,
     tz: tzinfo,
-    now: datetime | None = None,
     *,
     head: str | None = None,
 ) -> OutMessage:
-    """An activity with the viewer's own place and what they can do."""
+    """An activity with the viewer's own place and what they can do (Check in shows while
+    they are signed up: pressed too early, it says when check-in opens)."""
     lines = [head] if head else []
     lines += _details(t, language, view, tz)
     if view.activity.state is ActivityState.CANCELLED:
@@ -154,7 +149,7 @@ def card(
     mine = _mine(t, view)
     if mine:
         lines += ["", mine]
-    return OutMessage("\n".join(lines), buttons=_buttons(t, view, now))
+    return OutMessage("\n".join(lines), buttons=_buttons(t, view))
 
 
 def invitation(t: Translator, language: str, view: ActivityView, tz: tzinfo) -> OutMessage:
@@ -183,7 +178,7 @@ def reminder(
         if hours > 3
         else t("⏰ <b>Starting soon:</b> a volunteer activity you signed up for")
     )
-    return card(t, language, view, tz, now, head=head)
+    return card(t, language, view, tz, head=head)
 
 
 def called_off(t: Translator, language: str, activity: Activity, tz: tzinfo) -> OutMessage:
@@ -285,7 +280,11 @@ def roll_call(t: Translator, activity: Activity, roll: list[Attendance]) -> OutM
     ]
     for attendance in roll:
         if attendance.checked_in and attendance.method is not None:
-            lines.append(f"✔ {esc(attendance.name)} ({t(METHOD_NAMES[attendance.method])})")
+            lines.append(
+                t("✔ {name} ({method})").format(
+                    name=esc(attendance.name), method=t(METHOD_NAMES[attendance.method])
+                )
+            )
     buttons = [
         Button(
             ("✔ " if a.checked_in else "⬜ ") + (a.name or "?"),
