@@ -87,11 +87,15 @@ class PointsService:
             actor_label=actor.label if actor else label,
             now=now,
         )
+        member = await tx.members.get(person_id)
+        person = await tx.people.get(person_id)
+        home = member.compound_id if member else (person.home_unit_id if person else None)
         await tx.audit.record(
             actor_id=actor.id if actor else None,
             actor_label=actor.label if actor else label,
             action=f"points.{kind.value}",
             subject=f"person:{person_id}",
+            unit_id=home,
             before={"balance": balance - delta},
             after={"balance": balance, "delta": delta, "ref": ref, "note": note},
             now=now,

@@ -242,6 +242,18 @@ def revoked(t: Translator) -> OutMessage:
 
 # What each audited action is called in the log (by its code; a ".refused" one was refused).
 ACTION_NAMES = {
+    "activity.cancel": N_("call an activity off"),
+    "activity.cancel_signup": N_("cancel a sign-up"),
+    "activity.checkin": N_("check in to an activity"),
+    "activity.code": N_("show a check-in code"),
+    "activity.finish": N_("end an activity"),
+    "activity.moved_up": N_("move up from the waiting list"),
+    "activity.publish": N_("publish an activity"),
+    "activity.roll": N_("take the roll"),
+    "activity.signed": N_("sign up for an activity"),
+    "activity.signup": N_("sign up for an activity"),
+    "activity.uncheck": N_("take back a check-in"),
+    "activity.waiting": N_("join a waiting list"),
     "admin.grant": N_("grant administration"),
     "admin.invite": N_("invite an administrator"),
     "admin.queue": N_("view the request queue"),
@@ -262,6 +274,10 @@ ACTION_NAMES = {
     "person.forget": N_("delete their data"),
     "person.home": N_("set the home compound"),
     "person.language": N_("set the language"),
+    "points.correct": N_("correct points"),
+    "points.hours": N_("points for volunteer hours"),
+    "points.redeem": N_("redeem points"),
+    "points.task": N_("points for a task done"),
     "request.accept": N_("accept a request"),
     "request.admin": N_("act on a request"),
     "request.api_submit": N_("file a request through the API"),
@@ -281,6 +297,10 @@ ACTION_NAMES = {
     "role.revoke": N_("revoke a role"),
     "stats.view": N_("view the statistics"),
     "task.decline": N_("decline a task"),
+    "team.assign": N_("assign a service order"),
+    "team.lead": N_("appoint a team leader"),
+    "team.orders": N_("view a team's orders"),
+    "team.unlead": N_("dismiss a team leader"),
     "topic.convert": N_("act on a topic of the month"),
     "topic.dismiss": N_("set a topic aside"),
     "topic.view": N_("view a topic of the month"),
@@ -322,6 +342,10 @@ def _subject_name(t: Translator, line: AuditLine) -> str:
         return t("topic #{id}").format(id=esc(key))
     if kind == "broadcast":
         return t("notice #{id}").format(id=esc(key))
+    if kind == "activity":
+        return t("activity #{id}").format(id=esc(key))
+    if kind == "redemption":
+        return t("redemption #{id}").format(id=esc(key))
     return esc(line.subject)
 
 

@@ -48,7 +48,7 @@ def _entry_line(t: Translator, entry: LedgerEntry, tz: tzinfo) -> str:
     sign = f"+{entry.delta}" if entry.delta > 0 else str(entry.delta)
     why = t(KIND_NAMES[entry.kind])
     if entry.note:
-        why += f" ({esc(entry.note)})"
+        why = t("{kind} ({note})").format(kind=why, note=esc(entry.note))
     return f"{fmt_time(entry.created_at, tz)[:10]} <b>{sign}</b> {why} → {entry.balance}"
 
 

@@ -59,7 +59,7 @@ def _facts(t: Translator, station: Station) -> list[str]:
     if station.hours:
         hours = hours_label(t, station.hours)
         if station.opening_hours:
-            hours += f" ({esc(station.opening_hours)})"
+            hours = t("{hours} ({note})").format(hours=hours, note=esc(station.opening_hours))
         lines.append(t("Opening hours: {hours}").format(hours=hours))
     elif station.opening_hours:
         lines.append(t("Opening hours: {hours}").format(hours=esc(station.opening_hours)))

@@ -255,3 +255,37 @@ async def test_hours_and_points_only_for_those_who_came(world: Harness) -> None:
     await sweep_at(h, START + timedelta(hours=5))
     async with h.services.db.read() as tx:
         assert await tx.points.balance(people[r1].id) == 25
+
+
+async def test_stats_count_finished_activities_with_attendees_since_the_start(
+    world: Harness,
+) -> None:
+    """The seed's fourth figure: an activity that finished with someone checked in counts;
+    one nobody came to does not. "Since the start" has no 366-day limit."""
+    h = world
+    zhang = h.players["zhang"]
+    await publish(h, zhang, start=START, capacity=5)
+    r1 = h.players["r1"]
+    await r1.press("✅ 报名")
+    empty = await publish(h, zhang, start=START + timedelta(days=1), title="无人参加")
+    h.clock.set(START + timedelta(minutes=10))
+    await r1.send_location(*XHHY_STATION)
+    await sweep_at(h, START + timedelta(days=2))
+    async with h.services.db.read() as tx:
+        closed = await tx.activities.get(empty.id)
+    assert closed is not None and closed.state == "finished"
+    # A year and a half later, "since the start" still counts it.
+    h.clock.set(START + timedelta(days=550))
+    await zhang.command("/stats")
+    month = next(m.text or "" for m in reversed(zhang.bot_messages()) if "📊" in (m.text or ""))
+    assert "开展志愿服务活动：0 次" in month
+    await zhang.press("自开始以来")
+    since = next(m.text or "" for m in reversed(zhang.bot_messages()) if "📊" in (m.text or ""))
+    assert "自开始以来：2026-11-28 至 2028-05-31" in since
+    assert "开展志愿服务活动：1 次" in since
+    assert "✔ 自开始以来" in [
+        b["text"]
+        for m in reversed(zhang.bot_messages())
+        if "📊" in (m.text or "")
+        for b in m.inline_buttons
+    ]
