@@ -193,7 +193,7 @@ async def test_check_in_by_each_of_the_three_ways(world: Harness) -> None:
     fresh = await code_from(zhang)
     h.clock.advance(seconds=50)  # the next minute: the code just shown still works
     await r2.send(f"{fresh[:3]} {fresh[3:]}")  # typed as shown, with the space
-    assert r2.last_text() == "✔ 已签到：读书分享会（签到码）。欢迎！"
+    assert r2.last_text() == "✔ 已签到：“读书分享会”（签到码）。欢迎！"
     async with h.services.db.read() as tx:
         refusals = await tx.audit.latest(action="activity.checkin.refused")
     assert len(refusals) == 2
@@ -206,7 +206,7 @@ async def test_check_in_by_each_of_the_three_ways(world: Harness) -> None:
         f"您离活动地点约 {far} 米，位置签到需要在 300 米以内。请走近一些，或向组织者要签到码。"
     )
     await r3.send_location(XHHY_STATION[0] + 0.001, XHHY_STATION[1])  # about 110 m north
-    assert r3.last_text() == "✔ 已签到：读书分享会（位置）。欢迎！"
+    assert r3.last_text() == "✔ 已签到：“读书分享会”（位置）。欢迎！"
 
     await zhang.press("🔄 刷新")
     roll = next(m.text or "" for m in zhang.bot_messages() if "📋 点名：" in (m.text or ""))
@@ -229,11 +229,11 @@ async def test_hours_and_points_only_for_those_who_came(world: Harness) -> None:
     # The organiser does not end it: the sweep closes it half an hour after its end.
     await sweep_at(h, START + timedelta(minutes=150 + 30))
     for player in (r1, r2):
-        thanks = "🙏 感谢您参加读书分享会！已为您记录志愿时长 2.5小时、积分 25 分。"
+        thanks = "🙏 感谢您参加“读书分享会”！已为您记录志愿时长 2.5小时、积分 25 分。"
         assert thanks in player.last_text()
         assert player.buttons() == ["👍 很好", "🙂 还可以", "👎 不太好"]
     assert len(r3.bot_messages()) == count
-    summary = "🏁 读书分享会已结束：报名 3 人，实到 2 人，每人计志愿时长 2.5小时。"
+    summary = "🏁 “读书分享会”已结束：报名 3 人，实到 2 人，每人计志愿时长 2.5小时。"
     assert summary in zhang.last_text()
     await r1.press("👍 很好")
     assert r1.last_text() == "谢谢您的评价：👍 很好"
