@@ -191,14 +191,44 @@ def _statistics_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: s
     _widths(sheet, [30, 18, 14, 14, 14])
 
 
+def _teams_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: str) -> None:
+    """菜单式服务: per team, its orders of the period, done, and the satisfaction."""
+    header = [
+        t("Project"),
+        t("Team"),
+        t("Orders"),
+        t("Done"),
+        t("Satisfaction rate"),
+        t("Ratings"),
+    ]
+    _append(sheet, header)
+    for cell in sheet[1]:
+        cell.font = _BOLD
+    for figures in stats.teams:
+        _append(
+            sheet,
+            [
+                figures.team.project_label(language),
+                figures.team.label(language),
+                figures.orders,
+                figures.done,
+                *_rate_cells(figures.satisfaction),
+            ],
+        )
+        sheet.cell(sheet.max_row, 5).number_format = _PERCENT
+    sheet.freeze_panes = "A2"
+    _widths(sheet, [18, 18, 10, 10, 16, 10])
+
+
 def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> Workbook:
-    """The workbook: the requests, then the statistics."""
+    """The workbook: the requests, the statistics, the service teams' orders."""
     workbook = Workbook()
     requests = workbook.active
     assert requests is not None
     requests.title = t("Requests")
     _requests_sheet(requests, export, t, language, tz)
     _statistics_sheet(workbook.create_sheet(t("Statistics")), export.stats, t, language)
+    _teams_sheet(workbook.create_sheet(t("Service teams")), export.stats, t, language)
     workbook.properties.creator = "Gridbot"
     workbook.properties.created = _local(export.stats.at, tz)
     return workbook

@@ -14,6 +14,7 @@ from auxil.activities import LOCAL, actor_of, publish, sweep_at
 from auxil.admins import admin_world
 from auxil.flows import onboard
 from auxil.harness import Harness, Player
+from auxil.privacy import traces_left
 
 from bot import cbdata
 from bot.checkin import code_at
@@ -289,3 +290,35 @@ async def test_stats_count_finished_activities_with_attendees_since_the_start(
         if "📊" in (m.text or "")
         for b in m.inline_buttons
     ]
+
+
+async def test_forget_leaves_nothing_of_a_volunteer(world: Harness) -> None:
+    """Sign-ups, check-ins, hours, points, codes and the ledger go with the person; the
+    activity stays (the community's record) with one fewer signed up."""
+    h = world
+    activity = await publish(h, h.players["zhang"], start=START, capacity=5)
+    r1 = h.players["r1"]
+    await r1.press("✅ 报名")
+    h.clock.set(START + timedelta(minutes=10))
+    await r1.send_location(*XHHY_STATION)
+    await sweep_at(h, START + timedelta(hours=3))
+    await r1.press("👍 很好")
+    async with h.services.db.read() as tx:
+        person = await tx.people.by_telegram(r1.id)
+        assert person is not None and await tx.points.balance(person.id) == 20
+        haircut = next(i for i in await tx.points.items() if i.code == "BY-HAIRCUT")
+    await h.services.points.ask(await actor_of(h, r1), haircut.id)
+    db_path = h.config.storage.database
+    needles = ["R1", str(r1.id)]
+    assert traces_left(db_path, needles)
+    await r1.command("/forget")
+    await r1.press("是的，删除我的信息")
+    assert traces_left(db_path, needles) == []
+    async with h.services.db.read() as tx:
+        for table in ("activity_signups", "points_ledger", "points_balances", "redemptions"):
+            rows = await tx.fetchval(
+                f"SELECT count(*) FROM {table} WHERE person_id = ?", (person.id,)
+            )
+            assert rows == 0, table
+        kept = await tx.activities.get(activity.id)
+    assert kept is not None and kept.state == "finished"

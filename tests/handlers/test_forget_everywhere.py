@@ -6,7 +6,6 @@ what it said only for ``[retention] outbox_days``."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from auxil.flows import file_request, onboard, onboard_admin
 from auxil.harness import Harness, Player
 from auxil.members import make_member
+from auxil.privacy import forms_of, traces_left
 
 from bot.messages import OutMessage
 
@@ -22,29 +22,6 @@ EVENING = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday 20:00 in Zhaoqin
 ADMIN = 9601  # the admin of 伴月社区
 PHONE = "+8613912345678"
 MEMBER_PHONE = "+8613711112222"
-
-
-def forms_of(phone: str) -> list[str]:
-    return [phone, phone.lstrip("+"), phone[3:]]  # +86…, 86…, bare
-
-
-def traces_left(db_path: Path, needles: list[str]) -> list[tuple[str, str, str, str]]:
-    """(table, column, needle, value) for every text value in the file that holds a needle."""
-    conn = sqlite3.connect(db_path)
-    try:
-        found = []
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for column in conn.execute(f'PRAGMA table_info("{table}")'):
-                name, declared = column[1], str(column[2]).upper()
-                if declared not in ("", "TEXT"):
-                    continue
-                for (value,) in conn.execute(f'SELECT "{name}" FROM "{table}"'):
-                    text = str(value) if value is not None else ""
-                    found += [(table, name, n, text[:120]) for n in needles if n in text]
-        return found
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -4,17 +4,20 @@ leader (队长) seeing the team's orders across the district and assigning withi
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from auxil.activities import actor_of
+from auxil.activities import LOCAL, actor_of
 from auxil.admins import admin_world
 from auxil.flows import onboard
 from auxil.harness import Harness, Player
 from auxil.members import make_member
+from openpyxl import load_workbook
 
 from bot import cbdata
+from bot.export import workbook_bytes
 from bot.lifecycle import Status
 from bot.models import Request
 from bot.models.service import OrderForm, TimeSlot
@@ -130,6 +133,19 @@ async def test_a_legal_consultation_ordered_accepted_done_and_rated(world: Harne
     await zhang.command("/stats")
     stats = next(m.text or "" for m in reversed(zhang.bot_messages()) if "📊" in (m.text or ""))
     assert "法进社区 · 法律服务：1 · 1 · 100%" in stats
+    # The Excel export has the teams' sheet.
+    async with h.services.db.read() as tx:
+        banyue = await tx.org.get_by_code("BY")
+    assert banyue is not None
+    export = await h.services.stats.export(
+        await actor_of(h, zhang), banyue.id, h.services.stats.period()
+    )
+    book = load_workbook(
+        io.BytesIO(workbook_bytes(export, h.services.i18n.get("zh_CN"), "zh_CN", LOCAL))
+    )
+    rows = [[c.value for c in row] for row in book["服务队"].iter_rows()]
+    assert rows[0] == ["服务项目", "服务队", "点单", "办结", "满意率", "评价数"]
+    assert ["法进社区", "法律服务", 1, 1, 1.0, "1/1"] in rows
 
 
 async def test_a_team_leader_sees_the_teams_orders_and_assigns_within_the_team(
