@@ -15,6 +15,7 @@ from bot.models import OpeningSpan
 
 __all__ = [
     "DAY_CODES",
+    "day_runs",
     "days_text",
     "group_spans",
     "is_open",
@@ -113,19 +114,24 @@ def group_spans(spans: Sequence[OpeningSpan]) -> list[tuple[tuple[int, ...], lis
     return [(days, sorted(items, key=lambda s: s.open)) for days, items in ordered]
 
 
-def days_text(days: Sequence[int]) -> str:
-    """Day numbers in the org file's own words: ``mon-fri``, ``sat,sun``, ``daily``."""
-    if tuple(days) == tuple(range(7)):
-        return "daily"
+def day_runs(days: Sequence[int]) -> list[list[int]]:
+    """Days grouped into runs of consecutive days: [0, 1, 2, 4] is [[0, 1, 2], [4]]."""
     runs: list[list[int]] = []
     for day in sorted(days):
         if runs and runs[-1][-1] == day - 1:
             runs[-1].append(day)
         else:
             runs.append([day])
+    return runs
+
+
+def days_text(days: Sequence[int]) -> str:
+    """Day numbers in the org file's own words: ``mon-fri``, ``sat,sun``, ``daily``."""
+    if tuple(days) == tuple(range(7)):
+        return "daily"
     return ",".join(
         DAY_CODES[run[0]] if len(run) == 1 else f"{DAY_CODES[run[0]]}-{DAY_CODES[run[-1]]}"
-        for run in runs
+        for run in day_runs(days)
     )
 
 

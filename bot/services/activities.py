@@ -279,13 +279,11 @@ class ActivityService:
             await tx.due.add(CLOSE, activity.id, close, now)
             invited = await self._invite(tx, activity, unit, actor.id)
             await tx.activities.set_invited(activity.id, invited)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="activity.publish",
-                subject=f"activity:{activity.id}",
-                unit_id=unit.id,
-                before=None,
+            await self._journal(
+                tx,
+                actor,
+                activity,
+                "activity.publish",
                 after={
                     "title": activity.title,
                     "starts_at": start.isoformat(),
@@ -293,7 +291,6 @@ class ActivityService:
                     "audience": [a.value for a in activity.audience],
                     "invited": invited,
                 },
-                now=now,
             )
             await self._finish_flow(tx, actor, end, activity)
             published = await tx.activities.get(activity.id)
@@ -460,15 +457,13 @@ class ActivityService:
         await tx.activities.set_signup_state(
             activity.id, first.person_id, SignupState.WAITING, SignupState.SIGNED, now
         )
-        await tx.audit.record(
-            actor_id=None,
-            actor_label="system",
-            action="activity.moved_up",
-            subject=f"activity:{activity.id}",
-            unit_id=activity.unit_id,
+        await self._journal(
+            tx,
+            None,
+            activity,
+            "activity.moved_up",
             before={"person": first.person_id, "state": "waiting"},
             after={"person": first.person_id, "state": "signed"},
-            now=now,
         )
         person = await tx.people.get(first.person_id)
         if person is not None:
@@ -477,15 +472,25 @@ class ActivityService:
                 tx, person, lambda t, lang: views.moved_up(t, lang, view, self.config.tz)
             )
 
-    async def _journal(self, tx: Tx, actor: Actor, activity: Activity, action: str) -> None:
+    async def _journal(
+        self,
+        tx: Tx,
+        actor: Actor | None,
+        activity: Activity,
+        action: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """The audit row of what happened to an activity (by ``actor``, or the system)."""
         await tx.audit.record(
-            actor_id=actor.id,
-            actor_label=actor.label,
+            actor_id=actor.id if actor else None,
+            actor_label=actor.label if actor else "system",
             action=action,
             subject=f"activity:{activity.id}",
             unit_id=activity.unit_id,
-            before=None,
-            after=None,
+            before=before,
+            after=after,
             now=self.clock.now(),
         )
 
@@ -547,16 +552,7 @@ class ActivityService:
                     activity.id, person_id, CheckinMethod.ROLL, actor.id, now
                 )
                 action, after = "activity.checkin", {"person": person_id, "method": "roll"}
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action=action,
-                subject=f"activity:{activity.id}",
-                unit_id=activity.unit_id,
-                before=None,
-                after=after,
-                now=now,
-            )
+            await self._journal(tx, actor, activity, action, after=after)
             return activity, await tx.activities.roll(activity.id)
 
     async def code(self, actor: Actor, activity_id: int) -> tuple[Activity, str, datetime]:
@@ -654,15 +650,12 @@ class ActivityService:
         self, tx: Tx, actor: Actor, activity: Activity, method: CheckinMethod, now: datetime
     ) -> None:
         await tx.activities.check_in(activity.id, actor.id, method, actor.id, now)
-        await tx.audit.record(
-            actor_id=actor.id,
-            actor_label=actor.label,
-            action="activity.checkin",
-            subject=f"activity:{activity.id}",
-            unit_id=activity.unit_id,
-            before=None,
+        await self._journal(
+            tx,
+            actor,
+            activity,
+            "activity.checkin",
             after={"person": actor.id, "method": method.value},
-            now=now,
         )
 
     # -- afterwards ----------------------------------------------------------------------------
@@ -700,15 +693,13 @@ class ActivityService:
                     tx, person, lambda t, lang: views.thanks(t, activity, hours, points)
                 )
         signed = (await tx.activities.counts(activity.id))[SignupState.SIGNED]
-        await tx.audit.record(
-            actor_id=actor.id if actor else None,
-            actor_label=actor.label if actor else "system",
-            action="activity.finish",
-            subject=f"activity:{activity.id}",
-            unit_id=activity.unit_id,
+        await self._journal(
+            tx,
+            actor,
+            activity,
+            "activity.finish",
             before={"state": "published"},
             after={"attended": len(attendees), "signed": signed, "hours": hours},
-            now=now,
         )
         finished = await tx.activities.get(activity.id)
         assert finished is not None

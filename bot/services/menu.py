@@ -18,6 +18,7 @@ from bot.lifecycle import OPEN
 from bot.models import FlowEnd, Member, OrgUnit, Person, Request, Role, ServiceTeam
 from bot.models.intake import Draft
 from bot.models.service import MenuEntry, OrderForm, TeamOrder
+from bot.services.requests import source_key
 from bot.services.routes import Route
 from bot.services.scope import Refused, audited_refusals
 
@@ -34,6 +35,7 @@ __all__ = ["MenuService", "TeamRoute"]
 LOG = logging.getLogger(__name__)
 
 TEAM_ORDERS_SHOWN = 20
+ORDER = "order"  # the flow that files a service order
 
 
 class TeamRoute(Route):
@@ -108,12 +110,11 @@ class MenuService:
         if form.need is None:
             raise InvalidInput(N_("The order is not complete yet."))
         form.check_slots()
-        source_key = _source_key(actor, form.nonce)
-        async with self.db.transaction() as tx:
-            existing = await tx.requests.by_source(source_key)
-            if existing is not None:
-                await self._finish(tx, actor, end, existing)
-                return existing, False
+        key = source_key(actor, form.nonce, ORDER)
+        home = actor.person.home_unit_id
+        assert home is not None
+
+        async def build(tx: Tx) -> Request:
             team = await tx.org.team(form.team_id)
             category = None
             if team is not None and team.offers and team.order_category:
@@ -126,33 +127,23 @@ class MenuService:
             draft = Draft(
                 category_id=category.id, description=form.need, urgent=False, phone=form.phone
             )
-            request = await self.requests.file(
+            return await self.requests.file(
                 tx,
                 actor,
-                compound_id=actor.person.home_unit_id,
+                compound_id=home,
                 category=category,
                 draft=draft,
-                source_key=source_key,
+                source_key=key,
                 contact_name=actor.person.display_name or None,
                 service_team_id=team.id,
                 preferred_slots=[slot.value for slot in form.slots],
             )
-            if form.phone and form.phone != actor.person.phone:
-                await tx.people.update(actor.id, self.clock.now(), phone=form.phone)
-            await self._finish(tx, actor, end, request)
-        LOG.info("service order %s of team %s by person %d", request.number, team.code, actor.id)
-        return request, True
+
+        return await self.requests.file_once(actor, key, form.phone, end, build)
 
     async def ordered(self, actor: Actor, nonce: str) -> Request | None:
         """The order a form's ``nonce`` filed, if it was (Confirm pressed again)."""
-        async with self.db.statement() as tx:
-            return await tx.requests.by_source(_source_key(actor, nonce))
-
-    async def _finish(self, tx: Tx, actor: Actor, end: FlowEnd | None, request: Request) -> None:
-        if end is not None:
-            await tx.flows.finish(
-                end, person_id=actor.id, subject=f"request:{request.id}", now=self.clock.now()
-            )
+        return await self.requests.filed(actor, nonce, ORDER)
 
     # -- team leaders (队长) ----------------------------------------------------------------
     async def led_teams(self, actor: Actor) -> list[tuple[ServiceTeam, OrgUnit]]:
@@ -286,39 +277,32 @@ class MenuService:
     ) -> bool:
         """Make a person (who has started the bot) the leader of a team in a unit; False when
         they already are."""
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            person, team, unit = await self._appointment(tx, telegram_id, team_code, unit_code)
-            done = await tx.teams.lead(person.id, team.id, unit.id, by=None, now=now)
-            if done:
-                await tx.audit.record(
-                    actor_id=None,
-                    actor_label=actor_label,
-                    action="team.lead",
-                    subject=f"person:{person.id}",
-                    unit_id=unit.id,
-                    before=None,
-                    after={"team": team.code, "unit": unit.code},
-                    now=now,
-                )
-        return done
+        return await self._leadership(telegram_id, team_code, unit_code, actor_label, lead=True)
 
     async def dismiss(
         self, telegram_id: int, team_code: str, unit_code: str, *, actor_label: str = "cli"
     ) -> bool:
+        """Take a team's leadership in a unit back; False when they did not hold it."""
+        return await self._leadership(telegram_id, team_code, unit_code, actor_label, lead=False)
+
+    async def _leadership(
+        self, telegram_id: int, team_code: str, unit_code: str, actor_label: str, *, lead: bool
+    ) -> bool:
         now = self.clock.now()
         async with self.db.transaction() as tx:
             person, team, unit = await self._appointment(tx, telegram_id, team_code, unit_code)
-            done = await tx.teams.unlead(person.id, team.id, unit.id, by=None, now=now)
+            change = tx.teams.lead if lead else tx.teams.unlead
+            done = await change(person.id, team.id, unit.id, by=None, now=now)
             if done:
+                held = {"team": team.code, "unit": unit.code}
                 await tx.audit.record(
                     actor_id=None,
                     actor_label=actor_label,
-                    action="team.unlead",
+                    action="team.lead" if lead else "team.unlead",
                     subject=f"person:{person.id}",
                     unit_id=unit.id,
-                    before={"team": team.code, "unit": unit.code},
-                    after=None,
+                    before=None if lead else held,
+                    after=held if lead else None,
                     now=now,
                 )
         return done
@@ -336,8 +320,3 @@ class MenuService:
         if unit is None:
             raise NotFound(N_("Unknown unit code {code}."), code=unit_code)
         return person, team, unit
-
-
-def _source_key(actor: Actor, nonce: str) -> str:
-    """What marks a request as filed by one ordering flow (a repeated Confirm files once)."""
-    return f"order:{actor.id}:{nonce}"

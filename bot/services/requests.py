@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from bot.services.waiting import WaitingService
     from storage.db import Database, Tx
 
-__all__ = ["PAGE_SIZE", "SIMILAR_WINDOW", "RequestService"]
+__all__ = ["PAGE_SIZE", "SIMILAR_WINDOW", "RequestService", "source_key"]
 
 LOG = logging.getLogger(__name__)
 
@@ -162,35 +162,53 @@ class RequestService:
         compound_id = self._home(actor)
         if not draft.complete or draft.category_id is None or draft.description is None:
             raise InvalidInput(N_("The request is not complete yet."))
-        source_key = _source_key(actor, draft.nonce)
-        async with self.db.transaction() as tx:
-            existing = await tx.requests.by_source(source_key)
-            if existing is not None:
-                await self._finish(tx, actor, end, existing)
-                return existing, False
+        key = source_key(actor, draft.nonce)
+
+        async def build(tx: Tx) -> Request:
+            assert draft.category_id is not None
             category = await tx.requests.category(draft.category_id)
             if category is None or not category.active:
                 raise NotFound(N_("That category is not available any more."))
-            request = await self.file(
+            return await self.file(
                 tx,
                 actor,
                 compound_id=compound_id,
                 category=category,
                 draft=draft,
-                source_key=source_key,
+                source_key=key,
                 contact_name=actor.person.display_name or None,
             )
-            if draft.phone and draft.phone != actor.person.phone:
-                await tx.people.update(actor.id, self.clock.now(), phone=draft.phone)
+
+        return await self.file_once(actor, key, draft.phone, end, build)
+
+    async def file_once(
+        self,
+        actor: Actor,
+        source_key: str,
+        phone: str | None,
+        end: FlowEnd | None,
+        build: Callable[[Tx], Awaitable[Request]],
+    ) -> tuple[Request, bool]:
+        """File what ``build`` makes, once per ``source_key`` (a flow's nonce): a repeated
+        Confirm finds the same request. The phone given becomes the person's; ``end`` ends
+        the flow in the same transaction. Returns the request and whether it is new."""
+        async with self.db.transaction() as tx:
+            existing = await tx.requests.by_source(source_key)
+            if existing is not None:
+                await self._finish(tx, actor, end, existing)
+                return existing, False
+            request = await build(tx)
+            if phone and phone != actor.person.phone:
+                await tx.people.update(actor.id, self.clock.now(), phone=phone)
             await self._finish(tx, actor, end, request)
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
 
-    async def filed(self, actor: Actor, nonce: str) -> Request | None:
-        """The request the actor's intake ``nonce`` filed, if it was (a Confirm pressed again
-        after the intake ended: the same number, never a second request)."""
+    async def filed(self, actor: Actor, nonce: str, kind: str = "intake") -> Request | None:
+        """The request the actor's flow ``nonce`` filed, if it was (a Confirm pressed again
+        after the flow ended: the same number, never a second request)."""
         async with self.db.statement() as tx:
-            return await tx.requests.by_source(_source_key(actor, nonce))
+            return await tx.requests.by_source(source_key(actor, nonce, kind))
 
     async def _finish(self, tx: Tx, actor: Actor, end: FlowEnd | None, request: Request) -> None:
         if end is not None:
@@ -440,6 +458,7 @@ class RequestService:
         return compound is not None and await administers(tx, actor, compound)
 
 
-def _source_key(actor: Actor, nonce: str) -> str:
-    """What marks a request as filed by one intake (a repeated Confirm files it once)."""
-    return f"intake:{actor.id}:{nonce}"
+def source_key(actor: Actor, nonce: str, kind: str = "intake") -> str:
+    """What marks a request as filed by one flow of ``kind`` (a repeated Confirm files it
+    once): ``intake``, or ``order`` for a service order."""
+    return f"{kind}:{actor.id}:{nonce}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from bot.hours import group_spans
+from bot.hours import day_runs, group_spans
 from bot.i18n import N_, NC_, Translator
 from bot.models import OpeningSpan
 
@@ -31,14 +31,8 @@ def days_label(t: Translator, days: Sequence[int]) -> str:
     """'Mon–Fri', 'Sat, Sun', 'Every day'."""
     if tuple(days) == tuple(range(7)):
         return t("Every day")
-    runs: list[list[int]] = []
-    for day in sorted(days):
-        if runs and runs[-1][-1] == day - 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
     parts = []
-    for run in runs:
+    for run in day_runs(days):
         if len(run) >= 3:
             parts.append(
                 t("{first} to {last}").format(first=weekday(t, run[0]), last=weekday(t, run[-1]))
