@@ -307,8 +307,10 @@ class ActivityService:
             )
 
     async def _invite(self, tx: Tx, activity: Activity, unit: OrgUnit, organiser: int) -> int:
-        """An invitation with Sign up to everyone in the audience (not the organiser)."""
+        """An invitation with Sign up to everyone in the audience (not the organiser); in
+        quiet hours it arrives without a sound."""
         view = await self._view(tx, activity, None)
+        silent = self.clocks.quiet_now(Tier.IMPORTANT)
         count = 0
         for person_id in await tx.activities.audience(unit, activity.audience):
             if person_id == organiser:
@@ -321,6 +323,7 @@ class ActivityService:
                 person,
                 lambda t, lang: views.invitation(t, lang, view, self.config.tz),
                 batch=f"activity:{activity.id}",
+                silent=silent,
             )
             count += 1
         return count

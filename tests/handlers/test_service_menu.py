@@ -193,3 +193,39 @@ async def test_a_team_leader_sees_the_teams_orders_and_assigns_within_the_team(
     async with h.services.db.read() as tx:
         refusals = [e.action for e in await tx.audit.latest(limit=50)]
     assert "team.assign.refused" in refusals and "team.orders.refused" in refusals
+
+
+async def test_orders_stay_with_their_team(world: Harness) -> None:
+    """No member of the team nearby: the community's admins are told, and nobody of another
+    team gets the order; a member who declines it hands it back to the team, not to others."""
+    h = world
+    wang, zhang = h.players["wang"], h.players["zhang"]
+    culture = await order(h, wang, "CULTURE", "想学书法，有没有老师")
+    assert culture.status is Status.TRIAGED
+    assert "目前没有可以接单的党员" in zhang.last_text() and culture.number in zhang.last_text()
+    for name in ("lawyer", "lawyer2", "lawyer3", "mediator"):
+        assert not any(culture.number in t for t in h.players[name].texts()), name
+
+    mediation = await order(h, wang, "MEDIATION", "楼上漏水和邻居吵起来了")
+    assert mediation.number in h.players["mediator"].last_text()
+    assert not any(mediation.number in t for t in h.players["lawyer"].texts())
+
+    leader = h.player("leader")
+    await onboard(leader, "LMJ")
+    await h.services.menu.appoint(leader.id, "LEGAL", "DZ")
+    legal = await order(h, wang, "LEGAL", "遗嘱怎么写才有效")
+    async with h.services.db.read() as tx:
+        lawyer3 = await tx.people.by_telegram(h.players["lawyer3"].id)
+    assert lawyer3 is not None
+    await h.services.menu.team_assign(await actor_of(h, leader), legal.id, lawyer3.id)
+    await h.settle()
+    before = {n: len(h.players[n].bot_messages()) for n in ("lawyer", "lawyer2", "mediator")}
+    await h.services.dispatch.decline(
+        await actor_of(h, h.players["lawyer3"]), legal.id, "这周出差，来不及"
+    )
+    await h.settle()
+    for name in ("lawyer", "lawyer2"):  # offered again to the team, with a new card each
+        player = h.players[name]
+        assert len(player.bot_messages()) == before[name] + 1
+        assert legal.number in player.last_text() and "✋ 接单" in player.buttons()
+    assert len(h.players["mediator"].bot_messages()) == before["mediator"]
