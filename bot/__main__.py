@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("telegram_id", type=int)
         cmd.add_argument("--unit", required=True, help="org unit code")
 
-    team = sub.add_parser("team", help="appoint or dismiss service team leaders (队长)")
+    team = sub.add_parser("team", help="appoint or dismiss the leaders of service teams")
     team_sub = team.add_subparsers(dest="team_command", required=True, metavar="TEAM_COMMAND")
     for name, text in (("lead", "make someone a team's leader"), ("unlead", "take it back")):
         cmd = team_sub.add_parser(name, help=text)
