@@ -61,10 +61,18 @@ async def ask(press: Press) -> None:
 
 @BUTTONS.on("rank")
 async def ranking(press: Press) -> None:
-    """Volunteers of my community by hours this month."""
-    community, month, rows = await press.services.points.ranking(press.actor)
+    """Volunteers of my community by hours this month (or the month of the button)."""
+    svc = press.services
+    month = press.arg(0, "") or None
+    community, month, rows = await svc.points.ranking(press.actor, month)
     await press.answer()
-    await press.reply(views.ranking(press.t, press.language, community, month, rows))
+    message = views.ranking(
+        press.t, press.language, community, month, rows, svc.points.this_month()
+    )
+    if press.cb.arg(0) is None:
+        await press.reply(message)
+    else:  # ‹ / ›: the same message, another month
+        await press.edit(message)
 
 
 @BUTTONS.on("ok")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -165,17 +165,25 @@ class PointsService:
                     out.append((station, mine))
         return out
 
+    def this_month(self) -> str:
+        return f"{self.clock.now().astimezone(self.config.tz):%Y-%m}"
+
     async def ranking(
         self, actor: Actor, month: str | None = None
     ) -> tuple[OrgUnit, str, list[RankRow]]:
-        """Volunteers of the actor's community by hours this month (or ``month``, YYYY-MM)."""
-        local = self.clock.now().astimezone(self.config.tz)
-        month = month or f"{local:%Y-%m}"
-        year, number = (int(p) for p in month.split("-"))
-        start = local.replace(
-            year=year, month=number, day=1, hour=0, minute=0, second=0, microsecond=0
-        )
-        end = (start + timedelta(days=32)).replace(day=1)
+        """Volunteers of the actor's community by hours this month (or ``month``, YYYY-MM, not
+        after this one)."""
+        month = month or self.this_month()
+        try:
+            first = datetime.strptime(month, "%Y-%m").date()
+        except ValueError:
+            raise InvalidInput(
+                N_("This menu has expired. Please use the latest message.")
+            ) from None
+        if month > self.this_month():
+            raise InvalidInput(N_("This menu has expired. Please use the latest message."))
+        start = datetime.combine(first, time(), self.config.tz)
+        end = datetime.combine((first + timedelta(days=32)).replace(day=1), time(), self.config.tz)
         async with self.db.read() as tx:
             community = await self._community(tx, actor)
             rows = await tx.activities.ranking(community, start, end)

@@ -21,8 +21,8 @@ Definitions, for the requests of the unit's subtree (periods are whole local day
   (requests resolved in the period), volunteer activities (activities of the unit's area that
   finished in the period with at least one person checked in).
 - *ranking*: the units one level down, by the mean of their defined rates.
-- *service teams* (the service menu): per team, its orders received in the period, of them done, and
-  of those rated, the share satisfied or basically satisfied.
+- *service teams* (the service menu): per team, its orders received in the period, of them
+  done, and of those rated, the share satisfied or basically satisfied.
 - *since the start*: the period from the first day anything was recorded in the unit's area
   to today, with no limit on its length (the figures the article reports are cumulative);
   its trend goes by month.

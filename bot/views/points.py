@@ -218,9 +218,21 @@ def corrected(t: Translator, delta: int, reason: str, balance: int) -> OutMessag
     )
 
 
+def _month_after(month: str, step: int) -> str:
+    year, number = (int(p) for p in month.split("-"))
+    index = year * 12 + number - 1 + step
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def ranking(
-    t: Translator, language: str, community: OrgUnit, month: str, ranked: list[RankRow]
+    t: Translator,
+    language: str,
+    community: OrgUnit,
+    month: str,
+    ranked: list[RankRow],
+    this_month: str,
 ) -> OutMessage:
+    """Volunteers of a community by hours in a month, with the months before and after."""
     lines = [
         t("🏅 <b>Volunteer hours, {community}, {month}</b>").format(
             community=esc(community.label(language)), month=month
@@ -235,5 +247,14 @@ def ranking(
             n=row.activities,
         )
         for row in ranked
-    ] or [t("No hours recorded this month yet.")]
-    return OutMessage("\n".join(lines))
+    ] or [t("No volunteer hours recorded in {month}.").format(month=month)]
+    earlier = _month_after(month, -1)
+    buttons = [
+        Button(t("‹ {month}").format(month=earlier), cbdata.encode(POINTS, "rank", earlier))
+    ]
+    if month < this_month:
+        later = _month_after(month, 1)
+        buttons.append(
+            Button(t("{month} ›").format(month=later), cbdata.encode(POINTS, "rank", later))
+        )
+    return OutMessage("\n".join(lines), buttons=(tuple(buttons),))

@@ -322,3 +322,32 @@ async def test_forget_leaves_nothing_of_a_volunteer(world: Harness) -> None:
             assert rows == 0, table
         kept = await tx.activities.get(activity.id)
     assert kept is not None and kept.state == "finished"
+
+
+async def test_the_ranking_of_volunteer_hours_by_community_and_month(world: Harness) -> None:
+    h = world
+    zhang = h.players["zhang"]
+    await publish(h, zhang, start=START, capacity=5, minutes=60)
+    r1, r2 = h.players["r1"], h.players["r2"]
+    await r1.press("✅ 报名")
+    await r2.press("✅ 报名")
+    await publish(h, zhang, start=START + timedelta(hours=3), capacity=5, title="义务清扫")
+    await r1.press("✅ 报名")
+    h.clock.set(START + timedelta(minutes=5))
+    await r1.send_location(*XHHY_STATION)
+    await r2.send_location(*XHHY_STATION)
+    h.clock.set(START + timedelta(hours=3, minutes=5))
+    await r1.send_location(*XHHY_STATION)
+    await sweep_at(h, START + timedelta(days=1))
+    await r1.command("/points")
+    await r1.press("🏅 排行榜")
+    text = r1.last_text()
+    assert text.splitlines() == [
+        "🏅 伴月社区 2026-11 志愿时长排行",
+        "🥇 R1：3小时，2 次活动",
+        "🥈 R2：1小时，1 次活动",
+    ]
+    assert r1.buttons() == ["‹ 2026-10"]
+    await r1.press("‹ 2026-10")
+    assert "2026-10 没有记录志愿时长。" in r1.last_text()
+    assert r1.buttons() == ["‹ 2026-09", "2026-11 ›"]
