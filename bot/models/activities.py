@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -9,13 +10,19 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.errors import InvalidInput
+from bot.freetext import ADDRESS, DETAILS, TITLE
+from bot.i18n import N_
 from bot.models.core import OrgUnit, ServiceTeam, Station
 
 __all__ = [
     "CHECKIN_EARLY",
+    "LENGTHS",
+    "MAX_CAPACITY",
     "Activity",
     "ActivityForm",
     "ActivityState",
+    "ActivityStep",
     "ActivityView",
     "Attendance",
     "Audience",
@@ -27,6 +34,7 @@ __all__ = [
 
 # Check-in opens this long before the start (people arrive early) and closes at the end.
 CHECKIN_EARLY = timedelta(minutes=30)
+MAX_CAPACITY = 500
 
 
 class Audience(StrEnum):
@@ -151,11 +159,36 @@ class Attendance:
     method: CheckinMethod | None = None
 
 
+class ActivityStep(StrEnum):
+    AREA = "area"
+    TITLE = "title"
+    DETAILS = "details"
+    DAY = "day"
+    TIME = "time"
+    LENGTH = "length"
+    PLACE = "place"
+    ADDRESS = "address"
+    CAPACITY = "capacity"
+    AUDIENCE = "audience"
+    TEAM = "team"
+    SUMMARY = "summary"
+
+
+# The lengths an organiser picks from, in minutes; the days ahead an activity may be set.
+LENGTHS = (60, 90, 120, 180, 240)
+DAYS_AHEAD = 90
+# 9:30, 19：00, 9点, 9点30分 (点 \u70b9, 分 \u5206); 2026-12-05, 12-05, 12月5日 (年 月 日).
+_TIME = re.compile(r"^\s*(\d{1,2})\s*[:\uff1a.\u70b9]\s*(\d{2})?\s*(\u5206)?\s*$")
+_DATE = re.compile(
+    r"^\s*(?:(\d{4})\s*[-/.\u5e74]\s*)?(\d{1,2})\s*[-/.\u6708]\s*(\d{1,2})\s*\u65e5?\s*$"
+)
+
+
 class ActivityForm(BaseModel):
-    """The draft of an activity being published."""
+    """The draft of an activity being published, with its rules."""
 
     nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
-    step: str = "title"  # title, details, day, time, length, place, capacity, audience, summary
+    step: ActivityStep = ActivityStep.AREA
     unit_id: int | None = None
     title: str | None = None
     description: str = ""
@@ -169,3 +202,76 @@ class ActivityForm(BaseModel):
     capacity: int | None = None
     audience: list[Audience] = []
     team_id: int | None = None
+
+    def set_title(self, text: str) -> None:
+        self.title = TITLE.accept(text)
+
+    def set_details(self, text: str) -> None:
+        self.description = DETAILS.accept(text)
+
+    def set_day(self, text: str, today: date) -> None:
+        """A date typed (2026-12-05, 12-05, 12月5日) or from a button (its ISO form)."""
+        match = _DATE.match(text)
+        try:
+            if match is None:
+                raise ValueError(text)
+            year = int(match.group(1)) if match.group(1) else today.year
+            day = date(year, int(match.group(2)), int(match.group(3)))
+            if match.group(1) is None and day < today:
+                day = day.replace(year=today.year + 1)  # "01-05" in December: next year's
+        except ValueError:
+            raise InvalidInput(
+                N_("Please give the day as a date, for example {example}."), example="12-05"
+            ) from None
+        if not today <= day <= today + timedelta(days=DAYS_AHEAD):
+            raise InvalidInput(
+                N_("Please choose a day from today to {days} days ahead."), days=DAYS_AHEAD
+            )
+        self.day = day
+
+    def set_start(self, text: str) -> None:
+        """A start time: 9:30, 09:30, 19：00, 9点, 9点30."""
+        match = _TIME.match(text)
+        hours = int(match.group(1)) if match else -1
+        minutes = int(match.group(2) or 0) if match else -1
+        if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+            raise InvalidInput(N_("Please give the start time like {example}."), example="9:30")
+        self.start = f"{hours:02d}:{minutes:02d}"
+
+    def set_minutes(self, minutes: int) -> None:
+        if minutes not in LENGTHS:
+            raise InvalidInput(N_("Please choose one of the lengths offered."))
+        self.minutes = minutes
+
+    def set_station(self, station_id: int) -> None:
+        self.station_id = station_id
+        self.address = self.latitude = self.longitude = None
+
+    def set_address(self, text: str) -> None:
+        self.address = ADDRESS.accept(text)
+        self.station_id = None
+
+    def set_location(self, latitude: float, longitude: float) -> None:
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise InvalidInput(N_("That location is not valid."))
+        self.latitude, self.longitude = latitude, longitude
+        self.station_id = None
+
+    def set_capacity(self, text: str) -> None:
+        digits = text.strip()
+        if not digits.isdigit() or not 1 <= int(digits) <= MAX_CAPACITY:
+            raise InvalidInput(
+                N_("Please give the number of places, from 1 to {limit}."), limit=MAX_CAPACITY
+            )
+        self.capacity = int(digits)
+
+    def toggle(self, audience: Audience) -> None:
+        if audience in self.audience:
+            self.audience.remove(audience)
+        else:
+            self.audience.append(audience)
+            self.audience.sort(key=list(Audience).index)
+
+    def check_audience(self) -> None:
+        if not self.audience:
+            raise InvalidInput(N_("Please choose who is invited."))

@@ -13,7 +13,7 @@ from bot.freetext import NEED
 from bot.i18n import N_
 from bot.models.core import Category, OrgUnit, Request, ServiceTeam
 
-__all__ = ["MenuEntry", "OrderForm", "TeamOrder", "TimeSlot"]
+__all__ = ["MenuEntry", "OrderForm", "OrderStep", "TeamOrder", "TimeSlot"]
 
 
 class TimeSlot(StrEnum):
@@ -25,12 +25,19 @@ class TimeSlot(StrEnum):
     WEEKEND = "we"
 
 
+class OrderStep(StrEnum):
+    NEED = "need"
+    SLOTS = "slots"
+    CONTACT = "contact"
+    SUMMARY = "summary"
+
+
 class OrderForm(BaseModel):
     """The draft of one service order: the team's project, what is needed, when, contact."""
 
     nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
-    step: str = "need"  # need, slots, contact, summary
-    team_id: int
+    step: OrderStep = OrderStep.NEED
+    team_id: int = 0
     need: str | None = None
     slots: list[TimeSlot] = []
     phone: str | None = None

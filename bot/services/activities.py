@@ -62,8 +62,6 @@ LOG = logging.getLogger(__name__)
 
 REMIND = "activity_remind"
 CLOSE = "activity_close"
-MAX_CAPACITY = 500
-MAX_MINUTES = 12 * 60
 
 
 class Published:
@@ -241,7 +239,7 @@ class ActivityService:
         the publishing conversation; a repeated press finds the same activity."""
         start, finish = self.check(form)
         now = self.clock.now()
-        source_key = f"activity:{actor.id}:{form.nonce}"
+        source_key = _source_key(actor, form.nonce)
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             existing = await tx.activities.by_source(source_key)
             if existing is not None:
@@ -297,6 +295,11 @@ class ActivityService:
         assert published is not None
         LOG.info("activity %d published by person %d, %d invited", activity.id, actor.id, invited)
         return Published(published, invited, True)
+
+    async def published(self, actor: Actor, nonce: str) -> Activity | None:
+        """The activity the actor's publishing flow ``nonce`` published, if it did."""
+        async with self.db.statement() as tx:
+            return await tx.activities.by_source(_source_key(actor, nonce))
 
     async def _finish_flow(
         self, tx: Tx, actor: Actor, end: FlowEnd | None, activity: Activity
@@ -770,3 +773,8 @@ class ActivityService:
             batch=batch,
             silent=silent,
         )
+
+
+def _source_key(actor: Actor, nonce: str) -> str:
+    """What marks an activity as published by one flow (Publish pressed again finds it)."""
+    return f"activity:{actor.id}:{nonce}"

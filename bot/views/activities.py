@@ -4,13 +4,16 @@ reminders, the organiser's panel (roll call, the check-in code, end), check-in a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from bot import cbdata
-from bot.i18n import N_, Translator
+from bot.i18n import N_, NC_, Translator
 from bot.messages import Button, OutMessage, ReplyButton, rows
+from bot.models import OrgUnit, ServiceTeam, Station
 from bot.models.activities import (
+    LENGTHS,
     Activity,
+    ActivityForm,
     ActivityState,
     ActivityView,
     Attendance,
@@ -19,7 +22,7 @@ from bot.models.activities import (
     Feedback,
     SignupState,
 )
-from bot.views.calendar import fmt_span_of_time
+from bot.views.calendar import WEEKDAYS, fmt_span_of_time
 from bot.views.common import esc
 from bot.views.points import hours_text
 
@@ -45,7 +48,11 @@ __all__ = [
 ]
 
 ACTIVITY = "ac"
+PUBLISH = "pb"  # the publishing flow's buttons
 REFRESH = "r"  # the argument of a button that redraws the message it is on
+DAYS_SHOWN = 14  # day buttons of the publishing flow
+START_TIMES = ("09:00", "10:00", "14:30", "15:00", "19:00", "19:30")
+CAPACITIES = (10, 20, 30, 50)
 Render = Callable[[Translator, str], OutMessage]
 
 AUDIENCE_NAMES = {
@@ -64,6 +71,8 @@ FEEDBACK_NAMES = {
     Feedback.POOR: N_("👎 Not good"),
 }
 SHARE_LOCATION_TO_CHECK_IN = N_("📍 Share my location to check in")
+SHARE_VENUE = N_("📍 Share the place's location")
+SKIP = N_("Skip")
 
 
 def _place(t: Translator, view: ActivityView) -> str:
@@ -384,5 +393,188 @@ def activity_list(
                 )
             )
     if can_publish:
-        buttons.append(Button(t("➕ Publish an activity"), cbdata.encode(ACTIVITY, "new")))
+        buttons.append(Button(t("➕ Publish an activity"), cbdata.encode(PUBLISH, "new")))
     return OutMessage("\n".join(lines), buttons=rows(*buttons, width=1))
+
+
+# -- publishing (the organiser's guided flow) -------------------------------------------------
+def _cancel(t: Translator) -> tuple[Button, ...]:
+    return (Button(t("✖ Cancel"), cbdata.encode(PUBLISH, "cancel")),)
+
+
+def _step(t: Translator, n: int, question: str) -> str:
+    return t("➕ <b>Publish an activity</b> · step {n} of 10").format(n=n) + "\n" + question
+
+
+def area_prompt(
+    t: Translator, language: str, areas: list[tuple[OrgUnit, ServiceTeam | None]]
+) -> OutMessage:
+    buttons = [
+        Button(
+            unit.label(language) + (f" · {team.label(language)}" if team else ""),
+            cbdata.encode(PUBLISH, "area", unit.id),
+        )
+        for unit, team in areas
+    ]
+    return OutMessage(
+        t("➕ <b>Publish an activity</b>\nFor which area?"),
+        buttons=(*rows(*buttons, width=1), _cancel(t)),
+    )
+
+
+def title_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        _step(
+            t,
+            1,
+            t("What is the activity called? (for example: a free health check, a talk on fraud)"),
+        ),
+        buttons=(_cancel(t),),
+    )
+
+
+def details_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        _step(t, 2, t("A few words about it: what happens, what to bring. Or Skip.")),
+        keyboard=((ReplyButton(t(SKIP)),),),
+        one_time=True,
+    )
+
+
+def day_prompt(t: Translator, today: date) -> OutMessage:
+    days = [today + timedelta(days=n) for n in range(DAYS_SHOWN)]
+    buttons = [
+        Button(
+            f"{day:%m-%d} {t(WEEKDAYS[day.weekday()])}",
+            cbdata.encode(PUBLISH, "day", day.isoformat()),
+        )
+        for day in days
+    ]
+    return OutMessage(
+        _step(t, 3, t("Which day? Press one, or type a date like {example}.")).format(
+            example="12-05"
+        ),
+        buttons=(*rows(*buttons, width=4), _cancel(t)),
+    )
+
+
+def time_prompt(t: Translator) -> OutMessage:
+    buttons = [
+        Button(time, cbdata.encode(PUBLISH, "time", time.replace(":", "-")))
+        for time in START_TIMES
+    ]
+    return OutMessage(
+        _step(t, 4, t("What time does it start? Press one, or type it like {example}.")).format(
+            example="9:30"
+        ),
+        buttons=(*rows(*buttons, width=3), _cancel(t)),
+    )
+
+
+def length_prompt(t: Translator) -> OutMessage:
+    buttons = [
+        Button(hours_text(t, minutes / 60), cbdata.encode(PUBLISH, "len", minutes))
+        for minutes in LENGTHS
+    ]
+    return OutMessage(
+        _step(t, 5, t("How long does it last?")), buttons=(*rows(*buttons, width=3), _cancel(t))
+    )
+
+
+def place_prompt(t: Translator, stations: list[Station]) -> OutMessage:
+    buttons = [Button(s.name, cbdata.encode(PUBLISH, "st", s.id)) for s in stations]
+    buttons.append(Button(t("📍 Another place"), cbdata.encode(PUBLISH, "other")))
+    return OutMessage(
+        _step(t, 6, t("Where? A service station of the area, or another place.")),
+        buttons=(*rows(*buttons, width=1), _cancel(t)),
+    )
+
+
+def address_prompt(t: Translator) -> OutMessage:
+    return OutMessage(
+        _step(
+            t,
+            6,
+            t(
+                "Type the address, or share the place's location (then people can also check"
+                " in by sharing theirs)."
+            ),
+        ),
+        keyboard=((ReplyButton(t(SHARE_VENUE), request_location=True),),),
+        one_time=True,
+    )
+
+
+def capacity_prompt(t: Translator) -> OutMessage:
+    buttons = [Button(str(n), cbdata.encode(PUBLISH, "cap", n)) for n in CAPACITIES]
+    return OutMessage(
+        _step(t, 7, t("How many places? Press one, or type a number.")),
+        buttons=(tuple(buttons), _cancel(t)),
+    )
+
+
+def audience_prompt(t: Translator, form: ActivityForm) -> OutMessage:
+    buttons = [
+        Button(
+            ("✅ " if audience in form.audience else "") + t(name),
+            cbdata.encode(PUBLISH, "aud", audience.value),
+        )
+        for audience, name in AUDIENCE_NAMES.items()
+    ]
+    return OutMessage(
+        _step(t, 8, t("Who is invited? Choose one or more, then Done.")),
+        buttons=(
+            tuple(buttons),
+            (Button(t("Done ➡"), cbdata.encode(PUBLISH, "audok")),),
+            _cancel(t),
+        ),
+    )
+
+
+def team_prompt(t: Translator, language: str, teams: list[ServiceTeam]) -> OutMessage:
+    buttons = [
+        Button(
+            f"{team.project_label(language)} · {team.label(language)}",
+            cbdata.encode(PUBLISH, "team", team.id),
+        )
+        for team in teams
+    ]
+    buttons.append(Button(t("No team"), cbdata.encode(PUBLISH, "team", 0)))
+    return OutMessage(
+        _step(t, 9, t("Which service team runs it? (its hours count for the team)")),
+        buttons=(*rows(*buttons, width=2), _cancel(t)),
+    )
+
+
+def preview(
+    t: Translator, language: str, view: ActivityView, count: int, nonce: str, tz: tzinfo
+) -> OutMessage:
+    """Step 10: the activity as it will be published, and who exactly will be invited."""
+    audience = t(NC_("list separator", ", ")).join(
+        t(AUDIENCE_NAMES[a]) for a in view.activity.audience
+    )
+    lines = [
+        _step(t, 10, t("Check it, then publish:")),
+        "",
+        *_details(t, language, view, tz),
+        "",
+        t("For: {audience}").format(audience=audience),
+        t.ngettext(
+            "📣 {n} person will be invited.", "📣 {n} people will be invited.", count
+        ).format(n=count),
+    ]
+    return OutMessage(
+        "\n".join(lines),
+        buttons=(
+            (Button(t("✅ Publish and invite"), cbdata.encode(PUBLISH, "ok", nonce)),),
+            _cancel(t),
+        ),
+    )
+
+
+def published(t: Translator, title: str, invited: int) -> str:
+    return t.ngettext(
+        "✅ {title} is published; {n} person was invited. Run it from /activities.",
+        "✅ {title} is published; {n} people were invited. Run it from /activities.",
+        invited,
+    ).format(title=esc(title), n=invited)

@@ -13,6 +13,7 @@ from bot.views.common import esc, unit_path
 
 __all__ = [
     "MENU",
+    "ORDER",
     "SLOT_NAMES",
     "contact_prompt",
     "filed",
@@ -24,6 +25,7 @@ __all__ = [
     "need_prompt",
     "not_a_leader",
     "order_lines",
+    "order_set_aside",
     "project",
     "slots_prompt",
     "slots_text",
@@ -31,6 +33,7 @@ __all__ = [
 ]
 
 MENU = "sv"
+ORDER = "so"  # the ordering flow's buttons
 SLOT_NAMES = {
     TimeSlot.WEEKDAY_MORNING: N_("Weekday mornings"),
     TimeSlot.WEEKDAY_AFTERNOON: N_("Weekday afternoons"),
@@ -43,7 +46,7 @@ _LIST = NC_("list separator", ", ")
 
 
 def _cancel(t: Translator) -> tuple[Button, ...]:
-    return (Button(t("✖ Cancel"), cbdata.encode(MENU, "x")),)
+    return (Button(t("✖ Cancel"), cbdata.encode(ORDER, "cancel")),)
 
 
 def slots_text(t: Translator, slots: list[str] | list[TimeSlot]) -> str:
@@ -112,7 +115,7 @@ def project(t: Translator, language: str, entry: MenuEntry) -> OutMessage:
     return OutMessage(
         "\n".join(lines),
         buttons=(
-            (Button(t("🛎 Order this service"), cbdata.encode(MENU, "o", team.id)),),
+            (Button(t("🛎 Order this service"), cbdata.encode(ORDER, "o", team.id)),),
             (Button(t("‹ Back to the menu"), cbdata.encode(MENU, "menu")),),
         ),
     )
@@ -132,13 +135,13 @@ def slots_prompt(t: Translator, form: OrderForm) -> OutMessage:
     buttons = [
         Button(
             ("✅ " if slot in form.slots else "") + t(name),
-            cbdata.encode(MENU, "t", slot.value),
+            cbdata.encode(ORDER, "t", slot.value),
         )
         for slot, name in SLOT_NAMES.items()
     ]
     return OutMessage(
         t("Step 2 of 3: when would suit you? Choose one or more, then Done."),
-        buttons=(*rows(*buttons), (Button(t("Done ➡"), cbdata.encode(MENU, "td")),), _cancel(t)),
+        buttons=(*rows(*buttons), (Button(t("Done ➡"), cbdata.encode(ORDER, "td")),), _cancel(t)),
     )
 
 
@@ -170,15 +173,28 @@ def summary(t: Translator, language: str, form: OrderForm, team: ServiceTeam) ->
     ]
     return OutMessage(
         "\n".join(lines),
-        buttons=((Button(t("✅ Send the order"), cbdata.encode(MENU, "ok")),), _cancel(t)),
+        buttons=(
+            (Button(t("✅ Send the order"), cbdata.encode(ORDER, "ok", form.nonce)),),
+            _cancel(t),
+        ),
     )
 
 
-def filed(t: Translator, language: str, request: Request, team: ServiceTeam) -> str:
+def filed(t: Translator, language: str, number: str, team: ServiceTeam) -> str:
     return t(
         "✅ Order {number} sent to the {team} team. A member will accept it and contact you;"
         " follow it in My requests."
-    ).format(number=request.number, team=esc(team.label(language)))
+    ).format(number=number, team=esc(team.label(language)))
+
+
+def order_set_aside(t: Translator, minutes: int) -> OutMessage:
+    """An order left unfinished was set aside."""
+    return OutMessage(
+        t(
+            "Your order was not finished for {minutes} minutes, so it was set aside and nothing"
+            " was sent. Choose the service again from the service menu to start over."
+        ).format(minutes=minutes)
+    )
 
 
 def order_lines(t: Translator, language: str, view: RequestView) -> list[str]:
