@@ -38,6 +38,9 @@ async def balance(h: Harness, telegram_id: int) -> int:
 async def test_a_correction_then_a_redemption_confirmed_at_the_station(world: Harness) -> None:
     h = world
     zhang, wang = h.players["zhang"], h.players["wang"]
+    # The station's staff have the commands; residents have /points.
+    assert {"redeem", "correct", "points"} <= set(zhang.commands())
+    assert "points" in wang.commands() and "redeem" not in wang.commands()
     await zhang.command("/correct Wang +25 补记重阳节活动时长")
     assert zhang.last_text() == "✅ Wang：积分 +25（补记重阳节活动时长），现有 25 分。"
     assert "⭐ 您的积分已更正 +25（补记重阳节活动时长），现有 25 分。" in wang.last_text()
