@@ -73,6 +73,12 @@ FEEDBACK_NAMES = {
 SHARE_LOCATION_TO_CHECK_IN = N_("📍 Share my location to check in")
 SHARE_VENUE = N_("📍 Share the place's location")
 SKIP = N_("Skip")
+_LIST = NC_("list separator", ", ")
+
+
+def _audience_text(t: Translator, activity: Activity) -> str:
+    """Who is invited, in words: 居民、党员、志愿者."""
+    return t(_LIST).join(t(AUDIENCE_NAMES[a]) for a in activity.audience)
 
 
 def _place(t: Translator, view: ActivityView) -> str:
@@ -257,7 +263,7 @@ def organiser_panel(
             invited=activity.invited, attended=view.attended
         )
     )
-    audience = ", ".join(t(AUDIENCE_NAMES[a]) for a in activity.audience)
+    audience = _audience_text(t, activity)
     lines.append(t("For: {audience}").format(audience=audience))
     buttons: list[Button] = []
     if activity.state is ActivityState.PUBLISHED:
@@ -550,9 +556,7 @@ def preview(
     t: Translator, language: str, view: ActivityView, count: int, nonce: str, tz: tzinfo
 ) -> OutMessage:
     """Step 10: the activity as it will be published, and who exactly will be invited."""
-    audience = t(NC_("list separator", ", ")).join(
-        t(AUDIENCE_NAMES[a]) for a in view.activity.audience
-    )
+    audience = _audience_text(t, view.activity)
     lines = [
         _step(t, 10, t("Check it, then publish:")),
         "",
