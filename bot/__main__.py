@@ -343,10 +343,10 @@ def _cmd_api(config: Config, args: argparse.Namespace) -> int:
                 found = await keys.keys()
                 if not found:
                     print("no API keys: create one with `gridbot api key create`")
-                for key, units in found:
+                for key, scope in found:
                     state = "revoked" if key.revoked_at else "active"
                     used = key.last_used_at.isoformat() if key.last_used_at else "never"
-                    codes = ",".join(u.code for u in units)
+                    codes = ",".join(u.code for u in scope)
                     print(f"{key.prefix}…  {key.name}  units {codes}  {state}  last used {used}")
         except DomainError as exc:
             raise CliError(exc.message.format(**exc.params)) from None

@@ -4,6 +4,7 @@ handler together."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -35,6 +36,7 @@ from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
+from bot.services.forms import FormService
 from bot.services.menu import MenuService, TeamRoute
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
@@ -73,6 +75,7 @@ from handlers import (
     visit,
 )
 from handlers.errors import on_error
+from handlers.wizard import Wizard
 from storage.db import Database
 from storage.migrate import migrate
 from storage.persistence import SQLitePersistence
@@ -94,8 +97,13 @@ LOG = logging.getLogger(__name__)
 
 GridApplication = Application[Any, GridContext, dict, dict, BotData, Any]  # type: ignore[type-arg]
 
-# The guided conversations: each keeps its form in user_data under its own name.
-FLOWS = frozenset({requests.DRAFT_KEY, registration.FORM_KEY, visit.FORM_KEY, broadcast.DRAFT_KEY})
+# The guided flows (handlers/wizard.py): each keeps its form in user_data under its name.
+FLOWS: tuple[Wizard[Any], ...] = (
+    requests.INTAKE,
+    visit.VISIT,
+    registration.JOIN,
+    broadcast.COMPOSE,
+)
 
 HOTSPOTS_JOB = "HOTSPOTS"
 HOTSPOTS_INTERVAL = 3600.0  # seconds between checks whether this month's proposals are due
@@ -119,11 +127,12 @@ def build_application(
     pacer: Pacer | None = None,
     request: BaseRequest | None = None,
     token: str | None = None,
+    flows: Sequence[Wizard[Any]] = FLOWS,
 ) -> GridApplication:
     """Build the Application for ``config``.
 
     ``request`` replaces the network (the emulator in tests and the sandbox); ``token``
-    defaults to the configured one.
+    defaults to the configured one; ``flows`` are the guided flows the bot runs.
     """
     token = token or config.require_token()
     protect(token)  # never in a log, whatever the level (bot/redact.py)
@@ -145,7 +154,11 @@ def build_application(
         # at once by the transaction that ends a flow.
         .persistence(
             SQLitePersistence(
-                db, update_interval=1.0, store_chat_data=False, clock=clock, flows=FLOWS
+                db,
+                update_interval=1.0,
+                store_chat_data=False,
+                clock=clock,
+                flows=frozenset(flow.name for flow in flows),
             )
         )
     )
@@ -160,7 +173,7 @@ def build_application(
     services = build_services(config, db=db, clock=clock, pacer=pacer)
     i18n = services.i18n
     app.bot_data.services = services
-    sweeper = Sweeper(app, services)
+    sweeper = Sweeper(app, services, {flow.name: flow.set_aside for flow in flows})
     services.sweeper = sweeper
     assert app.job_queue is not None
     app.job_queue.run_repeating(
@@ -186,8 +199,8 @@ def build_application(
         app.add_handler(handler, group=-1)
     for module_handlers in (
         fallback.edit_handlers(),  # edits of sent messages are no answers to any step
-        requests.handlers(i18n, app.user_data),  # conversations first: they own their steps
-        visit.handlers(i18n, app.user_data),
+        # The guided flows first: they own their steps.
+        *(flow.handlers(i18n, app.user_data) for flow in flows),
         registration.handlers(i18n, app.user_data),
         onboarding.handlers(),
         my_requests.handlers(i18n, app.user_data),
@@ -197,7 +210,7 @@ def build_application(
         admin.handlers(),
         profile.handlers(),
         org.handlers(),
-        broadcast.handlers(i18n, app.user_data),
+        broadcast.handlers(),
         stats.handlers(i18n, app.user_data),
         topics.handlers(i18n, app.user_data),
         menu.handlers(i18n),
@@ -266,6 +279,7 @@ def build_services(
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
         retention=RetentionService(db, clock, config),
+        forms=FormService(db, notifier, i18n),
         menu=MenuService(db, clock, flow, dispatch, requests_service),
         points=points,
         activities=activities,
@@ -348,7 +362,7 @@ async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
     await services.db.close()
 
 
-async def _hotspots_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _hotspots_job(context: GridContext) -> None:
     await services_of(context.application).topics.run_due()
 
 

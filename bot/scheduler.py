@@ -8,16 +8,27 @@ sweep only asks them in turn.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.services.intake import AWAITING_KEY, DRAFT_KEY
+from bot.services.intake import AWAITING_KEY
 from bot.services.sweep import BATCH
 
 if TYPE_CHECKING:
     from telegram.ext import Application
 
+    from bot.i18n import Translator
+    from bot.messages import OutMessage
     from bot.services import Services
+
+
+class SetAside(Protocol):
+    """What a flow tells someone whose form it set aside after ``minutes`` idle."""
+
+    def __call__(self, t: Translator, minutes: int) -> OutMessage: ...
+
 
 __all__ = ["SWEEP_JOB", "Sweeper"]
 
@@ -29,9 +40,15 @@ SWEEP_JOB = "SWEEP"
 class Sweeper:
     """Runs every ``[scheduler] sweep_seconds``."""
 
-    def __init__(self, app: Application, services: Services) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        app: Application,  # type: ignore[type-arg]
+        services: Services,
+        flows: Mapping[str, SetAside] | None = None,
+    ) -> None:
         self.app = app
         self.services = services
+        self.flows = dict(flows or {})  # the guided flows: name -> their set-aside message
 
     async def run(self, context: Any) -> None:
         """The JobQueue callback: one batch of deadlines per run, so a backlog never holds up
@@ -53,18 +70,27 @@ class Sweeper:
         await self.services.dispatch.dispatch_waiting()
 
     async def expire_idle_drafts(self) -> int:
-        """Set aside unfinished intakes (and pending 'add information' or comment waits) that
-        were idle longer than ``[requests] conversation_timeout_minutes``."""
+        """Set aside the forms of guided flows (and pending 'add information' or comment
+        waits) idle longer than ``[requests] conversation_timeout_minutes``; tell each person
+        whose form it was, unless that form was finished after all. Returns how many were
+        told."""
         now = self.services.clock.now()
-        limit = timedelta(minutes=self.services.config.requests.conversation_timeout_minutes)
-        expired: list[tuple[int, str | None]] = []
+        minutes = self.services.config.requests.conversation_timeout_minutes
+        limit = timedelta(minutes=minutes)
+        expired: list[tuple[int, str, str | None]] = []
         touched: list[int] = []
         for user_id, data in list(self.app.user_data.items()):
-            draft = data.get(DRAFT_KEY)
-            if draft and _older(draft.get("touched_at"), now, limit):
-                data.pop(DRAFT_KEY, None)
-                expired.append((user_id, draft.get("nonce")))
-                touched.append(user_id)
+            for flow in self.flows:
+                form = data.get(flow)
+                if not form:
+                    continue
+                if form.get("touched_at") is None:  # kept by an older version: its time starts now
+                    form["touched_at"] = now.isoformat()
+                    touched.append(user_id)
+                elif _older(form["touched_at"], now, limit):
+                    data.pop(flow, None)
+                    expired.append((user_id, flow, form.get("nonce")))
+                    touched.append(user_id)
             awaiting = data.get(AWAITING_KEY)
             if awaiting and _older(awaiting.get("since"), now, limit):
                 data.pop(AWAITING_KEY, None)
@@ -72,10 +98,11 @@ class Sweeper:
         if touched:
             self.app.mark_data_for_update_persistence(user_ids=touched)
         told = 0
-        for user_id, nonce in expired:
-            told += await self.services.requests.set_aside(user_id, nonce)
+        for user_id, flow, nonce in expired:
+            render = partial(self.flows[flow], minutes=minutes)
+            told += await self.services.forms.set_aside(user_id, flow, nonce, render)
         if expired:
-            LOG.info("set aside %d idle request drafts (%d told)", len(expired), told)
+            LOG.info("set aside %d idle forms (%d told)", len(expired), told)
         return told
 
 

@@ -14,46 +14,33 @@ the jobs after a restart; the Stop button on the progress message cancels what i
 from __future__ import annotations
 
 import logging
-import warnings
-from collections.abc import Mapping
-from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.ext import (
-    Application,
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError, InvalidTransition
-from bot.i18n import I18n
 from bot.messages import OutMessage
 from bot.models import MemberType
 from bot.models.broadcast import AudienceKind
 from bot.outbox import ptb_markup
 from bot.services.broadcast import Audience, BroadcastDraft, DraftStep
-from bot.services.people import Actor
 from bot.views import broadcast as views
-from bot.views.common import MAIN_MENU, esc
+from bot.views.common import esc
 from bot.views.registration import TYPE_NAMES
-from handlers.common import answer_expired, edit, flow_end, reply, say_error
-from handlers.filters import AWAITING_KEY, Awaiting, menu_labels
+from handlers.buttons import StaleButton
+from handlers.common import answer_expired, reply, say_error
+from handlers.wizard import Turn, Wizard
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 __all__ = [
+    "COMPOSE",
     "DRAFT_KEY",
-    "ComposeState",
     "handlers",
     "job_name",
     "refresh_progress",
@@ -64,28 +51,15 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 DRAFT_KEY = "broadcast"
-END = ConversationHandler.END
-StepHandler = BaseHandler[Update, GridContext, int]
 App = Application  # type: ignore[type-arg]
 
-
-class ComposeState(IntEnum):
-    KIND = 1
-    AREA = 2
-    FILTER = 3
-    COMPOSE = 4
-    PREVIEW = 5
-    EDIT = 6
-
-
-_STATE_OF = {
-    DraftStep.KIND: ComposeState.KIND,
-    DraftStep.AREA: ComposeState.AREA,
-    DraftStep.FILTER: ComposeState.FILTER,
-    DraftStep.COMPOSE: ComposeState.COMPOSE,
-    DraftStep.PREVIEW: ComposeState.PREVIEW,
-    DraftStep.EDIT: ComposeState.EDIT,
-}
+COMPOSE: Wizard[BroadcastDraft] = Wizard(
+    DRAFT_KEY,
+    BroadcastDraft,
+    prefix=views.BROADCAST,
+    commands=("broadcast",),
+    cancelled=views.cancelled,
+)
 
 
 def job_name(broadcast_id: int) -> str:
@@ -93,424 +67,186 @@ def job_name(broadcast_id: int) -> str:
     return f"BROADCAST {broadcast_id}"
 
 
-# -- the draft in user data ---------------------------------------------------------------
-def _load(context: GridContext) -> BroadcastDraft | None:
-    data = (context.user_data or {}).get(DRAFT_KEY)
-    return BroadcastDraft.model_validate(data) if data else None
+@COMPOSE.start
+async def begin(turn: Turn[BroadcastDraft], _stored: BroadcastDraft | None) -> BroadcastDraft:
+    """Begin a notice (administrators only: the others are told why not)."""
+    await turn.services.broadcast.begin(turn.actor)
+    return turn.form
 
 
-def _save(context: GridContext, draft: BroadcastDraft) -> None:
-    assert context.user_data is not None
-    context.user_data[DRAFT_KEY] = draft.model_dump(mode="json")
+# -- what each step asks -------------------------------------------------------------------
+COMPOSE.ask(DraftStep.KIND, views.kind_prompt)
 
 
-def _drop(context: GridContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+@COMPOSE.prompt(DraftStep.AREA)
+async def ask_area(turn: Turn[BroadcastDraft]) -> OutMessage:
+    """Ask where: the drill-down inside the admin's area."""
+    choice = await turn.services.broadcast.browse(turn.actor, turn.form.browsing)
+    return views.area_prompt(turn.t, turn.language, choice)
 
 
-def _language(context: GridContext, actor: Actor) -> str:
-    return actor.person.language or context.services.i18n.default
+@COMPOSE.prompt(DraftStep.FILTER)
+async def ask_filter(turn: Turn[BroadcastDraft]) -> OutMessage:
+    """Ask which members: all, one type or one team."""
+    return views.filter_prompt(turn.t, turn.language, await turn.services.broadcast.teams())
 
 
-async def _draft_or_expired(
-    update: Update, context: GridContext
-) -> tuple[Actor, BroadcastDraft | None]:
-    """The actor and their draft; tells them when there is none any more."""
-    actor = await context.actor(update)
-    draft = _load(context)
-    if draft is None:
-        t = context.t(actor)
-        if update.callback_query is not None:
-            await answer_expired(update.callback_query, t)
-        await reply(
-            update, context, OutMessage(t("This notice is gone. Send /broadcast to start again."))
-        )
-    return actor, draft
+@COMPOSE.prompt(DraftStep.COMPOSE, reprompt=views.compose_reprompt)
+async def ask_content(turn: Turn[BroadcastDraft]) -> OutMessage:
+    """Ask for the text (or a photo), with how many it will reach."""
+    if turn.form.photo and not turn.form.text:
+        return views.text_needed(turn.t)
+    reach = await turn.services.broadcast.reach(turn.actor, turn.form.audience())
+    return views.compose_prompt(turn.t, turn.language, reach)
 
 
-async def show_step(
-    update: Update, context: GridContext, actor: Actor, draft: BroadcastDraft
-) -> int:
-    """Send the prompt of the draft's current step; return its state."""
-    svc = context.services.broadcast
-    t = context.t(actor)
-    language = _language(context, actor)
-    try:
-        if draft.step is DraftStep.KIND:
-            await reply(update, context, views.kind_prompt(t))
-        elif draft.step is DraftStep.AREA:
-            choice = await svc.browse(actor, draft.browsing)
-            await reply(update, context, views.area_prompt(t, language, choice))
-        elif draft.step is DraftStep.FILTER:
-            await reply(update, context, views.filter_prompt(t, language, await svc.teams()))
-        elif draft.step is DraftStep.COMPOSE:
-            if draft.photo and not draft.text:
-                await reply(update, context, views.text_needed(t))
-            else:
-                reach = await svc.reach(actor, draft.audience())
-                await reply(update, context, views.compose_prompt(t, language, reach))
-        elif draft.step is DraftStep.PREVIEW:
-            return await show_preview(update, context, actor, draft)
-        else:
-            await reply(update, context, views.edit_menu(t))
-    except DomainError as err:
-        return await _give_up(update, context, actor, err)
-    return _STATE_OF[draft.step]
-
-
-async def _give_up(update: Update, context: GridContext, actor: Actor, err: DomainError) -> int:
-    """The draft cannot go on (the admin lost the area, a team is gone): say why, drop it."""
-    _drop(context)
-    t = context.t(actor)
-    params = {k: esc(t(str(v))) for k, v in err.params.items()}
-    await reply(update, context, OutMessage(t(err.message).format(**params)))
-    return END
-
-
-async def show_preview(
-    update: Update, context: GridContext, actor: Actor, draft: BroadcastDraft
-) -> int:
-    """The notice exactly as people will get it, then the count and the buttons."""
-    t = context.t(actor)
-    try:
-        reach = await context.services.broadcast.reach(actor, draft.audience())
-    except DomainError as err:
-        return await _give_up(update, context, actor, err)
+@COMPOSE.prompt(DraftStep.PREVIEW)
+async def preview(turn: Turn[BroadcastDraft]) -> list[OutMessage]:
+    """The notice exactly as people will get it, then the exact count and the buttons."""
+    draft = turn.form
+    reach = await turn.services.broadcast.reach(turn.actor, draft.audience())
     nonce = draft.renew()
-    draft.step = DraftStep.PREVIEW
-    _save(context, draft)
-    await reply(update, context, draft.content().message())
-    await reply(
-        update,
-        context,
-        views.preview_control(
-            t, _language(context, actor), reach, bold_title=draft.bold_title, nonce=nonce
-        ),
+    control = views.preview_control(
+        turn.t, turn.language, reach, bold_title=draft.bold_title, nonce=nonce
     )
-    return ComposeState.PREVIEW
+    return [draft.content().message(), control]
 
 
-async def _go(update: Update, context: GridContext, actor: Actor, draft: BroadcastDraft) -> int:
-    """Save the draft and show its step."""
-    _save(context, draft)
-    return await show_step(update, context, actor, draft)
-
-
-# -- entry and leaving ---------------------------------------------------------------------
-async def start(update: Update, context: GridContext) -> int:
-    """Begin a notice (administrators only)."""
-    actor = await context.actor(update)
-    try:
-        await context.services.broadcast.begin(actor)
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return END
-    if context.user_data is not None:
-        context.user_data.pop(AWAITING_KEY, None)
-    return await _go(update, context, actor, BroadcastDraft())
-
-
-async def cancel(update: Update, context: GridContext) -> int:
-    """Drop the draft (/cancel or the Cancel button)."""
-    actor = await context.actor(update)
-    _drop(context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
-    await reply(update, context, views.cancelled(context.t(actor), actor.roles))
-    return END
-
-
-async def stale_button(update: Update, context: GridContext) -> int:
-    """A button of another step or an old preview: say so and show the current step."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    await answer_expired(query, context.t(actor))
-    return await show_step(update, context, actor, draft)
-
-
-async def reprompt(update: Update, context: GridContext) -> int:
-    """Something that does not fit this step (a sticker, text where a button is expected)."""
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    if draft.step is DraftStep.COMPOSE:
-        await reply(update, context, views.compose_reprompt(context.t(actor)))
-        return ComposeState.COMPOSE
-    return await show_step(update, context, actor, draft)
+COMPOSE.ask(DraftStep.EDIT, views.edit_menu)
 
 
 # -- the audience ----------------------------------------------------------------------------
-async def choose_kind(update: Update, context: GridContext) -> int:
+@COMPOSE.button(DraftStep.KIND, "k")
+async def choose_kind(turn: Turn[BroadcastDraft]) -> DraftStep:
     """Residents, members or both."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    cb = cbdata.decode(query.data, views.BROADCAST)
-    if cb is None or cb.arg() not in {k.value for k in AudienceKind}:
-        return await stale_button(update, context)
-    kind = AudienceKind(str(cb.arg()))
-    await query.answer()
-    await edit(query, views.chosen(context.t(actor)(views.KIND_NAMES[kind])))
+    kind = turn.choice(AudienceKind)
+    await turn.edit(views.chosen(turn.t(views.KIND_NAMES[kind])))
+    draft = turn.form
     draft.kind = kind
     draft.browsing = draft.unit_id = draft.team_id = draft.member_type = None
-    draft.step = DraftStep.AREA
-    return await _go(update, context, actor, draft)
+    return DraftStep.AREA
 
 
-async def browse(update: Update, context: GridContext) -> int:
+@COMPOSE.button(DraftStep.AREA, "u")
+async def browse(turn: Turn[BroadcastDraft]) -> None:
     """Go down (or back up) the drill-down inside the scope."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    cb = cbdata.decode(query.data, views.BROADCAST)
-    unit_id = cb.int_arg() if cb else None
-    if unit_id is None:
-        return await stale_button(update, context)
-    t = context.t(actor)
-    try:
-        choice = await context.services.broadcast.browse(actor, unit_id or None)
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return ComposeState.AREA
-    draft.browsing = unit_id or None
-    _save(context, draft)
-    await query.answer()
-    await edit(query, views.area_prompt(t, _language(context, actor), choice))
-    return ComposeState.AREA
+    unit_id = turn.int(0) or None
+    choice = await turn.services.broadcast.browse(turn.actor, unit_id)
+    turn.form.browsing = unit_id
+    await turn.edit(views.area_prompt(turn.t, turn.language, choice))
 
 
-async def pick_area(update: Update, context: GridContext) -> int:
+@COMPOSE.button(DraftStep.AREA, "pick")
+async def pick_area(turn: Turn[BroadcastDraft]) -> DraftStep:
     """Send to this unit (and everything below it)."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    cb = cbdata.decode(query.data, views.BROADCAST)
-    unit_id = cb.int_arg() if cb else None
-    if unit_id is None or draft.kind is None:
-        return await stale_button(update, context)
-    t = context.t(actor)
-    try:
-        reach = await context.services.broadcast.reach(
-            actor, Audience(kind=draft.kind, unit_id=unit_id)
-        )
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return ComposeState.AREA
-    await query.answer()
-    await edit(query, views.chosen(esc(reach.audience.unit.label(_language(context, actor)))))
+    draft, unit_id = turn.form, turn.int(0)
+    if draft.kind is None:
+        raise StaleButton(turn.cb)
+    audience = Audience(kind=draft.kind, unit_id=unit_id)
+    reach = await turn.services.broadcast.reach(turn.actor, audience)
+    await turn.edit(views.chosen(esc(reach.audience.unit.label(turn.language))))
     draft.unit_id = unit_id
-    draft.step = DraftStep.FILTER if draft.kind is AudienceKind.MEMBERS else DraftStep.COMPOSE
-    return await _go(update, context, actor, draft)
+    return DraftStep.FILTER if draft.kind is AudienceKind.MEMBERS else DraftStep.COMPOSE
 
 
-async def choose_filter(update: Update, context: GridContext) -> int:
+@COMPOSE.button(DraftStep.FILTER, "f")
+async def choose_filter(turn: Turn[BroadcastDraft]) -> DraftStep:
     """All members, one type or one team."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    cb = cbdata.decode(query.data, views.BROADCAST)
-    t = context.t(actor)
+    draft = turn.form
     draft.team_id = draft.member_type = None
-    if cb is None:
-        return await stale_button(update, context)
-    if cb.arg() == "all":
-        label = t("All of them")
-    elif cb.arg() == "m" and cb.arg(1) in {m.value for m in MemberType}:
-        draft.member_type = MemberType(str(cb.arg(1)))
-        label = t(TYPE_NAMES[draft.member_type])
-    elif cb.arg() == "t" and (team_id := cb.int_arg(1)) is not None:
-        team = next((x for x in await context.services.broadcast.teams() if x.id == team_id), None)
+    which = turn.arg(0)
+    if which == "all":
+        label = turn.t("All of them")
+    elif which == "m":
+        draft.member_type = turn.choice(MemberType, 1)
+        label = turn.t(TYPE_NAMES[draft.member_type])
+    elif which == "t":
+        team_id = turn.int(1)
+        teams = await turn.services.broadcast.teams()
+        team = next((x for x in teams if x.id == team_id), None)
         if team is None:
-            return await stale_button(update, context)
+            raise StaleButton(turn.cb)
         draft.team_id = team.id
-        label = esc(team.label(_language(context, actor)))
+        label = esc(team.label(turn.language))
     else:
-        return await stale_button(update, context)
-    await query.answer()
-    await edit(query, views.chosen(label))
-    draft.step = DraftStep.COMPOSE
-    return await _go(update, context, actor, draft)
+        raise StaleButton(turn.cb)
+    await turn.edit(views.chosen(label))
+    return DraftStep.COMPOSE
 
 
 # -- the content -----------------------------------------------------------------------------
-async def compose_text(update: Update, context: GridContext) -> int:
+@COMPOSE.text(DraftStep.COMPOSE, DraftStep.PREVIEW)
+async def compose_text(turn: Turn[BroadcastDraft], text: str) -> DraftStep:
     """The text of the notice (it replaces any earlier one)."""
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    assert update.message is not None and update.message.text is not None
-    try:
-        draft.set_text(update.message.text)
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return _STATE_OF[draft.step]
-    return await show_preview(update, context, actor, draft)
+    turn.form.set_text(text)
+    return DraftStep.PREVIEW
 
 
-async def compose_photo(update: Update, context: GridContext) -> int:
+@COMPOSE.photo(DraftStep.COMPOSE, DraftStep.PREVIEW)
+async def compose_photo(turn: Turn[BroadcastDraft], file_id: str) -> DraftStep:
     """The photo (one; a new one replaces it); its caption becomes the text."""
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    message = update.message
-    assert message is not None and message.photo
-    try:
-        draft.set_photo(message.photo[-1].file_id, message.caption)
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return _STATE_OF[draft.step]
-    if not draft.text:
-        draft.step = DraftStep.COMPOSE
-        return await _go(update, context, actor, draft)
-    return await show_preview(update, context, actor, draft)
+    turn.form.set_photo(file_id, turn.message.caption)
+    return DraftStep.PREVIEW if turn.form.text else DraftStep.COMPOSE
 
 
-async def remove_photo(update: Update, context: GridContext) -> int:
+@COMPOSE.button(DraftStep.COMPOSE, "nophoto")
+async def remove_photo(turn: Turn[BroadcastDraft]) -> DraftStep:
     """Send the notice without a photo."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    draft.photo = None
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    if draft.text:
-        return await show_preview(update, context, actor, draft)
-    draft.step = DraftStep.COMPOSE
-    return await _go(update, context, actor, draft)
+    turn.form.photo = None
+    await turn.close()
+    return DraftStep.PREVIEW if turn.form.text else DraftStep.COMPOSE
 
 
 # -- the preview -----------------------------------------------------------------------------
-def _fresh(update: Update, draft: BroadcastDraft) -> bool:
-    """True when the button is on the latest preview (its nonce matches)."""
-    query = update.callback_query
-    cb = cbdata.decode(query.data if query else None, views.BROADCAST)
-    return cb is not None and bool(draft.nonce) and cb.arg() == draft.nonce
+@COMPOSE.button(DraftStep.PREVIEW, "bold", fresh=True)
+async def toggle_bold(turn: Turn[BroadcastDraft]) -> DraftStep:
+    """Make the first line a bold title, or not; the new preview."""
+    turn.form.toggle_bold()
+    await turn.close()
+    return DraftStep.PREVIEW
 
 
-async def toggle_bold(update: Update, context: GridContext) -> int:
-    """Make the first line a bold title, or not; show the new preview."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    if not _fresh(update, draft):
-        return await stale_button(update, context)
-    try:
-        draft.toggle_bold()
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return ComposeState.PREVIEW
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    return await show_preview(update, context, actor, draft)
+@COMPOSE.button(DraftStep.PREVIEW, "edit", fresh=True)
+async def edit_menu(turn: Turn[BroadcastDraft]) -> None:
+    """Change the audience or the content (the preview's buttons stop acting)."""
+    turn.form.step, turn.form.nonce = DraftStep.EDIT, ""
+    await turn.edit(views.edit_menu(turn.t))
 
 
-async def edit_menu(update: Update, context: GridContext) -> int:
-    """Change the audience or the content."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    if not _fresh(update, draft):
-        return await stale_button(update, context)
-    await query.answer()
-    await edit(query, views.edit_menu(context.t(actor)))
-    draft.step = DraftStep.EDIT
-    draft.nonce = ""
-    _save(context, draft)
-    return ComposeState.EDIT
-
-
-async def edit_audience(update: Update, context: GridContext) -> int:
+@COMPOSE.button(DraftStep.EDIT, "ea")
+async def edit_audience(turn: Turn[BroadcastDraft]) -> DraftStep:
     """Choose the audience again."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    draft.step = DraftStep.KIND
-    return await _go(update, context, actor, draft)
+    await turn.close()
+    return DraftStep.KIND
 
 
-async def edit_text(update: Update, context: GridContext) -> int:
+@COMPOSE.button(DraftStep.EDIT, "et")
+async def edit_text(turn: Turn[BroadcastDraft]) -> None:
     """Write the text, or send the photo, again."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    await query.answer()
-    await edit(query, views.edit_content_prompt(context.t(actor), draft.photo is not None))
-    draft.step = DraftStep.COMPOSE
-    _save(context, draft)
-    return ComposeState.COMPOSE
+    turn.form.step = DraftStep.COMPOSE
+    await turn.edit(views.edit_content_prompt(turn.t, turn.form.photo is not None))
 
 
-async def back_to_preview(update: Update, context: GridContext) -> int:
-    """Back to the preview (or to the step still missing)."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    await query.answer()
-    await query.edit_message_reply_markup(None)
-    if draft.text:
-        return await show_preview(update, context, actor, draft)
-    return await show_step(update, context, actor, draft)
+@COMPOSE.button(DraftStep.COMPOSE, "back")
+@COMPOSE.button(DraftStep.EDIT, "back")
+async def back_to_preview(turn: Turn[BroadcastDraft]) -> DraftStep:
+    """Back to the preview (or the step again while the text is missing)."""
+    await turn.close()
+    return DraftStep.PREVIEW if turn.form.text else turn.form.step
 
 
-async def send(update: Update, context: GridContext) -> int:
-    """Send the notice: queued for everyone, then the progress message as the reply."""
-    query = update.callback_query
-    assert query is not None
-    actor, draft = await _draft_or_expired(update, context)
-    if draft is None:
-        return END
-    if not _fresh(update, draft):
-        return await stale_button(update, context)
-    svc = context.services
-    t = context.t(actor)
-    try:
-        # The notice and the end of this conversation commit together.
-        broadcast = await svc.broadcast.send(
-            actor,
-            draft.audience(),
-            draft.content(),
-            flow_end(update, context, DRAFT_KEY, draft.nonce),
-        )
-    except DomainError as err:
-        await say_error(update, context, t, err)
-        return ComposeState.PREVIEW
-    await query.answer()
-    await query.edit_message_reply_markup(None)
+@COMPOSE.finish(DraftStep.PREVIEW, "send")
+async def send(turn: Turn[BroadcastDraft]) -> None:
+    """Send the notice (with the end of this flow): queued for everyone, then the progress
+    message as the reply."""
+    svc, draft = turn.services, turn.form
+    broadcast = await svc.broadcast.send(turn.actor, draft.audience(), draft.content(), turn.end())
+    await turn.close()
     progress = await svc.broadcast.progress(broadcast.id)
-    sent = await reply(
-        update, context, views.progress_message(t, _language(context, actor), progress)
-    )
+    sent = await turn.reply(views.progress_message(turn.t, turn.language, progress))
     await svc.broadcast.attach_progress(broadcast.id, sent.chat_id, sent.message_id)
     if not progress.finished:
-        schedule_progress(context.application, broadcast.id)
-    return END
+        schedule_progress(turn.context.application, broadcast.id)
 
 
 # -- progress --------------------------------------------------------------------------------
@@ -639,80 +375,14 @@ async def list_broadcasts(update: Update, context: GridContext) -> None:
     except DomainError as err:
         await say_error(update, context, t, err)
         return
-    await reply(
-        update, context, views.list_message(t, _language(context, actor), summaries, svc.config.tz)
-    )
+    language = actor.person.language or svc.i18n.default
+    await reply(update, context, views.list_message(t, language, summaries, svc.config.tz))
 
 
-def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]
-    """The Stop button, /broadcasts and the /broadcast conversation."""
-    all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
-    free = ~Awaiting(user_data) & filters.ChatType.PRIVATE
-    text = filters.TEXT & ~filters.COMMAND & ~menu_labels(all_menu) & free
-    other = ~filters.COMMAND & ~menu_labels(all_menu) & free
-    prefix = views.BROADCAST
-
-    def own(action: str) -> str:
-        return rf"^{prefix}1:({action})(:|$)"
-
-    # Any other button of this feature (but Cancel and Stop) is from an old message.
-    stale: StepHandler = CallbackQueryHandler(
-        stale_button, pattern=rf"^{prefix}\d+:(?!(cancel|stop)(:|$))"
-    )
-    catch: StepHandler = MessageHandler(other, reprompt)
-    photo: StepHandler = MessageHandler(filters.PHOTO & free, compose_photo)
-    typed: StepHandler = MessageHandler(text, compose_text)
-    with warnings.catch_warnings():
-        # Callback queries are tracked per chat on purpose (per_message=False).
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        states: dict[object, list[StepHandler]] = {
-            ComposeState.KIND: [CallbackQueryHandler(choose_kind, own("k")), stale, catch],
-            ComposeState.AREA: [
-                CallbackQueryHandler(browse, own("u")),
-                CallbackQueryHandler(pick_area, own("pick")),
-                stale,
-                catch,
-            ],
-            ComposeState.FILTER: [CallbackQueryHandler(choose_filter, own("f")), stale, catch],
-            ComposeState.COMPOSE: [
-                typed,
-                photo,
-                CallbackQueryHandler(remove_photo, own("nophoto")),
-                CallbackQueryHandler(back_to_preview, own("back")),
-                stale,
-                catch,
-            ],
-            ComposeState.PREVIEW: [
-                CallbackQueryHandler(send, own("send")),
-                CallbackQueryHandler(toggle_bold, own("bold")),
-                CallbackQueryHandler(edit_menu, own("edit")),
-                typed,
-                photo,
-                stale,
-                catch,
-            ],
-            ComposeState.EDIT: [
-                CallbackQueryHandler(edit_audience, own("ea")),
-                CallbackQueryHandler(edit_text, own("et")),
-                CallbackQueryHandler(back_to_preview, own("back")),
-                stale,
-                catch,
-            ],
-        }
-        conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name=DRAFT_KEY,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[CommandHandler("broadcast", start, filters.ChatType.PRIVATE)],
-            states=states,  # type: ignore[arg-type]
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, own("cancel")),
-            ],
-        )
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The Stop button and /broadcasts (the /broadcast flow is :data:`COMPOSE`)."""
     return [
-        # Outside the conversation: a progress message outlives its draft.
-        CallbackQueryHandler(stop, pattern=own("stop")),
+        # A progress message outlives its draft.
+        CallbackQueryHandler(stop, pattern=rf"^{views.BROADCAST}1:stop(:|$)"),
         CommandHandler("broadcasts", list_broadcasts, filters.ChatType.PRIVATE),
-        conversation,
     ]

@@ -20,10 +20,10 @@ takes the actions of one step, and an action returns the next state (``None`` ke
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler
@@ -31,39 +31,64 @@ from telegram.ext import CallbackQueryHandler
 from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
-from bot.i18n import Translator
 from bot.messages import OutMessage
-from handlers.common import answer_expired, edit, reply, say_error
+from handlers.common import Caller, answer_expired, edit, say_error
 
-if TYPE_CHECKING:
-    from bot.services import Services
-    from bot.services.people import Actor
-
-__all__ = ["Buttons", "Press", "StaleButton"]
+__all__ = ["Arguments", "Buttons", "Press", "StaleButton"]
 
 R = TypeVar("R")
 E = TypeVar("E", bound=Enum)
+V = TypeVar("V")
 
 
 class StaleButton(Exception):
     """The press carries data this version cannot act on: answered as an expired menu."""
 
 
-@dataclass(frozen=True)
-class Press:
+class Arguments:
+    """The arguments of a press's callback data, parsed: a missing or malformed one makes the
+    button stale (answered as an expired menu)."""
+
+    cb: cbdata.Callback | None
+
+    def arg(self, index: int = 0, default: str | None = None) -> str:
+        """Argument ``index`` as text (``default`` when missing; stale without a default)."""
+        value = self.cb.arg(index) if self.cb is not None else None
+        if value is None:
+            if default is None:
+                raise StaleButton(self.cb)
+            return default
+        return value
+
+    def pick(self, values: Mapping[str, V], index: int = 0) -> V:
+        """What argument ``index`` stands for in ``values``; stale if it is none of them."""
+        try:
+            return values[self.arg(index)]
+        except KeyError:
+            raise StaleButton(self.cb) from None
+
+    def choice(self, kind: type[E], index: int = 0) -> E:
+        """Argument ``index`` as a member of the enum ``kind``; stale if it is none of them."""
+        try:
+            return kind(self.arg(index))
+        except ValueError:
+            raise StaleButton(self.cb) from None
+
+    # Last: in the class body below it, ``int`` would name this method, not the type.
+    def int(self, index: int = 0) -> int:
+        """Argument ``index`` as an int."""
+        value = self.cb.int_arg(index) if self.cb is not None else None
+        if value is None:
+            raise StaleButton(self.cb)
+        return value
+
+
+@dataclass
+class Press(Caller, Arguments):
     """One button press, parsed: who pressed, in which language, which action with what."""
 
-    update: Update
-    context: GridContext
     query: CallbackQuery
     cb: cbdata.Callback
-    actor: Actor
-    t: Translator
-    language: str
-
-    @property
-    def services(self) -> Services:
-        return self.context.services
 
     @property
     def action(self) -> str:
@@ -73,36 +98,9 @@ class Press:
         """Answer the press (a toast with ``text``)."""
         await self.query.answer(text)
 
-    async def reply(self, message: OutMessage) -> None:
-        """Send ``message`` below, as the direct reply."""
-        await reply(self.update, self.context, message)
-
     async def edit(self, message: OutMessage) -> None:
         """Replace the message the button was on."""
         await edit(self.query, message)
-
-    def int(self, index: int = 0) -> int:
-        """Argument ``index`` as an int; a missing or malformed one makes the button stale."""
-        value = self.cb.int_arg(index)
-        if value is None:
-            raise StaleButton(self.cb)
-        return value
-
-    def arg(self, index: int = 0, default: str | None = None) -> str:
-        """Argument ``index`` as text (``default`` when missing; stale without a default)."""
-        value = self.cb.arg(index)
-        if value is None:
-            if default is None:
-                raise StaleButton(self.cb)
-            return default
-        return value
-
-    def choice(self, kind: type[E], index: int = 0) -> E:
-        """Argument ``index`` as a member of the enum ``kind``; stale if it is none of them."""
-        try:
-            return kind(self.arg(index))
-        except ValueError:
-            raise StaleButton(self.cb) from None
 
 
 Action = Callable[[Press], Awaitable[R]]
@@ -144,19 +142,17 @@ class Buttons(Generic[R]):
         """Find the press's function in the table and run it."""
         query = update.callback_query
         assert query is not None
-        actor = await context.actor(update)
-        t = context.t(actor)
+        caller = await Caller.of(update, context)
         cb = cbdata.decode(query.data, self.feature)
         function = self._actions.get(cb.action) if cb is not None else None
         if cb is None or function is None:
-            await answer_expired(query, t)
+            await answer_expired(query, caller.t)
             return None
-        language = actor.person.language or context.services.i18n.default
-        press = Press(update, context, query, cb, actor, t, language)
+        press = Press(**vars(caller), query=query, cb=cb)
         try:
             return await function(press)
         except StaleButton:
-            await answer_expired(query, t)
+            await answer_expired(query, caller.t)
         except DomainError as err:
-            await say_error(update, context, t, err)
+            await say_error(update, context, caller.t, err)
         return None

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from telegram import CallbackQuery, InputMediaPhoto, Update
 from telegram.error import BadRequest
@@ -15,16 +15,19 @@ from bot.context import GridContext
 from bot.errors import DomainError
 from bot.i18n import Translator
 from bot.messages import OutMessage
-from bot.models import FlowEnd
 from bot.outbox import ptb_markup
 from bot.views.common import esc
 
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.services.people import Actor
+
 __all__ = [
+    "Caller",
     "alongside",
     "answer_expired",
     "close_button",
     "edit",
-    "flow_end",
     "reply",
     "say_error",
 ]
@@ -32,6 +35,31 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass
+class Caller:
+    """Who sent the update and in which language: what every handler starts from."""
+
+    update: Update
+    context: GridContext
+    actor: Actor
+    t: Translator
+    language: str
+
+    @classmethod
+    async def of(cls, update: Update, context: GridContext) -> Caller:
+        actor = await context.actor(update)
+        language = actor.person.language or context.services.i18n.default
+        return cls(update, context, actor, context.t(actor), language)
+
+    @property
+    def services(self) -> Services:
+        return self.context.services
+
+    async def reply(self, message: OutMessage) -> Sent:
+        """Send ``message`` below, as the direct reply."""
+        return await reply(self.update, self.context, message)
 
 
 @dataclass(frozen=True)
@@ -146,18 +174,3 @@ async def say_error(
         # Parameters may be msgids themselves (a status name) or user input (escaped).
         params = {k: esc(t(str(v))) for k, v in error.params.items()}
         await reply(update, context, OutMessage(t(error.message).format(**params)))
-
-
-def flow_end(update: Update, context: GridContext, name: str, nonce: str | None) -> FlowEnd:
-    """The end of the person's conversation ``name`` (its form in ``user_data[name]``), for
-    the service that commits the flow's effect to commit with it. The key is
-    python-telegram-bot's default one for a conversation: (chat id, user id)."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None and context.user_data is not None
-    return FlowEnd(
-        name=name,
-        key=(chat.id, user.id),
-        user_id=user.id,
-        user_data=context.user_data,
-        nonce=nonce,
-    )

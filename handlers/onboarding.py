@@ -21,10 +21,10 @@ from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
-from handlers.common import edit, reply, say_error
+from handlers.common import Caller, edit, reply, say_error
 from handlers.stations import STATION_LINK_PREFIX, show_page
 
-__all__ = ["gate_handlers", "handlers", "is_onboarded", "prompt_current_step"]
+__all__ = ["gate_handlers", "handlers", "has_home", "is_onboarded", "prompt_current_step"]
 
 LOG = logging.getLogger(__name__)
 
@@ -46,6 +46,16 @@ async def prompt_current_step(update: Update, context: GridContext, actor: Actor
         await reply(update, context, views.language_prompt(translators, first_time=True))
         return
     await _show_places(update, context, actor, None, as_edit=False)
+
+
+async def has_home(caller: Caller) -> bool:
+    """Onboarded with a home compound (what a resident's flow needs); if not, the missing
+    onboarding step is asked instead."""
+    actor = caller.actor
+    if is_onboarded(actor) and actor.person.home_unit_id is not None:
+        return True
+    await prompt_current_step(caller.update, caller.context, actor)
+    return False
 
 
 async def gate(update: Update, context: GridContext) -> None:

@@ -4,442 +4,218 @@ Reject (a rejection asks for the reason)."""
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping
 from datetime import date, timedelta
-from enum import IntEnum
 from typing import Any
 
 from telegram import Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import GridContext
 from bot.errors import DomainError, InvalidInput
 from bot.i18n import I18n
 from bot.messages import OutMessage
-from bot.models import Availability, Level, Member, MemberStatus, MemberType, OrgUnit
+from bot.models import Availability, Level, Member, MemberStatus, MemberType
 from bot.outbox import ptb_markup
 from bot.services.intake import AWAITING_KEY
 from bot.services.people import Actor
 from bot.services.registration import JoinStep, MemberForm
 from bot.views import admin as admin_views
 from bot.views import registration as views
-from bot.views.common import MAIN_MENU, main_keyboard
+from bot.views.common import MAIN_MENU
+from bot.views.forms import YES_NO
 from handlers.buttons import Buttons, Press, StaleButton
-from handlers.common import answer_expired, flow_end, reply, say_error
+from handlers.common import reply, say_error
 from handlers.filters import Awaiting, menu_labels
-from handlers.onboarding import is_onboarded, prompt_current_step
+from handlers.onboarding import has_home
+from handlers.wizard import Turn, Wizard
 
-__all__ = ["FORM_KEY", "handlers"]
+__all__ = ["FORM_KEY", "JOIN", "handlers"]
 
 LOG = logging.getLogger(__name__)
 
 FORM_KEY = "join"
-END = ConversationHandler.END
-StepHandler = BaseHandler[Update, GridContext, int]
 KINDS = frozenset({"reject_reason", "pause_until"})
 
-
-class JoinState(IntEnum):
-    NAME = 1
-    WORK_UNIT = 2
-    COMPOUND = 3
-    PHONE = 4
-    TYPE = 5
-    TEAMS = 6
-    SKILLS = 7
-    AVAILABILITY = 8
-    SHARE_PHONE = 9
-    SUMMARY = 10
-    EDIT = 11
-
-
-_STATE = {step: JoinState[step.name] for step in JoinStep}
-# The buttons each step takes (see the JOIN table below).
-_ACTIONS: dict[JoinState, tuple[str, ...]] = {
-    JoinState.WORK_UNIT: ("nowork",),
-    JoinState.COMPOUND: ("c",),
-    JoinState.TYPE: ("type",),
-    JoinState.TEAMS: ("team", "teams"),
-    JoinState.AVAILABILITY: ("slot", "slots"),
-    JoinState.SHARE_PHONE: ("share",),
-    JoinState.SUMMARY: ("ok", "edit"),
-    JoinState.EDIT: ("goto", "sum"),
-}
-
-
-def _load(context: GridContext) -> MemberForm | None:
-    data = (context.user_data or {}).get(FORM_KEY)
-    return MemberForm.model_validate(data) if data else None
-
-
-def _save(context: GridContext, form: MemberForm) -> None:
-    assert context.user_data is not None
-    context.user_data[FORM_KEY] = form.model_dump(mode="json")
-
-
-async def _show(update: Update, context: GridContext, actor: Actor, form: MemberForm) -> int:
-    """Send the prompt of the form's step; return its state."""
-    svc = context.services
-    t = context.t(actor)
-    language = actor.person.language or svc.i18n.default
-    step = form.step
-    if step is JoinStep.NAME:
-        message = views.name_prompt(t)
-    elif step is JoinStep.WORK_UNIT:
-        message = views.work_unit_prompt(t)
-    elif step is JoinStep.COMPOUND:
-        message = await _places(context, actor, None)
-    elif step is JoinStep.PHONE:
-        message = views.phone_prompt(t)
-    elif step is JoinStep.TYPE:
-        message = views.type_prompt(t)
-    elif step is JoinStep.TEAMS:
-        message = views.teams_prompt(t, language, await svc.org.teams(), form.team_ids)
-    elif step is JoinStep.SKILLS:
-        message = views.skills_prompt(t)
-    elif step is JoinStep.AVAILABILITY:
-        message = views.availability_prompt(t, form.availability)
-    elif step is JoinStep.SHARE_PHONE:
-        message = views.share_phone_prompt(t)
-    else:
-        message = await _summary(context, actor, form)
-    await reply(update, context, message)
-    return _STATE[step]
-
-
-async def _places(context: GridContext, actor: Actor, unit: OrgUnit | None) -> OutMessage:
-    """The compound step at ``unit`` (the top, with the home compound first, when None)."""
-    svc = context.services
-    language = actor.person.language or svc.i18n.default
-    choice = await svc.org.browse(unit.id if unit else None)
-    path = await svc.org.path(unit) if unit else []
-    home_id = actor.person.home_unit_id
-    home = await svc.org.unit(home_id) if unit is None and home_id is not None else None
-    return views.compound_prompt(context.t(actor), language, choice, path, home)
-
-
-async def _summary(context: GridContext, actor: Actor, form: MemberForm) -> OutMessage:
-    svc = context.services
-    language = actor.person.language or svc.i18n.default
-    compound = await svc.org.unit(form.compound_id) if form.compound_id else None
-    teams = [team for team in await svc.org.teams() if team.id in form.team_ids]
-    existing = await svc.members.get(actor.id)
-    return views.summary(
-        context.t(actor),
-        language,
-        form.model_dump(),
-        compound,
-        teams,
-        editing=existing is not None and existing.status.value != "rejected",
-    )
-
-
-async def _next(update: Update, context: GridContext, actor: Actor, form: MemberForm) -> int:
-    """After an answer: the next missing step, or the summary."""
-    missing = form.missing()
-    form.step = JoinStep.SUMMARY if form.editing or missing is None else missing
-    form.editing = False if form.step is JoinStep.SUMMARY else form.editing
-    _save(context, form)
-    return await _show(update, context, actor, form)
-
-
-async def _form(update: Update, context: GridContext) -> tuple[Actor, MemberForm | None]:
-    actor = await context.actor(update)
-    form = _load(context)
-    if form is None:
-        t = context.t(actor)
-        if update.callback_query is not None:
-            await answer_expired(update.callback_query, t)
-        else:
-            await reply(
-                update,
-                context,
-                OutMessage(t("This menu has expired. Please use the latest message.")),
-            )
-    return actor, form
-
-
-# -- the conversation ---------------------------------------------------------------------
-async def start(update: Update, context: GridContext) -> int:
-    """Register, or show the profile to edit it."""
-    actor = await context.actor(update)
-    if not is_onboarded(actor) or actor.person.home_unit_id is None:
-        await prompt_current_step(update, context, actor)
-        return END
-    if context.user_data is not None:  # the form takes the next texts, not an older wait
-        context.user_data.pop(AWAITING_KEY, None)
-    existing = await context.services.members.get(actor.id)
-    if existing is not None and existing.status.value != "rejected":
-        form = MemberForm.from_member(existing)
-    else:
-        form = MemberForm(real_name=None)
-        await reply(update, context, views.intro(context.t(actor)))
-    _save(context, form)
-    return await _show(update, context, actor, form)
-
-
-async def text_answer(update: Update, context: GridContext) -> int:
-    """Name, work unit or skills, typed."""
-    actor, form = await _form(update, context)
-    if form is None:
-        return END
-    assert update.message is not None and update.message.text is not None
-    text = update.message.text
-    skip = text in context.services.i18n.all_translations(views.SKIP)
-    try:
-        if form.step is JoinStep.NAME:
-            form.set_name(text)
-        elif form.step is JoinStep.WORK_UNIT:
-            form.set_work_unit(text)
-        elif form.step is JoinStep.SKILLS:
-            form.set_skills(None if skip else text)
-        else:
-            return await reprompt(update, context)
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return _STATE[form.step]
-    return await _next(update, context, actor, form)
-
-
-async def contact(update: Update, context: GridContext) -> int:
-    """The phone number: only the person's own contact."""
-    actor, form = await _form(update, context)
-    if form is None:
-        return END
-    assert update.message is not None and update.message.contact is not None
-    t = context.t(actor)
-    if update.message.contact.user_id != actor.person.telegram_id:
-        await reply(update, context, views.phone_reprompt(t))
-        return JoinState.PHONE
-    form.phone = update.message.contact.phone_number
-    return await _next(update, context, actor, form)
-
-
-async def typed_phone(update: Update, context: GridContext) -> int:
-    """The phone number, typed: a mainland mobile number."""
-    actor, form = await _form(update, context)
-    if form is None:
-        return END
-    assert update.message is not None and update.message.text is not None
-    try:
-        form.set_phone(update.message.text)
-    except DomainError as err:
-        await say_error(update, context, context.t(actor), err)
-        return JoinState.PHONE
-    return await _next(update, context, actor, form)
-
-
-JOIN: Buttons[int] = Buttons(views.JOIN)
+JOIN: Wizard[MemberForm] = Wizard(FORM_KEY, MemberForm, prefix=views.JOIN, commands=("join",))
 MEMBER_ADMIN: Buttons[None] = Buttons(views.MEMBER_ADMIN)
 PAUSE: Buttons[None] = Buttons(views.PAUSE)
 
 
-async def _form_or_end(press: Press) -> MemberForm | None:
-    """The form being filled in; None when it is gone (the press is answered as expired)."""
-    form = _load(press.context)
-    if form is None:
-        await answer_expired(press.query, press.t)
-    return form
+@JOIN.start
+async def begin(turn: Turn[MemberForm], _stored: MemberForm | None) -> MemberForm | None:
+    """Register, or show the profile to edit it."""
+    if not await has_home(turn):
+        return None
+    existing = await turn.services.members.get(turn.actor.id)
+    if existing is not None and existing.status is not MemberStatus.REJECTED:
+        return MemberForm.from_member(existing)
+    await turn.reply(views.intro(turn.t))
+    return turn.form
 
 
-async def _answered(press: Press, form: MemberForm) -> int:
-    """The step's answer is in the form: close the buttons, on to the next step."""
-    await press.answer()
-    await press.query.edit_message_reply_markup(None)
-    return await _next(press.update, press.context, press.actor, form)
+# -- what each step asks -------------------------------------------------------------------
+JOIN.ask(JoinStep.NAME, views.name_prompt)
+JOIN.ask(JoinStep.WORK_UNIT, views.work_unit_prompt)
+JOIN.ask(JoinStep.PHONE, views.phone_prompt, reprompt=views.phone_reprompt)
+JOIN.ask(JoinStep.TYPE, views.type_prompt)
+JOIN.ask(JoinStep.SKILLS, views.skills_prompt)
+JOIN.ask(JoinStep.SHARE_PHONE, views.share_phone_prompt)
 
 
-@JOIN.on("nowork")
-async def no_work_unit(press: Press) -> int:
-    """No work unit (retired, not employed)."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    form.set_work_unit(None)
-    return await _answered(press, form)
+@JOIN.prompt(JoinStep.COMPOUND)
+async def ask_compound(turn: Turn[MemberForm]) -> OutMessage:
+    """Ask for the compound, from the top (the home compound first)."""
+    return await _places(turn, None)
 
 
-@JOIN.on("c")
-async def compound(press: Press) -> int:
-    """Open a unit one level down, or take the compound."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    unit_id = press.cb.int_arg()
-    unit = await press.services.org.unit(unit_id) if unit_id is not None else None
-    if unit_id is not None and unit is None:
-        return await reprompt(press.update, press.context)
-    if unit is None or unit.level is not Level.COMPOUND:  # open it: one level down
-        await press.answer()
-        await press.edit(await _places(press.context, press.actor, unit))
-        return JoinState.COMPOUND
-    form.compound_id = unit.id
-    return await _answered(press, form)
+@JOIN.prompt(JoinStep.TEAMS)
+async def ask_teams(turn: Turn[MemberForm]) -> OutMessage:
+    """Ask for the service teams, the ticked ones marked."""
+    teams = await turn.services.org.teams()
+    return views.teams_prompt(turn.t, turn.language, teams, turn.form.team_ids)
 
 
-@JOIN.on("type")
-async def member_type(press: Press) -> int:
-    """Party member in service, not in work or retired, or volunteer."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    form.member_type = press.choice(MemberType)
-    return await _answered(press, form)
+@JOIN.prompt(JoinStep.AVAILABILITY)
+def ask_availability(turn: Turn[MemberForm]) -> OutMessage:
+    """Ask when the member can serve, the ticked times marked."""
+    return views.availability_prompt(turn.t, turn.form.availability)
 
 
-@JOIN.on("team")
-async def toggle_team(press: Press) -> int:
-    """Tick or untick a service team."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    form.toggle_team(press.int(0))
-    _save(press.context, form)
-    teams = await press.services.org.teams()
-    await press.answer()
-    await press.edit(views.teams_prompt(press.t, press.language, teams, form.team_ids))
-    return JoinState.TEAMS
-
-
-@JOIN.on("teams")
-async def teams_chosen(press: Press) -> int:
-    """The teams are chosen (at least one)."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    if not form.team_ids:
-        await press.query.answer(
-            press.t("Please choose at least one service team."), show_alert=True
-        )
-        return JoinState.TEAMS
-    return await _answered(press, form)
-
-
-@JOIN.on("slot")
-async def toggle_slot(press: Press) -> int:
-    """Tick or untick when the member can serve."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    form.toggle_availability(press.choice(Availability))
-    _save(press.context, form)
-    await press.answer()
-    await press.edit(views.availability_prompt(press.t, form.availability))
-    return JoinState.AVAILABILITY
-
-
-@JOIN.on("slots")
-async def slots_chosen(press: Press) -> int:
-    """When the member can serve is chosen (at least once a week)."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    if not form.availability:
-        await press.query.answer(press.t("Please choose when you can serve."), show_alert=True)
-        return JoinState.AVAILABILITY
-    return await _answered(press, form)
-
-
-@JOIN.on("share")
-async def share_phone(press: Press) -> int:
-    """May residents see the phone number?"""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    answer = press.arg(0)
-    if answer not in ("y", "n"):
-        raise StaleButton(press.cb)
-    form.share_phone = answer == "y"
-    return await _answered(press, form)
-
-
-@JOIN.on("ok")
-async def submit(press: Press) -> int:
-    """Send the registration for approval (or save the edited profile)."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    svc, t = press.services, press.t
-    existing = await svc.members.get(press.actor.id)
-    # The registration and the end of this conversation commit together.
-    member = await svc.members.submit(
-        press.actor, form, flow_end(press.update, press.context, FORM_KEY, form.nonce)
+@JOIN.prompt(JoinStep.SUMMARY)
+async def summary(turn: Turn[MemberForm]) -> OutMessage:
+    """Show the registration (or the profile) to check."""
+    svc, form = turn.services, turn.form
+    compound = await svc.org.unit(form.compound_id) if form.compound_id else None
+    teams = [team for team in await svc.org.teams() if team.id in form.team_ids]
+    existing = await svc.members.get(turn.actor.id)
+    editing = existing is not None and existing.status is not MemberStatus.REJECTED
+    fields = form.model_dump()
+    return views.summary(
+        turn.t, turn.language, fields, compound, teams, editing=editing, nonce=form.nonce
     )
-    await press.answer()
-    await press.query.edit_message_reply_markup(None)
+
+
+async def _places(turn: Turn[MemberForm], unit_id: int | None) -> OutMessage:
+    """The compound step at ``unit_id`` (the top, with the home compound first, when None)."""
+    svc = turn.services
+    unit = await svc.org.unit(unit_id) if unit_id is not None else None
+    if unit_id is not None and unit is None:
+        raise StaleButton(turn.cb)
+    choice = await svc.org.browse(unit.id if unit else None)
+    path = await svc.org.path(unit) if unit else []
+    home_id = turn.actor.person.home_unit_id
+    home = await svc.org.unit(home_id) if unit is None and home_id is not None else None
+    return views.compound_prompt(turn.t, turn.language, choice, path, home)
+
+
+JOIN.review(JoinStep.SUMMARY, JoinStep.EDIT, views.STEP_NAMES)
+
+
+# -- what each step takes ------------------------------------------------------------------
+_TYPED = {
+    JoinStep.NAME: MemberForm.set_name,
+    JoinStep.WORK_UNIT: MemberForm.set_work_unit,
+    JoinStep.PHONE: MemberForm.set_phone,  # a mainland mobile number
+    JoinStep.SKILLS: MemberForm.set_skills,
+}
+
+
+@JOIN.text(*_TYPED)
+async def typed(turn: Turn[MemberForm], text: str) -> JoinStep:
+    """Name, work unit, phone or skills, typed."""
+    _TYPED[turn.form.step](turn.form, text)
+    return turn.form.next_step()
+
+
+@JOIN.skip(JoinStep.SKILLS)
+async def no_skills(turn: Turn[MemberForm]) -> JoinStep:
+    """No skills to name."""
+    turn.form.set_skills(None)
+    return turn.form.next_step()
+
+
+@JOIN.contact(JoinStep.PHONE)
+async def contact(turn: Turn[MemberForm], phone: str) -> JoinStep:
+    """The phone number, shared with the button."""
+    turn.form.phone = phone
+    return turn.form.next_step()
+
+
+async def _answered(turn: Turn[MemberForm]) -> JoinStep:
+    """The step's answer is in the form: close its buttons, on to the next step."""
+    await turn.close()
+    return turn.form.next_step()
+
+
+@JOIN.button(JoinStep.WORK_UNIT, "nowork")
+async def no_work_unit(turn: Turn[MemberForm]) -> JoinStep:
+    """No work unit (retired, not employed)."""
+    turn.form.set_work_unit(None)
+    return await _answered(turn)
+
+
+@JOIN.button(JoinStep.COMPOUND, "c")
+async def compound(turn: Turn[MemberForm]) -> JoinStep | None:
+    """Open a unit one level down, or take the compound."""
+    unit_id = turn.cb.int_arg() if turn.cb else None
+    unit = await turn.services.org.unit(unit_id) if unit_id is not None else None
+    if unit is None or unit.level is not Level.COMPOUND:  # open it: one level down
+        await turn.edit(await _places(turn, unit_id))
+        return None
+    turn.form.compound_id = unit.id
+    return await _answered(turn)
+
+
+@JOIN.button(JoinStep.TYPE, "type")
+async def member_type(turn: Turn[MemberForm]) -> JoinStep:
+    """Party member in service, not in work or retired, or volunteer."""
+    turn.form.member_type = turn.choice(MemberType)
+    return await _answered(turn)
+
+
+@JOIN.button(JoinStep.TEAMS, "team")
+async def toggle_team(turn: Turn[MemberForm]) -> None:
+    """Tick or untick a service team."""
+    turn.form.toggle_team(turn.int(0))
+    await turn.edit(await ask_teams(turn))
+
+
+@JOIN.button(JoinStep.AVAILABILITY, "slot")
+async def toggle_slot(turn: Turn[MemberForm]) -> None:
+    """Tick or untick when the member can serve."""
+    turn.form.toggle_availability(turn.choice(Availability))
+    await turn.edit(ask_availability(turn))
+
+
+@JOIN.button(JoinStep.TEAMS, "teams")
+@JOIN.button(JoinStep.AVAILABILITY, "slots")
+async def ticked(turn: Turn[MemberForm]) -> JoinStep:
+    """The boxes of this step are ticked (one at least, or the step stays)."""
+    turn.form.check_ticked()
+    return await _answered(turn)
+
+
+@JOIN.button(JoinStep.SHARE_PHONE, "share")
+async def share_phone(turn: Turn[MemberForm]) -> JoinStep:
+    """May residents see the phone number?"""
+    turn.form.share_phone = turn.pick(YES_NO)
+    return await _answered(turn)
+
+
+@JOIN.finish(JoinStep.SUMMARY, "ok")
+async def submit(turn: Turn[MemberForm]) -> None:
+    """Send the registration for approval (or save the edited profile), with the end of
+    this flow."""
+    svc = turn.services
+    existing = await svc.members.get(turn.actor.id)
+    member = await svc.members.submit(turn.actor, turn.form, turn.end())
+    await turn.close()
     # Sent for approval now: new, registering again, or moved to another community.
     asked = member.status is MemberStatus.PENDING and (
         existing is None or existing.status is not MemberStatus.PENDING
     )
-    await press.reply(views.submitted(t, new=asked, roles=press.actor.roles))
-    return END
-
-
-@JOIN.on("edit")
-async def edit_menu(press: Press) -> int:
-    """Offer the steps to change."""
-    if await _form_or_end(press) is None:
-        return END
-    await press.answer()
-    await press.edit(views.edit_menu(press.t))
-    return JoinState.EDIT
-
-
-@JOIN.on("goto", "sum")
-async def goto(press: Press) -> int:
-    """Jump to one step from the summary (and come back after it), or back to the summary."""
-    form = await _form_or_end(press)
-    if form is None:
-        return END
-    await press.answer()
-    await press.query.edit_message_reply_markup(None)
-    target = press.cb.arg()
-    if press.action == "goto" and target in views.STEP_NAMES:
-        form.step = JoinStep(str(target))
-        form.editing = True
-    else:
-        form.step = JoinStep.SUMMARY
-    _save(press.context, form)
-    return await _show(press.update, press.context, press.actor, form)
-
-
-async def cancel(update: Update, context: GridContext) -> int:
-    """Drop the registration being filled in."""
-    actor = await context.actor(update)
-    t = context.t(actor)
-    if context.user_data is not None:
-        context.user_data.pop(FORM_KEY, None)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
-    await reply(
-        update,
-        context,
-        OutMessage(views.cancelled(t).text, keyboard=main_keyboard(actor.roles, t)),
-    )
-    return END
-
-
-async def reprompt(update: Update, context: GridContext) -> int:
-    """Something that does not fit this step (or a button from an old message)."""
-    actor, form = await _form(update, context)
-    if form is None:
-        return END
-    if update.callback_query is not None:
-        await answer_expired(update.callback_query, context.t(actor))
-    elif form.step is JoinStep.PHONE:
-        await reply(update, context, views.phone_reprompt(context.t(actor)))
-        return JoinState.PHONE
-    return await _show(update, context, actor, form)
+    await turn.reply(views.submitted(turn.t, new=asked, roles=turn.actor.roles))
 
 
 # -- approval, pause -----------------------------------------------------------------------
@@ -576,44 +352,9 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
 
 
 def handlers(i18n: I18n, user_data: Mapping[int, dict[str, Any]]) -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Approvals, /pause and /resume (the /join flow is :data:`JOIN`)."""
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
-    free = ~Awaiting(user_data) & filters.ChatType.PRIVATE
-    text = filters.TEXT & ~filters.COMMAND & ~menu_labels(all_menu) & free
-    other = ~filters.COMMAND & ~menu_labels(all_menu) & free
-    # Each step takes its own buttons; any other registration button (but Cancel, which the
-    # fallbacks take) is from an old message.
-    stale: StepHandler = CallbackQueryHandler(reprompt, rf"^{views.JOIN}\d+:(?!cancel(:|$))")
-    catch: StepHandler = MessageHandler(other, reprompt)
-    typed: StepHandler = MessageHandler(text, text_answer)
-
-    def step(state: JoinState, first: StepHandler) -> list[StepHandler]:
-        own = [JOIN.handler(*_ACTIONS[state])] if state in _ACTIONS else []
-        return [first, *own, stale, catch]
-
-    states: dict[object, list[StepHandler]] = {state: step(state, typed) for state in JoinState}
-    cancel_labels = i18n.all_translations(views.CANCEL)
-    states[JoinState.PHONE] = [
-        MessageHandler(menu_labels(cancel_labels) & free, cancel),
-        MessageHandler(filters.CONTACT & free, contact),
-        MessageHandler(text, typed_phone),
-        stale,
-        catch,
-    ]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        conversation: ConversationHandler[GridContext] = ConversationHandler(
-            name=FORM_KEY,
-            persistent=True,
-            allow_reentry=True,
-            entry_points=[CommandHandler("join", start, filters.ChatType.PRIVATE)],
-            states=states,  # type: ignore[arg-type]
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, rf"^{views.JOIN}1:cancel"),
-            ],
-        )
     return [
-        conversation,
         MEMBER_ADMIN.handler(),
         CommandHandler("pause", pause, filters.ChatType.PRIVATE),
         CommandHandler("resume", resume, filters.ChatType.PRIVATE),

@@ -6,15 +6,14 @@ rules for each step are here, not in the handlers.
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bot.errors import InvalidInput
 from bot.freetext import ADDRESS, DESCRIPTION
 from bot.i18n import N_
+from bot.models.forms import Form
 
 __all__ = ["MAX_ADDRESS", "MAX_DESCRIPTION", "MAX_PHOTOS", "Draft", "Step"]
 
@@ -33,24 +32,43 @@ class Step(StrEnum):
     URGENCY = "urgency"
     CONTACT = "contact"
     SUMMARY = "summary"
+    EDIT = "edit"  # which step to change, from the summary
 
 
-class Draft(BaseModel):
+# The order of the steps (the category is followed by "me too" when neighbours reported it).
+_NEXT = {
+    Step.CATEGORY: Step.ME_TOO,
+    Step.ME_TOO: Step.DESCRIPTION,
+    Step.DESCRIPTION: Step.PHOTOS,
+    Step.PHOTOS: Step.PLACE,
+    Step.PLACE: Step.URGENCY,
+    Step.URGENCY: Step.CONTACT,
+}
+
+
+class Draft(Form):
     """A request in the making."""
 
-    nonce: str = Field(default_factory=lambda: secrets.token_hex(4))
     step: Step = Step.CATEGORY
-    editing: bool = False  # jumped back from the summary: return there after this step
     category_id: int | None = None
     description: str | None = None
-    photos: list[str] = []
+    photos: list[str] = Field(default_factory=list)
     latitude: float | None = None
     longitude: float | None = None
     address: str | None = None
     urgent: bool | None = None
     phone: str | None = None
     anonymous: bool = False
-    touched_at: datetime | None = None
+
+    def next_step(self) -> Step:
+        """The step after this one (the summary after the last)."""
+        return _NEXT.get(self.step, Step.SUMMARY)
+
+    def revise(self, step: str) -> None:
+        if step == Step.PHOTOS:
+            self.photos = []
+        if step == Step.PLACE:
+            self.clear_place()
 
     def set_description(self, text: str) -> None:
         self.description = DESCRIPTION.accept(text)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-
-from pydantic import BaseModel, Field
+from enum import StrEnum
 
 from bot.errors import InvalidInput
 from bot.freetext import NOTE
 from bot.i18n import N_
+from bot.models.forms import Form
 
-__all__ = ["MAX_HOUSEHOLDS", "MAX_PEOPLE", "VisitForm"]
+__all__ = ["MAX_HOUSEHOLDS", "MAX_PEOPLE", "VisitForm", "VisitStep"]
 
 
 MAX_HOUSEHOLDS = 500
@@ -31,16 +30,24 @@ def _text(text: str) -> str:
     return NOTE.accept(text)
 
 
-class VisitForm(BaseModel):
+class VisitStep(StrEnum):
+    COMPOUND = "compound"
+    HOUSEHOLDS = "households"
+    PEOPLE = "people"
+    NOTE = "note"
+    OPINION = "opinion"
+    SUMMARY = "summary"
+
+
+class VisitForm(Form):
     """A visit being logged (kept in the member's user data between steps)."""
 
-    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
+    step: VisitStep = VisitStep.COMPOUND
     compound_id: int | None = None
     households: int | None = None
     people: int | None = None
     note: str | None = None
     opinion: str | None = None
-    step: str = "compound"
 
     def set_households(self, text: str) -> None:
         self.households = _number(text, MAX_HOUSEHOLDS)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
+    from bot.services.forms import FormService
     from bot.services.menu import MenuService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
@@ -71,6 +72,7 @@ class Services:
     open311: Open311Service
     topics: TopicService
     retention: RetentionService
+    forms: FormService
     menu: MenuService
     points: PointsService
     activities: ActivityService

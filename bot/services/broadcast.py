@@ -36,6 +36,7 @@ from bot.models.broadcast import (
     Reach,
     Recipient,
 )
+from bot.models.forms import Form
 from bot.outbox import CAPTION_LIMIT
 from bot.services.scope import Refused, admin_units, audited_refusals
 from bot.views.common import esc
@@ -136,9 +137,11 @@ class DraftStep(StrEnum):
     EDIT = "edit"
 
 
-class BroadcastDraft(BaseModel):
-    """A notice being put together (kept in the admin's user data, so it survives restarts)."""
+class BroadcastDraft(Form):
+    """A notice being put together (kept in the admin's user data, so it survives restarts).
+    Its nonce is new with every preview: only the latest preview's buttons act."""
 
+    nonce: str = ""
     step: DraftStep = DraftStep.KIND
     kind: AudienceKind | None = None
     browsing: int | None = None  # the unit shown in the drill-down; None: the top
@@ -148,7 +151,6 @@ class BroadcastDraft(BaseModel):
     text: str | None = None
     photo: str | None = None
     bold_title: bool = False
-    nonce: str = ""
 
     def audience(self) -> Audience:
         if self.kind is None or self.unit_id is None:

@@ -125,9 +125,9 @@ class Cards:
             render = views.assign_card if card.kind == "assign" else views.pool_card
             await self._edit(tx, card.person_id, card.outbox_id, view, render)
         if request.assignee_id is not None:
-            card = await tx.members.latest_card(request.id, request.assignee_id)
-            if card is not None and card.state == "closed":
-                await self._edit(tx, card.person_id, card.outbox_id, view, views.task_detail)
+            held = await tx.members.latest_card(request.id, request.assignee_id)
+            if held is not None and held.state == "closed":
+                await self._edit(tx, held.person_id, held.outbox_id, view, views.task_detail)
 
     async def _edit(
         self,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.freetext import NAME, REASON, SKILL, WORK_UNIT, clean, visible
@@ -27,6 +26,7 @@ from bot.models import (
     OrgUnit,
     Role,
 )
+from bot.models.forms import Form
 from bot.phone import mainland_mobile
 from bot.services.scope import (
     Refused,
@@ -65,24 +65,23 @@ class JoinStep(StrEnum):
     AVAILABILITY = "availability"
     SHARE_PHONE = "share_phone"
     SUMMARY = "summary"
+    EDIT = "edit"  # which part to change, from the summary
 
 
-class MemberForm(BaseModel):
+class MemberForm(Form):
     """A registration (or a profile edit) in the making."""
 
-    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
     step: JoinStep = JoinStep.NAME
-    editing: bool = False
     real_name: str | None = None
     work_unit: str | None = None
     work_unit_given: bool = False
     compound_id: int | None = None
     phone: str | None = None
     member_type: MemberType | None = None
-    team_ids: list[int] = []
-    skills: list[str] = []
+    team_ids: list[int] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
     skills_given: bool = False
-    availability: list[Availability] = []
+    availability: list[Availability] = Field(default_factory=list)
     share_phone: bool | None = None
 
     @classmethod
@@ -136,6 +135,13 @@ class MemberForm(BaseModel):
         else:
             self.availability.append(slot)
 
+    def check_ticked(self) -> None:
+        """A step of boxes to tick is done with one ticked at least."""
+        if self.step is JoinStep.TEAMS and not self.team_ids:
+            raise InvalidInput(N_("Please choose at least one service team."))
+        if self.step is JoinStep.AVAILABILITY and not self.availability:
+            raise InvalidInput(N_("Please choose when you can serve."))
+
     def missing(self) -> JoinStep | None:
         """The first step without an answer."""
         checks = [
@@ -150,6 +156,10 @@ class MemberForm(BaseModel):
             (JoinStep.SHARE_PHONE, self.share_phone is not None),
         ]
         return next((step for step, done in checks if not done), None)
+
+    def next_step(self) -> JoinStep:
+        """After an answer: the first step still without one, else the summary."""
+        return self.missing() or JoinStep.SUMMARY
 
 
 @dataclass(frozen=True)

@@ -402,20 +402,6 @@ class RequestService:
                 )
             return await self.flow.transition(tx, request, Status.RESOLVED, actor=actor, note=note)
 
-    async def set_aside(self, telegram_id: int, nonce: str | None) -> bool:
-        """Tell someone their idle, unfinished request was set aside; say nothing when that
-        draft was filed after all (a copy of it outlived its Confirm). True when told."""
-        minutes = self.config.requests.conversation_timeout_minutes
-        async with self.db.transaction() as tx:
-            person = await tx.people.by_telegram(telegram_id)
-            if person is None:
-                return False
-            if nonce and await tx.flows.finished(person.id, "intake", nonce) is not None:
-                LOG.info("person %d: a filed draft was dropped, not set aside", person.id)
-                return False
-            await self.flow.send(tx, person, lambda t, _lang: views.intake_expired(t, minutes))
-        return True
-
     async def _back_to_assignee(self, tx: Tx, request: Request) -> None:
         """重办: the member who did it gets it back, reopened."""
         if request.assignee_id is None:

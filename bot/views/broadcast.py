@@ -21,6 +21,7 @@ from bot.models.broadcast import (
     Reach,
 )
 from bot.views.common import esc, fmt_time, main_keyboard
+from bot.views.forms import cancel_button, cancel_row
 from bot.views.registration import TYPE_NAMES
 
 __all__ = [
@@ -54,12 +55,11 @@ STATE_NAMES = {
     BroadcastState.CANCELLED: N_("stopped"),
     BroadcastState.DONE: N_("finished"),
 }
-CANCEL = N_("✖ Cancel")
 BACK = N_("« Back")
 
 
 def _cancel_row(t: Translator) -> tuple[Button, ...]:
-    return (Button(t(CANCEL), cbdata.encode(BROADCAST, "cancel")),)
+    return cancel_row(t, BROADCAST)
 
 
 def audience_text(t: Translator, language: str, view: AudienceView) -> str:
@@ -109,7 +109,7 @@ def area_prompt(t: Translator, language: str, choice: AreaChoice) -> OutMessage:
                 Button(f"{unit.label(language)} ›", cbdata.encode(BROADCAST, "u", unit.id))
             )
     buttons += rows(*options)
-    last = [Button(t(CANCEL), cbdata.encode(BROADCAST, "cancel"))]
+    last = [cancel_button(t, BROADCAST)]
     if choice.back is not None:
         last.insert(0, Button(t(BACK), cbdata.encode(BROADCAST, "u", choice.back)))
     buttons.append(tuple(last))
@@ -168,7 +168,7 @@ def edit_content_prompt(t: Translator, has_photo: bool) -> OutMessage:
     buttons.append(
         (
             Button(t("« Back to the preview"), cbdata.encode(BROADCAST, "back")),
-            Button(t(CANCEL), cbdata.encode(BROADCAST, "cancel")),
+            cancel_button(t, BROADCAST),
         )
     )
     return OutMessage(
@@ -196,7 +196,7 @@ def preview_control(
             (Button(bold, cbdata.encode(BROADCAST, "bold", nonce)),),
             (
                 Button(t("✏️ Edit"), cbdata.encode(BROADCAST, "edit", nonce)),
-                Button(t(CANCEL), cbdata.encode(BROADCAST, "cancel")),
+                cancel_button(t, BROADCAST),
             ),
         ),
     )
@@ -210,7 +210,7 @@ def edit_menu(t: Translator) -> OutMessage:
             (Button(t("📝 The text or the photo"), cbdata.encode(BROADCAST, "et")),),
             (
                 Button(t("« Back to the preview"), cbdata.encode(BROADCAST, "back")),
-                Button(t(CANCEL), cbdata.encode(BROADCAST, "cancel")),
+                cancel_button(t, BROADCAST),
             ),
         ),
     )

@@ -19,6 +19,7 @@ from bot.models import (
 )
 from bot.models.org import Choice
 from bot.views.common import esc, fmt_time, main_keyboard, unit_path
+from bot.views.forms import CANCEL, SKIP, cancel_row
 
 __all__ = ["JOIN", "MEMBER_ADMIN", "approval_card", "summary"]
 
@@ -54,12 +55,10 @@ STEP_NAMES = {
 }
 NO_WORK_UNIT = N_("No work unit")
 SHARE_PHONE = N_("📞 Share my phone number")
-SKIP = N_("Skip")
-CANCEL = N_("✖ Cancel")
 
 
 def _cancel(t: Translator) -> tuple[Button, ...]:
-    return (Button(t(CANCEL), cbdata.encode(JOIN, "cancel")),)
+    return cancel_row(t, JOIN)
 
 
 def intro(t: Translator) -> OutMessage:
@@ -253,6 +252,7 @@ def summary(
     teams: list[ServiceTeam],
     *,
     editing: bool,
+    nonce: str,
 ) -> OutMessage:
     lines = [
         t("<b>Please check your registration</b>") if not editing else t("<b>Your profile</b>")
@@ -261,22 +261,9 @@ def summary(
     return OutMessage(
         "\n".join(lines),
         buttons=(
-            (Button(t("✅ Confirm"), cbdata.encode(JOIN, "ok")),),
+            (Button(t("✅ Confirm"), cbdata.encode(JOIN, "ok", nonce)),),
             (Button(t("✏ Edit"), cbdata.encode(JOIN, "edit")),),
             _cancel(t),
-        ),
-    )
-
-
-def edit_menu(t: Translator) -> OutMessage:
-    buttons = [
-        Button(t(name), cbdata.encode(JOIN, "goto", step)) for step, name in STEP_NAMES.items()
-    ]
-    return OutMessage(
-        t("Which part do you want to change?"),
-        buttons=(
-            *rows(*buttons, width=3),
-            (Button(t("« Back to the summary"), cbdata.encode(JOIN, "sum")),),
         ),
     )
 
@@ -291,10 +278,6 @@ def submitted(t: Translator, *, new: bool, roles: set[Role]) -> OutMessage:
     else:
         text = t("✅ Your profile is saved.")
     return OutMessage(text, keyboard=main_keyboard(roles, t))
-
-
-def cancelled(t: Translator) -> OutMessage:
-    return OutMessage(t("Cancelled. Nothing was saved."))
 
 
 def approval_card(

@@ -21,6 +21,7 @@ from bot.models import (
 )
 from bot.models.intake import MAX_PHOTOS, Draft, Step
 from bot.views.common import esc, fmt_age, fmt_time, main_keyboard, unit_path
+from bot.views.forms import SKIP, cancel_row
 from bot.views.service import order_lines
 
 __all__ = [
@@ -74,7 +75,6 @@ STEP_NAMES = {
 # Reply-keyboard labels the intake recognises (in every language).
 SHARE_LOCATION = N_("📍 Share my location")
 SHARE_PHONE = N_("📞 Share my phone number")
-SKIP = N_("Skip")
 
 
 # What the details screen shows of long texts, so that it always fits in one message.
@@ -89,7 +89,7 @@ def status_name(t: Translator, status: Status) -> str:
 
 
 def _cancel_row(t: Translator) -> tuple[Button, ...]:
-    return (Button(t("✖ Cancel"), cbdata.encode(INTAKE, "cancel")),)
+    return cancel_row(t, INTAKE)
 
 
 # -- the intake steps -----------------------------------------------------------------------
@@ -284,20 +284,6 @@ def summary(
                 Button(anon_label, cbdata.encode(INTAKE, "anon", draft.nonce)),
             ),
             _cancel_row(t),
-        ),
-    )
-
-
-def edit_menu(t: Translator) -> OutMessage:
-    buttons = [
-        Button(t(name), cbdata.encode(INTAKE, "goto", step.value))
-        for step, name in STEP_NAMES.items()
-    ]
-    return OutMessage(
-        t("Which part do you want to change?"),
-        buttons=(
-            *rows(*buttons, width=3),
-            (Button(t("« Back to the summary"), cbdata.encode(INTAKE, "sum")),),
         ),
     )
 

@@ -8,31 +8,31 @@ from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import OrgUnit, Role, Visit
 from bot.models.visits import VisitForm
 from bot.views.common import esc, main_keyboard
-from bot.views.requests import SKIP
+from bot.views.forms import SKIP, cancel_row
 
 __all__ = ["VISIT", "compound_prompt", "summary"]
 
 VISIT = "vs"
 
 
-def _cancel(t: Translator) -> tuple[Button, ...]:
-    return (Button(t("✖ Cancel"), cbdata.encode(VISIT, "cancel")),)
-
-
 def compound_prompt(t: Translator, language: str, compounds: list[OrgUnit]) -> OutMessage:
     buttons = [Button(u.label(language), cbdata.encode(VISIT, "c", u.id)) for u in compounds]
     return OutMessage(
         t("<b>Log a household visit</b>\nWhich compound did you visit?"),
-        buttons=(*rows(*buttons), _cancel(t)),
+        buttons=(*rows(*buttons), cancel_row(t, VISIT)),
     )
 
 
 def households_prompt(t: Translator) -> OutMessage:
-    return OutMessage(t("How many households did you visit? (a number)"), buttons=(_cancel(t),))
+    return OutMessage(
+        t("How many households did you visit? (a number)"), buttons=(cancel_row(t, VISIT),)
+    )
 
 
 def people_prompt(t: Translator) -> OutMessage:
-    return OutMessage(t("How many residents did you talk to? (a number)"), buttons=(_cancel(t),))
+    return OutMessage(
+        t("How many residents did you talk to? (a number)"), buttons=(cancel_row(t, VISIT),)
+    )
 
 
 def note_prompt(t: Translator) -> OutMessage:
@@ -68,7 +68,10 @@ def summary(
     ]
     return OutMessage(
         "\n".join(lines),
-        buttons=((Button(t("✅ Confirm"), cbdata.encode(VISIT, "ok")),), _cancel(t)),
+        buttons=(
+            (Button(t("✅ Confirm"), cbdata.encode(VISIT, "ok", form.nonce)),),
+            cancel_row(t, VISIT),
+        ),
     )
 
 

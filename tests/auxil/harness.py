@@ -8,17 +8,19 @@ the outbox has delivered everything it queued.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from telegram import Update
 
-from bot.app import OFFLINE_TOKEN, GridApplication, build_application, services_of
+from bot.app import FLOWS, OFFLINE_TOKEN, GridApplication, build_application, services_of
 from bot.clock import FakeClock, VirtualPacer
 from bot.config import Config, load_config
 from bot.emulator.core import Emulator, StoredMessage
 from bot.emulator.inprocess import EmulatorRequest
 from bot.services import Services
+from handlers.wizard import Wizard
 
 __all__ = ["Harness", "Player"]
 
@@ -28,8 +30,12 @@ EXAMPLE_ORG = Path(__file__).resolve().parents[2] / "examples" / "duanzhou.toml"
 class Harness:
     """One emulated Telegram, one database, and the Application running on them."""
 
-    def __init__(self, tmp_path: Path, **config: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, *, flows: Sequence[Wizard[Any]] = FLOWS, **config: Any
+    ) -> None:
+        """``config``: settings over the defaults; ``flows``: the guided flows the bot runs."""
         self.tmp_path = tmp_path
+        self.flows = flows
         self.clock = FakeClock()
         self.pacer = VirtualPacer()
         self.emulator = Emulator(clock=self.clock.now, monotonic=self.pacer.monotonic)
@@ -53,6 +59,7 @@ class Harness:
             pacer=self.pacer,
             request=EmulatorRequest(self.emulator),
             token=OFFLINE_TOKEN,
+            flows=self.flows,
         )
         await self.app.initialize()
         assert self.app.post_init is not None

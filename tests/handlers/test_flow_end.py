@@ -9,7 +9,6 @@ exactly what a ``kill -9`` at that moment leaves on disk.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +17,8 @@ import pytest
 from auxil.flows import file_request, onboard, onboard_admin, register
 from auxil.harness import Harness, Player
 from auxil.members import make_member
+from auxil.persisted import leave_behind, stored_state
 from telegram.ext import Application
-
-from storage.db import Database
 
 ADMINS = [{"telegram_id": 9801, "unit": "BY"}]
 SET_ASIDE = "已暂时搁置，没有提交"
@@ -76,20 +74,6 @@ async def killed_copy(h: Harness, where: Path) -> Harness:
     return after
 
 
-async def stored_state(db_path: Path, user_id: int) -> tuple[dict[str, object], list[str]]:
-    """The person's stored user_data and the names of their stored conversation states."""
-    db = Database(db_path)
-    async with db, db.read() as tx:
-        data = await tx.fetchval("SELECT data FROM ptb_user_data WHERE user_id = ?", (user_id,))
-        names = [
-            str(r[0])
-            for r in await tx.fetchall(
-                "SELECT name FROM ptb_conversations WHERE key = ?", (f"[{user_id},{user_id}]",)
-            )
-        ]
-    return (json.loads(data) if data else {}), names
-
-
 async def test_a_kill_right_after_confirm_brings_no_unfinished_request_back(
     h: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,18 +127,7 @@ async def test_a_draft_whose_nonce_was_filed_is_finished_silently_at_start_up(
     await alice.press("✅ 确认提交")
     number = alice.last_text().split("诉求 ", 1)[1].split(" ", 1)[0]
     await h.stop()
-    db = Database(h.config.storage.database)
-    async with db, db.transaction() as tx:
-        await tx.execute(
-            "INSERT OR REPLACE INTO ptb_user_data (user_id, data, updated_at)"
-            " VALUES (?, ?, '2026-11-26T09:00:00.000000Z')",
-            (alice.id, json.dumps({"intake": draft})),
-        )
-        await tx.execute(
-            "INSERT INTO ptb_conversations (name, key, state, updated_at)"
-            " VALUES ('intake', ?, '8', '2026-11-26T09:00:00.000000Z')",
-            (f"[{alice.id},{alice.id}]",),
-        )
+    await leave_behind(h.config.storage.database, alice.id, "intake", draft, 8)
     await h.start()
 
     assert "intake" not in h.app.user_data.get(alice.id, {})

@@ -315,3 +315,25 @@ async def test_stale_buttons_and_someone_elses_contact(area: Harness) -> None:
     assert "不是有效的大陆手机号码" in qian.last_text()
     await qian.send("138 0000 0000")  # typed: a mainland mobile number will do
     assert "第 5 步" in qian.last_text()
+
+
+async def test_a_step_of_boxes_goes_on_only_with_one_ticked(area: Harness) -> None:
+    zhao = area.player("zhao")
+    await onboard(zhao)
+    await zhao.command("/join")
+    await zhao.send("赵九")
+    await zhao.press("无工作单位")
+    await zhao.press("星荷豪苑")
+    await zhao.share_contact()
+    await zhao.press("在职党员")
+    await zhao.press("完成 ➡")
+    answer = zhao.last_answer() or {}
+    assert answer["text"] == "请至少选择一支服务队。" and answer["show_alert"]
+    assert "第 6 步" in zhao.last_text()
+    await zhao.press("法律服务")
+    await zhao.press("完成 ➡")
+    await zhao.tap("跳过")
+    await zhao.press("完成 ➡")
+    answer = zhao.last_answer() or {}
+    assert answer["text"] == "请选择您的服务时间。" and answer["show_alert"]
+    assert "第 8 步" in zhao.last_text()
