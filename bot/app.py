@@ -63,9 +63,11 @@ from handlers import (
     menu,
     my_requests,
     onboarding,
+    order,
     org,
     points,
     profile,
+    publish,
     registration,
     requests,
     stations,
@@ -103,6 +105,8 @@ FLOWS: tuple[Wizard[Any], ...] = (
     visit.VISIT,
     registration.JOIN,
     broadcast.COMPOSE,
+    order.ORDER,
+    publish.PUBLISH,
 )
 
 HOTSPOTS_JOB = "HOTSPOTS"

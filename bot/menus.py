@@ -29,6 +29,11 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("join", N_("Register as a party member or volunteer")),
     MenuCommand("tasks", N_("My tasks"), frozenset({Role.MEMBER})),
     MenuCommand("team", N_("My team's service orders"), frozenset({Role.TEAM_LEADER})),
+    MenuCommand(
+        "publish",
+        N_("Publish a volunteer activity"),
+        frozenset({Role.ADMIN, Role.TEAM_LEADER}),
+    ),
     MenuCommand("visit", N_("Log a household visit"), frozenset({Role.MEMBER})),
     MenuCommand("pause", N_("Go on leave"), frozenset({Role.MEMBER})),
     MenuCommand("resume", N_("Back from leave"), frozenset({Role.MEMBER})),

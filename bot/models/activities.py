@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -14,6 +13,7 @@ from bot.errors import InvalidInput
 from bot.freetext import ADDRESS, DETAILS, TITLE
 from bot.i18n import N_
 from bot.models.core import OrgUnit, ServiceTeam, Station
+from bot.models.forms import Form
 
 __all__ = [
     "CHECKIN_EARLY",
@@ -184,10 +184,9 @@ _DATE = re.compile(
 )
 
 
-class ActivityForm(BaseModel):
+class ActivityForm(Form):
     """The draft of an activity being published, with its rules."""
 
-    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
     step: ActivityStep = ActivityStep.AREA
     unit_id: int | None = None
     title: str | None = None
@@ -200,7 +199,7 @@ class ActivityForm(BaseModel):
     latitude: float | None = None
     longitude: float | None = None
     capacity: int | None = None
-    audience: list[Audience] = []
+    audience: list[Audience] = Field(default_factory=list)
     team_id: int | None = None
 
     def set_title(self, text: str) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bot.errors import InvalidInput
 from bot.freetext import NEED
 from bot.i18n import N_
 from bot.models.core import Category, OrgUnit, Request, ServiceTeam
+from bot.models.forms import Form
 
 __all__ = ["MenuEntry", "OrderForm", "OrderStep", "TeamOrder", "TimeSlot"]
 
@@ -32,14 +32,13 @@ class OrderStep(StrEnum):
     SUMMARY = "summary"
 
 
-class OrderForm(BaseModel):
+class OrderForm(Form):
     """The draft of one service order: the team's project, what is needed, when, contact."""
 
-    nonce: str = Field(default_factory=lambda: secrets.token_hex(8))
     step: OrderStep = OrderStep.NEED
     team_id: int = 0
     need: str | None = None
-    slots: list[TimeSlot] = []
+    slots: list[TimeSlot] = Field(default_factory=list)
     phone: str | None = None
 
     def set_need(self, text: str) -> None:

@@ -92,3 +92,38 @@ async def test_the_menu_and_the_stations_near_me(
     await expect(page_).to_contain_text("社区义诊")
     await wang.screenshot(path=artifacts / "services-05-wang-station.png")
     assert page_errors == []
+
+
+async def test_zhang_publishes_and_a_resident_signs_up(
+    page: Page, sandbox: Sandbox, artifacts: Path, page_errors: list[str]
+) -> None:
+    zhang, wang = pane(page, ZHANG), pane(page, WANG)
+    await send(zhang, "/publish")
+    await sees(zhang, "第 1 步（共 10 步）")
+    await send(zhang, "楼道清洁日")
+    await sees(zhang, "第 2 步")
+    await tap(zhang, "跳过")
+    await sees(zhang, "第 3 步")
+    await zhang.get_by_test_id("inline-button").nth(-6).click(timeout=STEP)  # a day ahead
+    await sees(zhang, "第 4 步")
+    await press(zhang, "09:00")
+    await sees(zhang, "第 5 步")
+    await press(zhang, "2小时")
+    await sees(zhang, "第 6 步")
+    await press(zhang, "星荷豪苑先锋服务驿站")
+    await sees(zhang, "第 7 步")
+    await press(zhang, "20")
+    await sees(zhang, "第 8 步")
+    await press(zhang, "居民")
+    await press(zhang, "完成 ➡")
+    await sees(zhang, "第 9 步")
+    await press(zhang, "科普在社区 · 科普宣传")
+    preview = await sees(zhang, "第 10 步")
+    await expect(preview).to_contain_text("将邀请")
+    await zhang.screenshot(path=artifacts / "services-06-zhang-preview.png")
+    await press(zhang, "✅ 发布并邀请")
+    await sees(zhang, "“楼道清洁日”已发布")
+    await press_on(wang, "楼道清洁日", "✅ 报名")
+    await sees(wang, "✅ 您已报名。")
+    await wang.screenshot(path=artifacts / "services-07-wang-signed-up.png")
+    assert page_errors == []

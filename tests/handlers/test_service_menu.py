@@ -92,8 +92,46 @@ async def test_a_legal_consultation_ordered_accepted_done_and_rated(world: Harne
     wang, lawyer, lawyer2, mediator = (
         h.players[n] for n in ("wang", "lawyer", "lawyer2", "mediator")
     )
-    request = await order(h, wang, "LEGAL", "房屋租赁合同纠纷，想咨询怎么退押金")
+    # 点单: from the menu, three short steps.
+    await wang.tap("服务菜单")
+    await wang.press("法进社区 · 法律服务")
+    await wang.press("🛎 我要点单")
+    assert "点单：法进社区" in wang.last_text() and "第 1 步（共 3 步）" in wang.last_text()
+    await wang.send("房屋租赁合同纠纷，想咨询怎么退押金")
+    assert "第 2 步（共 3 步）" in wang.last_text()
+    await wang.press("完成 ➡")  # nothing ticked yet
+    assert (wang.last_answer() or {})["text"] == "请至少选择一个方便的时间。"
+    await wang.press("工作日晚上")
+    assert wang.buttons()[:4] == ["工作日上午", "工作日下午", "✅ 工作日晚上", "周末"]
+    await wang.press("工作日上午")
+    await wang.press("✅ 工作日上午")  # untick
+    await wang.press("周末")
+    await wang.press("完成 ➡")
+    assert "第 3 步（共 3 步）" in wang.last_text()
+    assert wang.keyboard() == ["📞 提供我的手机号", "不留电话，在这里联系我"]
+    await wang.send("138 0013 8000")
+    summary = wang.last_text()
+    assert "服务项目：法进社区 · 法律服务" in summary
+    assert "需求：房屋租赁合同纠纷，想咨询怎么退押金" in summary
+    assert "时间：工作日晚上、周末" in summary and "电话：+8613800138000" in summary
+    _message, send_button = wang.find_button("✅ 确认点单")
+    await wang.press("✅ 确认点单")
+    filed = wang.last_text()
+    assert filed.startswith("✅ 点单 DZ-2026-") and "已发给法律服务服务队" in filed
+    assert wang.keyboard()[:2] == ["反映诉求", "服务菜单"]
+    number = filed.split(" ")[2]
+    async with h.services.db.read() as tx:
+        found = await tx.requests.by_number(number)
+    assert found is not None
+    request = found
     assert request.service_team_id == await team_id(h, "LEGAL")
+    assert request.preferred_slots == ["wd_ev", "we"]
+    assert request.contact_phone == "+8613800138000"
+    # Send pressed again (a slow network): the same number, no second order.
+    await wang.press_data(send_button["callback_data"])
+    assert wang.last_text() == filed
+    async with h.services.db.read() as tx:
+        assert await tx.fetchval("SELECT count(*) FROM requests") == 1
     assert request.status is Status.DISPATCHED
     # The legal team's members of the community get the card; the mediator does not, nor
     # the lawyer of the other street.
