@@ -10,6 +10,7 @@ this flow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from telegram import Location
@@ -139,34 +140,32 @@ async def details(turn: Turn[ActivityForm], text: str) -> ActivityStep:
     return ActivityStep.DAY
 
 
+# Steps answered with a button or by typing: how the form takes the answer, the step after.
+Take = Callable[[Turn[ActivityForm], str], None]
+_ANSWERS: dict[ActivityStep, tuple[Take, ActivityStep]] = {
+    ActivityStep.DAY: (lambda turn, v: turn.form.set_day(v, _today(turn)), ActivityStep.TIME),
+    ActivityStep.TIME: (lambda turn, v: turn.form.set_start(v), ActivityStep.LENGTH),
+    ActivityStep.CAPACITY: (lambda turn, v: turn.form.set_capacity(v), ActivityStep.AUDIENCE),
+}
+
+
 @PUBLISH.button(ActivityStep.DAY, "day")
-async def day(turn: Turn[ActivityForm]) -> ActivityStep:
-    """A day of the next fortnight."""
-    turn.form.set_day(turn.arg(0), _today(turn))
-    await turn.close()
-    return ActivityStep.TIME
-
-
-@PUBLISH.text(ActivityStep.DAY)
-async def typed_day(turn: Turn[ActivityForm], text: str) -> ActivityStep:
-    """A typed date (2026-12-05, or 12-05)."""
-    turn.form.set_day(text, _today(turn))
-    return ActivityStep.TIME
-
-
 @PUBLISH.button(ActivityStep.TIME, "time")
-async def start_time(turn: Turn[ActivityForm]) -> ActivityStep:
-    """A usual start time."""
-    turn.form.set_start(turn.arg(0).replace("-", ":"))
+@PUBLISH.button(ActivityStep.CAPACITY, "cap")
+async def pressed(turn: Turn[ActivityForm]) -> ActivityStep:
+    """A day of the next fortnight, a usual start time, a usual number of places."""
+    take, after = _ANSWERS[turn.form.step]
+    take(turn, turn.arg(0))
     await turn.close()
-    return ActivityStep.LENGTH
+    return after
 
 
-@PUBLISH.text(ActivityStep.TIME)
-async def typed_time(turn: Turn[ActivityForm], text: str) -> ActivityStep:
-    """A typed start time (9:30, 19:00)."""
-    turn.form.set_start(text)
-    return ActivityStep.LENGTH
+@PUBLISH.text(*_ANSWERS)
+async def typed(turn: Turn[ActivityForm], text: str) -> ActivityStep:
+    """A typed date (12-05), start time (9:30) or number of places."""
+    take, after = _ANSWERS[turn.form.step]
+    take(turn, text)
+    return after
 
 
 @PUBLISH.button(ActivityStep.LENGTH, "len")
@@ -209,21 +208,6 @@ async def location(turn: Turn[ActivityForm], where: Location) -> ActivityStep:
     """A place shared on the map (check-in by location works there)."""
     turn.form.set_location(where.latitude, where.longitude)
     return ActivityStep.CAPACITY
-
-
-@PUBLISH.button(ActivityStep.CAPACITY, "cap")
-async def capacity(turn: Turn[ActivityForm]) -> ActivityStep:
-    """A usual number of places."""
-    turn.form.set_capacity(str(turn.int(0)))
-    await turn.close()
-    return ActivityStep.AUDIENCE
-
-
-@PUBLISH.text(ActivityStep.CAPACITY)
-async def typed_capacity(turn: Turn[ActivityForm], text: str) -> ActivityStep:
-    """A typed number of places."""
-    turn.form.set_capacity(text)
-    return ActivityStep.AUDIENCE
 
 
 @PUBLISH.button(ActivityStep.AUDIENCE, "aud")

@@ -23,7 +23,7 @@ from bot.models.activities import (
     SignupState,
 )
 from bot.views.calendar import WEEKDAYS, fmt_span_of_time
-from bot.views.common import esc
+from bot.views.common import esc, ticked
 from bot.views.points import hours_text
 
 __all__ = [
@@ -466,7 +466,7 @@ def day_prompt(t: Translator, today: date) -> OutMessage:
 
 def time_prompt(t: Translator) -> OutMessage:
     buttons = [
-        Button(time, cbdata.encode(PUBLISH, "time", time.replace(":", "-")))
+        Button(time, cbdata.encode(PUBLISH, "time", time.replace(":", ".")))
         for time in START_TIMES
     ]
     return OutMessage(
@@ -520,13 +520,7 @@ def capacity_prompt(t: Translator) -> OutMessage:
 
 
 def audience_prompt(t: Translator, form: ActivityForm) -> OutMessage:
-    buttons = [
-        Button(
-            ("✅ " if audience in form.audience else "") + t(name),
-            cbdata.encode(PUBLISH, "aud", audience.value),
-        )
-        for audience, name in AUDIENCE_NAMES.items()
-    ]
+    buttons = ticked(t, AUDIENCE_NAMES, form.audience, PUBLISH, "aud")
     return OutMessage(
         _step(t, 8, t("Who is invited? Choose one or more, then Done.")),
         buttons=(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, tzinfo
 from html import escape
 
+from bot import cbdata
 from bot.i18n import N_, Translator
-from bot.messages import ReplyButton
+from bot.messages import Button, ReplyButton
 from bot.models import OrgUnit, Role
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "fmt_age",
     "fmt_time",
     "main_keyboard",
+    "ticked",
     "unit_path",
 ]
 
@@ -54,6 +57,21 @@ def main_keyboard(roles: set[Role], t: Translator) -> tuple[tuple[ReplyButton, .
     return tuple(
         tuple(ReplyButton(label) for label in labels[i : i + 2]) for i in range(0, len(labels), 2)
     )
+
+
+def ticked(
+    t: Translator,
+    names: Mapping[str, str],
+    chosen: Collection[str],
+    feature: str,
+    action: str,
+) -> list[Button]:
+    """A button per option (``names``: value -> msgid), ✅ on the chosen ones; pressing one
+    sends ``<feature>1:<action>:<value>`` (a multiple choice: tick, untick, then Done)."""
+    return [
+        Button(("✅ " if value in chosen else "") + t(name), cbdata.encode(feature, action, value))
+        for value, name in names.items()
+    ]
 
 
 def fmt_age(t: Translator, age: timedelta) -> str:

@@ -9,7 +9,7 @@ from bot.lifecycle import STATUS_NAMES
 from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import Member, Request, RequestView, ServiceTeam
 from bot.models.service import MenuEntry, OrderForm, TeamOrder, TimeSlot
-from bot.views.common import esc, unit_path
+from bot.views.common import esc, ticked, unit_path
 
 __all__ = [
     "MENU",
@@ -132,13 +132,7 @@ def need_prompt(t: Translator, language: str, team: ServiceTeam) -> OutMessage:
 
 
 def slots_prompt(t: Translator, form: OrderForm) -> OutMessage:
-    buttons = [
-        Button(
-            ("✅ " if slot in form.slots else "") + t(name),
-            cbdata.encode(ORDER, "t", slot.value),
-        )
-        for slot, name in SLOT_NAMES.items()
-    ]
+    buttons = ticked(t, SLOT_NAMES, form.slots, ORDER, "t")
     return OutMessage(
         t("Step 2 of 3: when would suit you? Choose one or more, then Done."),
         buttons=(*rows(*buttons), (Button(t("Done ➡"), cbdata.encode(ORDER, "td")),), _cancel(t)),
