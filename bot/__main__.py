@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.errors import DomainError
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.migrate import migrate
 
 __all__ = ["main"]
@@ -53,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_sub.add_parser("migrate", help="apply pending migrations")
+    copy = db_sub.add_parser(
+        "copy", help="copy every row into another (empty) store, verified by row counts"
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL",
+        help="the store to copy (default: the configured one)",
+    )
+    copy.add_argument(
+        "--to", dest="target", metavar="URL", required=True, help="postgresql://... or sqlite:PATH"
+    )
 
     org = sub.add_parser("org", help="org tree commands")
     org_sub = org.add_subparsers(dest="org_command", required=True, metavar="ORG_COMMAND")
@@ -74,12 +86,23 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--scenario",
         action="append",
-        choices=("intake", "accept-storm", "sweep", "broadcast", "memory"),
+        choices=("intake", "accept-storm", "sweep", "broadcast", "memory", "failover"),
         help="run only these (repeatable; default: all)",
     )
     bench.add_argument("--residents", type=int, default=500)
     bench.add_argument("--latency-ms", type=float, default=50.0)
-    bench.add_argument("--out", type=Path, default=Path("bench/results"))
+    bench.add_argument(
+        "--out",
+        type=Path,
+        help="where the JSON results go (default: bench/results, bench/results/postgresql with"
+        " --store)",
+    )
+    bench.add_argument(
+        "--store",
+        metavar="URL",
+        help="run on this PostgreSQL server (postgresql://USER@HOST/DB, a database the bench"
+        " may create databases from); default: SQLite files in a temporary folder",
+    )
 
     sandbox = sub.add_parser("sandbox", help="try the bot without Telegram, in a web page")
     sandbox.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
@@ -142,7 +165,7 @@ def _date(text: str) -> date:
 async def _with_db(
     config: Config, work: Callable[[Database], Awaitable[int]], *, migrate_first: bool = True
 ) -> int:
-    db = Database(config.storage.database)
+    db = open_database(config.storage.store_url)
     async with db:
         if migrate_first:
             await migrate(db)
@@ -150,19 +173,62 @@ async def _with_db(
 
 
 def _cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from telegram import Update
-
     from bot.app import build_application, webhook_options
+    from bot.runner import RunOptions, serve
 
-    app = build_application(config)
+    options = RunOptions()
     if args.webhook_url:
         try:
-            options = webhook_options(args.webhook_url, args.listen, args.secret_token)
+            parsed = webhook_options(args.webhook_url, args.listen, args.secret_token)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-        app.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        options = RunOptions(
+            webhook_url=parsed["webhook_url"],
+            listen_host=parsed["listen"],
+            listen_port=parsed["port"],
+            url_path=parsed["url_path"],
+            secret_token=parsed["secret_token"],
+        )
+    return asyncio.run(serve(config, options, lambda: build_application(config)))
+
+
+def _cmd_db(config: Config, args: argparse.Namespace) -> int:
+    if args.db_command == "migrate":
+        return asyncio.run(_with_db(config, _cmd_db_migrate, migrate_first=False))
+    return asyncio.run(_cmd_db_copy(args.source or config.storage.store_url, args.target))
+
+
+async def _cmd_db_copy(source_url: str, target_url: str) -> int:
+    """Copy a store (stop the bot first); print the verified counts."""
+    from storage.copy import CopyError, copy_store
+    from storage.db import StoreUrl
+
+    try:
+        source, target = StoreUrl(source_url), StoreUrl(target_url)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if source.url == target.url:
+        raise CliError("--from and --to are the same store")
+    if source.engine == "sqlite" and source.path is not None and not source.path.exists():
+        raise CliError(f"no database at {source.path}")
+    print(f"copying {source.redacted()} to {target.redacted()} ...")
+    try:
+        async with open_database(source) as src, open_database(target) as dst:
+            counts = await copy_store(src, dst)
+    except CopyError as exc:
+        raise CliError(f"copy refused: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"cannot reach a store: {exc}") from None
+    width = max(len(c.table) for c in counts)
+    for c in counts:
+        verdict = "ok" if c.equal else "DIFFERENT"
+        print(f"  {c.table:<{width}}  {c.source:>9}  {c.target:>9}  {verdict}")
+    unequal = [c.table for c in counts if not c.equal]
+    if unequal:
+        print(f"counts differ in {', '.join(unequal)}", file=sys.stderr)
+        return 1
+    rows = sum(c.source for c in counts)
+    print(f"{rows} rows in {len(counts)} tables copied; every count equal")
     return 0
 
 
@@ -420,7 +486,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         quick=args.quick,
         residents=args.residents,
         latency=args.latency_ms / 1000,
-        out=args.out,
+        out=args.out or Path("bench/results/postgresql" if args.store else "bench/results"),
+        store=args.store,
     )
     results, failed = asyncio.run(run_bench(options))
     print(table(results))
@@ -460,7 +527,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 config.require_token()
                 return _cmd_run(config, args)
             case "db":
-                return asyncio.run(_with_db(config, _cmd_db_migrate, migrate_first=False))
+                return _cmd_db(config, args)
             case "org":
                 return _cmd_org(config, args)
             case "outbox":

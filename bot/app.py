@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot.apibot import GridBot
 from bot.clock import Clock, Pacer, RealPacer, SystemClock
 from bot.config import Config
 from bot.context import BotData, GridContext
@@ -78,9 +79,9 @@ from handlers import (
 )
 from handlers.errors import on_error
 from handlers.wizard import Wizard
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.migrate import migrate
-from storage.persistence import SQLitePersistence
+from storage.persistence import StorePersistence
 
 if TYPE_CHECKING:
     from bot.open311.server import Open311Server
@@ -142,22 +143,34 @@ def build_application(
     protect(token)  # never in a log, whatever the level (bot/redact.py)
     clock = clock or SystemClock()
     pacer = pacer or RealPacer()
-    db = Database(config.storage.database)
+    db = open_database(config.storage.store_url)
+    reports = (
+        open_database(config.storage.read_url, read_only=True) if config.storage.read_url else db
+    )
+    if request is None:  # aiohttp: far less CPU per Bot API call than the default httpx
+        request, updates_request = AiohttpRequest(), AiohttpRequest(connection_pool_size=2)
+    else:
+        updates_request = request
+    bot = GridBot(
+        token,
+        base_url=config.bot.base_url,
+        base_file_url=config.bot.base_file_url,
+        request=request,
+        get_updates_request=updates_request,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz),
+    )
     builder = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(config.bot.base_url)
-        .base_file_url(config.bot.base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
+        .bot(bot)
         .context_types(ContextTypes(context=GridContext, bot_data=BotData))
         .post_init(_post_init)
         .post_stop(stop_sender)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor(config.performance.concurrent_updates))
-        # Conversations and user data live in SQLite; written within ~1 s of a change, and
-        # at once by the transaction that ends a flow.
+        # Conversations and user data live in the store: committed before an update counts
+        # as applied (bot/runner.py), and at once by the transaction that ends a flow.
         .persistence(
-            SQLitePersistence(
+            StorePersistence(
                 db,
                 update_interval=1.0,
                 store_chat_data=False,
@@ -166,15 +179,9 @@ def build_application(
             )
         )
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    else:  # aiohttp: far less CPU per Bot API call than the default httpx transport
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connection_pool_size=2)
-        )
     app: GridApplication = builder.build()
 
-    services = build_services(config, db=db, clock=clock, pacer=pacer)
+    services = build_services(config, db=db, clock=clock, pacer=pacer, reports=reports)
     i18n = services.i18n
     app.bot_data.services = services
     sweeper = Sweeper(app, services, {flow.name: flow.set_aside for flow in flows})
@@ -230,9 +237,15 @@ def build_application(
 
 
 def build_services(
-    config: Config, *, db: Database, clock: Clock, pacer: Pacer | None = None
+    config: Config,
+    *,
+    db: Database,
+    clock: Clock,
+    pacer: Pacer | None = None,
+    reports: Database | None = None,
 ) -> Services:
-    """Every service, wired together (for the bot, and for ``gridbot api`` on its own)."""
+    """Every service, wired together (for the bot, and for ``gridbot api`` on its own).
+    ``reports`` is the read replica for statistics, exports and charts (default: ``db``)."""
     i18n = I18n(config.locale.default_language)
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
@@ -259,6 +272,7 @@ def build_services(
     return Services(
         config=config,
         db=db,
+        reports=reports or db,
         clock=clock,
         pacer=pacer or RealPacer(),
         i18n=i18n,
@@ -278,7 +292,7 @@ def build_services(
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
         broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
-        stats=StatsService(db, clock, config),
+        stats=StatsService(db, clock, config, reports),
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
         topics=TopicService(db, clock, flow, requests_service, i18n, config),
@@ -330,6 +344,7 @@ async def start_services(app: Application) -> None:  # type: ignore[type-arg]
     """Open the database, migrate, apply config admins, start the outbox sender."""
     services = services_of(app)
     await services.db.connect()
+    await services.reports.connect()
     applied = await migrate(services.db)
     if applied:
         LOG.info("applied %d migrations", len(applied))
@@ -363,6 +378,8 @@ async def stop_services(app: Application) -> None:  # type: ignore[type-arg]
         await services.api_server.stop()
         services.api_server = None
     await stop_sender(app)
+    if services.reports is not services.db:
+        await services.reports.close()
     await services.db.close()
 
 

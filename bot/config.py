@@ -51,7 +51,38 @@ class BotSection(_Section):
 
 
 class StorageSection(_Section):
+    # The store: "postgresql://user:password@host/db", or "sqlite:PATH"; unset, the SQLite file
+    # ``database``.
+    url: str | None = None
     database: Path = Path("gridbot.db")
+    # Optional read replica for statistics, exports and charts.
+    read_url: str | None = None
+
+    @field_validator("url", "read_url")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from storage.db import StoreUrl
+
+        StoreUrl(value.strip())  # raises ValueError with the accepted forms
+        return value.strip()
+
+    @property
+    def store_url(self) -> str:
+        """Where the bot's data lives."""
+        return self.url or f"sqlite:{self.database}"
+
+    @property
+    def reports_url(self) -> str:
+        """Where statistics, exports and charts read from."""
+        return self.read_url or self.store_url
+
+
+class HaSection(_Section):
+    # A standby `gridbot run` takes over at most this many seconds after the active process
+    # or its machine died (PostgreSQL; see the README's Deployment section).
+    takeover_seconds: float = Field(10.0, ge=2.0, le=600.0)
 
 
 class LocaleSection(_Section):
@@ -198,6 +229,7 @@ class Config(BaseSettings):
     dispatch: DispatchSection = DispatchSection()
     performance: PerformanceSection = PerformanceSection()
     broadcast: BroadcastSection = BroadcastSection()
+    ha: HaSection = HaSection()
     api: ApiSection = ApiSection()
     hotspots: HotspotsSection = HotspotsSection()
     points: PointsSection = PointsSection()

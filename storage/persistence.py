@@ -1,4 +1,4 @@
-"""python-telegram-bot persistence in SQLite, stored as JSON (never pickle).
+"""python-telegram-bot persistence in the store (SQLite or PostgreSQL), as JSON (never pickle).
 
 What is kept: the states of persistent ``ConversationHandler``\\ s and every user's
 ``user_data`` and every chat's ``chat_data``. What is not: ``bot_data`` (the bot keeps live
@@ -38,9 +38,11 @@ persistence connects and migrates the database itself on first use (both are ide
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +51,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from bot.clock import Clock, SystemClock
 from storage.migrate import migrate
 from storage.timestamps import ts
+from storage.updates import UpdateMark
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -58,7 +61,7 @@ __all__ = [
     "CONVERSATION_DELETE",
     "USER_DATA_DELETE",
     "USER_DATA_UPSERT",
-    "SQLitePersistence",
+    "StorePersistence",
     "conversation_key_text",
     "user_data_text",
 ]
@@ -68,6 +71,7 @@ LOG = logging.getLogger(__name__)
 Data = dict[Any, Any]
 _UNKNOWN = object()
 ConversationKey = tuple[int | str, ...]
+Owner = tuple[str, int]  # ("user", id) or ("chat", id): whose data a row is
 # PTB's callback-data snapshot (telegram.ext._utils.types.CDCData); never stored here.
 CallbackData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
@@ -178,8 +182,8 @@ def _from_json(text: str, context: str) -> Any:
         raise TypeError(f"stored {context} is not valid JSON: {text[:80]!r}") from exc
 
 
-class SQLitePersistence(BasePersistence[Data, Data, Data]):
-    """Conversation states, ``user_data`` and ``chat_data`` in the bot's SQLite database.
+class StorePersistence(BasePersistence[Data, Data, Data]):
+    """Conversation states, ``user_data`` and ``chat_data`` in the bot's store.
 
     Pass it to ``ApplicationBuilder().persistence(...)``; mark the ``ConversationHandler``\\ s
     to keep with ``name=...`` and ``persistent=True``. ``clock`` stamps ``updated_at``.
@@ -190,15 +194,19 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
     __slots__ = (
         "_chats",
         "_clock",
+        "_committed",
         "_complete",
         "_conversations",
         "_db",
         "_flows",
         "_pending",
+        "_queued",
         "_ready",
         "_ready_lock",
+        "_round_done",
         "_users",
         "_writer",
+        "mark_source",
     )
 
     def __init__(
@@ -232,7 +240,14 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         # What was loaded whole: a row missing from a loaded table is known not to exist.
         self._complete: set[str] = set()
         # Writes waiting for the writer task: one transaction for a whole persistence round.
-        self._pending: dict[tuple[str, object], tuple[str, tuple[Any, ...]]] = {}
+        self._pending: dict[tuple[str, object], tuple[str, tuple[Any, ...], Owner]] = {}
+        # Which updates are being applied for whom (set by the update runner): their ids are
+        # recorded in the same commit as the state they changed (storage/updates.py).
+        self.mark_source: Callable[[set[Owner]], list[UpdateMark]] | None = None
+        # Writes queued and committed so far (counts), for flush().
+        self._queued = 0
+        self._committed = 0
+        self._round_done = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         db.on_state_written(self._written_elsewhere)
 
@@ -307,10 +322,13 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
             return
         await self._ensure_ready()
         if text is None:
-            self._write((table.what, owner_id), table.delete, (owner_id,))
+            self._write((table.what, owner_id), table.delete, (owner_id,), (table.owner, owner_id))
         else:
             self._write(
-                (table.what, owner_id), table.upsert, (owner_id, text, ts(self._clock.now()))
+                (table.what, owner_id),
+                table.upsert,
+                (owner_id, text, ts(self._clock.now())),
+                (table.owner, owner_id),
             )
         written[owner_id] = text
         LOG.debug("stored %s of %s %d", table.what, table.owner, owner_id)
@@ -319,7 +337,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         self, table: _DataTable, written: dict[int, str | None], owner_id: int
     ) -> None:
         await self._ensure_ready()
-        self._write((table.what, owner_id), table.delete, (owner_id,))
+        self._write((table.what, owner_id), table.delete, (owner_id,), (table.owner, owner_id))
         await self.flush()  # dropping personal data is not left for later
         written[owner_id] = None
         LOG.debug("dropped %s of %s %d", table.what, table.owner, owner_id)
@@ -391,18 +409,21 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         key_text = _to_json(list(key), "key", context)
         state_text = None if new_state is None else _to_json(new_state, "state", context)
         cache_key = (name, key_text)
+        # Conversations are keyed by chat first (PTB's per_chat).
+        owner: Owner = ("chat", key[0]) if key and isinstance(key[0], int) else ("none", 0)
         if self._last_written(f"conversation {name}", self._conversations, cache_key) == (
             state_text
         ):
             return
         await self._ensure_ready()
         if state_text is None:
-            self._write(("conversation", cache_key), _DELETE_CONVERSATION, (name, key_text))
+            self._write(("conversation", cache_key), _DELETE_CONVERSATION, (name, key_text), owner)
         else:
             self._write(
                 ("conversation", cache_key),
                 _UPSERT_CONVERSATION,
                 (name, key_text, state_text, ts(self._clock.now())),
+                owner,
             )
         self._conversations[cache_key] = state_text
         LOG.debug("conversation %r %s is now %s", name, key_text, state_text)
@@ -427,20 +448,37 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         """Do nothing: callback data is not stored."""
 
     async def flush(self) -> None:
-        """Wait until every write handed to us so far is committed."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
-        if self._pending:  # the writer failed: try once more, and let errors surface
-            await self._write_pending()
+        """Wait until every write handed to us so far is committed (not for writes queued
+        meanwhile: under load the writer never runs out of work)."""
+        target = self._queued
+        while self._committed < target:
+            writer = self._writer
+            if writer is None or writer.done():
+                if not self._pending:
+                    return
+                await self._write_pending()  # the writer gave up: try here, errors surface
+                continue
+            round_done = asyncio.ensure_future(self._round_done.wait())
+            try:
+                await asyncio.wait({writer, round_done}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                round_done.cancel()
 
     # -- writing -----------------------------------------------------------------------
 
-    def _write(self, key: tuple[str, object], sql: str, params: tuple[Any, ...]) -> None:
+    def _write(
+        self, key: tuple[str, object], sql: str, params: tuple[Any, ...], owner: Owner
+    ) -> None:
         """Queue a write; the latest write of a row wins. The writer task commits everything
         queued in one persistence round in a single transaction, right after the round."""
-        self._pending[key] = (sql, params)
+        self._pending[key] = (sql, params, owner)
+        self._queued += 1
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
+            # A context of its own: the writer commits for everybody, never as the update
+            # that happened to start it (storage.updates.APPLYING).
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_soon(), context=contextvars.Context()
+            )
 
     async def _write_soon(self) -> None:
         await asyncio.sleep(0)  # let the rest of this round queue its writes first
@@ -451,21 +489,36 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
                 "persistence: writing %d rows failed; they stay queued", len(self._pending)
             )
 
+    def _marks(self, owners: set[Owner]) -> list[UpdateMark]:
+        if self.mark_source is None:
+            return []
+        return [mark for mark in self.mark_source(owners) if not mark.recorded]
+
     async def _write_pending(self) -> None:
         while self._pending:
-            batch: dict[tuple[str, object], tuple[str, tuple[Any, ...]]] = {}
+            batch: dict[tuple[str, object], tuple[str, tuple[Any, ...], Owner]] = {}
+            marks: list[UpdateMark] = []
             try:
                 async with self._db.transaction() as tx:
                     # Taken only now, holding the write connection: a service transaction that
                     # wrote some of these rows meanwhile has dropped them from the queue.
                     batch, self._pending = self._pending, {}
+                    queued = self._queued  # every write counted so far is in this batch or before
                     # One round trip per kind of statement: each row appears once in the
                     # batch, so the order between rows does not matter.
                     by_sql: dict[str, list[tuple[Any, ...]]] = {}
-                    for sql, params in batch.values():
+                    for sql, params, _owner in batch.values():
                         by_sql.setdefault(sql, []).append(params)
                     for sql, rows in by_sql.items():
                         await tx.executemany(sql, rows)
+                    marks = self._marks({owner for _sql, _params, owner in batch.values()})
+                    if marks:
+                        await tx.updates.record_many(marks)
+                for mark in marks:
+                    mark.recorded = True
+                self._committed = max(self._committed, queued)
+                self._round_done.set()
+                self._round_done = asyncio.Event()
             except BaseException:
                 # Keep what failed (unless a newer write of the same row came meanwhile).
                 self._pending = {**batch, **self._pending}

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from auxil import stores
 from auxil.harness import EXAMPLE_ORG
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -24,7 +25,7 @@ from bot.models import Member, MemberType, Rating, Role, Tier
 from bot.services.orgimport import OrgImporter
 from bot.services.people import Actor
 from bot.services.stats import StatsService, custom_period
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.migrate import migrate
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -140,7 +141,7 @@ async def test_export_round_trip(db: Database) -> None:
     clock = FakeClock(local(11, 26, 11).astimezone(UTC))
     await fill(db, clock)
     clock.set(local(11, 26, 11).astimezone(UTC))
-    service = StatsService(db, clock, load_config(None, storage={"database": db.path}))
+    service = StatsService(db, clock, load_config(None, storage={"url": db.url}))
     async with db.transaction() as tx:
         admin = await tx.people.create(
             telegram_id=3, display_name="Admin", username=None, language="en", now=clock.now()
@@ -215,15 +216,22 @@ async def test_export_round_trip(db: Database) -> None:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
+async def store(tmp_path: Path) -> str:
+    return await stores.fresh_store(tmp_path, "cli", migrated=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path, store: str) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[storage]\ndatabase = "{tmp_path / "cli.db"}"\n')
+    path.write_text(f'[storage]\nurl = "{store}"\n')
     return path
 
 
-def test_cli_export(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export(
+    config: Path, store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     async def prepare() -> None:
-        async with Database(tmp_path / "cli.db") as db:
+        async with open_database(store) as db:
             await migrate(db)
             await fill(db, FakeClock())
 
@@ -243,7 +251,7 @@ def test_cli_export(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.startswith("5 requests of 城西街道 ")
 
     async def audit() -> list[tuple[str | None, str, str]]:
-        async with Database(tmp_path / "cli.db") as db, db.read() as tx:
+        async with open_database(store) as db, db.read() as tx:
             rows = await tx.audit.latest(action="export")
         return [(e.actor_label, e.subject, str((e.after or {}).get("rows"))) for e in rows]
 
@@ -284,7 +292,7 @@ async def test_text_from_people_never_becomes_a_formula(db: Database) -> None:
             "UPDATE requests SET description = ? WHERE number = 'E2'", ("\t+cmd|' /C calc'!A0",)
         )
         await tx.execute("UPDATE org_units SET name = '+星荷豪苑' WHERE code = 'XHHY'")
-    service = StatsService(db, clock, load_config(None, storage={"database": db.path}))
+    service = StatsService(db, clock, load_config(None, storage={"url": db.url}))
     export = await service.export_unit("BY", NOVEMBER)
     book = load_workbook(io.BytesIO(workbook_bytes(export, I18n().get("en"), "zh_CN", TZ)))
 

@@ -4,7 +4,9 @@ Scenarios: ``intake`` (N residents file a request at the same time; Gridbot agai
 echo bot on the same emulator and processor), ``accept-storm`` (members press Accept on many
 cards at once), ``sweep`` (one deadline sweep on databases of 10k, 100k and 1M requests),
 ``broadcast`` (10,000 recipients under the emulator's flood limits, sped up), ``memory`` (the
-bot's peak RSS while serving ``intake`` with 100k people and 1M requests stored). Results are
+bot's peak RSS while serving ``intake`` with 100k people and 1M requests stored), ``failover``
+(two bot processes, the active one killed mid-intake: :mod:`bot.bench.failover`). With
+``--store postgresql://...`` every scenario runs on PostgreSQL. Results are
 printed as a table and written to ``bench/results/<scenario>.json`` with the machine.
 """
 
@@ -53,7 +55,7 @@ from storage.bench_seed import (
     seed_people,
     seed_requests,
 )
-from storage.db import Database
+from storage.db import Database, StoreUrl, open_database
 from storage.migrate import migrate
 from storage.repos.deadlines import SWEEP_SQL
 from storage.timestamps import ts
@@ -77,6 +79,9 @@ class BenchOptions:
     sizes: list[int] = field(default_factory=lambda: [10_000, 100_000, 1_000_000])
     broadcast: int = 10_000
     scale: float = 10.0
+    # Where the scenarios' databases live: SQLite files in a temporary folder (None), or a
+    # PostgreSQL server ("postgresql://user@host/maintenance_db"), one database per scenario.
+    store: str | None = None
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -164,7 +169,7 @@ class Worker:
     """A bot subprocess (``python -m bot.bench.worker``)."""
 
     def __init__(
-        self, mode: str, base_url: str, db: Path | None = None, extra: list[str] | None = None
+        self, mode: str, base_url: str, db: str | None = None, extra: list[str] | None = None
     ) -> None:
         self.mode = mode
         self.base_url = base_url
@@ -172,17 +177,20 @@ class Worker:
         self.extra = extra or []
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self, server: EmulatorServer) -> None:
+    async def start(self, server: EmulatorServer, *, wait: bool = True) -> None:
+        """Start the process; with ``wait``, return once it long-polls (a standby does not)."""
         args = [sys.executable, "-m", "bot.bench.worker", self.mode, "--base-url", self.base_url]
         profile = os.environ.get("GRIDBOT_BENCH_PROFILE")  # a file: profile the bot process
         if profile and self.mode == "gridbot":
             args[1:1] = ["-m", "cProfile", "-o", profile]
         if self.db is not None:
-            args += ["--db", str(self.db)]
+            args += ["--store", self.db]
         args += self.extra
         env = dict(os.environ, PTB_TIMEDELTA="true")
         polls = server.polls
         self.process = await asyncio.create_subprocess_exec(*args, env=env)
+        if not wait:
+            return
         # Ready when it long-polls (a restarted worker: when it polls again).
         for _ in range(600):
             if server.polls > polls:
@@ -214,8 +222,52 @@ class Worker:
             await self.process.wait()
 
 
-async def fresh_db(path: Path) -> Database:
-    db = Database(path)
+class Stores:
+    """One fresh store per scenario: an SQLite file in the work folder, or a database made
+    (and afterwards dropped) on the PostgreSQL server of ``--store``."""
+
+    def __init__(self, workdir: Path, server: str | None) -> None:
+        self.workdir = workdir
+        self.server = None if server is None else StoreUrl(server)
+        if self.server is not None and self.server.engine != "postgresql":
+            raise ValueError("--store takes a postgresql:// URL (SQLite is the default)")
+        self.made: list[str] = []
+
+    @property
+    def engine(self) -> str:
+        return "sqlite" if self.server is None else "postgresql"
+
+    async def _admin(self, sql: str) -> None:
+        import asyncpg
+
+        assert self.server is not None
+        conn = await asyncpg.connect(self.server.url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def fresh(self, name: str) -> str:
+        """The URL of a new, empty store called ``name``."""
+        if self.server is None:
+            path = self.workdir / f"{name}.db"
+            path.unlink(missing_ok=True)
+            return f"sqlite:{path}"
+        from urllib.parse import urlsplit, urlunsplit
+
+        database = f"gridbot_bench_{name.replace('-', '_')}"
+        await self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await self._admin(f'CREATE DATABASE "{database}"')
+        self.made.append(database)
+        return urlunsplit(urlsplit(self.server.url)._replace(path=f"/{database}"))
+
+    async def drop_all(self) -> None:
+        while self.made:
+            await self._admin(f'DROP DATABASE IF EXISTS "{self.made.pop()}" WITH (FORCE)')
+
+
+async def fresh_db(url: str) -> Database:
+    db = open_database(url)
     await db.connect()
     await migrate(db)
     await OrgImporter(db, SystemClock()).import_file(EXAMPLES / "duanzhou.toml")
@@ -233,6 +285,24 @@ async def category_id(db: Database, code: str) -> int:
     async with db.read() as tx:
         found = next(c for c in await tx.requests.categories() if c.code == code)
     return found.id
+
+
+async def seeded_residents(stores: Stores, name: str, residents: int) -> tuple[str, int]:
+    """A fresh store with the demo org and ``residents`` onboarded residents of 星荷豪苑; its URL
+    and the id of the category "other"."""
+    url = await stores.fresh(name)
+    db = await fresh_db(url)
+    try:
+        await seed_people(
+            db,
+            first_telegram_id=FIRST_RESIDENT,
+            count=residents,
+            compound_id=await unit_id(db, "XHHY"),
+            now=datetime.now(UTC),
+        )
+        return url, await category_id(db, "other")
+    finally:
+        await db.close()
 
 
 # -- intake -----------------------------------------------------------------------------------
@@ -262,6 +332,9 @@ class Load:
 
     think: tuple[float, float] | None = None
     seed: int = 7
+    # Seconds without an answer before a person sends the same again (None: never).
+    patience: float | None = None
+    retries: int = 0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -281,10 +354,25 @@ async def _step(
     load: Load,
 ) -> dict[str, Any]:
     await load.pause()
-    future = waiters.expect(chat, until)
     started = time.perf_counter()
-    act()
-    data = await asyncio.wait_for(future, 60)
+    if load.patience is None:
+        future = waiters.expect(chat, until)
+        act()
+        data = await asyncio.wait_for(future, 60)
+    else:  # a person whose message got no answer sends it again after a while
+        asked: list[asyncio.Future[dict[str, Any]]] = []
+        while True:
+            asked.append(waiters.expect(chat, until))
+            act()
+            done, _ = await asyncio.wait(
+                asked, timeout=load.patience, return_when=asyncio.FIRST_COMPLETED
+            )
+            if done:
+                data = next(iter(done)).result()
+                break
+            load.retries += 1
+            if time.perf_counter() - started > 60:
+                raise TimeoutError(f"chat {chat}: no answer in 60 s")
     latencies.append(time.perf_counter() - started)
     return data
 
@@ -301,6 +389,8 @@ async def _resident_intake(
     uid: int,
     other: int,
     load: Load,
+    *,
+    on_step: Callable[[], None] | None = None,
 ) -> int:
     """One resident files a request (the Chinese menu); returns how many updates it took."""
     n = 0
@@ -310,7 +400,10 @@ async def _resident_intake(
     ) -> dict[str, Any]:
         nonlocal n
         n += 1
-        return await _step(emulator, waiters, latencies, uid, act, until, load)
+        data = await _step(emulator, waiters, latencies, uid, act, until, load)
+        if on_step is not None:
+            on_step()
+        return data
 
     def press(data: dict[str, Any], prefix: str) -> Callable[[], object]:
         value = next(b for b in buttons(data) if b.startswith(prefix))
@@ -361,11 +454,11 @@ async def _resident_echo(
 
 
 async def run_intake(
-    workdir: Path,
+    stores: Stores,
     residents: int,
     latency: float,
     *,
-    db_path: Path | None = None,
+    db_url: str | None = None,
     seed: bool = True,
     think: tuple[float, float] = (1.0, 5.0),
 ) -> dict[str, Any]:
@@ -373,21 +466,13 @@ async def run_intake(
     all acting as fast as they can (capacity: updates per second), once pausing like people
     between steps (responsiveness: latency percentiles)."""
     results: dict[str, Any] = {"residents": residents, "latency_ms": latency * 1000}
-    db_file = db_path or workdir / "intake.db"
     if seed:
-        db = await fresh_db(db_file)
-        await seed_people(
-            db,
-            first_telegram_id=FIRST_RESIDENT,
-            count=residents,
-            compound_id=await unit_id(db, "XHHY"),
-            now=datetime.now(UTC),
-        )
+        db_file, other = await seeded_residents(stores, "intake", residents)
     else:
-        db = Database(db_file)
-        await db.connect()
-    other = await category_id(db, "other")
-    await db.close()
+        assert db_url is not None
+        db_file = db_url
+        async with open_database(db_file) as db:
+            other = await category_id(db, "other")
     loads = {"saturated": Load(), "paced": Load(think=think)}
     for mode in ("gridbot", "echo"):
         emulator = Emulator()
@@ -430,9 +515,9 @@ async def run_intake(
 
 # -- accept storm -----------------------------------------------------------------------------
 async def run_accept_storm(
-    workdir: Path, members: int, cards: int, presses_per_card: int, latency: float
+    stores: Stores, members: int, cards: int, presses_per_card: int, latency: float
 ) -> dict[str, Any]:
-    db_file = workdir / "storm.db"
+    db_file = await stores.fresh("storm")
     db = await fresh_db(db_file)
     now = datetime.now(UTC)
     compound = await unit_id(db, "XHHY")
@@ -481,7 +566,7 @@ async def run_accept_storm(
     finally:
         await worker.stop()
         await server.stop()
-    db = Database(db_file)
+    db = open_database(db_file)
     await db.connect()
     winners = doubles = 0
     async with db.read() as tx:
@@ -505,8 +590,8 @@ async def run_accept_storm(
 
 
 # -- sweep ----------------------------------------------------------------------------------
-async def seed_sweep_db(path: Path, size: int) -> int:
-    db = await fresh_db(path)
+async def seed_sweep_db(url: str, size: int) -> int:
+    db = await fresh_db(url)
     now = datetime.now(UTC)
     due = await seed_requests(
         db,
@@ -532,17 +617,17 @@ async def unit_id_tx(tx: Any, code: str) -> int:
     return int(unit.id)
 
 
-async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
-    out: dict[str, Any] = {"batch": BATCH, "sizes": {}}
+async def run_sweep(stores: Stores, sizes: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"batch": BATCH, "sizes": {}, "store": stores.engine}
     for size in sizes:
-        path = workdir / f"sweep-{size}.db"
+        url = await stores.fresh(f"sweep-{size}")
         started = time.perf_counter()
-        due = await seed_sweep_db(path, size)
+        due = await seed_sweep_db(url, size)
         seeded = time.perf_counter() - started
-        db = Database(path)
+        db = open_database(url)
         await db.connect()
         clock = SystemClock()
-        config = load_config(None, storage={"database": path})
+        config = load_config(None, storage={"url": url})
         i18n = I18n()
         flow = RequestFlow(clock, Notifier(clock), i18n)
         cards = Cards(clock, flow, i18n, config)
@@ -550,8 +635,8 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
         clocks = Clocks(clock, dispatch, config)
         escalation = EscalationService(db, clock, flow, clocks, cards, i18n, config)
         sweep = DeadlineSweep(db, clock, flow, clocks, escalation, i18n, config)
-        async with db.read() as tx:
-            plan = await tx.fetchall(f"EXPLAIN QUERY PLAN {SWEEP_SQL}", ("9", BATCH))
+        async with db.transaction() as tx:  # a claim locks rows: a write transaction
+            plan = await tx.explain(SWEEP_SQL, (datetime.now(UTC), BATCH))
             query_started = time.perf_counter()
             await tx.fetchall(SWEEP_SQL, (ts(datetime.now(UTC)), BATCH))
             query_ms = (time.perf_counter() - query_started) * 1000
@@ -573,7 +658,7 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
             "runs_ms": [round(r, 1) for r in runs],
             "ms_per_row": round(sweep_ms / handled, 2) if handled else None,
             "query_ms": round(query_ms, 2),
-            "uses_index": any("deadline_items_due" in str(row["detail"]) for row in plan),
+            "uses_index": "deadline_items_due" in plan,
             "seed_seconds": round(seeded, 1),
         }
     first, last = str(sizes[0]), str(sizes[-1])
@@ -585,12 +670,12 @@ async def run_sweep(workdir: Path, sizes: list[int]) -> dict[str, Any]:
 
 # -- broadcast -------------------------------------------------------------------------------
 async def run_broadcast(
-    workdir: Path, recipients: int, scale: float, latency: float, rate: float = 28.0
+    stores: Stores, recipients: int, scale: float, latency: float, rate: float = 28.0
 ) -> dict[str, Any]:
     """A broadcast's messages queued in the outbox, sent by the bot process's own outbox sender
     (``rate`` a second, time sped up ``scale`` times on both sides) to an emulator that enforces
     Telegram's flood limits. The rate is measured from the first delivery to the last."""
-    db_file = workdir / "broadcast.db"
+    db_file = await stores.fresh("broadcast")
     db = await fresh_db(db_file)
     chats = [FIRST_RESIDENT + i for i in range(recipients)]
     notifier = Notifier(SystemClock())
@@ -654,7 +739,7 @@ async def run_broadcast(
         gc.unfreeze()
         await worker.stop()
         await server.stop()
-    db = Database(db_file)
+    db = open_database(db_file)
     await db.connect()
     async with db.read() as tx:
         counts = await tx.outbox.counts(batch="broadcast:bench")
@@ -683,16 +768,16 @@ async def run_broadcast(
 
 # -- memory ----------------------------------------------------------------------------------
 async def run_memory(
-    workdir: Path,
+    stores: Stores,
     residents: int,
     latency: float,
     size: int,
     people: int,
     think: tuple[float, float] = (1.0, 5.0),
 ) -> dict[str, Any]:
-    path = workdir / "memory.db"
+    path = await stores.fresh("memory")
     await seed_sweep_db(path, size)
-    db = Database(path)
+    db = open_database(path)
     await db.connect()
     await seed_people(
         db,
@@ -702,7 +787,7 @@ async def run_memory(
         now=datetime.now(UTC),
     )
     await db.close()
-    intake = await run_intake(workdir, residents, latency, db_path=path, seed=False, think=think)
+    intake = await run_intake(stores, residents, latency, db_url=path, seed=False, think=think)
     return {
         "people": people,
         "requests": size,
@@ -713,13 +798,14 @@ async def run_memory(
 
 
 # -- the command ------------------------------------------------------------------------------
-SCENARIOS = ("intake", "accept-storm", "sweep", "broadcast", "memory")
+SCENARIOS = ("intake", "accept-storm", "sweep", "broadcast", "memory", "failover")
 
 
 async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
     """Run the scenarios; return the results and the failed correctness checks."""
     quick = options.quick
     workdir = Path(tempfile.mkdtemp(prefix="gridbot-bench-"))
+    stores = Stores(workdir, options.store)
     results: dict[str, Any] = {}
     failed: list[str] = []
     try:
@@ -728,7 +814,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
             print(f"running {name} ...", flush=True)
             if name == "intake":
                 result = await run_intake(
-                    workdir,
+                    stores,
                     20 if quick else options.residents,
                     options.latency,
                     think=(0.05, 0.2) if quick else (1.0, 5.0),
@@ -741,7 +827,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                     failed.append("intake: some residents did not finish")
             elif name == "accept-storm":
                 result = await run_accept_storm(
-                    workdir,
+                    stores,
                     20 if quick else 200,
                     10 if quick else 100,
                     10 if quick else 20,
@@ -750,12 +836,12 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                 if result["winners"] != result["cards"] or result["double_accepts"]:
                     failed.append("accept-storm: not exactly one winner per card")
             elif name == "sweep":
-                result = await run_sweep(workdir, [10_000] if quick else options.sizes)
+                result = await run_sweep(stores, [10_000] if quick else options.sizes)
                 if not all(s["uses_index"] for s in result["sizes"].values()):
                     failed.append("sweep: the sweep query does not use its index")
             elif name == "broadcast":
                 result = await run_broadcast(
-                    workdir, 300 if quick else options.broadcast, options.scale, options.latency
+                    stores, 300 if quick else options.broadcast, options.scale, options.latency
                 )
                 if (
                     result["duplicates"]
@@ -765,15 +851,30 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                     failed.append("broadcast: duplicates or losses")
             elif name == "memory":
                 result = await run_memory(
-                    workdir,
+                    stores,
                     20 if quick else options.residents,
                     options.latency,
                     10_000 if quick else 1_000_000,
                     1_000 if quick else 100_000,
                     think=(0.05, 0.2) if quick else (1.0, 5.0),
                 )
+            elif name == "failover":
+                from bot.bench.failover import run_failover
+
+                outcome = await run_failover(
+                    stores,
+                    20 if quick else 200,
+                    options.latency,
+                    think=(0.2, 1.0) if quick else (1.0, 5.0),
+                )
+                result = outcome.summary()
+                if outcome.lost or outcome.duplicated or not outcome.numbers_gapless:
+                    failed.append("failover: requests lost, duplicated or numbers with gaps")
+                if outcome.finished != outcome.residents:
+                    failed.append("failover: some residents did not finish")
             else:
                 raise ValueError(f"unknown scenario {name}")
+            result["store"] = stores.engine
             result["wall_seconds"] = round(time.perf_counter() - started, 1)
             result["machine"] = machine()
             result["quick"] = quick
@@ -783,6 +884,7 @@ async def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[str]]:
                 json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
             )
     finally:
+        await stores.drop_all()
         shutil.rmtree(workdir, ignore_errors=True)
     return results, failed
 
@@ -833,6 +935,20 @@ def table(results: dict[str, Any]) -> str:
         )
         row("broadcast", "429s per minute", r["429_per_minute"])
         row("broadcast", "duplicates, lost", f"{r['duplicates']}, {r['lost']}")
+    if "failover" in results:
+        r = results["failover"]
+        row("failover", "residents finished / all", f"{r['finished']} / {r['residents']}")
+        row("failover", "until the standby answers s", r["gap_seconds"])
+        row(
+            "failover",
+            "waits across the gap p50/p95/max s",
+            f"{r['wait_p50_s']} / {r['wait_p95_s']} / {r['wait_max_s']}",
+        )
+        row(
+            "failover",
+            "lost, duplicated, gapless",
+            f"{r['lost']}, {r['duplicated']}, {r['numbers_gapless']}",
+        )
     if "memory" in results:
         r = results["memory"]
         row("memory", "peak RSS MB", r["peak_rss_mb"])

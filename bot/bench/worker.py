@@ -3,13 +3,14 @@
 Both long-poll the benchmark's HTTP emulator with the same per-chat update processor, so the
 difference between them is Gridbot's own work.
 
-    python -m bot.bench.worker gridbot --base-url URL --db PATH
+    python -m bot.bench.worker gridbot --base-url URL --store URL
     python -m bot.bench.worker echo --base-url URL
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -26,10 +27,11 @@ from telegram.ext import (
 )
 
 from bot.app import OFFLINE_TOKEN, build_application
-from bot.clock import OffsetClock
+from bot.clock import OffsetClock, SystemClock
 from bot.config import load_config
 from bot.processor import PerChatUpdateProcessor
 from bot.request import AiohttpRequest
+from bot.runner import RunOptions, serve
 
 __all__ = ["main"]
 
@@ -70,11 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.bench.worker")
     parser.add_argument("mode", choices=("gridbot", "echo"))
     parser.add_argument("--base-url", required=True)
-    parser.add_argument("--db")
+    parser.add_argument("--store", help="the store URL (sqlite:PATH or postgresql://...)")
+    parser.add_argument("--db", help="an SQLite file (the same as --store sqlite:PATH)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--outbox-rate", type=float, default=25.0)
     parser.add_argument("--outbox-in-flight", type=int, default=16)
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--takeover-seconds", type=float, default=10.0)
     parser.add_argument("--sweep-seconds", type=float, default=30.0)
     parser.add_argument(
         "--clock-offset-minutes", type=float, default=0.0, help="start this much later"
@@ -84,27 +88,38 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     if args.mode == "echo":
         app = echo_application(args.base_url, args.concurrency)
-    else:
-        config = load_config(
-            None,
-            bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
-            storage={"database": args.db},
-            performance={"concurrent_updates": args.concurrency},
-            outbox={
-                "rate_per_second": args.outbox_rate,
-                "max_in_flight": args.outbox_in_flight,
-                "time_scale": args.time_scale,
-            },
-            scheduler={"sweep_seconds": args.sweep_seconds},
+        app.run_polling(
+            poll_interval=0.0,
+            timeout=10,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
         )
-        offset = timedelta(minutes=args.clock_offset_minutes)
-        app = build_application(
-            config, token=OFFLINE_TOKEN, clock=OffsetClock(offset) if offset else None
-        )
-    app.run_polling(
-        poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+        return 0
+    config = load_config(
+        None,
+        bot={"base_url": f"{args.base_url}/bot", "base_file_url": f"{args.base_url}/file/bot"},
+        storage={"url": args.store or f"sqlite:{args.db}"},
+        performance={"concurrent_updates": args.concurrency},
+        outbox={
+            "rate_per_second": args.outbox_rate,
+            "max_in_flight": args.outbox_in_flight,
+            "time_scale": args.time_scale,
+        },
+        scheduler={"sweep_seconds": args.sweep_seconds},
+        ha={"takeover_seconds": args.takeover_seconds},
     )
-    return 0
+    offset = timedelta(minutes=args.clock_offset_minutes)
+    clock = OffsetClock(offset) if offset else SystemClock()
+    # The production path: `gridbot run`'s runner (leadership, polling that confirms updates
+    # once applied).
+    return asyncio.run(
+        serve(
+            config,
+            RunOptions(),
+            lambda: build_application(config, token=OFFLINE_TOKEN, clock=clock),
+            clock=clock,
+        )
+    )
 
 
 if __name__ == "__main__":

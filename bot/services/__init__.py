@@ -48,6 +48,7 @@ class Services:
 
     config: Config
     db: Database
+    reports: Database  # statistics, exports, charts: the read replica, or ``db``
     clock: Clock
     pacer: Pacer
     i18n: I18n

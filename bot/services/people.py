@@ -88,7 +88,7 @@ def _changes(person: Person, who: TelegramIdentity) -> dict[str, object]:
     if person.username != who.username:
         changes["username"] = who.username
     if person.unreachable:
-        changes["unreachable"] = 0  # they are talking to us again
+        changes["unreachable"] = False  # they are talking to us again
     return changes
 
 

@@ -157,8 +157,14 @@ def _median(values: list[timedelta]) -> timedelta | None:
 
 # -- the service -----------------------------------------------------------------------------
 class StatsService:
-    def __init__(self, db: Database, clock: Clock, config: Config) -> None:
+    """Statistics and exports. Their queries go to ``reports`` (``[storage] read_url``, a read
+    replica) when given, else to the main store; audit rows always go to the main store."""
+
+    def __init__(
+        self, db: Database, clock: Clock, config: Config, reports: Database | None = None
+    ) -> None:
         self.db = db
+        self.reports = reports or db
         self.clock = clock
         self.config = config
 
@@ -178,7 +184,7 @@ class StatsService:
     # what an admin may see
     async def scopes(self, actor: Actor, action: str = VIEW) -> list[OrgUnit]:
         """The units the actor administers (refused, and audited, for anyone else)."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+        async with audited_refusals(self.db, self.clock, actor), self.reports.read() as tx:
             return await self._scopes(tx, actor, action)
 
     async def _scopes(self, tx: Tx, actor: Actor, action: str) -> list[OrgUnit]:
@@ -216,7 +222,7 @@ class StatsService:
     # the figures
     async def stats(self, actor: Actor, unit_id: int, period: Period) -> Stats:
         """The statistics of a unit in the actor's scope (audited as ``stats.view``)."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+        async with audited_refusals(self.db, self.clock, actor), self.reports.read() as tx:
             up = await self._unit(tx, actor, unit_id, VIEW)
             stats = await self._compute(tx, unit_id, period, up)
         await self._audit(actor, VIEW, stats.unit, stats.period, {})
@@ -256,7 +262,7 @@ class StatsService:
     async def export(self, actor: Actor, unit_id: int, period: Period) -> Export:
         """The requests and statistics of a unit in the actor's scope (audited as
         ``export``)."""
-        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+        async with audited_refusals(self.db, self.clock, actor), self.reports.read() as tx:
             up = await self._unit(tx, actor, unit_id, EXPORT)
             export = await self._export(tx, unit_id, period, up)
         await self._audit(
@@ -266,7 +272,7 @@ class StatsService:
 
     async def export_unit(self, code: str, period: Period) -> Export:
         """The export for the command line (whoever runs it holds the database)."""
-        async with self.db.read() as tx:
+        async with self.reports.read() as tx:
             unit = await tx.org.get_by_code(code)
             if unit is None:
                 raise NotFound(N_("That place does not exist (any more)."))

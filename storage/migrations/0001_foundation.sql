@@ -8,10 +8,10 @@ CREATE TABLE org_units (
     level       TEXT    NOT NULL CHECK (level IN ('district', 'street', 'community', 'compound')),
     parent_id   INTEGER REFERENCES org_units (id) ON DELETE RESTRICT,
     path        TEXT    NOT NULL,           -- '/DZ/CX/BY/XHHY/': ancestors' codes, for scope checks
-    has_property_company INTEGER NOT NULL DEFAULT 1,
+    has_property_company BOOLEAN NOT NULL DEFAULT TRUE,
     sort        INTEGER NOT NULL DEFAULT 0,
-    created_at  TEXT    NOT NULL,
-    updated_at  TEXT    NOT NULL
+    created_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX org_units_parent ON org_units (parent_id, sort, code);
 CREATE INDEX org_units_path ON org_units (path);
@@ -26,8 +26,8 @@ CREATE TABLE stations (
     longitude      REAL,
     function_areas TEXT    NOT NULL DEFAULT '[]',   -- JSON list of area names
     opening_hours  TEXT    NOT NULL DEFAULT '',
-    created_at     TEXT    NOT NULL,
-    updated_at     TEXT    NOT NULL
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX stations_unit ON stations (unit_id);
 
@@ -39,8 +39,8 @@ CREATE TABLE service_teams (
     project     TEXT    NOT NULL,
     project_en  TEXT,
     sort        INTEGER NOT NULL DEFAULT 0,
-    created_at  TEXT    NOT NULL,
-    updated_at  TEXT    NOT NULL
+    created_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL
 );
 
 CREATE TABLE people (
@@ -51,9 +51,9 @@ CREATE TABLE people (
     language      TEXT,                              -- NULL until chosen
     home_unit_id  INTEGER REFERENCES org_units (id) ON DELETE SET NULL,
     phone         TEXT,
-    unreachable   INTEGER NOT NULL DEFAULT 0,        -- blocked the bot
-    created_at    TEXT    NOT NULL,
-    updated_at    TEXT    NOT NULL
+    unreachable   BOOLEAN NOT NULL DEFAULT FALSE,        -- blocked the bot
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX people_home ON people (home_unit_id);
 
@@ -63,8 +63,8 @@ CREATE TABLE role_grants (
     role        TEXT    NOT NULL CHECK (role IN ('resident', 'member', 'admin')),
     unit_id     INTEGER NOT NULL REFERENCES org_units (id) ON DELETE RESTRICT,
     granted_by  INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    granted_at  TEXT    NOT NULL,
-    revoked_at  TEXT,
+    granted_at  TIMESTAMPTZ NOT NULL,
+    revoked_at  TIMESTAMPTZ,
     revoked_by  INTEGER REFERENCES people (id) ON DELETE SET NULL
 );
 CREATE UNIQUE INDEX role_grants_live ON role_grants (person_id, role, unit_id)
@@ -80,7 +80,7 @@ CREATE TABLE audit_log (
     unit_id     INTEGER REFERENCES org_units (id) ON DELETE SET NULL,
     before      TEXT,                  -- JSON
     after       TEXT,                  -- JSON
-    at          TEXT    NOT NULL
+    at          TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_unit ON audit_log (unit_id, at);
@@ -94,15 +94,15 @@ CREATE TABLE outbox (
                 CHECK (status IN ('pending', 'inflight', 'sent', 'failed', 'undeliverable',
                                   'cancelled')),
     attempts    INTEGER NOT NULL DEFAULT 0,
-    recovered   INTEGER NOT NULL DEFAULT 0,  -- re-queued once after a crash in flight
+    recovered   BOOLEAN NOT NULL DEFAULT FALSE,  -- re-queued once after a crash in flight
     dedup_key   TEXT    UNIQUE,        -- the same effect is never queued twice
     ref_id      INTEGER REFERENCES outbox (id),  -- an edit's original message
     batch       TEXT,                  -- e.g. 'broadcast:12'
     message_id  INTEGER,               -- Telegram's message id once sent
     error       TEXT,
-    created_at  TEXT    NOT NULL,
-    sent_at     TEXT,
-    updated_at  TEXT    NOT NULL
+    created_at  TIMESTAMPTZ NOT NULL,
+    sent_at     TIMESTAMPTZ,
+    updated_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX outbox_open ON outbox (status, id) WHERE status IN ('pending', 'inflight');
 CREATE INDEX outbox_batch ON outbox (batch, status) WHERE batch IS NOT NULL;

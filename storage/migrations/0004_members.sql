@@ -10,15 +10,15 @@ CREATE TABLE members (
                    CHECK (member_type IN ('in_service', 'unemployed_or_retired', 'volunteer')),
     skills         TEXT    NOT NULL DEFAULT '[]',   -- JSON list of free tags
     availability   TEXT    NOT NULL DEFAULT '[]',   -- JSON list: weekday_day, weekday_evening, weekend
-    share_phone    INTEGER NOT NULL DEFAULT 0,      -- residents may see the phone
+    share_phone    BOOLEAN NOT NULL DEFAULT FALSE,      -- residents may see the phone
     status         TEXT    NOT NULL DEFAULT 'pending'
                    CHECK (status IN ('pending', 'approved', 'rejected')),
     reject_reason  TEXT,
     decided_by     INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    decided_at     TEXT,
-    paused_until   TEXT,                            -- on leave until then (exclusive)
-    created_at     TEXT    NOT NULL,
-    updated_at     TEXT    NOT NULL
+    decided_at     TIMESTAMPTZ,
+    paused_until   TIMESTAMPTZ,  -- on leave until then (exclusive)
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX members_pool ON members (compound_id, status);
 
@@ -37,7 +37,7 @@ CREATE TABLE task_cards (
     kind        TEXT    NOT NULL CHECK (kind IN ('pool', 'assign')),
     outbox_id   INTEGER REFERENCES outbox (id),
     state       TEXT    NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
-    created_at  TEXT    NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
     UNIQUE (request_id, person_id, kind)
 );
 CREATE INDEX task_cards_open ON task_cards (request_id, state);

@@ -1,8 +1,8 @@
 -- Deadlines (催办、督办): due times on requests and the timer rows the sweep claims.
 
-ALTER TABLE requests ADD COLUMN accept_due_at TEXT;
-ALTER TABLE requests ADD COLUMN resolve_due_at TEXT;
-ALTER TABLE requests ADD COLUMN waiting_since TEXT;      -- waiting for the resident: clock paused
+ALTER TABLE requests ADD COLUMN accept_due_at TIMESTAMPTZ;
+ALTER TABLE requests ADD COLUMN resolve_due_at TIMESTAMPTZ;
+ALTER TABLE requests ADD COLUMN waiting_since TIMESTAMPTZ;      -- waiting for the resident: clock paused
 ALTER TABLE requests ADD COLUMN escalation_level TEXT
     CHECK (escalation_level IN ('community', 'street', 'district'));
 
@@ -15,11 +15,11 @@ CREATE TABLE deadline_items (
     kind        TEXT    NOT NULL,     -- remind_accept, escalate_accept, remind_resolve, ...
     step        INTEGER NOT NULL DEFAULT 0,   -- which reminder or escalation level
     person_id   INTEGER REFERENCES people (id) ON DELETE CASCADE,  -- a held reminder's recipient
-    due_at      TEXT    NOT NULL,
+    due_at      TIMESTAMPTZ NOT NULL,
     state       TEXT    NOT NULL DEFAULT 'pending'
                 CHECK (state IN ('pending', 'held', 'done', 'cancelled')),
-    done_at     TEXT,
-    created_at  TEXT    NOT NULL
+    done_at     TIMESTAMPTZ,
+    created_at  TIMESTAMPTZ NOT NULL
 );
 -- The sweep's query: pending rows by due time. Its cost grows with the due rows only.
 CREATE INDEX deadline_items_due ON deadline_items (due_at) WHERE state = 'pending';
@@ -35,7 +35,7 @@ CREATE TABLE extension_requests (
     state        TEXT    NOT NULL DEFAULT 'pending'
                  CHECK (state IN ('pending', 'approved', 'refused')),
     decided_by   INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    decided_at   TEXT,
-    created_at   TEXT    NOT NULL
+    decided_at   TIMESTAMPTZ,
+    created_at   TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX extension_requests_request ON extension_requests (request_id, state);

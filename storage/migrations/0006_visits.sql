@@ -8,8 +8,8 @@ CREATE TABLE visits (
     people        INTEGER NOT NULL CHECK (people >= 1),                 -- residents contacted
     note          TEXT,
     opinion_request_id INTEGER REFERENCES requests (id) ON DELETE SET NULL,
-    visited_at    TEXT    NOT NULL,
-    created_at    TEXT    NOT NULL
+    visited_at    TIMESTAMPTZ NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX visits_compound ON visits (compound_id, visited_at);
 CREATE INDEX visits_person ON visits (person_id, visited_at);

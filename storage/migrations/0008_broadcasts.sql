@@ -14,8 +14,8 @@ CREATE TABLE broadcasts (
                         CHECK (state IN ('sending', 'cancelled', 'done')),
     progress_chat_id    INTEGER NOT NULL,      -- the admin's chat
     progress_message_id INTEGER,               -- the message edited with the progress
-    created_at          TEXT    NOT NULL,
-    finished_at         TEXT
+    created_at          TIMESTAMPTZ NOT NULL,
+    finished_at         TIMESTAMPTZ
 );
 CREATE INDEX broadcasts_sending ON broadcasts (id) WHERE state = 'sending';
 CREATE INDEX broadcasts_unit ON broadcasts (unit_id, id);

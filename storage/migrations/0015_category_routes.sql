@@ -5,4 +5,4 @@
 ALTER TABLE categories ADD COLUMN handled_by TEXT NOT NULL DEFAULT 'members'
     CHECK (handled_by IN ('members', 'property_company', 'admins'));
 
-UPDATE categories SET handled_by = 'admins' WHERE is_opinion = 1;
+UPDATE categories SET handled_by = 'admins' WHERE is_opinion;

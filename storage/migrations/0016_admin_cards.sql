@@ -7,6 +7,6 @@ CREATE TABLE admin_cards (
     request_id  INTEGER NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
     person_id   INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     outbox_id   INTEGER NOT NULL REFERENCES outbox (id),
-    created_at  TEXT    NOT NULL
+    created_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX admin_cards_request ON admin_cards (request_id);

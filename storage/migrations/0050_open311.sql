@@ -19,10 +19,10 @@ CREATE TABLE api_keys (
     name        TEXT    NOT NULL,
     key_hash    TEXT    NOT NULL UNIQUE,
     prefix      TEXT    NOT NULL,             -- the first characters, to tell keys apart
-    created_at  TEXT    NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
     created_by  TEXT    NOT NULL,             -- 'cli'
-    revoked_at  TEXT,
-    last_used_at TEXT
+    revoked_at  TIMESTAMPTZ,
+    last_used_at TIMESTAMPTZ
 );
 
 -- The units a key may submit requests to (each with everything below it).
@@ -39,7 +39,7 @@ CREATE TABLE api_requests (
     key_id      INTEGER NOT NULL REFERENCES api_keys (id),
     token       TEXT    NOT NULL UNIQUE,
     account_id  TEXT,
-    created_at  TEXT    NOT NULL
+    created_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX api_requests_key ON api_requests (key_id, request_id);
 CREATE INDEX requests_created ON requests (created_at);

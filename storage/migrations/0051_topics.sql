@@ -22,8 +22,8 @@ CREATE TABLE topics (
     converted_kind  TEXT,                      -- task; later consultation, whistle
     converted_ref   TEXT,                      -- what it became, e.g. 'request:12'
     decided_by      INTEGER REFERENCES people (id) ON DELETE SET NULL,
-    decided_at      TEXT,
-    created_at      TEXT    NOT NULL,
+    decided_at      TIMESTAMPTZ,
+    created_at      TIMESTAMPTZ NOT NULL,
     UNIQUE (unit_id, kind, month, signature)
 );
 CREATE INDEX topics_month ON topics (month, unit_id);
@@ -42,6 +42,6 @@ CREATE TABLE hotspot_runs (
     unit_id  INTEGER NOT NULL REFERENCES org_units (id),
     month    TEXT    NOT NULL,
     topics   INTEGER NOT NULL,
-    ran_at   TEXT    NOT NULL,
+    ran_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (unit_id, month)
 );

@@ -14,9 +14,12 @@ if TYPE_CHECKING:
 
 __all__ = ["SWEEP_SQL", "DeadlineItem", "DeadlinesRepo", "Extension"]
 
-# The sweep's query, kept as a constant so a test can EXPLAIN it.
+# The sweep's query, kept as a constant so a test can EXPLAIN it. On PostgreSQL it locks the
+# rows it returns and skips rows another transaction holds (SKIP LOCKED): two sweeps (the old
+# active process and the one taking over) take different rows and never wait for each other.
 SWEEP_SQL = (
     "SELECT id FROM deadline_items WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?"
+    " FOR UPDATE SKIP LOCKED"
 )
 
 

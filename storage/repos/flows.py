@@ -29,7 +29,7 @@ from storage.persistence import (
     conversation_key_text,
     user_data_text,
 )
-from storage.timestamps import ts
+from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from bot.models import FlowEnd
@@ -177,9 +177,9 @@ class FlowsRepo:
             await self.tx.execute(USER_DATA_UPSERT, (user_id, text, stamp))
         return text
 
-    async def _stamp(self, user_id: int) -> str:
+    async def _stamp(self, user_id: int) -> datetime:
         """The row's own updated_at (reconcile has no clock: it keeps the stored one)."""
         stamp = await self.tx.fetchval(
             "SELECT updated_at FROM ptb_user_data WHERE user_id = ?", (user_id,)
         )
-        return str(stamp)
+        return from_ts(stamp)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Member, MemberStatus, OrgUnit, TaskCard
+from storage.dialect import contains_pattern
 from storage.timestamps import ts
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ def _encode(name: str, value: Any) -> Any:
         return json.dumps([getattr(v, "value", v) for v in value], ensure_ascii=False)
     if isinstance(value, datetime):
         return ts(value)
-    if isinstance(value, bool):
-        return int(value)
     return getattr(value, "value", value)
 
 
@@ -134,16 +133,16 @@ class MembersRepo:
         return await self._hydrate(rows)
 
     async def search(self, units: list[OrgUnit], text: str, limit: int = 10) -> list[Member]:
-        """Approved members in ``units`` whose name contains ``text``."""
+        """Approved members in ``units`` whose name contains ``text`` (ignoring case)."""
         if not units:
             return []
         where = " OR ".join("substr(u.path, 1, ?) = ?" for _ in units)
         params: list[Any] = [p for unit in units for p in (len(unit.path), unit.path)]
         rows = await self.tx.fetchall(
             f"SELECT {_M_COLS} FROM members m JOIN org_units u ON u.id = m.compound_id"
-            f" WHERE ({where}) AND m.status = 'approved' AND instr(m.real_name, ?) > 0"
+            f" WHERE ({where}) AND m.status = 'approved' AND lower(m.real_name) LIKE ? ESCAPE '\\'"
             " ORDER BY m.real_name LIMIT ?",
-            [*params, text, limit],
+            [*params, contains_pattern(text), limit],
         )
         return await self._hydrate(rows)
 

@@ -80,10 +80,12 @@ class OutboxRepo:
         return [QueuedRef(int(r[0]), int(r[1])) for r in rows]
 
     async def claim(self, row_id: int, now: datetime) -> OutboxRow | None:
-        """Move a pending row to in flight; None when it is no longer pending."""
+        """Move a pending row to in flight; None when it is no longer pending, or (on
+        PostgreSQL) while another transaction is claiming it (SKIP LOCKED: no waiting)."""
         row = await self.tx.fetchone(
             "UPDATE outbox SET status = 'inflight', attempts = attempts + 1, updated_at = ?"
-            f" WHERE id = ? AND status = 'pending' RETURNING {_COLS}",
+            " WHERE id = (SELECT id FROM outbox WHERE id = ? AND status = 'pending'"
+            f" FOR UPDATE SKIP LOCKED) RETURNING {_COLS}",
             (ts(now), row_id),
         )
         return None if row is None else _row(row)

@@ -113,7 +113,7 @@ class PeopleRepo:
 
     async def mark_unreachable(self, telegram_id: int, now: datetime) -> None:
         await self.tx.execute(
-            "UPDATE people SET unreachable = 1, updated_at = ? WHERE telegram_id = ?",
+            "UPDATE people SET unreachable = TRUE, updated_at = ? WHERE telegram_id = ?",
             (ts(now), telegram_id),
         )
 

@@ -2,14 +2,16 @@
 person's traces, and what is found is rewritten (``bot/privacy.py`` says how).
 
 The columns come from the schema itself, so a table added later is covered without a change
-here. Rows are found with plain substring searches (one scan per column, all needles at once)
-and rewritten in Python, inside the caller's transaction.
+here. Rows are found with plain substring searches (one scan per column, all needles at once:
+``LIKE``, which both stores have) and rewritten in Python, inside the caller's transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from storage.dialect import contains_pattern
 
 if TYPE_CHECKING:
     from storage.db import Tx
@@ -42,22 +44,7 @@ class PrivacyRepo:
 
     async def text_columns(self) -> list[tuple[str, str]]:
         """(table, column) for every text column of every table."""
-        tables = [
-            str(r[0])
-            for r in await self.tx.fetchall(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
-        found = []
-        for table in tables:
-            if table in _SKIPPED:
-                continue
-            for column in await self.tx.fetchall(f'PRAGMA table_info("{table}")'):
-                declared = str(column["type"]).upper()
-                if declared in ("", "TEXT") or "CHAR" in declared or "CLOB" in declared:
-                    found.append((table, str(column["name"])))
-        return found
+        return [(t, c) for t, c in await self.tx.text_columns() if t not in _SKIPPED]
 
     async def scrub(self, needles: list[str], rewrite: Callable[[str], str]) -> int:
         """Rewrite every text value that contains one of ``needles``; return how many
@@ -65,16 +52,18 @@ class PrivacyRepo:
         if not needles:
             return 0
         changed = 0
+        patterns = [contains_pattern(n, fold_case=False) for n in needles]
+        row_id = self.tx.row_id
         for table, column in await self.text_columns():
-            where = " OR ".join(f'instr("{column}", ?) > 0' for _ in needles)
+            where = " OR ".join(f"\"{column}\" LIKE ? ESCAPE '\\'" for _ in needles)
             rows = await self.tx.fetchall(
-                f'SELECT rowid, "{column}" FROM "{table}" WHERE {where}', needles
+                f'SELECT {row_id}, "{column}" FROM "{table}" WHERE {where}', patterns
             )
-            for rowid, value in rows:
+            for key, value in rows:
                 new = rewrite(str(value))
                 if new != value:
                     await self.tx.execute(
-                        f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (new, rowid)
+                        f'UPDATE "{table}" SET "{column}" = ? WHERE {row_id} = ?', (new, key)
                     )
                     changed += 1
         return changed

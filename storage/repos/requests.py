@@ -88,7 +88,7 @@ class RequestsRepo:
     async def categories(self, *, active_only: bool = True) -> list[Category]:
         sql = f"SELECT {_CATEGORY_COLS} FROM categories"
         if active_only:
-            sql += " WHERE active = 1"
+            sql += " WHERE active"
         rows = await self.tx.fetchall(sql + " ORDER BY sort, id")
         return [Category.model_validate(dict(r)) for r in rows]
 
@@ -126,10 +126,10 @@ class RequestsRepo:
                 name_en,
                 default_tier.value,
                 team_code,
-                int(is_opinion),
+                is_opinion,
                 handled_by.value,
                 sort,
-                int(active),
+                active,
             ),
         )
         return existed is None
@@ -139,7 +139,7 @@ class RequestsRepo:
         return how many."""
         marks = ", ".join("?" for _ in keep) or "''"
         return await self.tx.execute(
-            f"UPDATE categories SET active = 0 WHERE active = 1 AND code NOT IN ({marks})", keep
+            f"UPDATE categories SET active = FALSE WHERE active AND code NOT IN ({marks})", keep
         )
 
     # -- requests ------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class RequestsRepo:
         """The next number of ``year``; gapless because it commits with the request."""
         last = await self.tx.fetchval(
             "INSERT INTO request_counters (year, last) VALUES (?, 1)"
-            " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            " ON CONFLICT (year) DO UPDATE SET last = request_counters.last + 1 RETURNING last",
             (year,),
         )
         return f"{prefix}-{year}-{int(last):06d}"
@@ -184,7 +184,7 @@ class RequestsRepo:
                 resident_id,
                 contact_name,
                 contact_phone,
-                int(anonymous),
+                anonymous,
                 compound_id,
                 category_id,
                 tier.value,

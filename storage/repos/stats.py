@@ -6,7 +6,8 @@ it as the range ``path >= '/DZ/CX/' AND path < '/DZ/CX0'`` (the same set as
 ``substr(path, 1, length(:p)) = :p``, since ``'0'`` is the character after ``'/'``), which the
 ``org_units_path`` index answers; requests are then reached through their compound
 (``requests_similar`` starts with ``compound_id``), so no query scans the whole requests table.
-Timestamps are the fixed-width UTC text of :func:`storage.timestamps.ts` and compare as strings.
+Times are parameters compared with stored times (timestamptz on PostgreSQL, fixed-width UTC text
+on SQLite), never SQL date functions, so every query reads the same on both stores.
 """
 
 from __future__ import annotations
@@ -53,10 +54,7 @@ class StatsRepo:
 
     async def has_table(self, name: str) -> bool:
         """True when the database has the table (features may add theirs later)."""
-        row = await self.tx.fetchone(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-        )
-        return row is not None
+        return await self.tx.has_table(name)
 
     async def counts(
         self, units: list[OrgUnit], start: datetime, end: datetime, now: datetime
@@ -71,7 +69,7 @@ class StatsRepo:
         for n, unit in enumerate(units):
             params[f"g{n}"] = unit.id
             params[f"lo{n}"], params[f"hi{n}"] = subtree_range(unit)
-            groups.append(f"(:g{n}, :lo{n}, :hi{n})")
+            groups.append(f"(CAST(:g{n} AS BIGINT), CAST(:lo{n} AS TEXT), CAST(:hi{n} AS TEXT))")
         within = "{col} >= :start AND {col} < :end"
         sql = (
             f"WITH g (gid, lo, hi) AS (VALUES {', '.join(groups)}),"
@@ -100,7 +98,7 @@ class StatsRepo:
             "    AND (accept_due_at IS NULL OR accepted_at <= accept_due_at)) AS accepted_in_time,"
             f"  count(*) FILTER (WHERE rat AND rating IN {_in(_RATED)}) AS rated,"
             f"  count(*) FILTER (WHERE rat AND rating IN {_in(_GOOD)}) AS satisfied,"
-            "  count(*) FILTER (WHERE rec AND is_opinion = 1) AS opinions,"
+            "  count(*) FILTER (WHERE rec AND is_opinion) AS opinions,"
             f"  count(*) FILTER (WHERE sol AND status IN {_in(_FINISHED)}) AS solved"
             " FROM x GROUP BY gid"
         )
@@ -162,19 +160,25 @@ class StatsRepo:
         if not buckets:
             return []
         lo, hi = subtree_range(unit)
-        params: dict[str, Any] = {"lo": lo, "hi": hi}
-        values = []
+        params: dict[str, Any] = {
+            "lo": lo,
+            "hi": hi,
+            "first": ts(min(start for start, _ in buckets)),
+            "last": ts(max(end for _, end in buckets)),
+        }
+        counts = []
         for n, (start, end) in enumerate(buckets):
             params[f"b{n}"], params[f"e{n}"] = ts(start), ts(end)
-            values.append(f"({n}, :b{n}, :e{n})")
-        rows = await self.tx.fetchall(
-            f"WITH b (i, start, end_) AS (VALUES {', '.join(values)})"
-            " SELECT b.i, count(r.id) FROM b LEFT JOIN requests r"
-            f" ON r.created_at >= b.start AND r.created_at < b.end_ AND {_SCOPE}"
-            " GROUP BY b.i ORDER BY b.i",
+            counts.append(
+                f"count(*) FILTER (WHERE r.created_at >= :b{n} AND r.created_at < :e{n})"
+            )
+        row = await self.tx.fetchone(
+            f"SELECT {', '.join(counts)} FROM requests r WHERE {_SCOPE}"
+            " AND r.created_at >= :first AND r.created_at < :last",
             params,
         )
-        return [int(r[1]) for r in rows]
+        assert row is not None
+        return [int(value) for value in row]
 
     async def received_by_compound(
         self, unit: OrgUnit, start: datetime, end: datetime

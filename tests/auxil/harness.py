@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from auxil import stores
 from telegram import Update
 
 from bot.app import FLOWS, OFFLINE_TOKEN, GridApplication, build_application, services_of
@@ -40,6 +41,8 @@ class Harness:
         self.pacer = VirtualPacer()
         self.emulator = Emulator(clock=self.clock.now, monotonic=self.pacer.monotonic)
         settings: dict[str, Any] = {"storage": {"database": tmp_path / "gridbot.db"}}
+        # No store given: a fresh one on the store the tests run on (made in start()).
+        self._fresh_store = "storage" not in config
         settings.update(config)
         self.config: Config = load_config(None, **settings)
         self.app: GridApplication | None = None
@@ -51,8 +54,15 @@ class Harness:
         assert self.app is not None, "harness not started"
         return services_of(self.app)
 
+    @property
+    def store_url(self) -> str:
+        return self.config.storage.store_url
+
     async def start(self) -> None:
         """Build the Application and run its start-up as ``gridbot run`` would."""
+        if self._fresh_store:
+            self._fresh_store = False
+            self.config.storage.url = await stores.fresh_store(self.tmp_path, "gridbot")
         self.app = build_application(
             self.config,
             clock=self.clock,

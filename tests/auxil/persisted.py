@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from storage.db import Database
+from storage.db import open_database
 
 __all__ = ["leave_behind", "stored_state"]
 
@@ -15,9 +14,9 @@ def _key(user_id: int) -> str:
     return f"[{user_id},{user_id}]"
 
 
-async def stored_state(db_path: Path, user_id: int) -> tuple[dict[str, object], list[str]]:
+async def stored_state(url: str, user_id: int) -> tuple[dict[str, object], list[str]]:
     """The person's stored user_data and the names of their stored conversation states."""
-    db = Database(db_path)
+    db = open_database(url)
     async with db, db.read() as tx:
         data = await tx.fetchval("SELECT data FROM ptb_user_data WHERE user_id = ?", (user_id,))
         rows = await tx.fetchall(
@@ -27,15 +26,16 @@ async def stored_state(db_path: Path, user_id: int) -> tuple[dict[str, object], 
 
 
 async def leave_behind(
-    db_path: Path, user_id: int, flow: str, form: dict[str, object], state: object
+    url: str, user_id: int, flow: str, form: dict[str, object], state: object
 ) -> None:
     """Write a form of ``flow`` and its conversation ``state`` back (the bot is stopped): what
     an older version killed right after the flow's end could leave on disk."""
-    db = Database(db_path)
+    db = open_database(url)
     async with db, db.transaction() as tx:
         await tx.execute(
-            "INSERT OR REPLACE INTO ptb_user_data (user_id, data, updated_at)"
-            " VALUES (?, ?, '2026-11-26T09:00:00.000000Z')",
+            "INSERT INTO ptb_user_data (user_id, data, updated_at)"
+            " VALUES (?, ?, '2026-11-26T09:00:00.000000Z')"
+            " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
             (user_id, json.dumps({flow: form})),
         )
         await tx.execute(

@@ -1,9 +1,11 @@
-"""What /forget must leave behind: nothing of a person in any text column of the SQLite file."""
+"""What /forget must leave behind: nothing of a person in any column of the store."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from pathlib import Path
+
+import asyncpg
 
 __all__ = ["forms_of", "traces_left"]
 
@@ -12,8 +14,28 @@ def forms_of(phone: str) -> list[str]:
     return [phone, phone.lstrip("+"), phone[3:]]  # +86…, 86…, bare
 
 
-def traces_left(db_path: Path, needles: list[str]) -> list[tuple[str, str, str, str]]:
-    """(table, column, needle, value) for every text value in the file that holds a needle."""
+async def traces_left(url: str, needles: list[str]) -> list[tuple[str, str, str, str]]:
+    """(table, column, needle, value) for every value in the store that holds a needle: every
+    text column of an SQLite file, every column of a PostgreSQL database (as text)."""
+    if not url.startswith("postgresql://"):
+        return await asyncio.to_thread(_sqlite_traces, url.removeprefix("sqlite:"), needles)
+    conn = await asyncpg.connect(url)
+    try:
+        found = []
+        columns = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema()"
+        )
+        for table, name in columns:
+            for (value,) in await conn.fetch(f'SELECT "{name}"::text FROM "{table}"'):
+                text = value or ""
+                found += [(table, name, n, text[:120]) for n in needles if n in text]
+        return found
+    finally:
+        await conn.close()
+
+
+def _sqlite_traces(db_path: str, needles: list[str]) -> list[tuple[str, str, str, str]]:
     conn = sqlite3.connect(db_path)
     try:
         found = []

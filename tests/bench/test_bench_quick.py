@@ -8,11 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+from auxil import stores
+
 
 def test_quick_bench_runs_every_scenario_correctly(tmp_path: Path) -> None:
     out = tmp_path / "results"
+    server = stores.postgres_server()  # on PostgreSQL, the bench's --store
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "bench", "--quick", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "bench",
+            "--quick",
+            "--out",
+            str(out),
+            *(["--store", server] if server else []),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -20,7 +32,10 @@ def test_quick_bench_runs_every_scenario_correctly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
-    assert set(results) == {"intake", "accept-storm", "sweep", "broadcast", "memory"}
+    assert set(results) == {"intake", "accept-storm", "sweep", "broadcast", "memory", "failover"}
+    failover = results["failover"]
+    assert failover["finished"] == failover["residents"] == failover["requests"]
+    assert failover["lost"] == 0 and failover["duplicated"] == 0 and failover["numbers_gapless"]
     intake = results["intake"]
     for mode in ("gridbot", "echo"):
         for load in ("saturated", "paced"):
@@ -36,3 +51,4 @@ def test_quick_bench_runs_every_scenario_correctly(tmp_path: Path) -> None:
     assert results["memory"]["peak_rss_mb"] is not None
     for result in results.values():
         assert result["machine"]["cores"] >= 1 and result["quick"] is True
+        assert result["store"] == stores.engine()

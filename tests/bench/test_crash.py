@@ -29,13 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from auxil import stores
 
 from bot.bench.runner import Worker, buttons, category_id, fresh_db, reply_button, unit_id
 from bot.emulator.core import Emulator
 from bot.emulator.http import EmulatorServer
 from bot.i18n import I18n
 from storage.bench_seed import seed_members, seed_people
-from storage.db import Database
+from storage.db import open_database
 
 pytestmark = pytest.mark.slow
 
@@ -147,8 +148,8 @@ class Counts:
         )
 
 
-async def _outbox_open(db_path: Path) -> int:
-    db = Database(db_path)
+async def _outbox_open(db_path: str) -> int:
+    db = open_database(db_path)
     async with db, db.read() as tx:
         return int(
             await tx.fetchval(
@@ -157,7 +158,7 @@ async def _outbox_open(db_path: Path) -> int:
         )
 
 
-async def _drained(db_path: Path, limit: float = 30.0) -> None:
+async def _drained(db_path: str, limit: float = 30.0) -> None:
     deadline = time.monotonic() + limit
     while await _outbox_open(db_path):
         if time.monotonic() > deadline:
@@ -172,7 +173,7 @@ async def test_sigkill_during_intake_loses_and_duplicates_nothing(
     rng = random.Random(seed)
     counts = Counts(seed)
     started = time.monotonic()
-    db_path = tmp_path / "crash.db"
+    db_path = await stores.fresh_store(tmp_path, "crash", migrated=False)
     db = await fresh_db(db_path)
     now = datetime.now(UTC)
     compound = await unit_id(db, "XHHY")
@@ -244,7 +245,7 @@ async def test_sigkill_during_intake_loses_and_duplicates_nothing(
         await worker.stop()
         await server.stop()
 
-    db = Database(db_path)
+    db = open_database(db_path)
     async with db, db.read() as tx:
         stored = {
             str(r[0]): int(r[1])

@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 from pathlib import Path
 
 import pytest
+from auxil import stores
 
 from bot.__main__ import run
+from storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "examples" / "duanzhou.toml"
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
+async def store(tmp_path: Path) -> str:
+    """A new store for the command line (not migrated: `db migrate` does that)."""
+    return await stores.fresh_store(tmp_path, "cli", migrated=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path, store: str) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[storage]\ndatabase = "{tmp_path / "cli.db"}"\n')
+    path.write_text(f'[storage]\nurl = "{store}"\n')
     return path
 
 
-def counts(db: Path) -> tuple[int, int, int]:
-    with sqlite3.connect(db) as conn:
-        return tuple(  # type: ignore[return-value]
-            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("org_units", "stations", "service_teams")
-        )
+def counts(url: str) -> tuple[int, int, int]:
+    async def read() -> tuple[int, int, int]:
+        async with open_database(url) as db, db.read() as tx:
+            return tuple(  # type: ignore[return-value]
+                [
+                    int(await tx.fetchval(f"SELECT count(*) FROM {table}"))
+                    for table in ("org_units", "stations", "service_teams")
+                ]
+            )
+
+    return asyncio.run(read())
 
 
 def test_migrate_import_twice_and_show(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, store: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     c = ["--config", str(config)]
     assert run([*c, "db", "migrate"]) == 0
@@ -38,9 +51,9 @@ def test_migrate_import_twice_and_show(
     assert "up to date" in capsys.readouterr().out
 
     assert run([*c, "org", "import", str(ORG)]) == 0
-    first = counts(tmp_path / "cli.db")
+    first = counts(store)
     assert run([*c, "org", "import", str(ORG)]) == 0
-    assert counts(tmp_path / "cli.db") == first
+    assert counts(store) == first
     assert first[0] >= 1 + 2 + 4 + 6 and first[1] >= 3 and first[2] == 8
     capsys.readouterr()
 
@@ -56,7 +69,7 @@ def test_migrate_import_twice_and_show(
 
 
 def test_import_error_is_one_line_and_imports_nothing(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
@@ -66,7 +79,7 @@ def test_import_error_is_one_line_and_imports_nothing(
     assert run(["--config", str(config), "org", "import", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "NOPE" in err and "bad.toml" in err
-    assert counts(tmp_path / "cli.db") == (0, 0, 0)
+    assert counts(store) == (0, 0, 0)
 
 
 def test_admin_grant_revoke_and_outbox(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

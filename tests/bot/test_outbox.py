@@ -243,7 +243,7 @@ async def test_a_timed_out_call_is_sent_again_once_then_counted_unknown(
     assert "TimedOut" in row["error"]
     # The operator sees them counted.
     config = tmp_path / "c.toml"
-    config.write_text(f'[storage]\ndatabase = "{rig.db.path}"\n')
+    config.write_text(f'[storage]\nurl = "{rig.db.url}"\n')
     assert await asyncio.to_thread(run, ["--config", str(config), "outbox"]) == 0
     out = capsys.readouterr().out
     assert "unknown:       10" in out and "sent:          1" in out

@@ -308,12 +308,11 @@ async def test_forget_leaves_nothing_of_a_volunteer(world: Harness) -> None:
         assert person is not None and await tx.points.balance(person.id) == 20
         haircut = next(i for i in await tx.points.items() if i.code == "BY-HAIRCUT")
     await h.services.points.ask(await actor_of(h, r1), haircut.id)
-    db_path = h.config.storage.database
     needles = ["R1", str(r1.id)]
-    assert traces_left(db_path, needles)
+    assert await traces_left(h.store_url, needles)
     await r1.command("/forget")
     await r1.press("是的，删除我的信息")
-    assert traces_left(db_path, needles) == []
+    assert await traces_left(h.store_url, needles) == []
     async with h.services.db.read() as tx:
         for table in ("activity_signups", "points_ledger", "points_balances", "redemptions"):
             rows = await tx.fetchval(

@@ -8,12 +8,11 @@ exactly what a ``kill -9`` at that moment leaves on disk.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from auxil import stores
 from auxil.flows import file_request, onboard, onboard_admin, register
 from auxil.harness import Harness, Player
 from auxil.members import make_member
@@ -51,21 +50,10 @@ def hold_persistence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Application, "update_persistence", _held)
 
 
-def copy_database(source: Path, target: Path) -> None:
-    """What is on disk now (committed transactions, WAL included), in a new file."""
-    target.parent.mkdir(parents=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
 async def killed_copy(h: Harness, where: Path) -> Harness:
-    """A new bot started on a copy of the database file as it is on disk now."""
-    await asyncio.to_thread(copy_database, h.config.storage.database, where / "gridbot.db")
-    after = Harness(where, admins=ADMINS)
+    """A new bot started on a copy of the store as it is now (what was committed)."""
+    url = await stores.snapshot_store(h.store_url, where, "gridbot")
+    after = Harness(where, storage={"url": url}, admins=ADMINS)
     after.emulator = h.emulator
     after.clock.set(h.clock.now())
     for name, player in h.players.items():
@@ -81,14 +69,14 @@ async def test_a_kill_right_after_confirm_brings_no_unfinished_request_back(
     await onboard(alice)
     await file_request(h, alice, description="电梯停在三楼不动了", confirm=False)
     await persisted(h)  # the summary is on disk, as it would be after a second
-    data, names = await stored_state(h.config.storage.database, alice.id)
+    data, names = await stored_state(h.store_url, alice.id)
     assert "intake" in data and names == ["intake"]
 
     hold_persistence(monkeypatch)
     await alice.press("✅ 确认提交")
     number = alice.last_text().split("诉求 ", 1)[1].split(" ", 1)[0]
     # On disk, in the same commit as the request: no draft, no conversation.
-    data, names = await stored_state(h.config.storage.database, alice.id)
+    data, names = await stored_state(h.store_url, alice.id)
     assert "intake" not in data and names == []
 
     after = await killed_copy(h, tmp_path / "after")
@@ -127,11 +115,11 @@ async def test_a_draft_whose_nonce_was_filed_is_finished_silently_at_start_up(
     await alice.press("✅ 确认提交")
     number = alice.last_text().split("诉求 ", 1)[1].split(" ", 1)[0]
     await h.stop()
-    await leave_behind(h.config.storage.database, alice.id, "intake", draft, 8)
+    await leave_behind(h.store_url, alice.id, "intake", draft, 8)
     await h.start()
 
     assert "intake" not in h.app.user_data.get(alice.id, {})
-    assert await stored_state(h.config.storage.database, alice.id) == ({}, [])
+    assert await stored_state(h.store_url, alice.id) == ({}, [])
     seen = len(alice.bot_messages())
     h.clock.advance(minutes=31)
     await h.services.sweeper.sweep()
@@ -171,7 +159,7 @@ async def test_me_too_ends_the_intake_with_the_follow(
     hold_persistence(monkeypatch)
     await bob.press(bob.buttons()[0])  # "me too" on alice's request
     assert "关注" in bob.last_text()
-    data, names = await stored_state(h.config.storage.database, bob.id)
+    data, names = await stored_state(h.store_url, bob.id)
     assert "intake" not in data and names == []
 
 
@@ -219,13 +207,13 @@ async def test_every_flow_that_commits_ends_in_the_same_commit(
     player = h.player(user, user_id=9801 if user == "banyue" else None)
     await prepare(h, player)  # type: ignore[operator]
     await persisted(h)
-    data, names = await stored_state(h.config.storage.database, player.id)
+    data, names = await stored_state(h.store_url, player.id)
     assert flow in data and names == [flow]
 
     hold_persistence(monkeypatch)
     await player.press(final, exact=False)
     assert done in player.texts()[-1] or done in player.texts()[-2]
-    data, names = await stored_state(h.config.storage.database, player.id)
+    data, names = await stored_state(h.store_url, player.id)
     assert flow not in data and names == []
 
     after = await killed_copy(h, tmp_path / "after")

@@ -1,4 +1,4 @@
-"""/forget forgets everywhere: after it, no text column of any table of the SQLite file holds
+"""/forget forgets everywhere: after it, no column of any table of the store holds
 the person's name, phone (+86…, 86…, bare), username or Telegram id — not in the messages the
 bot sent to other people (task cards, their edits, relayed words), not in notes or the audit's
 snapshots. Their requests stay, with every phone number in them masked. And the outbox keeps
@@ -69,13 +69,13 @@ async def a_worked_request(h: Harness) -> tuple[Player, Player, str]:
 async def test_forget_leaves_no_trace_of_a_resident_in_any_table(h: Harness) -> None:
     res, ann, number = await a_worked_request(h)
     needles = ["小红 王", "王小红", *forms_of(PHONE), "wang_xh", str(res.id)]
-    db_path = h.config.storage.database
-    assert traces_left(db_path, needles)  # the setup did spread them
+    db_path = h.store_url
+    assert await traces_left(db_path, needles)  # the setup did spread them
 
     await res.command("/forget")
     await res.press("是的，删除我的信息")
 
-    assert traces_left(db_path, needles) == []
+    assert await traces_left(db_path, needles) == []
     async with h.services.db.read() as tx:
         filed = await tx.requests.by_number(number)
         assert await tx.fetchval("SELECT count(*) FROM outbox WHERE chat_id = ?", (res.id,)) == 0
@@ -90,15 +90,15 @@ async def test_forget_leaves_no_trace_of_a_resident_in_any_table(h: Harness) -> 
 async def test_forget_leaves_no_trace_of_a_member_in_any_table(h: Harness) -> None:
     _res, ann, _number = await a_worked_request(h)
     needles = ["Ann Real", "Ann", *forms_of(MEMBER_PHONE), "ann_helps", str(ann.id)]
-    db_path = h.config.storage.database
-    assert traces_left(db_path, needles)
+    db_path = h.store_url
+    assert await traces_left(db_path, needles)
 
     await ann.command("/forget")
     await ann.press("是的，删除我的信息")
 
-    assert traces_left(db_path, needles) == []
+    assert await traces_left(db_path, needles) == []
     # The resident is still who she was.
-    assert traces_left(db_path, ["小红 王"])
+    assert await traces_left(db_path, ["小红 王"])
 
 
 async def test_sent_outbox_payloads_are_blanked_after_retention(h: Harness) -> None:

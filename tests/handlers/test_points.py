@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from auxil.activities import actor_of
 from auxil.admins import admin_world
@@ -142,7 +143,7 @@ async def test_the_store_refuses_a_negative_balance(world: Harness) -> None:
     """Whatever the code does, the CHECK on the balance holds."""
     h = world
     await h.players["zhang"].command("/correct Wang +5 补记")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.CheckViolationError)):
         async with h.services.db.transaction() as tx:
             await tx.execute("UPDATE points_balances SET balance = balance - 6")
     assert await balance(h, h.players["wang"].id) == 5

@@ -73,7 +73,7 @@ async def test_three_steps_then_the_effect_and_the_end_in_one_commit(h: Harness)
     assert note["text"] == "东门的路灯坏了 <b>两盏</b>" and note["soon"] is True
     assert form_of(h, ann) is None
     # On disk at once, in the commit of the note: no form, no conversation state.
-    data, states = await stored_state(h.config.storage.database, ann.id)
+    data, states = await stored_state(h.store_url, ann.id)
     assert "notes" not in data and states == []
     # Confirm pressed again: "done already", nothing made twice.
     await ann.press("Leave it")
@@ -179,10 +179,10 @@ async def test_a_restart_loses_nothing_and_a_finished_form_never_comes_back(h: H
     assert len(await noted(h)) == 1
     # A copy of the form and its state, as a crash of an older version could leave them:
     await h.stop()
-    await leave_behind(h.config.storage.database, fei.id, "notes", leftover, "confirm")
+    await leave_behind(h.store_url, fei.id, "notes", leftover, "confirm")
     await h.start()
     # ... is finished silently at start-up: no form, no state, no "set aside" later.
-    assert await stored_state(h.config.storage.database, fei.id) == ({}, [])
+    assert await stored_state(h.store_url, fei.id) == ({}, [])
     seen = len(fei.bot_messages())
     h.clock.advance(minutes=31)
     assert await h.services.sweeper.expire_idle_drafts() == 0  # type: ignore[union-attr]
@@ -209,7 +209,7 @@ async def test_a_conversation_left_in_an_older_state_goes_on_by_its_form(h: Harn
     [category] = [c for c in await h.services.requests.categories() if c.name == "环境卫生"]
     form = Draft(step=Step.DESCRIPTION, category_id=category.id).model_dump(mode="json")
     await h.stop()
-    await leave_behind(h.config.storage.database, hal.id, "intake", form, 3)
+    await leave_behind(h.store_url, hal.id, "intake", form, 3)
     await h.start()
     await hal.send("垃圾桶满了")
     assert "最多 5 张照片" in hal.last_text()

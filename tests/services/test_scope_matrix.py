@@ -8,7 +8,6 @@ requests are of its compound 星荷豪苑 (XHHY), the broadcast went to A, the s
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from auxil import stores
 from auxil.flows import file_request, onboard
 from auxil.harness import Harness
 from auxil.members import make_member
@@ -80,7 +80,7 @@ class Outcome(StrEnum):
 class World:
     """The ids of the template world (the same in every copy)."""
 
-    db_file: Path
+    db_url: str
     units: dict[str, int]
     area: frozenset[int]  # A and its compounds
     person: dict[Who, int]
@@ -310,7 +310,9 @@ async def actor_by_telegram(h: Harness, telegram_id: int) -> Actor:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def template(tmp_path_factory: pytest.TempPathFactory) -> World:
     """Build the world once through the real Application; each case gets a copy of its file."""
-    h = Harness(tmp_path_factory.mktemp("template"), **CONFIG)
+    folder = tmp_path_factory.mktemp("template")
+    url = await stores.fresh_store(folder, "template", lasting=True)
+    h = Harness(folder, storage={"url": url}, **CONFIG)
     await h.start()
     try:
         await h.import_org()
@@ -345,7 +347,7 @@ async def template(tmp_path_factory: pytest.TempPathFactory) -> World:
     finally:
         await h.stop()
     return World(
-        db_file=h.config.storage.database,
+        db_url=url,
         units=units,
         area=area,
         person=person,
@@ -359,8 +361,8 @@ async def template(tmp_path_factory: pytest.TempPathFactory) -> World:
 @pytest.fixture
 async def world(template: World, tmp_path: Path) -> AsyncIterator[tuple[Harness, World]]:
     """A running Application on a fresh copy of the template's database."""
-    h = Harness(tmp_path, **CONFIG)
-    shutil.copyfile(template.db_file, h.config.storage.database)
+    url = await stores.clone_store(template.db_url, tmp_path, "gridbot")
+    h = Harness(tmp_path, storage={"url": url}, **CONFIG)
     h.clock.set(EVENING)
     for telegram_id in [*TELEGRAM_IDS.values(), PENDING_ID]:
         h.emulator.add_user(telegram_id, str(telegram_id))  # so what the bot sends arrives

@@ -308,9 +308,7 @@ async def test_cli_prints_the_same_proposals(
 
     await area.stop()
     config = area.tmp_path / "config.toml"
-    config.write_text(
-        f'[storage]\ndatabase = "{area.tmp_path / "gridbot.db"}"\n', encoding="utf-8"
-    )
+    config.write_text(f'[storage]\nurl = "{area.store_url}"\n', encoding="utf-8")
     code = await _in_thread(
         run, ["--config", str(config), "hotspots", "--unit", "CX", "--month", "2026-12"]
     )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from pathlib import Path
 
+import asyncpg
 import pytest
 
-from storage.db import Database
+from storage.db import Database, open_database
+
+# What each store raises for a write on a read connection.
+READ_ONLY = (sqlite3.OperationalError, asyncpg.ReadOnlySQLTransactionError)
 
 COUNT = "SELECT count(*) FROM service_teams WHERE code = 'zz'"
 INSERT = (
@@ -42,12 +45,29 @@ async def test_reads_go_on_while_a_write_transaction_is_open(db: Database) -> No
 
 
 async def test_the_reader_cannot_write(db: Database) -> None:
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+    with pytest.raises(READ_ONLY, match=r"read-?only"):
         async with db.read() as tx:
             await tx.execute(INSERT)
     async with db.read() as tx:
         assert await tx.fetchval(COUNT) == 0
+
+
+@pytest.mark.sqlite_only(reason="PRAGMA foreign_keys is SQLite's switch; PostgreSQL always checks")
+async def test_the_reader_checks_foreign_keys(db: Database) -> None:
+    async with db.read() as tx:
         assert await tx.fetchval("PRAGMA foreign_keys") == 1
+
+
+async def test_a_read_only_database_refuses_transactions(db: Database) -> None:
+    async with open_database(db.url, read_only=True) as replica:
+        with pytest.raises(RuntimeError, match="read-only"):
+            async with replica.transaction():
+                pass
+        with pytest.raises(READ_ONLY, match=r"read-?only"):
+            async with replica.statement() as tx:
+                await tx.execute(INSERT)
+        async with replica.read() as tx:
+            assert await tx.fetchval(COUNT) == 0
 
 
 async def test_a_read_inside_a_write_transaction_of_the_same_task_is_refused(
@@ -66,8 +86,8 @@ async def test_a_read_inside_a_write_transaction_of_the_same_task_is_refused(
         assert await tx.fetchval(COUNT) == 1
 
 
-async def test_close_closes_both_connections(tmp_path: Path) -> None:
-    database = Database(tmp_path / "x.db")
+async def test_close_closes_both_connections(store_url: str) -> None:
+    database = open_database(store_url)
     await database.connect()
     await database.close()
     with pytest.raises(RuntimeError, match="not connected"):

@@ -1,4 +1,4 @@
-"""SQLitePersistence: JSON round trips, deletes, errors, no idle rewrites, and restarts."""
+"""StorePersistence: JSON round trips, deletes, errors, no idle rewrites, and restarts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from auxil import stores
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -26,9 +27,9 @@ from telegram.ext import (
 from bot.clock import FakeClock
 from bot.emulator.core import Emulator
 from bot.emulator.inprocess import EmulatorRequest
-from storage.db import Database, Tx
-from storage.persistence import SQLitePersistence
-from storage.timestamps import ts
+from storage.db import Database, Tx, open_database
+from storage.persistence import StorePersistence
+from storage.timestamps import ts_text
 
 ALICE = 42
 
@@ -40,8 +41,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def reopened(db: Database) -> AsyncIterator[Database]:
-    """A second, not yet connected, Database on the same file: the process after a restart."""
-    database = Database(db.path)
+    """A second, not yet connected, Database on the same store: the process after a restart."""
+    database = open_database(db.url)
     try:
         yield database
     finally:
@@ -54,9 +55,9 @@ def count_transactions(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[No
     original = db.transaction
 
     @asynccontextmanager
-    async def counting() -> AsyncIterator[Tx]:
+    async def counting(**options: Any) -> AsyncIterator[Tx]:
         started.append(None)
-        async with original() as tx:
+        async with original(**options) as tx:
             yield tx
 
     monkeypatch.setattr(db, "transaction", counting)
@@ -64,8 +65,12 @@ def count_transactions(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[No
 
 
 async def rows(db: Database, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows as tuples, times as SQLite's text on both stores."""
     async with db.read() as tx:
-        return [tuple(row) for row in await tx.fetchall(sql, params)]
+        return [
+            tuple(ts_text(v) if isinstance(v, datetime) else v for v in row)
+            for row in await tx.fetchall(sql, params)
+        ]
 
 
 async def user_row(db: Database, user_id: int) -> tuple[str, str] | None:
@@ -91,9 +96,9 @@ async def test_user_data_survives_a_restart_with_json_types(
         "draft": {"photos": [{"file_id": "F1", "size": 10}], "step": "ask_address"},
         "pair": (1, 2),
     }
-    await SQLitePersistence(db).update_user_data(ALICE, data)
+    await StorePersistence(db).update_user_data(ALICE, data)
 
-    restored = await SQLitePersistence(reopened).get_user_data()
+    restored = await StorePersistence(reopened).get_user_data()
 
     assert restored == {ALICE: {**data, "pair": [1, 2]}}  # JSON has no tuples
     assert isinstance(next(iter(restored)), int)
@@ -106,9 +111,9 @@ async def test_user_data_survives_a_restart_with_json_types(
 
 async def test_chat_data_survives_a_restart(db: Database, reopened: Database) -> None:
     group = -1001234567890
-    await SQLitePersistence(db).update_chat_data(group, {"pinned": 7, "topic": "水电"})
+    await StorePersistence(db).update_chat_data(group, {"pinned": 7, "topic": "水电"})
 
-    restored = await SQLitePersistence(reopened).get_chat_data()
+    restored = await StorePersistence(reopened).get_chat_data()
 
     assert restored == {group: {"pinned": 7, "topic": "水电"}}
 
@@ -116,7 +121,7 @@ async def test_chat_data_survives_a_restart(db: Database, reopened: Database) ->
 async def test_drop_user_data_and_drop_chat_data_delete_the_rows(
     db: Database, reopened: Database
 ) -> None:
-    persistence = SQLitePersistence(db)
+    persistence = StorePersistence(db)
     await persistence.update_user_data(ALICE, {"name": "Alice"})
     await persistence.flush()
     await persistence.update_user_data(7, {"name": "Bob"})
@@ -131,13 +136,13 @@ async def test_drop_user_data_and_drop_chat_data_delete_the_rows(
 
     assert await rows(db, "SELECT user_id FROM ptb_user_data") == [(7,)]
     assert await rows(db, "SELECT chat_id FROM ptb_chat_data") == []
-    after = SQLitePersistence(reopened)
+    after = StorePersistence(reopened)
     assert await after.get_user_data() == {7: {"name": "Bob"}}
     assert await after.get_chat_data() == {}
 
 
 async def test_empty_data_is_kept_as_no_row(db: Database) -> None:
-    persistence = SQLitePersistence(db)
+    persistence = StorePersistence(db)
     await persistence.update_user_data(ALICE, {})
     await persistence.flush()
     assert await user_row(db, ALICE) is None
@@ -165,7 +170,7 @@ async def test_empty_data_is_kept_as_no_row(db: Database) -> None:
 async def test_data_json_cannot_keep_raises_and_keeps_the_old_row(
     db: Database, clock: FakeClock, data: dict[str, Any], expected: str
 ) -> None:
-    persistence = SQLitePersistence(db, clock=clock)
+    persistence = StorePersistence(db, clock=clock)
     await persistence.update_user_data(ALICE, {"name": "Alice"})
     await persistence.flush()
 
@@ -173,25 +178,25 @@ async def test_data_json_cannot_keep_raises_and_keeps_the_old_row(
         await persistence.update_user_data(ALICE, data)
         await persistence.flush()
 
-    assert await user_row(db, ALICE) == ('{"name":"Alice"}', ts(clock.now()))
+    assert await user_row(db, ALICE) == ('{"name":"Alice"}', ts_text(clock.now()))
 
 
 async def test_chat_data_error_names_the_chat(db: Database) -> None:
     with pytest.raises(TypeError, match=r"chat_data of chat -5 .*\['seen'\] is a frozenset"):
-        await SQLitePersistence(db).update_chat_data(-5, {"seen": frozenset({1})})
+        await StorePersistence(db).update_chat_data(-5, {"seen": frozenset({1})})
 
 
 async def test_a_self_containing_value_is_refused(db: Database) -> None:
     looped: list[Any] = []
     looped.append(looped)
     with pytest.raises(TypeError, match=r"user 42 .*\['loop'\]\[0\] contains itself"):
-        await SQLitePersistence(db).update_user_data(ALICE, {"loop": looped})
+        await StorePersistence(db).update_user_data(ALICE, {"loop": looped})
 
 
 async def test_unchanged_data_is_not_rewritten(
     db: Database, reopened: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    persistence = SQLitePersistence(db, clock=clock)
+    persistence = StorePersistence(db, clock=clock)
     await persistence.update_user_data(ALICE, {"name": "Alice", "tags": ["a"]})
     await persistence.flush()
     first = await user_row(db, ALICE)
@@ -203,12 +208,12 @@ async def test_unchanged_data_is_not_rewritten(
     clock.advance(minutes=5)
     await persistence.update_user_data(ALICE, {"name": "Alice", "tags": ["a", "b"]})
     await persistence.flush()
-    assert await user_row(db, ALICE) == ('{"name":"Alice","tags":["a","b"]}', ts(clock.now()))
+    assert await user_row(db, ALICE) == ('{"name":"Alice","tags":["a","b"]}', ts_text(clock.now()))
     changed = await user_row(db, ALICE)
 
     # After a restart, what was read counts as written: an idle bot writes nothing.
     clock.advance(minutes=5)
-    after = SQLitePersistence(reopened, clock=clock)
+    after = StorePersistence(reopened, clock=clock)
     restored = await after.get_user_data()
     writes = count_transactions(reopened, monkeypatch)
     await after.update_user_data(ALICE, restored[ALICE])
@@ -220,7 +225,7 @@ async def test_unchanged_data_is_not_rewritten(
 
 
 async def test_store_user_data_false_stores_no_user_data(db: Database) -> None:
-    persistence = SQLitePersistence(db, store_user_data=False)
+    persistence = StorePersistence(db, store_user_data=False)
     await persistence.update_user_data(ALICE, {"name": "Alice"})
     await persistence.flush()
     await persistence.update_chat_data(ALICE, {"menu": 1})
@@ -243,7 +248,7 @@ class Step(IntEnum):
 async def test_conversations_survive_a_restart_with_tuple_keys(
     db: Database, reopened: Database
 ) -> None:
-    persistence = SQLitePersistence(db)
+    persistence = StorePersistence(db)
     await persistence.update_conversation("t", (ALICE, ALICE), Step.AGE)
     await persistence.flush()
     await persistence.update_conversation("t", (-100, 7), "ask_address")
@@ -253,7 +258,7 @@ async def test_conversations_survive_a_restart_with_tuple_keys(
     await persistence.update_conversation("other", (ALICE, ALICE), 5)
     await persistence.flush()
 
-    after = SQLitePersistence(reopened)
+    after = StorePersistence(reopened)
     restored = await after.get_conversations("t")
 
     assert restored == {(ALICE, ALICE): 1, (-100, 7): "ask_address", (-100, "inline-1"): 3}
@@ -266,7 +271,7 @@ async def test_conversations_survive_a_restart_with_tuple_keys(
 
 
 async def test_a_none_state_ends_the_conversation(db: Database, reopened: Database) -> None:
-    persistence = SQLitePersistence(db)
+    persistence = StorePersistence(db)
     await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
     await persistence.flush()
     await persistence.update_conversation("t", (7, 7), Step.AGE)
@@ -275,16 +280,16 @@ async def test_a_none_state_ends_the_conversation(db: Database, reopened: Databa
     await persistence.update_conversation("t", (ALICE, ALICE), None)
     await persistence.flush()
 
-    assert await SQLitePersistence(reopened).get_conversations("t") == {(7, 7): 1}
+    assert await StorePersistence(reopened).get_conversations("t") == {(7, 7): 1}
 
 
 async def test_an_unchanged_state_is_not_rewritten(
     db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    persistence = SQLitePersistence(db, clock=clock)
+    persistence = StorePersistence(db, clock=clock)
     await persistence.update_conversation("t", (ALICE, ALICE), Step.NAME)
     await persistence.flush()
-    written = ts(clock.now())
+    written = ts_text(clock.now())
 
     clock.advance(minutes=1)
     writes = count_transactions(db, monkeypatch)
@@ -297,7 +302,7 @@ async def test_an_unchanged_state_is_not_rewritten(
 
 async def test_a_state_json_cannot_keep_raises(db: Database) -> None:
     with pytest.raises(TypeError, match=r"conversation 't' \(42, 42\).*state is a object"):
-        await SQLitePersistence(db).update_conversation("t", (ALICE, ALICE), object())
+        await StorePersistence(db).update_conversation("t", (ALICE, ALICE), object())
     assert await rows(db, "SELECT count(*) FROM ptb_conversations") == [(0,)]
 
 
@@ -305,8 +310,8 @@ async def test_a_state_json_cannot_keep_raises(db: Database) -> None:
 
 
 async def test_first_use_connects_and_migrates_the_database_once(tmp_path: Path) -> None:
-    fresh = Database(tmp_path / "fresh.db")
-    persistence = SQLitePersistence(fresh)
+    fresh = open_database(await stores.fresh_store(tmp_path, "fresh", migrated=False))
+    persistence = StorePersistence(fresh)
     try:
         # PTB calls these before post_init has opened the database; at once, even.
         users, chats, conversations = await asyncio.gather(
@@ -323,14 +328,15 @@ async def test_first_use_connects_and_migrates_the_database_once(tmp_path: Path)
 
 
 async def test_bot_data_and_callback_data_are_not_stored(tmp_path: Path) -> None:
-    untouched = Database(tmp_path / "untouched.db")
-    persistence = SQLitePersistence(untouched, update_interval=5)
+    url = await stores.fresh_store(tmp_path, "untouched", migrated=False)
+    untouched = open_database(url)
+    persistence = StorePersistence(untouched, update_interval=5)
 
     assert persistence.store_data == PersistenceInput(
         bot_data=False, chat_data=True, user_data=True, callback_data=False
     )
     assert persistence.update_interval == 5
-    assert SQLitePersistence(untouched).update_interval == 1.0
+    assert StorePersistence(untouched).update_interval == 1.0
     assert await persistence.get_bot_data() == {}
     assert await persistence.get_callback_data() is None
     await persistence.update_bot_data({"services": object()})
@@ -339,7 +345,7 @@ async def test_bot_data_and_callback_data_are_not_stored(tmp_path: Path) -> None
     await persistence.refresh_user_data(ALICE, {})
     await persistence.refresh_chat_data(ALICE, {})
     await persistence.flush()
-    assert not untouched.path.exists()  # none of that touched the database
+    assert await stores.is_untouched(url)  # none of that touched the database
 
 
 # -- end to end: a persistent conversation across two Applications ---------------------------
@@ -370,7 +376,7 @@ async def got_age(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-def build_app(emulator: Emulator, persistence: SQLitePersistence) -> Application:
+def build_app(emulator: Emulator, persistence: StorePersistence) -> Application:
     request = EmulatorRequest(emulator)
     app = (
         ApplicationBuilder()
@@ -404,10 +410,10 @@ def last_reply(emulator: Emulator) -> str | None:
 async def test_a_conversation_continues_after_a_restart(tmp_path: Path) -> None:
     emulator = Emulator()
     emulator.add_user(ALICE, "Alice")
-    path = tmp_path / "bot.db"
+    url = await stores.fresh_store(tmp_path, "bot", migrated=False)
 
-    first_db = Database(path)  # not connected: the persistence opens it in initialize()
-    persistence = SQLitePersistence(first_db)
+    first_db = open_database(url)  # not connected: the persistence opens it in initialize()
+    persistence = StorePersistence(first_db)
     app = build_app(emulator, persistence)
     try:
         await app.initialize()
@@ -424,8 +430,8 @@ async def test_a_conversation_continues_after_a_restart(tmp_path: Path) -> None:
         await app.shutdown()
         await first_db.close()
 
-    second_db = Database(path)
-    persistence = SQLitePersistence(second_db)
+    second_db = open_database(url)
+    persistence = StorePersistence(second_db)
     app = build_app(emulator, persistence)
     try:
         await app.initialize()
@@ -468,7 +474,7 @@ async def test_a_flow_end_wins_over_an_older_write_still_queued(
     from bot.models import FlowEnd
 
     person_id = await _person(db, ALICE)
-    persistence = SQLitePersistence(db, clock=clock, flows=frozenset({"intake"}))
+    persistence = StorePersistence(db, clock=clock, flows=frozenset({"intake"}))
     live: dict[str, Any] = {"intake": {"nonce": "n1", "step": "summary"}, "lang": "zh"}
     await persistence.update_user_data(ALICE, dict(live, intake={"nonce": "n1", "step": "x"}))
     await persistence.update_conversation("intake", (ALICE, ALICE), 8)
@@ -486,14 +492,14 @@ async def test_a_flow_end_wins_over_an_older_write_still_queued(
     await persistence.update_user_data(ALICE, dict(live))
     await persistence.update_conversation("intake", (ALICE, ALICE), None)
     assert persistence._pending == {}
-    assert await SQLitePersistence(reopened).get_user_data() == {ALICE: {"lang": "zh"}}
+    assert await StorePersistence(reopened).get_user_data() == {ALICE: {"lang": "zh"}}
 
 
 async def test_a_flow_end_that_rolls_back_changes_nothing(db: Database, clock: FakeClock) -> None:
     from bot.models import FlowEnd
 
     person_id = await _person(db, ALICE)
-    persistence = SQLitePersistence(db, clock=clock, flows=frozenset({"intake"}))
+    persistence = StorePersistence(db, clock=clock, flows=frozenset({"intake"}))
     live: dict[str, Any] = {"intake": {"nonce": "n1", "step": "summary"}}
     await persistence.update_user_data(ALICE, dict(live))
     await persistence.update_conversation("intake", (ALICE, ALICE), 8)
@@ -516,7 +522,7 @@ async def test_start_up_drops_finished_forms_and_ends_states_without_a_form(
     ended; conversations that are not flows are left alone."""
     person_id = await _person(db, ALICE)
     await _person(db, 7)
-    persistence = SQLitePersistence(db, clock=clock)
+    persistence = StorePersistence(db, clock=clock)
     await persistence.update_user_data(ALICE, {"intake": {"nonce": "done"}, "x": 1})
     await persistence.update_user_data(7, {"intake": {"nonce": "open"}})
     for key, name in (((ALICE, ALICE), "intake"), ((7, 7), "intake"), ((7, 7), "join")):
@@ -530,7 +536,7 @@ async def test_start_up_drops_finished_forms_and_ends_states_without_a_form(
             (person_id,),
         )
 
-    after = SQLitePersistence(reopened, flows=frozenset({"intake", "join"}))
+    after = StorePersistence(reopened, flows=frozenset({"intake", "join"}))
     assert await after.get_user_data() == {ALICE: {"x": 1}, 7: {"intake": {"nonce": "open"}}}
     assert await after.get_conversations("intake") == {(7, 7): 3}
     assert await after.get_conversations("join") == {}

@@ -3,7 +3,7 @@
 -- [outbox] unknown_retries times, then marked 'unknown' (never silently lost, never sent a
 -- third time). SQLite changes a CHECK constraint only by rebuilding the table; the column
 -- `recovered` (re-queued once after a crash) becomes `uncertain` (attempts whose outcome is
--- unknown, a crash or a timeout).
+-- unknown, a crash or a timeout). PostgreSQL alters the table in place: 0011_outbox_unknown.postgresql.sql.
 
 CREATE TABLE outbox_rebuilt (
     id          INTEGER PRIMARY KEY,
@@ -20,9 +20,9 @@ CREATE TABLE outbox_rebuilt (
     batch       TEXT,                  -- e.g. 'broadcast:12'
     message_id  INTEGER,               -- Telegram's message id once sent
     error       TEXT,
-    created_at  TEXT    NOT NULL,
-    sent_at     TEXT,
-    updated_at  TEXT    NOT NULL
+    created_at  TIMESTAMPTZ    NOT NULL,
+    sent_at     TIMESTAMPTZ,
+    updated_at  TIMESTAMPTZ    NOT NULL
 );
 INSERT INTO outbox_rebuilt (id, chat_id, method, payload, status, attempts, uncertain,
                             dedup_key, ref_id, batch, message_id, error, created_at, sent_at,
