@@ -14,9 +14,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DUE_SQL", "DueItem", "DueRepo"]
 
-# The sweep's query, index-backed (due_items_due) like the requests' one.
+# The sweep's query, index-backed (due_items_due) and claiming like the requests' one: on
+# PostgreSQL it locks the rows it returns and skips rows another transaction holds, so two
+# sweeps (the old active process and the one taking over) take different rows, never waiting.
 DUE_SQL = (
     "SELECT id FROM due_items WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?"
+    " FOR UPDATE SKIP LOCKED"
 )
 
 
