@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.checkin import code_at, new_secret, valid_code
@@ -162,14 +163,14 @@ class ActivityService:
         assert unit is not None
         if await administers(tx, actor, unit):
             return True
-        return any(
-            g.role is Role.TEAM_LEADER
-            and g.team_id is not None
-            and g.team_id == activity.team_id
-            and (scope := await tx.org.get(g.unit_id)) is not None
-            and scope.contains(unit)
-            for g in actor.grants
-        )
+        for grant in actor.grants:
+            if grant.role is not Role.TEAM_LEADER or grant.team_id is None:
+                continue
+            if grant.team_id == activity.team_id:
+                scope = await tx.org.get(grant.unit_id)
+                if scope is not None and scope.contains(unit):
+                    return True
+        return False
 
     async def _run(self, tx: Tx, actor: Actor, activity_id: int, action: str) -> Activity:
         activity = await tx.activities.get(activity_id)
@@ -359,11 +360,6 @@ class ActivityService:
                 raise NotFound(N_("That activity does not exist."))
             return await self._view(tx, activity, actor.id)
 
-    async def can_run(self, actor: Actor, activity_id: int) -> bool:
-        async with self.db.read() as tx:
-            activity = await tx.activities.get(activity_id)
-            return activity is not None and await self._may_run(tx, actor, activity)
-
     async def upcoming(self, actor: Actor) -> tuple[list[ActivityView], list[ActivityView]]:
         """Activities the actor may join near them, and those they organise or run."""
         now = self.clock.now()
@@ -523,7 +519,7 @@ class ActivityService:
             await self._send(
                 tx,
                 person,
-                lambda t, lang, v=view: views.reminder(t, lang, v, self.config.tz, now),
+                partial(views.reminder, view=view, tz=self.config.tz, now=now),
                 silent=silent,
             )
 
@@ -550,14 +546,15 @@ class ActivityService:
             signup = await tx.activities.signup(activity.id, person_id)
             if signup is None or (signup.state is not SignupState.SIGNED and not signup.attended):
                 raise NotFound(N_("That person has not signed up."))
+            after: dict[str, Any] = {"person": person_id}
             if signup.attended:
                 await tx.activities.undo_check_in(activity.id, person_id, now)
-                action, after = "activity.uncheck", {"person": person_id}
+                action = "activity.uncheck"
             else:
                 await tx.activities.check_in(
                     activity.id, person_id, CheckinMethod.ROLL, actor.id, now
                 )
-                action, after = "activity.checkin", {"person": person_id, "method": "roll"}
+                action, after["method"] = "activity.checkin", "roll"
             await self._journal(tx, actor, activity, action, after=after)
             return activity, await tx.activities.roll(activity.id)
 

@@ -130,8 +130,11 @@ def _type_name(value: object) -> str:
 class Spec(Protocol):
     """One record of a section, checked on its own: where it is in the file, its key."""
 
-    where: str
-    code: str
+    @property
+    def where(self) -> str: ...
+
+    @property
+    def code(self) -> str: ...
 
 
 class Section(ABC):

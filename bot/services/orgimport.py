@@ -54,7 +54,7 @@ from bot.models import (
     Station,
     Tier,
 )
-from bot.services.orgfields import Fields, OrgImportError
+from bot.services.orgfields import Fields, OrgImportError, Spec
 from bot.services.orgmenu import SECTIONS
 
 if TYPE_CHECKING:
@@ -510,16 +510,16 @@ def _check_file(org: OrgFile) -> None:
         raise OrgImportError(
             f"{org.source}: nothing to import (no units, stations, teams or categories)"
         )
-    sections = [
+    sections: list[tuple[str, Sequence[Spec]]] = [
         (f"{section.noun} code", org.sections.get(section.table, [])) for section in SECTIONS
     ]
-    for kind, specs in (
+    core: list[tuple[str, Sequence[Spec]]] = [
         ("code", org.units),
         ("station code", org.stations),
         ("team code", org.teams),
         ("category code", org.categories),
-        *sections,
-    ):
+    ]
+    for kind, specs in [*core, *sections]:
         seen: dict[str, str] = {}
         for spec in specs:
             if spec.code in seen:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, tzinfo
 from html import escape
+from typing import TypeVar
 
 from bot import cbdata
 from bot.i18n import N_, Translator
@@ -59,9 +60,12 @@ def main_keyboard(roles: set[Role], t: Translator) -> tuple[tuple[ReplyButton, .
     )
 
 
+Option = TypeVar("Option", bound=str)  # an option of a multiple choice (a StrEnum)
+
+
 def ticked(
     t: Translator,
-    names: Mapping[str, str],
+    names: Mapping[Option, str],
     chosen: Collection[str],
     feature: str,
     action: str,

@@ -3,6 +3,8 @@ lines a service order adds to its cards, and a team leader's list of orders."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot import cbdata
 from bot.i18n import N_, NC_, Translator
 from bot.lifecycle import STATUS_NAMES
@@ -257,7 +259,7 @@ def not_a_leader(t: Translator) -> OutMessage:
 
 
 def leader_teams(
-    t: Translator, language: str, teams: list[tuple[ServiceTeam, object]]
+    t: Translator, language: str, teams: Sequence[tuple[ServiceTeam, object]]
 ) -> OutMessage:
     buttons = [
         Button(team.label(language), cbdata.encode(MENU, "lt", team.id)) for team, _ in teams

@@ -81,6 +81,7 @@ class PointsRepo:
         row = await self.tx.fetchone(
             f"SELECT {_LEDGER_COLS} FROM points_ledger WHERE id = ?", (entry_id,)
         )
+        assert row is not None
         return LedgerEntry.model_validate(dict(row))
 
     async def entries(self, person_id: int, limit: int = 10) -> list[LedgerEntry]:

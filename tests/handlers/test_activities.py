@@ -14,6 +14,7 @@ from auxil.activities import LOCAL, actor_of, publish, sweep_at
 from auxil.admins import admin_world
 from auxil.flows import onboard
 from auxil.harness import Harness, Player
+from auxil.members import make_member
 from auxil.privacy import traces_left
 
 from bot import cbdata
@@ -350,3 +351,27 @@ async def test_the_ranking_of_volunteer_hours_by_community_and_month(world: Harn
     await r1.press("‹ 2026-10")
     assert "2026-10 没有记录志愿时长。" in r1.last_text()
     assert r1.buttons() == ["‹ 2026-09", "2026-11 ›"]
+
+
+async def test_who_may_run_an_activity(world: Harness) -> None:
+    """The organiser, an administrator of its area and a leader of its team there call the
+    roll; a resident and a leader of another team are refused, and the refusals audited."""
+    h = world
+    legal, medic = h.player("legal"), h.player("medic")
+    await make_member(h, legal, compound="LMJ", teams=("LEGAL",))
+    await make_member(h, medic, compound="LMJ", teams=("HEALTH",))
+    await h.services.menu.appoint(legal.id, "LEGAL", "DZ")
+    await h.services.menu.appoint(medic.id, "HEALTH", "DZ")
+    activity = await publish(h, h.players["zhang"], start=START, capacity=3, team="LEGAL")
+    await h.players["r1"].press("✅ 报名")
+    h.clock.set(START + timedelta(minutes=5))
+    roll = cbdata.encode("ac", "roll", activity.id)
+    for refused in (h.players["r2"], medic):
+        await refused.press_data(roll)
+        answer = refused.last_answer()
+        assert answer is not None and answer["text"] == "只有活动组织者可以操作。"
+    async with h.services.db.read() as tx:
+        assert len(await tx.audit.latest(action="activity.roll.refused")) == 2
+    for runner in (legal, h.players["zhang"]):
+        await runner.press_data(roll)
+        assert "点名" in runner.last_text() and "R1" in runner.buttons()[0]
