@@ -255,10 +255,12 @@ def _cmd_org(config: Config, args: argparse.Namespace) -> int:
             stations = await tx.org.stations()
             teams = await tx.org.teams()
             categories = await tx.requests.categories(active_only=False)
+            departments = await tx.departments.all(active_only=False)
+            pairings = await tx.departments.pairings()
         if not units:
             print("the org tree is empty: run `gridbot org import FILE`")
             return 0
-        print(render_tree(units, stations, teams, categories))
+        print(render_tree(units, stations, teams, categories, departments, pairings))
         return 0
 
     async def qr(db: Database) -> int:

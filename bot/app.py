@@ -33,11 +33,13 @@ from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
 from bot.services.cards import Cards
 from bot.services.clocks import Clocks
+from bot.services.departments import DepartmentService
 from bot.services.dispatch import DispatchService
 from bot.services.escalation import EscalationService
 from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
 from bot.services.forms import FormService
+from bot.services.invitations import InvitationService
 from bot.services.menu import MenuService, TeamRoute
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
@@ -49,16 +51,23 @@ from bot.services.retention import RetentionService
 from bot.services.routes import OPINION, TEAM, AdminsRoute, MembersRoute, OpinionRoute
 from bot.services.stations import StationService
 from bot.services.stats import StatsService
+from bot.services.suborders import SubOrderService
 from bot.services.sweep import DeadlineSweep
 from bot.services.tasks import TaskService
 from bot.services.topics import TopicService
 from bot.services.visits import VisitService
 from bot.services.waiting import WaitingService
+from bot.services.whistle import WhistleService, topic_conversion
+from bot.services.whistle_cards import WhistleCards
+from bot.services.whistle_clocks import KINDS as WHISTLE_KINDS
+from bot.services.whistle_clocks import WhistleClocks
+from bot.services.whistle_stats import WhistleStatsService
 from handlers import (
     activities,
     admin,
     assign,
     broadcast,
+    departments,
     escalation,
     fallback,
     menu,
@@ -73,9 +82,12 @@ from handlers import (
     requests,
     stations,
     stats,
+    suborders,
     tasks,
     topics,
     visit,
+    whistle,
+    whistle_flow,
 )
 from handlers.errors import on_error
 from handlers.wizard import Wizard
@@ -108,6 +120,8 @@ FLOWS: tuple[Wizard[Any], ...] = (
     broadcast.COMPOSE,
     order.ORDER,
     publish.PUBLISH,
+    whistle_flow.WHISTLE,
+    suborders.MEETING,
 )
 
 HOTSPOTS_JOB = "HOTSPOTS"
@@ -227,7 +241,12 @@ def build_application(
         menu.handlers(i18n),
         activities.handlers(i18n, app.user_data),
         points.handlers(),
-        stations.handlers(),  # a location outside the conversations: check-in or stations
+        whistle.handlers(i18n, app.user_data),
+        suborders.handlers(i18n, app.user_data),
+        departments.handlers(),
+        # A location nobody waits for (a sub-order's on-site report, a flow's step): a
+        # check-in or the nearest stations.
+        stations.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -250,6 +269,8 @@ def build_services(
     notifier = Notifier(clock)
     flow = RequestFlow(clock, notifier, i18n)
     people = PeopleService(db, clock, notifier, i18n)
+    # Invitation links: each service that hands out a role by a link registers its kind.
+    invitations = InvitationService(db, clock, people)
     cards = Cards(clock, flow, i18n, config)
     dispatch = DispatchService(db, clock, flow, cards, i18n, config)
     dispatch.routes.register(HandledBy.MEMBERS.value, MembersRoute(dispatch))
@@ -268,7 +289,17 @@ def build_services(
     requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
     sweep = DeadlineSweep(db, clock, flow, clocks, escalations, i18n, config)
     activities = ActivityService(db, clock, notifier, clocks, points, i18n, config)
-    activities.register(sweep.kinds)  # reminders and the close are due items of the sweep
+    activities.register(sweep)  # its reminders and its close are timer rows of the sweep
+    # 吹哨报到: departments' sub-orders, their clocks in working time on the same sweep.
+    calendar = config.working_calendar()
+    whistle_cards = WhistleCards(clock, flow, i18n, config)
+    whistle_clocks = WhistleClocks(clock, calendar, whistle_cards, config)
+    sweep.register(WHISTLE_KINDS, whistle_clocks.due)
+    whistles = WhistleService(db, clock, flow, cards, whistle_cards, whistle_clocks, i18n)
+    flow.observers.append(whistles.on_transition)
+    stats = StatsService(db, clock, config, reports)
+    topics = TopicService(db, clock, flow, requests_service, i18n, config)
+    topics.register(topic_conversion(topics))  # 每月一题 → 吹哨
     return Services(
         config=config,
         db=db,
@@ -278,6 +309,7 @@ def build_services(
         i18n=i18n,
         notifier=notifier,
         people=people,
+        invitations=invitations,
         org=OrgService(db),
         flow=flow,
         dispatch=dispatch,
@@ -288,15 +320,20 @@ def build_services(
         sweep=sweep,
         requests=requests_service,
         tasks=TaskService(db, clock, flow, waiting, cards, i18n, config),
-        admin=AdminService(db, clock, flow, people),
+        admin=AdminService(db, clock, flow, people, invitations),
         visits=VisitService(db, clock, requests_service),
         members=MemberService(db, clock, notifier, i18n, config),
         broadcast=BroadcastService(db, clock, pacer or RealPacer(), notifier, config),
-        stats=StatsService(db, clock, config, reports),
+        stats=stats,
         apikeys=ApiKeyService(db, clock),
         open311=Open311Service(db, clock, requests_service, i18n, config),
-        topics=TopicService(db, clock, flow, requests_service, i18n, config),
+        topics=topics,
         retention=RetentionService(db, clock, config),
+        calendar=calendar,
+        departments=DepartmentService(db, clock, people, invitations),
+        whistles=whistles,
+        suborders=SubOrderService(db, clock, flow, whistle_cards, whistle_clocks, i18n),
+        whistle_stats=WhistleStatsService(db, clock, calendar, stats, config),
         forms=FormService(db, notifier, i18n),
         menu=MenuService(db, clock, flow, dispatch, requests_service),
         points=points,

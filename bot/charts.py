@@ -29,8 +29,10 @@ from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import Translator
 from bot.models.stats import HeatMap, Stats
+from bot.models.whistle_stats import DepartmentStats
 from bot.poster import KNOWN_CJK_FONTS
 from bot.views.stats import NO_VALUE, RATE_NAMES
+from bot.views.whistle_stats import DEPARTMENT_RATE_NAMES
 
 __all__ = [
     "CJK_FAMILIES",
@@ -38,6 +40,7 @@ __all__ = [
     "ChartError",
     "build_figure",
     "chart_data",
+    "department_chart",
     "find_cjk_font",
     "heat_map_png",
     "render_png",
@@ -298,3 +301,111 @@ def heat_map_figure(heat: HeatMap, t: Translator, language: str) -> Figure:
 def heat_map_png(heat: HeatMap, t: Translator, language: str) -> bytes:
     """The heat map as PNG (CPU-bound: call it in a worker thread)."""
     return render_png(heat_map_figure(heat, t, language))
+
+
+# -- the departments (部门考评) ---------------------------------------------------------------
+_DEPARTMENT_COLOURS = (
+    "#4e79a7",
+    "#59a14f",
+    "#f28e2b",
+    "#9c755f",
+)  # sign, on time, satisfied, returned
+_UNIT_COLOURS = ("#1f3a93", "#76b7b2", "#e15759")  # whistles, departments, resolved
+
+
+def department_figure(stats: DepartmentStats, t: Translator, language: str) -> Figure:
+    """The departments' four rates, best ranked on top, and the whistles of the units below."""
+    font = FontProperties(fname=str(find_cjk_font()))
+    ranking = stats.ranking
+    rows_needed = max(1, len(ranking))
+    units = stats.by_unit or [stats.totals]
+    figure = Figure(figsize=(10.0, 2.8 + 0.55 * rows_needed + 2.6), dpi=_DPI, layout="constrained")
+    rates_ax, units_ax = figure.subplots(2, 1, height_ratios=(0.55 * rows_needed + 1.0, 2.4))
+    height = 0.8 / 4
+    names = [f.department.label(language) for f in ranking]
+    for series, (name, colour) in enumerate(
+        zip(DEPARTMENT_RATE_NAMES, _DEPARTMENT_COLOURS, strict=True)
+    ):
+        values = [
+            (f.sign_rate, f.on_time_rate, f.satisfaction, f.return_rate)[series].percent
+            for f in ranking
+        ]
+        ys = [len(ranking) - 1 - i + (1.5 - series) * height for i in range(len(ranking))]
+        bars = rates_ax.barh(ys, [v or 0.0 for v in values], height, label=t(name), color=colour)
+        for bar, value in zip(bars, values, strict=True):
+            rates_ax.annotate(
+                NO_VALUE if value is None else f"{value:.0f}",
+                (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontproperties=font,
+                fontsize=8,
+            )
+    rates_ax.set_yticks(
+        [len(ranking) - 1 - i for i in range(len(ranking))], names, fontproperties=font
+    )
+    rates_ax.set_xlim(0, 118)
+    rates_ax.set_title(t("Departments ranked (%)"), fontproperties=font, pad=24)
+    if ranking:
+        rates_ax.legend(
+            prop=font,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=4,
+            fontsize=8,
+            frameon=False,
+        )
+    else:
+        rates_ax.text(
+            0.5,
+            0.5,
+            t("No sub-orders were sent in this period."),
+            ha="center",
+            va="center",
+            transform=rates_ax.transAxes,
+            fontproperties=font,
+        )
+    rates_ax.grid(axis="x", alpha=0.3)
+    width = 0.8 / 3
+    labels = (t("Whistles blown"), t("Departments reached"), t("Difficult matters resolved"))
+    for series, (label, colour) in enumerate(zip(labels, _UNIT_COLOURS, strict=True)):
+        values = [(u.whistles, u.departments, u.resolved)[series] for u in units]
+        xs = [x + (series - 1) * width for x in range(len(units))]
+        bars = units_ax.bar(xs, values, width, label=label, color=colour)
+        for bar, value in zip(bars, values, strict=True):
+            units_ax.annotate(
+                str(value),
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                fontproperties=font,
+                fontsize=8,
+            )
+    units_ax.set_xticks(
+        list(range(len(units))), [u.unit.label(language) for u in units], fontproperties=font
+    )
+    top = max([1, *(max(u.whistles, u.departments, u.resolved) for u in units)])
+    units_ax.set_ylim(0, top * 1.3)
+    units_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    units_ax.set_title(t("Whistles by unit"), fontproperties=font)
+    units_ax.legend(prop=font, loc="upper right", ncols=3, fontsize=8)
+    units_ax.grid(axis="y", alpha=0.3)
+    for ax in (rates_ax, units_ax):
+        ax.tick_params(labelfontfamily=font.get_name())
+    figure.suptitle(
+        t("{unit}: departments, {first} – {last}").format(
+            unit=stats.unit.label(language),
+            first=stats.period.first.isoformat(),
+            last=stats.period.last.isoformat(),
+        ),
+        fontproperties=font,
+        fontsize=14,
+    )
+    return figure
+
+
+def department_chart(stats: DepartmentStats, t: Translator, language: str) -> bytes:
+    """The departments' chart as PNG (CPU-bound: call it in a worker thread)."""
+    return render_png(department_figure(stats, t, language))

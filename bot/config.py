@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import time
+from datetime import UTC, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -22,12 +22,16 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+if TYPE_CHECKING:
+    from bot.workcal import WorkingCalendar
 
 __all__ = ["Config", "ConfigError", "load_config"]
 
@@ -203,6 +207,60 @@ class ActivitiesSection(_Section):
     close_after_minutes: int = Field(30, ge=0, le=24 * 60)  # closes by itself after its end
 
 
+class CalendarSection(_Section):
+    """The working calendar of departments (工作日历): working hours, days off, holidays and
+    make-up working days (调休上班), from the State Council's notice of each year."""
+
+    hours: list[str] = ["08:30-12:00", "14:30-17:30"]  # local time, one or more spans a day
+    days_off: list[int] = [6, 7]  # ISO weekdays: 6 Saturday, 7 Sunday
+    holidays: list[str] = []  # "2026-10-01" or "2026-10-01..2026-10-07"
+    workdays: list[str] = []  # make-up working days on a weekend, e.g. "2026-10-10"
+
+    @field_validator("hours")
+    @classmethod
+    def _spans(cls, value: list[str]) -> list[str]:
+        from bot.workcal import WorkingCalendar, parse_span
+
+        if not value:
+            raise ValueError("give at least one span of working hours, e.g. 08:30-12:00")
+        WorkingCalendar(UTC, [parse_span(v) for v in value])  # raises when they overlap
+        return value
+
+    @field_validator("days_off")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= d <= 7 for d in value) or len(set(value)) >= 7:
+            raise ValueError("days_off are ISO weekdays 1 (Monday) to 7 (Sunday), not all seven")
+        return value
+
+    @field_validator("holidays", "workdays")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        from bot.workcal import parse_days
+
+        parse_days(value)
+        return value
+
+    @model_validator(mode="after")
+    def _no_clash(self) -> CalendarSection:
+        from bot.workcal import parse_days
+
+        clash = parse_days(self.holidays) & parse_days(self.workdays)
+        if clash:
+            raise ValueError(f"{min(clash)} is both a holiday and a make-up working day")
+        return self
+
+
+class WhistleSection(_Section):
+    """吹哨报到: the clocks of departments' sub-orders, in working time."""
+
+    sign_hours: float = Field(2.0, gt=0, le=80)  # sign for (签收) within, in working hours
+    complete_days: int = Field(10, ge=1, le=120)  # complete within, in working days
+    # An unsigned or late sub-order goes to the department's head at its deadline, and to the
+    # district's administrators once this share of the window has passed again.
+    district_after: float = Field(1.0, gt=0, le=10)
+
+
 class PerformanceSection(_Section):
     concurrent_updates: int = Field(64, ge=1, le=1024)
 
@@ -234,6 +292,8 @@ class Config(BaseSettings):
     hotspots: HotspotsSection = HotspotsSection()
     points: PointsSection = PointsSection()
     activities: ActivitiesSection = ActivitiesSection()
+    calendar: CalendarSection = CalendarSection()
+    whistle: WhistleSection = WhistleSection()
 
     _source: str = PrivateAttr("defaults")
     _from_file: bool = PrivateAttr(False)
@@ -258,6 +318,19 @@ class Config(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.locale.timezone)
+
+    def working_calendar(self) -> WorkingCalendar:
+        """The departments' working calendar of ``[calendar]`` in the local time zone."""
+        from bot.workcal import WorkingCalendar, parse_days, parse_span
+
+        spec = self.calendar
+        return WorkingCalendar(
+            self.tz,
+            [parse_span(h) for h in spec.hours],
+            days_off=spec.days_off,
+            holidays=parse_days(spec.holidays),
+            workdays=parse_days(spec.workdays),
+        )
 
     def require_token(self) -> str:
         """Return the bot token or raise a one-line :class:`ConfigError`."""

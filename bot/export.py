@@ -23,11 +23,13 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.i18n import N_, Translator
+from bot.i18n import N_, NC_, Translator
 from bot.models import Tier
 from bot.models.stats import Export, Rate, Stats
+from bot.models.whistle_stats import DepartmentStats
 from bot.views.requests import RATING_NAMES, TIER_SHORT, status_name
 from bot.views.stats import RATE_NAMES, period_text
+from bot.views.whistle_stats import DEPARTMENT_RATE_NAMES
 
 __all__ = ["COLUMNS", "build_workbook", "cell_text", "workbook_bytes", "write_workbook"]
 
@@ -197,7 +199,7 @@ def _teams_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: str) -
         t("Project"),
         t("Team"),
         t("Orders"),
-        t("Done"),
+        t(NC_("team figures", "Done")),
         t("Satisfaction rate"),
         t("Ratings"),
     ]
@@ -220,8 +222,64 @@ def _teams_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: str) -
     _widths(sheet, [18, 18, 10, 10, 16, 10])
 
 
+def _departments_sheet(
+    sheet: Worksheet, stats: DepartmentStats, t: Translator, language: str
+) -> None:
+    """部门考评: the departments' ranking, then the whistles by unit."""
+    _append(sheet, [t("Unit"), stats.unit.label(language)])
+    _append(sheet, [t("Period"), period_text(t, stats.period)])
+    sheet.append([])
+    header = [
+        t("Rank"),
+        t("Department"),
+        t("Sub-orders"),
+        *(t(name) for name in DEPARTMENT_RATE_NAMES),
+        t("Median working hours to sign"),
+        t("Median working hours to complete"),
+    ]
+    _append(sheet, header)
+    for cell in sheet[sheet.max_row]:
+        cell.font = _BOLD
+    for rank, figures in enumerate(stats.ranking, 1):
+        rates = (
+            figures.sign_rate,
+            figures.on_time_rate,
+            figures.satisfaction,
+            figures.return_rate,
+        )
+        _append(
+            sheet,
+            [
+                rank,
+                figures.department.label(language),
+                figures.sent,
+                *(None if r.value is None else float(r.value) for r in rates),
+                _hours(figures.median_sign),
+                _hours(figures.median_complete),
+            ],
+        )
+        for column in (4, 5, 6, 7):
+            sheet.cell(sheet.max_row, column).number_format = _PERCENT
+    sheet.append([])
+    _append(
+        sheet,
+        [
+            t("Unit"),
+            t("Whistles blown"),
+            t("Departments reached"),
+            t("Difficult matters resolved"),
+        ],
+    )
+    for cell in sheet[sheet.max_row]:
+        cell.font = _BOLD
+    for unit in [*stats.by_unit, stats.totals]:
+        _append(sheet, [unit.unit.label(language), unit.whistles, unit.departments, unit.resolved])
+    _widths(sheet, [22, 22, 12, 16, 18, 14, 14, 18, 18])
+
+
 def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> Workbook:
-    """The workbook: the requests, the statistics, the service teams' orders."""
+    """The workbook: the requests, then the statistics, the service teams' orders (and the
+    departments' figures for a street or the district)."""
     workbook = Workbook()
     requests = workbook.active
     assert requests is not None
@@ -229,6 +287,10 @@ def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> 
     _requests_sheet(requests, export, t, language, tz)
     _statistics_sheet(workbook.create_sheet(t("Statistics")), export.stats, t, language)
     _teams_sheet(workbook.create_sheet(t("Service teams")), export.stats, t, language)
+    if export.departments is not None:
+        _departments_sheet(
+            workbook.create_sheet(t("Departments")), export.departments, t, language
+        )
     workbook.properties.creator = "Gridbot"
     workbook.properties.created = _local(export.stats.at, tz)
     return workbook

@@ -22,6 +22,7 @@ from bot.i18n import N_
 
 __all__ = [
     "ADDRESS",
+    "ASK",
     "BROADCAST",
     "COMMENT",
     "DESCRIPTION",
@@ -30,6 +31,7 @@ __all__ = [
     "NAME",
     "NEED",
     "NOTE",
+    "PLACE",
     "REASON",
     "RELAY",
     "SKILL",
@@ -160,6 +162,21 @@ TITLE = TextField(
     too_long=N_("Please keep the title under {limit} characters."),
 )
 DETAILS = TextField("details", 1000, multiline=True, empty=_SOME_TEXT, too_long=_KEEP_UNDER)
+# 吹哨报到: what is asked of a department, and where a joint on-site meeting is held.
+ASK = TextField(
+    "ask",
+    500,
+    multiline=True,
+    empty=N_("Please write what this department should do."),
+    too_long=_KEEP_UNDER,
+)
+PLACE = TextField(
+    "place",
+    100,
+    multiline=False,
+    empty=N_("Please write where to meet, e.g. the gate of building 3."),
+    too_long=_KEEP_UNDER,
+)
 
 FIELDS = (
     DESCRIPTION,
@@ -175,4 +192,6 @@ FIELDS = (
     NEED,
     TITLE,
     DETAILS,
+    ASK,
+    PLACE,
 )

@@ -52,6 +52,21 @@ COMMANDS: tuple[MenuCommand, ...] = (
         N_("Topics of the month: problems that keep coming back"),
         frozenset({Role.ADMIN}),
     ),
+    MenuCommand(
+        "suborders",
+        N_("Sub-orders of my department (whistles)"),
+        frozenset({Role.DEPARTMENT, Role.DEPARTMENT_HEAD}),
+    ),
+    MenuCommand(
+        "whistles",
+        N_("Joint actions of departments (whistles)"),
+        frozenset({Role.ADMIN, Role.FIRST_SECRETARY}),
+    ),
+    MenuCommand(
+        "departments",
+        N_("Departments' liaisons and heads"),
+        frozenset({Role.ADMIN, Role.DEPARTMENT_HEAD}),
+    ),
     MenuCommand("me", N_("What the bot keeps about you")),
     MenuCommand("lang", N_("Language")),
     MenuCommand("forget", N_("Delete my data")),

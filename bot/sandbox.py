@@ -24,6 +24,7 @@ from bot.emulator.core import Emulator, FloodLimits
 from bot.emulator.http import EmulatorServer, Person
 from bot.models import Availability, Member, MemberStatus, MemberType, Role
 from bot.models.activities import ActivityForm, Audience
+from bot.models.whistle import Post
 from bot.services import Services
 from bot.services.orgimport import OrgImporter
 from bot.services.people import TelegramIdentity
@@ -144,6 +145,8 @@ class Sandbox:
             for lead in spec.get("leads", []):
                 team, _, unit = lead.partition("@")
                 await services.menu.appoint(spec["id"], team, unit, actor_label="sandbox")
+            if spec["role"] in ("department", "first_secretary"):
+                await _give_post(services.db, actor.id, spec, now)
             await services.people.refresh_menu(await services.people.actor(actor.id))
         for activity in self.activities_spec:
             await _publish(services, activity, now)
@@ -205,6 +208,22 @@ async def _publish(services: Services, spec: dict[str, Any], now: datetime) -> N
         team_id=team.id,
     )
     await services.activities.publish(await services.people.actor(person.id), form)
+
+
+async def _give_post(db: Any, person_id: int, spec: dict[str, Any], now: datetime) -> None:
+    """A department's liaison or head, or a community's first secretary (as if they had
+    opened an invitation link)."""
+    async with db.transaction() as tx:
+        if spec["role"] == "department":
+            department = await tx.departments.by_code(spec["department"])
+            assert department is not None, spec
+            post = Post(spec.get("post", "liaison"))
+            await tx.departments.add_staff(department.id, person_id, post, by=None, now=now)
+        else:
+            community = await tx.org.get_by_code(spec["community"])
+            assert community is not None, spec
+            pairing = (await tx.departments.pairings([community.id]))[0]
+            await tx.departments.add_secretary(pairing.id, person_id, by=None, now=now)
 
 
 def _load_people() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

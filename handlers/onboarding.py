@@ -7,6 +7,8 @@ no conversation state to lose: any message from someone not yet set up re-asks t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, TypeHandler, filters
@@ -14,15 +16,21 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, Ty
 from bot import cbdata
 from bot.context import GridContext
 from bot.errors import DomainError
-from bot.i18n import LANGUAGES
-from bot.models import Level, Role
-from bot.services.admin import INVITE_PREFIX
+from bot.i18n import LANGUAGES, Translator
+from bot.messages import OutMessage
+from bot.models import OFFICE_ROLES, Level
+from bot.models.whistle import Post
+from bot.services.admin import INVITATION as ADMIN_INVITATION
 from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
+from bot.views import departments as department_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import Caller, edit, reply, say_error
 from handlers.stations import STATION_LINK_PREFIX, show_page
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["gate_handlers", "handlers", "has_home", "is_onboarded", "prompt_current_step"]
 
@@ -35,7 +43,7 @@ def is_onboarded(actor: Actor) -> bool:
     """Language chosen, and a home compound (admins may skip the compound)."""
     person = actor.person
     return person.language is not None and (
-        person.home_unit_id is not None or Role.ADMIN in actor.roles
+        person.home_unit_id is not None or bool(actor.roles & OFFICE_ROLES)
     )
 
 
@@ -89,21 +97,32 @@ def _starts(update: Update) -> bool:
     )
 
 
+# What opening an invitation link tells, by its kind (bot/services/invitations.py): a view of
+# (translator, language, what the kind's grant gave). A feature with a kind of its own adds it.
+INVITATION_VIEWS: dict[str, Callable[[Translator, str, Any], OutMessage]] = {
+    ADMIN_INVITATION: admin_views.invite_accepted,
+    Post.LIAISON.value: department_views.joined,
+    Post.HEAD.value: department_views.joined,
+    Post.FIRST_SECRETARY.value: department_views.joined,
+}
+
+
 async def start(update: Update, context: GridContext) -> None:
     """Start onboarding, take a compound from a deep link, or greet someone set up."""
     actor = await context.actor(update)
     svc = context.services
     t = context.t(actor)
     payload = context.args[0] if context.args else ""
-    if payload.startswith(INVITE_PREFIX):
+    if svc.invitations.is_link(payload):
         try:
-            admin_unit = await svc.admin.accept_invite(actor, payload)
+            accepted = await svc.invitations.accept(actor, payload)
         except DomainError as err:
             await say_error(update, context, t, err)
         else:
             actor = await svc.people.actor(actor.id)
             language = actor.person.language or svc.i18n.default
-            await reply(update, context, admin_views.invite_accepted(t, language, admin_unit))
+            view = INVITATION_VIEWS[accepted.kind]
+            await reply(update, context, view(t, language, accepted.shown))
         if actor.person.language is not None:
             return
     elif payload.startswith(STATION_LINK_PREFIX):
@@ -130,7 +149,7 @@ async def start(update: Update, context: GridContext) -> None:
                 )
                 return
     if actor.person.language is None or (
-        actor.person.home_unit_id is None and Role.ADMIN not in actor.roles
+        actor.person.home_unit_id is None and not actor.roles & OFFICE_ROLES
     ):
         # New, or in the middle of onboarding: begin again from the language.
         translators = [svc.i18n.get(lang) for lang in LANGUAGES]
@@ -181,10 +200,12 @@ async def _show_places(
     language = actor.person.language or svc.i18n.default
     choice = await svc.org.browse(unit_id)
     if choice.unit is None and not choice.options:
-        await reply(update, context, views.empty_org(t, is_admin=Role.ADMIN in actor.roles))
+        office = bool(actor.roles & OFFICE_ROLES)
+        await reply(update, context, views.empty_org(t, is_admin=office))
         return
     path = await svc.org.path(choice.unit) if choice.unit else []
-    message = views.drill_down(choice, t, language, can_skip=Role.ADMIN in actor.roles, path=path)
+    can_skip = bool(actor.roles & OFFICE_ROLES)
+    message = views.drill_down(choice, t, language, can_skip=can_skip, path=path)
     if as_edit and update.callback_query is not None:
         await edit(update.callback_query, message)
     else:
@@ -200,8 +221,9 @@ async def top(press: Press) -> None:
 
 @BUTTONS.on("skip")
 async def skip_home(press: Press) -> None:
-    """An administrator who lives elsewhere goes on without a home compound."""
-    if Role.ADMIN not in press.actor.roles:
+    """An administrator (or a department's staff, a first secretary) who lives elsewhere goes
+    on without a home compound."""
+    if not press.actor.roles & OFFICE_ROLES:
         raise StaleButton(press.cb)
     await press.answer()
     # The drill-down loses its buttons; the menu keyboard comes with a message of its own

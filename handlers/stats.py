@@ -18,6 +18,7 @@ from bot.models.stats import Period
 from bot.services.people import Actor
 from bot.services.stats import EXPORT, VIEW
 from bot.views import stats as views
+from bot.views import whistle_stats as department_views
 from handlers.buttons import Buttons, Press
 from handlers.common import reply, say_error
 
@@ -36,6 +37,7 @@ async def _show(
     """The figures as a message, then the chart as a photo."""
     from bot.charts import (  # matplotlib: loaded when first needed
         ChartError,
+        department_chart,
         heat_map_png,
         stats_chart,
     )
@@ -57,6 +59,12 @@ async def _show(
     if heat is not None:
         png = await asyncio.to_thread(heat_map_png, heat, t, language)
         await context.bot.send_photo(chat.id, png, caption=views.heat_caption(t, language, heat))
+    departments = await svc.whistle_stats.figures(actor, unit_id, period)  # 部门考评
+    if departments is not None:
+        await reply(update, context, department_views.department_message(t, language, departments))
+        png = await asyncio.to_thread(department_chart, departments, t, language)
+        caption = department_views.chart_caption(t, language, departments)
+        await context.bot.send_photo(chat.id, png, caption=caption)
 
 
 async def _export(

@@ -29,14 +29,14 @@ from storage.updates import APPLYING
 
 if TYPE_CHECKING:
     from storage.repos.activities import ActivitiesRepo
-    from storage.repos.admin import AdminRepo
     from storage.repos.api import ApiRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.broadcasts import BroadcastsRepo
     from storage.repos.cards import CardsRepo
     from storage.repos.deadlines import DeadlinesRepo
-    from storage.repos.due import DueRepo
+    from storage.repos.departments import DepartmentsRepo
     from storage.repos.flows import FlowsRepo, PersistedState
+    from storage.repos.invitations import InvitationsRepo
     from storage.repos.members import MembersRepo
     from storage.repos.org import OrgRepo
     from storage.repos.outbox import OutboxRepo
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from storage.repos.teams import TeamsRepo
     from storage.repos.topics import TopicsRepo
     from storage.repos.visits import VisitsRepo
+    from storage.repos.whistle_stats import WhistleStatsRepo
+    from storage.repos.whistles import WhistlesRepo
     from storage.updates import UpdatesRepo
 
 __all__ = [
@@ -214,10 +216,10 @@ class Tx(ABC):
         return PeopleRepo(self)
 
     @cached_property
-    def admin(self) -> AdminRepo:
-        from storage.repos.admin import AdminRepo
+    def invitations(self) -> InvitationsRepo:
+        from storage.repos.invitations import InvitationsRepo
 
-        return AdminRepo(self)
+        return InvitationsRepo(self)
 
     @cached_property
     def api(self) -> ApiRepo:
@@ -310,16 +312,28 @@ class Tx(ABC):
         return ActivitiesRepo(self)
 
     @cached_property
-    def due(self) -> DueRepo:
-        from storage.repos.due import DueRepo
-
-        return DueRepo(self)
-
-    @cached_property
     def points(self) -> PointsRepo:
         from storage.repos.points import PointsRepo
 
         return PointsRepo(self)
+
+    @cached_property
+    def departments(self) -> DepartmentsRepo:
+        from storage.repos.departments import DepartmentsRepo
+
+        return DepartmentsRepo(self)
+
+    @cached_property
+    def whistles(self) -> WhistlesRepo:
+        from storage.repos.whistles import WhistlesRepo
+
+        return WhistlesRepo(self)
+
+    @cached_property
+    def whistle_stats(self) -> WhistleStatsRepo:
+        from storage.repos.whistle_stats import WhistleStatsRepo
+
+        return WhistleStatsRepo(self)
 
     @cached_property
     def updates(self) -> UpdatesRepo:

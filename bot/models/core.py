@@ -15,13 +15,16 @@ from bot.lifecycle import Status
 
 __all__ = [
     "EXTENSION_DAYS",
+    "OFFICE_ROLES",
     "AdminCard",
     "ApiKey",
     "AuditEntry",
     "Availability",
     "Category",
+    "Department",
     "FlowEnd",
     "HandledBy",
+    "Invitation",
     "Level",
     "Member",
     "MemberStatus",
@@ -70,6 +73,17 @@ class Role(StrEnum):
     MEMBER = "member"
     ADMIN = "admin"
     TEAM_LEADER = "team_leader"  # 队长: leads one service team in a unit (table team_leaders)
+    # Scoped to a department (``RoleGrant.department_id``): its liaison (联络员) acts on its
+    # sub-orders; its head (负责人) also hears of the late ones.
+    DEPARTMENT = "department"
+    DEPARTMENT_HEAD = "department_head"
+    # 第一书记: attached to a community (``RoleGrant.unit_id``), seconded by a paired city unit.
+    FIRST_SECRETARY = "first_secretary"
+
+
+# Roles held for work outside one's home: their holders may use the bot without a home
+# compound (an administrator, a department's staff, a first secretary).
+OFFICE_ROLES = frozenset({Role.ADMIN, Role.DEPARTMENT, Role.DEPARTMENT_HEAD, Role.FIRST_SECRETARY})
 
 
 class _Model(BaseModel):
@@ -104,6 +118,24 @@ class OpeningSpan(_Model):
     days: tuple[int, ...]
     open: time
     close: time
+
+
+class Department(_Model):
+    """A functional department (职能部门) or its local branch, serving an area."""
+
+    id: int
+    code: str
+    name: str
+    short_name: str
+    name_en: str | None = None
+    unit_id: int  # the area it serves: the district, or a street for a local branch
+    parent_id: int | None = None  # a branch's district department
+    sort: int = 0
+    active: bool = True
+
+    def label(self, language: str) -> str:
+        """The name residents and staff read: 城管执法局 (the English name in English)."""
+        return self.name_en if language == "en" and self.name_en else self.short_name
 
 
 class Station(_Model):
@@ -171,11 +203,26 @@ class RoleGrant(_Model):
     id: int
     person_id: int
     role: Role
-    unit_id: int
+    unit_id: int  # the unit the role is held at (a department role: the area it serves)
+    department_id: int | None = None  # a department role's department
     granted_by: int | None = None
     granted_at: datetime
     revoked_at: datetime | None = None
     team_id: int | None = None  # a team leader's team
+
+
+class Invitation(_Model):
+    """A single-use invitation link: opening it grants what its ``kind`` says, at
+    ``target_id`` (a unit for an administrator, a department, a pairing ...)."""
+
+    token: str
+    kind: str
+    target_id: int
+    created_by: int | None = None
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None = None
+    used_at: datetime | None = None
 
 
 class AuditEntry(_Model):
@@ -297,6 +344,7 @@ class Request(_Model):
     channel: str = "telegram"  # telegram, api (a city system), community (pre-emptive)
     service_team_id: int | None = None  # a service order (点单) of this team's project
     preferred_slots: list[str] = []  # a service order's preferred time slots
+    handled_by: HandledBy | None = None  # who handles it, when not its category's handlers
 
     @field_validator("preferred_slots", mode="before")
     @classmethod
@@ -343,6 +391,8 @@ class RequestView(_Model):
     can_add_info: bool = False
     source_system: str | None = None  # the city system that submitted it (the API key's name)
     service_team: ServiceTeam | None = None  # a service order: the team whose project it is
+    # The departments named on its timeline (吹哨报到: "城管执法局已签收"), by id.
+    departments: dict[int, Department] = {}
 
 
 class MemberType(StrEnum):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.models.core import OrgUnit, Person, RoleGrant
+from bot.models.core import Department, OrgUnit, Person, RoleGrant
 
 __all__ = ["Profile"]
 
@@ -16,3 +16,5 @@ class Profile:
     person: Person
     home: list[OrgUnit]  # the path from the district down to the compound
     grants: list[tuple[RoleGrant, OrgUnit]]
+    # The departments of department-scoped grants (a liaison's, a head's), by id.
+    departments: dict[int, Department] = field(default_factory=dict)

@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.lifecycle import Status
 from bot.models.core import Category, OrgUnit, Rating, ServiceTeam, Tier
+
+if TYPE_CHECKING:
+    from bot.models.whistle_stats import DepartmentStats
 
 __all__ = [
     "Counts",
@@ -268,10 +272,12 @@ class Stats:
 
 @dataclass(frozen=True)
 class Export:
-    """The requests received in the period, and the statistics of the same unit and period."""
+    """The requests received in the period, and the statistics of the same unit and period
+    (with the departments' figures for a street or the district)."""
 
     stats: Stats
     rows: list[ExportRow]
+    departments: DepartmentStats | None = None
 
 
 @dataclass(frozen=True)

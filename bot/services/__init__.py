@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from bot.services.apikeys import ApiKeyService
     from bot.services.broadcast import BroadcastService
     from bot.services.clocks import Clocks
+    from bot.services.departments import DepartmentService
     from bot.services.dispatch import DispatchService
     from bot.services.escalation import EscalationService
     from bot.services.extensions import ExtensionService
     from bot.services.flow import RequestFlow
     from bot.services.forms import FormService
+    from bot.services.invitations import InvitationService
     from bot.services.menu import MenuService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
@@ -32,11 +34,15 @@ if TYPE_CHECKING:
     from bot.services.retention import RetentionService
     from bot.services.stations import StationService
     from bot.services.stats import StatsService
+    from bot.services.suborders import SubOrderService
     from bot.services.sweep import DeadlineSweep
     from bot.services.tasks import TaskService
     from bot.services.topics import TopicService
     from bot.services.visits import VisitService
     from bot.services.waiting import WaitingService
+    from bot.services.whistle import WhistleService
+    from bot.services.whistle_stats import WhistleStatsService
+    from bot.workcal import WorkingCalendar
     from storage.db import Database
 
 __all__ = ["Services"]
@@ -54,6 +60,7 @@ class Services:
     i18n: I18n
     notifier: Notifier
     people: PeopleService
+    invitations: InvitationService  # every role given by a link: one mechanism, kinds registered
     org: OrgService
     flow: RequestFlow
     dispatch: DispatchService
@@ -73,6 +80,11 @@ class Services:
     open311: Open311Service
     topics: TopicService
     retention: RetentionService
+    calendar: WorkingCalendar
+    departments: DepartmentService
+    whistles: WhistleService
+    suborders: SubOrderService
+    whistle_stats: WhistleStatsService
     forms: FormService
     menu: MenuService
     points: PointsService

@@ -8,8 +8,8 @@ reminders, check-in three ways, and afterwards attendance, volunteer hours and p
   press at once; a full activity keeps a waiting list (in the order people joined), and a
   cancellation moves the first one up and tells them.
 * **Reminders** the day and the hour before (``[activities] remind_before_hours``), and the
-  activity's close after its end, are due items claimed by the deadline sweep (kinds
-  ``activity_remind`` and ``activity_close``); a reminder that falls in quiet hours waits for
+  activity's close after its end, are timer rows of the deadline sweep (``activity_id`` set;
+  kinds ``activity_remind`` and ``activity_close``); a reminder that falls in quiet hours waits for
   their end, or goes silently when that would be after the start.
 * **Check-in** runs from half an hour before the start to the end: the organiser's roll call,
   the rotating code on the organiser's phone (:mod:`bot.checkin`: the current or the previous
@@ -51,11 +51,12 @@ if TYPE_CHECKING:
     from bot.i18n import I18n
     from bot.outbox import Notifier
     from bot.services.clocks import Clocks
+    from bot.services.escalation import RungCache
     from bot.services.people import Actor
     from bot.services.points import PointsService
-    from bot.services.sweep import DueKinds
+    from bot.services.sweep import DeadlineSweep
     from storage.db import Database, Tx
-    from storage.repos.due import DueItem
+    from storage.repos.deadlines import DeadlineItem
 
 __all__ = ["CLOSE", "REMIND", "ActivityService", "Published"]
 
@@ -93,10 +94,10 @@ class ActivityService:
         self.i18n = i18n
         self.config = config
 
-    def register(self, kinds: DueKinds) -> None:
-        """The sweep acts on the activities' due items through these."""
-        kinds.register(REMIND, self._remind_due)
-        kinds.register(CLOSE, self._close_due)
+    def register(self, sweep: DeadlineSweep) -> None:
+        """The sweep acts on the activities' timer rows through these."""
+        sweep.register([REMIND], self._remind_due)
+        sweep.register([CLOSE], self._close_due)
 
     # -- who may publish and run activities ------------------------------------------------
     async def _publishing(self, tx: Tx, actor: Actor) -> list[tuple[OrgUnit, ServiceTeam | None]]:
@@ -273,9 +274,11 @@ class ActivityService:
             for step, hours in enumerate(self.config.activities.remind_before_hours, 1):
                 due = start - timedelta(hours=hours)
                 if due > now:
-                    await tx.due.add(REMIND, activity.id, due, now, step=step)
+                    await tx.deadlines.add(
+                        None, REMIND, due, now, step=step, activity_id=activity.id
+                    )
             close = finish + timedelta(minutes=self.config.activities.close_after_minutes)
-            await tx.due.add(CLOSE, activity.id, close, now)
+            await tx.deadlines.add(None, CLOSE, close, now, activity_id=activity.id)
             invited = await self._invite(tx, activity, unit, actor.id)
             await tx.activities.set_invited(activity.id, invited)
             await self._journal(
@@ -497,8 +500,8 @@ class ActivityService:
         )
 
     # -- reminders and the close (the sweep) -------------------------------------------------
-    async def _remind_due(self, tx: Tx, item: DueItem, cache: dict[Any, Any]) -> None:
-        activity = await tx.activities.get(item.subject_id)
+    async def _remind_due(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        activity = await self._activity_of(tx, item)
         now = self.clock.now()
         if activity is None or activity.state is not ActivityState.PUBLISHED:
             return
@@ -508,7 +511,9 @@ class ActivityService:
         allowed = self.clocks.next_allowed(Tier.IMPORTANT, None, now)
         if allowed > now and allowed < activity.starts_at:
             # Quiet hours: the reminder waits for their end.
-            await tx.due.add(REMIND, activity.id, allowed, now, step=item.step)
+            await tx.deadlines.add(
+                None, REMIND, allowed, now, step=item.step, activity_id=activity.id
+            )
             return
         silent = allowed > now  # quiet hours last past the start: remind without a sound
         for signup in await tx.activities.signups(activity.id):
@@ -523,8 +528,11 @@ class ActivityService:
                 silent=silent,
             )
 
-    async def _close_due(self, tx: Tx, item: DueItem, cache: dict[Any, Any]) -> None:
-        activity = await tx.activities.get(item.subject_id)
+    async def _activity_of(self, tx: Tx, item: DeadlineItem) -> Activity | None:
+        return None if item.activity_id is None else await tx.activities.get(item.activity_id)
+
+    async def _close_due(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        activity = await self._activity_of(tx, item)
         if activity is not None and activity.state is ActivityState.PUBLISHED:
             await self._close(tx, activity, None)
 
@@ -682,7 +690,7 @@ class ActivityService:
             activity.id, ActivityState.PUBLISHED, ActivityState.FINISHED, now
         ):
             raise InvalidTransition(N_("This activity is over or was cancelled."))
-        await tx.due.cancel((REMIND, CLOSE), activity.id)
+        await tx.deadlines.cancel_for_activity(activity.id, (REMIND, CLOSE))
         hours = activity.hours
         attendees = await tx.activities.credit_hours(activity.id, hours, now)
         points = self.points.points_for_hours(hours)
@@ -726,7 +734,7 @@ class ActivityService:
                 activity.id, ActivityState.PUBLISHED, ActivityState.CANCELLED, now
             ):
                 raise InvalidTransition(N_("This activity is over or was cancelled."))
-            await tx.due.cancel((REMIND, CLOSE), activity.id)
+            await tx.deadlines.cancel_for_activity(activity.id, (REMIND, CLOSE))
             for signup in await tx.activities.signups(
                 activity.id, (SignupState.SIGNED, SignupState.WAITING)
             ):

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, NotAllowed, NotFound
@@ -22,31 +20,42 @@ from bot.models import (
     Tier,
 )
 from bot.models.admin import AuditLine, Queue, QueueFilter
+from bot.services.invitations import Granted
 from bot.services.scope import Refused, admin_units, audited_refusals
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.clock import Clock
+    from bot.models import Invitation
     from bot.services.flow import RequestFlow
+    from bot.services.invitations import InvitationService
     from bot.services.people import Actor, PeopleService
     from storage.db import Database, Tx
 
-__all__ = ["INVITE_PREFIX", "AdminService"]
+__all__ = ["INVITATION", "AdminService"]
 
 LOG = logging.getLogger(__name__)
 
-INVITE_PREFIX = "adm_"
-INVITE_TTL = timedelta(days=7)
+INVITATION = "admin"  # the kind of an administrator's invitation link (its target: the unit)
 PAGE = 5
 
 
 class AdminService:
     def __init__(
-        self, db: Database, clock: Clock, flow: RequestFlow, people: PeopleService
+        self,
+        db: Database,
+        clock: Clock,
+        flow: RequestFlow,
+        people: PeopleService,
+        invitations: InvitationService,
     ) -> None:
         self.db = db
         self.clock = clock
         self.flow = flow
         self.people = people
+        self.invitations = invitations
+        invitations.register(INVITATION, self._grant)
 
     async def _scopes(self, tx: Tx, actor: Actor, action: str) -> list[OrgUnit]:
         scopes = await admin_units(tx, actor)
@@ -108,49 +117,26 @@ class AdminService:
         return sorted(out.values(), key=lambda u: u.path)
 
     async def invite(self, actor: Actor, unit_id: int) -> str:
-        """A single-use deep-link token that makes whoever opens it an admin of ``unit_id``."""
-        now = self.clock.now()
+        """A single-use deep-link payload that makes whoever opens it an admin of ``unit_id``."""
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             unit = await self._below(tx, actor, unit_id, "admin.invite")
-            token = secrets.token_urlsafe(12)
-            await tx.admin.add_invite(token, unit.id, actor.id, now, now + INVITE_TTL)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
+            return await self.invitations.issue(
+                tx,
+                actor,
+                INVITATION,
+                unit.id,
                 action="admin.invite",
                 subject=f"unit:{unit.code}",
                 unit_id=unit.id,
-                before=None,
-                after={"expires_at": now + INVITE_TTL},
-                now=now,
             )
-        return f"{INVITE_PREFIX}{token}"
 
-    async def accept_invite(self, actor: Actor, payload: str) -> OrgUnit:
-        """Opening an invitation link: become an admin of its unit (once, before it expires)."""
-        token = payload.removeprefix(INVITE_PREFIX)
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            invite = await tx.admin.invite(token)
-            if invite is None or invite.used_at is not None or invite.expires_at <= now:
-                raise InvalidInput(N_("This invitation is not valid any more. Ask for a new one."))
-            unit = await tx.org.get(invite.unit_id)
-            if unit is None:
-                raise NotFound(N_("That place does not exist (any more)."))
-            await tx.admin.use_invite(token, actor.id, now)
-            await tx.people.grant(actor.id, Role.ADMIN, unit.id, by=invite.created_by, now=now)
-            await tx.audit.record(
-                actor_id=actor.id,
-                actor_label=actor.label,
-                action="role.grant",
-                subject=f"person:{actor.id}",
-                unit_id=unit.id,
-                before=None,
-                after={"role": "admin", "unit": unit.code, "invited_by": invite.created_by},
-                now=now,
-            )
-        await self.people.refresh_menu(await self.people.actor(actor.id))
-        return unit
+    async def _grant(self, tx: Tx, actor: Actor, invitation: Invitation, now: datetime) -> Granted:
+        """Opening an administrator's link: become an admin of its unit."""
+        unit = await tx.org.get(invitation.target_id)
+        if unit is None:
+            raise NotFound(N_("That place does not exist (any more)."))
+        await tx.people.grant(actor.id, Role.ADMIN, unit.id, by=invitation.created_by, now=now)
+        return Granted(unit.id, {"unit": unit.code}, shown=unit)
 
     async def admins_below(self, actor: Actor) -> list[tuple[Person, OrgUnit]]:
         units = await self.units_below(actor)
@@ -245,6 +231,9 @@ async def _line(tx: Tx, entry: AuditEntry) -> AuditLine:
     elif kind == "unit":
         unit = await tx.org.get_by_code(key)
         subject = unit.name if unit else None
+    elif kind == "department":
+        department = await tx.departments.by_code(key)
+        subject = department.short_name if department else None
     return AuditLine(
         at=entry.at,
         actor=actor or entry.actor_label,

@@ -47,6 +47,7 @@ RESIDENT_EVENTS = frozenset(
         "retier",
         "extension",
         "waiting",
+        "department",  # a department's plain step (吹哨报到): "城管执法局已签收"
     }
 )
 
@@ -166,6 +167,16 @@ class RequestFlow:
         out += [(pid, False) for pid in await tx.requests.supporter_ids(request.id)]
         return out
 
+    async def tell_audience(
+        self, tx: Tx, request: Request, build: Callable[..., OutMessage], **params: object
+    ) -> None:
+        """Tell the resident and the neighbours following the request: ``build(t, language,
+        request=..., own=..., **params)`` for each."""
+        for person_id, own in await self.audience(tx, request):
+            person = await tx.people.get(person_id)
+            if person is not None:
+                await self.send(tx, person, partial(build, request=request, own=own, **params))
+
     async def send(self, tx: Tx, person: Person, render: Render) -> None:
         if person.unreachable:
             return
@@ -225,12 +236,17 @@ class RequestFlow:
         assignee_name = await self.assignee_name(tx, request)
         submission = await tx.api.submission(request.id) if request.channel == "api" else None
         team = await tx.org.team(request.service_team_id) if request.service_team_id else None
+        events = _for_resident(await tx.requests.events(request.id)) if timeline else []
+        departments = {}
+        if any(e.kind == "department" for e in events):
+            departments = {d.id: d for d in await tx.departments.all(active_only=False)}
         return RequestView(
             request=request,
             category=category,
             compound_path=[*await tx.org.ancestors(compound), compound],
             photos=await tx.requests.photos(request.id),
-            events=_for_resident(await tx.requests.events(request.id)) if timeline else [],
+            events=events,
+            departments=departments,
             supporters=supporters,
             assignee_name=assignee_name,
             is_owner=is_owner,

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from bot.services.people import Actor
     from storage.db import Tx
 
-__all__ = ["SYSTEM", "Change", "record"]
+__all__ = ["SYSTEM", "Change", "audit", "record"]
 
 SYSTEM = "system"  # the actor label of what the bot did by itself (the sweep, triage)
 
@@ -67,3 +67,18 @@ async def record(
             after=change.after,
             now=now,
         )
+
+
+async def audit(tx: Tx, now: datetime, request: Request, change: Change, *, actor: Actor) -> None:
+    """A decision about the request that is no step of its timeline (who sent a dispute up,
+    who shared the resident's contact): its audit row only, like :func:`record`'s."""
+    await tx.audit.record(
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=change.action,
+        subject=f"request:{request.id}",
+        unit_id=request.compound_id,
+        before=change.before,
+        after=change.after,
+        now=now,
+    )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import NotAllowed, NotFound
 from bot.i18n import N_
-from bot.models import Level, OrgUnit, Role, ServiceTeam, Station
+from bot.models import Department, Level, OrgUnit, Role, ServiceTeam, Station
 from bot.models.org import AreaView, Choice
 
 if TYPE_CHECKING:
@@ -45,6 +45,10 @@ class OrgService:
                 ):
                     parent_id = None  # the lone district is the top
             return Choice(unit, options, parent_id)
+
+    async def department(self, department_id: int) -> Department | None:
+        async with self.db.statement() as tx:
+            return await tx.departments.get(department_id)
 
     async def compound_by_code(self, code: str) -> OrgUnit | None:
         async with self.db.read() as tx:

@@ -15,6 +15,9 @@ TOML holds any of four arrays of tables (``examples/duanzhou.toml`` documents ev
     [[teams]]       code, name, project, name_en, project_en, sort
     [[categories]]  code, name, name_en, tier (default "important"), team, handled_by
                     (default "members"), opinion (default false), sort, active (default true)
+    [[departments]] code, name, short_name, name_en, unit (the district, or a street for a
+                    local branch), parent (a branch's district department), sort, active
+    [[pairings]]    community, partner (the city unit pairing with it: its first secretary)
 
 The categories of a file are the menu of the intake: a file with ``[[categories]]`` takes the
 active categories it does not list off the menu (their requests keep them).
@@ -46,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from bot.hours import parse_spans, spans_text
 from bot.models import (
     Category,
+    Department,
     HandledBy,
     Level,
     OpeningSpan,
@@ -54,6 +58,7 @@ from bot.models import (
     Station,
     Tier,
 )
+from bot.models.whistle import Pairing
 from bot.services.orgfields import Fields, OrgImportError, Spec
 from bot.services.orgmenu import SECTIONS
 
@@ -64,10 +69,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CSV_COLUMNS",
     "CategorySpec",
+    "DepartmentSpec",
     "ImportReport",
     "OrgFile",
     "OrgImportError",
     "OrgImporter",
+    "PairingSpec",
     "StationSpec",
     "TeamSpec",
     "UnitSpec",
@@ -118,7 +125,11 @@ _TEAM_KEYS = frozenset({"code", "name", "name_en", "project", "project_en", "sor
 _CATEGORY_KEYS = frozenset(
     {"code", "name", "name_en", "tier", "team", "handled_by", "opinion", "sort", "active"}
 )
-_TABLES = ("units", "stations", "teams", "categories")
+_DEPARTMENT_KEYS = frozenset(
+    {"code", "name", "short_name", "name_en", "unit", "parent", "sort", "active"}
+)
+_PAIRING_KEYS = frozenset({"community", "partner"})
+_TABLES = ("units", "stations", "teams", "categories", "departments", "pairings")
 
 
 # -- what a file holds ---------------------------------------------------------------------
@@ -187,6 +198,30 @@ class CategorySpec:
 
 
 @dataclass(frozen=True)
+class DepartmentSpec:
+    """One department (or a department's local branch) as the file gives it."""
+
+    where: str
+    code: str
+    name: str
+    short_name: str
+    name_en: str | None
+    unit: str
+    parent: str | None
+    sort: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class PairingSpec:
+    """One pairing of a community with a city unit (结对共建) as the file gives it."""
+
+    where: str
+    community: str
+    partner: str
+
+
+@dataclass(frozen=True)
 class OrgFile:
     """A parsed org file whose rows are each well formed and whose codes are unique.
 
@@ -199,6 +234,8 @@ class OrgFile:
     stations: list[StationSpec]
     teams: list[TeamSpec]
     categories: list[CategorySpec]
+    departments: list[DepartmentSpec] = field(default_factory=list)
+    pairings: list[PairingSpec] = field(default_factory=list)
     sections: dict[str, list[Any]] = field(default_factory=dict)  # by table, e.g. "projects"
 
 
@@ -217,6 +254,9 @@ class ImportReport:
     categories_retired: int = 0  # active before, not in the file: off the menu now
     # The sections' rows, by table: (created, updated).
     sections: dict[str, tuple[int, int]] = field(default_factory=dict)
+    departments_created: int = 0
+    departments_updated: int = 0
+    pairings_created: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The counts as JSON keeps them (a section's pair as a list)."""
@@ -232,6 +272,13 @@ class ImportReport:
             f"teams: {self.teams_created} created, {self.teams_updated} updated; "
             f"categories: {self.categories_created} created, {self.categories_updated} updated"
             + (f", {self.categories_retired} retired" if self.categories_retired else "")
+            + (
+                f"; departments: {self.departments_created} created,"
+                f" {self.departments_updated} updated"
+                if self.departments_created or self.departments_updated
+                else ""
+            )
+            + (f"; pairings: {self.pairings_created} created" if self.pairings_created else "")
             + "".join(
                 f"; {table.replace('_', ' ')}: {created} created, {updated} updated"
                 for table, (created, updated) in self.sections.items()
@@ -362,6 +409,34 @@ def _category_spec(data: Mapping[str, Any], where: str) -> CategorySpec:
     )
 
 
+def _department_spec(data: Mapping[str, Any], where: str) -> DepartmentSpec:
+    f = Fields(data, where, _DEPARTMENT_KEYS)
+    code, unit = f.code(), f.code("unit")
+    assert code is not None and unit is not None
+    parent = f.code("parent", required=False)
+    if parent == code:
+        raise f.error("a department cannot be its own parent")
+    name = f.required_text("name")
+    return DepartmentSpec(
+        where=where,
+        code=code,
+        name=name,
+        short_name=f.text("short_name") or name,
+        name_en=f.text("name_en"),
+        unit=unit,
+        parent=parent,
+        sort=f.integer("sort", 0),
+        active=f.boolean("active", True),
+    )
+
+
+def _pairing_spec(data: Mapping[str, Any], where: str) -> PairingSpec:
+    f = Fields(data, where, _PAIRING_KEYS)
+    community = f.code("community")
+    assert community is not None
+    return PairingSpec(where=where, community=community, partner=f.required_text("partner"))
+
+
 def _above(level: Level) -> str:
     return list(Level)[level.depth - 1].value
 
@@ -410,6 +485,8 @@ def _parse_toml(source: str, text: str) -> OrgFile:
         "stations": _station_spec,
         "teams": _team_spec,
         "categories": _category_spec,
+        "departments": _department_spec,
+        "pairings": _pairing_spec,
         **{section.table: section.parse for section in SECTIONS},
     }
     parsed: dict[str, list[Any]] = {}
@@ -435,6 +512,8 @@ def _parse_toml(source: str, text: str) -> OrgFile:
         parsed["stations"],
         parsed["teams"],
         parsed["categories"],
+        parsed["departments"],
+        parsed["pairings"],
         {section.table: parsed[section.table] for section in SECTIONS if parsed[section.table]},
     )
 
@@ -506,9 +585,18 @@ def _csv_record(row: dict[str, str], where: str) -> dict[str, Any]:
 
 def _check_file(org: OrgFile) -> None:
     """Checks that need only the file: something to import, unique codes, parent levels."""
-    if not (org.units or org.stations or org.teams or org.categories or org.sections):
+    if not (
+        org.units
+        or org.stations
+        or org.teams
+        or org.categories
+        or org.departments
+        or org.pairings
+        or org.sections
+    ):
         raise OrgImportError(
-            f"{org.source}: nothing to import (no units, stations, teams or categories)"
+            f"{org.source}: nothing to import (no units, stations, teams, categories,"
+            " departments or pairings)"
         )
     sections: list[tuple[str, Sequence[Spec]]] = [
         (f"{section.noun} code", org.sections.get(section.table, [])) for section in SECTIONS
@@ -518,6 +606,7 @@ def _check_file(org: OrgFile) -> None:
         ("station code", org.stations),
         ("team code", org.teams),
         ("category code", org.categories),
+        ("department code", org.departments),
     ]
     for kind, specs in [*core, *sections]:
         seen: dict[str, str] = {}
@@ -532,6 +621,15 @@ def _check_file(org: OrgFile) -> None:
         parent = by_code.get(unit.parent) if unit.parent else None
         if parent is not None:
             _check_parent_level(unit, parent.code, parent.level)
+    pairs: dict[tuple[str, str], str] = {}
+    for pairing in org.pairings:
+        key = (pairing.community, pairing.partner)
+        if key in pairs:
+            raise OrgImportError(
+                f"{pairing.where}: duplicate pairing of {pairing.community} with"
+                f' "{pairing.partner}" (first at {pairs[key]})'
+            )
+        pairs[key] = _short_where(pairing.where, org.source)
 
 
 def _short_where(where: str, source: str) -> str:
@@ -601,6 +699,14 @@ class OrgImporter:
                 teams_updated += not created
             categories_created, categories_updated, retired = await self._write_categories(tx, org)
             written = await self._write_sections(tx, org, now)
+            departments_created = await self._write_departments(tx, org, now)
+            pairings_created = 0
+            for pairing in org.pairings:
+                community = await tx.org.get_by_code(pairing.community)
+                assert community is not None  # checked above
+                pairings_created += await tx.departments.upsert_pairing(
+                    community.id, pairing.partner, now
+                )
             report = ImportReport(
                 units_created=units_created,
                 units_updated=units_updated,
@@ -612,6 +718,9 @@ class OrgImporter:
                 categories_updated=categories_updated,
                 categories_retired=retired,
                 sections=written,
+                departments_created=departments_created,
+                departments_updated=len(org.departments) - departments_created,
+                pairings_created=pairings_created,
             )
             await tx.audit.record(
                 actor_id=actor_id,
@@ -641,6 +750,73 @@ class OrgImporter:
         for category in org.categories:
             if category.team is not None and category.team not in teams:
                 raise OrgImportError(f'{category.where}: unknown team code "{category.team}"')
+        await self._check_departments(tx, org)
+
+    async def _level_of(self, tx: Tx, org: OrgFile, code: str) -> Level | None:
+        """The level of the unit ``code``, from the file or else the database."""
+        spec = next((u for u in org.units if u.code == code), None)
+        if spec is not None:
+            return spec.level
+        unit = await tx.org.get_by_code(code)
+        return unit.level if unit is not None else None
+
+    async def _check_departments(self, tx: Tx, org: OrgFile) -> None:
+        """A department serves the district or a street; its parent is a department; a
+        pairing's community is a community."""
+        in_file = {d.code: d for d in org.departments}
+        for spec in org.departments:
+            level = await self._level_of(tx, org, spec.unit)
+            if level is None:
+                raise OrgImportError(f'{spec.where}: unknown unit code "{spec.unit}"')
+            if level not in (Level.DISTRICT, Level.STREET):
+                raise OrgImportError(
+                    f"{spec.where}: a department serves the district or a street,"
+                    f' but "{spec.unit}" is a {level.value}'
+                )
+            if spec.parent is None:
+                continue
+            parent = in_file.get(spec.parent) or await tx.departments.by_code(spec.parent)
+            if parent is None:
+                raise OrgImportError(f'{spec.where}: unknown parent department "{spec.parent}"')
+            if (
+                parent.parent is not None
+                if isinstance(parent, DepartmentSpec)
+                else parent.parent_id
+            ):
+                raise OrgImportError(
+                    f'{spec.where}: "{spec.parent}" is itself a local branch; a branch belongs'
+                    " to a district department"
+                )
+        for pairing in org.pairings:
+            level = await self._level_of(tx, org, pairing.community)
+            if level is not Level.COMMUNITY:
+                what = f"a {level.value}" if level is not None else "unknown"
+                raise OrgImportError(
+                    f'{pairing.where}: community "{pairing.community}" is {what};'
+                    " a pairing is with a community"
+                )
+
+    async def _write_departments(self, tx: Tx, org: OrgFile, now: datetime) -> int:
+        """Upsert the departments, district departments before their branches; return how
+        many were created."""
+        created_count = 0
+        for spec in sorted(org.departments, key=lambda d: d.parent is not None):
+            unit = await tx.org.get_by_code(spec.unit)
+            parent = await tx.departments.by_code(spec.parent) if spec.parent else None
+            assert unit is not None and (spec.parent is None or parent is not None)
+            _id, created = await tx.departments.upsert(
+                code=spec.code,
+                name=spec.name,
+                short_name=spec.short_name,
+                name_en=spec.name_en,
+                unit_id=unit.id,
+                parent_id=parent.id if parent else None,
+                sort=spec.sort,
+                active=spec.active,
+                now=now,
+            )
+            created_count += created
+        return created_count
 
     async def _write_sections(
         self, tx: Tx, org: OrgFile, now: datetime
@@ -730,6 +906,8 @@ def render_tree(
     stations: list[Station],
     teams: list[ServiceTeam],
     categories: Sequence[Category] = (),
+    departments: Sequence[Department] = (),
+    pairings: Sequence[Pairing] = (),
 ) -> str:
     """The org tree as indented plain text, for ``gridbot org show`` (operator-facing).
 
@@ -789,4 +967,34 @@ def render_tree(
             if not category.active:
                 details.append("retired")
             lines.append(f"  {category.name} ({category.code}) — {', '.join(details)}")
+    lines += _render_departments(units, departments, pairings)
     return "\n".join(lines)
+
+
+def _render_departments(
+    units: list[OrgUnit], departments: Sequence[Department], pairings: Sequence[Pairing]
+) -> list[str]:
+    """Departments (branches under their department) and pairings, for ``gridbot org show``."""
+    names = {u.id: u.name for u in units}
+    lines: list[str] = []
+    if departments:
+        lines += ["", "Departments (serving):"]
+        top = [d for d in departments if d.parent_id is None]
+        for department in sorted(top, key=lambda d: (d.sort, d.code)):
+            lines.append(_department_line(department, names, "  "))
+            branches = [d for d in departments if d.parent_id == department.id]
+            for branch in sorted(branches, key=lambda d: (d.sort, d.code)):
+                lines.append(_department_line(branch, names, "    "))
+    if pairings:
+        lines += ["", "Pairings (first secretaries seconded by city units):"]
+        for pairing in pairings:
+            lines.append(f"  {names.get(pairing.community_id, '?')} — {pairing.partner}")
+    return lines
+
+
+def _department_line(department: Department, names: dict[int, str], indent: str) -> str:
+    retired = "" if department.active else ", retired"
+    return (
+        f"{indent}{department.name} ({department.code}, {department.short_name}) —"
+        f" {names.get(department.unit_id, '?')}{retired}"
+    )

@@ -207,7 +207,10 @@ class PeopleService:
                 unit = await tx.org.get(grant.unit_id)
                 if unit is not None:
                     grants.append((grant, unit))
-        return Profile(person, home, grants)
+            departments = await tx.departments.many(
+                [g.department_id for g, _unit in grants if g.department_id is not None]
+            )
+        return Profile(person, home, grants, departments)
 
     async def forget(self, actor: Actor) -> None:
         """Delete the person, their grants, their registration, their conversations and what
@@ -223,6 +226,8 @@ class PeopleService:
             await tx.privacy.mask_own_requests(actor.id, mask_phone_numbers)
             await tx.requests.anonymise_resident(actor.id)
             await tx.requests.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
+            await tx.whistles.mask_notes(actor.id, mask_phone_numbers)
+            await tx.whistles.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.audit.forget_actor(actor.id, actor.label, FORGOTTEN_LABEL)
             await tx.outbox.forget_chat(telegram_id, now)
             await tx.broadcasts.forget_chat(telegram_id)

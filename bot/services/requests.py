@@ -19,6 +19,7 @@ from bot.messages import OutMessage
 from bot.models import (
     Category,
     FlowEnd,
+    HandledBy,
     Rating,
     Request,
     RequestView,
@@ -231,6 +232,8 @@ class RequestService:
         on_created: Callable[[Tx, Request], Awaitable[None]] | None = None,
         service_team_id: int | None = None,
         preferred_slots: list[str] | None = None,
+        tier: Tier | None = None,
+        handled_by: HandledBy | None = None,
     ) -> Request:
         """Create, triage and route a request inside the caller's transaction.
 
@@ -238,11 +241,13 @@ class RequestService:
         (a city system's, through the API, or the community's own), whose events carry
         ``label``. ``on_created`` runs once the request exists, before it is routed (so the
         cards already show what it records). ``service_team_id`` makes it a service order of
-        that team's project (a service order), routed to the team's members.
+        that team's project, routed to the team's members. ``tier`` and ``handled_by`` override
+        the category's (the community's own difficult matter goes to its administrators); the
+        request keeps its ``handled_by``, so it stays on that route.
         """
         assert draft.description is not None
         now = self.clock.now()
-        tier = Tier.URGENT if draft.urgent else category.default_tier
+        tier = tier or (Tier.URGENT if draft.urgent else category.default_tier)
         year = now.astimezone(self.config.tz).year
         number = await tx.requests.next_number(self.config.requests.number_prefix, year)
         filer_id = actor.id if actor is not None else None
@@ -264,6 +269,7 @@ class RequestService:
             channel=channel,
             service_team_id=service_team_id,
             preferred_slots=preferred_slots,
+            handled_by=handled_by,
         )
         await record(
             tx, now, request, "status", actor=actor, label=label, to_status=Status.SUBMITTED

@@ -42,13 +42,14 @@ TEAM = "team"
 
 
 def route_kind(request: Request, category: Category) -> str:
-    """The kind of handling of a request: an opinion, a team's service order, or its
-    category's ``handled_by`` (members, property_company, admins)."""
+    """The kind of handling of a request: an opinion, a team's service order, or who handles
+    it (members, property_company, admins): its own ``handled_by`` when it was filed for
+    others than its category's (the community's own difficult matter), else its category's."""
     if category.is_opinion:
         return OPINION
     if request.service_team_id is not None:
         return TEAM
-    return category.handled_by.value
+    return (request.handled_by or category.handled_by).value
 
 
 class Route(ABC):

@@ -58,8 +58,11 @@ __all__ = [
     "administered_request",
     "administers",
     "assigned_task",
+    "departments_of",
     "nearest_admins",
     "require_admin",
+    "require_department",
+    "secretary_of",
 ]
 
 
@@ -130,3 +133,32 @@ async def nearest_admins(tx: Tx, unit: OrgUnit) -> tuple[OrgUnit | None, list[Pe
         if admins:
             return level_unit, admins
     return None, []
+
+
+def departments_of(actor: Actor) -> set[int]:
+    """The departments the actor works for (as a liaison or as its head)."""
+    return {
+        g.department_id
+        for g in actor.grants
+        if g.role in (Role.DEPARTMENT, Role.DEPARTMENT_HEAD) and g.department_id is not None
+    }
+
+
+def require_department(
+    actor: Actor, department_id: int, *, action: str, subject: str, unit_id: int | None
+) -> None:
+    """Refuse (audited as ``action`` on ``subject``) unless the actor works for the
+    department: a department acts only on its own sub-orders."""
+    if department_id not in departments_of(actor):
+        raise Refused(
+            NotAllowed(N_("This is not your department's sub-order.")),
+            action=action,
+            subject=subject,
+            unit_id=unit_id,
+            reason="not the department's staff",
+        )
+
+
+def secretary_of(actor: Actor, community_id: int) -> bool:
+    """Is the actor a first secretary (第一书记) of the community?"""
+    return any(g.role is Role.FIRST_SECRETARY and g.unit_id == community_id for g in actor.grants)

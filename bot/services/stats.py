@@ -52,6 +52,7 @@ from bot.models.stats import (
     UnitFigures,
 )
 from bot.services.scope import Refused, admin_units, audited_refusals
+from bot.services.whistle_stats import department_stats
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -199,6 +200,10 @@ class StatsService:
             )
         return scopes
 
+    async def check_unit(self, tx: Tx, actor: Actor, unit_id: int, action: str = VIEW) -> None:
+        """Refuse (audited as ``action``) unless the unit is in the actor's scope."""
+        await self._unit(tx, actor, unit_id, action)
+
     async def _unit(self, tx: Tx, actor: Actor, unit_id: int, action: str) -> OrgUnit | None:
         """The unit, checked against the actor's scopes; returns the unit above it when the
         actor may see that one too."""
@@ -283,7 +288,13 @@ class StatsService:
     async def _export(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Export:
         stats = await self._compute(tx, unit_id, period, up)
         start, end = stats.period.bounds(self.config.tz)
-        return Export(stats, await tx.stats.export_rows(stats.unit, start, end))
+        departments = None
+        if stats.unit.level in (Level.STREET, Level.DISTRICT):  # 部门考评: their own sheet
+            calendar = self.config.working_calendar()
+            departments = await department_stats(
+                tx, stats.unit, stats.period, self.clock.now(), calendar, self.config
+            )
+        return Export(stats, await tx.stats.export_rows(stats.unit, start, end), departments)
 
     async def _since_start(self, tx: Tx, unit: OrgUnit, period: Period) -> Period:
         """ "Since the start" from the first day anything was recorded in the unit's area."""

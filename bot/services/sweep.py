@@ -1,23 +1,22 @@
-"""The deadline sweep: act on every due timer row — reminders (催办), escalations (督办), the
-auto-close of unrated requests, and the timers of other things (an activity's reminders ...).
+"""The deadline sweep: act on every due timer row — reminders (催办), escalations (督办) and the
+auto-close of unrated requests, and whatever other clocks register their kinds.
 
 The sweep claims due rows in a transaction, so a restart loses nothing and overlapping sweeps
 never act twice. Non-urgent reminders wait for the end of quiet hours and for the member's
 availability (a held row for that person).
 
-What a row does is looked up by its kind in :class:`DueKinds`: the request kinds are
-registered here, and a service with timers of its own registers its kinds where the services
-are wired (``DeadlineSweep.kinds.register("activity_remind", ...)``); its rows live in
-``due_items`` and are claimed in the same batch.
+Each kind of row has one handler (:meth:`DeadlineSweep.register`): the requests' own clocks
+are registered here; another feature's clock (the sub-orders of a whistle, an activity's
+reminders) registers its kinds when the services are wired, and its rows are claimed by the
+same index-backed query. A row names what it is about by a foreign key: ``request_id`` (and
+``sub_order_id``), or ``activity_id``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN, UNACCEPTED, WORKING, Status
@@ -34,49 +33,19 @@ if TYPE_CHECKING:
     from storage.db import Database, Tx
     from storage.repos.deadlines import DeadlineItem
 
-__all__ = ["BATCH", "DeadlineSweep", "Due", "DueHandler", "DueKinds"]
+__all__ = ["BATCH", "DeadlineSweep", "DueHandler"]
 
 LOG = logging.getLogger(__name__)
+
+# What a kind of due row does: (the sweep's transaction, the claimed row, the batch's cache of
+# escalation rungs).
+DueHandler = Callable[["Tx", "DeadlineItem", "RungCache"], Awaitable[None]]
 
 # Rows one sweep run claims and acts on, in one transaction. The store has one writer, so
 # while a batch runs people's own writes wait: 25 rows keep that under ~50 ms (about 1.4 ms a
 # row, see `gridbot bench`), and a full batch schedules the next run 0.1 s later, so a backlog
 # of 10,000 still drains within a minute or so.
 BATCH = 25
-
-
-class Due(Protocol):
-    """A claimed timer row, of a request (``deadline_items``) or of anything else
-    (``due_items``: ``subject_id`` says what)."""
-
-    id: int
-    kind: str
-    step: int
-    person_id: int | None
-    due_at: datetime
-
-
-# A kind's action: the batch's transaction, the row, and a cache the batch shares.
-DueHandler = Callable[["Tx", Any, dict[Any, Any]], Awaitable[None]]
-
-
-class DueKinds:
-    """What each kind of timer row does."""
-
-    def __init__(self) -> None:
-        self._handlers: dict[str, DueHandler] = {}
-
-    def register(self, kind: str, handler: DueHandler) -> None:
-        if kind in self._handlers:
-            raise ValueError(f"due-item kind {kind!r} is registered already")
-        self._handlers[kind] = handler
-
-    async def act(self, tx: Tx, item: Due, cache: dict[Any, Any]) -> None:
-        handler = self._handlers.get(item.kind)
-        if handler is None:
-            LOG.warning("no action for due item %d of kind %r", item.id, item.kind)
-            return
-        await handler(tx, item, cache)
 
 
 class DeadlineSweep:
@@ -97,13 +66,18 @@ class DeadlineSweep:
         self.escalation = escalation
         self.i18n = i18n
         self.config = config
-        self.kinds = DueKinds()
-        self.kinds.register("auto_close", self._auto_close)
-        for what, still in (("accept", UNACCEPTED), ("resolve", WORKING)):
-            self.kinds.register(f"remind_{what}", partial(self._remind_due, what, still))
-            self.kinds.register(f"deliver_{what}", partial(self._deliver_due, what, still))
-        self.kinds.register("escalate_accept", partial(self._escalate_due, "accept", UNACCEPTED))
-        self.kinds.register("escalate_resolve", partial(self._escalate_due, "resolve", OPEN))
+        self._kinds: dict[str, DueHandler] = {}
+        self.register(["auto_close"], self._auto_close)
+        self.register(["remind_accept", "remind_resolve"], self._reminder)
+        self.register(["deliver_accept", "deliver_resolve"], self._delivery)
+        self.register(["escalate_accept", "escalate_resolve"], self._escalation)
+
+    def register(self, kinds: Iterable[str], handler: DueHandler) -> None:
+        """Make ``handler`` act on the due rows of ``kinds``."""
+        for kind in kinds:
+            if kind in self._kinds:
+                raise ValueError(f"due-item kind {kind!r} registered twice")
+            self._kinds[kind] = handler
 
     async def sweep(self) -> int:
         """Act on every due timer row, batch after batch; return how many were handled."""
@@ -117,21 +91,25 @@ class DeadlineSweep:
     async def sweep_batch(self, limit: int = BATCH) -> int:
         """Claim and act on up to ``limit`` due rows in one transaction; return how many.
 
-        The claims are index-backed: their cost follows the due rows, not the size of the
-        tables. The requests' rows come first, then the other timers, up to ``limit`` in all.
+        The claim is index-backed: its cost follows the due rows, not the size of the tables.
         """
         async with self.db.transaction() as tx:
-            now = self.clock.now()
-            items: list[Due] = list(await tx.deadlines.claim_due(now, limit))
-            items += await tx.due.claim_due(now, limit - len(items))
-            cache: dict[Any, Any] = {}
+            items = await tx.deadlines.claim_due(self.clock.now(), limit)
+            cache: RungCache = {}
             for item in items:
-                await self.kinds.act(tx, item, cache)
+                await self._act(tx, item, cache)
         return len(items)
 
-    # -- the requests' kinds -----------------------------------------------------------------
+    async def _act(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        handler = self._kinds.get(item.kind)
+        if handler is None:
+            LOG.warning("deadline item %d of unknown kind %r: skipped", item.id, item.kind)
+            return
+        await handler(tx, item, cache)
+
+    # -- the requests' own clocks ---------------------------------------------------------
     async def _request(self, tx: Tx, item: DeadlineItem) -> Request | None:
-        return await tx.requests.get(item.request_id)
+        return None if item.request_id is None else await tx.requests.get(item.request_id)
 
     async def _auto_close(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
         request = await self._request(tx, item)
@@ -145,25 +123,24 @@ class DeadlineSweep:
                 rating=Rating.NOT_RATED.value,
             )
 
-    async def _remind_due(
-        self, what: str, still: frozenset[Status], tx: Tx, item: DeadlineItem, cache: RungCache
-    ) -> None:
+    async def _reminder(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
         request = await self._request(tx, item)
-        if request is not None and request.status in still:
+        what = item.kind.removeprefix("remind_")
+        if request is not None and request.status in (UNACCEPTED if what == "accept" else WORKING):
             await self._remind(tx, request, what, item.step)
 
-    async def _deliver_due(
-        self, what: str, still: frozenset[Status], tx: Tx, item: DeadlineItem, cache: RungCache
-    ) -> None:
+    async def _delivery(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
+        """A reminder held for one person (quiet hours, their availability) is due now."""
         request = await self._request(tx, item)
+        what = item.kind.removeprefix("deliver_")
+        still = UNACCEPTED if what == "accept" else WORKING
         if request is not None and item.person_id is not None and request.status in still:
             await self._remind_person(tx, request, what, item.step, item.person_id)
 
-    async def _escalate_due(
-        self, what: str, still: frozenset[Status], tx: Tx, item: DeadlineItem, cache: RungCache
-    ) -> None:
+    async def _escalation(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
         request = await self._request(tx, item)
-        if request is not None and request.status in still:
+        what = item.kind.removeprefix("escalate_")
+        if request is not None and request.status in (UNACCEPTED if what == "accept" else OPEN):
             await self.escalation.escalate(tx, request, item.step, what, cache)
 
     # -- reminders ---------------------------------------------------------------------------

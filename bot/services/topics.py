@@ -33,7 +33,17 @@ from bot.hotspots import (
 )
 from bot.i18n import N_, I18n
 from bot.messages import OutMessage
-from bot.models import Category, Level, OrgUnit, Topic, TopicKind, TopicState
+from bot.models import (
+    Category,
+    HandledBy,
+    Level,
+    OrgUnit,
+    Request,
+    Tier,
+    Topic,
+    TopicKind,
+    TopicState,
+)
 from bot.models.intake import Draft
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import topics as views
@@ -110,6 +120,9 @@ class Conversion:
     kind: str
     button: str  # msgid of the card's button
     run: Callable[[Tx, Actor, Topic], Awaitable[str]]  # returns what it made: 'request:12'
+    # The callback feature of a guided flow that the button starts instead (its action
+    # "topic" with the topic's id): the flow converts the topic, then goes on with its steps.
+    flow: str | None = None
 
 
 @dataclass
@@ -320,6 +333,21 @@ class TopicService:
     # -- the task conversion ------------------------------------------------------------------
     async def _to_task(self, tx: Tx, actor: Actor, topic: Topic) -> str:
         """A request of the community itself, for the members of the place (未诉先办)."""
+        request = await self.file_for(tx, actor, topic)
+        return f"request:{request.id}"
+
+    async def file_for(
+        self,
+        tx: Tx,
+        actor: Actor,
+        topic: Topic,
+        *,
+        tier: Tier | None = None,
+        handled_by: HandledBy | None = None,
+    ) -> Request:
+        """A request of the community itself about the topic, filed where most of its voices
+        came from (a conversion's part; ``tier`` and ``handled_by`` as for
+        :meth:`RequestService.file`)."""
         scope = await tx.org.get(topic.scope_id)
         assert scope is not None
         compound = scope
@@ -346,8 +374,10 @@ class TopicService:
             contact_name=None,
             channel="community",
             label=actor.label,
+            tier=tier,
+            handled_by=handled_by,
         )
-        return f"request:{request.id}"
+        return request
 
     # -- helpers ---------------------------------------------------------------------------
     async def _communities(self, tx: Tx, actor: Actor) -> list[OrgUnit]:
@@ -438,7 +468,7 @@ class TopicService:
             made = await tx.requests.get(int(topic.converted_ref.split(":", 1)[1]))
             result = made.number if made else None
         actions = (
-            [(c.kind, c.button) for c in self.conversions.values()]
+            [(c.kind, c.button, c.flow) for c in self.conversions.values()]
             if topic.state is TopicState.PROPOSED
             else []
         )

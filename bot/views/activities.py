@@ -276,7 +276,11 @@ def organiser_panel(
             buttons.append(
                 Button(t("🏁 End the activity"), cbdata.encode(ACTIVITY, "end", activity.id))
             )
-        buttons.append(Button(t("✖ Call it off"), cbdata.encode(ACTIVITY, "off", activity.id)))
+        buttons.append(
+            Button(
+                t(NC_("activity", "✖ Call it off")), cbdata.encode(ACTIVITY, "off", activity.id)
+            )
+        )
     elif activity.state is ActivityState.FINISHED:
         lines.append(t("🏁 This activity is over."))
     else:

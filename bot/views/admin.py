@@ -20,10 +20,12 @@ from bot.models import (
 from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.deadlines import ESCALATE
+from bot.views.departments import DEPARTMENTS
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
 from bot.views.tasks import assign_button
+from bot.views.whistle import FLOW as WHISTLE_FLOW
 
 __all__ = ["ADMIN", "admin_card", "admin_menu", "queue_message"]
 
@@ -45,6 +47,9 @@ def admin_menu(t: Translator, *, can_audit: bool) -> OutMessage:
         Button(t("👥 Administrators"), cbdata.encode(ADMIN, "admins")),
         Button(t("✅ Member approvals"), cbdata.encode(ADMIN, "pending")),
     ]
+    if can_audit:  # a street's or the district's: the departments serve their area
+        buttons.append(Button(t("🏛 Departments"), cbdata.encode(DEPARTMENTS, "m")))
+    buttons.append(Button(t("🤝 First secretaries"), cbdata.encode(DEPARTMENTS, "fm")))
     if can_audit:
         buttons.append(Button(t("📒 Audit log"), cbdata.encode(ADMIN, "audit")))
     return OutMessage(
@@ -156,6 +161,14 @@ def admin_card(
     if r.status in OPEN:
         buttons.append((assign_button(t, r),))
         buttons.append(
+            (
+                Button(
+                    t("🔔 Blow the whistle to departments"),
+                    cbdata.encode(WHISTLE_FLOW, "go", r.id),
+                ),
+            )
+        )
+        buttons.append(
             tuple(
                 Button(t(TIER_NAMES[tier]), cbdata.encode(ESCALATE, "tier", r.id, tier.value))
                 for tier in Tier
@@ -262,6 +275,29 @@ ACTION_NAMES = {
     "api.key.revoke": N_("revoke an API key"),
     "audit.view": N_("view the log"),
     "broadcast": N_("send a notice"),
+    "department.invite": N_("invite a department's liaison or head"),
+    "department.staff": N_("view a department's people"),
+    "meeting.answer": N_("answer a joint meeting"),
+    "meeting.propose": N_("propose a joint meeting"),
+    "pairing.invite": N_("invite a first secretary"),
+    "pairing.view": N_("view the first secretaries"),
+    "suborder.complete": N_("complete a sub-order"),
+    "suborder.list": N_("list the sub-orders"),
+    "suborder.note": N_("add a note to a sub-order"),
+    "suborder.on_site": N_("report on site"),
+    "suborder.photo": N_("add a photo to a sub-order"),
+    "suborder.return": N_("return a sub-order"),
+    "suborder.sign": N_("sign for a sub-order"),
+    "suborder.view": N_("view a sub-order"),
+    "whistle.blow": N_("blow the whistle"),
+    "whistle.dispute": N_("send a dispute to the district"),
+    "whistle.join": N_("join a joint action"),
+    "whistle.list": N_("list the whistles"),
+    "whistle.reroute": N_("re-route a sub-order"),
+    "whistle.rule": N_("rule on a dispute"),
+    "whistle.share_contact": N_("share the resident's contact with departments"),
+    "whistle.view": N_("view a whistle"),
+    "whistle.withdraw": N_("call a department off"),
     "export": N_("export to Excel"),
     "member.approve": N_("approve a registration"),
     "member.edit": N_("edit a registration"),
@@ -346,6 +382,10 @@ def _subject_name(t: Translator, line: AuditLine) -> str:
         return t("activity #{id}").format(id=esc(key))
     if kind == "redemption":
         return t("redemption #{id}").format(id=esc(key))
+    if kind == "sub_order":
+        return t("sub-order #{id}").format(id=esc(key))
+    if kind == "meeting":
+        return t("joint meeting #{id}").format(id=esc(key))
     return esc(line.subject)
 
 

@@ -164,6 +164,9 @@ def role_name(t: Translator, role: Role) -> str:
         Role.MEMBER: t("Member"),
         Role.ADMIN: t("Administrator"),
         Role.TEAM_LEADER: t("Team leader"),
+        Role.DEPARTMENT: t("Department liaison"),
+        Role.DEPARTMENT_HEAD: t("Department head"),
+        Role.FIRST_SECRETARY: t("First secretary"),
     }[role]
 
 
@@ -184,7 +187,9 @@ def profile_message(t: Translator, profile: Profile, tz: tzinfo) -> OutMessage:
     if profile.grants:
         lines.append(t("Roles:"))
         for grant, unit in profile.grants:
-            lines.append(f"• {role_name(t, grant.role)} — {esc(unit.label(language))}")
+            department = profile.departments.get(grant.department_id or 0)
+            where = department.label(language) if department else unit.label(language)
+            lines.append(f"• {role_name(t, grant.role)} — {esc(where)}")
     lines += ["", t("Send /forget to delete your data.")]
     return OutMessage("\n".join(lines))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import N_, Translator
@@ -11,6 +11,7 @@ from bot.lifecycle import OPEN, STATUS_NAMES, UNACCEPTED, Status
 from bot.messages import Button, OutMessage, ReplyButton, rows
 from bot.models import (
     Category,
+    Department,
     OrgUnit,
     Rating,
     Request,
@@ -369,9 +370,43 @@ def _clip(text: str, limit: int) -> str:
     return esc(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
 
 
-def _event_line(t: Translator, event: RequestEvent) -> str:
+DEPARTMENT_STEPS = {
+    "whistled": N_("the whistle was blown: {who} act together"),
+    "signed": N_("{who} signed for it"),
+    "on_site": N_("{who} is on site"),
+    "completed": N_("{who} completed its part"),
+    "added": N_("{who} joined the joint action"),
+}
+
+
+def department_step(
+    t: Translator, language: str, note: str, departments: dict[int, Department], tz: tzinfo
+) -> str:
+    """A department's step on the resident's timeline ("城管执法局已签收"): the department's
+    name, never a person's."""
+    step, _, rest = note.partition(":")
+    if step == "meeting":
+        try:
+            when = datetime.fromisoformat(rest)
+        except ValueError:
+            return t("the departments will meet on site")
+        return t("the departments will meet on site at {when}").format(when=fmt_time(when, tz))
+    found = [departments[int(i)] for i in rest.split(",") if i.isdigit() and int(i) in departments]
+    who = esc(t(", ").join(d.label(language) for d in found)) or t("a department")
+    return t(DEPARTMENT_STEPS.get(step, N_("{who}: an update"))).format(who=who)
+
+
+def _event_line(
+    t: Translator,
+    event: RequestEvent,
+    language: str = "zh_CN",
+    departments: dict[int, Department] | None = None,
+    tz: tzinfo = UTC,
+) -> str:
     """One line of the timeline a resident sees (the kinds in ``flow.RESIDENT_EVENTS``)."""
     kind, note = event.kind, event.note
+    if kind == "department" and note:
+        return department_step(t, language, note, departments or {}, tz)
     if kind == "status" and event.to_status:
         text = status_name(t, Status(event.to_status))
         return f"{text} — {_clip(t(note), NOTE_CHARS)}" if note else text
@@ -430,7 +465,10 @@ def request_detail(
     if r.rating:
         lines.append(t("Your rating: {rating}").format(rating=t(RATING_NAMES[r.rating])))
     lines += ["", t("<b>Timeline</b>")]
-    timeline = [f"{fmt_time(e.at, tz)} · {_event_line(t, e)}" for e in view.events]
+    timeline = [
+        f"{fmt_time(e.at, tz)} · {_event_line(t, e, language, view.departments, tz)}"
+        for e in view.events
+    ]
     # The latest entries, as many as fit in one message (Telegram takes 4,096 characters).
     room = TEXT_LIMIT - len("\n".join(lines)) - 100
     shown: list[str] = []

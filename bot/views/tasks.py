@@ -9,9 +9,10 @@ from bot import cbdata
 from bot.i18n import Translator
 from bot.lifecycle import Status
 from bot.messages import Button, OutMessage, rows
-from bot.models import Category, Member, OrgUnit, Request, RequestView, ServiceTeam
+from bot.models import Category, Member, OrgUnit, Request, RequestView, ServiceTeam, Tier
 from bot.views.common import esc, fmt_age
 from bot.views.requests import TIER_ICON, TIER_SHORT, member_card, status_name
+from bot.views.whistle import FLOW as WHISTLE_FLOW
 
 __all__ = [
     "ASSIGN",
@@ -334,10 +335,13 @@ def _admin_flag(
         t("Compound: {place}").format(place=esc(path[-1].label(language)) if path else ""),
         t("Description: {text}").format(text=esc(request.description)),
     ]
-    return OutMessage(
-        "\n".join(lines),
-        buttons=((Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", request.id)),),),
+    buttons: tuple[tuple[Button, ...], ...] = (
+        (Button(t("👤 Assign a member"), cbdata.encode(ASSIGN, "r", request.id)),),
     )
+    if request.tier is Tier.DIFFICULT:  # 难事合力办: the departments act together
+        whistle = cbdata.encode(WHISTLE_FLOW, "go", request.id)
+        buttons += ((Button(t("🔔 Blow the whistle to departments"), whistle),),)
+    return OutMessage("\n".join(lines), buttons=buttons)
 
 
 def community_flag(

@@ -46,7 +46,7 @@ KIND_TITLES = {
 CONVERTED = {
     "task": N_("✅ Made a task: {ref} ({who})"),
     "consultation": N_("✅ Put to a consultation: {ref} ({who})"),
-    "whistle": N_("✅ Whistle blown: {ref} ({who})"),
+    "whistle": N_("✅ Made a difficult matter for the departments: {ref} ({who})"),
 }
 
 
@@ -59,7 +59,8 @@ class TopicCard:
     category: Category | None
     decider: str | None
     result: str | None  # what it became, e.g. the task's request number
-    actions: list[tuple[str, str]]  # (conversion kind, button msgid) while proposed
+    # (conversion kind, button msgid, the flow its button starts or None) while proposed
+    actions: list[tuple[str, str, str | None]]
 
 
 def topic_label(t: Translator, language: str, topic: Topic, category: Category | None) -> str:
@@ -149,8 +150,13 @@ def topic_card(t: Translator, language: str, card: TopicCard, tz: tzinfo) -> Out
     buttons: tuple[tuple[Button, ...], ...] = ()
     if topic.state is TopicState.PROPOSED:
         actions = [
-            Button(t(label_id), cbdata.encode(TOPICS, "cv", topic.id, kind))
-            for kind, label_id in card.actions
+            Button(
+                t(label_id),
+                cbdata.encode(flow, "topic", topic.id)
+                if flow
+                else cbdata.encode(TOPICS, "cv", topic.id, kind),
+            )
+            for kind, label_id, flow in card.actions
         ]
         actions.append(Button(t("✖ Set aside"), cbdata.encode(TOPICS, "dm", topic.id)))
         buttons = rows(*actions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from storage.timestamps import from_ts, ts
 
@@ -25,12 +25,18 @@ SWEEP_SQL = (
 
 @dataclass(frozen=True)
 class DeadlineItem:
+    """A timer row. It is about a request (``request_id``), and then perhaps about a
+    department's sub-order of the request's whistle (``sub_order_id``); or about an activity
+    (``activity_id``, no request)."""
+
     id: int
-    request_id: int
+    request_id: int | None
     kind: str
     step: int
     person_id: int | None
     due_at: datetime
+    sub_order_id: int | None = None
+    activity_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,18 +55,21 @@ class DeadlinesRepo:
 
     async def add(
         self,
-        request_id: int,
+        request_id: int | None,
         kind: str,
         due_at: datetime,
         now: datetime,
         *,
         step: int = 0,
         person_id: int | None = None,
+        sub_order_id: int | None = None,
+        activity_id: int | None = None,
     ) -> int:
+        """A timer of a request (and perhaps its sub-order), or of an activity (no request)."""
         return await self.tx.insert(
-            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (request_id, kind, step, person_id, ts(due_at), ts(now)),
+            "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at,"
+            " sub_order_id, activity_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (request_id, kind, step, person_id, ts(due_at), ts(now), sub_order_id, activity_id),
         )
 
     async def add_many(
@@ -84,21 +93,10 @@ class DeadlinesRepo:
         rows = await self.tx.fetchall(
             f"UPDATE deadline_items SET state = 'done', done_at = ?"
             f" WHERE id IN ({marks}) AND state = 'pending'"
-            " RETURNING id, request_id, kind, step, person_id, due_at",
+            f" RETURNING {_ITEM_COLS}",
             (ts(now), *ids),
         )
-        items = [
-            DeadlineItem(
-                int(r[0]),
-                int(r[1]),
-                str(r[2]),
-                int(r[3]),
-                None if r[4] is None else int(r[4]),
-                from_ts(r[5]),
-            )
-            for r in rows
-        ]
-        return sorted(items, key=lambda i: (i.due_at, i.id))
+        return sorted((_item(r) for r in rows), key=lambda i: (i.due_at, i.id))
 
     async def cancel(self, request_id: int, kinds: tuple[str, ...] | None = None) -> int:
         """Cancel the pending (and held) rows of a request, optionally only some kinds."""
@@ -149,21 +147,41 @@ class DeadlinesRepo:
 
     async def pending(self, request_id: int) -> list[DeadlineItem]:
         rows = await self.tx.fetchall(
-            "SELECT id, request_id, kind, step, person_id, due_at FROM deadline_items"
+            f"SELECT {_ITEM_COLS} FROM deadline_items"
             " WHERE request_id = ? AND state = 'pending' ORDER BY due_at, id",
             (request_id,),
         )
-        return [
-            DeadlineItem(
-                int(r[0]),
-                int(r[1]),
-                str(r[2]),
-                int(r[3]),
-                None if r[4] is None else int(r[4]),
-                from_ts(r[5]),
-            )
-            for r in rows
-        ]
+        return [_item(r) for r in rows]
+
+    # -- the clocks of sub-orders and activities -----------------------------------------
+    async def pending_for_order(self, sub_order_id: int) -> list[DeadlineItem]:
+        return await self._pending_of("sub_order_id", sub_order_id)
+
+    async def cancel_for_order(self, sub_order_id: int, kinds: tuple[str, ...]) -> int:
+        """Cancel the pending rows of ``kinds`` of one sub-order."""
+        return await self._cancel_of("sub_order_id", sub_order_id, kinds)
+
+    async def pending_for_activity(self, activity_id: int) -> list[DeadlineItem]:
+        return await self._pending_of("activity_id", activity_id)
+
+    async def cancel_for_activity(self, activity_id: int, kinds: tuple[str, ...]) -> int:
+        """Cancel the pending rows of ``kinds`` of one activity."""
+        return await self._cancel_of("activity_id", activity_id, kinds)
+
+    async def _pending_of(self, column: _Subject, subject_id: int) -> list[DeadlineItem]:
+        rows = await self.tx.fetchall(
+            f"SELECT {_ITEM_COLS} FROM deadline_items"
+            f" WHERE {column} = ? AND state = 'pending' ORDER BY due_at, id",
+            (subject_id,),
+        )
+        return [_item(r) for r in rows]
+
+    async def _cancel_of(self, column: _Subject, subject_id: int, kinds: tuple[str, ...]) -> int:
+        return await self.tx.execute(
+            f"UPDATE deadline_items SET state = 'cancelled' WHERE {column} = ?"
+            f" AND state IN ('pending', 'held') AND kind IN ({','.join('?' * len(kinds))})",
+            (subject_id, *kinds),
+        )
 
     # -- extensions ----------------------------------------------------------------------
     async def add_extension(
@@ -202,6 +220,28 @@ class DeadlinesRepo:
             (state, by, ts(now), extension_id),
         )
         return changed == 1
+
+
+_ITEM_COLS = "id, request_id, kind, step, person_id, due_at, sub_order_id, activity_id"
+# What a timer row may be about besides a request: the column naming it.
+_Subject = Literal["sub_order_id", "activity_id"]
+
+
+def _id(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _item(row: Sequence[Any]) -> DeadlineItem:
+    return DeadlineItem(
+        int(row[0]),
+        _id(row[1]),
+        str(row[2]),
+        int(row[3]),
+        _id(row[4]),
+        from_ts(row[5]),
+        _id(row[6]),
+        _id(row[7]),
+    )
 
 
 def _extension(row: Sequence[Any]) -> Extension:

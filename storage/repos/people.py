@@ -18,15 +18,61 @@ _PERSON_COLS = (
     " created_at, updated_at"
 )
 _P_PERSON_COLS = ", ".join("p." + col.strip() for col in _PERSON_COLS.split(","))
-# A person's live grants: the role grants, and the team leaderships (a role with its team).
-_LIVE_GRANTS = (
-    "SELECT id, person_id, role, unit_id, granted_by, granted_at, revoked_at,"
-    " CAST(NULL AS BIGINT) AS team_id, 0 AS src FROM role_grants"
-    " WHERE person_id = ? AND revoked_at IS NULL"
-    " UNION ALL SELECT id, person_id, 'team_leader', unit_id, granted_by, granted_at,"
-    " revoked_at, team_id, 1 FROM team_leaders WHERE person_id = ? AND revoked_at IS NULL"
-)
 _UPDATABLE = {"display_name", "username", "language", "home_unit_id", "phone", "unreachable"}
+
+# Every live role of a person, as one compound query: the grants of role_grants, and the
+# department-scoped, community-attached and team-scoped roles kept with their own records (a
+# department's staff, a pairing's first secretary, a team's leader in a unit). ``{person}``
+# picks the person in each arm: by their id, or (``p`` joined) by their Telegram id; every arm
+# is index-backed.
+_GRANT_ARMS = (
+    "SELECT {cols} r.id AS g_id, r.person_id AS g_person, r.role AS g_role, r.unit_id AS g_unit,"
+    " r.granted_by AS g_by, r.granted_at AS g_at, CAST(NULL AS BIGINT) AS g_department,"
+    " CAST(NULL AS BIGINT) AS g_team"
+    " FROM {people} {outer} role_grants r ON r.person_id = {pid} AND r.revoked_at IS NULL"
+    " WHERE {person}"
+    " UNION ALL"
+    " SELECT {cols} s.id, s.person_id,"
+    " CASE s.post WHEN 'head' THEN 'department_head' ELSE 'department' END,"
+    " d.unit_id, s.granted_by, s.granted_at, s.department_id, CAST(NULL AS BIGINT)"
+    " FROM {people} JOIN department_staff s ON s.person_id = {pid} AND s.revoked_at IS NULL"
+    " JOIN departments d ON d.id = s.department_id WHERE {person}"
+    " UNION ALL"
+    " SELECT {cols} f.id, f.person_id, 'first_secretary', pr.community_id, f.granted_by,"
+    " f.granted_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
+    " FROM {people} JOIN first_secretaries f ON f.person_id = {pid} AND f.revoked_at IS NULL"
+    " JOIN pairings pr ON pr.id = f.pairing_id WHERE {person}"
+    " UNION ALL"
+    " SELECT {cols} l.id, l.person_id, 'team_leader', l.unit_id, l.granted_by, l.granted_at,"
+    " CAST(NULL AS BIGINT), l.team_id"
+    " FROM {people} JOIN team_leaders l ON l.person_id = {pid} AND l.revoked_at IS NULL"
+    " WHERE {person}"
+)
+# The person (by Telegram id) with each grant; a person without any comes once, grant NULL.
+_WITH_GRANTS = _GRANT_ARMS.format(
+    cols=f"{_P_PERSON_COLS},",
+    people="people p",
+    outer="LEFT JOIN",
+    pid="p.id",
+    person="p.telegram_id = :tg",
+)
+# The grants of a person by id.
+_GRANTS_OF = _GRANT_ARMS.format(
+    cols="", people="people p", outer="JOIN", pid="p.id", person="p.id = :pid"
+)
+
+
+def _grant(row: Any) -> RoleGrant:
+    return RoleGrant(
+        id=row["g_id"],
+        person_id=row["g_person"],
+        role=row["g_role"],
+        unit_id=row["g_unit"],
+        granted_by=row["g_by"],
+        granted_at=row["g_at"],
+        department_id=row["g_department"],
+        team_id=row["g_team"],
+    )
 
 
 class PeopleRepo:
@@ -46,37 +92,15 @@ class PeopleRepo:
         return None if row is None else Person.model_validate(dict(row))
 
     async def with_grants(self, telegram_id: int) -> tuple[Person, list[RoleGrant]] | None:
-        """The person and their live grants (team leadership included), in one statement:
-        each half is a lookup by index (the person by Telegram id, their grants by person)."""
-        rows = await self.tx.fetchall(
-            f"SELECT {_P_PERSON_COLS}, g.id AS g_id, g.role AS g_role, g.unit_id AS g_unit,"
-            " g.granted_by AS g_by, g.granted_at AS g_at, CAST(NULL AS BIGINT) AS g_team,"
-            " 0 AS g_src FROM people p LEFT JOIN role_grants g"
-            " ON g.person_id = p.id AND g.revoked_at IS NULL WHERE p.telegram_id = ?"
-            f" UNION ALL SELECT {_P_PERSON_COLS}, l.id, 'team_leader', l.unit_id,"
-            " l.granted_by, l.granted_at, l.team_id, 1 FROM people p JOIN team_leaders l"
-            " ON l.person_id = p.id AND l.revoked_at IS NULL WHERE p.telegram_id = ?"
-            " ORDER BY g_src, g_id",
-            (telegram_id, telegram_id),
-        )
+        """The person and their live grants (department posts and first secretaries'
+        pairings included, see :data:`_GRANT_ARMS`), in one statement."""
+        rows = await self.tx.fetchall(_WITH_GRANTS, {"tg": telegram_id})
         if not rows:
             return None
         first = dict(rows[0])
         person = Person.model_validate({k: v for k, v in first.items() if not k.startswith("g_")})
-        grants = [
-            RoleGrant(
-                id=r["g_id"],
-                person_id=person.id,
-                role=r["g_role"],
-                unit_id=r["g_unit"],
-                granted_by=r["g_by"],
-                granted_at=r["g_at"],
-                team_id=r["g_team"],
-            )
-            for r in rows
-            if r["g_id"] is not None
-        ]
-        return person, grants
+        grants = [_grant(r) for r in rows if r["g_id"] is not None]
+        return person, sorted(grants, key=lambda g: (g.role != Role.RESIDENT, g.id))
 
     async def create(
         self,
@@ -151,9 +175,10 @@ class PeopleRepo:
         return await self.tx.execute(sql, params)
 
     async def grants(self, person_id: int) -> list[RoleGrant]:
-        """The person's live grants, team leadership included."""
-        rows = await self.tx.fetchall(f"{_LIVE_GRANTS} ORDER BY src, id", (person_id, person_id))
-        return [RoleGrant.model_validate(dict(r)) for r in rows]
+        """The person's live grants, department posts and first secretaries included."""
+        rows = await self.tx.fetchall(_GRANTS_OF, {"pid": person_id})
+        grants = [_grant(r) for r in rows]
+        return sorted(grants, key=lambda g: (g.role != Role.RESIDENT, g.id))
 
     async def holders(self, role: Role, units: list[OrgUnit]) -> list[Person]:
         """People holding ``role`` exactly at one of ``units``."""

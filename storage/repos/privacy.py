@@ -32,6 +32,8 @@ _SKIPPED = frozenset(
         "stations",
         "service_teams",
         "categories",
+        "departments",
+        "pairings",
         "api_keys",
         "schema_version",
     }

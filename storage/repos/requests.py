@@ -24,7 +24,7 @@ _REQUEST_COLS = (
     " tier, status, description, address, latitude, longitude, assignee_id, rating,"
     " rating_comment, created_at, updated_at, triaged_at, dispatched_at, accepted_at,"
     " resolved_at, closed_at, rated_at, accept_due_at, resolve_due_at, waiting_since,"
-    " escalation_level, channel, service_team_id, preferred_slots"
+    " escalation_level, channel, service_team_id, preferred_slots, handled_by"
 )
 _R_COLS = ", ".join("r." + col.strip() for col in _REQUEST_COLS.split(","))
 
@@ -172,12 +172,13 @@ class RequestsRepo:
         channel: str = "telegram",
         service_team_id: int | None = None,
         preferred_slots: list[str] | None = None,
+        handled_by: HandledBy | None = None,
     ) -> Request:
         request_id = await self.tx.insert(
             "INSERT INTO requests (number, source_key, resident_id, contact_name, contact_phone,"
             " anonymous, compound_id, category_id, tier, status, description, address, latitude,"
-            " longitude, created_at, updated_at, channel, service_team_id, preferred_slots)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " longitude, created_at, updated_at, channel, service_team_id, preferred_slots,"
+            " handled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 source_key,
@@ -198,6 +199,7 @@ class RequestsRepo:
                 channel,
                 service_team_id,
                 None if preferred_slots is None else json.dumps(preferred_slots),
+                None if handled_by is None else handled_by.value,
             ),
         )
         created = await self.get(request_id)
@@ -318,7 +320,7 @@ class RequestsRepo:
         rows = await self.tx.fetchall(
             "SELECT r.id FROM requests r JOIN categories c ON c.id = r.category_id"
             " WHERE r.status = 'triaged' AND (r.service_team_id IS NOT NULL"
-            " OR (NOT c.is_opinion AND c.handled_by != 'admins'))"
+            " OR (NOT c.is_opinion AND COALESCE(r.handled_by, c.handled_by) != 'admins'))"
             " ORDER BY r.id LIMIT ?",
             (limit,),
         )

@@ -263,3 +263,87 @@ async def test_html_media_and_share_buttons(
     panes = page.get_by_test_id("panes")
     assert await panes.evaluate("el => el.scrollWidth > el.clientWidth + 400")
     assert page_errors == []
+
+
+async def test_a_whistle_played_through_in_the_sandbox(
+    page: Page, artifacts: Path, page_errors: list[str]
+) -> None:
+    """吹哨报到 as a visitor plays it: 王阿姨 reports an illegal shed, 张书记 blows the whistle
+    to 城管执法局 (lead) and 区住建局, their liaisons sign for it and do their parts, the lead
+    answers her, and she rates it; 陈志明, the first secretary, hears of it."""
+    folder = artifacts / "whistle"
+    folder.mkdir(exist_ok=True)
+    resident, admin = pane(page, RESIDENT), pane(page, ADMIN)
+    urban, housing, secretary = pane(page, 1201), pane(page, 1202), pane(page, 1203)
+    await expect(urban.get_by_test_id("person-role")).to_have_text("部门联络员 department")
+    await expect(secretary.get_by_test_id("person-role")).to_have_text("第一书记 first secretary")
+
+    await send(resident, "/start")
+    await sees(resident, "欢迎回来！")
+    await tap(resident, "反映诉求")
+    await press(resident, "违章搭建")
+    await send(resident, "3栋楼顶有人搭铁皮房，已经搭了一半")
+    await press(resident, "不发照片，下一步 ➡")
+    await tap(resident, "跳过")
+    await press(resident, "否")
+    await tap(resident, "跳过")
+    await press(resident, "✅ 确认提交")
+    filed = await sees(resident, re.compile(r"您的诉求 DZ-\d{4}-\d{6} 已登记"))
+    found = NUMBER.search(await filed.inner_text())
+    assert found is not None
+    number = found.group()
+
+    # 张书记 gets the community's card of it, and blows the whistle.
+    await sees(admin, number)
+    await press(admin, "🔔 吹哨，召集部门")
+    await sees(admin, "需要哪些部门报到？")
+    await press(admin, "城管执法局")
+    await press(admin, "区住建局")
+    await press(admin, "下一步 ➡")
+    await sees(admin, "由哪个部门主办？")
+    await press(admin, "城管执法局")
+    await sees(admin, "需要城管执法局做什么？")
+    await send(admin, "依法拆除楼顶违建")
+    await sees(admin, "需要区住建局做什么？")
+    await send(admin, "鉴定楼顶结构安全")
+    await sees(admin, "有没有需要各部门都知道的情况")
+    await press(admin, "跳过")
+    summary = await sees(admin, "发出前请核对")
+    await expect(summary).to_contain_text("城管执法局（主办）：依法拆除楼顶违建")
+    await admin.screenshot(path=folder / "01-whistler-summary.png")
+    await press(admin, "📣 吹哨派单")
+    await sees(admin, "📣 已吹哨：2 个部门收到派单")
+    await sees(admin, "吹哨进展")
+    await sees(resident, "城管执法局、区住建局将合力办理")
+    await sees(secretary, "本社区吹哨")
+
+    # The liaisons sign for it; the lead reports on site; both complete their parts.
+    card = await sees(urban, "吹哨报到：贵部门派单")
+    await expect(card).to_contain_text("请贵部门：依法拆除楼顶违建")
+    await urban.screenshot(path=folder / "02-department-card.png")
+    await press(urban, "✅ 签收")
+    await sees(urban, "已签收，办理中")
+    await press(housing, "✅ 签收")
+    await sees(housing, "已签收，办理中")
+    await press(urban, "📍 到达现场")
+    await press(urban, "📍 不发位置，直接报告到场")
+    await sees(resident, "城管执法局已到现场")
+    await press(housing, "✅ 本部门办理完成")
+    await send(housing, "楼顶结构安全，拆除时注意防坠落")
+    await sees(housing, "本部门事项已办理完成")
+    await press(urban, "✅ 本部门办理完成")
+    await send(urban, "铁皮房已拆除")
+    await sees(urban, "各部门均已办理完成")
+    await admin.screenshot(path=folder / "03-whistle-board.png")
+    await press(urban, "🏁 答复居民，办理完成")
+    await send(urban, "楼顶违建已依法拆除，恢复原状。")
+    await sees(resident, "说明：楼顶违建已依法拆除，恢复原状。")
+    await press(resident, "满意")
+    await sees(resident, f"感谢您对 {number} 的评价：满意")
+    await tap(resident, "我的诉求")
+    await press(resident, f"查看 {number}")
+    timeline = await sees(resident, "办理记录")
+    for step in ("城管执法局已签收", "区住建局已办理完成", "城管执法局已到现场"):
+        await expect(timeline).to_contain_text(step)
+    await resident.screenshot(path=folder / "04-resident-timeline.png")
+    assert page_errors == []

@@ -15,7 +15,7 @@ from auxil.admins import admin_world
 from auxil.flows import onboard
 from auxil.harness import Harness, Player
 from auxil.members import make_member
-from auxil.privacy import traces_left
+from auxil.traces import traces_left
 
 from bot import cbdata
 from bot.checkin import code_at
@@ -122,7 +122,8 @@ async def test_reminders_the_day_and_the_hour_before(world: Harness) -> None:
     await sweep_at(h, START - timedelta(minutes=30))
     assert len(r1.bot_messages()) == count + 2
     async with h.services.db.read() as tx:
-        assert await tx.due.pending("activity_remind", activity.id) == []
+        pending = await tx.deadlines.pending_for_activity(activity.id)
+    assert [item.kind for item in pending] == ["activity_close"]  # no reminder left
 
 
 async def test_a_reminder_in_quiet_hours_waits_for_their_end(world: Harness) -> None:

@@ -117,7 +117,7 @@ async def test_invite_grants_an_admin_below_and_revoke_takes_it_back(area: Harne
     assert set(chengxi.buttons()) == {"伴月社区", "出头社区"}  # units below, not other streets
     await chengxi.press("出头社区")
     link = chengxi.last_text().split("\n")[-1]
-    assert link.startswith("https://t.me/GridbotDemoBot?start=adm_")
+    assert link.startswith("https://t.me/GridbotDemoBot?start=inv_")
     newbie = h.player("newbie")
     await newbie.command(f"/start {link.rsplit('=', 1)[1]}")
     assert "您已成为出头社区的管理员" in newbie.texts()[0]

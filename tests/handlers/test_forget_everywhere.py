@@ -1,4 +1,4 @@
-"""/forget forgets everywhere: after it, no column of any table of the store holds
+"""/forget forgets everywhere: after it, no text column of any table of the store holds
 the person's name, phone (+86…, 86…, bare), username or Telegram id — not in the messages the
 bot sent to other people (task cards, their edits, relayed words), not in notes or the audit's
 snapshots. Their requests stay, with every phone number in them masked. And the outbox keeps
@@ -14,7 +14,7 @@ import pytest
 from auxil.flows import file_request, onboard, onboard_admin
 from auxil.harness import Harness, Player
 from auxil.members import make_member
-from auxil.privacy import forms_of, traces_left
+from auxil.traces import forms_of, traces_left
 
 from bot.messages import OutMessage
 

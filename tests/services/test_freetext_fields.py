@@ -4,6 +4,7 @@ before anything is looked up or written), and the intake tells the resident so."
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +31,13 @@ CALLS: dict[str, Call] = {
     "message to the member": lambda s, a, t: s.escalation.message_assignee(a, 1, t),
     "rejection reason": lambda s, a, t: s.members.reject(a, 1, t),
     "topic dismissal": lambda s, a, t: s.topics.dismiss(a, 1, t),
+    "sub-order return reason": lambda s, a, t: s.suborders.give_back(a, 1, t),
+    "sub-order note": lambda s, a, t: s.suborders.note(a, 1, t),
+    "sub-order report": lambda s, a, t: s.suborders.complete(a, 1, t),
+    "answer to the resident": lambda s, a, t: s.suborders.resolve(a, 1, t),
+    "meeting place": lambda s, a, t: s.suborders.propose_meeting(
+        a, 1, s.clock.now() + timedelta(days=1), t
+    ),
 }
 
 

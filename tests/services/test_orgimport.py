@@ -19,6 +19,7 @@ UNITS, STATIONS, TEAMS = 16, 7, 8
 PROJECTS, SHOP_ITEMS = 8, 5
 # Its categories of requests; SEEDED of them are also the store's defaults (migration 0002).
 CATEGORIES, SEEDED = 18, 12
+DEPARTMENTS, PAIRINGS = 12, 4  # 吹哨报到: 8 district departments and 4 local branches
 
 
 @pytest.fixture
@@ -67,6 +68,8 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
         teams_created=TEAMS,
         categories_created=CATEGORIES - SEEDED,
         categories_updated=SEEDED,
+        departments_created=DEPARTMENTS,
+        pairings_created=PAIRINGS,
         sections={"projects": (PROJECTS, 0), "shop_items": (SHOP_ITEMS, 0)},
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
@@ -147,11 +150,13 @@ async def test_reimport_updates_and_never_duplicates(importer: OrgImporter, db: 
         stations_updated=STATIONS,
         teams_updated=TEAMS,
         categories_updated=CATEGORIES,
+        departments_updated=DEPARTMENTS,
         sections={"projects": (0, PROJECTS), "shop_items": (0, SHOP_ITEMS)},
     )
     assert report.summary() == (
         f"units: 0 created, {UNITS} updated; stations: 0 created, {STATIONS} updated; "
         f"teams: 0 created, {TEAMS} updated; categories: 0 created, {CATEGORIES} updated; "
+        f"departments: 0 created, {DEPARTMENTS} updated; "
         f"projects: 0 created, {PROJECTS} updated; shop items: 0 created, {SHOP_ITEMS} updated"
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
@@ -681,3 +686,116 @@ async def test_households_only_for_compounds(importer: OrgImporter, tmp_path: Pa
     )
     with pytest.raises(OrgImportError, match='"households" is given for compounds only'):
         await importer.import_file(path)
+
+
+# -- departments and pairings (吹哨报到, 结对共建) -------------------------------------------
+
+DEPARTMENTS_TOML = (
+    TOP
+    + """
+[[units]]
+code = "BY"
+name = "伴月社区"
+level = "community"
+parent = "CX"
+
+[[departments]]
+code = "CGJ"
+name = "肇庆市端州区城市管理和综合执法局"
+short_name = "城管执法局"
+unit = "DZ"
+
+[[departments]]
+code = "CGZD-CX"
+name = "城西中队"
+unit = "CX"
+parent = "CGJ"
+
+[[pairings]]
+community = "BY"
+partner = "肇庆市财政局"
+"""
+)
+
+
+async def test_departments_and_pairings_import_once(
+    importer: OrgImporter, db: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "departments.toml", DEPARTMENTS_TOML)
+    first = await importer.import_file(path)
+    again = await importer.import_file(path)
+    assert (first.departments_created, first.pairings_created) == (2, 1)
+    assert (again.departments_created, again.departments_updated, again.pairings_created) == (
+        0,
+        2,
+        0,
+    )
+    async with db.read() as tx:
+        district = await tx.departments.by_code("CGJ")
+        branch = await tx.departments.by_code("CGZD-CX")
+        street = await tx.org.get_by_code("CX")
+        pairings = await tx.departments.pairings()
+    assert district is not None and branch is not None and street is not None
+    assert (district.short_name, branch.short_name) == ("城管执法局", "城西中队")
+    assert branch.parent_id == district.id and branch.unit_id == street.id
+    assert [p.partner for p in pairings] == ["肇庆市财政局"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            '[[departments]]\ncode = "X"\nname = "x"\nunit = "BY"\n',
+            'serves the district or a street, but "BY" is a community',
+        ),
+        (
+            '[[departments]]\ncode = "X"\nname = "x"\nunit = "DZ"\nparent = "NOPE"\n',
+            'unknown parent department "NOPE"',
+        ),
+        (
+            '[[departments]]\ncode = "X"\nname = "x"\nunit = "CX"\nparent = "CGZD-CX"\n',
+            '"CGZD-CX" is itself a local branch',
+        ),
+        (
+            '[[departments]]\ncode = "CGJ"\nname = "again"\nunit = "DZ"\n',
+            'duplicate department code "CGJ"',
+        ),
+        (
+            '[[departments]]\ncode = "X"\nname = "x"\nunit = "DZ"\nhead = "me"\n',
+            'unknown key "head"',
+        ),
+        ('[[pairings]]\ncommunity = "CX"\npartner = "市局"\n', 'community "CX" is a street'),
+        (
+            '[[pairings]]\ncommunity = "BY"\npartner = "肇庆市财政局"\n',
+            "duplicate pairing of BY",
+        ),
+    ],
+)
+async def test_bad_departments_and_pairings_import_nothing(
+    importer: OrgImporter, db: Database, tmp_path: Path, extra: str, message: str
+) -> None:
+    path = write(tmp_path, "bad.toml", DEPARTMENTS_TOML + "\n" + extra)
+    with pytest.raises(OrgImportError, match=message) as info:
+        await importer.import_file(path)
+    assert "bad.toml line" in str(info.value)
+    async with db.read() as tx:
+        assert await tx.departments.all(active_only=False) == []
+        assert await tx.org.count_units() == 0
+
+
+async def test_org_show_lists_departments_and_pairings(
+    importer: OrgImporter, db: Database
+) -> None:
+    await importer.import_file(EXAMPLE)
+    async with db.read() as tx:
+        text = render_tree(
+            await tx.org.all_units(),
+            await tx.org.stations(),
+            await tx.org.teams(),
+            await tx.requests.categories(active_only=False),
+            await tx.departments.all(active_only=False),
+            await tx.departments.pairings(),
+        )
+    assert "  肇庆市端州区城市管理和综合执法局 (CGJ, 城管执法局) — 端州区" in text
+    assert "    端州区城市管理和综合执法局城西中队 (CGZD-CX, 城西城管中队) — 城西街道" in text
+    assert "  伴月社区 — 肇庆市财政局" in text

@@ -23,14 +23,13 @@ from auxil.harness import Harness
 from auxil.members import make_member
 
 from bot.errors import NotAllowed
-from bot.models import AuditEntry, MemberStatus, Role, Tier
+from bot.models import AuditEntry, Invitation, MemberStatus, Role, Tier
 from bot.models.broadcast import AudienceKind
 from bot.models.stats import PeriodKind
-from bot.services.admin import INVITE_PREFIX
 from bot.services.broadcast import Audience, Content
+from bot.services.invitations import PREFIX
 from bot.services.people import Actor
 from storage.db import Tx
-from storage.repos.admin import Invite
 
 EVENING = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday 20:00 in Zhaoqing
 
@@ -160,11 +159,11 @@ async def broadcast_state(tx: Tx, w: World) -> object:
     return broadcast.state if broadcast else None
 
 
-async def invite(h: Harness, actor: Actor, unit_id: int) -> Invite | None:
+async def invite(h: Harness, actor: Actor, unit_id: int) -> Invitation | None:
     """Invite an admin for the unit; the stored invitation behind the link."""
     payload = await h.services.admin.invite(actor, unit_id)
     async with h.services.db.read() as tx:
-        return await tx.admin.invite(payload.removeprefix(INVITE_PREFIX))
+        return await tx.invitations.get(payload.removeprefix(PREFIX))
 
 
 def month(h: Harness) -> Any:
@@ -180,7 +179,9 @@ ACTIONS = [
         refused_as="admin.invite",
         audited="admin.invite",
         row="no  no  ok  no  no  ok  ok",
-        check=lambda found, w: found.unit_id == w.units["XHHY"] and found.used_at is None,
+        check=lambda found, w: (
+            (found.kind, found.target_id, found.used_at) == ("admin", w.units["XHHY"], None)
+        ),
     ),
     Action(
         "invite_for_A",  # an admin of 伴月社区 itself: only from above
@@ -188,7 +189,9 @@ ACTIONS = [
         refused_as="admin.invite",
         audited="admin.invite",
         row="no  no  no  no  no  ok  ok",
-        check=lambda found, w: found.unit_id == w.units["BY"] and found.used_at is None,
+        check=lambda found, w: (
+            (found.kind, found.target_id, found.used_at) == ("admin", w.units["BY"], None)
+        ),
     ),
     Action(
         "revoke_A_admin",

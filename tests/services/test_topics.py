@@ -228,7 +228,7 @@ async def test_the_job_proposes_once_and_admins_decide(area: Harness) -> None:
         "DZ-2026-000001",
     ):
         assert part in card, part
-    assert banyue.buttons(cards[0]) == ["📋 派为任务", "✖ 不采纳"]
+    assert banyue.buttons(cards[0]) == ["📋 派为任务", "🔔 吹哨", "✖ 不采纳"]
     seasonal = next(m for m in banyue.bot_messages() if "未诉先办" in (m.text or ""))
     assert "去年2026-01：6 件诉求" in (seasonal.text or "")
     assert "龙马街小区" in (seasonal.text or "")
@@ -363,9 +363,9 @@ async def test_heat_map_in_street_stats(area: Harness) -> None:
     await h.services.topics.run_due()
     await street.command("/stats 2026-11-01 2026-11-30")
     photos = [m for m in street.bot_messages() if m.photo]
-    assert len(photos) == 2  # the chart, then the heat map
-    assert "🗺 城西街道：每百户诉求数 · ★ 2026-12 每月一题" in (photos[-1].text or "")
-    data, _name = h.emulator.files[photos[-1].photo[-1]["file_id"]]
+    assert len(photos) == 3  # the chart, the heat map, then the departments' chart
+    assert "🗺 城西街道：每百户诉求数 · ★ 2026-12 每月一题" in (photos[1].text or "")
+    data, _name = h.emulator.files[photos[1].photo[-1]["file_id"]]
     assert data.startswith(b"\x89PNG")
     (h.tmp_path / "heat.png").write_bytes(data)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -15,9 +14,7 @@ from auxil.harness import EXAMPLE_ORG
 from bot.clock import FakeClock
 from bot.models import Tier
 from bot.services.orgimport import OrgImporter
-from storage.db import Database, Tx, open_database
-from storage.repos.deadlines import DeadlineItem
-from storage.repos.due import DueItem
+from storage.db import Database, open_database
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -81,13 +78,8 @@ async def test_numbers_stay_gapless_with_four_processes_filing_at_once(db: Datab
     assert stored == sorted(filed)
 
 
-async def _six_due_rows(db: Database, table: str) -> None:
-    """Six due timer rows: a request's reminders, or an activity's (``due_items``)."""
-    if table == "due_items":
-        async with db.transaction() as tx:
-            for step in range(6):
-                await tx.due.add("activity_remind", 1, NOW - timedelta(minutes=step), NOW)
-        return
+@pytest.mark.postgres_only(reason="row locks and SKIP LOCKED: SQLite has one writer at a time")
+async def test_two_sweeps_claim_different_rows_without_waiting(db: Database) -> None:
     await OrgImporter(db, FakeClock(NOW)).import_file(EXAMPLE_ORG)
     number = await _file(db, 1, fail=False)
     async with db.transaction() as tx:
@@ -98,17 +90,6 @@ async def _six_due_rows(db: Database, table: str) -> None:
             [("remind_accept", step, NOW - timedelta(minutes=step)) for step in range(6)],
             NOW,
         )
-
-
-def _claim(tx: Tx, table: str, limit: int) -> Awaitable[Sequence[DeadlineItem | DueItem]]:
-    repo = tx.due if table == "due_items" else tx.deadlines
-    return repo.claim_due(NOW, limit)
-
-
-@pytest.mark.postgres_only(reason="row locks and SKIP LOCKED: SQLite has one writer at a time")
-@pytest.mark.parametrize("table", ["deadline_items", "due_items"])
-async def test_two_sweeps_claim_different_rows_without_waiting(db: Database, table: str) -> None:
-    await _six_due_rows(db, table)
     other = open_database(db.url)
     await other.connect()
     holding = asyncio.Event()
@@ -116,7 +97,7 @@ async def test_two_sweeps_claim_different_rows_without_waiting(db: Database, tab
 
     async def first_sweep() -> list[int]:
         async with db.transaction() as tx:
-            items = await _claim(tx, table, 3)
+            items = await tx.deadlines.claim_due(NOW, 3)
             holding.set()
             await release.wait()  # still uncommitted while the other sweep runs
             return [item.id for item in items]
@@ -126,7 +107,7 @@ async def test_two_sweeps_claim_different_rows_without_waiting(db: Database, tab
         await holding.wait()
         async with asyncio.timeout(2):  # it does not wait for the first one's locks
             async with other.transaction() as tx:
-                second = [item.id for item in await _claim(tx, table, 10)]
+                second = [item.id for item in await tx.deadlines.claim_due(NOW, 10)]
     finally:
         release.set()
         first = await task

@@ -246,3 +246,130 @@ async def test_a_migration_that_leaves_a_dangling_reference_is_rolled_back(
         assert await tx.fetchval("SELECT count(*) FROM role_grants") == 0
         if db.engine == "sqlite":
             assert await tx.fetchval("PRAGMA foreign_keys") == 1
+
+
+async def test_the_invitation_links_handed_out_keep_working_in_one_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0032 moves the administrators' links (admin_invites) and the departments' and first
+    secretaries' (role_invites) into ``invitations``, tokens, makers, times and use kept."""
+    db = open_database(await stores.fresh_store(tmp_path, "old", migrated=False))
+    later = T.replace(day=8)
+    async with db:
+        await migrate_before(db, 32, monkeypatch)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO people (id, telegram_id, created_at, updated_at)"
+                " VALUES (5, 4242, ?, ?), (6, 4343, ?, ?)",
+                (T, T, T, T),
+            )
+            unit = await tx.insert(
+                "INSERT INTO org_units (code, name, level, path, created_at, updated_at)"
+                " VALUES ('BY', 'BY', 'community', '/BY/', ?, ?)",
+                (T, T),
+            )
+            department = await tx.insert(
+                "INSERT INTO departments (code, name, short_name, unit_id, created_at,"
+                " updated_at) VALUES ('CGJ', 'CGJ', 'CGJ', ?, ?, ?)",
+                (unit, T, T),
+            )
+            pairing = await tx.insert(
+                "INSERT INTO pairings (community_id, partner, created_at, updated_at)"
+                " VALUES (?, 'Finance', ?, ?)",
+                (unit, T, T),
+            )
+            await tx.execute(
+                "INSERT INTO admin_invites (token, unit_id, created_by, created_at, expires_at,"
+                " used_by, used_at) VALUES ('a1', ?, 5, ?, ?, 6, ?)",
+                (unit, T, later, T.replace(day=2)),
+            )
+            await tx.execute(
+                "INSERT INTO role_invites (token, post, department_id, pairing_id, created_by,"
+                " created_at, expires_at) VALUES ('r1', 'head', ?, NULL, 5, ?, ?),"
+                " ('r2', 'first_secretary', NULL, ?, NULL, ?, ?)",
+                (department, T, later, pairing, T, later),
+            )
+        monkeypatch.undo()
+        await migrate(db)
+        async with db.read() as tx:
+            rows = [
+                tuple(ts_text(v) if isinstance(v, datetime) else v for v in r)
+                for r in await tx.fetchall(
+                    "SELECT token, kind, target_id, created_by, created_at, expires_at, used_by,"
+                    " used_at FROM invitations ORDER BY token"
+                )
+            ]
+            tables = {t for t, _ in await tx.text_columns()}
+    created, expires = ts_text(T), ts_text(later)
+    assert rows == [
+        ("a1", "admin", unit, 5, created, expires, 6, ts_text(T.replace(day=2))),
+        ("r1", "head", department, 5, created, expires, None, None),
+        ("r2", "first_secretary", pairing, None, created, expires, None, None),
+    ]
+    assert not tables & {"admin_invites", "role_invites"}
+
+
+async def test_activity_clocks_join_the_requests_in_one_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0045 moves an activity's timer rows (due_items) into deadline_items, which then names
+    what each row is about by one foreign key: a request's rows keep their ids, state and
+    sub-order; an activity's row has no request; a row must name exactly one of the two."""
+    db = open_database(await stores.fresh_store(tmp_path, "old", migrated=False))
+    later = T.replace(day=8)
+    async with db:
+        await migrate_before(db, 45, monkeypatch)
+        async with db.transaction() as tx:
+            unit = await tx.insert(
+                "INSERT INTO org_units (code, name, level, path, created_at, updated_at)"
+                " VALUES ('BY', 'BY', 'community', '/BY/', ?, ?)",
+                (T, T),
+            )
+            await tx.execute(
+                "INSERT INTO requests (id, number, compound_id, category_id, tier, status,"
+                " description, created_at, updated_at)"
+                " VALUES (3, 'DZ-2026-000003', ?, 1, 'important', 'triaged', 'd', ?, ?)",
+                (unit, T, T),
+            )
+            await tx.execute(
+                "INSERT INTO deadline_items (id, request_id, kind, step, due_at, state,"
+                " created_at) VALUES (7, 3, 'remind_accept', 1, ?, 'held', ?)",
+                (later, T),
+            )
+            activity = await tx.insert(
+                "INSERT INTO activities (title, unit_id, starts_at, ends_at, capacity, audience,"
+                " secret, created_at, updated_at) VALUES ('t', ?, ?, ?, 3, 'residents', 's',"
+                " ?, ?)",
+                (unit, later, later.replace(hour=2), T, T),
+            )
+            await tx.execute(
+                "INSERT INTO due_items (kind, subject_id, step, due_at, state, created_at)"
+                " VALUES ('activity_remind', ?, 1, ?, 'pending', ?),"
+                " ('activity_close', ?, 0, ?, 'done', ?)",
+                (activity, later, T, activity, later, T),
+            )
+        monkeypatch.undo()
+        await migrate(db)
+        async with db.transaction() as tx:
+            rows = [
+                tuple(r)
+                for r in await tx.fetchall(
+                    "SELECT request_id, activity_id, sub_order_id, kind, step, state"
+                    " FROM deadline_items ORDER BY id"
+                )
+            ]
+            assert await tx.fetchval("SELECT id FROM deadline_items WHERE request_id = 3") == 7
+            tables = {t for t, _ in await tx.text_columns()}
+        with pytest.raises((sqlite3.IntegrityError, asyncpg.CheckViolationError)):
+            async with db.transaction() as tx:  # neither a request nor an activity
+                await tx.execute(
+                    "INSERT INTO deadline_items (kind, due_at, created_at)"
+                    " VALUES ('activity_close', ?, ?)",
+                    (T, T),
+                )
+    assert rows == [
+        (3, None, None, "remind_accept", 1, "held"),
+        (None, activity, None, "activity_remind", 1, "pending"),
+        (None, activity, None, "activity_close", 0, "done"),
+    ]
+    assert "due_items" not in tables

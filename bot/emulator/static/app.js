@@ -12,6 +12,8 @@
     resident: "居民 resident",
     member: "党员/志愿者 member",
     admin: "管理员 admin",
+    department: "部门联络员 department",
+    first_secretary: "第一书记 first secretary",
   };
   // The location the share-location button sends: Duanzhou District, Zhaoqing.
   const ZHAOQING = { latitude: 23.0512, longitude: 112.4651 };

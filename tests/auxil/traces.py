@@ -1,4 +1,5 @@
-"""What /forget must leave behind: nothing of a person in any column of the store."""
+"""Looking for a person's traces in every column of the store (/forget tests): every text
+column of an SQLite file, every column of a PostgreSQL database (as text)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ def forms_of(phone: str) -> list[str]:
 
 
 async def traces_left(url: str, needles: list[str]) -> list[tuple[str, str, str, str]]:
-    """(table, column, needle, value) for every value in the store that holds a needle: every
-    text column of an SQLite file, every column of a PostgreSQL database (as text)."""
+    """(table, column, needle, value) for every value in the store that holds a needle."""
     if not url.startswith("postgresql://"):
         return await asyncio.to_thread(_sqlite_traces, url.removeprefix("sqlite:"), needles)
     conn = await asyncpg.connect(url)
