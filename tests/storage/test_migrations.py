@@ -355,7 +355,7 @@ async def test_activity_clocks_join_the_requests_in_one_table(
                 tuple(r)
                 for r in await tx.fetchall(
                     "SELECT request_id, activity_id, sub_order_id, kind, step, state"
-                    " FROM deadline_items ORDER BY id"
+                    " FROM deadline_items ORDER BY kind DESC"
                 )
             ]
             assert await tx.fetchval("SELECT id FROM deadline_items WHERE request_id = 3") == 7
