@@ -31,6 +31,7 @@ __all__ = [
     "Stats",
     "TeamFigures",
     "UnitFigures",
+    "median",
 ]
 
 
@@ -182,6 +183,17 @@ class Rate:
     def percent(self) -> float | None:
         value = self.value
         return None if value is None else float(value * 100)
+
+
+def median(values: list[timedelta]) -> timedelta | None:
+    """The median of some durations; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 @dataclass(frozen=True)

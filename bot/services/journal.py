@@ -44,37 +44,35 @@ async def record(
     """Write the event ``kind`` on the request's timeline; with ``change``, its audit row too
     (subject ``request:<id>``, in the request's compound). Without an actor (the bot itself,
     a city system) the rows carry ``label``."""
-    actor_id = actor.id if actor else None
-    actor_label = actor.label if actor else label
     await tx.requests.add_event(
         request.id,
         kind=kind,
-        actor_id=actor_id,
-        actor_label=actor_label,
+        actor_id=actor.id if actor else None,
+        actor_label=actor.label if actor else label,
         now=now,
         from_status=from_status,
         to_status=to_status,
         note=note,
     )
     if change is not None:
-        await tx.audit.record(
-            actor_id=actor_id,
-            actor_label=actor_label,
-            action=change.action,
-            subject=f"request:{request.id}",
-            unit_id=request.compound_id,
-            before=change.before,
-            after=change.after,
-            now=now,
-        )
+        await audit(tx, now, request, change, actor=actor, label=label)
 
 
-async def audit(tx: Tx, now: datetime, request: Request, change: Change, *, actor: Actor) -> None:
-    """A decision about the request that is no step of its timeline (who sent a dispute up,
-    who shared the resident's contact): its audit row only, like :func:`record`'s."""
+async def audit(
+    tx: Tx,
+    now: datetime,
+    request: Request,
+    change: Change,
+    *,
+    actor: Actor | None,
+    label: str = SYSTEM,
+) -> None:
+    """A decision's audit row alone (subject ``request:<id>``, in the request's compound), for
+    one that is no step of the timeline (who sent a dispute up, who shared the resident's
+    contact); :func:`record` writes it beside its event."""
     await tx.audit.record(
-        actor_id=actor.id,
-        actor_label=actor.label,
+        actor_id=actor.id if actor else None,
+        actor_label=actor.label if actor else label,
         action=change.action,
         subject=f"request:{request.id}",
         unit_id=request.compound_id,

@@ -50,6 +50,7 @@ from bot.models.stats import (
     Stats,
     TeamFigures,
     UnitFigures,
+    median,
 )
 from bot.services.scope import Refused, admin_units, audited_refusals
 from bot.services.whistle_stats import department_stats
@@ -144,16 +145,6 @@ def _rank_key(figures: UnitFigures) -> tuple[int, Fraction, int, int, str]:
         figures.unit.sort,
         figures.unit.code,
     )
-
-
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 # -- the service -----------------------------------------------------------------------------
@@ -340,8 +331,8 @@ class StatsService:
             ),
             open_now=open_now,
             overdue_now=overdue_now,
-            median_accept=_median(durations.accept),
-            median_resolve=_median(durations.resolve),
+            median_accept=median(durations.accept),
+            median_resolve=median(durations.resolve),
             residents_visited=await tx.stats.residents_visited(unit, start, end),
             volunteer_activities=await tx.activities.finished_with_attendees(unit, start, end),
             ranking=ranking,

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from bot.models import Department, Level, OrgUnit
-from bot.models.stats import Period
+from bot.models.stats import Period, median
 from bot.models.whistle_stats import DepartmentFigures, DepartmentStats, OrderFacts, WhistleFigures
 from bot.services.scope import audited_refusals
 from bot.suborders import SubOrderState
@@ -31,16 +31,6 @@ __all__ = ["WhistleStatsService", "department_stats"]
 
 _GOOD = ("satisfied", "basic")
 WIDE = (Level.STREET, Level.DISTRICT)
-
-
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _figures(
@@ -74,8 +64,8 @@ def _figures(
         satisfied=sum(1 for r in rated if r in _GOOD),
         rated=len(rated),
         returned=sum(1 for f in facts if f.returned_at is not None),
-        median_sign=_median(to_sign),
-        median_complete=_median(to_complete),
+        median_sign=median(to_sign),
+        median_complete=median(to_complete),
     )
 
 
