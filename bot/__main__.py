@@ -349,10 +349,10 @@ def _cmd_team(config: Config, args: argparse.Namespace) -> int:
         services = build_services(config, db=db, clock=SystemClock())
         try:
             if args.team_command == "lead":
-                changed = await services.menu.appoint(args.telegram_id, args.team, args.unit)
+                changed = await services.leaders.appoint(args.telegram_id, args.team, args.unit)
                 print("appointed" if changed else "already leads the team there")
             else:
-                changed = await services.menu.dismiss(args.telegram_id, args.team, args.unit)
+                changed = await services.leaders.dismiss(args.telegram_id, args.team, args.unit)
                 print("dismissed" if changed else "did not lead the team there")
             async with db.read() as tx:
                 person = await tx.people.by_telegram(args.telegram_id)

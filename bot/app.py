@@ -40,6 +40,7 @@ from bot.services.extensions import ExtensionService
 from bot.services.flow import RequestFlow
 from bot.services.forms import FormService
 from bot.services.invitations import InvitationService
+from bot.services.leaders import LeaderService
 from bot.services.menu import MenuService, TeamRoute
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
@@ -70,6 +71,7 @@ from handlers import (
     departments,
     escalation,
     fallback,
+    leaders,
     menu,
     my_requests,
     onboarding,
@@ -244,6 +246,7 @@ def build_application(
         whistle.handlers(i18n, app.user_data),
         suborders.handlers(i18n, app.user_data),
         departments.handlers(),
+        leaders.handlers(),
         # A location nobody waits for (a sub-order's on-site report, a flow's step): a
         # check-in or the nearest stations.
         stations.handlers(),
@@ -336,6 +339,7 @@ def build_services(
         whistle_stats=WhistleStatsService(db, clock, calendar, stats, config),
         forms=FormService(db, notifier, i18n),
         menu=MenuService(db, clock, flow, dispatch, requests_service),
+        leaders=LeaderService(db, clock, people, invitations),
         points=points,
         activities=activities,
         stations=StationService(db, clock, activities, config),

@@ -144,7 +144,7 @@ class Sandbox:
                 await _make_member(services.db, actor.id, spec, now)
             for lead in spec.get("leads", []):
                 team, _, unit = lead.partition("@")
-                await services.menu.appoint(spec["id"], team, unit, actor_label="sandbox")
+                await services.leaders.appoint(spec["id"], team, unit, actor_label="sandbox")
             if spec["role"] in ("department", "first_secretary"):
                 await _give_post(services.db, actor.id, spec, now)
             await services.people.refresh_menu(await services.people.actor(actor.id))

@@ -21,9 +21,11 @@ from bot.messages import OutMessage
 from bot.models import OFFICE_ROLES, Level
 from bot.models.whistle import Post
 from bot.services.admin import INVITATION as ADMIN_INVITATION
+from bot.services.leaders import INVITATION as LEADER_INVITATION
 from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
 from bot.views import departments as department_views
+from bot.views import leaders as leader_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import Caller, edit, reply, say_error
@@ -104,6 +106,7 @@ INVITATION_VIEWS: dict[str, Callable[[Translator, str, Any], OutMessage]] = {
     Post.LIAISON.value: department_views.joined,
     Post.HEAD.value: department_views.joined,
     Post.FIRST_SECRETARY.value: department_views.joined,
+    LEADER_INVITATION: leader_views.joined,
 }
 
 

@@ -223,6 +223,7 @@ class Invitation(_Model):
     expires_at: datetime
     used_by: int | None = None
     used_at: datetime | None = None
+    unit_id: int | None = None  # the area it is for (a team leader's: where they lead)
 
 
 class AuditEntry(_Model):

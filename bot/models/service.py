@@ -10,10 +10,19 @@ from pydantic import Field
 from bot.errors import InvalidInput
 from bot.freetext import NEED
 from bot.i18n import N_
-from bot.models.core import Category, OrgUnit, Request, ServiceTeam
+from bot.models.core import Category, OrgUnit, Person, Request, ServiceTeam
 from bot.models.forms import Form
 
-__all__ = ["MenuEntry", "OrderForm", "OrderStep", "TeamOrder", "TimeSlot"]
+__all__ = [
+    "HeldLeadership",
+    "Leadership",
+    "MenuEntry",
+    "OrderForm",
+    "OrderStep",
+    "TeamLeaders",
+    "TeamOrder",
+    "TimeSlot",
+]
 
 
 class TimeSlot(StrEnum):
@@ -74,3 +83,30 @@ class TeamOrder:
     category: Category
     compound_path: list[OrgUnit]
     assignee_name: str | None
+
+
+@dataclass(frozen=True)
+class Leadership:
+    """A team led in a unit (and everything below it)."""
+
+    team: ServiceTeam
+    unit: OrgUnit
+
+
+@dataclass(frozen=True)
+class HeldLeadership:
+    """Someone leading a team in a unit."""
+
+    person: Person
+    team_id: int
+    unit: OrgUnit
+
+
+@dataclass(frozen=True)
+class TeamLeaders:
+    """A team as an administrator manages its leaders: those leading it in the
+    administrator's areas, and the areas where they may invite one."""
+
+    team: ServiceTeam
+    leaders: list[HeldLeadership]
+    areas: list[OrgUnit]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.services.flow import RequestFlow
     from bot.services.forms import FormService
     from bot.services.invitations import InvitationService
+    from bot.services.leaders import LeaderService
     from bot.services.menu import MenuService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
@@ -87,6 +88,7 @@ class Services:
     whistle_stats: WhistleStatsService
     forms: FormService
     menu: MenuService
+    leaders: LeaderService
     points: PointsService
     activities: ActivityService
     stations: StationService

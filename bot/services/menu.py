@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.i18n import N_
 from bot.lifecycle import OPEN
-from bot.models import FlowEnd, Member, OrgUnit, Person, Request, Role, ServiceTeam
+from bot.models import FlowEnd, Member, OrgUnit, Request, Role, ServiceTeam
 from bot.models.intake import Draft
 from bot.models.service import MenuEntry, OrderForm, TeamOrder
 from bot.services.requests import source_key
@@ -270,53 +270,3 @@ class MenuService:
                 )
             request = await self.dispatch.offer_to(tx, actor, request, member)
         return request, member
-
-    # -- appointing leaders (the command line) ---------------------------------------------
-    async def appoint(
-        self, telegram_id: int, team_code: str, unit_code: str, *, actor_label: str = "cli"
-    ) -> bool:
-        """Make a person (who has started the bot) the leader of a team in a unit; False when
-        they already are."""
-        return await self._leadership(telegram_id, team_code, unit_code, actor_label, lead=True)
-
-    async def dismiss(
-        self, telegram_id: int, team_code: str, unit_code: str, *, actor_label: str = "cli"
-    ) -> bool:
-        """Take a team's leadership in a unit back; False when they did not hold it."""
-        return await self._leadership(telegram_id, team_code, unit_code, actor_label, lead=False)
-
-    async def _leadership(
-        self, telegram_id: int, team_code: str, unit_code: str, actor_label: str, *, lead: bool
-    ) -> bool:
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
-            person, team, unit = await self._appointment(tx, telegram_id, team_code, unit_code)
-            change = tx.teams.lead if lead else tx.teams.unlead
-            done = await change(person.id, team.id, unit.id, by=None, now=now)
-            if done:
-                held = {"team": team.code, "unit": unit.code}
-                await tx.audit.record(
-                    actor_id=None,
-                    actor_label=actor_label,
-                    action="team.lead" if lead else "team.unlead",
-                    subject=f"person:{person.id}",
-                    unit_id=unit.id,
-                    before=None if lead else held,
-                    after=held if lead else None,
-                    now=now,
-                )
-        return done
-
-    async def _appointment(
-        self, tx: Tx, telegram_id: int, team_code: str, unit_code: str
-    ) -> tuple[Person, ServiceTeam, OrgUnit]:
-        person = await tx.people.by_telegram(telegram_id)
-        team = next((t for t in await tx.org.teams() if t.code == team_code), None)
-        unit = await tx.org.get_by_code(unit_code)
-        if person is None:
-            raise NotFound(N_("Nobody with that Telegram id has started the bot."))
-        if team is None:
-            raise NotFound(N_("Unknown team code {code}."), code=team_code)
-        if unit is None:
-            raise NotFound(N_("Unknown unit code {code}."), code=unit_code)
-        return person, team, unit

@@ -21,6 +21,7 @@ from bot.models.admin import AuditLine, Queue, QueueFilter
 from bot.views.common import esc, fmt_age, fmt_time
 from bot.views.deadlines import ESCALATE
 from bot.views.departments import DEPARTMENTS
+from bot.views.leaders import LEADERS
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
 from bot.views.requests import TIER_ICON, TIER_NAMES, TIER_SHORT, member_card, status_name
@@ -50,6 +51,7 @@ def admin_menu(t: Translator, *, can_audit: bool) -> OutMessage:
     if can_audit:  # a street's or the district's: the departments serve their area
         buttons.append(Button(t("🏛 Departments"), cbdata.encode(DEPARTMENTS, "m")))
     buttons.append(Button(t("🤝 First secretaries"), cbdata.encode(DEPARTMENTS, "fm")))
+    buttons.append(Button(t("🎖 Team leaders"), cbdata.encode(LEADERS, "m")))
     if can_audit:
         buttons.append(Button(t("📒 Audit log"), cbdata.encode(ADMIN, "audit")))
     return OutMessage(

@@ -188,7 +188,10 @@ def profile_message(t: Translator, profile: Profile, tz: tzinfo) -> OutMessage:
         lines.append(t("Roles:"))
         for grant, unit in profile.grants:
             department = profile.departments.get(grant.department_id or 0)
+            team = profile.teams.get(grant.team_id or 0)
             where = department.label(language) if department else unit.label(language)
+            if team is not None:  # a team leader: the team, where
+                where = f"{team.label(language)} · {where}"
             lines.append(f"• {role_name(t, grant.role)} — {esc(where)}")
     lines += ["", t("Send /forget to delete your data.")]
     return OutMessage("\n".join(lines))

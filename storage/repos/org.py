@@ -12,7 +12,7 @@ from storage.timestamps import ts
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["OrgRepo"]
+__all__ = ["UNIT_COLUMNS", "OrgRepo"]
 
 _STATION_COLS = (
     "s.id, s.code, s.name, s.unit_id, s.address, s.latitude, s.longitude, s.function_areas,"
@@ -26,6 +26,7 @@ _UNIT_COLS = (
     "id, code, name, name_en, level, parent_id, path, has_property_company, sort, households,"
     " latitude, longitude"
 )
+UNIT_COLUMNS = _UNIT_COLS  # for other repositories that read units
 
 
 class OrgRepo:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from bot.lifecycle import Status
 from bot.models import OrgUnit, Person, Request
+from bot.models.service import HeldLeadership
+from storage.repos.org import UNIT_COLUMNS
 from storage.repos.requests import REQUEST_COLUMNS, request_from_row
 from storage.timestamps import ts
 
@@ -20,6 +22,9 @@ _PERSON_COLS = (
     "p.id, p.telegram_id, p.display_name, p.username, p.language, p.home_unit_id, p.phone,"
     " p.unreachable, p.created_at, p.updated_at"
 )
+
+# An org unit beside a person: its columns as u_<name>.
+_U_COLS = ", ".join(f"u.{c.strip()} AS u_{c.strip()}" for c in UNIT_COLUMNS.split(","))
 
 
 class TeamsRepo:
@@ -60,6 +65,32 @@ class TeamsRepo:
             (team_id, unit.path),
         )
         return [Person.model_validate(dict(r)) for r in rows]
+
+    async def leaderships(self, scopes: list[OrgUnit]) -> list[HeldLeadership]:
+        """Who leads which team in a unit within ``scopes``, by team, area and person."""
+        if not scopes:
+            return []
+        where = " OR ".join("substr(u.path, 1, ?) = ?" for _ in scopes)
+        rows = await self.tx.fetchall(
+            f"SELECT {_PERSON_COLS}, l.team_id AS l_team, {_U_COLS}"
+            " FROM team_leaders l JOIN people p ON p.id = l.person_id"
+            f" JOIN org_units u ON u.id = l.unit_id WHERE l.revoked_at IS NULL AND ({where})"
+            " ORDER BY l.team_id, u.path, p.id",
+            [p for unit in scopes for p in (len(unit.path), unit.path)],
+        )
+        out = []
+        for row in rows:
+            data = dict(row)
+            unit = {k.removeprefix("u_"): v for k, v in data.items() if k.startswith("u_")}
+            person = {k: v for k, v in data.items() if not k.startswith(("u_", "l_"))}
+            out.append(
+                HeldLeadership(
+                    person=Person.model_validate(person),
+                    team_id=int(data["l_team"]),
+                    unit=OrgUnit.model_validate(unit),
+                )
+            )
+        return out
 
     # -- orders --------------------------------------------------------------------------
     async def orders(

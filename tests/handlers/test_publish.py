@@ -27,7 +27,7 @@ async def world(tmp_path: Path) -> AsyncIterator[Harness]:
         for name in ("r1", "r2", "r3"):
             await onboard(h.player(name))
         await make_member(h, h.player("leader"), compound="LMJ", teams=("LEGAL",))
-        await h.services.menu.appoint(h.players["leader"].id, "LEGAL", "DZ")
+        await h.services.leaders.appoint(h.players["leader"].id, "LEGAL", "DZ")
         await h.services.people.refresh_menu(await actor_of(h, h.players["leader"]))
         await h.settle()
         yield h

@@ -192,8 +192,8 @@ async def test_a_team_leader_sees_the_teams_orders_and_assigns_within_the_team(
     h = world
     leader = h.player("leader")
     await onboard(leader, "LMJ")
-    assert await h.services.menu.appoint(leader.id, "LEGAL", "DZ")
-    assert not await h.services.menu.appoint(leader.id, "LEGAL", "DZ")  # once
+    assert await h.services.leaders.appoint(leader.id, "LEGAL", "DZ")
+    assert not await h.services.leaders.appoint(leader.id, "LEGAL", "DZ")  # once
     await h.services.people.refresh_menu(await actor_of(h, leader))
     await h.settle()
     assert "team" in leader.commands()
@@ -250,7 +250,7 @@ async def test_orders_stay_with_their_team(world: Harness) -> None:
 
     leader = h.player("leader")
     await onboard(leader, "LMJ")
-    await h.services.menu.appoint(leader.id, "LEGAL", "DZ")
+    await h.services.leaders.appoint(leader.id, "LEGAL", "DZ")
     legal = await order(h, wang, "LEGAL", "遗嘱怎么写才有效")
     async with h.services.db.read() as tx:
         lawyer3 = await tx.people.by_telegram(h.players["lawyer3"].id)
