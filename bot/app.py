@@ -342,7 +342,7 @@ def build_services(
         leaders=LeaderService(db, clock, people, invitations),
         points=points,
         activities=activities,
-        stations=StationService(db, clock, activities, config),
+        stations=StationService(db, clock, activities, calendar, config),
     )
 
 

@@ -3,18 +3,26 @@
 A station's hours are spans (:class:`~bot.models.OpeningSpan`): days of the week (0 = Monday)
 and a local time range, e.g. Monday to Friday 09:00-12:00 and 14:30-17:30 is two spans. The org
 file writes them as ``{ days = "mon-fri", times = ["09:00-12:00", "14:30-17:30"] }``.
+
+A station that keeps the working calendar (:class:`~bot.workcal.WorkingCalendar`, from
+``[calendar]``) is closed on its public holidays and open on its make-up working days (调休上班)
+as on a weekday (the hours of the first of Monday to Friday it opens); one that stays open on
+holidays keeps its week as it is (:class:`Week`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from datetime import datetime, time, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from bot.models import OpeningSpan
+from bot.workcal import WorkingCalendar
 
 __all__ = [
     "DAY_CODES",
+    "Week",
     "day_runs",
     "days_text",
     "group_spans",
@@ -76,30 +84,67 @@ def parse_spans(days: str, times: Sequence[str]) -> list[OpeningSpan]:
     return spans
 
 
-def is_open(spans: Iterable[OpeningSpan], local: datetime) -> bool:
+# How far ahead "opens next" looks: past the longest run of holidays (春节 is nine days).
+HORIZON_DAYS = 31
+
+
+@dataclass(frozen=True)
+class Week:
+    """When a station is open: its spans, and the working calendar it keeps (None: the same
+    every week, holidays or not)."""
+
+    spans: Sequence[OpeningSpan]
+    calendar: WorkingCalendar | None = None
+
+    def on(self, day: date) -> list[OpeningSpan]:
+        """The spans it keeps on ``day`` (a local date)."""
+        if self.calendar is not None:
+            if day in self.calendar.holidays:
+                return []
+            if day in self.calendar.workdays:
+                return self._weekday()
+        return [span for span in self.spans if day.weekday() in span.days]
+
+    def closed_for_holiday(self, day: date) -> bool:
+        """Closed all ``day`` because it is a public holiday (it would open otherwise)?"""
+        return (
+            self.calendar is not None
+            and day in self.calendar.holidays
+            and any(day.weekday() in span.days for span in self.spans)
+        )
+
+    def _weekday(self) -> list[OpeningSpan]:
+        for weekday in range(5):
+            spans = [span for span in self.spans if weekday in span.days]
+            if spans:
+                return spans
+        return []
+
+
+def is_open(week: Week, local: datetime) -> bool:
     """Open at the local time ``local``?"""
     moment = local.time()
-    return any(local.weekday() in span.days and span.open <= moment < span.close for span in spans)
+    return any(span.open <= moment < span.close for span in week.on(local.date()))
 
 
-def next_change(spans: Sequence[OpeningSpan], local: datetime) -> datetime | None:
-    """When it closes (open now) or opens next (closed now), in the next seven days; None when
-    it has no hours."""
-    open_now = is_open(spans, local)
+def next_change(week: Week, local: datetime) -> datetime | None:
+    """When it closes (open now) or opens next (closed now), within a month; None when it has
+    no hours then."""
+    open_now = is_open(week, local)
     moments: list[datetime] = []
-    for offset in range(8):
+    for offset in range(HORIZON_DAYS + 1):
         day = (local + timedelta(days=offset)).date()
-        for span in spans:
-            if day.weekday() not in span.days:
-                continue
+        for span in week.on(day):
             edge = span.close if open_now else span.open
             moment = datetime.combine(day, edge, local.tzinfo)
-            if moment > local and (open_now or not is_open(spans, moment - timedelta(seconds=1))):
+            if moment > local and (open_now or not is_open(week, moment - timedelta(seconds=1))):
                 moments.append(moment)
+        if moments and not open_now:
+            break  # the first day it opens again
     if open_now:
         # The first closing that is not the opening of the next span at the same moment.
         for moment in sorted(moments):
-            if not is_open(spans, moment):
+            if not is_open(week, moment):
                 return moment
         return None
     return min(moments, default=None)

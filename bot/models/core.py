@@ -149,6 +149,7 @@ class Station(_Model):
     function_areas: list[str] = []
     opening_hours: str = ""  # a note shown as written (e.g. closed on public holidays)
     hours: list[OpeningSpan] = []  # when it is open, structured
+    open_on_holidays: bool = False  # else closed on public holidays ([calendar])
 
 
 class ServiceTeam(_Model):

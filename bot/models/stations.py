@@ -18,6 +18,7 @@ class StationStatus:
     open: bool
     change: datetime | None  # closes at (open) or opens at (closed); None: no hours known
     known: bool  # it has structured hours at all
+    holiday: bool = False  # closed today for a public holiday ([calendar])
 
 
 @dataclass(frozen=True)

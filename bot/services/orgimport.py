@@ -43,6 +43,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,7 @@ _STATION_KEYS = frozenset(
         "function_areas",
         "opening_hours",
         "hours",
+        "holidays",
     }
 )
 _TEAM_KEYS = frozenset({"code", "name", "name_en", "project", "project_en", "sort"})
@@ -166,6 +168,7 @@ class StationSpec:
     function_areas: list[str]
     opening_hours: str
     hours: list[OpeningSpan] = field(default_factory=list)
+    open_on_holidays: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,6 +332,13 @@ def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
     )
 
 
+class _Holidays(StrEnum):
+    """A station on public holidays: closed (it keeps the working calendar), or open."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+
+
 def _station_spec(data: Mapping[str, Any], where: str) -> StationSpec:
     f = Fields(data, where, _STATION_KEYS)
     code = f.code()
@@ -349,6 +359,8 @@ def _station_spec(data: Mapping[str, Any], where: str) -> StationSpec:
         function_areas=f.text_list("function_areas"),
         opening_hours=f.text("opening_hours") or "",
         hours=_hours(data.get("hours"), f),
+        open_on_holidays=f.choice("holidays", _Holidays, _Holidays.CLOSED, '"closed" or "open"')
+        is _Holidays.OPEN,
     )
 
 
@@ -680,6 +692,7 @@ class OrgImporter:
                     function_areas=station.function_areas,
                     opening_hours=station.opening_hours,
                     hours=station.hours,
+                    open_on_holidays=station.open_on_holidays,
                     now=now,
                 )
                 stations_created += created
@@ -935,6 +948,7 @@ def render_tree(
         lines.append(f"{indent}{unit.name} ({unit.code}, {unit.level.value}{extra})")
         for station in stations_of.get(unit.id, []):
             when = [spans_text(station.hours)] if station.hours else []
+            when += ["open on holidays"] if station.hours and station.open_on_holidays else []
             when += [station.opening_hours] if station.opening_hours else []
             hours = f" — {'; '.join(when)}" if when else ""
             lines.append(f"{indent}  [station] {station.name} ({station.code}){hours}")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import NotFound
 from bot.geo import haversine_m
-from bot.hours import is_open, next_change
+from bot.hours import Week, is_open, next_change
 from bot.i18n import N_
 from bot.models import Station
 from bot.models.stations import NearbyStation, StationPage, StationStatus
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Config
     from bot.services.activities import ActivityService
+    from bot.workcal import WorkingCalendar
     from storage.db import Database
 
 __all__ = ["NEAREST", "StationService"]
@@ -27,22 +28,31 @@ NEAREST = 3
 
 class StationService:
     def __init__(
-        self, db: Database, clock: Clock, activities: ActivityService, config: Config
+        self,
+        db: Database,
+        clock: Clock,
+        activities: ActivityService,
+        calendar: WorkingCalendar,
+        config: Config,
     ) -> None:
         self.db = db
         self.clock = clock
         self.activities = activities
+        self.calendar = calendar
         self.config = config
 
     def status(self, station: Station, now: datetime | None = None) -> StationStatus:
-        """Open or closed at ``now`` (default: the clock's now), and when that changes."""
+        """Open or closed at ``now`` (default: the clock's now), and when that changes: by its
+        hours, and the working calendar's holidays unless it stays open on them."""
         local = (now or self.clock.now()).astimezone(self.config.tz)
         if not station.hours:
             return StationStatus(open=False, change=None, known=False)
+        week = Week(station.hours, None if station.open_on_holidays else self.calendar)
         return StationStatus(
-            open=is_open(station.hours, local),
-            change=next_change(station.hours, local),
+            open=is_open(week, local),
+            change=next_change(week, local),
             known=True,
+            holiday=week.closed_for_holiday(local.date()),
         )
 
     async def nearest(

@@ -27,6 +27,7 @@ __all__ = [
 STATIONS = "sn"
 SHARE_LOCATION_FOR_STATIONS = NC_("stations", "📍 Share my location")
 _LIST = NC_("list separator", ", ")
+_GROUPS = NC_("group separator", "; ")
 
 
 def distance_text(t: Translator, metres: float) -> str:
@@ -39,7 +40,9 @@ def _moment(t: Translator, when: datetime, now: datetime, tz: tzinfo) -> str:
     local, today = when.astimezone(tz), now.astimezone(tz)
     if local.date() == today.date():
         return f"{local:%H:%M}"
-    return f"{weekday(t, local.weekday())} {local:%H:%M}"
+    if (local.date() - today.date()).days < 7:
+        return f"{weekday(t, local.weekday())} {local:%H:%M}"
+    return f"{local:%m-%d} {weekday(t, local.weekday())} {local:%H:%M}"  # after a long holiday
 
 
 def status_text(t: Translator, status: StationStatus, now: datetime, tz: tzinfo) -> str:
@@ -51,15 +54,24 @@ def status_text(t: Translator, status: StationStatus, now: datetime, tz: tzinfo)
         return t("🟢 Open now, until {time}").format(time=_moment(t, status.change, now, tz))
     if status.change is None:
         return t("🔴 Closed")
-    return t("🔴 Closed now, opens {time}").format(time=_moment(t, status.change, now, tz))
+    when = _moment(t, status.change, now, tz)
+    if status.holiday:
+        return t("🔴 Closed for the public holiday, opens {time}").format(time=when)
+    return t("🔴 Closed now, opens {time}").format(time=when)
 
 
 def _facts(t: Translator, station: Station) -> list[str]:
     lines = []
     if station.hours:
-        hours = hours_label(t, station.hours)
-        if station.opening_hours:
-            hours = t("{hours} ({note})").format(hours=hours, note=esc(station.opening_hours))
+        notes = [
+            t("open on public holidays")
+            if station.open_on_holidays
+            else t("closed on public holidays"),
+            *([esc(station.opening_hours)] if station.opening_hours else []),
+        ]
+        hours = t("{hours} ({note})").format(
+            hours=hours_label(t, station.hours), note=t(_GROUPS).join(notes)
+        )
         lines.append(t("Opening hours: {hours}").format(hours=hours))
     elif station.opening_hours:
         lines.append(t("Opening hours: {hours}").format(hours=esc(station.opening_hours)))

@@ -16,7 +16,7 @@ __all__ = ["UNIT_COLUMNS", "OrgRepo"]
 
 _STATION_COLS = (
     "s.id, s.code, s.name, s.unit_id, s.address, s.latitude, s.longitude, s.function_areas,"
-    " s.opening_hours, s.hours"
+    " s.opening_hours, s.hours, s.open_on_holidays"
 )
 _TEAM_COLS = (
     "id, code, name, name_en, project, project_en, sort, offers, offers_en, schedule,"
@@ -171,6 +171,7 @@ class OrgRepo:
         opening_hours: str,
         now: datetime,
         hours: list[OpeningSpan] | None = None,
+        open_on_holidays: bool = False,
     ) -> bool:
         """Insert or update a station; return whether it is new. ``hours`` None keeps the
         structured hours it has (an import that does not give them)."""
@@ -178,12 +179,13 @@ class OrgRepo:
         spans = json.dumps([s.model_dump(mode="json") for s in hours or []])
         await self.tx.execute(
             "INSERT INTO stations (code, name, unit_id, address, latitude, longitude,"
-            " function_areas, opening_hours, hours, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " function_areas, opening_hours, hours, open_on_holidays, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit_id = excluded.unit_id,"
             " address = excluded.address, latitude = excluded.latitude,"
             " longitude = excluded.longitude, function_areas = excluded.function_areas,"
-            " opening_hours = excluded.opening_hours, updated_at = excluded.updated_at"
+            " opening_hours = excluded.opening_hours,"
+            " open_on_holidays = excluded.open_on_holidays, updated_at = excluded.updated_at"
             + ("" if hours is None else ", hours = excluded.hours"),
             (
                 code,
@@ -195,6 +197,7 @@ class OrgRepo:
                 json.dumps(function_areas, ensure_ascii=False),
                 opening_hours,
                 spans,
+                open_on_holidays,
                 ts(now),
                 ts(now),
             ),

@@ -78,8 +78,8 @@ async def test_a_location_inside_xinghe_haoyuan_lists_the_three_nearest(
     ]
     assert [line for line in lines if line[:1] in ("🟢", "🔴")] == statuses
     assert (
-        "开放时间：周一至周五 09:00–12:00、14:30–17:30；周六 09:00–12:00（法定节假日闭馆）"
-        in lines
+        "开放时间：周一至周五 09:00–12:00、14:30–17:30；周六 09:00–12:00"
+        "（法定节假日闭馆；周六下午可预约）" in lines
     )
     assert "功能区：党员活动区、图书借阅、诉求反映" in lines
     assert "地址：星荷豪苑小区会所一楼" in lines
@@ -133,3 +133,56 @@ async def test_a_stations_page_from_its_poster(tmp_path) -> None:  # type: ignor
         assert "请选择语言" in (prompt.text or "")
         async with h.services.db.read() as tx:
             assert await tx.people.by_telegram(new.id) is not None  # /start stores them
+
+
+# 2026's National Day holiday and its make-up working day (a Saturday), as [calendar] gives them.
+CALENDAR = {"holidays": ["2026-10-01..2026-10-07"], "workdays": ["2026-10-10"]}
+
+
+@pytest.mark.parametrize(
+    ("when", "statuses"),
+    [
+        (
+            datetime(2026, 10, 1, 10, 0, tzinfo=LOCAL),  # National Day, a Thursday morning
+            [
+                "🔴 节假日闭馆，10-08 周四 09:00 开放",
+                "🔴 节假日闭馆，10-08 周四 08:30 开放",
+                "🟢 正在开放，12:00 关门",  # the community centre stays open on holidays
+            ],
+        ),
+        (
+            datetime(2026, 10, 7, 20, 0, tzinfo=LOCAL),  # the holiday's last evening
+            [
+                "🔴 节假日闭馆，周四 09:00 开放",
+                "🔴 节假日闭馆，周四 08:30 开放",
+                "🔴 现在关闭，周四 08:30 开放",
+            ],
+        ),
+        (
+            datetime(2026, 10, 10, 15, 0, tzinfo=LOCAL),  # the make-up working day, Saturday
+            [
+                "🟢 正在开放，17:30 关门",  # its weekday hours, not Saturday's morning only
+                "🟢 正在开放，18:00 关门",
+                "🟢 正在开放，17:00 关门",  # its own Saturday: it keeps no calendar
+            ],
+        ),
+    ],
+)
+async def test_stations_keep_the_working_calendar(
+    tmp_path,
+    when: datetime,
+    statuses: list[str],  # type: ignore[no-untyped-def]
+) -> None:
+    h = Harness(tmp_path, calendar=CALENDAR)
+    await h.start()
+    try:
+        await h.import_org()
+        alice = h.player("alice")
+        await onboard(alice)
+        h.clock.set(when)
+        await alice.send_location(*HOME)
+        text = next(t for t in reversed(alice.texts()) if t.startswith("📍 离您最近的服务驿站"))
+        assert [line for line in text.splitlines() if line[:1] in ("🟢", "🔴")] == statuses
+        assert "（节假日照常开放）" in text  # the community centre's hours say so
+    finally:
+        await h.stop()

@@ -100,7 +100,8 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
     station = stations["S-XHHY"]
     assert station.unit_id == xhhy.id
     assert station.function_areas == ["党员活动区", "图书借阅", "诉求反映"]
-    assert station.opening_hours == "法定节假日闭馆"
+    assert station.opening_hours == "周六下午可预约"
+    assert not station.open_on_holidays and stations["S-BY"].open_on_holidays
     assert [(s.days, f"{s.open:%H:%M}-{s.close:%H:%M}") for s in station.hours] == [
         ((0, 1, 2, 3, 4), "09:00-12:00"),
         ((0, 1, 2, 3, 4), "14:30-17:30"),
@@ -627,8 +628,12 @@ async def test_render_tree(importer: OrgImporter, db: Database) -> None:
     i = lines.index("      星荷豪苑 (XHHY, compound, 1200 households)")
     assert lines[i + 1] == (
         "        [station] 星荷豪苑先锋服务驿站 (S-XHHY) — mon-fri 09:00-12:00, 14:30-17:30;"
-        " sat 09:00-12:00; 法定节假日闭馆"
+        " sat 09:00-12:00; 周六下午可预约"
     )
+    assert (
+        "      [station] 伴月社区党群服务中心驿站 (S-BY) — mon-fri 08:30-12:00, 14:30-18:00;"
+        " sat-sun 09:00-17:00; open on holidays"
+    ) in lines
     assert lines.index("  城西街道 (CX, street)") < i
     j = lines.index("Service teams:")
     assert lines[j + 1] == "  人民调解 (MEDIATION) — 以和为贵, orders filed as dispute"
