@@ -35,7 +35,7 @@ def teams_menu(t: Translator, language: str, teams: list[TeamLeaders]) -> OutMes
     """Every team with its leaders in the administrator's areas."""
     lines = [
         t(
-            "<b>Team leaders</b>\nA team's leader (队长) sees its orders in their area, gives "
+            "<b>Team leaders</b>\nA team's leader sees its orders in their area, gives "
             "them to the team's members and publishes its activities. Choose a team to invite "
             "a leader or to dismiss one."
         )
