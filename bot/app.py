@@ -164,7 +164,8 @@ def build_application(
         open_database(config.storage.read_url, read_only=True) if config.storage.read_url else db
     )
     if request is None:  # aiohttp: far less CPU per Bot API call than the default httpx
-        request, updates_request = AiohttpRequest(), AiohttpRequest(connection_pool_size=2)
+        request = AiohttpRequest()
+        updates_request: BaseRequest = AiohttpRequest(connection_pool_size=2)
     else:
         updates_request = request
     bot = GridBot(

@@ -137,7 +137,8 @@ async def run_failover(
 
         runs = asyncio.gather(*(resident(uid) for uid in uids), return_exceptions=True)
         reached = asyncio.ensure_future(answers.reached.wait())
-        await asyncio.wait({runs, reached}, return_when=asyncio.FIRST_COMPLETED)
+        first: set[asyncio.Future[Any]] = {runs, reached}
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         reached.cancel()
         killed_after = len(answers.times)
         assert active.process is not None
