@@ -6,8 +6,8 @@ file writes them as ``{ days = "mon-fri", times = ["09:00-12:00", "14:30-17:30"]
 
 A station that keeps the working calendar (:class:`~bot.workcal.WorkingCalendar`, from
 ``[calendar]``) is closed on its public holidays and open on its make-up working days (a
-weekend day worked instead of a holiday) as on a weekday (the hours of the first of Monday to Friday it opens); one that stays open on
-holidays keeps its week as it is (:class:`Week`).
+weekend day worked instead of a holiday) as on a weekday (the hours of the first of Monday to
+Friday it opens); one that stays open on holidays keeps its week as it is (:class:`Week`).
 """
 
 from __future__ import annotations
