@@ -71,8 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     org_import = org_sub.add_parser("import", help="import an org tree (TOML or CSV)")
     org_import.add_argument("file", type=Path)
     org_sub.add_parser("show", help="print the org tree")
-    org_qr = org_sub.add_parser("qr", help="write a QR poster for a compound")
-    org_qr.add_argument("code", help="compound code")
+    org_qr = org_sub.add_parser("qr", help="write a QR poster for a compound or a station")
+    org_qr.add_argument("code", help="compound code, or station code (opens its page)")
     org_qr.add_argument("--out", type=Path, required=True, help="PNG file to write")
 
     sub.add_parser("outbox", help="show outbox counts")
@@ -114,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
         cmd = admin_sub.add_parser(name, help=f"{name} the admin role at a unit")
         cmd.add_argument("telegram_id", type=int)
         cmd.add_argument("--unit", required=True, help="org unit code")
+
+    team = sub.add_parser("team", help="appoint or dismiss the leaders of service teams")
+    team_sub = team.add_subparsers(dest="team_command", required=True, metavar="TEAM_COMMAND")
+    for name, text in (("lead", "make someone a team's leader"), ("unlead", "take it back")):
+        cmd = team_sub.add_parser(name, help=text)
+        cmd.add_argument("telegram_id", type=int)
+        cmd.add_argument("--team", required=True, help="team code, e.g. LEGAL")
+        cmd.add_argument("--unit", required=True, help="where they lead it, e.g. DZ")
 
     api = sub.add_parser("api", help="serve the Open311 GeoReport v2 API, or manage its keys")
     api.add_argument(
@@ -283,22 +291,35 @@ def _cmd_org(config: Config, args: argparse.Namespace) -> int:
     async def qr(db: Database) -> int:
         from bot.i18n import I18n
         from bot.models import Level
-        from bot.poster import PosterError, make_poster
+        from bot.poster import PosterError, make_poster, make_station_poster
 
         async with db.read() as tx:
             unit = await tx.org.get_by_code(args.code)
-            if unit is None or unit.level is not Level.COMPOUND:
-                raise CliError(f"no compound with code {args.code!r}")
-            parent = await tx.org.get(unit.parent_id) if unit.parent_id else None
+            station = await tx.org.station_by_code(args.code)
+            if station is not None:
+                area = await tx.org.get(station.unit_id)
+            elif unit is None or unit.level is not Level.COMPOUND:
+                raise CliError(f"no compound or station with code {args.code!r}")
+            parent = await tx.org.get(unit.parent_id) if unit and unit.parent_id else None
         t = I18n(config.locale.default_language).get(config.locale.default_language)
         try:
-            out = make_poster(
-                compound=unit,
-                community=parent,
-                bot_username=config.bot.username,
-                out=args.out,
-                t=t,
-            )
+            if station is not None:
+                out = make_station_poster(
+                    station=station,
+                    area=area,
+                    bot_username=config.bot.username,
+                    out=args.out,
+                    t=t,
+                )
+            else:
+                assert unit is not None
+                out = make_poster(
+                    compound=unit,
+                    community=parent,
+                    bot_username=config.bot.username,
+                    out=args.out,
+                    t=t,
+                )
         except PosterError as exc:
             raise CliError(str(exc)) from None
         print(f"poster written to {out}")
@@ -393,6 +414,26 @@ def _cmd_households(config: Config, args: argparse.Namespace) -> int:
             f"{len(issued)} codes written to {args.out}; earlier codes of these households no"
             " longer work"
         )
+
+
+def _cmd_team(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import build_services
+
+    async def work(db: Database) -> int:
+        services = build_services(config, db=db, clock=SystemClock())
+        try:
+            if args.team_command == "lead":
+                changed = await services.leaders.appoint(args.telegram_id, args.team, args.unit)
+                print("appointed" if changed else "already leads the team there")
+            else:
+                changed = await services.leaders.dismiss(args.telegram_id, args.team, args.unit)
+                print("dismissed" if changed else "did not lead the team there")
+            async with db.read() as tx:
+                person = await tx.people.by_telegram(args.telegram_id)
+            if changed and person is not None:  # their command menu, through the outbox
+                await services.people.refresh_menu(await services.people.actor(person.id))
+        except DomainError as exc:
+            raise CliError(exc.message.format(**exc.params)) from None
         return 0
 
     return asyncio.run(_with_db(config, work))
@@ -569,6 +610,8 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(_with_db(config, _cmd_outbox))
             case "admin":
                 return _cmd_admin(config, args)
+            case "team":
+                return _cmd_team(config, args)
             case "export":
                 return _cmd_export(config, args)
             case "households":

@@ -20,12 +20,14 @@ from bot.config import Config
 from bot.context import BotData, GridContext
 from bot.i18n import LANGUAGES, I18n
 from bot.menus import commands_for
+from bot.models import HandledBy
 from bot.outbox import Notifier, OutboxSender
 from bot.processor import PerChatUpdateProcessor
 from bot.redact import protect
 from bot.request import AiohttpRequest
 from bot.scheduler import SWEEP_JOB, Sweeper
 from bot.services import Services
+from bot.services.activities import ActivityService
 from bot.services.admin import AdminService
 from bot.services.apikeys import ApiKeyService, RateLimiter
 from bot.services.broadcast import BroadcastService
@@ -41,16 +43,21 @@ from bot.services.flow import RequestFlow
 from bot.services.forms import FormService
 from bot.services.households import HouseholdService
 from bot.services.invitations import InvitationService
+from bot.services.leaders import LeaderService
+from bot.services.menu import MenuService, TeamRoute
 from bot.services.open311 import Open311Service
 from bot.services.org import OrgService
 from bot.services.owners_vote import OwnersVoteService
 from bot.services.parties import PartyService
 from bot.services.people import PeopleService
-from bot.services.property import PropertyService
+from bot.services.points import PointsService
+from bot.services.property import PropertyRoute, PropertyService
 from bot.services.registration import MemberService
 from bot.services.requests import RequestService
 from bot.services.retention import RetentionService
+from bot.services.routes import OPINION, TEAM, AdminsRoute, MembersRoute, OpinionRoute
 from bot.services.seat_votes import SeatVoteService
+from bot.services.stations import StationService
 from bot.services.stats import StatsService
 from bot.services.suborders import SubOrderService
 from bot.services.sweep import DeadlineSweep
@@ -64,6 +71,7 @@ from bot.services.whistle_clocks import KINDS as WHISTLE_KINDS
 from bot.services.whistle_clocks import WhistleClocks
 from bot.services.whistle_stats import WhistleStatsService
 from handlers import (
+    activities,
     admin,
     assign,
     broadcast,
@@ -72,13 +80,19 @@ from handlers import (
     departments,
     escalation,
     fallback,
+    leaders,
+    menu,
     my_requests,
     onboarding,
+    order,
     org,
     parties,
+    points,
     profile,
+    publish,
     registration,
     requests,
+    stations,
     stats,
     suborders,
     tasks,
@@ -122,6 +136,8 @@ FLOWS: tuple[Wizard[Any], ...] = (
     consult_forms.VOTE,
     consult_forms.ITEM,
     votes.PAPER,
+    order.ORDER,
+    publish.PUBLISH,
     whistle_flow.WHISTLE,
     suborders.MEETING,
 )
@@ -255,9 +271,16 @@ def build_application(
         parties.handlers(i18n, app.user_data),
         consult.handlers(i18n, app.user_data),
         votes.handlers(i18n, app.user_data),
+        menu.handlers(i18n),
+        activities.handlers(i18n, app.user_data),
+        points.handlers(),
         whistle.handlers(i18n, app.user_data),
         suborders.handlers(i18n, app.user_data),
         departments.handlers(),
+        leaders.handlers(),
+        # A location nobody waits for (a sub-order's on-site report, a flow's step): a
+        # check-in or the nearest stations.
+        stations.handlers(),
         fallback.handlers(i18n),  # last: only what nobody else took
     ):
         for handler in module_handlers:
@@ -284,9 +307,18 @@ def build_services(
     invitations = InvitationService(db, clock, people)
     cards = Cards(clock, flow, i18n, config)
     dispatch = DispatchService(db, clock, flow, cards, i18n, config)
+    dispatch.routes.register(HandledBy.MEMBERS.value, MembersRoute(dispatch))
+    # 物业: the compound's property company, else its self-management group, else (三无) the
+    # community, else the members (四位一体, bot/services/property.py).
+    dispatch.routes.register(HandledBy.PROPERTY_COMPANY.value, PropertyRoute(dispatch))
+    dispatch.routes.register(HandledBy.ADMINS.value, AdminsRoute(dispatch))
+    dispatch.routes.register(OPINION, OpinionRoute(dispatch))
+    dispatch.routes.register(TEAM, TeamRoute(dispatch))  # service orders (点单)
     clocks = Clocks(clock, dispatch, config)
-    # Every status change moves the clocks, then edits the cards (which show the deadlines).
-    flow.observers += [clocks.on_transition, cards.on_transition]
+    points = PointsService(db, clock, flow, config)
+    # Every status change moves the clocks, then edits the cards (which show the deadlines);
+    # a request closed earns its member points.
+    flow.observers += [clocks.on_transition, cards.on_transition, points.on_transition]
     escalations = EscalationService(db, clock, flow, clocks, cards, i18n, config)
     waiting = WaitingService(db, clock)
     requests_service = RequestService(db, clock, flow, dispatch, waiting, i18n, config)
@@ -297,6 +329,8 @@ def build_services(
         db, clock, flow, cards, notifier, sweep, invitations, i18n, config
     )
     seat_votes = SeatVoteService(db, clock, consult, sweep, i18n)
+    activities = ActivityService(db, clock, notifier, clocks, points, i18n, config)
+    activities.register(sweep)  # its reminders and its close are timer rows of the sweep
     # 吹哨报到: departments' sub-orders, their clocks in working time on the same sweep.
     calendar = config.working_calendar()
     whistle_cards = WhistleCards(clock, flow, i18n, config)
@@ -350,6 +384,11 @@ def build_services(
         suborders=SubOrderService(db, clock, flow, whistle_cards, whistle_clocks, i18n),
         whistle_stats=WhistleStatsService(db, clock, calendar, stats, config),
         forms=FormService(db, notifier, i18n),
+        menu=MenuService(db, clock, flow, dispatch, requests_service),
+        leaders=LeaderService(db, clock, people, invitations),
+        points=points,
+        activities=activities,
+        stations=StationService(db, clock, activities, calendar, config),
     )
 
 

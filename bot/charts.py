@@ -144,8 +144,10 @@ def chart_data(stats: Stats, t: Translator, language: str) -> ChartData:
         rates=[
             (f.response.percent, f.resolution.percent, f.satisfaction.percent) for f in figures
         ],
-        trend_title=t("Requests received per week"),
-        weeks=[day.strftime("%m-%d") for day, _n in stats.weekly],
+        trend_title=(
+            t("Requests received per month") if stats.monthly else t("Requests received per week")
+        ),
+        weeks=[day.strftime("%Y-%m" if stats.monthly else "%m-%d") for day, _n in stats.weekly],
         received=[n for _day, n in stats.weekly],
         consult=_consult_panel(stats, t),
     )

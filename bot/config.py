@@ -205,6 +205,22 @@ class ConsultationSection(_Section):
     rating_days: int = Field(7, ge=1, le=28)  # answers are taken this long
 
 
+class PointsSection(_Section):
+    """积分: what earns points, and how long a redemption code is good for."""
+
+    per_hour: int = Field(10, ge=0, le=1000)  # per volunteer hour of an activity attended
+    per_task: int = Field(5, ge=0, le=1000)  # per request done as its member (closed)
+    code_minutes: int = Field(30, ge=5, le=24 * 60)  # a redemption code shown at the station
+
+
+class ActivitiesSection(_Section):
+    """志愿服务活动: reminders and check-in."""
+
+    remind_before_hours: tuple[float, ...] = (24.0, 1.0)  # reminders: the day and the hour before
+    checkin_radius_m: float = Field(300.0, gt=0, le=5000)  # a shared location this close
+    close_after_minutes: int = Field(30, ge=0, le=24 * 60)  # closes by itself after its end
+
+
 class CalendarSection(_Section):
     """The working calendar of departments (工作日历): working hours, days off, holidays and
     make-up working days (调休上班), from the State Council's notice of each year."""
@@ -289,6 +305,8 @@ class Config(BaseSettings):
     api: ApiSection = ApiSection()
     hotspots: HotspotsSection = HotspotsSection()
     consultation: ConsultationSection = ConsultationSection()
+    points: PointsSection = PointsSection()
+    activities: ActivitiesSection = ActivitiesSection()
     calendar: CalendarSection = CalendarSection()
     whistle: WhistleSection = WhistleSection()
 

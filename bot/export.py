@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.art278 import Tally
-from bot.i18n import N_, Translator
+from bot.i18n import N_, NC_, Translator
 from bot.models import Tier
 from bot.models.stats import Export, Rate, Stats
 from bot.models.whistle_stats import DepartmentStats
@@ -284,6 +284,35 @@ def _consultations_sheet(
     _widths(sheet, [30, 14, 14, 17, 17, 40, 10, 10, 12, 12, 12, 10, 10, 12])
 
 
+def _teams_sheet(sheet: Worksheet, stats: Stats, t: Translator, language: str) -> None:
+    """菜单式服务: per team, its orders of the period, done, and the satisfaction."""
+    header = [
+        t("Project"),
+        t("Team"),
+        t("Orders"),
+        t(NC_("team figures", "Done")),
+        t("Satisfaction rate"),
+        t("Ratings"),
+    ]
+    _append(sheet, header)
+    for cell in sheet[1]:
+        cell.font = _BOLD
+    for figures in stats.teams:
+        _append(
+            sheet,
+            [
+                figures.team.project_label(language),
+                figures.team.label(language),
+                figures.orders,
+                figures.done,
+                *_rate_cells(figures.satisfaction),
+            ],
+        )
+        sheet.cell(sheet.max_row, 5).number_format = _PERCENT
+    sheet.freeze_panes = "A2"
+    _widths(sheet, [18, 18, 10, 10, 16, 10])
+
+
 def _departments_sheet(
     sheet: Worksheet, stats: DepartmentStats, t: Translator, language: str
 ) -> None:
@@ -340,14 +369,16 @@ def _departments_sheet(
 
 
 def build_workbook(export: Export, t: Translator, language: str, tz: tzinfo) -> Workbook:
-    """The workbook: the requests, then the statistics, 要事商议办 (consultations) when the
-    period has any, and the departments' figures for a street or the district."""
+    """The workbook: the requests, then the statistics, the service teams' orders, 要事商议办
+    (consultations) when the period has any, and the departments' figures for a street or the
+    district."""
     workbook = Workbook()
     requests = workbook.active
     assert requests is not None
     requests.title = t("Requests")
     _requests_sheet(requests, export, t, language, tz)
     _statistics_sheet(workbook.create_sheet(t("Statistics")), export.stats, t, language)
+    _teams_sheet(workbook.create_sheet(t("Service teams")), export.stats, t, language)
     if export.stats.consult is not None:
         sheet = workbook.create_sheet(t("Consultations"))
         _consultations_sheet(sheet, export.stats, t, language, tz)

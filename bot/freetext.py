@@ -28,9 +28,11 @@ __all__ = [
     "COMMENT",
     "DECISION",
     "DESCRIPTION",
+    "DETAILS",
     "FIELDS",
     "ITEM",
     "NAME",
+    "NEED",
     "NOTE",
     "OPTION",
     "PLACE",
@@ -40,6 +42,7 @@ __all__ = [
     "RELAY",
     "SKILL",
     "TITLE",
+    "TOPIC",
     "WORK_UNIT",
     "TextField",
     "clean",
@@ -156,7 +159,7 @@ BROADCAST = TextField(
 )
 
 # 议事协商 and 业主表决: what the chair types on the cards, and the decision.
-TITLE = TextField("title", 60, multiline=False, empty=N_("Please give the matter a short title."))
+TOPIC = TextField("topic", 60, multiline=False, empty=N_("Please give the matter a short title."))
 BACKGROUND = DESCRIPTION.with_limit(2000)
 PROPOSAL = TextField("proposal", 500, multiline=True, empty=N_("Please type the proposal."))
 OPTION = TextField("option", 100, multiline=False, empty=N_("Please type the option."))
@@ -167,6 +170,17 @@ ITEM = TextField(
 QUESTION = TextField(
     "question", 500, multiline=True, empty=N_("Please type the question the owners vote on.")
 )
+NEED = TextField(
+    "need", 1000, multiline=True, empty=N_("Please say in words what you would like help with.")
+)
+TITLE = TextField(
+    "title",
+    60,
+    multiline=False,
+    empty=N_("Please give the activity a title in words."),
+    too_long=N_("Please keep the title under {limit} characters."),
+)
+DETAILS = TextField("details", 1000, multiline=True, empty=_SOME_TEXT, too_long=_KEEP_UNDER)
 # 吹哨报到: what is asked of a department, and where a joint on-site meeting is held.
 ASK = TextField(
     "ask",
@@ -194,12 +208,15 @@ FIELDS = (
     COMMENT,
     REASON,
     BROADCAST,
-    TITLE,
+    TOPIC,
     PROPOSAL,
     OPTION,
     DECISION,
     ITEM,
     QUESTION,
+    NEED,
+    TITLE,
+    DETAILS,
     ASK,
     PLACE,
 )

@@ -19,11 +19,21 @@ class MenuCommand:
 
 COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("request", N_("Raise a request")),
+    MenuCommand("services", N_("Service menu: order a team's service")),
     MenuCommand("my", N_("My requests")),
+    MenuCommand("activities", N_("Volunteer activities")),
+    MenuCommand("stations", N_("Service stations near me")),
+    MenuCommand("points", N_("My points and the points shop")),
     MenuCommand("start", N_("Start, or change your compound")),
     MenuCommand("help", N_("What I can do for you")),
     MenuCommand("join", N_("Register as a party member or volunteer")),
     MenuCommand("tasks", N_("My tasks"), frozenset({Role.MEMBER, Role.SEAT})),
+    MenuCommand("team", N_("My team's service orders"), frozenset({Role.TEAM_LEADER})),
+    MenuCommand(
+        "publish",
+        N_("Publish a volunteer activity"),
+        frozenset({Role.ADMIN, Role.TEAM_LEADER}),
+    ),
     MenuCommand("visit", N_("Log a household visit"), frozenset({Role.MEMBER})),
     MenuCommand("pause", N_("Go on leave"), frozenset({Role.MEMBER})),
     MenuCommand("resume", N_("Back from leave"), frozenset({Role.MEMBER})),
@@ -37,6 +47,8 @@ COMMANDS: tuple[MenuCommand, ...] = (
     MenuCommand("broadcasts", N_("Notices sent in your area"), frozenset({Role.ADMIN})),
     MenuCommand("stats", N_("Statistics of your area"), frozenset({Role.ADMIN})),
     MenuCommand("export", N_("Export requests to Excel"), frozenset({Role.ADMIN})),
+    MenuCommand("redeem", N_("Confirm a points-shop code at a station"), frozenset({Role.ADMIN})),
+    MenuCommand("correct", N_("Correct someone's points"), frozenset({Role.ADMIN})),
     MenuCommand(
         "topics",
         N_("Topics of the month: problems that keep coming back"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Button", "OutMessage", "ReplyButton"]
+__all__ = ["Button", "OutMessage", "ReplyButton", "Venue"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,24 @@ class ReplyButton:
 
 
 @dataclass(frozen=True)
+class Venue:
+    """A place sent as a pin with its name and address (``sendVenue``)."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "title": self.title,
+            "address": self.address,
+        }
+
+
+@dataclass(frozen=True)
 class OutMessage:
     """A message: HTML text, optional inline buttons or reply keyboard, optional photos."""
 
@@ -55,6 +73,8 @@ class OutMessage:
     photos: tuple[str, ...] = field(default=())  # Telegram file ids
     # A pin (latitude, longitude) sent as its own message right after this one.
     location: tuple[float, float] | None = None
+    # Places (name, address and pin) sent as their own messages after this one, in order.
+    venues: tuple[Venue, ...] = ()
 
     def reply_markup(self) -> dict[str, Any] | None:
         if self.buttons:

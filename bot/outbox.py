@@ -109,7 +109,7 @@ class Notifier:
         """Queue ``message`` for ``chat_id``; return the id of the row that carries its text.
 
         ``silent`` delivers without a notification sound (quiet hours). A message with a
-        ``location`` is followed by the pin.
+        ``location`` is followed by the pin, and its ``venues`` by theirs.
 
         Returns None when ``dedup_key`` was queued before.
         """
@@ -123,6 +123,9 @@ class Notifier:
                 {"latitude": latitude, "longitude": longitude},
                 batch=batch,
             )
+        if row_id is not None:
+            for venue in message.venues:
+                await self._queue(tx, chat_id, "sendVenue", venue.to_api(), batch=batch)
         return row_id
 
     async def _send_main(
@@ -556,6 +559,10 @@ class OutboxSender:
                 )
             case "sendLocation":
                 return await bot.send_location(chat_id, p["latitude"], p["longitude"])
+            case "sendVenue":
+                return await bot.send_venue(
+                    chat_id, p["latitude"], p["longitude"], p["title"], p["address"]
+                )
             case "editMessageText":
                 return await bot.edit_message_text(
                     p["text"],

@@ -1,10 +1,11 @@
-"""Printable QR posters: one per compound, linking residents straight to the bot.
+"""Printable QR posters: one per compound, linking residents straight to the bot, and one
+per service station, opening the station's page.
 
-The poster is an A5 page at about 212 dpi (1240 x 1748 px): a title band, the community
-and the compound's name, a large QR code of ``https://t.me/<bot>?start=c_<code>`` (error
-correction level H, so a scuffed or partly covered print still scans), the link as text
-and a short instruction. Text is drawn with an installed CJK font, found by
-:func:`find_cjk_font`.
+The poster is an A5 page at about 212 dpi (1240 x 1748 px): a title band, where it is (the
+community, or the station's area) and the compound's or station's name, a large QR code of
+``https://t.me/<bot>?start=c_<code>`` (a station's: ``s_<code>``; error correction level H,
+so a scuffed or partly covered print still scans), the link as text and a short instruction.
+Text is drawn with an installed CJK font, found by :func:`find_cjk_font`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import segno
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.i18n import N_
-from bot.models import OrgUnit
+from bot.models import OrgUnit, Station
 
 __all__ = [
     "KNOWN_CJK_FONTS",
@@ -33,8 +34,10 @@ __all__ = [
     "find_cjk_font",
     "font_face",
     "make_poster",
+    "make_station_poster",
     "qr_image",
     "qr_placement",
+    "station_link",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -63,6 +66,12 @@ _INSTRUCTION = N_(
     "Neighbourhood Pioneers service of your compound."
 )
 
+_STATION_TAGLINE = N_("Opening hours, activities and the service menu")
+_STATION_INSTRUCTION = N_(
+    "Scan the code with your phone camera or Telegram to see whether the station is open, "
+    "its activities and the service menu of the party members' teams."
+)
+
 _RED = (200, 16, 46)
 _INK = (30, 30, 30)
 _GREY = (90, 90, 90)
@@ -83,6 +92,11 @@ class PosterError(Exception):
 def deep_link(bot_username: str, compound_code: str) -> str:
     """The ``t.me`` link that starts the bot with a compound preselected."""
     return f"https://t.me/{bot_username.lstrip('@')}?start=c_{compound_code}"
+
+
+def station_link(bot_username: str, station_code: str) -> str:
+    """The ``t.me`` link that opens a station's page in the bot."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start=s_{station_code}"
 
 
 def find_cjk_font(candidates: Iterable[Path] = KNOWN_CJK_FONTS) -> Path | None:
@@ -170,15 +184,74 @@ def make_poster(
     ``t`` translates the poster's fixed text; ``font`` overrides :func:`find_cjk_font`.
     Raises :class:`PosterError` when no CJK font is installed.
     """
+    return _poster(
+        _Content(
+            tagline=t(_TAGLINE),
+            above=community.name if community is not None else None,
+            name=compound.name,
+            link=deep_link(_username(bot_username), compound.code),
+            instruction=t(_INSTRUCTION),
+            code=compound.code,
+        ),
+        out=out,
+        t=t,
+        font=font,
+    )
+
+
+def make_station_poster(
+    *,
+    station: Station,
+    area: OrgUnit | None,
+    bot_username: str,
+    out: Path,
+    t: Callable[[str], str],
+    font: Path | None = None,
+) -> Path:
+    """Write a service station's QR poster (its page in the bot) as a PNG to ``out``."""
+    return _poster(
+        _Content(
+            tagline=t(_STATION_TAGLINE),
+            above=area.name if area is not None else None,
+            name=station.name,
+            link=station_link(_username(bot_username), station.code),
+            instruction=t(_STATION_INSTRUCTION),
+            code=station.code,
+        ),
+        out=out,
+        t=t,
+        font=font,
+    )
+
+
+def _username(bot_username: str) -> str:
+    if not bot_username.lstrip("@"):
+        raise PosterError("The bot username is empty: set it in the configuration.")
+    return bot_username
+
+
+@dataclass(frozen=True)
+class _Content:
+    """What one poster says, already in the reader's language."""
+
+    tagline: str
+    above: str | None  # the community (or the station's area), smaller, above the name
+    name: str
+    link: str
+    instruction: str
+    code: str  # for the log
+
+
+def _poster(content: _Content, *, out: Path, t: Callable[[str], str], font: Path | None) -> Path:
+    """Lay a poster out: title band, where, the name, the QR code, the link, the
+    instruction."""
     font_path = font or find_cjk_font()
     if font_path is None:
         raise PosterError(
             "No Chinese font found: install fonts-wqy-microhei "
             "(apt-get install fonts-wqy-microhei)"
         )
-    if not bot_username.lstrip("@"):
-        raise PosterError("The bot username is empty: set it in the configuration.")
-    link = deep_link(bot_username, compound.code)
+    link = content.link
     qr = segno.make(link, error="h", micro=False, boost_error=False)
     place = qr_placement(qr)
 
@@ -190,13 +263,13 @@ def make_poster(
     # Title band.
     draw.rectangle((0, 0, width, 170), fill=_RED)
     _centred(draw, t(_TITLE), font_face(font_path, 64), 85, text_width, _WHITE)
-    _centred(draw, t(_TAGLINE), font_face(font_path, 36), 225, text_width, _GREY)
+    _centred(draw, content.tagline, font_face(font_path, 36), 225, text_width, _GREY)
 
-    # Where: community, then the compound, large.
-    if community is not None:
-        _centred(draw, community.name, font_face(font_path, 44), 310, text_width, _INK)
-    name_font = _fit(font_path, compound.name, 120, 64, text_width)
-    _centred(draw, compound.name, name_font, 440, text_width, _INK)
+    # Where: the community, then the name, large.
+    if content.above is not None:
+        _centred(draw, content.above, font_face(font_path, 44), 310, text_width, _INK)
+    name_font = _fit(font_path, content.name, 120, 64, text_width)
+    _centred(draw, content.name, name_font, 440, text_width, _INK)
 
     image.paste(qr_image(qr, _QR_BORDER, place.module_px), (place.left, place.top))
 
@@ -205,18 +278,18 @@ def make_poster(
     _centred(draw, link, _fit(font_path, link, 34, 20, text_width), y, text_width, _INK)
     instruction_font = font_face(font_path, 40)
     y += 80
-    for line in _wrap(draw, t(_INSTRUCTION), instruction_font, text_width):
+    for line in _wrap(draw, content.instruction, instruction_font, text_width):
         _centred(draw, line, instruction_font, y, text_width, _INK)
         y += 56
 
     draw.rectangle((0, height - 24, width, height), fill=_RED)
     if y > height - 40:
-        LOG.warning("poster text for %s runs past the page", compound.code)
+        LOG.warning("poster text for %s runs past the page", content.code)
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     image.save(out, format="PNG", dpi=(_DPI, _DPI))
-    LOG.info("wrote poster for %s to %s", compound.code, out)
+    LOG.info("wrote poster for %s to %s", content.code, out)
     return out
 
 

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 import tomllib
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ from bot.config import Config, load_config
 from bot.emulator.core import Emulator, FloodLimits
 from bot.emulator.http import EmulatorServer, Person
 from bot.models import Availability, Member, MemberStatus, MemberType, Role
+from bot.models.activities import ActivityForm, Audience
 from bot.models.whistle import Post
 from bot.sandbox_parties import seed_elevator, seed_parties
+from bot.services import Services
 from bot.services.orgimport import OrgImporter
 from bot.services.people import TelegramIdentity
 
@@ -54,7 +56,7 @@ class Sandbox:
         self.clock = SystemClock()
         self.emulator = Emulator(clock=self.clock.now, monotonic=time.monotonic)
         self.emulator.flood = flood
-        self.people_spec = _load_people()
+        self.people_spec, self.activities_spec = _load_people()
         self.server = EmulatorServer(
             self.emulator,
             host=host,
@@ -142,13 +144,22 @@ class Sandbox:
                 await services.people.grant_admin(spec["id"], spec["unit"], actor_label="sandbox")
             if spec["role"] == "member":
                 await _make_member(services.db, actor.id, spec, now)
+            for lead in spec.get("leads", []):
+                team, _, unit = lead.partition("@")
+                await services.leaders.appoint(spec["id"], team, unit, actor_label="sandbox")
             if spec["role"] in ("department", "first_secretary"):
                 await _give_post(services.db, actor.id, spec, now)
             await services.people.refresh_menu(await services.people.actor(actor.id))
         await seed_parties(services, self.people_spec)
         with (EXAMPLES / "sandbox_elevator.toml").open("rb") as fh:
             await seed_elevator(services, tomllib.load(fh))
-        LOG.info("sandbox seeded with %d people", len(self.people_spec))
+        for activity in self.activities_spec:
+            await _publish(services, activity, now)
+        LOG.info(
+            "sandbox seeded with %d people and %d activities",
+            len(self.people_spec),
+            len(self.activities_spec),
+        )
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -181,6 +192,29 @@ async def _make_member(db: Any, person_id: int, spec: dict[str, Any], now: datet
         await tx.people.grant(person_id, Role.MEMBER, unit.id, by=None, now=now)
 
 
+async def _publish(services: Services, spec: dict[str, Any], now: datetime) -> None:
+    """An activity of the sandbox, as its organiser publishes it (times from now)."""
+    async with services.db.read() as tx:
+        person = await tx.people.by_telegram(spec["organiser"])
+        unit = await tx.org.get_by_code(spec["unit"])
+        station = await tx.org.station_by_code(spec["station"])
+        team = next(t for t in await tx.org.teams() if t.code == spec["team"])
+    assert person is not None and unit is not None and station is not None, spec
+    start = (now + timedelta(minutes=spec["starts_in"])).astimezone(services.config.tz)
+    form = ActivityForm(
+        unit_id=unit.id,
+        title=spec["title"],
+        day=start.date(),
+        start=f"{start:%H:%M}",
+        minutes=spec["minutes"],
+        station_id=station.id,
+        capacity=spec["capacity"],
+        audience=[Audience(a) for a in spec["audience"]],
+        team_id=team.id,
+    )
+    await services.activities.publish(await services.people.actor(person.id), form)
+
+
 async def _give_post(db: Any, person_id: int, spec: dict[str, Any], now: datetime) -> None:
     """A department's liaison or head, or a community's first secretary (as if they had
     opened an invitation link)."""
@@ -197,6 +231,7 @@ async def _give_post(db: Any, person_id: int, spec: dict[str, Any], now: datetim
             await tx.departments.add_secretary(pairing.id, person_id, by=None, now=now)
 
 
-def _load_people() -> list[dict[str, Any]]:
+def _load_people() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     with (EXAMPLES / "sandbox_people.toml").open("rb") as fh:
-        return list(tomllib.load(fh)["people"])
+        data = tomllib.load(fh)
+    return list(data["people"]), list(data.get("activities", []))

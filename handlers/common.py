@@ -78,6 +78,10 @@ async def reply(update: Update, context: GridContext, message: OutMessage) -> Se
     sent = await _reply_main(context, chat.id, message)
     if message.location is not None:
         await context.bot.send_location(chat.id, *message.location)
+    for venue in message.venues:
+        await context.bot.send_venue(
+            chat.id, venue.latitude, venue.longitude, venue.title, venue.address
+        )
     return sent
 
 

@@ -19,7 +19,7 @@ from bot.models import Rating
 from bot.services.intake import AWAITING_KEY
 from bot.services.requests import PAGE_SIZE
 from bot.views import requests as views
-from bot.views.common import MAIN_MENU
+from bot.views.common import MAIN_MENU, MY_REQUESTS
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import edit, reply, say_error
 from handlers.filters import Awaiting, menu_labels
@@ -183,7 +183,7 @@ async def awaited_answer(update: Update, context: GridContext) -> None:
 
 
 def handlers(i18n: I18n, user_data: object) -> list[BaseHandler]:  # type: ignore[type-arg]
-    my_labels = i18n.all_translations(MAIN_MENU[1][0])
+    my_labels = i18n.all_translations(MY_REQUESTS)
     all_menu = {s for label, _ in MAIN_MENU for s in i18n.all_translations(label)}
     awaiting = Awaiting(user_data, frozenset({"info", "comment"}))  # type: ignore[arg-type]
     return [

@@ -23,15 +23,18 @@ from bot.models.whistle import Post
 from bot.services.admin import INVITATION as ADMIN_INVITATION
 from bot.services.consult import MEMBER_INVITATION, REPRESENTATIVE_INVITATION
 from bot.services.households import BIND_PREFIX
+from bot.services.leaders import INVITATION as LEADER_INVITATION
 from bot.services.parties import SEAT_INVITATION
 from bot.services.people import Actor, guess_language
 from bot.views import admin as admin_views
 from bot.views import consult as consult_views
 from bot.views import departments as department_views
+from bot.views import leaders as leader_views
 from bot.views import parties as party_views
 from bot.views import people as views
 from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import Caller, edit, reply, say_error
+from handlers.stations import STATION_LINK_PREFIX, show_page
 
 if TYPE_CHECKING:
     pass
@@ -111,6 +114,7 @@ INVITATION_VIEWS: dict[str, Callable[[Translator, str, Any], OutMessage]] = {
     SEAT_INVITATION: party_views.seat_filled,
     REPRESENTATIVE_INVITATION: consult_views.joined,
     MEMBER_INVITATION: consult_views.joined,
+    LEADER_INVITATION: leader_views.joined,
 }
 
 
@@ -139,6 +143,14 @@ async def start(update: Update, context: GridContext) -> None:
         await bind_by_link(update, context, payload)
         actor = await svc.people.actor(actor.id)
         if actor.person.language is not None:
+            return
+    elif payload.startswith(STATION_LINK_PREFIX):
+        # A station's poster: its page first; someone new goes on to choose a language.
+        try:
+            await show_page(update, context, actor, payload.removeprefix(STATION_LINK_PREFIX))
+        except DomainError as err:
+            await say_error(update, context, t, err)
+        if is_onboarded(actor):
             return
     elif payload.startswith(DEEP_LINK_PREFIX):
         code = payload.removeprefix(DEEP_LINK_PREFIX)

@@ -17,7 +17,7 @@ from bot.models import Request
 from bot.models.intake import Draft, Step
 from bot.services.intake import DRAFT_KEY
 from bot.views import requests as views
-from bot.views.common import MAIN_MENU
+from bot.views.common import RAISE_REQUEST
 from bot.views.forms import YES_NO
 from handlers.buttons import StaleButton
 from handlers.common import Caller, alongside
@@ -33,7 +33,7 @@ INTAKE: Wizard[Draft] = Wizard(
     Draft,
     prefix=views.INTAKE,
     commands=("request",),
-    labels=(MAIN_MENU[0][0],),
+    labels=(RAISE_REQUEST,),
     cancelled=views.intake_cancelled,
     set_aside=views.intake_expired,
 )

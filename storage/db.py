@@ -28,6 +28,7 @@ from storage.dialect import Dialect
 from storage.updates import APPLYING
 
 if TYPE_CHECKING:
+    from storage.repos.activities import ActivitiesRepo
     from storage.repos.api import ApiRepo
     from storage.repos.audit import AuditRepo
     from storage.repos.broadcasts import BroadcastsRepo
@@ -43,10 +44,12 @@ if TYPE_CHECKING:
     from storage.repos.outbox import OutboxRepo
     from storage.repos.parties import PartiesRepo
     from storage.repos.people import PeopleRepo
+    from storage.repos.points import PointsRepo
     from storage.repos.privacy import PrivacyRepo
     from storage.repos.ratings import RatingsRepo
     from storage.repos.requests import RequestsRepo
     from storage.repos.stats import StatsRepo
+    from storage.repos.teams import TeamsRepo
     from storage.repos.topics import TopicsRepo
     from storage.repos.visits import VisitsRepo
     from storage.repos.whistle_stats import WhistleStatsRepo
@@ -323,6 +326,24 @@ class Tx(ABC):
         from storage.repos.ratings import RatingsRepo
 
         return RatingsRepo(self)
+
+    @cached_property
+    def teams(self) -> TeamsRepo:
+        from storage.repos.teams import TeamsRepo
+
+        return TeamsRepo(self)
+
+    @cached_property
+    def activities(self) -> ActivitiesRepo:
+        from storage.repos.activities import ActivitiesRepo
+
+        return ActivitiesRepo(self)
+
+    @cached_property
+    def points(self) -> PointsRepo:
+        from storage.repos.points import PointsRepo
+
+        return PointsRepo(self)
 
     @cached_property
     def departments(self) -> DepartmentsRepo:

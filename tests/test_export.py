@@ -154,7 +154,15 @@ async def test_export_round_trip(db: Database) -> None:
     data = workbook_bytes(export, I18n().get("en"), "zh_CN", TZ)
 
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Requests", "Statistics", "Consultations"]
+    assert book.sheetnames == ["Requests", "Statistics", "Service teams", "Consultations"]
+    assert values(book["Service teams"])[0] == [
+        "Project",
+        "Team",
+        "Orders",
+        "Done",
+        "Satisfaction rate",
+        "Ratings",
+    ]
     rows = values(book["Requests"])
     assert rows[0] == list(COLUMNS)
     assert [r[0] for r in rows[1:]] == ["E1", "E2", "E3"]  # in BY, in November, oldest first

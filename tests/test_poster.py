@@ -11,7 +11,7 @@ import segno
 from PIL import Image, ImageDraw, ImageFont
 
 from bot import poster
-from bot.models import Level, OrgUnit
+from bot.models import Level, OrgUnit, Station
 from bot.poster import (
     POSTER_SIZE,
     PosterError,
@@ -20,7 +20,9 @@ from bot.poster import (
     deep_link,
     find_cjk_font,
     make_poster,
+    make_station_poster,
     qr_placement,
+    station_link,
 )
 
 COMPOUND = OrgUnit(
@@ -118,6 +120,28 @@ def test_poster_is_written_with_the_deep_link_qr(tmp_path: Path, font: Path, t: 
     # The comparison can tell links apart: another compound's code gives another symbol.
     other = matrix(deep_link("gridbot_demo_bot", "LMJ"))
     assert len(other) == len(read_back) and read_back != other
+
+
+def test_a_stations_poster_opens_its_page(tmp_path: Path, font: Path) -> None:
+    """The station's poster carries ``?start=s_<code>``: scanned, it opens the station's
+    page in the bot (hours, open now, activities, the service menu)."""
+    station = Station(id=3, code="S-XHHY", name="星荷豪苑先锋服务驿站", unit_id=14)
+    link = station_link("@gridbot_demo_bot", "S-XHHY")
+    assert link == "https://t.me/gridbot_demo_bot?start=s_S-XHHY"
+    out = make_station_poster(
+        station=station,
+        area=COMPOUND,
+        bot_username="gridbot_demo_bot",
+        out=tmp_path / "station.png",
+        t=chinese,
+    )
+    with Image.open(out) as image:
+        image.load()
+        assert image.size == POSTER_SIZE
+    place = qr_placement(segno.make(link, error="h", micro=False, boost_error=False))
+    read_back = qr_modules_in(image, place)
+    assert read_back == matrix(link)
+    assert read_back != matrix(deep_link("gridbot_demo_bot", "XHHY"))
 
 
 def test_poster_for_a_compound_without_community(tmp_path: Path, font: Path) -> None:

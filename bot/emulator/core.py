@@ -170,6 +170,11 @@ class StoredMessage:
                 else None
             ),
             "location": self.location,
+            "venue": (
+                {"title": self.venue.get("title"), "address": self.venue.get("address")}
+                if self.venue
+                else None
+            ),
             "contact": self.contact,
             "sticker": self.sticker is not None,
             "voice": self.voice is not None,

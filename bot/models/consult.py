@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.art278 import Choice, Rule, Tally
 from bot.errors import InvalidInput
-from bot.freetext import BACKGROUND, ITEM, OPTION, PROPOSAL, QUESTION, TITLE
+from bot.freetext import BACKGROUND, ITEM, OPTION, PROPOSAL, QUESTION, TOPIC
 from bot.i18n import N_
 from bot.models.core import OrgUnit, Request
 from bot.models.forms import Form
@@ -433,7 +433,7 @@ class ConveneForm(Form):
         return bool(self.compound_id and self.title and self.background)
 
     def set_title(self, text: str) -> None:
-        self.title = TITLE.accept(text)
+        self.title = TOPIC.accept(text)
 
     def set_background(self, text: str) -> None:
         self.background = BACKGROUND.accept(text)

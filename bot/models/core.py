@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.lifecycle import Status
 
@@ -28,6 +29,7 @@ __all__ = [
     "Member",
     "MemberStatus",
     "MemberType",
+    "OpeningSpan",
     "OrgUnit",
     "OutboxCounts",
     "OutboxRow",
@@ -72,6 +74,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SEAT = "seat"  # holds a seat in one of the parties of a compound (at the compound)
     OWNER = "owner"  # bound to a household of a compound (业主), at the compound
+    TEAM_LEADER = "team_leader"  # 队长: leads one service team in a unit (table team_leaders)
     # Scoped to a department (``RoleGrant.department_id``): its liaison (联络员) acts on its
     # sub-orders; its head (负责人) also hears of the late ones.
     DEPARTMENT = "department"
@@ -114,6 +117,14 @@ class OrgUnit(_Model):
         return other.path.startswith(self.path)
 
 
+class OpeningSpan(_Model):
+    """A station is open on ``days`` (0 = Monday) from ``open`` to ``close`` (local time)."""
+
+    days: tuple[int, ...]
+    open: time
+    close: time
+
+
 class Department(_Model):
     """A functional department (职能部门) or its local branch, serving an area."""
 
@@ -141,10 +152,15 @@ class Station(_Model):
     latitude: float | None = None
     longitude: float | None = None
     function_areas: list[str] = []
-    opening_hours: str = ""
+    opening_hours: str = ""  # a note shown as written (e.g. closed on public holidays)
+    hours: list[OpeningSpan] = []  # when it is open, structured
+    open_on_holidays: bool = False  # else closed on public holidays ([calendar])
 
 
 class ServiceTeam(_Model):
+    """A party members' service team and its project (一队一项目): what the project offers,
+    when and where, in Chinese and English, and the category its orders are filed in."""
+
     id: int
     code: str
     name: str
@@ -152,12 +168,28 @@ class ServiceTeam(_Model):
     project: str
     project_en: str | None = None
     sort: int = 0
+    offers: str = ""
+    offers_en: str | None = None
+    schedule: str = ""
+    schedule_en: str | None = None
+    venue: str = ""
+    venue_en: str | None = None
+    order_category: str | None = None  # a category code
 
     def label(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name
 
     def project_label(self, language: str) -> str:
         return self.project_en if language == "en" and self.project_en else self.project
+
+    def offers_label(self, language: str) -> str:
+        return self.offers_en if language == "en" and self.offers_en else self.offers
+
+    def schedule_label(self, language: str) -> str:
+        return self.schedule_en if language == "en" and self.schedule_en else self.schedule
+
+    def venue_label(self, language: str) -> str:
+        return self.venue_en if language == "en" and self.venue_en else self.venue
 
 
 class Person(_Model):
@@ -182,6 +214,7 @@ class RoleGrant(_Model):
     granted_by: int | None = None
     granted_at: datetime
     revoked_at: datetime | None = None
+    team_id: int | None = None  # a team leader's team
 
 
 class Invitation(_Model):
@@ -196,6 +229,7 @@ class Invitation(_Model):
     expires_at: datetime
     used_by: int | None = None
     used_at: datetime | None = None
+    unit_id: int | None = None  # the area it is for (a team leader's: where they lead)
 
 
 class AuditEntry(_Model):
@@ -316,6 +350,17 @@ class Request(_Model):
     escalation_level: str | None = None
     channel: str = "telegram"  # telegram, api (a city system), community (pre-emptive)
     route: str | None = None  # who it went to: pool, admins, property_company ... (dispatch)
+    service_team_id: int | None = None  # a service order (点单) of this team's project
+    preferred_slots: list[str] = []  # a service order's preferred time slots
+    handled_by: HandledBy | None = None  # who handles it, when not its category's handlers
+
+    @field_validator("preferred_slots", mode="before")
+    @classmethod
+    def _slots(cls, value: object) -> object:
+        """Stored as a JSON list (NULL for a request that is no service order)."""
+        if value is None:
+            return []
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class RequestPhoto(_Model):
@@ -353,6 +398,7 @@ class RequestView(_Model):
     can_cancel: bool = False
     can_add_info: bool = False
     source_system: str | None = None  # the city system that submitted it (the API key's name)
+    service_team: ServiceTeam | None = None  # a service order: the team whose project it is
     # The departments named on its timeline (吹哨报到: "城管执法局已签收"), by id.
     departments: dict[int, Department] = {}
 

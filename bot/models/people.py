@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.models.core import Department, OrgUnit, Person, RoleGrant
+from bot.models.core import Department, OrgUnit, Person, RoleGrant, ServiceTeam
 
 __all__ = ["Profile"]
 
@@ -18,3 +18,5 @@ class Profile:
     grants: list[tuple[RoleGrant, OrgUnit]]
     # The departments of department-scoped grants (a liaison's, a head's), by id.
     departments: dict[int, Department] = field(default_factory=dict)
+    # The teams of team-scoped grants (a team leader's), by id.
+    teams: dict[int, ServiceTeam] = field(default_factory=dict)

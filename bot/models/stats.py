@@ -3,7 +3,7 @@ export show them; and the counts the store returns for them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from fractions import Fraction
@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.lifecycle import Status
 from bot.models.consult import ConsultFigures
-from bot.models.core import Category, OrgUnit, Rating, Tier
+from bot.models.core import Category, OrgUnit, Rating, ServiceTeam, Tier
 
 if TYPE_CHECKING:
     from bot.models.whistle_stats import DepartmentStats
@@ -30,6 +30,7 @@ __all__ = [
     "PeriodKind",
     "Rate",
     "Stats",
+    "TeamFigures",
     "UnitFigures",
     "median",
 ]
@@ -109,6 +110,7 @@ class PeriodKind(StrEnum):
     MONTH = "m"  # this month, the 1st to today
     LAST_MONTH = "lm"  # the whole of last month
     RANGE = "r"  # dates typed by the admin
+    ALL = "all"  # since the start: the first day anything was recorded, to today
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,26 @@ class Period:
     def bounds(self, tz: tzinfo) -> tuple[datetime, datetime]:
         """[start, end) in UTC: local midnight of ``first`` to local midnight after ``last``."""
         return _midnight(self.first, tz), _midnight(self.last + timedelta(days=1), tz)
+
+    @property
+    def long(self) -> bool:
+        """Longer than half a year: its trend goes by month, not by week."""
+        return (self.last - self.first).days > 182
+
+    def buckets(self, tz: tzinfo) -> list[tuple[date, datetime, datetime]]:
+        """The trend's buckets: weeks, or months for a long period."""
+        return self.months(tz) if self.long else self.weeks(tz)
+
+    def months(self, tz: tzinfo) -> list[tuple[date, datetime, datetime]]:
+        """The period cut at each first of the month: (first day, start, end) per month."""
+        out = []
+        day = self.first
+        while day <= self.last:
+            following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+            stop = min(following, self.last + timedelta(days=1))
+            out.append((day, _midnight(day, tz), _midnight(stop, tz)))
+            day = stop
+        return out
 
     def weeks(self, tz: tzinfo) -> list[tuple[date, datetime, datetime]]:
         """The period cut at each Monday: (first day, start, end) per week."""
@@ -206,6 +228,22 @@ class UnitFigures:
 
 
 @dataclass(frozen=True)
+class TeamFigures:
+    """One service team's orders (点单) received in a period: how many, done, and how the
+    residents rated them."""
+
+    team: ServiceTeam
+    orders: int = 0
+    done: int = 0  # reached resolved (resolved or closed after it)
+    rated: int = 0  # satisfied, basically satisfied or unsatisfied
+    satisfied: int = 0  # satisfied or basically satisfied
+
+    @property
+    def satisfaction(self) -> Rate:
+        return Rate(self.satisfied, self.rated)
+
+
+@dataclass(frozen=True)
 class Stats:
     """Everything the statistics message, the chart and the export show."""
 
@@ -223,9 +261,15 @@ class Stats:
     residents_visited: int
     volunteer_activities: int
     ranking: list[UnitFigures]  # the units one level down, best first
-    weekly: list[tuple[date, int]]  # (first day of the week in the period, requests received)
+    weekly: list[tuple[date, int]]  # (first day of each week or month in the period, received)
     up: OrgUnit | None = None  # the unit above, when the viewer may see it too
     consult: ConsultFigures | None = None  # 要事商议办: consultations, owners' votes, ratings
+    teams: list[TeamFigures] = field(default_factory=list)  # 菜单式服务, per team
+
+    @property
+    def monthly(self) -> bool:
+        """The trend goes by month (a period longer than half a year)."""
+        return self.period.long
 
     @property
     def received(self) -> int:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.open311.server import Open311Server
     from bot.outbox import Notifier, OutboxSender
     from bot.scheduler import Sweeper
+    from bot.services.activities import ActivityService
     from bot.services.admin import AdminService
     from bot.services.apikeys import ApiKeyService
     from bot.services.broadcast import BroadcastService
@@ -26,16 +27,20 @@ if TYPE_CHECKING:
     from bot.services.forms import FormService
     from bot.services.households import HouseholdService
     from bot.services.invitations import InvitationService
+    from bot.services.leaders import LeaderService
+    from bot.services.menu import MenuService
     from bot.services.open311 import Open311Service
     from bot.services.org import OrgService
     from bot.services.owners_vote import OwnersVoteService
     from bot.services.parties import PartyService
     from bot.services.people import PeopleService
+    from bot.services.points import PointsService
     from bot.services.property import PropertyService
     from bot.services.registration import MemberService
     from bot.services.requests import RequestService
     from bot.services.retention import RetentionService
     from bot.services.seat_votes import SeatVoteService
+    from bot.services.stations import StationService
     from bot.services.stats import StatsService
     from bot.services.suborders import SubOrderService
     from bot.services.sweep import DeadlineSweep
@@ -96,6 +101,11 @@ class Services:
     suborders: SubOrderService
     whistle_stats: WhistleStatsService
     forms: FormService
+    menu: MenuService
+    leaders: LeaderService
+    points: PointsService
+    activities: ActivityService
+    stations: StationService
     sender: OutboxSender | None = field(default=None)
     api_server: Open311Server | None = field(default=None)
     sweeper: Sweeper | None = field(default=None)

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from bot.freetext import BACKGROUND, NOTE, REASON, TITLE
+from bot.freetext import BACKGROUND, NOTE, REASON, TOPIC
 from bot.i18n import N_, I18n
 from bot.lifecycle import OPEN, UNACCEPTED, Status
 from bot.models import FlowEnd, Level, OrgUnit, Person, Request, Role, Topic
@@ -198,7 +198,7 @@ class ConsultationService:
         """Convene inside the caller's transaction (a topic's conversion uses it)."""
         now = self.clock.now()
         compound = await self._convening(tx, actor, convening.compound_id)
-        title = TITLE.accept(convening.title)
+        title = TOPIC.accept(convening.title)
         background = BACKGROUND.accept(convening.background)
         if convening.closes_at <= now:
             raise InvalidInput(N_("The closing time must be in the future."))
@@ -282,8 +282,12 @@ class ConsultationService:
         reminders = [now + span / 2, consultation.closes_at - timedelta(days=1)]
         for step, when in enumerate(sorted(set(reminders)), 1):
             if now + timedelta(hours=1) < when < consultation.closes_at:
-                await tx.deadlines.add_for(CONSULT_REMIND, consultation.id, when, now, step=step)
-        await tx.deadlines.add_for(CONSULT_CLOSE, consultation.id, consultation.closes_at, now)
+                await tx.deadlines.add_of(
+                    "consultation_id", consultation.id, CONSULT_REMIND, when, now, step=step
+                )
+        await tx.deadlines.add_of(
+            "consultation_id", consultation.id, CONSULT_CLOSE, consultation.closes_at, now
+        )
 
     async def _take_request(
         self, tx: Tx, actor: Actor, consultation: Consultation, request: Request
@@ -327,7 +331,7 @@ class ConsultationService:
                 actor,
                 Convening(
                     compound_id=compound.id,
-                    title=views.topic_title(t, label)[: TITLE.limit],
+                    title=views.topic_title(t, label)[: TOPIC.limit],
                     background=views.topic_background(t, topic, label, scope.label(language)),
                     seat_ids=tuple(seats),
                     closes_at=now + timedelta(days=self.config.consultation.close_days),
@@ -530,12 +534,12 @@ class ConsultationService:
             await tx.consult.update(
                 consultation.id, now, state=ConsultationState.CANCELLED, done_at=now
             )
-            await tx.deadlines.cancel_for(CONSULT_KINDS, consultation.id)
+            await tx.deadlines.cancel_of("consultation_id", consultation.id, CONSULT_KINDS)
             for item in await tx.consult.items(consultation.id):
                 if await tx.consult.finish_item(
                     item.id, ActionState.CANCELLED, actor.id, reason, now
                 ):
-                    await tx.deadlines.cancel_for(ACTION_KINDS, item.id)
+                    await tx.deadlines.cancel_of("action_item_id", item.id, ACTION_KINDS)
             for proposal in await tx.consult.proposals(consultation.id):
                 await tx.consult.close_proposal(proposal.id, now)
             if self.cancel_votes is not None:
@@ -564,7 +568,7 @@ class ConsultationService:
 
     async def _remind_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
         """Remind the participants who have neither spoken nor voted."""
-        consultation = await tx.consult.get(item.subject_id or 0)
+        consultation = await tx.consult.get(item.consultation_id or 0)
         if consultation is None or consultation.state is not ConsultationState.OPEN:
             return
         active = await tx.consult.speakers(consultation.id) | await tx.consult.voters(

@@ -106,7 +106,9 @@ class DecisionService:
                 raise InvalidTransition(
                     N_("The decision of this consultation is recorded already.")
                 )
-            await tx.deadlines.cancel_for((CONSULT_REMIND, CONSULT_CLOSE), consultation.id)
+            await tx.deadlines.cancel_of(
+                "consultation_id", consultation.id, (CONSULT_REMIND, CONSULT_CLOSE)
+            )
             await journal(
                 tx,
                 now,
@@ -141,7 +143,9 @@ class DecisionService:
                     N_("Only a recorded decision that is not published yet can be published.")
                 )
             consultation = await self.consult.get(tx, consultation.id)
-            await tx.deadlines.add_for(OBJECTION_END, consultation.id, until, now)
+            await tx.deadlines.add_of(
+                "consultation_id", consultation.id, OBJECTION_END, until, now
+            )
             view = await self.consult.view_in(tx, consultation, None)
             audience = await self._residents(tx, consultation)
             for person in audience:
@@ -287,10 +291,10 @@ class DecisionService:
             )
             span = due_at - now
             for step, share in enumerate((0.5, 0.8), 1):
-                await tx.deadlines.add_for(
-                    ACTION_REMIND, item.id, now + span * share, now, step=step
+                await tx.deadlines.add_of(
+                    "action_item_id", item.id, ACTION_REMIND, now + span * share, now, step=step
                 )
-            await tx.deadlines.add_for(ACTION_DUE, item.id, due_at, now)
+            await tx.deadlines.add_of("action_item_id", item.id, ACTION_DUE, due_at, now)
             who = await assignee_name(tx, item)
             await journal(
                 tx,
@@ -373,7 +377,7 @@ class DecisionService:
                 )
             if not await tx.consult.finish_item(item.id, ActionState.DONE, actor.id, note, now):
                 raise InvalidTransition(N_("This action item is finished already."))
-            await tx.deadlines.cancel_for(ACTION_KINDS, item.id)
+            await tx.deadlines.cancel_of("action_item_id", item.id, ACTION_KINDS)
             await journal(
                 tx,
                 now,
@@ -474,7 +478,7 @@ class DecisionService:
 
     async def _objection_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
         """The window has ended: the decision is carried out (done already if every item is)."""
-        consultation = await tx.consult.get(item.subject_id or 0)
+        consultation = await tx.consult.get(item.consultation_id or 0)
         if consultation is None or consultation.state is not ConsultationState.PUBLISHED:
             return
         now = self.clock.now()
@@ -500,7 +504,7 @@ class DecisionService:
     async def _action_due(self, tx: Tx, due: DeadlineItem, _cache: RungCache) -> None:
         """An action item's reminders, and when its deadline passes: the assignee, the chair
         and the community's administrators are told (督办)."""
-        item = await tx.consult.item(due.subject_id or 0)
+        item = await tx.consult.item(due.action_item_id or 0)
         if item is None or item.state is not ActionState.OPEN:
             return
         consultation = await tx.consult.get(item.consultation_id)

@@ -1,22 +1,16 @@
 """组织下单、党员接单: who gets a task card, exactly-once accept, assignment by hand.
 
-A request reaches whoever does it by a **route**, one per "handled by" kind of its category
-(:class:`Route`, :meth:`DispatchService.add_route`): the members' pool, the community's
-administrators, and whatever features add (the property company and its fallbacks ...). The
-routes of a kind are tried in order; the first that takes the request is recorded on it
-(``requests.route``), and decides who may accept its cards.
-
-The pool of a request: approved, active members of its compound (narrowed to the category's
-service team when it has one), available now; widened to the whole community when fewer than
-``[dispatch] min_pool``. Accepting is one conditional update; the first press wins and every
-other card is edited to say who took it.
+Where a request goes is its route (:mod:`bot.services.routes`), which also says who may
+accept its cards (:meth:`~bot.services.routes.Route.worker`). The members' pool: approved,
+active members of its compound (narrowed to the category's service team when it has one),
+available now; widened to the whole community when fewer than ``[dispatch] min_pool``.
+Accepting is one conditional update; the first press wins and every other card is edited to
+say who took it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, time
 from functools import partial
 from typing import TYPE_CHECKING
@@ -27,7 +21,6 @@ from bot.i18n import N_, I18n
 from bot.lifecycle import UNACCEPTED, WORKING, Status
 from bot.models import (
     Availability,
-    HandledBy,
     Member,
     MemberType,
     OrgUnit,
@@ -37,6 +30,7 @@ from bot.models import (
     Tier,
 )
 from bot.services.journal import Change, record
+from bot.services.routes import Routes
 from bot.services.scope import (
     Refused,
     administered_request,
@@ -52,31 +46,9 @@ if TYPE_CHECKING:
     from bot.services.people import Actor
     from storage.db import Database, Tx
 
-__all__ = ["POOL", "DispatchService", "Offer", "Route", "Worker", "slot_of"]
+__all__ = ["DispatchService", "slot_of"]
 
 LOG = logging.getLogger(__name__)
-
-POOL = "pool"
-ADMINS = "admins"
-
-
-Offer = Callable[["Tx", Request, "Actor | None"], Awaitable[bool]]
-Worker = Callable[["Tx", "Actor", Request], Awaitable["str | None"]]
-
-
-@dataclass(frozen=True)
-class Route:
-    """One way a request reaches whoever does it.
-
-    ``offer`` tries to hand the request over (task cards, a flag ...) in the caller's
-    transaction and says whether it took it; a route that cannot (nobody there) lets the next
-    one try. ``worker`` says who may accept the cards it sent: the name the others are told
-    ("taken by ...") for someone it offered the request to, None for anyone else.
-    """
-
-    name: str
-    offer: Offer
-    worker: Worker | None = None
 
 
 def slot_of(local: datetime, day_start: time, day_end: time) -> Availability:
@@ -104,63 +76,83 @@ class DispatchService:
         self.cards = cards
         self.i18n = i18n
         self.config = config
-        self.routes: dict[HandledBy, list[Route]] = {}
-        self._named: dict[str, Route] = {}
-        pool = Route(POOL, self._offer_pool, self._member_worker)
-        self.add_route(HandledBy.MEMBERS, pool)
-        self.add_route(HandledBy.ADMINS, Route(ADMINS, self._offer_admins))
-        self.add_route(HandledBy.PROPERTY_COMPANY, pool)
+        self.routes = Routes()  # registered where the services are wired (bot/app.py)
 
-    # -- routes --------------------------------------------------------------------------
-    def add_route(self, handled_by: HandledBy, route: Route, *, before: str | None = None) -> None:
-        """Try ``route`` for the requests of ``handled_by`` (before the route named ``before``,
-        else last)."""
-        routes = self.routes.setdefault(handled_by, [])
-        names = [r.name for r in routes]
-        routes.insert(names.index(before) if before in names else len(routes), route)
-        self._named.setdefault(route.name, route)
-
-    async def route(
-        self,
-        tx: Tx,
-        request: Request,
-        *,
-        actor: Actor | None = None,
-        handled_by: HandledBy | None = None,
-    ) -> Request:
-        """组织下单: hand a triaged request to whoever does it, by the routes of who handles it
-        (``handled_by``, for a request filed for others than its category's, else its
-        category's)."""
+    async def route(self, tx: Tx, request: Request, *, actor: Actor | None = None) -> Request:
+        """Send a request just triaged on its route; return it as it is now."""
         category = await tx.requests.category(request.category_id)
         assert category is not None
-        for route in self.routes.get(handled_by or category.handled_by, []):
-            request = await tx.requests.get(request.id) or request
-            if await route.offer(tx, request, actor):
-                await tx.requests.set_fields(request.id, self.clock.now(), route=route.name)
-                return await tx.requests.get(request.id) or request
-        LOG.warning("request %s: no route took it", request.number)
-        return request
+        await self.routes.of(request, category).send(tx, request, actor=actor)
+        return await tx.requests.get(request.id) or request
 
-    async def _offer_pool(self, tx: Tx, request: Request, actor: Actor | None) -> bool:
-        await self.dispatch(tx, request, actor=actor)
-        return True  # with nobody available it waits for the pool (the sweep tries again)
+    # -- the pool ------------------------------------------------------------------------
+    def available(self, member: Member, tier: Tier, now: datetime) -> bool:
+        """May ``member`` get a card for a request of ``tier`` now?"""
+        if not member.active_at(now):
+            return False
+        if tier is Tier.URGENT:
+            return True
+        settings = self.config.dispatch
+        slot = slot_of(now.astimezone(self.config.tz), settings.day_start, settings.day_end)
+        if member.member_type is MemberType.IN_SERVICE and slot is Availability.WEEKDAY_DAY:
+            return False  # 八小时外: in-service members serve outside working hours
+        return slot in member.availability
 
-    async def _offer_admins(self, tx: Tx, request: Request, actor: Actor | None) -> bool:
-        # The community handles it (assigns it, or convenes the parties): no pool.
-        await self.cards.flag_admins(tx, request, views.community_flag)
-        return True
+    async def pool(self, tx: Tx, request: Request) -> list[Member]:
+        """The members who get a card for ``request`` now (its route says who)."""
+        category = await tx.requests.category(request.category_id)
+        assert category is not None
+        return await self.routes.of(request, category).pool(tx, request)
 
-    async def _member_worker(self, tx: Tx, actor: Actor, request: Request) -> str | None:
-        member = await tx.members.get(actor.id)
-        if member is None or not member.active_at(self.clock.now()):
+    async def members_pool(
+        self, tx: Tx, request: Request, *, team_id: int | None = None, strict: bool = False
+    ) -> list[Member]:
+        """The members nearby: of the compound, widened to the community when too few. Of
+        ``team_id`` (default: the category's team), and only of it when ``strict``; else,
+        when the team has nobody in the community, anyone there."""
+        now = self.clock.now()
+        compound = await tx.org.get(request.compound_id)
+        category = await tx.requests.category(request.category_id)
+        assert compound is not None and category is not None
+        if team_id is None:
+            team = await self._team(tx, category.team_code)
+            team_id = team.id if team else None
+
+        # Not the resident themselves, nor anyone who declined this request.
+        excluded = {request.resident_id} | {
+            e.actor_id for e in await tx.requests.events(request.id) if e.kind == "decline"
+        }
+
+        def eligible(members: list[Member]) -> list[Member]:
+            return [
+                m
+                for m in members
+                if m.person_id not in excluded and self.available(m, request.tier, now)
+            ]
+
+        chosen = eligible(await tx.members.in_units([compound], team_id=team_id))
+        if len(chosen) < self.config.dispatch.min_pool and compound.parent_id is not None:
+            community = await tx.org.get(compound.parent_id)
+            assert community is not None
+            wider = eligible(await tx.members.in_units([community], team_id=team_id))
+            if not wider and team_id is not None and not strict:
+                wider = eligible(await tx.members.in_units([community]))
+            if len(wider) > len(chosen):
+                chosen = wider
+        return chosen
+
+    async def _team(self, tx: Tx, code: str | None) -> ServiceTeam | None:
+        if code is None:
             return None
-        return member.real_name
+        return next((t for t in await tx.org.teams() if t.code == code), None)
 
+    # -- sending cards ---------------------------------------------------------------------
     async def offer_cards(
         self, tx: Tx, request: Request, person_ids: list[int], *, actor: Actor | None = None
     ) -> int:
-        """Send pool cards (Accept) to ``person_ids``; return how many went out. The request is
-        dispatched first (unless there is nobody to send one to)."""
+        """Send cards with Accept to ``person_ids`` (the members of the pool, a property
+        company's staff ...); return how many went out. The request is dispatched first
+        (unless there is nobody to send one to)."""
         people = []
         for person_id in person_ids:
             if person_id == request.resident_id:
@@ -183,7 +175,6 @@ class DispatchService:
                 assignee_id=None,
             )
         now = self.clock.now()
-        sent = 0
         for person in people:
             view = await self.flow.view(tx, request, is_owner=False, supporters=0)
             language = person.language or self.i18n.default
@@ -192,60 +183,8 @@ class DispatchService:
                 tx, person.telegram_id, views.pool_card(t, language, view, now, self.config.tz)
             )
             await tx.members.add_card(request.id, person.id, "pool", outbox_id, now)
-            sent += 1
-        return sent
+        return len(people)
 
-    # -- the pool ------------------------------------------------------------------------
-    def available(self, member: Member, tier: Tier, now: datetime) -> bool:
-        """May ``member`` get a card for a request of ``tier`` now?"""
-        if not member.active_at(now):
-            return False
-        if tier is Tier.URGENT:
-            return True
-        settings = self.config.dispatch
-        slot = slot_of(now.astimezone(self.config.tz), settings.day_start, settings.day_end)
-        if member.member_type is MemberType.IN_SERVICE and slot is Availability.WEEKDAY_DAY:
-            return False  # 八小时外: in-service members serve outside working hours
-        return slot in member.availability
-
-    async def pool(self, tx: Tx, request: Request) -> list[Member]:
-        """The members who get a card for ``request`` now."""
-        now = self.clock.now()
-        compound = await tx.org.get(request.compound_id)
-        category = await tx.requests.category(request.category_id)
-        assert compound is not None and category is not None
-        team = await self._team(tx, category.team_code)
-        team_id = team.id if team else None
-
-        # Not the resident themselves, nor anyone who declined this request.
-        excluded = {request.resident_id} | {
-            e.actor_id for e in await tx.requests.events(request.id) if e.kind == "decline"
-        }
-
-        def eligible(members: list[Member]) -> list[Member]:
-            return [
-                m
-                for m in members
-                if m.person_id not in excluded and self.available(m, request.tier, now)
-            ]
-
-        chosen = eligible(await tx.members.in_units([compound], team_id=team_id))
-        if len(chosen) < self.config.dispatch.min_pool and compound.parent_id is not None:
-            community = await tx.org.get(compound.parent_id)
-            assert community is not None
-            wider = eligible(await tx.members.in_units([community], team_id=team_id))
-            if not wider and team_id is not None:
-                wider = eligible(await tx.members.in_units([community]))
-            if len(wider) > len(chosen):
-                chosen = wider
-        return chosen
-
-    async def _team(self, tx: Tx, code: str | None) -> ServiceTeam | None:
-        if code is None:
-            return None
-        return next((t for t in await tx.org.teams() if t.code == code), None)
-
-    # -- sending cards ---------------------------------------------------------------------
     async def dispatch(self, tx: Tx, request: Request, *, actor: Actor | None = None) -> int:
         """Send task cards to the pool; return how many went out.
 
@@ -286,16 +225,17 @@ class DispatchService:
             request = await tx.requests.get(request_id)
             if request is None:
                 raise NotFound(N_("That request does not exist."))
-            route = self._named.get(request.route or POOL) or self._named[POOL]
-            worker = route.worker or self._member_worker
-            taker_name = await worker(tx, actor, request)
+            category = await tx.requests.category(request.category_id)
+            assert category is not None
+            route = self.routes.of(request, category)
+            taker_name = await route.worker(tx, actor, request)
             if taker_name is None:
                 raise Refused(
                     NotAllowed(N_("Only registered, approved members can accept tasks.")),
                     action="request.accept",
                     subject=f"request:{request.id}",
                     unit_id=request.compound_id,
-                    reason=f"not a worker of the {route.name} route",
+                    reason="not a worker of the request's route",
                 )
             card = await tx.members.open_card(request.id, actor.id)
             if card is None:
@@ -335,6 +275,7 @@ class DispatchService:
     async def _tell_resident_accepted(
         self, tx: Tx, request: Request, actor: Actor, name: str
     ) -> None:
+        """Whoever took it, by name (a member's teams and phone, if they share it)."""
         member = await tx.members.get(actor.id)
         teams = [t for t in await tx.org.teams() if member and t.id in member.team_ids]
         phone = member.phone if member is not None and member.share_phone else None
@@ -392,45 +333,51 @@ class DispatchService:
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             request, compound = await administered_request(tx, actor, request_id, "request.admin")
             member = await self._chosen(tx, request, compound, person_id, now)
-            before = {"status": request.status.value, "assignee_id": request.assignee_id}
-            if request.status in WORKING:
-                previous = request.assignee_id
-                request = await self.flow.transition(
-                    tx,
-                    request,
-                    Status.RETURNED,
-                    actor=actor,
-                    note=N_("reassigned by the community"),
-                    announce=False,
-                    assignee_id=None,
-                )
-                if previous is not None:
-                    await self._tell_person(
-                        tx, previous, lambda t, lang: views.task_reassigned(t, request)
-                    )
-            if request.status not in UNACCEPTED:
-                raise InvalidInput(N_("This request cannot be assigned now."))
-            if request.status is not Status.DISPATCHED:
-                request = await self.flow.transition(
-                    tx, request, Status.DISPATCHED, actor=actor, note=None, announce=False
-                )
-            await self.cards.close_member_cards(tx, request, winner=None, taker=None)
-            person = await tx.people.get(member.person_id)
-            assert person is not None
-            view = await self.flow.view(tx, request, is_owner=False, supporters=0)
-            language = person.language or self.i18n.default
-            outbox_id = await self.flow.notifier.send(
-                tx,
-                person.telegram_id,
-                views.assign_card(self.i18n.get(language), language, view, now, self.config.tz),
-            )
-            await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
-            after = {"status": request.status.value, "offered_to": member.person_id}
-            change = Change("request.assign", before, after)
-            await record(
-                tx, now, request, "assign", actor=actor, note=member.real_name, change=change
-            )
+            request = await self.offer_to(tx, actor, request, member)
         return request, member
+
+    async def offer_to(self, tx: Tx, actor: Actor, request: Request, member: Member) -> Request:
+        """Give the request to ``member`` by hand (whoever had it is told it moved on): they
+        get a card with Accept / Decline. The caller checked that the actor may."""
+        now = self.clock.now()
+        before = {"status": request.status.value, "assignee_id": request.assignee_id}
+        if request.status in WORKING:
+            previous = request.assignee_id
+            request = await self.flow.transition(
+                tx,
+                request,
+                Status.RETURNED,
+                actor=actor,
+                note=N_("reassigned by the community"),
+                announce=False,
+                assignee_id=None,
+            )
+            if previous is not None:
+                returned = request
+                await self._tell_person(
+                    tx, previous, lambda t, lang: views.task_reassigned(t, returned)
+                )
+        if request.status not in UNACCEPTED:
+            raise InvalidInput(N_("This request cannot be assigned now."))
+        if request.status is not Status.DISPATCHED:
+            request = await self.flow.transition(
+                tx, request, Status.DISPATCHED, actor=actor, note=None, announce=False
+            )
+        await self.cards.close_member_cards(tx, request, winner=None, taker=None)
+        person = await tx.people.get(member.person_id)
+        assert person is not None
+        view = await self.flow.view(tx, request, is_owner=False, supporters=0)
+        language = person.language or self.i18n.default
+        outbox_id = await self.flow.notifier.send(
+            tx,
+            person.telegram_id,
+            views.assign_card(self.i18n.get(language), language, view, now, self.config.tz),
+        )
+        await tx.members.add_card(request.id, member.person_id, "assign", outbox_id, now)
+        after = {"status": request.status.value, "offered_to": member.person_id}
+        change = Change("request.assign", before, after)
+        await record(tx, now, request, "assign", actor=actor, note=member.real_name, change=change)
+        return request
 
     async def redispatch(self, actor: Actor, request_id: int) -> int:
         """An admin sends a waiting request to the members' pool again."""

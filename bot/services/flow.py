@@ -236,6 +236,7 @@ class RequestFlow:
         assert category is not None and compound is not None
         assignee_name = await self.assignee_name(tx, request)
         submission = await tx.api.submission(request.id) if request.channel == "api" else None
+        team = await tx.org.team(request.service_team_id) if request.service_team_id else None
         events = _for_resident(await tx.requests.events(request.id)) if timeline else []
         departments = {}
         if any(e.kind == "department" for e in events):
@@ -253,6 +254,7 @@ class RequestFlow:
             can_cancel=is_owner and request.status in CANCELLABLE,
             can_add_info=is_owner and request.status in OPEN,
             source_system=submission.key_name if submission else None,
+            service_team=team,
         )
 
 

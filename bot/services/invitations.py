@@ -3,8 +3,9 @@
 An administrator's link (for a unit below theirs), a department's liaison's or head's, a
 community's first secretary's — and any role a later feature hands out the same way — is a
 row of ``invitations``: a random token, the ``kind`` of role it grants, the ``target_id`` it
-grants it at (a unit, a department, a pairing ...), who made it and until when. The deep link
-is ``t.me/<bot>?start=inv_<token>``.
+grants it at (a unit, a department, a pairing, a service team ...), the area it is for
+(``unit_id``: where a team's leader leads), who made it and until when. The deep link is
+``t.me/<bot>?start=inv_<token>``.
 
 A feature adds a kind by registering its grant (:meth:`InvitationService.register`): given the
 transaction, the person opening the link and the stored invitation, it gives the role and says
@@ -103,10 +104,11 @@ class InvitationService:
         until: datetime | None = None,
         only: bool = False,
     ) -> str:
-        """Store a link of ``kind`` at ``target_id``, made by ``actor`` (whose right to make
-        it the caller has checked), with its audit row (``action`` on ``subject``); return
-        the deep-link payload. It lives :data:`TTL`, or until ``until`` if sooner; ``only``:
-        the earlier open links of ``kind`` at ``target_id`` stop working (one per seat)."""
+        """Store a link of ``kind`` at ``target_id`` for the area ``unit_id``, made by
+        ``actor`` (whose right to make it the caller has checked), with its audit row
+        (``action`` on ``subject``, filed under ``unit_id``); return the deep-link payload.
+        It lives :data:`TTL`, or until ``until`` if sooner; ``only``: the earlier open links
+        of ``kind`` at ``target_id`` stop working (one per seat)."""
         if kind not in self._grants:
             raise ValueError(f"invitation kind {kind!r} is not registered")
         now = self.clock.now()
@@ -115,7 +117,13 @@ class InvitationService:
         if only:
             await tx.invitations.expire(kind, target_id, now)
         await tx.invitations.add(
-            token, kind, target_id, created_by=actor.id, now=now, expires_at=expires_at
+            token,
+            kind,
+            target_id,
+            created_by=actor.id,
+            now=now,
+            expires_at=expires_at,
+            unit_id=unit_id,
         )
         await tx.audit.record(
             actor_id=actor.id,

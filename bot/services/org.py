@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import NotAllowed, NotFound
 from bot.i18n import N_
-from bot.models import Department, Level, OrgUnit, Role, ServiceTeam
+from bot.models import Department, Level, OrgUnit, Role, ServiceTeam, Station
 from bot.models.org import AreaView, Choice
 
 if TYPE_CHECKING:
@@ -62,6 +62,10 @@ class OrgService:
     async def path(self, unit: OrgUnit) -> list[OrgUnit]:
         async with self.db.read() as tx:
             return [*await tx.org.ancestors(unit), unit]
+
+    async def station(self, station_id: int) -> Station | None:
+        async with self.db.statement() as tx:
+            return await tx.org.station(station_id)
 
     async def teams(self) -> list[ServiceTeam]:
         async with self.db.read() as tx:

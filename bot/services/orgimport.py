@@ -22,10 +22,6 @@ TOML holds any of four arrays of tables (``examples/duanzhou.toml`` documents ev
 The categories of a file are the menu of the intake: a file with ``[[categories]]`` takes the
 active categories it does not list off the menu (their requests keep them).
 
-Features add sections of their own as steps (:class:`ImportStep`: their tables, how to read,
-check and write them), passed to :class:`OrgImporter`; :func:`default_steps` lists them. A step
-is written in the same transaction, after the units, so it may name any unit of the file.
-
 CSV (UTF-8, an Excel byte-order mark is fine) holds units only, one per line, under the
 header ``code,name,name_en,level,parent,has_property_company,sort``. The columns ``code``,
 ``name``, ``level`` and ``parent`` are required, the others may be left out; an empty cell
@@ -42,18 +38,32 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import math
 import re
 import tomllib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from bot.models import Category, Department, HandledBy, Level, OrgUnit, ServiceTeam, Station, Tier
+from bot.hours import parse_spans, spans_text
+from bot.models import (
+    Category,
+    Department,
+    HandledBy,
+    Level,
+    OpeningSpan,
+    OrgUnit,
+    ServiceTeam,
+    Station,
+    Tier,
+)
 from bot.models.whistle import Pairing
+from bot.services.orgfields import Fields, OrgImportError, Section, Spec
+from bot.services.orgmenu import SECTIONS as MENU_SECTIONS
+from bot.services.partyimport import PARTY_SECTIONS
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -64,16 +74,13 @@ __all__ = [
     "CategorySpec",
     "DepartmentSpec",
     "ImportReport",
-    "ImportStep",
     "OrgFile",
     "OrgImportError",
     "OrgImporter",
     "PairingSpec",
-    "RecordFields",
     "StationSpec",
     "TeamSpec",
     "UnitSpec",
-    "default_steps",
     "load_org_file",
     "render_tree",
 ]
@@ -83,10 +90,6 @@ LOG = logging.getLogger(__name__)
 CSV_COLUMNS = ("code", "name", "name_en", "level", "parent", "has_property_company", "sort")
 _CSV_REQUIRED = frozenset({"code", "name", "level", "parent"})
 
-E = TypeVar("E", bound=Enum)
-
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
-_CATEGORY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _TIERS = ", ".join(f'"{tier.value}"' for tier in Tier)
 _HANDLERS = ", ".join(f'"{who.value}"' for who in HandledBy)
 _LEVELS = ", ".join(level.value for level in Level)
@@ -109,7 +112,18 @@ _UNIT_KEYS = frozenset(
 )
 _COMPOUND_ONLY = ("households", "latitude", "longitude")
 _STATION_KEYS = frozenset(
-    {"code", "name", "unit", "address", "latitude", "longitude", "function_areas", "opening_hours"}
+    {
+        "code",
+        "name",
+        "unit",
+        "address",
+        "latitude",
+        "longitude",
+        "function_areas",
+        "opening_hours",
+        "hours",
+        "holidays",
+    }
 )
 _TEAM_KEYS = frozenset({"code", "name", "name_en", "project", "project_en", "sort"})
 _CATEGORY_KEYS = frozenset(
@@ -120,10 +134,9 @@ _DEPARTMENT_KEYS = frozenset(
 )
 _PAIRING_KEYS = frozenset({"community", "partner"})
 _TABLES = ("units", "stations", "teams", "categories", "departments", "pairings")
-
-
-class OrgImportError(Exception):
-    """The file cannot be imported; the message names the file, the place in it and why."""
+# The tables features add, imported after the core ones in this order: the service menu's
+# projects and shop items, the four parties and the household registries.
+SECTIONS: tuple[Section, ...] = (*MENU_SECTIONS, *PARTY_SECTIONS)
 
 
 # -- what a file holds ---------------------------------------------------------------------
@@ -159,6 +172,8 @@ class StationSpec:
     longitude: float | None
     function_areas: list[str]
     opening_hours: str
+    hours: list[OpeningSpan] = field(default_factory=list)
+    open_on_holidays: bool = False
 
 
 @dataclass(frozen=True)
@@ -229,32 +244,7 @@ class OrgFile:
     categories: list[CategorySpec]
     departments: list[DepartmentSpec] = field(default_factory=list)
     pairings: list[PairingSpec] = field(default_factory=list)
-    sections: dict[str, Any] = field(default_factory=dict)  # a step's name: what it read
-
-
-Where = Callable[[str, int], str]  # (table, index) -> "file line 12: parties[0]"
-
-
-@dataclass(frozen=True)
-class ImportStep:
-    """A section of the org file a feature owns: its tables, and how they are read (checked
-    against the file alone, errors naming the line), checked against the database, and written
-    (idempotently: matched by code) in the import's transaction. ``write`` returns counts for
-    the report, e.g. ``{"seats created": 3}``."""
-
-    name: str
-    tables: tuple[str, ...]
-    read: Callable[[Path, Mapping[str, list[Any]], Where], Any]
-    check: Callable[[Tx, OrgFile, Any], Awaitable[None]]
-    write: Callable[[Tx, OrgFile, Any, datetime], Awaitable[dict[str, int]]]
-    empty: Callable[[Any], bool]
-
-
-def default_steps() -> tuple[ImportStep, ...]:
-    """The sections features add to the org file, in the order they are written."""
-    from bot.services.partyimport import PARTIES_STEP
-
-    return (PARTIES_STEP,)
+    sections: dict[str, list[Any]] = field(default_factory=dict)  # by table, e.g. "projects"
 
 
 @dataclass(frozen=True)
@@ -270,14 +260,17 @@ class ImportReport:
     categories_created: int = 0
     categories_updated: int = 0
     categories_retired: int = 0  # active before, not in the file: off the menu now
+    # The sections' rows, by table: (created, updated).
+    sections: dict[str, tuple[int, int]] = field(default_factory=dict)
     departments_created: int = 0
     departments_updated: int = 0
     pairings_created: int = 0
-    sections: dict[str, int] = field(default_factory=dict)  # the steps' counts
 
-    def as_dict(self) -> dict[str, int]:
-        counts = asdict(self)
-        return {**{k: v for k, v in counts.items() if k != "sections"}, **self.sections}
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as JSON keeps them (a section's pair as a list)."""
+        data = asdict(self)
+        data["sections"] = {table: list(pair) for table, pair in self.sections.items()}
+        return data
 
     def summary(self) -> str:
         """One line for the command line."""
@@ -294,117 +287,18 @@ class ImportReport:
                 else ""
             )
             + (f"; pairings: {self.pairings_created} created" if self.pairings_created else "")
-            + "".join(f"; {name}: {n}" for name, n in self.sections.items())
+            + "".join(
+                f"; {table.replace('_', ' ')}: {created} created, {updated} updated"
+                for table, (created, updated) in self.sections.items()
+            )
         )
 
 
 # -- reading fields ------------------------------------------------------------------------
 
 
-class _Fields:
-    """Typed access to one record's keys; every complaint names the record (also for the
-    sections of each :class:`ImportStep`, as :data:`RecordFields`)."""
-
-    def __init__(self, data: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
-        self.data = data
-        self.where = where
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise self.error(f'unknown key "{unknown[0]}" (allowed: {", ".join(sorted(allowed))})')
-
-    def error(self, message: str) -> OrgImportError:
-        return OrgImportError(f"{self.where}: {message}")
-
-    def text(self, key: str, *, required: bool = False) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise self.error(f'missing required key "{key}"')
-            return None
-        if not isinstance(value, str):
-            raise self.error(f'"{key}" must be a string, not {_type_name(value)}')
-        value = value.strip()
-        if not value:
-            if required:
-                raise self.error(f'"{key}" must not be empty')
-            return None
-        return value
-
-    def required_text(self, key: str) -> str:
-        value = self.text(key, required=True)
-        assert value is not None
-        return value
-
-    def code(self, key: str = "code", *, required: bool = True, lower: bool = False) -> str | None:
-        value = self.text(key, required=required)
-        pattern, case = (_CATEGORY_CODE, "lower") if lower else (_CODE, "upper")
-        if value is not None and not pattern.match(value):
-            raise self.error(
-                f'{key} "{value}" must be 1-32 {case}-case letters, digits, "-" or "_"'
-            )
-        return value
-
-    def choice(self, key: str, kind: type[E], default: E, allowed: str) -> E:
-        value = self.text(key)
-        if value is None:
-            return default
-        try:
-            return kind(value)
-        except ValueError:
-            raise self.error(f'unknown {key} "{value}" (use {allowed})') from None
-
-    def integer(self, key: str, default: int) -> int:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(f'"{key}" must be an integer, not {_type_name(value)}')
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(f'"{key}" must be true or false, not {_type_name(value)}')
-        return value
-
-    def number(self, key: str, low: float, high: float) -> float | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(f'"{key}" must be a number, not {_type_name(value)}')
-        number = float(value)
-        if not math.isfinite(number) or not low <= number <= high:
-            raise self.error(f"{key} {value} is out of range ({low:g} to {high:g})")
-        return number
-
-    def text_list(self, key: str) -> list[str]:
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(f'"{key}" must be a list of strings')
-        return [v.strip() for v in value if v.strip()]
-
-
-RecordFields = _Fields
-
-
-def _type_name(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
 def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
-    f = _Fields(data, where, _UNIT_KEYS)
+    f = Fields(data, where, _UNIT_KEYS)
     code = f.code()
     assert code is not None
     name = f.required_text("name")
@@ -443,8 +337,15 @@ def _unit_spec(data: Mapping[str, Any], where: str) -> UnitSpec:
     )
 
 
+class _Holidays(StrEnum):
+    """A station on public holidays: closed (it keeps the working calendar), or open."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+
+
 def _station_spec(data: Mapping[str, Any], where: str) -> StationSpec:
-    f = _Fields(data, where, _STATION_KEYS)
+    f = Fields(data, where, _STATION_KEYS)
     code = f.code()
     unit = f.code("unit")
     assert code is not None and unit is not None
@@ -462,11 +363,37 @@ def _station_spec(data: Mapping[str, Any], where: str) -> StationSpec:
         longitude=longitude,
         function_areas=f.text_list("function_areas"),
         opening_hours=f.text("opening_hours") or "",
+        hours=_hours(data.get("hours"), f),
+        open_on_holidays=f.choice("holidays", _Holidays, _Holidays.CLOSED, '"closed" or "open"')
+        is _Holidays.OPEN,
     )
 
 
+def _hours(value: object, f: Fields) -> list[OpeningSpan]:
+    """A station's ``hours``: a list of ``{ days = "mon-fri", times = ["09:00-12:00"] }``."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise f.error('"hours" must be a list of tables like { days = "mon-fri", times = [...] }')
+    spans: list[OpeningSpan] = []
+    for group in value:
+        unknown = sorted(set(group) - {"days", "times"})
+        if unknown:
+            raise f.error(f'unknown key "{unknown[0]}" in hours (use days and times)')
+        days, times = group.get("days"), group.get("times")
+        if not isinstance(days, str) or not isinstance(times, list):
+            raise f.error('each entry of "hours" needs days (a string) and times (a list)')
+        if not all(isinstance(t, str) for t in times):
+            raise f.error('"times" must be a list of strings like "09:00-12:00"')
+        try:
+            spans += parse_spans(days, times)
+        except ValueError as exc:
+            raise f.error(str(exc)) from None
+    return spans
+
+
 def _team_spec(data: Mapping[str, Any], where: str) -> TeamSpec:
-    f = _Fields(data, where, _TEAM_KEYS)
+    f = Fields(data, where, _TEAM_KEYS)
     code = f.code()
     assert code is not None
     return TeamSpec(
@@ -481,7 +408,7 @@ def _team_spec(data: Mapping[str, Any], where: str) -> TeamSpec:
 
 
 def _category_spec(data: Mapping[str, Any], where: str) -> CategorySpec:
-    f = _Fields(data, where, _CATEGORY_KEYS)
+    f = Fields(data, where, _CATEGORY_KEYS)
     code = f.code(lower=True)
     assert code is not None
     name = f.required_text("name")
@@ -500,7 +427,7 @@ def _category_spec(data: Mapping[str, Any], where: str) -> CategorySpec:
 
 
 def _department_spec(data: Mapping[str, Any], where: str) -> DepartmentSpec:
-    f = _Fields(data, where, _DEPARTMENT_KEYS)
+    f = Fields(data, where, _DEPARTMENT_KEYS)
     code, unit = f.code(), f.code("unit")
     assert code is not None and unit is not None
     parent = f.code("parent", required=False)
@@ -521,7 +448,7 @@ def _department_spec(data: Mapping[str, Any], where: str) -> DepartmentSpec:
 
 
 def _pairing_spec(data: Mapping[str, Any], where: str) -> PairingSpec:
-    f = _Fields(data, where, _PAIRING_KEYS)
+    f = Fields(data, where, _PAIRING_KEYS)
     community = f.code("community")
     assert community is not None
     return PairingSpec(where=where, community=community, partner=f.required_text("partner"))
@@ -534,10 +461,8 @@ def _above(level: Level) -> str:
 # -- file formats --------------------------------------------------------------------------
 
 
-def load_org_file(path: str | Path, steps: Sequence[ImportStep] | None = None) -> OrgFile:
-    """Read and check a ``.toml`` or ``.csv`` org file (no database needed); ``steps`` are the
-    sections features add (:func:`default_steps` when None)."""
-    steps = default_steps() if steps is None else steps
+def load_org_file(path: str | Path) -> OrgFile:
+    """Read and check a ``.toml`` or ``.csv`` org file (no database needed)."""
     path = Path(path)
     source = str(path)
     suffix = path.suffix.lower()
@@ -555,25 +480,24 @@ def load_org_file(path: str | Path, steps: Sequence[ImportStep] | None = None) -
         raise OrgImportError(
             f"{source}: the file is not UTF-8 (byte {exc.start}); save it as UTF-8"
         ) from None
-    org = _parse_toml(path, text, steps) if suffix == ".toml" else _parse_csv(source, text)
-    _check_file(org, steps)
+    org = _parse_toml(path, text) if suffix == ".toml" else _parse_csv(source, text)
+    _check_file(org)
     return org
 
 
-def _parse_toml(path: Path, text: str, steps: Sequence[ImportStep]) -> OrgFile:
+def _parse_toml(path: Path, text: str) -> OrgFile:
     source = str(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OrgImportError(f"{source}: not valid TOML: {exc}") from None
-    tables = [*_TABLES, *(table for step in steps for table in step.tables)]
+    tables = (*_TABLES, *(section.table for section in SECTIONS))
     unknown = sorted(set(data) - set(tables))
     if unknown:
         raise OrgImportError(
             f'{source}: unknown table "{unknown[0]}"'
             f" (use {', '.join(f'[[{table}]]' for table in tables)})"
         )
-
     builders: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
         "units": _unit_spec,
         "stations": _station_spec,
@@ -581,6 +505,7 @@ def _parse_toml(path: Path, text: str, steps: Sequence[ImportStep]) -> OrgFile:
         "categories": _category_spec,
         "departments": _department_spec,
         "pairings": _pairing_spec,
+        **{section.table: partial(section.parse_in, path.parent) for section in SECTIONS},
     }
     parsed: dict[str, list[Any]] = {}
     for table, build in builders.items():
@@ -594,27 +519,11 @@ def _parse_toml(path: Path, text: str, steps: Sequence[ImportStep]) -> OrgFile:
             where += f": {table}[{i}]"
             if not isinstance(record, dict):
                 raise OrgImportError(f"{where}: must be a table")
-            code = record.get("code")
+            code = record.get("code", record.get("team"))
             if isinstance(code, str) and code.strip():
                 where += f' (code "{code.strip()}")'
             specs.append(build(record, where))
         parsed[table] = specs
-
-    def locate(table: str, index: int) -> str:
-        records = data.get(table, [])
-        lines = _header_lines(text, table, len(records) if isinstance(records, list) else 0)
-        place = f"{source} line {lines[index]}" if lines else source
-        return f"{place}: {table}[{index}]"
-
-    sections: dict[str, Any] = {}
-    for step in steps:
-        own: dict[str, list[Any]] = {}
-        for table in step.tables:
-            records = data.get(table, [])
-            if not isinstance(records, list):
-                raise OrgImportError(f'{source}: "{table}" must be an array of tables [[{table}]]')
-            own[table] = records
-        sections[step.name] = step.read(path.parent, own, locate)
     return OrgFile(
         source,
         parsed["units"],
@@ -623,7 +532,7 @@ def _parse_toml(path: Path, text: str, steps: Sequence[ImportStep]) -> OrgFile:
         parsed["categories"],
         parsed["departments"],
         parsed["pairings"],
-        sections,
+        {section.table: parsed[section.table] for section in SECTIONS if parsed[section.table]},
     )
 
 
@@ -692,11 +601,8 @@ def _csv_record(row: dict[str, str], where: str) -> dict[str, Any]:
     return record
 
 
-def _check_file(org: OrgFile, steps: Sequence[ImportStep]) -> None:
+def _check_file(org: OrgFile) -> None:
     """Checks that need only the file: something to import, unique codes, parent levels."""
-    sections = any(
-        not step.empty(org.sections[step.name]) for step in steps if step.name in org.sections
-    )
     if not (
         org.units
         or org.stations
@@ -704,19 +610,23 @@ def _check_file(org: OrgFile, steps: Sequence[ImportStep]) -> None:
         or org.categories
         or org.departments
         or org.pairings
-        or sections
+        or org.sections
     ):
         raise OrgImportError(
             f"{org.source}: nothing to import (no units, stations, teams, categories,"
             " departments or pairings)"
         )
-    for kind, specs in (
+    sections: list[tuple[str, Sequence[Spec]]] = [
+        (f"{section.noun} code", org.sections.get(section.table, [])) for section in SECTIONS
+    ]
+    core: list[tuple[str, Sequence[Spec]]] = [
         ("code", org.units),
         ("station code", org.stations),
         ("team code", org.teams),
         ("category code", org.categories),
         ("department code", org.departments),
-    ):
+    ]
+    for kind, specs in [*core, *sections]:
         seen: dict[str, str] = {}
         for spec in specs:
             if spec.code in seen:
@@ -761,24 +671,18 @@ def _check_parent_level(unit: UnitSpec, parent_code: str, parent_level: Level) -
 class OrgImporter:
     """Writes an org file into the database, all or nothing."""
 
-    def __init__(
-        self, db: Database, clock: Clock, steps: Sequence[ImportStep] | None = None
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self.steps = tuple(default_steps() if steps is None else steps)
 
     async def import_file(
         self, path: str | Path, *, actor_id: int | None = None, actor_label: str = "cli"
     ) -> ImportReport:
         """Import ``path`` (``.toml`` or ``.csv``) in one transaction; raise OrgImportError."""
-        org = load_org_file(path, self.steps)
+        org = load_org_file(path)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self._check_references(tx, org)
-            for step in self.steps:
-                if step.name in org.sections:
-                    await step.check(tx, org, org.sections[step.name])
             units_created, units_updated = await self._write_units(tx, org, now)
             stations_created = stations_updated = 0
             for station in org.stations:
@@ -793,6 +697,8 @@ class OrgImporter:
                     longitude=station.longitude,
                     function_areas=station.function_areas,
                     opening_hours=station.opening_hours,
+                    hours=station.hours,
+                    open_on_holidays=station.open_on_holidays,
                     now=now,
                 )
                 stations_created += created
@@ -811,6 +717,7 @@ class OrgImporter:
                 teams_created += created
                 teams_updated += not created
             categories_created, categories_updated, retired = await self._write_categories(tx, org)
+            written = await self._write_sections(tx, org, now)
             departments_created = await self._write_departments(tx, org, now)
             pairings_created = 0
             for pairing in org.pairings:
@@ -819,10 +726,6 @@ class OrgImporter:
                 pairings_created += await tx.departments.upsert_pairing(
                     community.id, pairing.partner, now
                 )
-            sections: dict[str, int] = {}
-            for step in self.steps:
-                if step.name in org.sections:
-                    sections |= await step.write(tx, org, org.sections[step.name], now)
             report = ImportReport(
                 units_created=units_created,
                 units_updated=units_updated,
@@ -833,10 +736,10 @@ class OrgImporter:
                 categories_created=categories_created,
                 categories_updated=categories_updated,
                 categories_retired=retired,
+                sections=written,
                 departments_created=departments_created,
                 departments_updated=len(org.departments) - departments_created,
                 pairings_created=pairings_created,
-                sections=sections,
             )
             await tx.audit.record(
                 actor_id=actor_id,
@@ -934,6 +837,17 @@ class OrgImporter:
             created_count += created
         return created_count
 
+    async def _write_sections(
+        self, tx: Tx, org: OrgFile, now: datetime
+    ) -> dict[str, tuple[int, int]]:
+        """The features' sections, after the core tables they refer to."""
+        written: dict[str, tuple[int, int]] = {}
+        for section in SECTIONS:
+            specs = org.sections.get(section.table)
+            if specs:
+                written[section.table] = await section.write(tx, specs, now)
+        return written
+
     async def _write_categories(self, tx: Tx, org: OrgFile) -> tuple[int, int, int]:
         """Upsert the categories; a file that lists categories retires the others.
         Return (created, updated, retired)."""
@@ -1018,8 +932,8 @@ def render_tree(
     """The org tree as indented plain text, for ``gridbot org show`` (operator-facing).
 
     Two spaces per level; a unit's stations are listed just below it, then its ``notes``
-    (what features add: a compound's parties ...), the service teams and their projects, then
-    the categories of requests, at the end.
+    (what features add: a compound's parties and registry), the service teams and their
+    projects, then the categories of requests, at the end.
     """
     notes = notes or {}
     known = {u.id for u in units}
@@ -1042,7 +956,10 @@ def render_tree(
             extra += f", {unit.households} households"
         lines.append(f"{indent}{unit.name} ({unit.code}, {unit.level.value}{extra})")
         for station in stations_of.get(unit.id, []):
-            hours = f" — {station.opening_hours}" if station.opening_hours else ""
+            when = [spans_text(station.hours)] if station.hours else []
+            when += ["open on holidays"] if station.hours and station.open_on_holidays else []
+            when += [station.opening_hours] if station.opening_hours else []
+            hours = f" — {'; '.join(when)}" if when else ""
             lines.append(f"{indent}  [station] {station.name} ({station.code}){hours}")
         lines.extend(f"{indent}  {note}" for note in notes.get(unit.id, []))
         for child in children.get(unit.id, []):
@@ -1061,7 +978,8 @@ def render_tree(
         lines.append("")
         lines.append("Service teams:")
         for team in sorted(teams, key=lambda t: (t.sort, t.code)):
-            lines.append(f"  {team.name} ({team.code}) — {team.project}")
+            orders = f", orders filed as {team.order_category}" if team.order_category else ""
+            lines.append(f"  {team.name} ({team.code}) — {team.project}{orders}")
     if categories:
         lines.append("")
         lines.append("Categories of requests (tier, handled by, team):")

@@ -175,8 +175,10 @@ class OwnersVoteService:
             span = closes_at - now
             for step, when in enumerate((now + span / 2, closes_at - timedelta(days=1)), 1):
                 if now + timedelta(hours=1) < when < closes_at:
-                    await tx.deadlines.add_for(VOTE_REMIND, vote.id, when, now, step=step)
-            await tx.deadlines.add_for(VOTE_CLOSE, vote.id, closes_at, now)
+                    await tx.deadlines.add_of(
+                        "owners_vote_id", vote.id, VOTE_REMIND, when, now, step=step
+                    )
+            await tx.deadlines.add_of("owners_vote_id", vote.id, VOTE_CLOSE, closes_at, now)
             await tx.audit.record(
                 actor_id=actor.id,
                 actor_label=actor.label,
@@ -356,7 +358,7 @@ class OwnersVoteService:
     # -- the sweep -----------------------------------------------------------------------
     async def _remind_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
         """Remind the owners whose households have not all voted."""
-        vote = await tx.households.vote(item.subject_id or 0)
+        vote = await tx.households.vote(item.owners_vote_id or 0)
         if vote is None or vote.state is not VoteState.OPEN:
             return
         reminded = 0
@@ -370,7 +372,7 @@ class OwnersVoteService:
 
     async def _close_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
         """The close: the tally is fixed and the result told."""
-        vote = await tx.households.vote(item.subject_id or 0)
+        vote = await tx.households.vote(item.owners_vote_id or 0)
         if vote is None or vote.state is not VoteState.OPEN:
             return
         await self.close_in(tx, vote)
@@ -382,7 +384,7 @@ class OwnersVoteService:
             vote.id, now, passed=result.passed, result=result.as_dict()
         ):
             return vote
-        await tx.deadlines.cancel_for(VOTE_KINDS, vote.id)
+        await tx.deadlines.cancel_of("owners_vote_id", vote.id, VOTE_KINDS)
         closed = await tx.households.vote(vote.id)
         assert closed is not None
         await tx.audit.record(
@@ -418,7 +420,7 @@ class OwnersVoteService:
                 vote.id, now
             ):
                 continue
-            await tx.deadlines.cancel_for(VOTE_KINDS, vote.id)
+            await tx.deadlines.cancel_of("owners_vote_id", vote.id, VOTE_KINDS)
             await tx.audit.record(
                 actor_id=None,
                 actor_label="system",

@@ -1,5 +1,7 @@
 """The org file's sections of the four parties: ``[[parties]]`` with their seats, and
 ``[[registries]]``, the household registries of compounds (CSV files next to the org file).
+Both are :class:`~bot.services.orgfields.Section` objects the org import runs after its core
+tables (so the compounds they name are in the store), in the same transaction.
 
 ::
 
@@ -17,27 +19,29 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.models import Level
+from bot.models import Level, OrgUnit
 from bot.models.parties import ROLES_OF, PartyKind, SeatRole
 from bot.registry import HouseholdRow, RegistryError, read_registry
-from bot.services.orgimport import (
-    ImportStep,
-    OrgFile,
-    OrgImportError,
-    RecordFields,
-    Where,
-)
+from bot.services.orgfields import Fields, OrgImportError, Section
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["PARTIES_STEP", "PartiesSection", "PartySpec", "RegistrySpec", "SeatSpec"]
+__all__ = [
+    "PARTIES",
+    "PARTY_SECTIONS",
+    "REGISTRIES",
+    "PartySpec",
+    "RegistrySpec",
+    "SeatSpec",
+    "party_notes",
+]
 
 LOG = logging.getLogger(__name__)
 
@@ -46,6 +50,11 @@ _PARTY_KEYS = frozenset({"compound", "kind", "name", "seats"})
 _SEAT_KEYS = frozenset({"code", "role", "name", "telegram_id", "sort"})
 _REGISTRY_KEYS = frozenset({"compound", "file"})
 _SEAT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+# A compound has a property company or a self-management group (自管小组), never both.
+_EITHER = {
+    PartyKind.PROPERTY_COMPANY: PartyKind.SELF_MANAGEMENT_GROUP,
+    PartyKind.SELF_MANAGEMENT_GROUP: PartyKind.PROPERTY_COMPANY,
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,11 @@ class PartySpec:
     name: str
     seats: list[SeatSpec]
 
+    @property
+    def code(self) -> str:
+        """One party of a kind per compound: "XHHY:branch" (the import's duplicate check)."""
+        return f"{self.compound}:{self.kind.value}"
+
 
 @dataclass(frozen=True)
 class RegistrySpec:
@@ -74,67 +88,16 @@ class RegistrySpec:
     file: Path
     households: list[HouseholdRow]
 
-
-@dataclass(frozen=True)
-class PartiesSection:
-    parties: list[PartySpec]
-    registries: list[RegistrySpec]
-
-
-def _read(base: Path, tables: Mapping[str, list[Any]], where: Where) -> PartiesSection:
-    parties = [
-        _party(record, where("parties", i)) for i, record in enumerate(tables.get("parties", []))
-    ]
-    registries = [
-        _registry(base, record, where("registries", i))
-        for i, record in enumerate(tables.get("registries", []))
-    ]
-    seen: dict[tuple[str, PartyKind], str] = {}
-    codes: dict[str, str] = {}
-    for party in parties:
-        key = (party.compound, party.kind)
-        if key in seen:
-            raise OrgImportError(
-                f"{party.where}: {party.compound} has a {party.kind.value} already"
-                f" (at {seen[key]})"
-            )
-        seen[key] = party.where
-        for seat in party.seats:
-            if seat.code in codes:
-                raise OrgImportError(
-                    f'{seat.where}: duplicate seat code "{seat.code}"'
-                    f" (first at {codes[seat.code]})"
-                )
-            codes[seat.code] = seat.where
-    kinds = {(p.compound, p.kind) for p in parties}
-    for compound, kind in kinds:
-        other = (
-            PartyKind.SELF_MANAGEMENT_GROUP
-            if kind is PartyKind.PROPERTY_COMPANY
-            else PartyKind.PROPERTY_COMPANY
-            if kind is PartyKind.SELF_MANAGEMENT_GROUP
-            else None
-        )
-        if other is not None and (compound, other) in kinds:
-            raise OrgImportError(
-                f"{seen[compound, kind]}: a compound has a property company or a"
-                " self-management group, not both"
-            )
-    compounds: dict[str, str] = {}
-    for registry in registries:
-        if registry.compound in compounds:
-            raise OrgImportError(
-                f"{registry.where}: {registry.compound} has a registry already"
-                f" (at {compounds[registry.compound]})"
-            )
-        compounds[registry.compound] = registry.where
-    return PartiesSection(parties, registries)
+    @property
+    def code(self) -> str:
+        """One registry per compound (the import's duplicate check)."""
+        return self.compound
 
 
 def _party(record: Any, where: str) -> PartySpec:
     if not isinstance(record, dict):
         raise OrgImportError(f"{where}: must be a table")
-    f = RecordFields(record, where, _PARTY_KEYS)
+    f = Fields(record, where, _PARTY_KEYS)
     compound = f.code("compound")
     assert compound is not None
     kind = f.choice("kind", PartyKind, PartyKind.BRANCH, _KINDS)
@@ -152,12 +115,12 @@ def _party(record: Any, where: str) -> PartySpec:
 def _seat(kind: PartyKind, record: Any, where: str) -> SeatSpec:
     if not isinstance(record, dict):
         raise OrgImportError(f"{where}: must be a table")
-    f = RecordFields(record, where, _SEAT_KEYS)
+    f = Fields(record, where, _SEAT_KEYS)
     code = f.required_text("code")
     if not _SEAT_CODE.match(code):
         raise f.error(f'code "{code}" must be 1-32 upper-case letters, digits, "-" or "_"')
     where = f'{where} (code "{code}")'
-    f = RecordFields(record, where, _SEAT_KEYS)
+    f = Fields(record, where, _SEAT_KEYS)
     allowed = ROLES_OF[kind]
     names = ", ".join(f'"{role.value}"' for role in allowed)
     role_text = f.required_text("role")
@@ -180,7 +143,7 @@ def _seat(kind: PartyKind, record: Any, where: str) -> SeatSpec:
 def _registry(base: Path, record: Any, where: str) -> RegistrySpec:
     if not isinstance(record, dict):
         raise OrgImportError(f"{where}: must be a table")
-    f = RecordFields(record, where, _REGISTRY_KEYS)
+    f = Fields(record, where, _REGISTRY_KEYS)
     compound = f.code("compound")
     assert compound is not None
     path = base / f.required_text("file")
@@ -191,126 +154,146 @@ def _registry(base: Path, record: Any, where: str) -> RegistrySpec:
     return RegistrySpec(where, compound, path, households)
 
 
-def _empty(section: PartiesSection) -> bool:
-    return not section.parties and not section.registries
+async def _compound(tx: Tx, spec: PartySpec | RegistrySpec) -> OrgUnit:
+    """The compound a record names (in the file, written already, or from before)."""
+    unit = await tx.org.get_by_code(spec.compound)
+    if unit is None:
+        raise OrgImportError(f'{spec.where}: unknown compound "{spec.compound}"')
+    if unit.level is not Level.COMPOUND:
+        raise OrgImportError(
+            f'{spec.where}: "{spec.compound}" is a {unit.level.value}, not a compound'
+        )
+    return unit
 
 
-async def _check(tx: Tx, org: OrgFile, section: PartiesSection) -> None:
-    """The compounds named exist (in the file or already) and fit their parties."""
-    in_file = {u.code: u for u in org.units}
-    specs: list[PartySpec | RegistrySpec] = [*section.parties, *section.registries]
-    for spec in specs:
-        unit = in_file.get(spec.compound)
-        if unit is not None:
-            level, has_company = unit.level, unit.has_property_company
-        else:
-            found = await tx.org.get_by_code(spec.compound)
-            if found is None:
-                raise OrgImportError(f'{spec.where}: unknown compound "{spec.compound}"')
-            level, has_company = found.level, found.has_property_company
-        if level is not Level.COMPOUND:
-            raise OrgImportError(
-                f'{spec.where}: "{spec.compound}" is a {level.value}, not a compound'
-            )
-        if isinstance(spec, PartySpec):
-            if spec.kind is PartyKind.PROPERTY_COMPANY and not has_company:
+class _Parties(Section):
+    table = "parties"
+    noun = "party"
+
+    def parse(self, data: Mapping[str, Any], where: str) -> PartySpec:
+        return _party(data, where)
+
+    async def write(self, tx: Tx, specs: Sequence[PartySpec], now: datetime) -> tuple[int, int]:
+        await self._check(tx, specs)
+        created = 0
+        for party in specs:
+            compound = await _compound(tx, party)
+            party_id, new = await tx.parties.upsert_party(compound.id, party.kind, party.name, now)
+            created += new
+            for spec in party.seats:
+                await _write_seat(tx, compound, party_id, spec, now)
+        return created, len(specs) - created
+
+    @staticmethod
+    async def _check(tx: Tx, specs: Sequence[PartySpec]) -> None:
+        """Every compound fits its parties; a seat code is one seat's, for good."""
+        kinds = {(p.compound, p.kind): p for p in specs}
+        codes: dict[str, str] = {}
+        for party in specs:
+            compound = await _compound(tx, party)
+            if party.kind is PartyKind.PROPERTY_COMPANY and not compound.has_property_company:
                 raise OrgImportError(
-                    f"{spec.where}: {spec.compound} has has_property_company = false"
+                    f"{party.where}: {party.compound} has has_property_company = false"
                 )
-            if spec.kind is PartyKind.SELF_MANAGEMENT_GROUP and has_company:
+            if party.kind is PartyKind.SELF_MANAGEMENT_GROUP and compound.has_property_company:
                 raise OrgImportError(
-                    f"{spec.where}: a self-management group runs a compound with no property"
-                    f" company, but {spec.compound} has one (has_property_company)"
+                    f"{party.where}: a self-management group runs a compound with no property"
+                    f" company, but {party.compound} has one (has_property_company)"
                 )
-    for party in section.parties:
-        for seat in party.seats:
-            existing = await tx.parties.by_code(seat.code)
-            if existing is None:
-                continue
-            owner = await tx.parties.party(existing.party_id)
-            held_in = await tx.org.get(owner.compound_id) if owner else None
-            if (
-                owner is not None
-                and held_in is not None
-                and (held_in.code != party.compound or owner.kind is not party.kind)
-            ):
+            other = _EITHER.get(party.kind)
+            if other is not None and (party.compound, other) in kinds:
                 raise OrgImportError(
-                    f'{seat.where}: seat "{seat.code}" belongs to the {owner.kind.value} of'
-                    f" {held_in.code}; seat codes are stable: give a new seat a new code"
+                    f"{party.where}: a compound has a property company or a"
+                    " self-management group, not both"
                 )
-
-
-async def _write(tx: Tx, org: OrgFile, section: PartiesSection, now: datetime) -> dict[str, int]:
-    counts = {
-        "parties created": 0,
-        "parties updated": 0,
-        "seats created": 0,
-        "seats updated": 0,
-        "households": 0,
-    }
-    for party in section.parties:
-        compound = await tx.org.get_by_code(party.compound)
-        assert compound is not None
-        party_id, created = await tx.parties.upsert_party(compound.id, party.kind, party.name, now)
-        counts["parties created" if created else "parties updated"] += 1
-        for spec in party.seats:
-            seat, new = await tx.parties.upsert_seat(
-                code=spec.code,
-                party_id=party_id,
-                role=spec.role,
-                holder_name=spec.name,
-                sort=spec.sort,
-                now=now,
-            )
-            counts["seats created" if new else "seats updated"] += 1
-            if spec.telegram_id is not None:
-                person = await tx.people.by_telegram(spec.telegram_id)
-                if person is None:
-                    person = await tx.people.create(
-                        telegram_id=spec.telegram_id,
-                        display_name="",
-                        username=None,
-                        language=None,
-                        now=now,
+            for seat in party.seats:
+                if seat.code in codes:
+                    raise OrgImportError(
+                        f'{seat.where}: duplicate seat code "{seat.code}"'
+                        f" (first at {codes[seat.code]})"
                     )
-                if seat.person_id != person.id:
-                    await tx.parties.link(seat.id, person.id, spec.name, now)
-                    await tx.audit.record(
-                        actor_id=None,
-                        actor_label="cli",
-                        action="seat.fill",
-                        subject=f"seat:{seat.code}",
-                        unit_id=compound.id,
-                        before=None,
-                        after={"person_id": person.id, "from": "org file"},
-                        now=now,
-                    )
-    for registry in section.registries:
-        compound = await tx.org.get_by_code(registry.compound)
-        assert compound is not None
-        kept = []
-        for row in registry.households:
-            household_id, _new = await tx.households.upsert(
-                compound.id, row.building, row.unit, row.room, row.area_centi, now
-            )
-            kept.append(household_id)
-        await tx.households.retire_others(compound.id, kept, now)
-        counts["households"] += len(kept)
-    if not section.registries:
-        del counts["households"]
-    if not section.parties:
-        counts = {k: v for k, v in counts.items() if k == "households"}
-    return counts
+                codes[seat.code] = seat.where
+                await _stable_code(tx, party, seat)
 
 
-PARTIES_STEP = ImportStep(
-    name="parties",
-    tables=("parties", "registries"),
-    read=_read,
-    check=_check,
-    write=_write,
-    empty=_empty,
-)
+async def _stable_code(tx: Tx, party: PartySpec, seat: SeatSpec) -> None:
+    existing = await tx.parties.by_code(seat.code)
+    owner = await tx.parties.party(existing.party_id) if existing else None
+    held_in = await tx.org.get(owner.compound_id) if owner else None
+    if (
+        owner is not None
+        and held_in is not None
+        and (held_in.code != party.compound or owner.kind is not party.kind)
+    ):
+        raise OrgImportError(
+            f'{seat.where}: seat "{seat.code}" belongs to the {owner.kind.value} of'
+            f" {held_in.code}; seat codes are stable: give a new seat a new code"
+        )
+
+
+async def _write_seat(
+    tx: Tx, compound: OrgUnit, party_id: int, spec: SeatSpec, now: datetime
+) -> None:
+    """One seat, and its holder from the file's Telegram id (the seat is filled at once)."""
+    seat, _new = await tx.parties.upsert_seat(
+        code=spec.code,
+        party_id=party_id,
+        role=spec.role,
+        holder_name=spec.name,
+        sort=spec.sort,
+        now=now,
+    )
+    if spec.telegram_id is None:
+        return
+    person = await tx.people.by_telegram(spec.telegram_id)
+    if person is None:
+        person = await tx.people.create(
+            telegram_id=spec.telegram_id, display_name="", username=None, language=None, now=now
+        )
+    if seat.person_id != person.id:
+        await tx.parties.link(seat.id, person.id, spec.name, now)
+        await tx.audit.record(
+            actor_id=None,
+            actor_label="cli",
+            action="seat.fill",
+            subject=f"seat:{seat.code}",
+            unit_id=compound.id,
+            before=None,
+            after={"person_id": person.id, "from": "org file"},
+            now=now,
+        )
+
+
+class _Registries(Section):
+    table = "registries"
+    noun = "registry"
+
+    def parse(self, data: Mapping[str, Any], where: str) -> RegistrySpec:
+        return self.parse_in(Path(), data, where)
+
+    def parse_in(self, folder: Path, data: Mapping[str, Any], where: str) -> RegistrySpec:
+        return _registry(folder, data, where)
+
+    async def write(self, tx: Tx, specs: Sequence[RegistrySpec], now: datetime) -> tuple[int, int]:
+        """The households of each registry (created, updated); those not listed leave it."""
+        created = updated = 0
+        for registry in specs:
+            compound = await _compound(tx, registry)
+            kept = []
+            for row in registry.households:
+                household_id, new = await tx.households.upsert(
+                    compound.id, row.building, row.unit, row.room, row.area_centi, now
+                )
+                kept.append(household_id)
+                created += new
+                updated += not new
+            await tx.households.retire_others(compound.id, kept, now)
+        return created, updated
+
+
+PARTIES = _Parties()
+REGISTRIES = _Registries()
+PARTY_SECTIONS: tuple[Section, ...] = (PARTIES, REGISTRIES)
 
 
 async def party_notes(tx: Tx) -> dict[int, list[str]]:

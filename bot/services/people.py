@@ -211,7 +211,9 @@ class PeopleService:
             departments = await tx.departments.many(
                 [g.department_id for g, _unit in grants if g.department_id is not None]
             )
-        return Profile(person, home, grants, departments)
+            led = {g.team_id for g, _unit in grants if g.team_id is not None}
+            teams = {team.id: team for team in await tx.org.teams() if team.id in led}
+        return Profile(person, home, grants, departments, teams)
 
     async def forget(self, actor: Actor) -> None:
         """Delete the person, their grants, their registration, their conversations and what

@@ -1,12 +1,14 @@
 """Property matters (物业): who does them, who supervises them, and how residents rate the
 service.
 
-* **Routes.** A request of a category handled by the property company goes to the compound's
-  property company staff (the seat holders of its ``property_company`` party), who accept,
-  work and complete it from the same cards, with the same deadlines and ratings as members.
-  Without a company (or nobody of it in the bot yet) the self-management group gets it; a
-  compound without a property company and with no parties at all (an unmanaged compound) goes
-  to the community's administrators; any other compound falls back to the members' pool.
+* **The route** (:class:`PropertyRoute`, the route of ``handled_by = "property_company"``). A
+  property matter goes to the compound's property company staff (the seat holders of its
+  ``property_company`` party), who accept, work and complete it from the same cards, with the
+  same deadlines and ratings as members. Without a company (or nobody of it in the bot yet)
+  the self-management group gets it; a compound without a property company and with no
+  parties at all (an unmanaged compound) goes to the community's administrators; any
+  other compound falls back to the members' pool. Which of these took it is kept on the
+  request (``requests.route``): it says who may accept its cards.
 * **Supervision.** The owners' committee (and the branch and the community) see the
   compound's property requests, where they stand and how residents rated them.
 * **Property-service rating.** Every month (``[consultation] rating_day``) the residents of
@@ -28,7 +30,7 @@ from bot.i18n import N_, I18n
 from bot.models import HandledBy, Level, OrgUnit, Person, Rating, Request, RequestView, Role
 from bot.models.consult import RatingResult, RatingRound
 from bot.models.parties import PartyKind
-from bot.services.dispatch import POOL, Offer, Route, Worker
+from bot.services.routes import Route
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import property as views
 from bot.views import tasks as task_views
@@ -45,12 +47,15 @@ if TYPE_CHECKING:
     from storage.db import Database, Tx
     from storage.repos.deadlines import DeadlineItem
 
-__all__ = ["RATING_CLOSE", "PropertyService"]
+__all__ = ["RATING_CLOSE", "PropertyRoute", "PropertyService"]
 
 LOG = logging.getLogger(__name__)
 
 RATING_CLOSE = "rating_close"
+# Which way a property matter went (requests.route).
 COMMUNITY = "community"
+POOL = "pool"
+STAFF = (PartyKind.PROPERTY_COMPANY, PartyKind.SELF_MANAGEMENT_GROUP)
 PAGE = 8
 # Who sees a compound's property matters and its ratings, besides the community's admins.
 SUPERVISORS = (PartyKind.OWNERS_COMMITTEE, PartyKind.BRANCH)
@@ -75,50 +80,7 @@ class PropertyService:
         self.notifier = notifier
         self.i18n = i18n
         self.config = config
-        for kind in (PartyKind.PROPERTY_COMPANY, PartyKind.SELF_MANAGEMENT_GROUP):
-            route = Route(kind.value, self._party_offer(kind), self._party_worker(kind))
-            dispatch.add_route(HandledBy.PROPERTY_COMPANY, route, before=POOL)
-        dispatch.add_route(
-            HandledBy.PROPERTY_COMPANY, Route(COMMUNITY, self._offer_unmanaged), before=POOL
-        )
         sweep.register((RATING_CLOSE,), self._close_due)
-
-    # -- routes --------------------------------------------------------------------------
-    def _party_offer(self, kind: PartyKind) -> Offer:
-        async def offer(tx: Tx, request: Request, actor: Actor | None) -> bool:
-            """Cards to the party's seat holders in the bot; not taken when there are none."""
-            party = await tx.parties.of_kind(request.compound_id, kind)
-            if party is None:
-                return False
-            holders = await tx.parties.holders(party.id)
-            sent = await self.dispatch.offer_cards(tx, request, holders, actor=actor)
-            if sent:
-                LOG.info("request %s sent to %d of the %s", request.number, sent, kind.value)
-            return sent > 0
-
-        return offer
-
-    def _party_worker(self, kind: PartyKind) -> Worker:
-        async def worker(tx: Tx, actor: Actor, request: Request) -> str | None:
-            """A seat holder of the party may accept; the name is the seat's holder."""
-            for seat, party in await tx.parties.held_in(actor.id, request.compound_id):
-                if party.kind is kind:
-                    return seat.holder_name or actor.person.display_name or "?"
-            return None
-
-        return worker
-
-    async def _offer_unmanaged(self, tx: Tx, request: Request, actor: Actor | None) -> bool:
-        """三无小区 — no property company (the org file says so) and no branch, owners'
-        committee or self-management group recorded: the community's administrators act for
-        it."""
-        compound = await tx.org.get(request.compound_id)
-        if compound is None or compound.has_property_company:
-            return False
-        if await tx.parties.of_compound(request.compound_id):
-            return False
-        await self.dispatch.cards.flag_admins(tx, request, task_views.unmanaged_flag)
-        return True
 
     # -- supervision (监督) ----------------------------------------------------------------
     async def supervised(
@@ -235,7 +197,7 @@ class PropertyService:
             )
             asked += 1
         await tx.ratings.set_asked(round_.id, asked)
-        await tx.deadlines.add_for(RATING_CLOSE, round_.id, closes, now)
+        await tx.deadlines.add_of("rating_id", round_.id, RATING_CLOSE, closes, now)
         await tx.audit.record(
             actor_id=None,
             actor_label="system",
@@ -283,12 +245,12 @@ class PropertyService:
     async def _close_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
         """The sweep: the round closes; the result goes to the branch, the committee and the
         community."""
-        if item.subject_id is None:
+        if item.rating_id is None:
             return
         now = self.clock.now()
-        if not await tx.ratings.close(item.subject_id, now):
+        if not await tx.ratings.close(item.rating_id, now):
             return
-        round_ = await tx.ratings.get(item.subject_id)
+        round_ = await tx.ratings.get(item.rating_id)
         assert round_ is not None
         result = await self._result(tx, round_)
         await tx.audit.record(
@@ -343,3 +305,50 @@ class PropertyService:
         await self.notifier.send(
             tx, person.telegram_id, render(self.i18n.get(language), language), batch=batch
         )
+
+
+class PropertyRoute(Route):
+    """物业: the company's staff, else the self-management group, else (三无) the community's
+    administrators, else the members' pool (see the module's docstring)."""
+
+    async def send(self, tx: Tx, request: Request, *, actor: Actor | None) -> None:
+        for kind in STAFF:
+            party = await tx.parties.of_kind(request.compound_id, kind)
+            if party is None:
+                continue
+            holders = await tx.parties.holders(party.id)
+            sent = await self.dispatcher.offer_cards(tx, request, holders, actor=actor)
+            if sent:
+                LOG.info("request %s sent to %d of the %s", request.number, sent, kind.value)
+                await self._took(tx, request, kind.value)
+                return
+        if await self._unmanaged(tx, request):
+            await self.dispatcher.cards.flag_admins(tx, request, task_views.unmanaged_flag)
+            await self._took(tx, request, COMMUNITY)
+            return
+        await self._took(tx, request, POOL)
+        await self.dispatcher.dispatch(tx, request, actor=actor)
+
+    async def worker(self, tx: Tx, actor: Actor, request: Request) -> str | None:
+        """On the staff's way, a seat holder of that party (by the seat's name); else a
+        member."""
+        kind = next((k for k in STAFF if k.value == request.route), None)
+        if kind is None:
+            return await super().worker(tx, actor, request)
+        for seat, party in await tx.parties.held_in(actor.id, request.compound_id):
+            if party.kind is kind:
+                return seat.holder_name or actor.person.display_name or "?"
+        return None
+
+    async def _took(self, tx: Tx, request: Request, way: str) -> None:
+        await tx.requests.set_fields(request.id, self.dispatcher.clock.now(), route=way)
+
+    @staticmethod
+    async def _unmanaged(tx: Tx, request: Request) -> bool:
+        """三无小区 — no property company (the org file says so) and no branch, owners'
+        committee or self-management group recorded: the community's administrators act for
+        it."""
+        compound = await tx.org.get(request.compound_id)
+        if compound is None or compound.has_property_company:
+            return False
+        return not await tx.parties.of_compound(request.compound_id)

@@ -27,6 +27,7 @@ from bot.models import (
     Role,
 )
 from bot.models.forms import Form
+from bot.phone import mainland_mobile
 from bot.services.scope import (
     Refused,
     audited_refusals,
@@ -51,7 +52,6 @@ MAX_WORK_UNIT = WORK_UNIT.limit
 MAX_SKILLS = 10
 MAX_SKILL = SKILL.limit
 _SPLIT = re.compile(r"[,，、;；\s]+")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class JoinStep(StrEnum):
@@ -105,20 +105,8 @@ class MemberForm(Form):
         self.real_name = NAME.accept(text)
 
     def set_phone(self, text: str) -> None:
-        """A typed mainland mobile number: 11 digits from 1[3-9] (spaces, dashes and +86 are
-        fine); kept as +86 and the 11 digits, like a shared contact."""
-        digits = re.sub(r"[\s\-()]", "", text)
-        digits = digits.removeprefix("+86") if digits.startswith("+86") else digits
-        if len(digits) == 13 and digits.startswith("86"):
-            digits = digits[2:]
-        if not _MOBILE.match(digits):
-            raise InvalidInput(
-                N_(
-                    "That is not a mainland mobile number (11 digits, starting with 13 to 19)."
-                    " Please type it again, or use the button."
-                )
-            )
-        self.phone = f"+86{digits}"
+        """A typed mainland mobile number (see :func:`bot.phone.mainland_mobile`)."""
+        self.phone = mainland_mobile(text)
 
     def set_work_unit(self, text: str | None) -> None:
         self.work_unit = None if text is None else WORK_UNIT.accept(text)

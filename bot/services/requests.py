@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from bot.services.waiting import WaitingService
     from storage.db import Database, Tx
 
-__all__ = ["PAGE_SIZE", "SIMILAR_WINDOW", "RequestService"]
+__all__ = ["PAGE_SIZE", "SIMILAR_WINDOW", "RequestService", "source_key"]
 
 LOG = logging.getLogger(__name__)
 
@@ -163,35 +163,53 @@ class RequestService:
         compound_id = self._home(actor)
         if not draft.complete or draft.category_id is None or draft.description is None:
             raise InvalidInput(N_("The request is not complete yet."))
-        source_key = _source_key(actor, draft.nonce)
-        async with self.db.transaction() as tx:
-            existing = await tx.requests.by_source(source_key)
-            if existing is not None:
-                await self._finish(tx, actor, end, existing)
-                return existing, False
+        key = source_key(actor, draft.nonce)
+
+        async def build(tx: Tx) -> Request:
+            assert draft.category_id is not None
             category = await tx.requests.category(draft.category_id)
             if category is None or not category.active:
                 raise NotFound(N_("That category is not available any more."))
-            request = await self.file(
+            return await self.file(
                 tx,
                 actor,
                 compound_id=compound_id,
                 category=category,
                 draft=draft,
-                source_key=source_key,
+                source_key=key,
                 contact_name=actor.person.display_name or None,
             )
-            if draft.phone and draft.phone != actor.person.phone:
-                await tx.people.update(actor.id, self.clock.now(), phone=draft.phone)
+
+        return await self.file_once(actor, key, draft.phone, end, build)
+
+    async def file_once(
+        self,
+        actor: Actor,
+        source_key: str,
+        phone: str | None,
+        end: FlowEnd | None,
+        build: Callable[[Tx], Awaitable[Request]],
+    ) -> tuple[Request, bool]:
+        """File what ``build`` makes, once per ``source_key`` (a flow's nonce): a repeated
+        Confirm finds the same request. The phone given becomes the person's; ``end`` ends
+        the flow in the same transaction. Returns the request and whether it is new."""
+        async with self.db.transaction() as tx:
+            existing = await tx.requests.by_source(source_key)
+            if existing is not None:
+                await self._finish(tx, actor, end, existing)
+                return existing, False
+            request = await build(tx)
+            if phone and phone != actor.person.phone:
+                await tx.people.update(actor.id, self.clock.now(), phone=phone)
             await self._finish(tx, actor, end, request)
         LOG.info("request %s filed by person %d", request.number, actor.id)
         return request, True
 
-    async def filed(self, actor: Actor, nonce: str) -> Request | None:
-        """The request the actor's intake ``nonce`` filed, if it was (a Confirm pressed again
-        after the intake ended: the same number, never a second request)."""
+    async def filed(self, actor: Actor, nonce: str, kind: str = "intake") -> Request | None:
+        """The request the actor's flow ``nonce`` filed, if it was (a Confirm pressed again
+        after the flow ended: the same number, never a second request)."""
         async with self.db.statement() as tx:
-            return await tx.requests.by_source(_source_key(actor, nonce))
+            return await tx.requests.by_source(source_key(actor, nonce, kind))
 
     async def _finish(self, tx: Tx, actor: Actor, end: FlowEnd | None, request: Request) -> None:
         if end is not None:
@@ -212,6 +230,8 @@ class RequestService:
         channel: str = "telegram",
         label: str = "system",
         on_created: Callable[[Tx, Request], Awaitable[None]] | None = None,
+        service_team_id: int | None = None,
+        preferred_slots: list[str] | None = None,
         tier: Tier | None = None,
         handled_by: HandledBy | None = None,
     ) -> Request:
@@ -220,8 +240,10 @@ class RequestService:
         ``actor`` is the resident filing it; None for a request with no resident in the bot
         (a city system's, through the API, or the community's own), whose events carry
         ``label``. ``on_created`` runs once the request exists, before it is routed (so the
-        cards already show what it records). ``tier`` and ``handled_by`` override the
-        category's (the community's own difficult matter goes to its administrators).
+        cards already show what it records). ``service_team_id`` makes it a service order of
+        that team's project, routed to the team's members. ``tier`` and ``handled_by`` override
+        the category's (the community's own difficult matter goes to its administrators); the
+        request keeps its ``handled_by``, so it stays on that route.
         """
         assert draft.description is not None
         now = self.clock.now()
@@ -245,6 +267,9 @@ class RequestService:
             longitude=draft.longitude,
             now=now,
             channel=channel,
+            service_team_id=service_team_id,
+            preferred_slots=preferred_slots,
+            handled_by=handled_by,
         )
         await record(
             tx, now, request, "status", actor=actor, label=label, to_status=Status.SUBMITTED
@@ -258,13 +283,8 @@ class RequestService:
         request = await self.flow.transition(
             tx, request, Status.TRIAGED, actor=None, note=note, announce=False
         )
-        if category.is_opinion:
-            await self.flow.tell_admins(tx, request, views.opinion_card)
-        else:
-            # 组织下单: by the routes of who handles it (the members nearby, the community's
-            # administrators, the property company ...).
-            request = await self.dispatcher.route(tx, request, handled_by=handled_by)
-        return request
+        # 组织下单: on its route (the members nearby, the admins, a team ...).
+        return await self.dispatcher.route(tx, request)
 
     async def support(self, actor: Actor, request_id: int, end: FlowEnd | None = None) -> Request:
         """'This is my problem too': follow the request instead of filing a duplicate
@@ -430,6 +450,7 @@ class RequestService:
         return compound is not None and await administers(tx, actor, compound)
 
 
-def _source_key(actor: Actor, nonce: str) -> str:
-    """What marks a request as filed by one intake (a repeated Confirm files it once)."""
-    return f"intake:{actor.id}:{nonce}"
+def source_key(actor: Actor, nonce: str, kind: str = "intake") -> str:
+    """What marks a request as filed by one flow of ``kind`` (a repeated Confirm files it
+    once): ``intake``, or ``order`` for a service order."""
+    return f"{kind}:{actor.id}:{nonce}"

@@ -81,7 +81,7 @@ class SeatVoteService:
                 consultation.id, text, options, actor.id, now, closes
             )
             if closes < consultation.closes_at:
-                await tx.deadlines.add_for(PROPOSAL_CLOSE, proposal.id, closes, now)
+                await tx.deadlines.add_of("proposal_id", proposal.id, PROPOSAL_CLOSE, closes, now)
             await journal(
                 tx,
                 now,
@@ -164,7 +164,7 @@ class SeatVoteService:
         now = self.clock.now()
         speakers = await speakers_of(tx, consultation)
         if await tx.consult.close_proposal(proposal.id, now):
-            await tx.deadlines.cancel_for((PROPOSAL_CLOSE,), proposal.id)
+            await tx.deadlines.cancel_of("proposal_id", proposal.id, (PROPOSAL_CLOSE,))
             fresh = await tx.consult.proposal(proposal.id)
             assert fresh is not None
             view = await proposal_view(tx, fresh, speakers, None)
@@ -209,7 +209,7 @@ class SeatVoteService:
 
     async def _close_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
         """The closing time: proposals still open close; the chair is asked for the decision."""
-        consultation = await tx.consult.get(item.subject_id or 0)
+        consultation = await tx.consult.get(item.consultation_id or 0)
         if consultation is None or consultation.state is not ConsultationState.OPEN:
             return
         now = self.clock.now()
@@ -224,7 +224,7 @@ class SeatVoteService:
             )
 
     async def _proposal_due(self, tx: Tx, item: DeadlineItem, _cache: RungCache) -> None:
-        proposal = await tx.consult.proposal(item.subject_id or 0)
+        proposal = await tx.consult.proposal(item.proposal_id or 0)
         if proposal is None or proposal.state != "open":
             return
         consultation = await tx.consult.get(proposal.consultation_id)

@@ -18,11 +18,17 @@ Definitions, for the requests of the unit's subtree (periods are whole local day
   (not cancelled) that were accepted / resolved.
 - The article's work figures: residents visited and contacted (household visits in the
   period), opinions collected (received requests of an opinion category), micro-matters solved
-  (requests resolved in the period), volunteer activities (none are recorded yet: 0).
+  (requests resolved in the period), volunteer activities (activities of the unit's area that
+  finished in the period with at least one person checked in).
 - *ranking*: the units one level down, by the mean of their defined rates.
 - Important matters (:mod:`bot.services.consult_stats`): consultations held and decisions
   made in the period, owners' votes closed (turnout by owners and by area), action items due
   in the period done on time, and the property-service ratings closed in the period.
+- *service teams* (the service menu): per team, its orders received in the period, of them
+  done, and of those rated, the share satisfied or basically satisfied.
+- *since the start*: the period from the first day anything was recorded in the unit's area
+  to today, with no limit on its length (the figures the article reports are cumulative);
+  its trend goes by month.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from bot.models.stats import (
     Period,
     PeriodKind,
     Stats,
+    TeamFigures,
     UnitFigures,
     median,
 )
@@ -89,7 +96,10 @@ def custom_period(first: date, last: date) -> Period:
 
 
 def period_of(kind: PeriodKind, today: date) -> Period:
-    """This week, this month (both up to today) or last month."""
+    """This week, this month (both up to today), last month, or since the start (to today:
+    its first day is the area's, see :meth:`StatsService.since_start`)."""
+    if kind is PeriodKind.ALL:
+        return Period(kind, today, today)
     if kind is PeriodKind.WEEK:
         return Period(kind, today - timedelta(days=today.weekday()), today)
     if kind is PeriodKind.MONTH:
@@ -118,7 +128,7 @@ def parse_period(text: str) -> Period:
 
 def decode_period(code: str, today: date) -> Period:
     """The period of a :attr:`Period.code` (relative ones as of ``today``)."""
-    if code in (PeriodKind.WEEK, PeriodKind.MONTH, PeriodKind.LAST_MONTH):
+    if code in (PeriodKind.WEEK, PeriodKind.MONTH, PeriodKind.LAST_MONTH, PeriodKind.ALL):
         return period_of(PeriodKind(code), today)
     match = _RANGE_CODE.match(code)
     if match is None:
@@ -215,20 +225,21 @@ class StatsService:
         async with audited_refusals(self.db, self.clock, actor), self.reports.read() as tx:
             up = await self._unit(tx, actor, unit_id, VIEW)
             stats = await self._compute(tx, unit_id, period, up)
-        await self._audit(actor, VIEW, stats.unit, period, {})
+        await self._audit(actor, VIEW, stats.unit, stats.period, {})
         return stats
 
     async def heat_map(self, actor: Actor, unit_id: int, period: Period) -> HeatMap | None:
         """Compounds inside communities, with their requests of the period and this month's
         topics; for a street or the district only (None for a community or compound)."""
         month = f"{self.today():%Y-%m}"
-        start, end = period.bounds(self.config.tz)
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
             await self._unit(tx, actor, unit_id, VIEW)
             unit = await tx.org.get(unit_id)
             assert unit is not None
             if unit.level not in (Level.STREET, Level.DISTRICT):
                 return None
+            period = await self._since_start(tx, unit, period)
+            start, end = period.bounds(self.config.tz)
             communities = await tx.org.subtree(unit, Level.COMMUNITY)
             compounds = await tx.org.subtree(unit, Level.COMPOUND)
             received = await tx.stats.received_by_compound(unit, start, end)
@@ -254,7 +265,9 @@ class StatsService:
         async with audited_refusals(self.db, self.clock, actor), self.reports.read() as tx:
             up = await self._unit(tx, actor, unit_id, EXPORT)
             export = await self._export(tx, unit_id, period, up)
-        await self._audit(actor, EXPORT, export.stats.unit, period, {"rows": len(export.rows)})
+        await self._audit(
+            actor, EXPORT, export.stats.unit, export.stats.period, {"rows": len(export.rows)}
+        )
         return export
 
     async def export_unit(self, code: str, period: Period) -> Export:
@@ -264,19 +277,27 @@ class StatsService:
             if unit is None:
                 raise NotFound(N_("That place does not exist (any more)."))
             export = await self._export(tx, unit.id, period, None)
-        await self._audit(None, EXPORT, unit, period, {"rows": len(export.rows)})
+        await self._audit(None, EXPORT, unit, export.stats.period, {"rows": len(export.rows)})
         return export
 
     async def _export(self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None) -> Export:
         stats = await self._compute(tx, unit_id, period, up, rows=True)
-        start, end = period.bounds(self.config.tz)
+        start, end = stats.period.bounds(self.config.tz)
         departments = None
         if stats.unit.level in (Level.STREET, Level.DISTRICT):  # 部门考评: their own sheet
             calendar = self.config.working_calendar()
             departments = await department_stats(
-                tx, stats.unit, period, self.clock.now(), calendar, self.config
+                tx, stats.unit, stats.period, self.clock.now(), calendar, self.config
             )
         return Export(stats, await tx.stats.export_rows(stats.unit, start, end), departments)
+
+    async def _since_start(self, tx: Tx, unit: OrgUnit, period: Period) -> Period:
+        """ "Since the start" from the first day anything was recorded in the unit's area."""
+        if period.kind is not PeriodKind.ALL:
+            return period
+        first = await tx.stats.first_day(unit)
+        day = first.astimezone(self.config.tz).date() if first is not None else period.last
+        return Period(PeriodKind.ALL, min(day, period.last), period.last)
 
     async def _compute(
         self, tx: Tx, unit_id: int, period: Period, up: OrgUnit | None, *, rows: bool = False
@@ -285,6 +306,7 @@ class StatsService:
         tz = self.config.tz
         unit = await tx.org.get(unit_id)
         assert unit is not None
+        period = await self._since_start(tx, unit, period)
         start, end = period.bounds(tz)
         children = await tx.org.children(unit.id)
         counts = await tx.stats.counts([unit, *children], start, end, now)
@@ -296,8 +318,9 @@ class StatsService:
             by_category[category_id] = by_category.get(category_id, 0) + n
         open_now, overdue_now = await tx.stats.open_now(unit, now, OPEN)
         durations = await tx.stats.durations(unit, start, end)
-        weeks = period.weeks(tz)
+        weeks = period.buckets(tz)
         per_week = await tx.stats.received_per_bucket(unit, [(s, e) for _d, s, e in weeks])
+        per_team = await tx.stats.teams(unit, start, end)
         ranking = sorted(
             (UnitFigures(child, counts[child.id]) for child in children), key=_rank_key
         )
@@ -317,11 +340,16 @@ class StatsService:
             median_accept=median(durations.accept),
             median_resolve=median(durations.resolve),
             residents_visited=await tx.stats.residents_visited(unit, start, end),
-            volunteer_activities=0,  # no volunteer events are recorded yet
+            volunteer_activities=await tx.activities.finished_with_attendees(unit, start, end),
             ranking=ranking,
             weekly=[(day, n) for (day, _s, _e), n in zip(weeks, per_week, strict=True)],
             up=up,
             consult=await consult_figures(tx, unit, start, end, rows=rows),
+            teams=[
+                TeamFigures(team, *per_team.get(team.id, (0, 0, 0, 0)))
+                for team in await tx.org.teams()
+                if team.offers
+            ],
         )
 
     async def _audit(

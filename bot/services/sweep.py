@@ -6,8 +6,10 @@ never act twice. Non-urgent reminders wait for the end of quiet hours and for th
 availability (a held row for that person).
 
 Each kind of row has one handler (:meth:`DeadlineSweep.register`): the requests' own clocks
-are registered here; another feature's clock (the sub-orders of a whistle) registers its kinds
-when the services are wired, and its rows are claimed by the same index-backed query.
+are registered here; another feature's clock (the sub-orders of a whistle, an activity's
+reminders) registers its kinds when the services are wired, and its rows are claimed by the
+same index-backed query. A row names what it is about by a foreign key: ``request_id`` (and
+``sub_order_id``), or ``activity_id``.
 """
 
 from __future__ import annotations
@@ -106,8 +108,11 @@ class DeadlineSweep:
         await handler(tx, item, cache)
 
     # -- the requests' own clocks ---------------------------------------------------------
+    async def _request(self, tx: Tx, item: DeadlineItem) -> Request | None:
+        return None if item.request_id is None else await tx.requests.get(item.request_id)
+
     async def _auto_close(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
-        request = await tx.requests.get(item.request_id)
+        request = await self._request(tx, item)
         if request is not None and request.status is Status.RESOLVED:
             await self.flow.transition(
                 tx,
@@ -119,21 +124,21 @@ class DeadlineSweep:
             )
 
     async def _reminder(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
-        request = await tx.requests.get(item.request_id)
+        request = await self._request(tx, item)
         what = item.kind.removeprefix("remind_")
         if request is not None and request.status in (UNACCEPTED if what == "accept" else WORKING):
             await self._remind(tx, request, what, item.step)
 
     async def _delivery(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
         """A reminder held for one person (quiet hours, their availability) is due now."""
-        request = await tx.requests.get(item.request_id)
+        request = await self._request(tx, item)
         what = item.kind.removeprefix("deliver_")
         still = UNACCEPTED if what == "accept" else WORKING
         if request is not None and item.person_id is not None and request.status in still:
             await self._remind_person(tx, request, what, item.step, item.person_id)
 
     async def _escalation(self, tx: Tx, item: DeadlineItem, cache: RungCache) -> None:
-        request = await tx.requests.get(item.request_id)
+        request = await self._request(tx, item)
         what = item.kind.removeprefix("escalate_")
         if request is not None and request.status in (UNACCEPTED if what == "accept" else OPEN):
             await self.escalation.escalate(tx, request, item.step, what, cache)

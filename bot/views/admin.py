@@ -23,6 +23,7 @@ from bot.views.consult import CONSULT
 from bot.views.consult_forms import convene_button
 from bot.views.deadlines import ESCALATE
 from bot.views.departments import DEPARTMENTS
+from bot.views.leaders import LEADERS
 from bot.views.parties import PARTIES
 from bot.views.registration import MEMBER_ADMIN
 from bot.views.registration import STATUS_NAMES as MEMBER_STATUS_NAMES
@@ -55,6 +56,7 @@ def admin_menu(t: Translator, *, can_audit: bool) -> OutMessage:
     if can_audit:  # a street's or the district's: the departments serve their area
         buttons.append(Button(t("🏛 Departments"), cbdata.encode(DEPARTMENTS, "m")))
     buttons.append(Button(t("🤝 First secretaries"), cbdata.encode(DEPARTMENTS, "fm")))
+    buttons.append(Button(t("🎖 Team leaders"), cbdata.encode(LEADERS, "m")))
     if can_audit:
         buttons.append(Button(t("📒 Audit log"), cbdata.encode(ADMIN, "audit")))
     return OutMessage(
@@ -262,6 +264,18 @@ def revoked(t: Translator) -> OutMessage:
 
 # What each audited action is called in the log (by its code; a ".refused" one was refused).
 ACTION_NAMES = {
+    "activity.cancel": N_("call an activity off"),
+    "activity.cancel_signup": N_("cancel a sign-up"),
+    "activity.checkin": N_("check in to an activity"),
+    "activity.code": N_("show a check-in code"),
+    "activity.finish": N_("end an activity"),
+    "activity.moved_up": N_("move up from the waiting list"),
+    "activity.publish": N_("publish an activity"),
+    "activity.roll": N_("take the roll"),
+    "activity.signed": N_("sign up for an activity"),
+    "activity.signup": N_("sign up for an activity"),
+    "activity.uncheck": N_("take back a check-in"),
+    "activity.waiting": N_("join a waiting list"),
     "admin.grant": N_("grant administration"),
     "admin.invite": N_("invite an administrator"),
     "admin.queue": N_("view the request queue"),
@@ -305,6 +319,10 @@ ACTION_NAMES = {
     "person.forget": N_("delete their data"),
     "person.home": N_("set the home compound"),
     "person.language": N_("set the language"),
+    "points.correct": N_("correct points"),
+    "points.hours": N_("points for volunteer hours"),
+    "points.redeem": N_("redeem points"),
+    "points.task": N_("points for a task done"),
     "request.accept": N_("accept a request"),
     "request.admin": N_("act on a request"),
     "request.api_submit": N_("file a request through the API"),
@@ -324,6 +342,10 @@ ACTION_NAMES = {
     "role.revoke": N_("revoke a role"),
     "stats.view": N_("view the statistics"),
     "task.decline": N_("decline a task"),
+    "team.assign": N_("assign a service order"),
+    "team.lead": N_("appoint a team leader"),
+    "team.orders": N_("view a team's orders"),
+    "team.unlead": N_("dismiss a team leader"),
     "topic.convert": N_("act on a topic of the month"),
     "topic.dismiss": N_("set a topic aside"),
     "topic.view": N_("view a topic of the month"),
@@ -389,6 +411,8 @@ SUBJECT_NAMES = {
     "rating": N_("property rating #{id}"),
     "sub_order": N_("sub-order #{id}"),
     "meeting": N_("joint meeting #{id}"),
+    "activity": N_("activity #{id}"),
+    "redemption": N_("redemption #{id}"),
 }
 REFUSED = ".refused"
 

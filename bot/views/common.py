@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, tzinfo
 from html import escape
+from typing import TypeVar
 
+from bot import cbdata
 from bot.i18n import N_, Translator
-from bot.messages import ReplyButton
+from bot.messages import Button, ReplyButton
 from bot.models import OrgUnit, Role
 
-__all__ = ["MAIN_MENU", "esc", "fmt_age", "fmt_time", "main_keyboard", "unit_path"]
+__all__ = [
+    "MAIN_MENU",
+    "MY_REQUESTS",
+    "RAISE_REQUEST",
+    "SERVICE_MENU",
+    "esc",
+    "fmt_age",
+    "fmt_time",
+    "main_keyboard",
+    "ticked",
+    "unit_path",
+]
+
+RAISE_REQUEST = N_("Raise a request")
+MY_REQUESTS = N_("My requests")
+SERVICE_MENU = N_("Service menu")  # 菜单式服务: the teams' projects, activities, stations, points
 
 # Reply-keyboard buttons of the main menu, by the roles that see them. Handlers recognise a
 # tapped button by comparing its text with these labels in every language.
 MAIN_MENU: tuple[tuple[str, frozenset[Role] | None], ...] = (
-    (N_("Raise a request"), None),
-    (N_("My requests"), None),
+    (RAISE_REQUEST, None),
+    (SERVICE_MENU, None),
+    (MY_REQUESTS, None),
     (N_("Help"), None),
     (N_("My data"), None),
 )
@@ -39,6 +58,24 @@ def main_keyboard(roles: set[Role], t: Translator) -> tuple[tuple[ReplyButton, .
     return tuple(
         tuple(ReplyButton(label) for label in labels[i : i + 2]) for i in range(0, len(labels), 2)
     )
+
+
+Option = TypeVar("Option", bound=str)  # an option of a multiple choice (a StrEnum)
+
+
+def ticked(
+    t: Translator,
+    names: Mapping[Option, str],
+    chosen: Collection[str],
+    feature: str,
+    action: str,
+) -> list[Button]:
+    """A button per option (``names``: value -> msgid), ✅ on the chosen ones; pressing one
+    sends ``<feature>1:<action>:<value>`` (a multiple choice: tick, untick, then Done)."""
+    return [
+        Button(("✅ " if value in chosen else "") + t(name), cbdata.encode(feature, action, value))
+        for value, name in names.items()
+    ]
 
 
 def fmt_age(t: Translator, age: timedelta) -> str:

@@ -22,7 +22,7 @@ __all__ = [
     "seat_label",
 ]
 
-PARTIES = "pt"
+PARTIES = "ps"
 
 PARTY_NAMES: dict[PartyKind, str] = {
     PartyKind.BRANCH: N_("Party branch"),

@@ -165,6 +165,7 @@ def role_name(t: Translator, role: Role) -> str:
         Role.ADMIN: t("Administrator"),
         Role.SEAT: t("Seat in the four parties"),
         Role.OWNER: t("Owner"),
+        Role.TEAM_LEADER: t("Team leader"),
         Role.DEPARTMENT: t("Department liaison"),
         Role.DEPARTMENT_HEAD: t("Department head"),
         Role.FIRST_SECRETARY: t("First secretary"),
@@ -189,7 +190,10 @@ def profile_message(t: Translator, profile: Profile, tz: tzinfo) -> OutMessage:
         lines.append(t("Roles:"))
         for grant, unit in profile.grants:
             department = profile.departments.get(grant.department_id or 0)
+            team = profile.teams.get(grant.team_id or 0)
             where = department.label(language) if department else unit.label(language)
+            if team is not None:  # a team leader: the team, where
+                where = f"{team.label(language)} · {where}"
             lines.append(f"• {role_name(t, grant.role)} — {esc(where)}")
     lines += ["", t("Send /forget to delete your data.")]
     return OutMessage("\n".join(lines))

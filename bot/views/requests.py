@@ -23,6 +23,7 @@ from bot.models import (
 from bot.models.intake import MAX_PHOTOS, Draft, Step
 from bot.views.common import esc, fmt_age, fmt_time, main_keyboard, unit_path
 from bot.views.forms import SKIP, cancel_row
+from bot.views.service import order_lines
 
 __all__ = [
     "INTAKE",
@@ -448,6 +449,7 @@ def request_detail(
         t("Tier: {tier}").format(tier=t(TIER_NAMES[r.tier])),
         t("Compound: {place}").format(place=unit_path(view.compound_path, language)),
         t("Description: {text}").format(text=_clip(r.description, DESCRIPTION_CHARS)),
+        *order_lines(t, language, view),
     ]
     if (place := place_line(t, r)) is not None:
         lines.append(place)
@@ -719,6 +721,7 @@ def member_card(
     if (place := place_line(t, r)) is not None:
         lines.append(place)
     lines.append(t("Description: {text}").format(text=esc(r.description)))
+    lines += order_lines(t, language, view)
     lines.append(t("Filed: {age}").format(age=fmt_age(t, now - r.created_at)))
     if (deadline := deadline_line(t, r, tz)) is not None:
         lines.append(deadline)

@@ -42,6 +42,7 @@ PERIOD_NAMES = {
     PeriodKind.MONTH: N_("This month"),
     PeriodKind.LAST_MONTH: N_("Last month"),
     PeriodKind.RANGE: N_("Chosen dates"),
+    PeriodKind.ALL: N_("Since the start"),
 }
 RATE_NAMES = (N_("Response rate"), N_("Resolution rate"), N_("Satisfaction rate"))
 NO_VALUE = "–"
@@ -58,7 +59,8 @@ def fmt_rate(rate: Rate) -> str:
 
 
 def period_text(t: Translator, period: Period) -> str:
-    """'This month: 2026-11-01 – 2026-11-26'."""
+    """'This month: 2026-11-01 – 2026-11-26' ('Since the start: ...' for the cumulative
+    view)."""
     return t("{name}: {first} – {last}").format(
         name=t(PERIOD_NAMES[period.kind]),
         first=period.first.isoformat(),
@@ -77,7 +79,7 @@ def _rates(figures_rates: tuple[Rate, Rate, Rate]) -> str:
 def _buttons(t: Translator, language: str, stats: Stats) -> tuple[tuple[Button, ...], ...]:
     unit_id = stats.unit.id
     periods = []
-    for kind in (PeriodKind.WEEK, PeriodKind.MONTH, PeriodKind.LAST_MONTH):
+    for kind in (PeriodKind.WEEK, PeriodKind.MONTH, PeriodKind.LAST_MONTH, PeriodKind.ALL):
         label = t(PERIOD_NAMES[kind])
         if stats.period.kind is kind:
             label = "✔ " + label
@@ -98,7 +100,8 @@ def _buttons(t: Translator, language: str, stats: Stats) -> tuple[tuple[Button, 
             )
         )
     return (
-        tuple(periods),
+        tuple(periods[:2]),
+        tuple(periods[2:]),
         (
             Button(t("📅 Other dates"), cbdata.encode(STATS, ACT_DATES)),
             Button(t("📥 Excel"), cbdata.encode(STATS, ACT_EXPORT, unit_id, code)),
@@ -157,6 +160,19 @@ def stats_message(t: Translator, language: str, stats: Stats) -> OutMessage:
         t("Micro-matters solved: {n}").format(n=stats.micro_matters),
         t("Volunteer activities: {n}").format(n=stats.volunteer_activities),
     ]
+    teams = [f for f in stats.teams if f.orders]
+    if stats.teams:
+        lines += ["", t("<b>Service teams</b> (orders · done · satisfaction)")]
+        lines += [
+            t("{project} · {team}: {orders} · {done} · {rate}").format(
+                project=esc(f.team.project_label(language)),
+                team=esc(f.team.label(language)),
+                orders=f.orders,
+                done=f.done,
+                rate=fmt_rate(f.satisfaction),
+            )
+            for f in teams
+        ] or [t("No service orders in this period.")]
     if stats.consult is not None:
         lines += ["", *consult_lines(t, stats.consult)]
     if stats.ranking:

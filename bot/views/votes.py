@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 VOTES = "ov"
-PAPER = "pb"  # the flow of paper ballots
+PAPER = "pa"  # the flow of paper ballots
 
 MATTER_NAMES: dict[VoteMatter, str] = {
     VoteMatter.ORDINARY: N_("An ordinary matter"),

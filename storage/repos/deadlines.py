@@ -1,8 +1,9 @@
 """Timer rows for reminders, escalations and auto-close; members' extension requests.
 
-A timer row is about a request (``request_id``), or about another subject its kind names
-(``subject_id``: an action item, an owners' vote, a consultation ...). The sweep claims both
-through one index and hands each row to the handler registered for its kind.
+A timer row names what it is about by a foreign key: a request (``request_id``, and perhaps
+its sub-order), an activity, or a consultation, a proposal, an action item, an owners' vote
+or a property-service rating round (要事商议办); its ``kind`` picks the handler the sweep
+hands it to.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from storage.timestamps import from_ts, ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["SWEEP_SQL", "DeadlineItem", "DeadlinesRepo", "Extension"]
+__all__ = ["SWEEP_SQL", "DeadlineItem", "DeadlinesRepo", "Extension", "Subject"]
 
 # The sweep's query, kept as a constant so a test can EXPLAIN it. On PostgreSQL it locks the
 # rows it returns and skips rows another transaction holds (SKIP LOCKED): two sweeps (the old
@@ -30,14 +31,23 @@ SWEEP_SQL = (
 
 @dataclass(frozen=True)
 class DeadlineItem:
+    """A timer row. It is about a request (``request_id``), and then perhaps about a
+    department's sub-order of the request's whistle (``sub_order_id``); or about an activity
+    (``activity_id``, no request), or one of 要事商议办's subjects (no request)."""
+
     id: int
     request_id: int | None
     kind: str
     step: int
     person_id: int | None
     due_at: datetime
-    sub_order_id: int | None = None  # a department's sub-order of the request's whistle
-    subject_id: int | None = None
+    sub_order_id: int | None = None
+    activity_id: int | None = None
+    consultation_id: int | None = None
+    proposal_id: int | None = None
+    action_item_id: int | None = None
+    owners_vote_id: int | None = None
+    rating_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class DeadlinesRepo:
 
     async def add(
         self,
-        request_id: int,
+        request_id: int | None,
         kind: str,
         due_at: datetime,
         now: datetime,
@@ -64,11 +74,31 @@ class DeadlinesRepo:
         step: int = 0,
         person_id: int | None = None,
         sub_order_id: int | None = None,
+        activity_id: int | None = None,
     ) -> int:
+        """A timer of a request (and perhaps its sub-order), or of an activity (no request)."""
         return await self.tx.insert(
             "INSERT INTO deadline_items (request_id, kind, step, person_id, due_at, created_at,"
-            " sub_order_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (request_id, kind, step, person_id, ts(due_at), ts(now), sub_order_id),
+            " sub_order_id, activity_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (request_id, kind, step, person_id, ts(due_at), ts(now), sub_order_id, activity_id),
+        )
+
+    async def add_of(
+        self,
+        column: Subject,
+        subject_id: int,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        *,
+        step: int = 0,
+    ) -> int:
+        """A timer about the subject ``column`` names (a consultation, an action item ...),
+        with no request."""
+        return await self.tx.insert(
+            f"INSERT INTO deadline_items ({column}, kind, step, due_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (subject_id, kind, step, ts(due_at), ts(now)),
         )
 
     async def add_many(
@@ -95,44 +125,7 @@ class DeadlinesRepo:
             f" RETURNING {_ITEM_COLS}",
             (ts(now), *ids),
         )
-        items = [_item(r) for r in rows]
-        return sorted(items, key=lambda i: (i.due_at, i.id))
         return sorted((_item(r) for r in rows), key=lambda i: (i.due_at, i.id))
-
-    # -- subjects other than requests ------------------------------------------------------
-    async def add_for(
-        self,
-        kind: str,
-        subject_id: int,
-        due_at: datetime,
-        now: datetime,
-        *,
-        step: int = 0,
-        person_id: int | None = None,
-    ) -> int:
-        """A timer about ``subject_id`` (what it is, the kind says: an action item ...)."""
-        return await self.tx.insert(
-            "INSERT INTO deadline_items (subject_id, kind, step, person_id, due_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (subject_id, kind, step, person_id, ts(due_at), ts(now)),
-        )
-
-    async def cancel_for(self, kinds: tuple[str, ...], subject_id: int) -> int:
-        """Cancel the pending (and held) timers of ``kinds`` about ``subject_id``."""
-        return await self.tx.execute(
-            "UPDATE deadline_items SET state = 'cancelled' WHERE subject_id = ?"
-            f" AND kind IN ({','.join('?' * len(kinds))}) AND state IN ('pending', 'held')",
-            (subject_id, *kinds),
-        )
-
-    async def pending_for(self, kinds: tuple[str, ...], subject_id: int) -> list[DeadlineItem]:
-        rows = await self.tx.fetchall(
-            f"SELECT {_ITEM_COLS} FROM deadline_items WHERE subject_id = ?"
-            f" AND kind IN ({','.join('?' * len(kinds))}) AND state = 'pending'"
-            " ORDER BY due_at, id",
-            (subject_id, *kinds),
-        )
-        return [_item(r) for r in rows]
 
     async def cancel(self, request_id: int, kinds: tuple[str, ...] | None = None) -> int:
         """Cancel the pending (and held) rows of a request, optionally only some kinds."""
@@ -189,21 +182,36 @@ class DeadlinesRepo:
         )
         return [_item(r) for r in rows]
 
-    # -- sub-orders' clocks ------------------------------------------------------------------
+    # -- the clocks of sub-orders and activities -----------------------------------------
     async def pending_for_order(self, sub_order_id: int) -> list[DeadlineItem]:
-        rows = await self.tx.fetchall(
-            f"SELECT {_ITEM_COLS} FROM deadline_items"
-            " WHERE sub_order_id = ? AND state = 'pending' ORDER BY due_at, id",
-            (sub_order_id,),
-        )
-        return [_item(r) for r in rows]
+        return await self.pending_of("sub_order_id", sub_order_id)
 
     async def cancel_for_order(self, sub_order_id: int, kinds: tuple[str, ...]) -> int:
         """Cancel the pending rows of ``kinds`` of one sub-order."""
+        return await self.cancel_of("sub_order_id", sub_order_id, kinds)
+
+    async def pending_for_activity(self, activity_id: int) -> list[DeadlineItem]:
+        return await self.pending_of("activity_id", activity_id)
+
+    async def cancel_for_activity(self, activity_id: int, kinds: tuple[str, ...]) -> int:
+        """Cancel the pending rows of ``kinds`` of one activity."""
+        return await self.cancel_of("activity_id", activity_id, kinds)
+
+    async def pending_of(self, column: Subject, subject_id: int) -> list[DeadlineItem]:
+        """The pending rows about one subject (``column`` names its kind)."""
+        rows = await self.tx.fetchall(
+            f"SELECT {_ITEM_COLS} FROM deadline_items"
+            f" WHERE {column} = ? AND state = 'pending' ORDER BY due_at, id",
+            (subject_id,),
+        )
+        return [_item(r) for r in rows]
+
+    async def cancel_of(self, column: Subject, subject_id: int, kinds: tuple[str, ...]) -> int:
+        """Cancel the pending (and held) rows of ``kinds`` about one subject."""
         return await self.tx.execute(
-            "UPDATE deadline_items SET state = 'cancelled' WHERE sub_order_id = ?"
+            f"UPDATE deadline_items SET state = 'cancelled' WHERE {column} = ?"
             f" AND state IN ('pending', 'held') AND kind IN ({','.join('?' * len(kinds))})",
-            (sub_order_id, *kinds),
+            (subject_id, *kinds),
         )
 
     # -- extensions ----------------------------------------------------------------------
@@ -245,19 +253,35 @@ class DeadlinesRepo:
         return changed == 1
 
 
-_ITEM_COLS = "id, request_id, kind, step, person_id, due_at, sub_order_id, subject_id"
+_ITEM_COLS = (
+    "id, request_id, kind, step, person_id, due_at, sub_order_id, activity_id, consultation_id,"
+    " proposal_id, action_item_id, owners_vote_id, rating_id"
+)
+# What a timer row may be about besides a request: the column naming it.
+Subject = Literal[
+    "sub_order_id",
+    "activity_id",
+    "consultation_id",
+    "proposal_id",
+    "action_item_id",
+    "owners_vote_id",
+    "rating_id",
+]
+
+
+def _id(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _item(row: Sequence[Any]) -> DeadlineItem:
     return DeadlineItem(
         int(row[0]),
-        None if row[1] is None else int(row[1]),
+        _id(row[1]),
         str(row[2]),
         int(row[3]),
-        None if row[4] is None else int(row[4]),
+        _id(row[4]),
         from_ts(row[5]),
-        None if row[6] is None else int(row[6]),
-        None if row[7] is None else int(row[7]),
+        *(_id(row[i]) for i in range(6, 13)),
     )
 
 

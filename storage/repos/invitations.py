@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["InvitationsRepo"]
 
-_COLS = "token, kind, target_id, created_by, created_at, expires_at, used_by, used_at"
+_COLS = "token, kind, target_id, created_by, created_at, expires_at, used_by, used_at, unit_id"
 
 
 class InvitationsRepo:
@@ -29,11 +29,12 @@ class InvitationsRepo:
         created_by: int | None,
         now: datetime,
         expires_at: datetime,
+        unit_id: int | None = None,
     ) -> None:
         await self.tx.execute(
             "INSERT INTO invitations (token, kind, target_id, created_by, created_at,"
-            " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (token, kind, target_id, created_by, ts(now), ts(expires_at)),
+            " expires_at, unit_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (token, kind, target_id, created_by, ts(now), ts(expires_at), unit_id),
         )
 
     async def get(self, token: str) -> Invitation | None:

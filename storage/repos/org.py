@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.models import Level, OrgUnit, ServiceTeam, Station
+from bot.models import Level, OpeningSpan, OrgUnit, ServiceTeam, Station
 from storage.timestamps import ts
 
 if TYPE_CHECKING:
     from storage.db import Tx
 
-__all__ = ["OrgRepo"]
+__all__ = ["UNIT_COLUMNS", "OrgRepo"]
 
+_STATION_COLS = (
+    "s.id, s.code, s.name, s.unit_id, s.address, s.latitude, s.longitude, s.function_areas,"
+    " s.opening_hours, s.hours, s.open_on_holidays"
+)
+_TEAM_COLS = (
+    "id, code, name, name_en, project, project_en, sort, offers, offers_en, schedule,"
+    " schedule_en, venue, venue_en, order_category"
+)
 _UNIT_COLS = (
     "id, code, name, name_en, level, parent_id, path, has_property_company, sort, households,"
     " latitude, longitude"
 )
+UNIT_COLUMNS = _UNIT_COLS  # for other repositories that read units
 
 
 class OrgRepo:
@@ -161,17 +170,23 @@ class OrgRepo:
         function_areas: list[str],
         opening_hours: str,
         now: datetime,
+        hours: list[OpeningSpan] | None = None,
+        open_on_holidays: bool = False,
     ) -> bool:
-        """Insert or update a station; return whether it is new."""
+        """Insert or update a station; return whether it is new. ``hours`` None keeps the
+        structured hours it has (an import that does not give them)."""
         existed = await self.tx.fetchval("SELECT 1 FROM stations WHERE code = ?", (code,))
+        spans = json.dumps([s.model_dump(mode="json") for s in hours or []])
         await self.tx.execute(
             "INSERT INTO stations (code, name, unit_id, address, latitude, longitude,"
-            " function_areas, opening_hours, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " function_areas, opening_hours, hours, open_on_holidays, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit_id = excluded.unit_id,"
             " address = excluded.address, latitude = excluded.latitude,"
             " longitude = excluded.longitude, function_areas = excluded.function_areas,"
-            " opening_hours = excluded.opening_hours, updated_at = excluded.updated_at",
+            " opening_hours = excluded.opening_hours,"
+            " open_on_holidays = excluded.open_on_holidays, updated_at = excluded.updated_at"
+            + ("" if hours is None else ", hours = excluded.hours"),
             (
                 code,
                 name,
@@ -181,6 +196,8 @@ class OrgRepo:
                 longitude,
                 json.dumps(function_areas, ensure_ascii=False),
                 opening_hours,
+                spans,
+                open_on_holidays,
                 ts(now),
                 ts(now),
             ),
@@ -188,21 +205,25 @@ class OrgRepo:
         return existed is None
 
     async def stations(self, unit: OrgUnit | None = None) -> list[Station]:
-        sql = (
-            "SELECT s.id, s.code, s.name, s.unit_id, s.address, s.latitude, s.longitude,"
-            " s.function_areas, s.opening_hours FROM stations s"
-        )
+        sql = f"SELECT {_STATION_COLS} FROM stations s"
         params: list[object] = []
         if unit is not None:
             sql += " JOIN org_units u ON u.id = s.unit_id WHERE substr(u.path, 1, ?) = ?"
             params = [len(unit.path), unit.path]
         rows = await self.tx.fetchall(sql + " ORDER BY s.code", params)
-        out = []
-        for r in rows:
-            data = dict(r)
-            data["function_areas"] = json.loads(data["function_areas"])
-            out.append(Station.model_validate(data))
-        return out
+        return [_station(r) for r in rows]
+
+    async def station(self, station_id: int) -> Station | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_STATION_COLS} FROM stations s WHERE s.id = ?", (station_id,)
+        )
+        return None if row is None else _station(row)
+
+    async def station_by_code(self, code: str) -> Station | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_STATION_COLS} FROM stations s WHERE s.code = ?", (code,)
+        )
+        return None if row is None else _station(row)
 
     async def count_stations(self) -> int:
         return int(await self.tx.fetchval("SELECT count(*) FROM stations"))
@@ -230,12 +251,55 @@ class OrgRepo:
         )
         return existed is None
 
+    async def set_team_menu(
+        self,
+        code: str,
+        *,
+        offers: str,
+        offers_en: str | None,
+        schedule: str,
+        schedule_en: str | None,
+        venue: str,
+        venue_en: str | None,
+        order_category: str | None,
+        now: datetime,
+    ) -> None:
+        """What the team's project offers on the service menu, when, where, and the category
+        of its orders."""
+        await self.tx.execute(
+            "UPDATE service_teams SET offers = ?, offers_en = ?, schedule = ?, schedule_en = ?,"
+            " venue = ?, venue_en = ?, order_category = ?, updated_at = ? WHERE code = ?",
+            (
+                offers,
+                offers_en,
+                schedule,
+                schedule_en,
+                venue,
+                venue_en,
+                order_category,
+                ts(now),
+                code,
+            ),
+        )
+
     async def teams(self) -> list[ServiceTeam]:
         rows = await self.tx.fetchall(
-            "SELECT id, code, name, name_en, project, project_en, sort FROM service_teams"
-            " ORDER BY sort, code"
+            f"SELECT {_TEAM_COLS} FROM service_teams ORDER BY sort, code"
         )
         return [ServiceTeam.model_validate(dict(r)) for r in rows]
 
+    async def team(self, team_id: int) -> ServiceTeam | None:
+        row = await self.tx.fetchone(
+            f"SELECT {_TEAM_COLS} FROM service_teams WHERE id = ?", (team_id,)
+        )
+        return None if row is None else ServiceTeam.model_validate(dict(row))
+
     async def count_teams(self) -> int:
         return int(await self.tx.fetchval("SELECT count(*) FROM service_teams"))
+
+
+def _station(row: Any) -> Station:
+    data = dict(row)
+    data["function_areas"] = json.loads(data["function_areas"])
+    data["hours"] = json.loads(data["hours"] or "[]")
+    return Station.model_validate(data)

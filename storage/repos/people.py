@@ -21,34 +21,40 @@ _P_PERSON_COLS = ", ".join("p." + col.strip() for col in _PERSON_COLS.split(",")
 _UPDATABLE = {"display_name", "username", "language", "home_unit_id", "phone", "unreachable"}
 
 # Every live role of a person, as one compound query: the grants of role_grants, and the
-# department-scoped and community-attached roles kept with their own records (a department's
-# staff, a pairing's first secretary, a seat in one of a compound's parties, a household's
-# owner). ``{person}`` picks the person in each arm: by their id, or (``p`` joined) by their
-# Telegram id; every arm is index-backed.
+# department-scoped, community-attached and team-scoped roles kept with their own records (a
+# department's staff, a pairing's first secretary, a team's leader in a unit, a seat in one of
+# a compound's parties, a household's owner). ``{person}`` picks the person in each arm: by
+# their id, or (``p`` joined) by their Telegram id; every arm is index-backed.
 _GRANT_ARMS = (
     "SELECT {cols} r.id AS g_id, r.person_id AS g_person, r.role AS g_role, r.unit_id AS g_unit,"
-    " r.granted_by AS g_by, r.granted_at AS g_at, CAST(NULL AS BIGINT) AS g_department"
+    " r.granted_by AS g_by, r.granted_at AS g_at, CAST(NULL AS BIGINT) AS g_department,"
+    " CAST(NULL AS BIGINT) AS g_team"
     " FROM {people} {outer} role_grants r ON r.person_id = {pid} AND r.revoked_at IS NULL"
     " WHERE {person}"
     " UNION ALL"
     " SELECT {cols} s.id, s.person_id,"
     " CASE s.post WHEN 'head' THEN 'department_head' ELSE 'department' END,"
-    " d.unit_id, s.granted_by, s.granted_at, s.department_id"
+    " d.unit_id, s.granted_by, s.granted_at, s.department_id, CAST(NULL AS BIGINT)"
     " FROM {people} JOIN department_staff s ON s.person_id = {pid} AND s.revoked_at IS NULL"
     " JOIN departments d ON d.id = s.department_id WHERE {person}"
     " UNION ALL"
     " SELECT {cols} f.id, f.person_id, 'first_secretary', pr.community_id, f.granted_by,"
-    " f.granted_at, CAST(NULL AS BIGINT)"
+    " f.granted_at, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
     " FROM {people} JOIN first_secretaries f ON f.person_id = {pid} AND f.revoked_at IS NULL"
     " JOIN pairings pr ON pr.id = f.pairing_id WHERE {person}"
     " UNION ALL"
+    " SELECT {cols} l.id, l.person_id, 'team_leader', l.unit_id, l.granted_by, l.granted_at,"
+    " CAST(NULL AS BIGINT), l.team_id"
+    " FROM {people} JOIN team_leaders l ON l.person_id = {pid} AND l.revoked_at IS NULL"
+    " WHERE {person}"
+    " UNION ALL"
     " SELECT {cols} s.id, s.person_id, 'seat', pa.compound_id, CAST(NULL AS BIGINT),"
-    " COALESCE(s.linked_at, s.updated_at), CAST(NULL AS BIGINT)"
+    " COALESCE(s.linked_at, s.updated_at), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
     " FROM {people} JOIN seats s ON s.person_id = {pid}"
     " JOIN parties pa ON pa.id = s.party_id WHERE {person}"
     " UNION ALL"
     " SELECT {cols} h.id, h.owner_id, 'owner', h.compound_id, CAST(NULL AS BIGINT),"
-    " COALESCE(h.bound_at, h.updated_at), CAST(NULL AS BIGINT)"
+    " COALESCE(h.bound_at, h.updated_at), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
     " FROM {people} JOIN households h ON h.owner_id = {pid} AND h.active WHERE {person}"
 )
 # The person (by Telegram id) with each grant; a person without any comes once, grant NULL.
@@ -74,6 +80,7 @@ def _grant(row: Any) -> RoleGrant:
         granted_by=row["g_by"],
         granted_at=row["g_at"],
         department_id=row["g_department"],
+        team_id=row["g_team"],
     )
 
 
@@ -193,5 +200,20 @@ class PeopleRepo:
             f" WHERE g.role = ? AND g.revoked_at IS NULL AND g.unit_id IN ({marks})"
             " ORDER BY p.id",
             [role.value, *(u.id for u in units)],
+        )
+        return [Person.model_validate(dict(r)) for r in rows]
+
+    async def search(self, units: list[OrgUnit], text: str, limit: int = 10) -> list[Person]:
+        """People living in ``units`` whose Telegram name contains ``text`` (any case)."""
+        if not units or not text:
+            return []
+        where = " OR ".join("substr(u.path, 1, ?) = ?" for _ in units)
+        params: list[Any] = [p for unit in units for p in (len(unit.path), unit.path)]
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.tx.fetchall(
+            f"SELECT {_P_PERSON_COLS} FROM people p JOIN org_units u ON u.id = p.home_unit_id"
+            f" WHERE ({where}) AND lower(p.display_name) LIKE ? ESCAPE '\\'"
+            " ORDER BY p.display_name, p.id LIMIT ?",
+            [*params, f"%{escaped}%", limit],
         )
         return [Person.model_validate(dict(r)) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ _REQUEST_COLS = (
     " tier, status, description, address, latitude, longitude, assignee_id, rating,"
     " rating_comment, created_at, updated_at, triaged_at, dispatched_at, accepted_at,"
     " resolved_at, closed_at, rated_at, accept_due_at, resolve_due_at, waiting_since,"
-    " escalation_level, channel, route"
+    " escalation_level, channel, service_team_id, preferred_slots, handled_by, route"
 )
 _R_COLS = ", ".join("r." + col.strip() for col in _REQUEST_COLS.split(","))
 
@@ -170,12 +171,15 @@ class RequestsRepo:
         longitude: float | None,
         now: datetime,
         channel: str = "telegram",
+        service_team_id: int | None = None,
+        preferred_slots: list[str] | None = None,
+        handled_by: HandledBy | None = None,
     ) -> Request:
         request_id = await self.tx.insert(
             "INSERT INTO requests (number, source_key, resident_id, contact_name, contact_phone,"
             " anonymous, compound_id, category_id, tier, status, description, address, latitude,"
-            " longitude, created_at, updated_at, channel)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " longitude, created_at, updated_at, channel, service_team_id, preferred_slots,"
+            " handled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 source_key,
@@ -194,6 +198,9 @@ class RequestsRepo:
                 ts(now),
                 ts(now),
                 channel,
+                service_team_id,
+                None if preferred_slots is None else json.dumps(preferred_slots),
+                None if handled_by is None else handled_by.value,
             ),
         )
         created = await self.get(request_id)
@@ -309,12 +316,14 @@ class RequestsRepo:
         return [_request(r) for r in rows]
 
     async def waiting_for_pool(self, limit: int = 500) -> list[int]:
-        """Triaged requests (not opinions, nor for the admins) that wait for the members' pool:
-        no member has been offered them yet."""
+        """Triaged requests no member has been offered yet: service orders, and requests that
+        are neither opinions nor for the admins, nor taken by a route of their own (the
+        property company's staff, the community for an unmanaged compound)."""
         rows = await self.tx.fetchall(
             "SELECT r.id FROM requests r JOIN categories c ON c.id = r.category_id"
-            " WHERE r.status = 'triaged' AND NOT c.is_opinion AND c.handled_by != 'admins'"
-            " AND (r.route IS NULL OR r.route = 'pool')"
+            " WHERE r.status = 'triaged' AND (r.service_team_id IS NOT NULL"
+            " OR (NOT c.is_opinion AND COALESCE(r.handled_by, c.handled_by) != 'admins'"
+            " AND (r.route IS NULL OR r.route = 'pool')))"
             " ORDER BY r.id LIMIT ?",
             (limit,),
         )

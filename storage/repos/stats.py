@@ -226,3 +226,49 @@ class StatsRepo:
             {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)},
         )
         return [ExportRow.model_validate(dict(r)) for r in rows]
+
+    async def first_day(self, unit: OrgUnit) -> datetime | None:
+        """When the first thing in the unit's subtree was recorded (a request filed, a visit,
+        an activity): where "since the start" starts."""
+        lo, hi = subtree_range(unit)
+        params = {"lo": lo, "hi": hi}
+        found = [
+            await self.tx.fetchval(
+                f"SELECT min(r.created_at) FROM requests r WHERE {_SCOPE}", params
+            ),
+            await self.tx.fetchval(
+                "SELECT min(v.visited_at) FROM visits v WHERE v.compound_id IN"
+                " (SELECT id FROM org_units WHERE path >= :lo AND path < :hi)",
+                params,
+            ),
+            await self.tx.fetchval(
+                "SELECT min(a.starts_at) FROM activities a WHERE a.unit_id IN"
+                " (SELECT id FROM org_units WHERE path >= :lo AND path < :hi)",
+                params,
+            ),
+        ]
+        stamps = [_moment(value) for value in found if value is not None]
+        return min(stamps, default=None)
+
+    async def teams(
+        self, unit: OrgUnit, start: datetime, end: datetime
+    ) -> dict[int, tuple[int, int, int, int]]:
+        """Per service team, its orders received in [start, end): (orders, done, rated,
+        satisfied)."""
+        lo, hi = subtree_range(unit)
+        rows = await self.tx.fetchall(
+            "SELECT r.service_team_id, count(*),"
+            f" SUM(CASE WHEN r.status IN {_in(_FINISHED)} AND r.resolved_at IS NOT NULL"
+            " THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN r.rating IN {_in(_RATED)} THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN r.rating IN {_in(_GOOD)} THEN 1 ELSE 0 END)"
+            f" FROM requests r WHERE {_SCOPE} AND {_RECEIVED}"
+            " AND r.service_team_id IS NOT NULL GROUP BY r.service_team_id",
+            {"lo": lo, "hi": hi, "start": ts(start), "end": ts(end)},
+        )
+        return {int(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}
+
+
+def _moment(value: Any) -> datetime:
+    """A stored time as an aware datetime (text on SQLite; a datetime from PostgreSQL)."""
+    return value if isinstance(value, datetime) else from_ts(str(value))

@@ -20,7 +20,7 @@ async def seat_id(h: Harness, code: str) -> int:
 
 async def fill_seat(h: Harness, admin: Player, holder: Player, code: str) -> None:
     """The admin makes the seat's link in the bot (/admin › seats) and the holder opens it."""
-    await admin.press_data(f"pt1:inv:{await seat_id(h, code)}")
+    await admin.press_data(f"ps1:inv:{await seat_id(h, code)}")
     text = admin.last_text()
     assert "t.me/" in text, text
     payload = text.rsplit("?start=", 1)[1].split()[0]

@@ -110,3 +110,24 @@ def test_qr_poster_for_a_compound(
     assert out.exists() and out.stat().st_size > 10_000
     assert run([*c, "org", "qr", "BY", "--out", str(out)]) == 2  # a community, not a compound
     assert "BY" in capsys.readouterr().err
+    # A station's code: the poster of its page.
+    station = tmp_path / "station.png"
+    assert run([*c, "org", "qr", "S-XHHY", "--out", str(station)]) == 0
+    assert station.exists() and station.stat().st_size > 10_000
+
+
+def test_team_leaders_are_appointed_and_dismissed(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = ["--config", str(config)]
+    assert run([*c, "org", "import", str(ORG)]) == 0
+    assert run([*c, "team", "lead", "777", "--team", "LEGAL", "--unit", "DZ"]) == 2
+    assert "started the bot" in capsys.readouterr().err  # nobody with that id yet
+    assert run([*c, "admin", "grant", "777", "--unit", "BY"]) == 0  # now they exist
+    assert run([*c, "team", "lead", "777", "--team", "LEGAL", "--unit", "DZ"]) == 0
+    assert run([*c, "team", "lead", "777", "--team", "LEGAL", "--unit", "DZ"]) == 0
+    assert run([*c, "team", "lead", "777", "--team", "NOPE", "--unit", "DZ"]) == 2
+    assert run([*c, "team", "unlead", "777", "--team", "LEGAL", "--unit", "DZ"]) == 0
+    out, err = capsys.readouterr()
+    assert "appointed" in out and "already leads the team there" in out and "dismissed" in out
+    assert "NOPE" in err

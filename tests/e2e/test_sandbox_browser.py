@@ -14,10 +14,23 @@ import re
 from pathlib import Path
 
 import pytest
+from auxil.browser import (
+    STEP,
+    Shots,
+    pane,
+    press,
+    reply_keyboard,
+    sees,
+    send,
+    tap,
+)
 from PIL import Image
-from playwright.async_api import Dialog, Locator, Page, expect
+from playwright.async_api import Dialog, Page, expect
 
 from bot.sandbox import Sandbox
+
+RESIDENT, MEMBER, OTHER_MEMBER, ADMIN, STREET_ADMIN = 1001, 1002, 1003, 1004, 1005
+NUMBER = re.compile(r"DZ-\d{4}-\d{6}")
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; the fixtures in conftest.py launch it
 pytestmark = pytest.mark.skipif(
@@ -25,71 +38,11 @@ pytestmark = pytest.mark.skipif(
     reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium)",
 )
 
-STEP = 10_000  # ms: the outbox paces 1 message per second per chat
-RESIDENT, MEMBER, OTHER_MEMBER, ADMIN, STREET_ADMIN = 1001, 1002, 1003, 1004, 1005
-NUMBER = re.compile(r"DZ-\d{4}-\d{6}")
-
-
-# -- acting in a pane, as the person --------------------------------------------------------
-def pane(page: Page, person: int) -> Locator:
-    return page.locator(f'[data-person="{person}"]')
-
-
-def exactly(label: str) -> re.Pattern[str]:
-    return re.compile(f"^{re.escape(label)}$")
-
-
-def said(chat: Locator, text: str | re.Pattern[str]) -> Locator:
-    """The latest bot message in ``chat`` that contains ``text``."""
-    return chat.locator('[data-testid="message"][data-from="bot"]').filter(has_text=text).last
-
-
-async def sees(chat: Locator, text: str | re.Pattern[str]) -> Locator:
-    """Wait until the bot says ``text`` in ``chat``; return that message."""
-    message = said(chat, text)
-    await expect(message).to_be_visible(timeout=STEP)
-    return message
-
-
-async def send(chat: Locator, text: str) -> None:
-    """Type ``text`` and press Enter."""
-    box = chat.get_by_test_id("message-input")
-    await box.fill(text)
-    await box.press("Enter")
-    await expect(box).to_have_value("")
-
-
-async def press(chat: Locator, label: str) -> None:
-    """Press the inline button ``label`` on the latest message that has it."""
-    button = chat.get_by_test_id("inline-button").filter(has_text=exactly(label)).last
-    await button.click(timeout=STEP)
-
-
-async def tap(chat: Locator, label: str) -> None:
-    """Tap the reply-keyboard button ``label``."""
-    await chat.get_by_test_id("reply-button").filter(has_text=exactly(label)).click(timeout=STEP)
-
-
-async def reply_keyboard(chat: Locator, *labels: str) -> None:
-    """The reply keyboard above the input shows exactly ``labels``."""
-    await expect(chat.get_by_test_id("reply-button")).to_have_text(list(labels), timeout=STEP)
-
 
 def png(path: Path) -> Path:
     """A small valid PNG (64x48): the photo of the burst pipe."""
     Image.new("RGB", (64, 48), (70, 130, 180)).save(path, "PNG")
     return path
-
-
-class Shots:
-    """Numbered screenshots of the whole page, one per step."""
-
-    def __init__(self, page: Page, folder: Path) -> None:
-        self.page, self.folder, self.n = page, folder, 0
-
-    async def take(self, name: str) -> None:
-        self.n += 1
-        await self.page.screenshot(path=self.folder / f"{self.n:02d}-{name}.png")
 
 
 # -- the tests ----------------------------------------------------------------------------
@@ -114,7 +67,7 @@ async def test_a_request_from_filing_to_rating(
     await send(resident, "/start")
     await sees(resident, "欢迎回来！您的小区：端州区 › 城西街道 › 伴月社区 › 星荷豪苑。")
     await expect(resident.locator('[data-from="user"]').first).to_contain_text("/start")
-    await reply_keyboard(resident, "反映诉求", "我的诉求", "帮助", "我的信息")
+    await reply_keyboard(resident, "反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息")
 
     # Step 1, category, from the reply keyboard and an inline button.
     await tap(resident, "反映诉求")
@@ -157,7 +110,7 @@ async def test_a_request_from_filing_to_rating(
     found = NUMBER.search(await filed.inner_text())
     assert found is not None
     number = found.group()
-    await reply_keyboard(resident, "反映诉求", "我的诉求", "帮助", "我的信息")
+    await reply_keyboard(resident, "反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息")
     await shots.take("resident-filed")
 
     # 李师傅 (and 小陈, same community) get the urgent task card; 李师傅 takes it.

@@ -247,7 +247,7 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
             1,
         )
         book = load_workbook(io.BytesIO(workbook_bytes(export, T, "zh_CN", h.config.tz)))
-        assert book.sheetnames == ["诉求", "统计", "议事协商"]
+        assert book.sheetnames == ["诉求", "统计", "服务队", "议事协商"]
         sheet = book["议事协商"]
         assert sheet["A2"].value == "召开议事协商" and sheet["B2"].value == 1
         assert [c.value for c in sheet[12]][:3] == [f"加装电梯 {number}", "星荷豪苑", "已办结"]

@@ -94,7 +94,7 @@ async def test_an_admin_who_skips_the_compound_gets_the_menu_keyboard(tmp_path: 
         admin = h.player("admin", user_id=9500)
         await onboard_admin(admin)
         assert "请使用下方菜单" in admin.last_text()
-        assert admin.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
+        assert admin.keyboard() == ["反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息"]
     finally:
         await h.stop()
 
@@ -174,7 +174,7 @@ async def test_join_can_be_cancelled_at_the_phone_step(org: Harness) -> None:
     await zheng.tap("✖ 取消")
 
     assert zheng.last_text() == "已取消，没有保存。"
-    assert zheng.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
+    assert zheng.keyboard() == ["反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息"]
     await zheng.send("13900001111")  # no longer taken as a phone number
     assert "第 5 步" not in zheng.last_text()
 
@@ -196,7 +196,7 @@ async def test_no_bare_noted_message_only_to_bring_the_keyboard_back(org: Harnes
 
     assert "已记下。" not in zhou.texts()
     assert "已提交社区审核" in zhou.last_text()
-    assert zhou.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
+    assert zhou.keyboard() == ["反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息"]
 
 
 async def test_after_forget_nothing_is_stored_until_start(org: Harness) -> None:

@@ -61,7 +61,7 @@ async def test_whole_intake_with_photos_location_and_contact(org: Harness) -> No
     assert request.description == "3栋电梯停了两天，老人上下楼困难"
     assert (request.latitude, request.longitude) == (23.0512, 112.4651)
     assert request.contact_phone == "+8613912345678" and request.contact_name == "Alice"
-    assert alice.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
+    assert alice.keyboard() == ["反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息"]
     async with org.services.db.read() as tx:
         photos = await tx.requests.photos(request.id)
         events = await tx.requests.events(request.id)
@@ -121,7 +121,7 @@ async def test_cancel_at_every_step_files_nothing(org: Harness, step: str, how: 
     else:
         await carol.press("✖ 取消")
     assert "已取消，没有提交任何诉求" in carol.last_text()
-    assert carol.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
+    assert carol.keyboard() == ["反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息"]
     assert await requests_of(org, carol) == []
     assert await draft_of(org, carol) is None
     # The next text is not taken for the cancelled step.

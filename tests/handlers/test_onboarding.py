@@ -8,7 +8,11 @@ from bot.models import Level, Role
 
 RESIDENT_MENU = [
     "request",
+    "services",
     "my",
+    "activities",
+    "stations",
+    "points",
     "start",
     "help",
     "join",
@@ -53,7 +57,7 @@ async def test_new_resident_by_drill_down(org: Harness) -> None:
     texts = alice.texts()
     assert "📍 端州区 › 城西街道 › 伴月社区 › 星荷豪苑" in texts[-2]
     assert "✅ 您已登记在：端州区 › 城西街道 › 伴月社区 › 星荷豪苑。" in alice.last_text()
-    assert alice.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
+    assert alice.keyboard() == ["反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息"]
 
     person, grants, home = await person_of(org, alice)
     assert person.language == "zh_CN"
@@ -72,7 +76,7 @@ async def test_new_resident_by_deep_link_in_english(org: Harness) -> None:
     assert "Duanzhou District › Chengxi Subdistrict › Banyue Community › Xinghe Haoyuan" in (
         bob.last_text()
     )
-    assert bob.keyboard() == ["Raise a request", "My requests", "Help", "My data"]
+    assert bob.keyboard() == ["Raise a request", "Service menu", "My requests", "Help", "My data"]
     person, grants, home = await person_of(org, bob)
     assert person.language == "en" and home is not None and home.code == "XHHY"
     assert [g.role for g in grants] == [Role.RESIDENT]
@@ -219,7 +223,7 @@ async def test_lang_switches_language_and_menu(org: Harness) -> None:
     await ivy.press("中文")
     await ivy.command("/lang")
     await ivy.press("English")
-    assert ivy.keyboard() == ["Raise a request", "My requests", "Help", "My data"]
+    assert ivy.keyboard() == ["Raise a request", "Service menu", "My requests", "Help", "My data"]
     await ivy.tap("Help")
     assert "Commands:" in ivy.last_text()
     menu = org.emulator.commands[f"chat:{ivy.id}"]

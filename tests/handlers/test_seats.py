@@ -31,7 +31,7 @@ async def test_seat_links_are_one_time_expiring_and_for_the_area_admin_only(
         assert "星荷豪苑的四方席位" in guo.last_text()
         assert any(b.startswith("🔗 链接：🚩 书记 张红梅") for b in guo.buttons())
         # Another community's admin may not make its links (audited).
-        await other.press_data(f"pt1:inv:{await seat_id(h, 'XHHY-BR-SEC')}")
+        await other.press_data(f"ps1:inv:{await seat_id(h, 'XHHY-BR-SEC')}")
         assert "只有本辖区的管理员" in str((other.last_answer() or {}).get("text"))
         async with h.services.db.read() as tx:
             assert len(await tx.audit.latest(action="seat.invite.refused")) == 1
@@ -42,9 +42,9 @@ async def test_seat_links_are_one_time_expiring_and_for_the_area_admin_only(
         used = guo.last_text().rsplit("?start=", 1)[1].split()[0]
         await late.command(f"/start {used}")
         assert "邀请已失效" in late.last_text()
-        await guo.press_data(f"pt1:inv:{await seat_id(h, 'XHHY-OC-DIR')}")
+        await guo.press_data(f"ps1:inv:{await seat_id(h, 'XHHY-OC-DIR')}")
         first = guo.last_text().rsplit("?start=", 1)[1].split()[0]
-        await guo.press_data(f"pt1:inv:{await seat_id(h, 'XHHY-OC-DIR')}")
+        await guo.press_data(f"ps1:inv:{await seat_id(h, 'XHHY-OC-DIR')}")
         second = guo.last_text().rsplit("?start=", 1)[1].split()[0]
         await late.command(f"/start {first}")
         assert "邀请已失效" in late.last_text()
@@ -59,7 +59,7 @@ async def test_seat_links_are_one_time_expiring_and_for_the_area_admin_only(
         assert fills[0].after["invited_by"] is not None
 
         # Vacating: the holder is told, their menu loses the parties' commands.
-        await guo.press_data(f"pt1:vac:{await seat_id(h, 'XHHY-BR-SEC')}")
+        await guo.press_data(f"ps1:vac:{await seat_id(h, 'XHHY-BR-SEC')}")
         assert "确定把星荷豪苑由张红梅担任的小区党支部 · 书记设为空缺吗？" in guo.last_text()
         await guo.press("确定设为空缺")
         assert "社区已将您在星荷豪苑的小区党支部 · 书记席位设为空缺" in hong.last_text()

@@ -119,6 +119,7 @@ async def test_admin_sees_text_and_chart_and_switches_period(area: Harness) -> N
         "This week",
         "✔ This month",
         "Last month",
+        "Since the start",
         "📅 Other dates",
         "📥 Excel",
         "🔍 Xinghe Haoyuan",

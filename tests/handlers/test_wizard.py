@@ -143,7 +143,7 @@ async def test_cancel_drops_the_form(h: Harness, how: str) -> None:
     else:
         await dan.send("✖ 取消")
     assert "已取消" in dan.last_text()
-    assert dan.keyboard() == ["反映诉求", "我的诉求", "帮助", "我的信息"]
+    assert dan.keyboard() == ["反映诉求", "服务菜单", "我的诉求", "帮助", "我的信息"]
     assert form_of(h, dan) is None and await noted(h) == []
     await dan.send("随便说一句")  # no step takes it any more
     assert "没看懂" in dan.last_text()

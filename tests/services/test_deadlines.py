@@ -398,6 +398,7 @@ async def test_two_sweeps_at_once_send_once(ladder: Harness) -> None:
 
 
 async def test_the_sweep_query_uses_its_index(ladder: Harness) -> None:
+    """One query claims every timer row (a request's, a sub-order's, an activity's)."""
     async with ladder.services.db.transaction() as tx:  # the claim locks rows
         plan = await tx.explain(
             SWEEP_SQL, (datetime(2026, 11, 27, tzinfo=UTC), 100), avoid_scans=True

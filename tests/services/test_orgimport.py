@@ -14,19 +14,13 @@ from storage.db import Database
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duanzhou.toml"
 
 # The demo org: 1 district, 2 streets, 4 communities, 9 compounds.
-UNITS, STATIONS, TEAMS = 16, 4, 8
+UNITS, STATIONS, TEAMS = 16, 7, 8
+# The service menu: a project for each team, and the points shops' items.
+PROJECTS, SHOP_ITEMS = 8, 5
 # Its categories of requests; SEEDED of them are also the store's defaults (migration 0002).
 CATEGORIES, SEEDED = 18, 12
-# The four parties of the demo org: 11 parties, 40 seats, the 40 households of 星荷豪苑.
-PARTIES_CREATED = {
-    "parties created": 11,
-    "parties updated": 0,
-    "seats created": 40,
-    "seats updated": 0,
-    "households": 40,
-}
-PARTIES_UPDATED = {**PARTIES_CREATED, "parties created": 0, "parties updated": 11}
-PARTIES_UPDATED |= {"seats created": 0, "seats updated": 40}
+# The four parties of the demo org: 11 parties, and the 40 households of 星荷豪苑's registry.
+PARTIES, HOUSEHOLDS = 11, 40
 DEPARTMENTS, PAIRINGS = 12, 4  # 吹哨报到: 8 district departments and 4 local branches
 
 
@@ -78,7 +72,12 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
         categories_updated=SEEDED,
         departments_created=DEPARTMENTS,
         pairings_created=PAIRINGS,
-        sections=PARTIES_CREATED,
+        sections={
+            "projects": (PROJECTS, 0),
+            "shop_items": (SHOP_ITEMS, 0),
+            "parties": (PARTIES, 0),
+            "registries": (HOUSEHOLDS, 0),
+        },
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:
@@ -108,10 +107,17 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
     station = stations["S-XHHY"]
     assert station.unit_id == xhhy.id
     assert station.function_areas == ["党员活动区", "图书借阅", "诉求反映"]
-    assert station.opening_hours == "周一至周五 9:00-12:00, 14:30-17:30"
+    assert station.opening_hours == "周六下午可预约"
+    assert not station.open_on_holidays and stations["S-BY"].open_on_holidays
+    assert [(s.days, f"{s.open:%H:%M}-{s.close:%H:%M}") for s in station.hours] == [
+        ((0, 1, 2, 3, 4), "09:00-12:00"),
+        ((0, 1, 2, 3, 4), "14:30-17:30"),
+        ((5,), "09:00-12:00"),
+    ]
     for s in stations.values():
         assert s.latitude is not None and 23.0 < s.latitude < 23.1
         assert s.longitude is not None and 112.4 < s.longitude < 112.5
+        assert s.hours and s.function_areas
 
     assert [(t.name, t.project) for t in teams] == [
         ("人民调解", "以和为贵"),
@@ -124,6 +130,15 @@ async def test_example_imports_the_demo_org(importer: OrgImporter, db: Database)
         ("科普宣传", "科普在社区"),
     ]
     assert all(t.name_en and t.project_en for t in teams)
+    # Each project says what it offers, when and where, in both languages, and the category
+    # its orders are filed in (the team's own).
+    assert all(
+        t.offers and t.offers_en and t.schedule and t.schedule_en and t.venue and t.venue_en
+        for t in teams
+    )
+    legal = next(t for t in teams if t.code == "LEGAL")
+    assert legal.order_category == "legal" and "法律咨询" in legal.offers
+    assert next(t for t in teams if t.code == "CULTURE").order_category == "activities"
 
     assert len(audit) == 1
     assert audit[0].actor_label == "cli"
@@ -144,14 +159,19 @@ async def test_reimport_updates_and_never_duplicates(importer: OrgImporter, db: 
         teams_updated=TEAMS,
         categories_updated=CATEGORIES,
         departments_updated=DEPARTMENTS,
-        sections=PARTIES_UPDATED,
+        sections={
+            "projects": (0, PROJECTS),
+            "shop_items": (0, SHOP_ITEMS),
+            "parties": (0, PARTIES),
+            "registries": (0, HOUSEHOLDS),
+        },
     )
     assert report.summary() == (
         f"units: 0 created, {UNITS} updated; stations: 0 created, {STATIONS} updated; "
         f"teams: 0 created, {TEAMS} updated; categories: 0 created, {CATEGORIES} updated; "
         f"departments: 0 created, {DEPARTMENTS} updated; "
-        "parties created: 0; parties updated: 11; seats created: 0; seats updated: 40;"
-        " households: 40"
+        f"projects: 0 created, {PROJECTS} updated; shop items: 0 created, {SHOP_ITEMS} updated;"
+        f" parties: 0 created, {PARTIES} updated; registries: 0 created, {HOUSEHOLDS} updated"
     )
     assert await counts(db) == (UNITS, STATIONS, TEAMS)
     async with db.read() as tx:
@@ -615,19 +635,24 @@ async def test_render_tree(importer: OrgImporter, db: Database) -> None:
     assert lines[1] == "  城东街道 (CD, street)"
     assert lines[2] == "    站北社区 (ZB, community)"
     assert lines[3] == (
-        "      [station] 站北社区先锋服务驿站 (S-ZB) — 周一至周日 9:00-12:00, 14:30-20:00"
+        "      [station] 站北社区先锋服务驿站 (S-ZB) — daily 09:00-12:00, 14:30-20:00"
     )
     assert lines[4] == "      西南小区 (XNXQ, compound, no property company, 96 households)"
     assert "  城西街道 (CX, street)" in lines
     assert "    伴月社区 (BY, community)" in lines
     i = lines.index("      星荷豪苑 (XHHY, compound, 1200 households)")
     assert lines[i + 1] == (
-        "        [station] 星荷豪苑先锋服务驿站 (S-XHHY) — 周一至周五 9:00-12:00, 14:30-17:30"
+        "        [station] 星荷豪苑先锋服务驿站 (S-XHHY) — mon-fri 09:00-12:00, 14:30-17:30;"
+        " sat 09:00-12:00; 周六下午可预约"
     )
+    assert (
+        "      [station] 伴月社区党群服务中心驿站 (S-BY) — mon-fri 08:30-12:00, 14:30-18:00;"
+        " sat-sun 09:00-17:00; open on holidays"
+    ) in lines
     assert lines.index("  城西街道 (CX, street)") < i
     j = lines.index("Service teams:")
-    assert lines[j + 1] == "  人民调解 (MEDIATION) — 以和为贵"
-    assert lines[-1] == "  科普宣传 (SCIENCE) — 科普在社区"
+    assert lines[j + 1] == "  人民调解 (MEDIATION) — 以和为贵, orders filed as dispute"
+    assert lines[-1] == "  科普宣传 (SCIENCE) — 科普在社区, orders filed as science"
     assert len(lines) == UNITS + STATIONS + 2 + TEAMS
 
 

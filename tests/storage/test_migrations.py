@@ -307,3 +307,69 @@ async def test_the_invitation_links_handed_out_keep_working_in_one_table(
         ("r2", "first_secretary", pairing, None, created, expires, None, None),
     ]
     assert not tables & {"admin_invites", "role_invites"}
+
+
+async def test_activity_clocks_join_the_requests_in_one_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0045 moves an activity's timer rows (due_items) into deadline_items, which then names
+    what each row is about by one foreign key: a request's rows keep their ids, state and
+    sub-order; an activity's row has no request; a row must name exactly one of the two."""
+    db = open_database(await stores.fresh_store(tmp_path, "old", migrated=False))
+    later = T.replace(day=8)
+    async with db:
+        await migrate_before(db, 45, monkeypatch)
+        async with db.transaction() as tx:
+            unit = await tx.insert(
+                "INSERT INTO org_units (code, name, level, path, created_at, updated_at)"
+                " VALUES ('BY', 'BY', 'community', '/BY/', ?, ?)",
+                (T, T),
+            )
+            await tx.execute(
+                "INSERT INTO requests (id, number, compound_id, category_id, tier, status,"
+                " description, created_at, updated_at)"
+                " VALUES (3, 'DZ-2026-000003', ?, 1, 'important', 'triaged', 'd', ?, ?)",
+                (unit, T, T),
+            )
+            await tx.execute(
+                "INSERT INTO deadline_items (id, request_id, kind, step, due_at, state,"
+                " created_at) VALUES (7, 3, 'remind_accept', 1, ?, 'held', ?)",
+                (later, T),
+            )
+            activity = await tx.insert(
+                "INSERT INTO activities (title, unit_id, starts_at, ends_at, capacity, audience,"
+                " secret, created_at, updated_at) VALUES ('t', ?, ?, ?, 3, 'residents', 's',"
+                " ?, ?)",
+                (unit, later, later.replace(hour=2), T, T),
+            )
+            await tx.execute(
+                "INSERT INTO due_items (kind, subject_id, step, due_at, state, created_at)"
+                " VALUES ('activity_remind', ?, 1, ?, 'pending', ?),"
+                " ('activity_close', ?, 0, ?, 'done', ?)",
+                (activity, later, T, activity, later, T),
+            )
+        monkeypatch.undo()
+        await migrate(db)
+        async with db.transaction() as tx:
+            rows = [
+                tuple(r)
+                for r in await tx.fetchall(
+                    "SELECT request_id, activity_id, sub_order_id, kind, step, state"
+                    " FROM deadline_items ORDER BY kind DESC"
+                )
+            ]
+            assert await tx.fetchval("SELECT id FROM deadline_items WHERE request_id = 3") == 7
+            tables = {t for t, _ in await tx.text_columns()}
+        with pytest.raises((sqlite3.IntegrityError, asyncpg.CheckViolationError)):
+            async with db.transaction() as tx:  # neither a request nor an activity
+                await tx.execute(
+                    "INSERT INTO deadline_items (kind, due_at, created_at)"
+                    " VALUES ('activity_close', ?, ?)",
+                    (T, T),
+                )
+    assert rows == [
+        (3, None, None, "remind_accept", 1, "held"),
+        (None, activity, None, "activity_remind", 1, "pending"),
+        (None, activity, None, "activity_close", 0, "done"),
+    ]
+    assert "due_items" not in tables

@@ -268,7 +268,23 @@
         ),
       );
     }
-    if (msg.location) {
+    if (msg.venue && msg.location) {
+      const { latitude, longitude } = msg.location;
+      bubble.append(
+        el(
+          "div",
+          { class: "card", "data-testid": "venue" },
+          el("span", { class: "icon" }, "🏠"),
+          el(
+            "span",
+            {},
+            msg.venue.title || "地点 Venue",
+            el("small", {}, msg.venue.address || ""),
+            el("small", {}, `${latitude.toFixed(5)}, ${longitude.toFixed(5)}`),
+          ),
+        ),
+      );
+    } else if (msg.location) {
       const { latitude, longitude } = msg.location;
       bubble.append(
         el(
