@@ -414,6 +414,9 @@ def _cmd_households(config: Config, args: argparse.Namespace) -> int:
             f"{len(issued)} codes written to {args.out}; earlier codes of these households no"
             " longer work"
         )
+        return 0
+
+    return asyncio.run(_with_db(config, work))
 
 
 def _cmd_team(config: Config, args: argparse.Namespace) -> int:

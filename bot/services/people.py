@@ -204,9 +204,12 @@ class PeopleService:
                 if unit is not None:
                     home = [*await tx.org.ancestors(unit), unit]
             grants = []
+            seen = set()
             for grant in await tx.people.grants(person.id):
+                key = (grant.role, grant.unit_id, grant.department_id, grant.team_id)
                 unit = await tx.org.get(grant.unit_id)
-                if unit is not None:
+                if unit is not None and key not in seen:  # two seats of a compound: one line
+                    seen.add(key)
                     grants.append((grant, unit))
             departments = await tx.departments.many(
                 [g.department_id for g, _unit in grants if g.department_id is not None]

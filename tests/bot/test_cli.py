@@ -131,3 +131,22 @@ def test_team_leaders_are_appointed_and_dismissed(
     out, err = capsys.readouterr()
     assert "appointed" in out and "already leads the team there" in out and "dismissed" in out
     assert "NOPE" in err
+
+
+def test_a_household_registry_and_its_binding_codes(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`gridbot households import` replaces a compound's registry; `households codes` writes
+    the slips of the households not bound yet, as a PDF."""
+    c = ["--config", str(config)]
+    assert run([*c, "db", "migrate"]) == 0
+    assert run([*c, "org", "import", str(ORG)]) == 0
+    registry = tmp_path / "hjxq.csv"
+    registry.write_text("楼栋,单元,房号,面积\n1,1,101,88.50\n1,1,102,91.25\n", encoding="utf-8")
+    capsys.readouterr()
+    assert run([*c, "households", "import", str(registry), "--compound", "HJXQ"]) == 0
+    assert "households: 2 created, 0 updated, 0 retired" in capsys.readouterr().out
+    slips = tmp_path / "codes.pdf"
+    assert run([*c, "households", "codes", "--compound", "HJXQ", "--out", str(slips)]) == 0
+    assert "2 codes written to" in capsys.readouterr().out
+    assert slips.read_bytes().startswith(b"%PDF")

@@ -77,6 +77,7 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
         assert "星荷豪苑 小区党支部 · 书记" in hong.last_text()
         assert "星荷豪苑 业主委员会 · 主任" in hong.last_text()
         assert "交叉任职" in hong.last_text()
+        assert hong.last_text().count("• 四方席位 — 星荷豪苑") == 1  # the role once, two seats
         await hong.command("/org")
         assert "主任：张红梅 🔗 兼任小区党支部 · 书记" in hong.last_text()
 
