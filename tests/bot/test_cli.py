@@ -150,3 +150,7 @@ def test_a_household_registry_and_its_binding_codes(
     assert run([*c, "households", "codes", "--compound", "HJXQ", "--out", str(slips)]) == 0
     assert "2 codes written to" in capsys.readouterr().out
     assert slips.read_bytes().startswith(b"%PDF")
+    # org show lists a compound's parties and its registry under it.
+    assert run([*c, "org", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "[branch] 鸿基小区党支部" in out and "[owners_committee] 鸿基小区业主委员会" in out
