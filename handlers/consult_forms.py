@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.messages import OutMessage
 from bot.models.consult import (
@@ -27,6 +27,7 @@ from bot.models.consult import (
     VoteMatter,
     VoteStep,
 )
+from bot.models.forms import Form
 from bot.services.consult import Convening
 from bot.views import consult as consult_views
 from bot.views import consult_forms as views
@@ -37,34 +38,25 @@ __all__ = ["CONVENE", "ITEM", "PROPOSE", "VOTE"]
 
 LOG = logging.getLogger(__name__)
 
-CONVENE: Wizard[ConveneForm] = Wizard(
-    "convene",
-    ConveneForm,
-    prefix=views.CONVENE,
-    starts=("new", "req"),
-    set_aside=lambda t, minutes: views.set_aside(t, views.CONVENE_NAME, minutes),
-)
-PROPOSE: Wizard[ProposalForm] = Wizard(
-    "propose",
-    ProposalForm,
-    prefix=views.PROPOSE,
-    starts=("new",),
-    set_aside=lambda t, minutes: views.set_aside(t, views.PROPOSAL_NAME, minutes),
-)
-VOTE: Wizard[VoteForm] = Wizard(
-    "owners_vote",
-    VoteForm,
-    prefix=views.VOTE,
-    starts=("new",),
-    set_aside=lambda t, minutes: views.set_aside(t, views.VOTE_NAME, minutes),
-)
-ITEM: Wizard[ItemForm] = Wizard(
-    "action_item",
-    ItemForm,
-    prefix=views.ITEM,
-    starts=("new",),
-    set_aside=lambda t, minutes: views.set_aside(t, views.ITEM_NAME, minutes),
-)
+F = TypeVar("F", bound=Form)
+
+
+def _card(name: str, form: type[F], prefix: str, what: str, *starts: str) -> Wizard[F]:
+    """A chair's card: started by its buttons (``<prefix>1:new:<id>`` ...), set aside with the
+    words of ``what`` it was."""
+    return Wizard(
+        name,
+        form,
+        prefix=prefix,
+        starts=starts or ("new",),
+        set_aside=lambda t, minutes: views.set_aside(t, what, minutes),
+    )
+
+
+CONVENE = _card("convene", ConveneForm, views.CONVENE, views.CONVENE_NAME, "new", "req")
+PROPOSE = _card("propose", ProposalForm, views.PROPOSE, views.PROPOSAL_NAME)
+VOTE = _card("owners_vote", VoteForm, views.VOTE, views.VOTE_NAME)
+ITEM = _card("action_item", ItemForm, views.ITEM, views.ITEM_NAME)
 
 
 def _days(turn: Turn[Any], offered: tuple[int, ...]) -> int:

@@ -53,6 +53,7 @@ from bot.services.consult_base import (
     journal,
     person_name,
     proposal_view,
+    refusal,
     speakers_of,
 )
 from bot.services.invitations import Granted
@@ -496,11 +497,10 @@ class ConsultationService:
             speakers = await speakers_of(tx, consultation)
             me = next((s for s in speakers if s.person_id == actor.id), None)
             if me is None:
-                raise Refused(
-                    NotAllowed(N_("Only the participants of this consultation can speak in it.")),
+                raise refusal(
+                    consultation,
+                    N_("Only the participants of this consultation can speak in it."),
                     action="consultation.say",
-                    subject=f"consultation:{consultation.id}",
-                    unit_id=consultation.compound_id,
                     reason="not a participant",
                 )
             if consultation.state is not ConsultationState.OPEN:
@@ -634,11 +634,10 @@ class ConsultationService:
         compound = await tx.org.get(consultation.compound_id)
         if compound is not None and await administers(tx, actor, compound):
             return
-        raise Refused(
-            NotAllowed(N_("Only the participants of this consultation can see it.")),
+        raise refusal(
+            consultation,
+            N_("Only the participants of this consultation can see it."),
             action=action,
-            subject=f"consultation:{consultation.id}",
-            unit_id=consultation.compound_id,
             reason="not a participant",
         )
 

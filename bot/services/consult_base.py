@@ -68,6 +68,20 @@ async def journal(
     )
 
 
+def refusal(
+    consultation: Consultation, message: str, *, action: str, reason: str, subject: str = ""
+) -> Refused:
+    """A refusal about a consultation (or one of its parts, ``subject``), filed under its
+    compound: raised, it is told and audited (``audited_refusals``)."""
+    return Refused(
+        NotAllowed(message),
+        action=action,
+        subject=subject or f"consultation:{consultation.id}",
+        unit_id=consultation.compound_id,
+        reason=reason,
+    )
+
+
 # -- who takes part, and how they are named ---------------------------------------------------
 async def speakers_of(tx: Tx, consultation: Consultation) -> list[Speaker]:
     """The people taking part, each once, with every seat they were invited for."""
@@ -114,11 +128,10 @@ async def chair_check(tx: Tx, actor: Actor, consultation: Consultation, action: 
     compound = await tx.org.get(consultation.compound_id)
     if compound is not None and await administers(tx, actor, compound):
         return
-    raise Refused(
-        NotAllowed(N_("Only the chair of this consultation can do this.")),
+    raise refusal(
+        consultation,
+        N_("Only the chair of this consultation can do this."),
         action=action,
-        subject=f"consultation:{consultation.id}",
-        unit_id=consultation.compound_id,
         reason="not the chair",
     )
 

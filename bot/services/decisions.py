@@ -33,7 +33,7 @@ from bot.services.consult import (
     CONSULT_REMIND,
     OBJECTION_END,
 )
-from bot.services.consult_base import assignee_name, chair_check, item_people, journal
+from bot.services.consult_base import assignee_name, chair_check, item_people, journal, refusal
 from bot.services.parties import compound_parties
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import consult as views
@@ -333,13 +333,10 @@ class DecisionService:
                 return
             if person_id == consultation.chair_id:
                 return
-        raise Refused(
-            NotAllowed(
-                N_("An action item goes to a party of this compound or one of its people.")
-            ),
+        raise refusal(
+            consultation,
+            N_("An action item goes to a party of this compound or one of its people."),
             action="action.add",
-            subject=f"consultation:{consultation.id}",
-            unit_id=consultation.compound_id,
             reason="assignee outside the compound",
         )
 
@@ -366,14 +363,12 @@ class DecisionService:
                 raise NotFound(N_("That action item does not exist."))
             consultation = await self.consult.get(tx, item.consultation_id)
             if not await self._may_finish(tx, actor, consultation, item):
-                raise Refused(
-                    NotAllowed(
-                        N_("Only whoever it was given to, or the chair, can mark it done.")
-                    ),
+                raise refusal(
+                    consultation,
+                    N_("Only whoever it was given to, or the chair, can mark it done."),
                     action="action.done",
-                    subject=f"action:{item.id}",
-                    unit_id=consultation.compound_id,
                     reason="not the item's assignee",
+                    subject=f"action:{item.id}",
                 )
             if not await tx.consult.finish_item(item.id, ActionState.DONE, actor.id, note, now):
                 raise InvalidTransition(N_("This action item is finished already."))

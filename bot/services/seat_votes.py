@@ -12,14 +12,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.art278 import Choice
-from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.errors import InvalidInput, InvalidTransition, NotFound
 from bot.freetext import OPTION, PROPOSAL
 from bot.i18n import N_, I18n
 from bot.models import FlowEnd
 from bot.models.consult import MAX_OPTIONS, Consultation, ConsultationState, Proposal, ProposalView
 from bot.services.consult import CONSULT_CLOSE, PROPOSAL_CLOSE
-from bot.services.consult_base import Render, chair_check, journal, proposal_view, speakers_of
-from bot.services.scope import Refused, audited_refusals
+from bot.services.consult_base import (
+    Render,
+    chair_check,
+    journal,
+    proposal_view,
+    refusal,
+    speakers_of,
+)
+from bot.services.scope import audited_refusals
 from bot.views import consult as views
 
 if TYPE_CHECKING:
@@ -124,12 +131,12 @@ class SeatVoteService:
             speakers = await speakers_of(tx, consultation)
             me = next((s for s in speakers if s.person_id == actor.id), None)
             if me is None or not me.votes:
-                raise Refused(
-                    NotAllowed(N_("Only the seat holders of the parties vote on proposals.")),
+                raise refusal(
+                    consultation,
+                    N_("Only the seat holders of the parties vote on proposals."),
                     action="proposal.vote",
-                    subject=f"proposal:{proposal.id}",
-                    unit_id=consultation.compound_id,
                     reason="not a voting participant",
+                    subject=f"proposal:{proposal.id}",
                 )
             if proposal.state != "open" or proposal.closes_at <= now:
                 raise InvalidTransition(N_("Voting on this proposal has closed."))
