@@ -8,7 +8,8 @@ Definitions, for the requests of the unit's subtree (periods are whole local day
   accept deadline or past its resolve deadline (the admin queue's "overdue").
 - *response rate*: of the requests dispatched in the period that were accepted or whose time
   to accept has passed (one still inside it is not counted yet), the share accepted by their
-  accept deadline.
+  accept deadline. A request the community took without offering it to anyone (convened a
+  consultation on it, blew the whistle) counts in the period it was taken.
 - *resolution rate*: of the requests received in the period and not cancelled, the share
   that reached ``resolved`` (resolved, or closed with ``resolved_at`` set).
 - *satisfaction rate*: of the requests rated in the period (satisfied, basically

@@ -61,7 +61,8 @@ class StatsRepo:
     ) -> dict[int, Counts]:
         """The counts of each unit's subtree for [start, end), in one query; a unit without
         requests gets zeros. A dispatched request counts towards the response rate once it
-        is accepted or its time to accept has passed (as of ``now``)."""
+        is accepted or its time to accept has passed (as of ``now``); one the community took
+        without offering it (a consultation, a whistle) counts from when it was taken."""
         if not units:
             return {}
         params: dict[str, Any] = {"start": ts(start), "end": ts(end), "now": ts(now)}
@@ -76,14 +77,16 @@ class StatsRepo:
             " x AS ("
             "  SELECT g.gid, r.status, r.rating, r.resolved_at, r.accepted_at, r.accept_due_at,"
             f"  c.is_opinion, ({within.format(col='r.created_at')}) AS rec,"
-            f"  ({within.format(col='r.dispatched_at')}) AS dis,"
+            # Dispatched, or taken by the community without being offered (a consultation,
+            # a whistle): its accept clock ran from triage either way.
+            f"  ({within.format(col='COALESCE(r.dispatched_at, r.accepted_at)')}) AS dis,"
             f"  ({within.format(col='r.rated_at')}) AS rat,"
             f"  ({within.format(col='r.resolved_at')}) AS sol"
             "  FROM g JOIN org_units u ON u.path >= g.lo AND u.path < g.hi"
             "  JOIN requests r ON r.compound_id = u.id"
             "  JOIN categories c ON c.id = r.category_id"
             f"  WHERE ({within.format(col='r.created_at')})"
-            f"     OR ({within.format(col='r.dispatched_at')})"
+            f"     OR ({within.format(col='COALESCE(r.dispatched_at, r.accepted_at)')})"
             f"     OR ({within.format(col='r.rated_at')})"
             f"     OR ({within.format(col='r.resolved_at')})"
             " )"

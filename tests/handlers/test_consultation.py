@@ -228,6 +228,8 @@ async def test_an_elevator_retrofit_from_request_to_rating(tmp_path: Path) -> No
         # The figures: /stats of the community and its Excel export.
         await guo.command("/stats 2026-11-01 2026-12-31")
         stats = next(t for t in guo.texts() if "要事商议办" in t)
+        # Taken into the consultation at once: responded in time, though never offered.
+        assert "响应率：100%（已派单 1 件中 1 件按时接单" in stats
         for part in (
             "召开议事协商：1 次 · 形成决议：1 项",
             "业主表决：1 次（通过 1 次）· 参与率：按人数 85%，按面积 84.5%",
