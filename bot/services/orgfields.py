@@ -1,6 +1,6 @@
 """Reading the records of an org file: typed fields whose every complaint names the record.
 
-Shared by the org import's own tables (:mod:`bot.services.orgimport`) and the sections other
+Shared by the org file's own tables (:mod:`bot.services.orgfile`) and the sections other
 features add (:mod:`bot.services.orgmenu`).
 """
 
