@@ -6,12 +6,15 @@ Playwright's own browser downloads are not used (the machine is offline): the te
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Page, ViewportSize, async_playwright, expect
 
+from bot.app import services_of
 from bot.sandbox import Sandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,9 +40,26 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
     box = Sandbox(port=0, data_dir=data_dir)
     await box.start()
     try:
+        await _settled(box)
         yield box
     finally:
         await box.stop()
+
+
+async def _settled(box: Sandbox, limit: float = 60.0) -> None:
+    """Wait until the demo's own messages (invitations, the seeded consultation) are out: the
+    outbox paces one message a second per chat, and a test's first step must not queue
+    behind them on a busy machine."""
+    assert box.app is not None
+    db = services_of(box.app).db
+    give_up = time.monotonic() + limit
+    while True:
+        async with db.read() as tx:
+            counts = await tx.outbox.counts()
+        if counts.pending + counts.inflight == 0:
+            return
+        assert time.monotonic() < give_up, f"the sandbox's outbox did not drain: {counts}"
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
