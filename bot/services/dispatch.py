@@ -269,13 +269,15 @@ class DispatchService:
                 taker = await self._name(tx, fresh)
                 raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
             await self.cards.close_member_cards(tx, accepted, winner=actor.id, taker=taker_name)
-            await self._tell_resident_accepted(tx, accepted, actor, taker_name)
+            affiliation = await route.affiliation(tx, actor, accepted)
+            await self._tell_resident_accepted(tx, accepted, actor, taker_name, affiliation)
         return accepted
 
     async def _tell_resident_accepted(
-        self, tx: Tx, request: Request, actor: Actor, name: str
+        self, tx: Tx, request: Request, actor: Actor, name: str, affiliation: str | None
     ) -> None:
-        """Whoever took it, by name (a member's teams and phone, if they share it)."""
+        """Whoever took it, by name (their company, or a member's teams, and their phone if
+        they share it)."""
         member = await tx.members.get(actor.id)
         teams = [t for t in await tx.org.teams() if member and t.id in member.team_ids]
         phone = member.phone if member is not None and member.share_phone else None
@@ -288,6 +290,7 @@ class DispatchService:
                 request=request,
                 name=name,
                 teams=teams,
+                affiliation=affiliation,
                 phone=phone,
                 own=own,
             )
