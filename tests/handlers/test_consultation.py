@@ -375,6 +375,12 @@ async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path)
         await guo.press("✅ 确认提交")
         await owner.press("同意")
 
+        # While the parties settle it, no member is handed the request behind their backs.
+        await guo.press_data(f"as1:r:{filed.id}")
+        assert "议事协商办理" in (guo.last_answer() or {}).get("text", "")
+        with pytest.raises(InvalidTransition):
+            await h.services.dispatch.candidates(await actor_of(h, guo), filed.id)
+
         await guo.press_data(f"cs1:o:{consultation.id}")
         await guo.press("✖ 取消议事")
         await guo.send("街道统一安排，本次暂缓")
@@ -390,6 +396,7 @@ async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path)
             assert cancelled is not None and cancelled.state is ConsultationState.CANCELLED
             again = await tx.requests.by_number(number)
             assert again is not None and again.status is Status.ACCEPTED
+        await h.services.dispatch.candidates(await actor_of(h, guo), filed.id)  # the community's
         await tick(h, days=20)  # the vote's close passes: nothing is counted or told
         assert "业主表决结果" not in owner.last_text()
         await h.players["street"].command("/audit")  # the street's administrator reads it

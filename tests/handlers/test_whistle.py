@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from auxil.departments import person_actor
 from auxil.harness import Harness, Player
+from auxil.members import make_member
 from auxil.whistles import blow_in_chat, difficult_request, orders_of, staff, tick, whistle_world
 from openpyxl import load_workbook
 
+from bot.errors import InvalidTransition
 from bot.lifecycle import Status
 from bot.models import Rating
 from bot.models.stats import PeriodKind
@@ -251,3 +253,33 @@ async def test_a_whistle_to_three_departments_from_sign_for_to_rating(world: Har
         ["城西街道", 1, 4, 1],
         ["端州区", 1, 4, 1],
     ]
+
+
+async def test_a_whistled_request_is_not_handed_to_a_member_behind_the_departments(
+    world: Harness,
+) -> None:
+    """Once departments have the request, the community's card offers no "assign a member" or
+    "send to the members again" (departments are added on the whistle's card), and a forged
+    press is refused: the sub-orders stay the departments'."""
+    h = world
+    community, alice, helper = h.player("community"), h.player("alice"), h.player("helper")
+    await make_member(h, helper)
+    request = await difficult_request(h, alice)
+    card = community.last()
+    await blow_in_chat(community, [("城管执法局", "依法拆除违建")])
+    await h.settle()
+    edited = next(m for m in community.bot_messages() if m.message_id == card.message_id)
+    assert edited.edited and "DZ-" in (edited.text or "")
+    assert "🔔 吹哨，召集部门" in community.buttons(edited)  # more departments, by the whistle
+    assert not {"👤 指派党员", "👤 改派党员", "📣 重新派单"} & set(community.buttons(edited))
+
+    helper_actor = await person_actor(h, helper)
+    with pytest.raises(InvalidTransition):
+        await h.services.dispatch.assign(
+            await person_actor(h, community), request.id, helper_actor.id
+        )
+    async with h.services.db.read() as tx:
+        still = await tx.requests.get(request.id)
+    assert still is not None and still.status is Status.ACCEPTED and still.assignee_id is None
+    assert not [m for m in helper.bot_messages() if request.number in (m.text or "")]
+    assert [o.state for o in (await orders_of(h, request)).values()] == [SubOrderState.SENT]
