@@ -290,7 +290,7 @@ def board(
             )
         )
     if r.status in OPEN:
-        buttons.append((Button(t("➕ Add departments"), cbdata.encode(WHISTLE, "go", r.id)),))
+        buttons.append((Button(t("➕ Add departments"), cbdata.encode(FLOW, "go", r.id)),))
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
 
 

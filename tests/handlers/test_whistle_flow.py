@@ -138,6 +138,22 @@ async def test_cancel_sends_nothing_and_its_buttons_expire(world: Harness) -> No
     assert staff(h)["cg"].texts()[-1].startswith("✅ 设置完成")  # nothing reached them
 
 
+async def test_cancelling_more_departments_leaves_the_whistle_as_it_was(world: Harness) -> None:
+    """Adding departments from the whistle's board and thinking better of it."""
+    h = world
+    community = h.player("community")
+    await difficult_request(h, h.player("alice"))
+    await blow_in_chat(community, [("城管执法局", "依法拆除")])
+    await community.press("➕ 增派部门")  # on the whistle's board
+    assert "已在办理的部门：城管执法局" in community.last_text()
+    await community.press("区住建局")
+    await community.press("✖ 取消")
+    async with h.services.db.read() as tx:
+        [whistle] = await tx.fetchall("SELECT state FROM whistles")
+    assert whistle["state"] == "open"
+    assert staff(h)["zj"].texts()[-1].startswith("✅ 设置完成")
+
+
 async def test_a_meeting_time_already_past_is_refused(world: Harness) -> None:
     h = world
     community, cg = h.player("community"), staff(h)["cg"]
