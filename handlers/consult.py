@@ -162,7 +162,12 @@ CHAIR_ASKS = {
 async def chair_ask(press: Press) -> None:
     """Record the decision, or cancel the consultation: typed next."""
     wait, action, prompt = CHAIR_ASKS[press.action]
-    consultation = await press.services.consult.require_chair(press.actor, press.int(0), action)
+    if press.action == "dec":  # not while an owners' vote is open
+        consultation = await press.services.decisions.require_decider(press.actor, press.int(0))
+    else:
+        consultation = await press.services.consult.require_chair(
+            press.actor, press.int(0), action
+        )
     WAITS.start(press.context, wait, consultation_id=consultation.id)
     await press.answer()
     await press.reply(prompt(press.t, consultation))

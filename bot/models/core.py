@@ -401,6 +401,8 @@ class RequestView(_Model):
     service_team: ServiceTeam | None = None  # a service order: the team whose project it is
     # The departments named on its timeline (吹哨报到: "城管执法局已签收"), by id.
     departments: dict[int, Department] = {}
+    # Who has it besides a member: "whistle" (departments), "consultation" (the parties).
+    held_by: str | None = None
 
 
 class MemberType(StrEnum):

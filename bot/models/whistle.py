@@ -207,6 +207,9 @@ class WhistleView:
     sub_orders: list[tuple[SubOrder, Department]]
     meetings: list[MeetingView] = field(default_factory=list)
     joiners: list[Person] = field(default_factory=list)
+    # Whether the viewer takes the whistler's decisions (an administrator of its area), not
+    # a first secretary who follows it.
+    manage: bool = True
 
     @property
     def lead(self) -> tuple[SubOrder, Department] | None:

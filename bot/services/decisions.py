@@ -23,6 +23,7 @@ from bot.models.consult import (
     ActionState,
     Consultation,
     ConsultationState,
+    VoteState,
 )
 from bot.models.parties import CompoundParties, PartyKind
 from bot.services.consult import (
@@ -37,6 +38,7 @@ from bot.services.consult_base import assignee_name, chair_check, item_people, j
 from bot.services.parties import compound_parties
 from bot.services.scope import Refused, administers, audited_refusals, nearest_admins
 from bot.views import consult as views
+from bot.views.common import fmt_time
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -77,6 +79,30 @@ class DecisionService:
         sweep.register((OBJECTION_END,), self._objection_due)
         sweep.register(ACTION_KINDS, self._action_due)
 
+    async def require_decider(self, actor: Actor, consultation_id: int) -> Consultation:
+        """The consultation, if the actor chairs it and its decision may be recorded now (asked
+        before the chair types it)."""
+        async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
+            consultation = await self.consult.get(tx, consultation_id)
+            await self._check_decidable(tx, actor, consultation)
+            return consultation
+
+    async def _check_decidable(self, tx: Tx, actor: Actor, consultation: Consultation) -> None:
+        """The chair decides a consultation still discussing, once its owners' votes have closed
+        (a decision must not overtake the owners, nor be published before their result)."""
+        await chair_check(tx, actor, consultation, "consultation.decide")
+        if consultation.state is not ConsultationState.OPEN:
+            raise InvalidTransition(N_("The decision of this consultation is recorded already."))
+        for vote in await tx.households.votes_of(consultation.id):
+            if vote.state is VoteState.OPEN:
+                raise InvalidTransition(
+                    N_(
+                        "The owners' vote is still open until {closes}: record the decision"
+                        " once it has closed."
+                    ),
+                    closes=fmt_time(vote.closes_at, self.consult.tz),
+                )
+
     async def decide(
         self, actor: Actor, consultation_id: int, text: str, end: FlowEnd | None = None
     ) -> Consultation:
@@ -86,11 +112,7 @@ class DecisionService:
         now = self.clock.now()
         async with audited_refusals(self.db, self.clock, actor), self.db.transaction() as tx:
             consultation = await self.consult.get(tx, consultation_id)
-            await chair_check(tx, actor, consultation, "consultation.decide")
-            if consultation.state is not ConsultationState.OPEN:
-                raise InvalidTransition(
-                    N_("The decision of this consultation is recorded already.")
-                )
+            await self._check_decidable(tx, actor, consultation)
             for proposal in await tx.consult.proposals(consultation.id):
                 if proposal.state == "open":
                     await self.seat_votes.close_in(tx, consultation, proposal, actor=actor)

@@ -15,7 +15,7 @@ from datetime import datetime, time
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.errors import AlreadyTaken, InvalidInput, NotAllowed, NotFound
+from bot.errors import AlreadyTaken, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.freetext import REASON
 from bot.i18n import N_, I18n
 from bot.lifecycle import UNACCEPTED, WORKING, Status
@@ -29,6 +29,7 @@ from bot.models import (
     TaskCard,
     Tier,
 )
+from bot.services.flow import held_by
 from bot.services.journal import Change, record
 from bot.services.routes import Routes
 from bot.services.scope import (
@@ -269,13 +270,15 @@ class DispatchService:
                 taker = await self._name(tx, fresh)
                 raise AlreadyTaken(N_("Already taken by {name}."), name=taker)
             await self.cards.close_member_cards(tx, accepted, winner=actor.id, taker=taker_name)
-            await self._tell_resident_accepted(tx, accepted, actor, taker_name)
+            affiliation = await route.affiliation(tx, actor, accepted)
+            await self._tell_resident_accepted(tx, accepted, actor, taker_name, affiliation)
         return accepted
 
     async def _tell_resident_accepted(
-        self, tx: Tx, request: Request, actor: Actor, name: str
+        self, tx: Tx, request: Request, actor: Actor, name: str, affiliation: str | None
     ) -> None:
-        """Whoever took it, by name (a member's teams and phone, if they share it)."""
+        """Whoever took it, by name (their company, or a member's teams, and their phone if
+        they share it)."""
         member = await tx.members.get(actor.id)
         teams = [t for t in await tx.org.teams() if member and t.id in member.team_ids]
         phone = member.phone if member is not None and member.share_phone else None
@@ -288,6 +291,7 @@ class DispatchService:
                 request=request,
                 name=name,
                 teams=teams,
+                affiliation=affiliation,
                 phone=phone,
                 own=own,
             )
@@ -299,6 +303,7 @@ class DispatchService:
         """Members an admin may assign the request to: its community, by team or by name."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
             request, compound = await administered_request(tx, actor, request_id, "request.admin")
+            await self._not_held(tx, request)
             community = await self._assign_area(tx, compound)
             if name is not None:
                 members = await tx.members.search([community], name.strip())
@@ -340,6 +345,7 @@ class DispatchService:
         """Give the request to ``member`` by hand (whoever had it is told it moved on): they
         get a card with Accept / Decline. The caller checked that the actor may."""
         now = self.clock.now()
+        await self._not_held(tx, request)
         before = {"status": request.status.value, "assignee_id": request.assignee_id}
         if request.status in WORKING:
             previous = request.assignee_id
@@ -419,6 +425,23 @@ class DispatchService:
         return request
 
     # -- helpers -------------------------------------------------------------------------
+    @staticmethod
+    async def _not_held(tx: Tx, request: Request) -> None:
+        """A request departments or a consultation have is not handed to a member behind
+        their backs."""
+        held = await held_by(tx, request)
+        if held == "whistle":
+            raise InvalidTransition(
+                N_(
+                    "Departments are handling this request since the whistle: add or change"
+                    " departments on its whistle card."
+                )
+            )
+        if held == "consultation":
+            raise InvalidTransition(
+                N_("The parties of the compound are settling this request in a consultation.")
+            )
+
     async def _assign_area(self, tx: Tx, compound: OrgUnit) -> OrgUnit:
         """Where an admin may pick a member for a request of ``compound``: its community."""
         community = await tx.org.get(compound.parent_id) if compound.parent_id else compound

@@ -17,6 +17,8 @@ from bot.i18n import N_, I18n, Translator
 from bot.lifecycle import CANCELLABLE, OPEN, Status, check
 from bot.messages import OutMessage
 from bot.models import Category, OrgUnit, Person, Request, RequestEvent, RequestView
+from bot.models.consult import LIVE_STATES
+from bot.models.whistle import WhistleState
 from bot.services.journal import record
 from bot.services.scope import nearest_admins
 from bot.views import requests as views
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
 from storage.db import Tx
 
-__all__ = ["Render", "RequestFlow"]
+__all__ = ["Render", "RequestFlow", "held_by"]
 
 LOG = logging.getLogger(__name__)
 
@@ -255,6 +257,7 @@ class RequestFlow:
             can_add_info=is_owner and request.status in OPEN,
             source_system=submission.key_name if submission else None,
             service_team=team,
+            held_by=await held_by(tx, request),
         )
 
 
@@ -266,3 +269,15 @@ def _for_resident(events: list[RequestEvent]) -> list[RequestEvent]:
         for e in events
         if e.kind in RESIDENT_EVENTS
     ]
+
+
+async def held_by(tx: Tx, request: Request) -> str | None:
+    """Who has the request instead of a member: "whistle" while departments work on it,
+    "consultation" while the parties settle it; None otherwise."""
+    whistle = await tx.whistles.by_request(request.id)
+    if whistle is not None and whistle.state is WhistleState.OPEN:
+        return "whistle"
+    for consultation in await tx.consult.of_request(request.id):
+        if consultation.state in LIVE_STATES:
+            return "consultation"
+    return None

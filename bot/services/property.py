@@ -340,6 +340,14 @@ class PropertyRoute(Route):
                 return seat.holder_name or actor.person.display_name or "?"
         return None
 
+    async def affiliation(self, tx: Tx, actor: Actor, request: Request) -> str | None:
+        """On the staff's way, their party (the company, the self-management group), not
+        "volunteer"."""
+        for _seat, party in await tx.parties.held_in(actor.id, request.compound_id):
+            if party.kind.value == request.route:
+                return party.name
+        return None
+
     async def _took(self, tx: Tx, request: Request, way: str) -> None:
         await tx.requests.set_fields(request.id, self.dispatcher.clock.now(), route=way)
 

@@ -11,7 +11,8 @@ A route does three things: :meth:`Route.send` routes a request just filed,
 :meth:`Route.pool` names the members who may be offered it (when it is dispatched, when a
 member declines it, when an administrator sends it out again, when the sweep retries), and
 :meth:`Route.worker` says who may accept a card of it (an active member, by default; the
-property company's staff on its route) and by which name the others are told.
+property company's staff on its route) and by which name the others are told, and
+:meth:`Route.affiliation` what the resident is told they are (their company, say).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ class Route(ABC):
         if member is None or not member.active_at(self.dispatcher.clock.now()):
             return None
         return member.real_name
+
+    async def affiliation(self, tx: Tx, actor: Actor, request: Request) -> str | None:
+        """What the resident is told the worker who accepted is, besides their name (by
+        default None: a member, by their service teams)."""
+        return None
 
 
 class Routes:

@@ -14,6 +14,7 @@ confirmed commits in one transaction with the end of that flow.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
@@ -48,12 +49,13 @@ from bot.services.scope import (
     Refused,
     admin_units,
     administered_request,
+    administers,
     audited_refusals,
     require_admin,
     secretary_of,
 )
 from bot.services.topics import Conversion
-from bot.services.whistle_cards import DISPUTE_CARD, ORDER_CARD, REOPENED_CARD
+from bot.services.whistle_cards import DISPUTE_CARD, FOLLOW_BOARD, ORDER_CARD, REOPENED_CARD
 from bot.suborders import ACTIVE, SubOrderRole, SubOrderState, check
 from bot.views import suborders as order_views
 from bot.views import whistle as views
@@ -506,7 +508,10 @@ class WhistleService:
         community."""
         async with audited_refusals(self.db, self.clock, actor), self.db.read() as tx:
             whistle = await self._visible(tx, actor, whistle_id, "whistle.view")
-            return await self.wcards.whistle_view(tx, whistle)
+            view = await self.wcards.whistle_view(tx, whistle)
+            return replace(
+                view, manage=await administers(tx, actor, view.request.compound_path[-1])
+            )
 
     async def _place(self, tx: Tx, whistle_id: int) -> tuple[Whistle, Request, OrgUnit]:
         """The whistle, its request and the request's compound."""
@@ -550,7 +555,7 @@ class WhistleService:
                     actor=actor,
                     change=Change("whistle.join", None, {"whistle": whistle.id}),
                 )
-                await self.wcards.send_board(tx, whistle, actor.person)
+                await self.wcards.send_board(tx, whistle, actor.person, FOLLOW_BOARD)
             return await self.wcards.whistle_view(tx, whistle)
 
     async def listing(self, actor: Actor) -> list[WhistleView]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,8 @@ WhistleRender = Callable[[Translator, str, WhistleView, datetime, tzinfo], OutMe
 
 # Card kinds: how each is redrawn when the whistle moves on.
 ORDER_CARD = "order"  # a department's card of its sub-order (liaisons, heads)
-BOARD = "board"  # the whistle's board (the whistler, first secretaries who joined)
+BOARD = "board"  # the whistle's board of the whistler, with their decisions
+FOLLOW_BOARD = "follow"  # the board of a first secretary who joined: no decisions
 RETURN_CARD = "return"  # the whistler's card of a returned sub-order
 DISPUTE_CARD = "dispute"  # the district's card of a dispute
 WATCH_CARD = "watch"  # an escalation card (a head's or the district's): where it stands
@@ -185,16 +187,19 @@ class WhistleCards:
         if outbox_id is not None:
             await tx.whistles.add_card(order.whistle_id, order.id, person.id, kind, outbox_id)
 
-    async def send_board(self, tx: Tx, whistle: Whistle, person: Person) -> None:
-        """The whistle's board in someone's chat, kept up to date from then on."""
+    async def send_board(
+        self, tx: Tx, whistle: Whistle, person: Person, kind: str = BOARD
+    ) -> None:
+        """The whistle's board in someone's chat (``FOLLOW_BOARD``: without the whistler's
+        decisions), kept up to date from then on."""
         if person.unreachable:
             return
-        view = await self.whistle_view(tx, whistle)
+        view = replace(await self.whistle_view(tx, whistle), manage=kind == BOARD)
         t, language = self._t(person)
         message = whistle_views.board(t, language, view, self.clock.now(), self.config.tz)
         outbox_id = await self.flow.notifier.send(tx, person.telegram_id, message)
         if outbox_id is not None:
-            await tx.whistles.add_card(whistle.id, None, person.id, BOARD, outbox_id)
+            await tx.whistles.add_card(whistle.id, None, person.id, kind, outbox_id)
 
     async def tell(self, tx: Tx, people: list[Person], render: Callable[..., OutMessage]) -> None:
         """A one-off message (``render(t, language)``) to each of ``people``."""
@@ -247,7 +252,8 @@ class WhistleCards:
                         t, language, board, int(meeting_id), int(party_id), now, tz
                     )
                 else:
-                    message = whistle_views.board(t, language, board, now, tz)
+                    shown = replace(board, manage=kind == BOARD)
+                    message = whistle_views.board(t, language, shown, now, tz)
             else:
                 if card_order not in views:
                     order = await tx.whistles.order(card_order)

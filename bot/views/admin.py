@@ -6,7 +6,7 @@ from datetime import datetime, tzinfo
 
 from bot import cbdata
 from bot.i18n import N_, NC_, Translator
-from bot.lifecycle import OPEN
+from bot.lifecycle import OPEN, UNACCEPTED
 from bot.messages import Button, OutMessage, rows
 from bot.models import (
     EXTENSION_DAYS,
@@ -166,7 +166,8 @@ def admin_card(
         lines.append(t("Taken by: {name}").format(name=esc(view.assignee_name)))
     buttons: list[tuple[Button, ...]] = []
     if r.status in OPEN:
-        buttons.append((assign_button(t, r),))
+        if view.held_by is None:  # departments or the parties have it: not a member's
+            buttons.append((assign_button(t, r),))
         buttons.append(
             (
                 Button(
@@ -196,7 +197,7 @@ def admin_card(
             buttons.append(
                 (Button(t("💬 Message the member"), cbdata.encode(ESCALATE, "msg", r.id)),)
             )
-        else:
+        elif r.status in UNACCEPTED:
             buttons.append(
                 (Button(t("📣 Send to the members again"), cbdata.encode(ADMIN, "pool", r.id)),)
             )

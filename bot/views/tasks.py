@@ -273,10 +273,15 @@ def accepted_notice(
     request: Request,
     name: str,
     teams: list[ServiceTeam],
+    affiliation: str | None,
     phone: str | None,
     own: bool,
 ) -> OutMessage:
-    team_text = t(", ").join(esc(team.label(language)) for team in teams)
+    team_text = (
+        esc(affiliation)
+        if affiliation
+        else t(", ").join(esc(team.label(language)) for team in teams)
+    )
     text = (
         t("🤝 Your request <b>{number}</b> was accepted by {name} ({teams}).")
         if own

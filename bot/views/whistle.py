@@ -277,6 +277,8 @@ def board(
             )
         )
     buttons: list[tuple[Button, ...]] = []
+    if not view.manage:  # a first secretary follows it; the decisions are the whistler's
+        return OutMessage("\n".join(lines))
     returned = [(o, d) for o, d in view.sub_orders if o.state is SubOrderState.RETURNED]
     for order, department in returned:
         buttons.append(
@@ -288,7 +290,7 @@ def board(
             )
         )
     if r.status in OPEN:
-        buttons.append((Button(t("➕ Add departments"), cbdata.encode(WHISTLE, "go", r.id)),))
+        buttons.append((Button(t("➕ Add departments"), cbdata.encode(FLOW, "go", r.id)),))
     return OutMessage("\n".join(lines), buttons=tuple(buttons))
 
 

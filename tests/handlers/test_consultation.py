@@ -13,6 +13,7 @@ import io
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from auxil.admins import admin_world
 from auxil.flows import file_request, onboard
 from auxil.harness import Harness, Player
@@ -21,12 +22,14 @@ from openpyxl import load_workbook
 
 from bot.art278 import Choice
 from bot.charts import stats_chart
+from bot.errors import InvalidTransition
 from bot.export import workbook_bytes
 from bot.i18n import I18n
 from bot.lifecycle import Status
 from bot.models import Rating
 from bot.models.consult import ActionState, ConsultationState
 from bot.services.stats import custom_period
+from bot.views.common import fmt_time
 
 ADMIN = 9001
 T = I18n().get("zh_CN")
@@ -372,6 +375,12 @@ async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path)
         await guo.press("✅ 确认提交")
         await owner.press("同意")
 
+        # While the parties settle it, no member is handed the request behind their backs.
+        await guo.press_data(f"as1:r:{filed.id}")
+        assert "议事协商办理" in (guo.last_answer() or {}).get("text", "")
+        with pytest.raises(InvalidTransition):
+            await h.services.dispatch.candidates(await actor_of(h, guo), filed.id)
+
         await guo.press_data(f"cs1:o:{consultation.id}")
         await guo.press("✖ 取消议事")
         await guo.send("街道统一安排，本次暂缓")
@@ -387,6 +396,7 @@ async def test_cancelling_a_consultation_cancels_its_owners_vote(tmp_path: Path)
             assert cancelled is not None and cancelled.state is ConsultationState.CANCELLED
             again = await tx.requests.by_number(number)
             assert again is not None and again.status is Status.ACCEPTED
+        await h.services.dispatch.candidates(await actor_of(h, guo), filed.id)  # the community's
         await tick(h, days=20)  # the vote's close passes: nothing is counted or told
         assert "业主表决结果" not in owner.last_text()
         await h.players["street"].command("/audit")  # the street's administrator reads it
@@ -463,3 +473,43 @@ async def test_paper_ballots_are_typed_one_after_another(tmp_path: Path) -> None
             ("abstain", "paper"),
             ("disagree", "paper"),
         ]
+
+
+async def test_no_decision_while_the_owners_vote_is_open(tmp_path: Path) -> None:
+    """An owners' vote still taking ballots cannot be overtaken by a decision: the chair is told
+    when it closes (before typing anything), nothing is published, and once it has closed the
+    decision is recorded with its result."""
+    async with admin_world(tmp_path, {"guo": (ADMIN, "BY")}) as h:
+        guo = h.players["guo"]
+        await guo.press_data("cv1:new")
+        await guo.press("星荷豪苑")
+        await guo.press("✏ 议题")
+        await guo.send("3栋加装电梯")
+        await guo.press("✏ 背景、照片、文件")
+        await guo.send("顶楼老人上下楼难")
+        await guo.press("✅ 确认提交")
+        await guo.press_data("vo1:new:1")
+        await guo.press("✏ 事项")
+        await guo.send("是否同意加装电梯？")
+        await guo.press("✅ 确认提交")
+        async with h.services.db.read() as tx:
+            [vote] = await tx.households.votes_of(1)
+        closes = fmt_time(vote.closes_at, h.config.tz)
+
+        await guo.press_data("cs1:o:1")
+        await guo.press("📝 形成决议")
+        answer = (guo.last_answer() or {}).get("text", "")
+        assert f"业主表决还在进行，{closes} 截止" in answer, answer
+        assert "请输入" not in guo.last_text()
+        await guo.send("同意加装电梯")  # not taken as a decision
+        with pytest.raises(InvalidTransition):
+            await h.services.decisions.decide(await actor_of(h, guo), 1, "同意加装电梯")
+        async with h.services.db.read() as tx:
+            still = await tx.consult.get(1)
+        assert still is not None and still.state is ConsultationState.OPEN
+
+        await tick(h, days=15)  # the vote closes
+        await guo.press_data("cs1:o:1")
+        await guo.press("📝 形成决议")
+        await guo.send("同意加装电梯")
+        assert "决议已记录" in guo.last_text()

@@ -56,6 +56,8 @@ async def test_property_company_staff_accept_work_and_are_rated(world: Harness) 
     # The first press wins; the other card says who took it (the seat's holder).
     await liu.press("✋ 接单")
     assert "接单成功" in (liu.last_answer() or {}).get("text", "")
+    # The resident is told the company took it, not a volunteer.
+    assert f"您的诉求 {number} 已由刘伟（星荷物业服务有限公司）接单" in res.last_text()
     assert "已由刘伟接单" in chen.last_text()
     # A member cannot take it over by forging the press.
     await member.press_data(f"tk1:acc:{filed.id}")
@@ -85,6 +87,7 @@ async def test_no_company_goes_to_the_self_management_group(world: Harness) -> N
     assert number in lin.last_text() and "✋ 接单" in lin.buttons()
     await lin.press("✋ 接单")
     assert (await request(h, number)).assignee_id is not None
+    assert "（志愿者）" not in res.last_text() and "自管小组" in res.last_text(), res.last_text()
 
 
 async def test_an_unmanaged_compound_goes_to_the_community(world: Harness) -> None:

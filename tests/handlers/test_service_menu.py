@@ -117,7 +117,7 @@ async def test_a_legal_consultation_ordered_accepted_done_and_rated(world: Harne
     _message, send_button = wang.find_button("✅ 确认点单")
     await wang.press("✅ 确认点单")
     filed = wang.last_text()
-    assert filed.startswith("✅ 点单 DZ-2026-") and "已发给法律服务服务队" in filed
+    assert filed.startswith("✅ 点单 DZ-2026-") and "已发给“法律服务”服务队" in filed
     assert wang.keyboard()[:2] == ["反映诉求", "服务菜单"]
     number = filed.split(" ")[2]
     async with h.services.db.read() as tx:

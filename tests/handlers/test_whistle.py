@@ -12,11 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from auxil.departments import person_actor
+from auxil.departments import join_pairing, person_actor
 from auxil.harness import Harness, Player
+from auxil.members import make_member
 from auxil.whistles import blow_in_chat, difficult_request, orders_of, staff, tick, whistle_world
 from openpyxl import load_workbook
 
+from bot.errors import InvalidTransition
 from bot.lifecycle import Status
 from bot.models import Rating
 from bot.models.stats import PeriodKind
@@ -251,3 +253,62 @@ async def test_a_whistle_to_three_departments_from_sign_for_to_rating(world: Har
         ["城西街道", 1, 4, 1],
         ["端州区", 1, 4, 1],
     ]
+
+
+async def test_a_whistled_request_is_not_handed_to_a_member_behind_the_departments(
+    world: Harness,
+) -> None:
+    """Once departments have the request, the community's card offers no "assign a member" or
+    "send to the members again" (departments are added on the whistle's card), and a forged
+    press is refused: the sub-orders stay the departments'."""
+    h = world
+    community, alice, helper = h.player("community"), h.player("alice"), h.player("helper")
+    await make_member(h, helper)
+    request = await difficult_request(h, alice)
+    card = community.last()
+    await blow_in_chat(community, [("城管执法局", "依法拆除违建")])
+    await h.settle()
+    edited = next(m for m in community.bot_messages() if m.message_id == card.message_id)
+    assert edited.edited and "DZ-" in (edited.text or "")
+    assert "🔔 吹哨，召集部门" in community.buttons(edited)  # more departments, by the whistle
+    assert not {"👤 指派党员", "👤 改派党员", "📣 重新派单"} & set(community.buttons(edited))
+
+    helper_actor = await person_actor(h, helper)
+    with pytest.raises(InvalidTransition):
+        await h.services.dispatch.assign(
+            await person_actor(h, community), request.id, helper_actor.id
+        )
+    async with h.services.db.read() as tx:
+        still = await tx.requests.get(request.id)
+    assert still is not None and still.status is Status.ACCEPTED and still.assignee_id is None
+    assert not [m for m in helper.bot_messages() if request.number in (m.text or "")]
+    assert [o.state for o in (await orders_of(h, request)).values()] == [SubOrderState.SENT]
+
+
+async def test_a_first_secretary_follows_the_board_without_the_whistlers_buttons(
+    world: Harness,
+) -> None:
+    """A first secretary who joins follows the board, kept up to date, but is offered none of
+    the whistler's decisions (add departments, re-route): they would only be refused."""
+    h = world
+    community, alice, chen = h.player("community"), h.player("alice"), h.player("chen")
+    cg = staff(h)["cg"]
+    await join_pairing(h, chen, "BY", community)
+    await difficult_request(h, alice)
+    await blow_in_chat(community, [("城管执法局", "依法拆除违建")])
+    await chen.press("🙋 参与合力办理")
+    board = chen.last()
+    assert "🔔 吹哨进展" in (board.text or "") and chen.buttons(board) == []
+    assert "➕ 增派部门" in community.buttons()  # the whistler's board keeps them
+
+    await cg.press("↩ 退单")
+    await cg.press("其他原因")
+    await cg.send("不属本局职责")
+    refreshed = next(m for m in chen.bot_messages() if m.message_id == board.message_id)
+    assert "已退单" in (refreshed.text or "") and chen.buttons(refreshed) == []
+    await chen.command("/whistles")
+    await chen.press("DZ-", exact=False)
+    assert "🔔 吹哨进展" in chen.last_text() and chen.buttons() == []
+    await community.command("/whistles")
+    await community.press("DZ-", exact=False)
+    assert {"🔁 改派（城管执法局退单）", "➕ 增派部门"} <= set(community.buttons())

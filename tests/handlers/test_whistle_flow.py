@@ -130,12 +130,31 @@ async def test_cancel_sends_nothing_and_its_buttons_expire(world: Harness) -> No
     await community.press("跳过")
     summary, ok = community.find_button("📣 吹哨派单")
     await community.press("✖ 取消")
-    assert community.last_text() == "已取消吹哨。"
+    assert community.last_text() == "已取消，没有发出派单。"
     await h.process(h.emulator.user_press(community.id, summary.message_id, ok["callback_data"]))
     answer = community.last_answer()
     assert answer is not None and answer["text"] == "此菜单已过期，请使用最新的消息。"
     assert await whistles(h) == 0
     assert staff(h)["cg"].texts()[-1].startswith("✅ 设置完成")  # nothing reached them
+
+
+async def test_cancelling_more_departments_leaves_the_whistle_as_it_was(world: Harness) -> None:
+    """Adding departments to a whistle and thinking better of it: the reply says nothing was
+    sent, not that the whistle (which goes on) was called off."""
+    h = world
+    community = h.player("community")
+    await difficult_request(h, h.player("alice"))
+    await blow_in_chat(community, [("城管执法局", "依法拆除")])
+    await community.press("➕ 增派部门")  # on the whistle's board
+    assert "已在办理的部门：城管执法局" in community.last_text()
+    await community.press("区住建局")
+    await community.press("✖ 取消")
+    assert community.last_text() == "已取消，没有发出派单。"
+    assert "吹哨" not in community.last_text()
+    async with h.services.db.read() as tx:
+        [whistle] = await tx.fetchall("SELECT state FROM whistles")
+    assert whistle["state"] == "open"
+    assert staff(h)["zj"].texts()[-1].startswith("✅ 设置完成")
 
 
 async def test_a_meeting_time_already_past_is_refused(world: Harness) -> None:
