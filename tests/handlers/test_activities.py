@@ -205,8 +205,9 @@ async def test_check_in_by_each_of_the_three_ways(world: Harness) -> None:
     far = round(haversine_m(23.0600, 112.4700, *XHHY_STATION))
     assert 1400 < far < 1500
     await r3.send_location(23.0600, 112.4700)
-    assert r3.last_text() == (
-        f"您离活动地点约 {far} 米，位置签到需要在 300 米以内。请走近一些，或向组织者要签到码。"
+    assert r3.last_text() == (  # far in kilometres, as a person reads it
+        f"您离活动地点约 {far / 1000:.1f} 公里，位置签到需要在 300 米以内。"
+        "请走近一些，或向组织者要签到码。"
     )
     await r3.send_location(XHHY_STATION[0] + 0.001, XHHY_STATION[1])  # about 110 m north
     assert r3.last_text() == "✔ 已签到：“读书分享会”（位置）。欢迎！"
