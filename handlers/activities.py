@@ -4,6 +4,7 @@ organiser's panel (roll call, the check-in code, end, call off) and /checkin COD
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,11 +24,18 @@ from handlers.buttons import Buttons, Press, StaleButton
 from handlers.common import reply, say_error
 from handlers.filters import Awaiting, menu_labels
 
-__all__ = ["CHECKIN", "checkin_by_location", "handlers", "show_activities"]
+__all__ = [
+    "CHECKIN",
+    "checkin_by_location",
+    "checkin_by_typed_code",
+    "handlers",
+    "show_activities",
+]
 
 LOG = logging.getLogger(__name__)
 
 CHECKIN = "checkin_code"  # the wait for a check-in code after Check in
+CODE_SHAPE = re.compile(r"\s*\d{3}\s?\d{3}\s*")  # a check-in code as shown: "963 757"
 _FEEDBACK = {"g": Feedback.GOOD, "f": Feedback.FAIR, "p": Feedback.POOR}
 
 
@@ -214,6 +222,18 @@ async def typed_code(update: Update, context: GridContext) -> None:
     """The code typed after Check in."""
     assert update.message is not None
     await _code(update, context, update.message.text or "")
+
+
+async def checkin_by_typed_code(update: Update, context: GridContext, actor: Actor) -> bool:
+    """Six digits sent outside any step (the code screen says "send it to me"): the
+    organiser's code, when a check-in runs for the person. False when it is not about one."""
+    text = (update.message.text if update.message else None) or ""
+    if not CODE_SHAPE.fullmatch(text) or not await context.services.activities.awaits_check_in(
+        actor
+    ):
+        return False
+    await _code(update, context, text)
+    return True
 
 
 async def checkin_by_location(update: Update, context: GridContext, actor: Actor) -> bool:

@@ -19,6 +19,7 @@ from bot.i18n import I18n
 from bot.messages import OutMessage
 from bot.services.intake import AWAITING_KEY
 from bot.views.common import MAIN_MENU
+from handlers.activities import checkin_by_typed_code
 from handlers.common import answer_expired, reply
 from handlers.onboarding import is_onboarded, prompt_current_step
 from handlers.profile import help_command, me
@@ -43,6 +44,8 @@ async def anything_else(update: Update, context: GridContext) -> None:
     actor = await context.actor(update)
     if not is_onboarded(actor):
         await prompt_current_step(update, context, actor)
+        return
+    if await checkin_by_typed_code(update, context, actor):
         return
     t = context.t(actor)
     await reply(

@@ -613,6 +613,11 @@ class ActivityService:
                 out.append(activity)
         return out
 
+    async def awaits_check_in(self, actor: Actor) -> bool:
+        """Whether a check-in runs now for the actor (signed up, not checked in yet)."""
+        async with self.db.read() as tx:
+            return bool(await self._open_for(tx, actor, self.clock.now()))
+
     async def check_in_code(self, actor: Actor, code: str) -> Activity:
         """签到 with the code shown on the organiser's phone (this or the last minute's)."""
         now = self.clock.now()

@@ -23,7 +23,7 @@ from bot.models.activities import (
     SignupState,
 )
 from bot.views.calendar import WEEKDAYS, fmt_span_of_time
-from bot.views.common import esc, ticked
+from bot.views.common import distance_text, esc, ticked
 from bot.views.points import hours_text
 
 __all__ = [
@@ -362,9 +362,9 @@ def checked_in(t: Translator, activity: Activity, method: CheckinMethod) -> OutM
 def too_far(t: Translator, distance: float, radius: float) -> OutMessage:
     return OutMessage(
         t(
-            "You are about {distance} m from the venue; check-in by location works within"
-            " {radius} m. Please come closer, or ask the organiser for the code."
-        ).format(distance=round(distance), radius=round(radius))
+            "You are about {distance} from the venue; check-in by location works within"
+            " {radius}. Please come closer, or ask the organiser for the code."
+        ).format(distance=distance_text(t, distance), radius=distance_text(t, radius))
     )
 
 

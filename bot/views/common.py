@@ -17,6 +17,7 @@ __all__ = [
     "MY_REQUESTS",
     "RAISE_REQUEST",
     "SERVICE_MENU",
+    "distance_text",
     "esc",
     "fmt_age",
     "fmt_time",
@@ -47,6 +48,13 @@ def esc(text: str | None) -> str:
 
 def unit_path(units: list[OrgUnit], language: str, sep: str = " › ") -> str:
     return sep.join(esc(u.label(language)) for u in units)
+
+
+def distance_text(t: Translator, metres: float) -> str:
+    """A distance as a person reads it: metres (rounded to tens from 100 m), then km."""
+    if metres < 1000:
+        return t("{n} m").format(n=round(metres / 10) * 10 if metres >= 100 else round(metres))
+    return t("{km} km").format(km=f"{metres / 1000:.1f}")
 
 
 def fmt_time(when: datetime, tz: tzinfo) -> str:

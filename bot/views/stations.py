@@ -11,7 +11,7 @@ from bot.models import Station
 from bot.models.stations import NearbyStation, StationPage, StationStatus
 from bot.views.activities import ACTIVITY
 from bot.views.calendar import fmt_span_of_time, hours_label, weekday
-from bot.views.common import esc, unit_path
+from bot.views.common import distance_text, esc, unit_path
 from bot.views.service import MENU
 
 __all__ = [
@@ -28,12 +28,6 @@ STATIONS = "sn"
 SHARE_LOCATION_FOR_STATIONS = NC_("stations", "📍 Share my location")
 _LIST = NC_("list separator", ", ")
 _GROUPS = NC_("group separator", "; ")
-
-
-def distance_text(t: Translator, metres: float) -> str:
-    if metres < 1000:
-        return t("{n} m").format(n=round(metres / 10) * 10 if metres >= 100 else round(metres))
-    return t("{km} km").format(km=f"{metres / 1000:.1f}")
 
 
 def _moment(t: Translator, when: datetime, now: datetime, tz: tzinfo) -> str:

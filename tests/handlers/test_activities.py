@@ -205,8 +205,9 @@ async def test_check_in_by_each_of_the_three_ways(world: Harness) -> None:
     far = round(haversine_m(23.0600, 112.4700, *XHHY_STATION))
     assert 1400 < far < 1500
     await r3.send_location(23.0600, 112.4700)
-    assert r3.last_text() == (
-        f"您离活动地点约 {far} 米，位置签到需要在 300 米以内。请走近一些，或向组织者要签到码。"
+    assert r3.last_text() == (  # far in kilometres, as a person reads it
+        f"您离活动地点约 {far / 1000:.1f} 公里，位置签到需要在 300 米以内。"
+        "请走近一些，或向组织者要签到码。"
     )
     await r3.send_location(XHHY_STATION[0] + 0.001, XHHY_STATION[1])  # about 110 m north
     assert r3.last_text() == "✔ 已签到：“读书分享会”（位置）。欢迎！"
@@ -376,3 +377,26 @@ async def test_who_may_run_an_activity(world: Harness) -> None:
     for runner in (legal, h.players["zhang"]):
         await runner.press_data(roll)
         assert "点名" in runner.last_text() and "R1" in runner.buttons()[0]
+
+
+async def test_the_code_sent_as_the_organisers_phone_says_checks_in(world: Harness) -> None:
+    """The code screen says "send me the code": six digits sent without pressing Check in
+    first check the person in; the same digits from someone with no check-in running are
+    not mistaken for a code."""
+    h = world
+    zhang = h.players["zhang"]
+    await publish(h, zhang, start=START, capacity=5)
+    r1, r2 = h.players["r1"], h.players["r2"]
+    await r1.press("✅ 报名")
+    h.clock.set(START + timedelta(minutes=5))
+    await zhang.command("/activities")
+    await zhang.press("🧑\u200d💼 读书分享会")
+    await zhang.press("🔢 签到码")
+    assert "请参加者把签到码发给" in zhang.last_text()
+    code = await code_from(zhang)
+    await r1.send(f"{code[:3]} {code[3:]}")  # as shown, straight into the chat
+    assert r1.last_text() == "✔ 已签到：“读书分享会”（签到码）。欢迎！"
+    await r1.send(f"{(int(code) + 1) % 1_000_000:06d}")  # checked in: a number is no code
+    assert "没看懂" in r1.last_text()
+    await r2.send(code)  # signed up for nothing
+    assert "没看懂" in r2.last_text()
